@@ -1,0 +1,3 @@
+from reception.cli import main
+
+raise SystemExit(main())
