@@ -1,0 +1,123 @@
+"""Bring a desk database to the current schema at start-up, safely.
+
+- Migration scripts are found from this package's path (never the working directory), so the frozen build works.
+- A database with tables from before Alembic is never silently adopted; an empty file is simply created.
+- Before an upgrade of an existing database, a consistent copy goes to ``<data dir>/backups``.
+- A database whose revision this version does not know was written by a newer version: refuse it, untouched.
+- A failed upgrade leaves the user's database as it was (the upgrade runs in one transaction) and the backup in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+
+from reception.db.base import local_now
+from reception.db.engine import make_engine
+from reception.domain.errors import DatabaseVersionError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationOutcome:
+    before: str | None
+    after: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db_path: Path) -> str | None:
+    if not db_path.exists():
+        return None
+    engine = make_engine(db_path)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def backup_database(db_path: Path, backups_dir: Path, label: str) -> Path:
+    """A consistent copy through SQLite's backup API (safe with WAL and open readers)."""
+    backups_dir.mkdir(parents=True, exist_ok=True)
+    stamp = local_now().strftime("%Y%m%d-%H%M%S")
+    target = backups_dir / f"{db_path.stem}-{stamp}-before-{label}.sqlite3"
+    src = sqlite3.connect(db_path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def upgrade_database(db_path: Path, backups_dir: Path) -> MigrationOutcome:
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    assert head is not None
+    before = current_revision(db_path)
+    if before is not None:
+        try:
+            known = script.get_revision(before)
+        except CommandError:
+            known = None
+        if known is None:
+            raise DatabaseVersionError(
+                "数据库由更高版本的程序创建，本程序无法打开。请安装最新版本后再试；数据库未作任何改动。",
+                key="database_newer",
+            )
+    elif db_path.exists() and _has_tables(db_path):
+        raise DatabaseVersionError(
+            "数据文件不是本程序的数据库（缺少版本记录），为免损坏，未作任何改动。", key="database_foreign"
+        )
+    if before == head:
+        return MigrationOutcome(before, head, None)
+    backup = backup_database(db_path, backups_dir, before) if before is not None else None
+    engine = make_engine(db_path)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+    log.info("database migrated from %s to %s", before or "empty", head)
+    return MigrationOutcome(before, head, backup)
+
+
+def _has_tables(db_path: Path) -> bool:
+    conn = sqlite3.connect(db_path)
+    try:
+        row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+        return bool(row and row[0])
+    finally:
+        conn.close()

@@ -1,0 +1,262 @@
+"""The desk's tables. Every row has a client-generated UUID so desks can create records offline.
+
+Times are stored as UTC (``UTCDateTime``); the local calendar day of an event is stored beside it where the law
+counts days (``*_on`` columns), so deadline and per-day queries never depend on a client's time zone setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reception.db.base import Base, new_id, utcnow
+
+ID = String(36)
+
+
+class Locality(Base):
+    """问题属地: district → township/street → village/community → grid."""
+
+    __tablename__ = "locality"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("locality.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Unit(Base):
+    """责任单位: a township/street or a district department."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    locality_id: Mapped[str | None] = mapped_column(ForeignKey("locality.id"))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Category(Base):
+    """问题类别, a tree. ``legal_channel`` names the right channel when the matter is not a petition (诉访分离)."""
+
+    __tablename__ = "category"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("category.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    legal_channel: Mapped[str | None] = mapped_column(String(200))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RoutingRule(Base):
+    """Category × locality → unit. A null locality means "anywhere"; the most specific match wins."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    category_id: Mapped[str] = mapped_column(ForeignKey("category.id"), index=True)
+    locality_id: Mapped[str | None] = mapped_column(ForeignKey("locality.id"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Desk(Base):
+    """工位: a workstation. Its code prefixes the case numbers it issues, so they are unique offline."""
+
+    __tablename__ = "desk"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    unit_name: Mapped[str] = mapped_column(String(100))
+
+
+class User(Base):
+    """A member of staff. Passwords and lockout arrive with the accounts issue."""
+
+    __tablename__ = "user"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(24))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Leader(Base):
+    """A district-level leader who receives petitioners."""
+
+    __tablename__ = "leader"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(64))
+    rank_order: Mapped[int] = mapped_column(Integer, default=0)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Petitioner(Base):
+    """信访人. ``id_number`` is normalised (18 characters, upper-case X) for resident IDs."""
+
+    __tablename__ = "petitioner"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    id_type: Mapped[str] = mapped_column(String(24))
+    id_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    gender: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Case(Base):
+    """信访事项: one matter, with many visits and many petitioners."""
+
+    __tablename__ = "petition_case"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    query_code: Mapped[str] = mapped_column(String(16))
+    content_class: Mapped[str] = mapped_column(String(24))
+    category_id: Mapped[str] = mapped_column(ForeignKey("category.id"))
+    locality_id: Mapped[str] = mapped_column(ForeignKey("locality.id"), index=True)
+    request: Mapped[str] = mapped_column(Text)
+    facts: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    routing_action: Mapped[str] = mapped_column(String(24))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    proposed_unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    routing_override_reason: Mapped[str] = mapped_column(String(200), default="")
+    legal_channel: Mapped[str] = mapped_column(String(200), default="")
+    first_desk_id: Mapped[str] = mapped_column(ForeignKey("desk.id"))
+    first_officer_id: Mapped[str] = mapped_column(ForeignKey("user.id"))
+    registered_at: Mapped[datetime] = mapped_column()
+    registered_on: Mapped[date] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    visits: Mapped[list[Visit]] = relationship(back_populates="case", order_by="Visit.visit_no")
+
+
+class Visit(Base):
+    """来访登记: one reception of one matter (a collective visit is one visit with a headcount)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("case_id", "visit_no"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"))
+    visit_no: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(24))
+    visited_at: Mapped[datetime] = mapped_column()
+    visited_on: Mapped[date] = mapped_column(index=True)
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desk.id"))
+    officer_id: Mapped[str] = mapped_column(ForeignKey("user.id"))
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    is_collective: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_skip_level: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="visits")
+    persons: Mapped[list[VisitPerson]] = relationship(order_by="VisitPerson.position")
+
+
+class VisitPerson(Base):
+    """A petitioner present at a visit; in a collective visit, the elected representatives (at most five)."""
+
+    __tablename__ = "visit_person"
+    __table_args__ = (UniqueConstraint("visit_id", "petitioner_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visit.id"), index=True)
+    petitioner_id: Mapped[str] = mapped_column(ForeignKey("petitioner.id"), index=True)
+    is_representative: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    petitioner: Mapped[Petitioner] = relationship()
+
+
+class CaseEvent(Base):
+    """One step in a case's life. Append-only: the history of a case is never rewritten."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column()
+    occurred_on: Mapped[date] = mapped_column()
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CaseNumberCounter(Base):
+    """The last case number a desk issued on a day; bumped in the same transaction as the intake."""
+
+    __tablename__ = "case_number_counter"
+
+    desk_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReceiptPrint(Base):
+    """Each receipt rendered for a case: the first one, then reprints (补打)."""
+
+    __tablename__ = "receipt_print"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"))
+    printed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    layout: Mapped[str] = mapped_column(String(16))
+    reprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    officer_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    file_name: Mapped[str] = mapped_column(String(200))
+
+
+class Setting(Base):
+    """Business settings that travel with the data (local UI state lives in QSettings instead)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Who viewed or changed which record, when. Holds ids and action names only, never personal data."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    desk_id: Mapped[str | None] = mapped_column(ForeignKey("desk.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(200), default="")
