@@ -6,6 +6,7 @@ Values are stable ASCII strings stored in the database and sent over sync; ``lab
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class LabelledEnum(StrEnum):
@@ -24,11 +25,27 @@ class LabelledEnum(StrEnum):
         return self._label
 
     @classmethod
-    def from_label(cls, label: str) -> LabelledEnum:
+    def parse(cls, value: str) -> Self:
+        """The member stored as ``value``; ValueError for an unknown value."""
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ValueError(f"unknown {cls.__name__} value")
+
+    @classmethod
+    def from_label(cls, label: str) -> Self:
         for member in cls:
             if member.label == label:
                 return member
         raise ValueError(f"unknown {cls.__name__} label")
+
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of a stored value, or the value itself when unknown (data from a newer version)."""
+        try:
+            return cls.parse(value).label
+        except ValueError:
+            return value
 
 
 class Channel(LabelledEnum):

@@ -1,0 +1,318 @@
+"""A realistic demo district for trying the desk app: ``reception init --demo`` or ``main.py --demo``.
+
+The streets and communities named in the centre's own report, plus invented townships, villages and grids to make
+up a four-level directory; district departments; a category tree with routing rules and legal channels; desks,
+officers and leaders; and a few weeks of cases registered through the real intake service (so every rule that
+applies at the desk applied to them too), some of them repeat, collective or already concluded.
+All people are invented; their ID numbers are valid in form only.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reception.db.base import CHINA_TZ
+from reception.db.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Desk,
+    Leader,
+    Locality,
+    RoutingRule,
+    Unit,
+    User,
+)
+from reception.domain.enums import (
+    CaseStatus,
+    Channel,
+    ContentClass,
+    DocumentType,
+    Gender,
+    LocalityLevel,
+    Role,
+    RoutingAction,
+    UnitKind,
+)
+from reception.domain.idnumber import check_digit
+from reception.domain.workcalendar import WorkCalendar
+from reception.services import directory
+from reception.services.context import AppContext
+from reception.services.intake import IntakeInput, PersonInput, register_in_session
+from reception.services.settings import DeskSettings, save_desk_settings
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_district.json"
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官")
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅志强文海燕玉兰德胜春生福云珍龙荣元妹轩"
+
+
+def load_district() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class _Person:
+    name: str
+    id_number: str
+    gender: Gender
+    phone: str
+    address: str
+    locality_id: str
+
+
+def _make_id(rng: random.Random, gender: Gender) -> str:
+    region = rng.choice(["430503", "430502", "430511", "430521", "430523"])
+    birth = date(1945, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
+    seq = rng.randrange(0, 500) * 2 + (1 if gender is Gender.MALE else 0)
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return body + check_digit(body)
+
+
+def _make_name(rng: random.Random) -> str:
+    surname = rng.choice(COMPOUND_SURNAMES) if rng.random() < 0.03 else rng.choice(SURNAMES)
+    return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def seed_reference(session: Session) -> dict[str, Any]:
+    """Localities, units, categories, routing rules, desks, users and leaders. Returns lookup tables."""
+    data = load_district()
+    rng = random.Random(20211231)
+    district = Locality(code=data["district"]["code"], name=data["district"]["name"],
+                        level=LocalityLevel.DISTRICT.value)
+    session.add(district)
+    session.flush()
+    township_unit: dict[str, str] = {}
+    township_loc: dict[str, str] = {}
+    leaves: list[tuple[str, str, str]] = []  # (grid locality id, township code, address prefix)
+    for t_order, t in enumerate(data["townships"]):
+        town = Locality(code=f"{data['district']['code']}-{t['code']}", name=t["name"],
+                        level=LocalityLevel.TOWNSHIP.value, parent_id=district.id, sort_order=t_order)
+        session.add(town)
+        session.flush()
+        township_loc[t["code"]] = town.id
+        unit = Unit(code=t["code"], name=t["name"] if t["kind"] == "street" else f"{t['name']}人民政府",
+                    kind=UnitKind.TOWNSHIP.value, locality_id=town.id, sort_order=t_order)
+        session.add(unit)
+        session.flush()
+        township_unit[t["code"]] = unit.id
+        for v_order, v_name in enumerate(t["villages"]):
+            village = Locality(code=f"{town.code}-{v_order + 1:02d}", name=v_name, level=LocalityLevel.VILLAGE.value,
+                               parent_id=town.id, sort_order=v_order)
+            session.add(village)
+            session.flush()
+            for g in range(1, rng.randint(3, 6) + 1):
+                grid = Locality(code=f"{village.code}-{g:02d}", name=f"第{g}网格", level=LocalityLevel.GRID.value,
+                                parent_id=village.id, sort_order=g)
+                session.add(grid)
+                session.flush()
+                leaves.append((grid.id, t["code"], f"{data['district']['name']}{t['name']}{v_name}"))
+    dept_unit: dict[str, str] = {}
+    for order, (code, name) in enumerate(data["departments"]):
+        unit = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT.value, sort_order=100 + order)
+        session.add(unit)
+        session.flush()
+        dept_unit[code] = unit.id
+    categories: dict[str, str] = {}
+    for p_order, parent in enumerate(data["categories"]):
+        cat = Category(code=parent["code"], name=parent["name"], sort_order=p_order)
+        session.add(cat)
+        session.flush()
+        for c_order, child in enumerate(parent["children"]):
+            code, name, target = child[0], child[1], child[2]
+            legal = child[3] if len(child) > 3 else None
+            leaf = Category(code=code, name=name, parent_id=cat.id, legal_channel=legal, sort_order=c_order)
+            session.add(leaf)
+            session.flush()
+            categories[code] = leaf.id
+            if target == "@township":
+                for t_code, loc_id in township_loc.items():
+                    session.add(RoutingRule(category_id=leaf.id, locality_id=loc_id, unit_id=township_unit[t_code],
+                                            action=RoutingAction.ASSIGN.value, note="属地管理"))
+            elif target:
+                session.add(RoutingRule(category_id=leaf.id, locality_id=None, unit_id=dept_unit[target],
+                                        action=RoutingAction.ASSIGN.value, note="谁主管、谁负责"))
+    # a locality-specific exception: property disputes in 翠园街道's estates go to the housing bureau
+    session.add(RoutingRule(category_id=categories["CJ01"], locality_id=township_loc["CY"], unit_id=dept_unit["ZJJ"],
+                            action=RoutingAction.ASSIGN.value, priority=10, note="尚书茗苑等小区办证专项"))
+    desks = [Desk(code="JD01", name="一号接待窗口", unit_name="区信访接待中心"),
+             Desk(code="JD02", name="二号接待窗口", unit_name="区信访接待中心")]
+    users = [User(username="liuxy", display_name="刘晓燕", role=Role.DESK_OFFICER.value),
+             User(username="chenj", display_name="陈静", role=Role.DESK_OFFICER.value),
+             User(username="supervisor", display_name="何督查", role=Role.SUPERVISOR.value),
+             User(username="admin", display_name="系统管理员", role=Role.ADMIN.value)]
+    session.add_all(desks)
+    session.add_all(users)
+    for order, (name, title) in enumerate(data["leaders"]):
+        session.add(Leader(name=name, title=title, rank_order=order))
+    session.flush()
+    save_desk_settings(session, DeskSettings(desk_id=desks[0].id, officer_id=users[0].id))
+    return {
+        "leaves": leaves,
+        "categories": categories,
+        "requests": data["requests"],
+        "desks": [d.id for d in desks],
+        "officers": [users[0].id, users[1].id],
+        "township_unit": township_unit,
+    }
+
+
+def _working_days_back(end: date, count: int, cal: WorkCalendar) -> list[date]:
+    days: list[date] = []
+    day = end
+    while len(days) < count:
+        if cal.is_workday(day):
+            days.append(day)
+        day -= timedelta(days=1)
+    return list(reversed(days))
+
+
+def seed_demo(ctx: AppContext, *, weeks: int = 4, seed: int = 2021) -> int:
+    """Seed an empty data directory. Returns the number of cases created (0 when it was not empty)."""
+    with ctx.db.read() as session:
+        if session.scalar(select(func.count()).select_from(Locality)):
+            return 0
+    rng = random.Random(seed)
+    with ctx.db.write() as session:
+        ref = seed_reference(session)
+    today = ctx.now().date()
+    people: list[_Person] = []
+    for _ in range(160):
+        gender = rng.choice((Gender.MALE, Gender.FEMALE))
+        grid_id, _t, prefix = rng.choice(ref["leaves"])
+        people.append(_Person(
+            name=_make_name(rng),
+            id_number=_make_id(rng, gender),
+            gender=gender,
+            phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+            address=f"{prefix}{rng.randint(1, 60)}栋{rng.randint(1, 6)}单元{rng.randint(101, 1802)}",
+            locality_id=grid_id,
+        ))
+    cases_created = 0
+    open_cases: list[tuple[str, int]] = []  # (case id, person index)
+    codes = list(ref["categories"])
+    returned = False
+    with ctx.db.write() as session:
+        # history from last year: a matter concluded after re-check (复核终结), whose petitioner will come again
+        final_day = today - timedelta(days=400)
+        final = _intake(session, ref, people[0], "CJ03", datetime.combine(final_day, datetime.min.time(),
+                        CHINA_TZ).replace(hour=9), rng, codes)
+        _advance(session, final, CaseStatus.FINAL, final_day, ref, rng)
+        cases_created += 1
+    weights = [0.25 if code.startswith("FD") else 1.0 for code in codes]
+    days = _working_days_back(today, weeks * 5, ctx.calendar)
+    for day in days:
+        with ctx.db.write() as session:
+            moment = datetime.combine(day, datetime.min.time(), CHINA_TZ).replace(hour=8, minute=30)
+            for _ in range(rng.randint(3, 8)):
+                moment += timedelta(minutes=rng.randint(5, 50))
+                if open_cases and rng.random() < 0.2:
+                    case_id, pidx = rng.choice(open_cases)
+                    _intake(session, ref, people[pidx], None, moment, rng, codes, join=case_id)
+                    continue
+                pidx = rng.randrange(len(people))
+                if day == days[-1] and not returned:
+                    returned = True  # the petitioner whose matter was concluded comes back
+                    final_case = session.scalar(select(Case.id).where(Case.status == CaseStatus.FINAL.value))
+                    if final_case:
+                        _intake(session, ref, people[0], None, moment, rng, codes, join=final_case)
+                        continue
+                code = rng.choices(codes, weights)[0]
+                result_id = _intake(session, ref, people[pidx], code, moment, rng, codes)
+                cases_created += 1
+                age = (today - day).days
+                case = session.get(Case, result_id)
+                assert case is not None
+                if case.status in (CaseStatus.ASSIGNED.value, CaseStatus.FORWARDED.value):
+                    if age > 20 and rng.random() < 0.6:
+                        _advance(session, result_id, CaseStatus.CLOSED, day, ref, rng)
+                    elif age > 3:
+                        _advance(session, result_id, CaseStatus.IN_HANDLING, day, ref, rng)
+                    open_cases.append((result_id, pidx))
+    return cases_created
+
+
+def _intake(session: Session, ref: dict[str, Any], person: _Person, code: str | None, moment: datetime,
+            rng: random.Random, codes: list[str], *, join: str | None = None) -> str:
+    desk_id = rng.choice(ref["desks"])
+    officer_id = rng.choice(ref["officers"])
+    main = PersonInput(name=person.name, id_type=DocumentType.RESIDENT_ID, id_number=person.id_number,
+                       gender=person.gender, phone=person.phone, address=person.address)
+    if join is not None:
+        case = session.get(Case, join)
+        assert case is not None
+        form = IntakeInput(person=main, channel=Channel.VISIT, content_class=ContentClass.parse(case.content_class),
+                           category_id=case.category_id, locality_id=case.locality_id,
+                           request="再次来访，询问办理进度", facts=case.facts, join_case_id=join)
+        return register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=moment).case_id
+    assert code is not None
+    category_id = ref["categories"][code]
+    legal = directory.legal_channel_for(session, category_id)
+    proposal = directory.propose_route(session, category_id, person.locality_id)
+    headcount = rng.choice((1,) * 12 + (3, 6, 12))
+    reps: tuple[PersonInput, ...] = ()
+    if headcount > 1:
+        reps = tuple(
+            PersonInput(name=_make_name(rng), id_type=DocumentType.NONE, phone=f"139{rng.randrange(10**8):08d}")
+            for _ in range(min(headcount, 5) - 1)
+        )
+    if legal:
+        action, unit_id = RoutingAction.LEGAL_CHANNEL, None
+    elif proposal is not None:
+        action = RoutingAction.parse(proposal.action)
+        unit_id = proposal.unit_id
+    else:
+        action, unit_id = RoutingAction.LEADER_RECEPTION, None
+    content = ContentClass.ACCUSATION if code in ("CJ04", "FD05") else (
+        ContentClass.SUGGESTION if rng.random() < 0.1 else ContentClass.CLAIM)
+    request = rng.choice(ref["requests"].get(code, ["要求解决相关问题"]))
+    form = IntakeInput(
+        person=main,
+        channel=rng.choice((Channel.VISIT,) * 6 + (Channel.LETTER, Channel.PHONE, Channel.ONLINE)),
+        headcount=headcount,
+        content_class=content,
+        category_id=category_id,
+        locality_id=person.locality_id,
+        request=request,
+        facts=f"信访人称：{request}。已多次向有关方面反映，问题至今未得到解决。",
+        routing_action=action,
+        unit_id=unit_id,
+        legal_channel=legal or "",
+        skip_level=rng.random() < 0.05,
+        representatives=reps,
+    )
+    return register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=moment).case_id
+
+
+def _advance(session: Session, case_id: str, target: CaseStatus, start: date, ref: dict[str, Any],
+             rng: random.Random) -> None:
+    """Walk a demo case forward through its handling events (the lifecycle engine comes with a later issue)."""
+    case = session.get(Case, case_id)
+    assert case is not None
+    steps = [("signed", CaseStatus.SIGNED, 1), ("accepted", CaseStatus.ACCEPTED, 3),
+             ("in_handling", CaseStatus.IN_HANDLING, 4)]
+    if target in (CaseStatus.CLOSED, CaseStatus.FINAL):
+        steps += [("replied", CaseStatus.REPLIED, 18), ("closed", CaseStatus.CLOSED, 20)]
+    if target is CaseStatus.FINAL:
+        steps += [("review_requested", CaseStatus.IN_REVIEW, 40), ("recheck_requested", CaseStatus.IN_RECHECK, 90),
+                  ("final", CaseStatus.FINAL, 130)]
+    for kind, status, offset in steps:
+        when = datetime.combine(start + timedelta(days=offset), datetime.min.time(), CHINA_TZ).replace(hour=10)
+        session.add(CaseEvent(case_id=case.id, kind=kind, occurred_at=when, occurred_on=when.date(),
+                              unit_id=case.unit_id, note=""))
+        case.status = status.value
+        if status is target:
+            break

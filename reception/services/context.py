@@ -1,0 +1,38 @@
+"""Everything a use case needs, bundled once at start-up: data paths, the database, settings, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from reception.db.base import local_now
+from reception.db.engine import Database
+from reception.db.migrate import MigrationOutcome, upgrade_database
+from reception.domain.workcalendar import WorkCalendar
+from reception.paths import DataPaths
+
+
+@dataclass
+class AppContext:
+    paths: DataPaths
+    db: Database
+    migration: MigrationOutcome | None = None
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    """Working days and holidays (the package's official calendar; an editable table arrives with the roster)."""
+    now: Callable[[], datetime] = field(default=local_now)
+    """The desk's clock (local China time). Tests inject a fixed one."""
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> AppContext:
+    """Create the folders if needed, migrate the database to the current schema, and open it."""
+    paths = DataPaths(root).ensure()
+    outcome = upgrade_database(paths.database, paths.backups)
+    ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
+    if now is not None:
+        ctx.now = now
+    return ctx

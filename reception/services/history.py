@@ -1,0 +1,224 @@
+"""History check at intake: has this person, or this matter, been here before?
+
+Lookups use indexed equality on the normalised ID number and phone, and an index range scan for names
+(``name >= prefix AND name < prefix + U+10FFFF``), so they stay fast with a million visits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reception.db.models import AuditEntry, Case, Category, Locality, Petitioner, Unit, Visit, VisitPerson
+from reception.domain.enums import CaseStatus, HistoryFlag
+from reception.domain.errors import FieldError
+from reception.domain.idnumber import parse_resident_id
+from reception.domain.masking import mask_id, mask_phone
+from reception.domain.phone import normalize_phone
+from reception.services.context import AppContext
+from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
+
+MAX_PERSONS = 20
+MAX_CASES_PER_PERSON = 20
+EXCERPT = 40
+
+
+def _normalise_id(text: str) -> str | None:
+    text = text.strip().upper()
+    if not text:
+        return None
+    try:
+        return parse_resident_id(text).number
+    except FieldError:
+        # other document types are stored as typed (upper-case, no spaces)
+        return "".join(text.split()) if len(text) >= 5 else None
+
+
+def _normalise_phone(text: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        return normalize_phone(text).number
+    except FieldError:
+        return None
+
+
+def lookup_history(
+    ctx: AppContext,
+    *,
+    id_number: str = "",
+    phone: str = "",
+    name: str = "",
+    user_id: str | None = None,
+    desk_id: str | None = None,
+) -> HistoryResult:
+    """Earlier petitioners matching any of the inputs, strongest match first, with their cases and flags."""
+    with ctx.db.read() as session:
+        result = find_history(session, id_number=id_number, phone=phone, name=name)
+    if not result.empty and user_id is not None:
+        with ctx.db.write() as session:
+            for person in result.persons:
+                session.add(AuditEntry(user_id=user_id, desk_id=desk_id, action="view_history", entity="petitioner",
+                                       entity_id=person.petitioner_id, detail=",".join(person.matched_by)))
+    return result
+
+
+def find_history(session: Session, *, id_number: str = "", phone: str = "", name: str = "") -> HistoryResult:
+    matches: dict[str, set[str]] = defaultdict(set)
+    norm_id = _normalise_id(id_number)
+    if norm_id:
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.id_number == norm_id).limit(MAX_PERSONS)):
+            matches[pid].add("id_number")
+    norm_phone = _normalise_phone(phone)
+    if norm_phone:
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.phone == norm_phone).limit(MAX_PERSONS)):
+            matches[pid].add("phone")
+    clean_name = "".join(name.split())
+    if len(clean_name) >= 2:
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.name == clean_name).limit(MAX_PERSONS)):
+            matches[pid].add("name")
+    if not matches:
+        return HistoryResult()
+    strength = {"id_number": 4, "phone": 2, "name": 1}
+    ranked = sorted(matches, key=lambda pid: -sum(strength[m] for m in matches[pid]))[:MAX_PERSONS]
+    people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(ranked)))}
+    cases_by_person = _cases_of(session, ranked)
+    persons: list[PersonMatch] = []
+    for pid in ranked:
+        p = people[pid]
+        cases = cases_by_person.get(pid, ())
+        visit_count, last = _visit_stats(session, pid)
+        persons.append(
+            PersonMatch(
+                petitioner_id=pid,
+                name=p.name,
+                id_type=p.id_type,
+                id_masked=mask_id(p.id_number or ""),
+                phone_masked=mask_phone(p.phone or ""),
+                gender=p.gender,
+                address=p.address,
+                matched_by=tuple(m for m in ("id_number", "phone", "name") if m in matches[pid]),
+                visit_count=visit_count,
+                last_visit_on=last,
+                cases=tuple(cases),
+            )
+        )
+    return HistoryResult(tuple(persons))
+
+
+def _visit_stats(session: Session, petitioner_id: str) -> tuple[int, date | None]:
+    row = session.execute(
+        select(func.count(), func.max(Visit.visited_on))
+        .select_from(VisitPerson)
+        .join(Visit, Visit.id == VisitPerson.visit_id)
+        .where(VisitPerson.petitioner_id == petitioner_id)
+    ).one()
+    return int(row[0]), row[1]
+
+
+def _cases_of(session: Session, petitioner_ids: Sequence[str]) -> dict[str, list[CaseSummary]]:
+    pairs = session.execute(
+        select(VisitPerson.petitioner_id, Visit.case_id)
+        .join(Visit, Visit.id == VisitPerson.visit_id)
+        .where(VisitPerson.petitioner_id.in_(petitioner_ids))
+        .distinct()
+    ).all()
+    case_ids = {case_id for _, case_id in pairs}
+    summaries = {s.id: s for s in summarise_cases(session, case_ids)}
+    out: dict[str, list[CaseSummary]] = defaultdict(list)
+    for pid, case_id in pairs:
+        out[pid].append(summaries[case_id])
+    for pid in out:
+        out[pid].sort(key=lambda s: (s.last_visit_on, s.case_no), reverse=True)
+        del out[pid][MAX_CASES_PER_PERSON:]
+    return out
+
+
+def case_flags(status: str, visit_count: int, any_skip_level: bool) -> tuple[HistoryFlag, ...]:
+    """Flags of an existing case as the desk should see them when the person comes again."""
+    flags: list[HistoryFlag] = []
+    if visit_count >= 1:
+        flags.append(HistoryFlag.REPEAT)
+    if any_skip_level:
+        flags.append(HistoryFlag.SKIP_LEVEL)
+    try:
+        parsed = CaseStatus.parse(status)
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.in_handling:
+        flags.append(HistoryFlag.IN_HANDLING)
+    if parsed is CaseStatus.FINAL:
+        flags.append(HistoryFlag.CONCLUDED)
+    return tuple(flags)
+
+
+def summarise_cases(session: Session, case_ids: Iterable[str]) -> list[CaseSummary]:
+    """Summaries of the given cases in a fixed number of queries (no per-case round trips)."""
+    ids = list(case_ids)
+    if not ids:
+        return []
+    cases = session.scalars(select(Case).where(Case.id.in_(ids))).all()
+    stats = {
+        row[0]: (int(row[1]), row[2], bool(row[3]))
+        for row in session.execute(
+            select(Visit.case_id, func.count(), func.max(Visit.visited_on), func.max(Visit.is_skip_level))
+            .where(Visit.case_id.in_(ids))
+            .group_by(Visit.case_id)
+        )
+    }
+    # the first person of the first visit represents the case in lists
+    first_person: dict[str, tuple[str, str, str, str]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    rows = session.execute(
+        select(Visit.case_id, Visit.visit_no, VisitPerson.position, Petitioner.id, Petitioner.name,
+               Petitioner.id_number, Petitioner.phone)
+        .join(VisitPerson, VisitPerson.visit_id == Visit.id)
+        .join(Petitioner, Petitioner.id == VisitPerson.petitioner_id)
+        .where(Visit.case_id.in_(ids))
+        .order_by(Visit.case_id, Visit.visit_no, VisitPerson.position)
+    ).all()
+    seen_people: dict[str, set[str]] = defaultdict(set)
+    for case_id, _vno, _pos, pid, pname, pidno, pphone in rows:
+        first_person.setdefault(case_id, (pid, pname, pidno or "", pphone or ""))
+        if pid not in seen_people[case_id]:
+            seen_people[case_id].add(pid)
+            counts[case_id] += 1
+    cat_names = _names(session, Category, {c.category_id for c in cases})
+    loc_names = _names(session, Locality, {c.locality_id for c in cases})
+    unit_names = _names(session, Unit, {c.unit_id for c in cases if c.unit_id})
+    out: list[CaseSummary] = []
+    for c in cases:
+        visit_count, last_on, skip = stats.get(c.id, (0, c.registered_on, False))
+        _pid, pname, pidno, pphone = first_person.get(c.id, ("", "", "", ""))
+        more = counts.get(c.id, 0) - 1
+        out.append(
+            CaseSummary(
+                id=c.id,
+                case_no=c.case_no,
+                registered_on=c.registered_on,
+                status=c.status,
+                status_label=CaseStatus.label_of(c.status),
+                category=cat_names.get(c.category_id, ""),
+                locality=loc_names.get(c.locality_id, ""),
+                unit=unit_names.get(c.unit_id or "", c.legal_channel),
+                request_excerpt=c.request if len(c.request) <= EXCERPT else c.request[:EXCERPT] + "…",
+                visit_count=visit_count,
+                last_visit_on=last_on or c.registered_on,
+                petitioner_names=pname + (f" 等{more + 1}人" if more > 0 else ""),
+                id_masked=mask_id(pidno),
+                phone_masked=mask_phone(pphone),
+                flags=case_flags(c.status, visit_count, skip),
+            )
+        )
+    return out
+
+
+def _names(session: Session, model: type[Category] | type[Locality] | type[Unit], ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}
+

@@ -1,0 +1,447 @@
+"""One-stop intake (一站式接待): validate the form, register the visit, issue the case number, route, archive.
+
+The whole registration is one write transaction (``BEGIN IMMEDIATE``): petitioners, case, visit, events, the
+case-number counter and the audit entry commit together or not at all. The receipt is rendered and archived right
+after the commit; if that fails the record is still saved and the receipt can be reprinted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reception.db.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Category,
+    Desk,
+    Locality,
+    Petitioner,
+    Unit,
+    User,
+    Visit,
+    VisitPerson,
+)
+from reception.domain.case_numbers import format_case_no, new_query_code
+from reception.domain.enums import (
+    CaseStatus,
+    Channel,
+    ContentClass,
+    DocumentType,
+    Gender,
+    HistoryFlag,
+    RoutingAction,
+)
+from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
+from reception.domain.idnumber import parse_resident_id, validate_document
+from reception.domain.phone import normalize_phone
+from reception.services import directory
+from reception.services.context import AppContext
+from reception.services.dto import IntakeResult
+
+log = logging.getLogger(__name__)
+
+MAX_REPRESENTATIVES = 5
+MAX_HEADCOUNT = 10_000
+
+# Field names are the form's labels, so the UI can put each message next to its field.
+F_NAME = "姓名"
+F_ID_TYPE = "证件类型"
+F_ID_NUMBER = "证件号码"
+F_GENDER = "性别"
+F_PHONE = "联系电话"
+F_ADDRESS = "住址"
+F_LOCALITY = "问题属地"
+F_CHANNEL = "信访形式"
+F_HEADCOUNT = "来访人数"
+F_CONTENT_CLASS = "内容分类"
+F_CATEGORY = "问题类别"
+F_REQUEST = "诉求"
+F_FACTS = "事实和理由"
+F_UNIT = "责任单位"
+F_ROUTING = "处理方式"
+F_OVERRIDE_REASON = "改派理由"
+F_LEGAL_CHANNEL = "法定途径"
+F_REPRESENTATIVES = "代表人"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInput:
+    name: str
+    id_type: DocumentType = DocumentType.RESIDENT_ID
+    id_number: str = ""
+    gender: Gender = Gender.UNKNOWN
+    phone: str = ""
+    address: str = ""
+    petitioner_id: str | None = None
+    """Set when the officer picked this person from the history panel."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeInput:
+    person: PersonInput
+    """The petitioner at the desk (for a collective visit: the first representative)."""
+    channel: Channel = Channel.VISIT
+    headcount: int = 1
+    content_class: ContentClass | None = None
+    category_id: str | None = None
+    locality_id: str | None = None
+    request: str = ""
+    facts: str = ""
+    routing_action: RoutingAction = RoutingAction.ASSIGN
+    unit_id: str | None = None
+    override_reason: str = ""
+    legal_channel: str = ""
+    skip_level: bool = False
+    note: str = ""
+    representatives: tuple[PersonInput, ...] = ()
+    """Further representatives of a collective visit (with ``person``, at most five in all)."""
+    join_case_id: str | None = None
+    """Add this visit to an existing case instead of opening a new one."""
+
+
+@dataclass(slots=True)
+class _CleanPerson:
+    name: str
+    id_type: DocumentType
+    id_number: str | None
+    gender: Gender
+    phone: str | None
+    address: str
+    petitioner_id: str | None
+
+
+@dataclass(slots=True)
+class _Clean:
+    persons: list[_CleanPerson] = field(default_factory=list)
+
+
+def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool = True) -> _CleanPerson:
+    """Validate one person; raises FieldErrors naming the form's fields."""
+    errors: list[FieldError] = []
+    name = " ".join(person.name.split())
+    if not name:
+        errors.append(FieldError(F_NAME, f"{prefix}请填写姓名", key="name_required"))
+    elif len(name) > 64:
+        errors.append(FieldError(F_NAME, f"{prefix}姓名过长（最多64个字）", key="name_too_long"))
+    id_number: str | None = None
+    gender = person.gender
+    raw_id = person.id_number.strip()
+    try:
+        if person.id_type is DocumentType.RESIDENT_ID:
+            if raw_id:
+                parsed = parse_resident_id(raw_id)
+                id_number = parsed.number
+                if gender is Gender.UNKNOWN:
+                    gender = parsed.gender
+                elif gender is not parsed.gender:
+                    errors.append(
+                        FieldError(F_GENDER, f"{prefix}性别与身份证号码不符（号码显示为{parsed.gender.label}）",
+                                   key="gender_mismatch")
+                    )
+        elif person.id_type is DocumentType.NONE:
+            if raw_id:
+                errors.append(FieldError(F_ID_NUMBER, f"{prefix}证件类型为“无证件”时请勿填写证件号码",
+                                         key="id_without_type"))
+        else:
+            id_number = validate_document(person.id_type, raw_id) or None
+    except FieldError as exc:
+        errors.append(FieldError(F_ID_NUMBER, prefix + exc.message, key=exc.key))
+    phone: str | None = None
+    if person.phone.strip():
+        try:
+            phone = normalize_phone(person.phone).number
+        except FieldError as exc:
+            errors.append(FieldError(F_PHONE, prefix + exc.message, key=exc.key))
+    address = " ".join(person.address.split())
+    if require_address and not address:
+        errors.append(FieldError(F_ADDRESS, f"{prefix}请填写住址（法定登记事项）", key="address_required"))
+    elif len(address) > 200:
+        errors.append(FieldError(F_ADDRESS, f"{prefix}住址过长（最多200个字）", key="address_too_long"))
+    if errors:
+        raise FieldErrors(errors)
+    return _CleanPerson(name, person.id_type, id_number, gender, phone, address, person.petitioner_id)
+
+
+def validate_intake(session: Session, form: IntakeInput) -> list[_CleanPerson]:
+    """Check the whole form at once and report every problem, each next to its field."""
+    errors: list[FieldError] = []
+    persons: list[_CleanPerson] = []
+    try:
+        persons.append(clean_person(form.person))
+    except FieldErrors as exc:
+        errors.extend(exc.errors)
+    if form.headcount < 1:
+        errors.append(FieldError(F_HEADCOUNT, "来访人数至少为1人", key="headcount_min"))
+    elif form.headcount > MAX_HEADCOUNT:
+        errors.append(FieldError(F_HEADCOUNT, "来访人数过大，请核对", key="headcount_max"))
+    total_reps = 1 + len(form.representatives)
+    if total_reps > MAX_REPRESENTATIVES:
+        errors.append(FieldError(F_REPRESENTATIVES, "多人走访应推选代表，代表人数不超过5人", key="too_many_reps"))
+    if form.headcount >= 1 and total_reps > form.headcount:
+        errors.append(FieldError(F_HEADCOUNT, "来访人数不能少于登记的代表人数", key="headcount_below_reps"))
+    for index, rep in enumerate(form.representatives, start=2):
+        try:
+            persons.append(clean_person(rep, prefix=f"第{index}位代表：", require_address=False))
+        except FieldErrors as exc:
+            errors.extend(FieldError(F_REPRESENTATIVES, e.message, key=e.key) for e in exc.errors)
+    keys = [(p.id_type, p.id_number) for p in persons if p.id_number]
+    if len(keys) != len(set(keys)):
+        errors.append(FieldError(F_REPRESENTATIVES, "同一证件号码在代表人中重复出现", key="duplicate_rep"))
+
+    if form.content_class is None:
+        errors.append(FieldError(F_CONTENT_CLASS, "请选择内容分类", key="content_class_required"))
+    if not form.category_id:
+        errors.append(FieldError(F_CATEGORY, "请选择问题类别", key="category_required"))
+    elif session.get(Category, form.category_id) is None:
+        errors.append(FieldError(F_CATEGORY, "问题类别不存在，请重新选择", key="category_unknown"))
+    if not form.locality_id:
+        errors.append(FieldError(F_LOCALITY, "请选择问题属地（至少到乡镇、街道）", key="locality_required"))
+    else:
+        loc = session.get(Locality, form.locality_id)
+        if loc is None:
+            errors.append(FieldError(F_LOCALITY, "问题属地不存在，请重新选择", key="locality_unknown"))
+        elif loc.level == "district":
+            errors.append(FieldError(F_LOCALITY, "请选择到乡镇、街道一级", key="locality_too_coarse"))
+    request = form.request.strip()
+    if not request:
+        errors.append(FieldError(F_REQUEST, "请填写诉求（法定登记事项）", key="request_required"))
+    elif len(request) < 4:
+        errors.append(FieldError(F_REQUEST, "诉求过于简略，请如实记录信访人的请求", key="request_too_short"))
+    if not form.facts.strip():
+        errors.append(FieldError(F_FACTS, "请填写事实和理由（法定登记事项）", key="facts_required"))
+
+    if form.join_case_id is None:
+        action = form.routing_action
+        if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
+            if not form.unit_id:
+                errors.append(FieldError(F_UNIT, "请选择责任单位", key="unit_required"))
+            elif session.get(Unit, form.unit_id) is None:
+                errors.append(FieldError(F_UNIT, "责任单位不存在，请重新选择", key="unit_unknown"))
+            elif form.category_id and session.get(Category, form.category_id) is not None:
+                proposal = directory.propose_route(session, form.category_id, form.locality_id)
+                if proposal is not None and proposal.unit_id != form.unit_id and not form.override_reason.strip():
+                    errors.append(
+                        FieldError(F_OVERRIDE_REASON, f"责任单位与规则建议（{proposal.unit_name}）不同，请说明改派理由",
+                                   key="override_reason_required")
+                    )
+        elif action is RoutingAction.LEGAL_CHANNEL and not form.legal_channel.strip():
+            errors.append(FieldError(F_LEGAL_CHANNEL, "请写明应当通过的法定途径", key="legal_channel_required"))
+        elif action is RoutingAction.NOT_ACCEPTED_FINAL:
+            errors.append(FieldError(F_ROUTING, "“不再受理”只用于已复核终结的事项，请从历史记录中选择该事项",
+                                     key="final_needs_case"))
+    else:
+        if session.get(Case, form.join_case_id) is None:
+            errors.append(FieldError(F_ROUTING, "要并入的信访事项不存在", key="join_case_unknown"))
+    if errors:
+        raise FieldErrors(errors)
+    return persons
+
+
+def _upsert_petitioner(session: Session, person: _CleanPerson) -> Petitioner:
+    found: Petitioner | None = None
+    if person.petitioner_id:
+        found = session.get(Petitioner, person.petitioner_id)
+    if found is None and person.id_number:
+        found = session.scalars(
+            select(Petitioner)
+            .where(Petitioner.id_type == person.id_type.value, Petitioner.id_number == person.id_number)
+            .limit(1)
+        ).first()
+    if found is None and not person.id_number and person.phone:
+        found = session.scalars(
+            select(Petitioner)
+            .where(Petitioner.name == person.name, Petitioner.phone == person.phone, Petitioner.id_number.is_(None))
+            .limit(1)
+        ).first()
+    if found is None:
+        found = Petitioner(
+            name=person.name,
+            id_type=person.id_type.value,
+            id_number=person.id_number,
+            gender=person.gender.value,
+            phone=person.phone,
+            address=person.address,
+        )
+        session.add(found)
+        return found
+    changed = False
+    for attr, value in (
+        ("name", person.name),
+        ("id_type", person.id_type.value),
+        ("id_number", person.id_number),
+        ("phone", person.phone),
+        ("address", person.address),
+        ("gender", person.gender.value),
+    ):
+        if value and getattr(found, attr) != value:
+            setattr(found, attr, value)
+            changed = True
+    if changed:
+        found.version += 1
+    return found
+
+
+def _next_case_no(session: Session, desk_code: str, now: datetime) -> str:
+    day = now.date()
+    counter = session.get(CaseNumberCounter, (desk_code, day))
+    if counter is None:
+        counter = CaseNumberCounter(desk_code=desk_code, day=day, last=0)
+        session.add(counter)
+    while True:
+        counter.last += 1
+        case_no = format_case_no(desk_code, day, counter.last)
+        # A restored or copied database may have lost its counter: never reuse a number.
+        if session.scalar(select(Case.id).where(Case.case_no == case_no)) is None:
+            return case_no
+
+
+ROUTING_STATUS = {
+    RoutingAction.ASSIGN: CaseStatus.ASSIGNED,
+    RoutingAction.FORWARD: CaseStatus.FORWARDED,
+    RoutingAction.LEGAL_CHANNEL: CaseStatus.LEGAL_CHANNEL,
+    RoutingAction.LEADER_RECEPTION: CaseStatus.REGISTERED,
+}
+
+
+def _event(case: Case, kind: str, at: datetime, actor_id: str, *, unit_id: str | None = None, note: str = "",
+           data: dict[str, str] | None = None) -> CaseEvent:
+    return CaseEvent(case_id=case.id, kind=kind, occurred_at=at, occurred_on=at.date(), actor_id=actor_id,
+                     unit_id=unit_id, note=note, data=dict(data or {}))
+
+
+def join_flags(case: Case, visits_before: int) -> tuple[HistoryFlag, ...]:
+    status = CaseStatus.parse(case.status)
+    flags: list[HistoryFlag] = []
+    if visits_before:
+        flags.append(HistoryFlag.REPEAT)
+    if status.in_handling:
+        flags.append(HistoryFlag.IN_HANDLING)
+    if status is CaseStatus.FINAL:
+        flags.append(HistoryFlag.CONCLUDED)
+    return tuple(flags)
+
+
+def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer_id: str,
+                    render_receipt: bool = True) -> IntakeResult:
+    """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt."""
+    with ctx.db.write() as session:
+        result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+    log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
+             "new" if result.is_new_case else "join")
+    if render_receipt:
+        from reception.services.receipt_service import archive_receipt  # local: keeps ReportLab off the import path
+
+        try:
+            path = archive_receipt(ctx, result.case_id, visit_id=result.visit_id, officer_id=officer_id)
+            result = replace(result, receipt_path=str(path))
+        except ReceptionError as exc:
+            result = replace(result, receipt_error=exc.message)
+        except Exception:  # the record is saved; the receipt can be reprinted
+            log.exception("receipt rendering failed for case %s", result.case_no)
+            result = replace(result, receipt_error="回执生成失败，记录已保存，可在案件列表中补打。")
+    return result
+
+
+def register_in_session(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str,
+                        now: datetime) -> IntakeResult:
+    """The registration itself, inside the caller's write transaction (bulk loaders batch many in one)."""
+    desk = session.get(Desk, desk_id)
+    officer = session.get(User, officer_id)
+    if desk is None or officer is None:
+        raise NotFoundError("本机工位或登记人员未设置，请先在“设置”中选择。", key="desk_not_configured")
+    persons = validate_intake(session, form)
+    petitioners = [_upsert_petitioner(session, p) for p in persons]
+    session.flush()
+    actor = officer.id
+    if form.join_case_id is None:
+        case = _new_case(session, form, desk, officer, now)
+        visits_before = 0
+    else:
+        joined = session.get(Case, form.join_case_id)
+        assert joined is not None  # validated above
+        case = joined
+        visits_before = session.scalar(select(func.count()).where(Visit.case_id == case.id)) or 0
+    flags = join_flags(case, visits_before)
+    if form.skip_level:
+        flags += (HistoryFlag.SKIP_LEVEL,)
+    visit = Visit(
+        case_id=case.id,
+        visit_no=visits_before + 1,
+        channel=form.channel.value,
+        visited_at=now,
+        visited_on=now.date(),
+        desk_id=desk.id,
+        officer_id=actor,
+        headcount=form.headcount,
+        is_collective=form.headcount > 1,
+        is_repeat=visits_before > 0,
+        is_skip_level=form.skip_level,
+        note=form.request.strip() if form.join_case_id else form.note.strip(),
+    )
+    session.add(visit)
+    session.flush()
+    for position, petitioner in enumerate(petitioners):
+        session.add(VisitPerson(visit_id=visit.id, petitioner_id=petitioner.id,
+                                is_representative=form.headcount > 1, position=position))
+    if form.join_case_id is None:
+        session.add(_event(case, "received", now, actor, note=Channel.label_of(form.channel.value),
+                           data={"visit_id": visit.id}))
+        _route_new_case(session, case, form, now, actor)
+    else:
+        case.version += 1
+        session.add(_event(case, "visit_added", now, actor, note=f"第{visit.visit_no}次来访",
+                           data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)}))
+    session.add(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
+                           detail="new_case" if form.join_case_id is None else "visit_added"))
+    return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
+                        form.join_case_id is None, flags, None)
+
+def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, now: datetime) -> Case:
+    assert form.content_class is not None and form.category_id and form.locality_id
+    case = Case(
+        case_no=_next_case_no(session, desk.code, now),
+        query_code=new_query_code(),
+        content_class=form.content_class.value,
+        category_id=form.category_id,
+        locality_id=form.locality_id,
+        request=form.request.strip(),
+        facts=form.facts.strip(),
+        status=CaseStatus.REGISTERED.value,
+        routing_action=form.routing_action.value,
+        first_desk_id=desk.id,
+        first_officer_id=officer.id,
+        registered_at=now,
+        registered_on=now.date(),
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _route_new_case(session: Session, case: Case, form: IntakeInput, now: datetime, actor: str) -> None:
+    action = form.routing_action
+    case.status = ROUTING_STATUS.get(action, CaseStatus.REGISTERED).value
+    if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
+        assert form.category_id is not None
+        proposal = directory.propose_route(session, form.category_id, form.locality_id)
+        case.unit_id = form.unit_id
+        case.proposed_unit_id = proposal.unit_id if proposal else None
+        overridden = proposal is not None and proposal.unit_id != form.unit_id
+        case.routing_override_reason = form.override_reason.strip() if overridden else ""
+        kind = "assigned" if action is RoutingAction.ASSIGN else "forwarded"
+        session.add(_event(case, kind, now, actor, unit_id=form.unit_id, note=case.routing_override_reason,
+                           data={"overridden": "1" if overridden else "0"}))
+    elif action is RoutingAction.LEGAL_CHANNEL:
+        case.legal_channel = form.legal_channel.strip()
+        session.add(_event(case, "legal_channel", now, actor, note=case.legal_channel))
+    elif action is RoutingAction.LEADER_RECEPTION:
+        case.unit_id = form.unit_id or None
+        session.add(_event(case, "to_leader", now, actor, unit_id=case.unit_id))
+

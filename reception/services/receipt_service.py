@@ -1,0 +1,199 @@
+"""Build, render and archive the 登记回执 of a case: the first print after intake, and reprints (补打)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reception.db.base import to_local
+from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
+from reception.domain.deadlines import RollPolicy, due_date
+from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, ReceiptLayout, RoutingAction
+from reception.domain.errors import NotFoundError
+from reception.domain.masking import mask_id, mask_phone
+from reception.domain.workcalendar import WorkCalendar
+from reception.receipts import render_receipt
+from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
+from reception.services import directory
+from reception.services.cases import case_id_by_no
+from reception.services.context import AppContext
+from reception.services.settings import DeskSettings, load_desk_settings
+
+log = logging.getLogger(__name__)
+
+NOTICE_FINAL = (
+    "该信访事项已经复核终结。根据《信访工作条例》第三十六条，信访人仍以同一事实和理由提出信访事项的，"
+    "不再受理。本次来访已如实登记。"
+)
+NOTICE_IN_HANDLING = "该信访事项已经受理、正在办理中，本次来访已登记并通报办理单位，不再重复受理。"
+NOTICE_CLOSED = "该信访事项已办结。对处理意见不服的，可以自收到书面答复之日起30日内请求原办理机关的上一级机关复查。"
+NOTICE_LEGAL = (
+    "您反映的事项属于应当通过{channel}等法定途径解决的事项。根据《信访工作条例》，依法应当通过诉讼、仲裁、"
+    "行政复议等法定途径解决的，不作为信访事项受理。请您依法向{channel}提出。"
+)
+NOTICE_LEADER = "本事项已转今日值班领导接访，请在等候区稍候。"
+
+
+def _roll(settings: DeskSettings) -> RollPolicy:
+    return RollPolicy.NON_WORKING_DAYS if settings.roll_deadline_to_workday else RollPolicy.NONE
+
+
+def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings, today: date
+                      ) -> tuple[ReceiptDeadline, ...]:
+    """The next statutory deadlines, as dates where their clock has started."""
+    action = RoutingAction.parse(case.routing_action)
+    if action is RoutingAction.LEGAL_CHANNEL:
+        return ()
+    roll = _roll(settings)
+    received = case.registered_on
+    out = [
+        ReceiptDeadline(
+            "登记并转送、交办",
+            due_date("register_route", received, calendar, roll=roll),
+            "《信访工作条例》第二十二条",
+        )
+    ]
+    if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
+        out.append(
+            ReceiptDeadline(
+                "有权处理机关告知是否受理",
+                due_date("routed_notice", received, calendar, roll=roll),
+                "《信访工作条例》第二十三条",
+                note="自收到转送、交办之日起15日内书面告知",
+            )
+        )
+    out.append(
+        ReceiptDeadline(
+            "办理并书面答复",
+            None,
+            "《信访工作条例》第三十四条",
+            note="自受理之日起60日内办结；情况复杂的，经批准可延长不超过30日",
+        )
+    )
+    return tuple(out)
+
+
+def build_receipt_data(session: Session, case_id: str, visit_id: str | None, calendar: WorkCalendar,
+                       settings: DeskSettings, *, reprint: bool = False) -> ReceiptData:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("未找到该信访事项", key="case_not_found")
+    visit = session.get(Visit, visit_id) if visit_id else None
+    if visit is None:
+        visit = session.scalars(select(Visit).where(Visit.case_id == case_id).order_by(Visit.visit_no.desc())).first()
+    if visit is None:
+        raise NotFoundError("该信访事项没有来访记录", key="visit_not_found")
+    desk = session.get(Desk, visit.desk_id)
+    officer = session.get(User, visit.officer_id)
+    persons = tuple(
+        ReceiptPerson(
+            name=vp.petitioner.name,
+            id_masked=mask_id(vp.petitioner.id_number or ""),
+            id_type_label=DocumentType.label_of(vp.petitioner.id_type),
+            phone_masked=mask_phone(vp.petitioner.phone or ""),
+            is_representative=vp.is_representative,
+        )
+        for vp in visit.persons
+    )
+    status = CaseStatus.parse(case.status)
+    action = RoutingAction.parse(case.routing_action)
+    unit = session.get(Unit, case.unit_id) if case.unit_id else None
+    notice = ""
+    routing_label = action.label
+    routing_unit = unit.name if unit else ""
+    if visit.visit_no > 1:
+        if status is CaseStatus.FINAL:
+            notice, routing_label, routing_unit = NOTICE_FINAL, RoutingAction.NOT_ACCEPTED_FINAL.label, ""
+        elif status.in_handling:
+            notice = NOTICE_IN_HANDLING
+        elif status is CaseStatus.CLOSED:
+            notice = NOTICE_CLOSED
+    if action is RoutingAction.LEGAL_CHANNEL:
+        notice = NOTICE_LEGAL.format(channel=case.legal_channel)
+        routing_unit = case.legal_channel
+    elif action is RoutingAction.LEADER_RECEPTION and visit.visit_no == 1:
+        notice = NOTICE_LEADER
+    visited_local = to_local(visit.visited_at)
+    deadlines = receipt_deadlines(case, calendar, settings, visited_local.date()) if visit.visit_no == 1 else ()
+    return ReceiptData(
+        case_no=case.case_no,
+        query_code=case.query_code,
+        registered_at=visited_local,
+        registering_unit=desk.unit_name if desk else "",
+        officer_name=officer.display_name if officer else "",
+        desk_name=desk.name if desk else "",
+        channel_label=Channel.label_of(visit.channel),
+        content_class_label=ContentClass.label_of(case.content_class),
+        category_label=directory.category_label(session, case.category_id),
+        locality_label=directory.locality_label(session, case.locality_id),
+        persons=persons,
+        headcount=visit.headcount,
+        request_summary=visit.note if visit.visit_no > 1 and visit.note else case.request,
+        routing_label=routing_label,
+        routing_unit=routing_unit,
+        deadlines=deadlines,
+        query_hint=settings.query_hint,
+        notice=notice,
+        reprint=reprint,
+        printed_at=None,
+        extra_lines=(("来访次数", f"第{visit.visit_no}次（本事项此前已登记）"),) if visit.visit_no > 1 else (),
+    )
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def archive_name(case_no: str, visit_no: int) -> str:
+    """``<case number>.pdf`` for the registration; later visits to the same case get ``-V<n>``."""
+    return f"{case_no}.pdf" if visit_no <= 1 else f"{case_no}-V{visit_no}.pdf"
+
+
+def archive_receipt(ctx: AppContext, case_id: str, *, visit_id: str | None = None,
+                    officer_id: str | None = None, layout: ReceiptLayout | None = None) -> Path:
+    """Render the receipt of a visit and archive it under ``<data dir>/receipts``."""
+    with ctx.db.read() as session:
+        settings = load_desk_settings(session)
+        data = build_receipt_data(session, case_id, visit_id, ctx.calendar, settings)
+        visit = session.get(Visit, visit_id) if visit_id else None
+        visit_no = visit.visit_no if visit is not None else 1
+    chosen = layout or settings.layout
+    pdf = render_receipt(data, chosen)
+    target = ctx.paths.receipts / archive_name(data.case_no, visit_no)
+    _write_atomically(target, pdf)
+    with ctx.db.write() as session:
+        session.add(ReceiptPrint(case_id=case_id, visit_id=visit_id, printed_at=ctx.now(), layout=chosen.value,
+                                 reprint=False, officer_id=officer_id, file_name=target.name))
+    return target
+
+
+def reprint_receipt(ctx: AppContext, case_no: str, *, officer_id: str | None = None,
+                    layout: ReceiptLayout | None = None) -> tuple[str, bytes]:
+    """A reprint (补打) of the latest visit's receipt: marked as such, and recorded; the archive is not touched."""
+    with ctx.db.read() as session:
+        case_id = case_id_by_no(session, case_no)
+        settings = load_desk_settings(session)
+        data = build_receipt_data(session, case_id, None, ctx.calendar, settings, reprint=True)
+    now = ctx.now()
+    data = replace(data, printed_at=now)
+    chosen = layout or settings.layout
+    pdf = render_receipt(data, chosen)
+    with ctx.db.write() as session:
+        session.add(ReceiptPrint(case_id=case_id, visit_id=None, printed_at=now, layout=chosen.value, reprint=True,
+                                 officer_id=officer_id, file_name=""))
+    return case_id, pdf
