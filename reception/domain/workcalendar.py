@@ -1,0 +1,260 @@
+"""The official working-day calendar (法定节假日与调休).
+
+Sources, in order of precedence for a given date:
+
+1. the override table (``dict[date, DayOverride]``), edited by the administrator: corrections and the years the
+   package does not know yet (the State Council publishes next year's arrangement each autumn);
+2. the ``chinese_calendar`` package for the years it supports (2004–2026 in version 1.11);
+3. otherwise Monday–Friday are working days and Saturday/Sunday are not.
+
+A year is *known* (``knows(year)``) when the package supports it or the administrator has confirmed it
+(``confirmed_years``). Dates in unknown years still get an answer from rule 3, but callers must flag the result
+as 未确认 (``unconfirmed_years`` / ``UnconfirmedYearWarning``): holidays in such a year are missing.
+
+Make-up working days (调休上班, e.g. Saturday 2026-02-14 and 2026-10-10, Sunday 2026-09-20) are working days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+from functools import cache
+
+import chinese_calendar
+
+__all__ = [
+    "DayOverride",
+    "UnconfirmedYearWarning",
+    "WorkCalendar",
+    "holiday_label",
+    "package_years",
+]
+
+
+class UnconfirmedYearWarning(UserWarning):
+    """A date computation crossed a year whose holiday arrangement is not confirmed (weekdays assumed)."""
+
+    def __init__(self, years: Iterable[int]) -> None:
+        self.years: tuple[int, ...] = tuple(sorted(set(years)))
+        listed = "、".join(f"{y}年" for y in self.years)
+        super().__init__(f"{listed}节假日安排未确认，期限按周一至周五工作日估算")
+
+
+@dataclass(frozen=True)
+class DayOverride:
+    """One administrator-entered day: a working day (``workday=True``, e.g. 调休上班) or a day off (``False``).
+
+    ``name`` is the holiday the day belongs to (国庆节, 春节…), also for make-up working days.
+    """
+
+    workday: bool
+    name: str = ""
+
+
+# Chinese names for the package's (English) holiday names.
+_HOLIDAY_LABELS: dict[str, str] = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+def holiday_label(package_name: str) -> str:
+    """The Chinese name of a ``chinese_calendar`` holiday name (unknown names are returned unchanged)."""
+    return _HOLIDAY_LABELS.get(package_name, package_name)
+
+
+@cache
+def _package_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def package_years() -> range:
+    """The years the installed ``chinese_calendar`` package supports (e.g. ``range(2004, 2027)``)."""
+    years = [y for y in range(1990, date.today().year + 10) if _package_knows(y)]
+    return range(years[0], years[-1] + 1) if years else range(0)
+
+
+class _Source(Enum):
+    OVERRIDE = "override"
+    PACKAGE = "package"
+    WEEKDAYS = "weekdays"
+
+
+class WorkCalendar:
+    """Answers whether a date is a working day under the official calendar.
+
+    ``overrides`` win over the package; ``confirmed_years`` are years the administrator has confirmed (their
+    overrides are then taken as the complete arrangement). ``use_package=False`` or a narrower
+    ``package_years`` (e.g. ``range(2004, 2027)``) pins which years the package may answer, which keeps results
+    stable when a newer package is installed.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[date, DayOverride] | None = None,
+        confirmed_years: Iterable[int] = (),
+        *,
+        use_package: bool = True,
+        package_years: Iterable[int] | None = None,
+    ) -> None:
+        self._overrides: dict[date, DayOverride] = dict(overrides or {})
+        self._confirmed: frozenset[int] = frozenset(confirmed_years)
+        self._use_package = use_package
+        self._package_limit: frozenset[int] | None = frozenset(package_years) if package_years is not None else None
+
+    # --- what the calendar knows -------------------------------------------------------------------------
+
+    @property
+    def overrides(self) -> Mapping[date, DayOverride]:
+        return dict(self._overrides)
+
+    @property
+    def confirmed_years(self) -> frozenset[int]:
+        return self._confirmed
+
+    def package_knows(self, year: int) -> bool:
+        if not self._use_package:
+            return False
+        if self._package_limit is not None and year not in self._package_limit:
+            return False
+        return _package_knows(year)
+
+    def knows(self, year: int) -> bool:
+        """True when the year's arrangement comes from the package or was confirmed by the administrator."""
+        return year in self._confirmed or self.package_knows(year)
+
+    def unconfirmed_years(self, start: date, end: date) -> list[int]:
+        """The years between ``start`` and ``end`` (inclusive, either order) that the calendar does not know."""
+        lo, hi = sorted((start.year, end.year))
+        return [y for y in range(lo, hi + 1) if not self.knows(y)]
+
+    def with_overrides(
+        self, overrides: Mapping[date, DayOverride], confirmed_years: Iterable[int] = ()
+    ) -> WorkCalendar:
+        """A new calendar with more overrides and confirmed years (this one is left unchanged)."""
+        merged = {**self._overrides, **overrides}
+        return WorkCalendar(
+            merged,
+            self._confirmed | frozenset(confirmed_years),
+            use_package=self._use_package,
+            package_years=self._package_limit,
+        )
+
+    # --- single days ----------------------------------------------------------------------------------------
+
+    def _source(self, d: date) -> _Source:
+        if d in self._overrides:
+            return _Source.OVERRIDE
+        if self.package_knows(d.year):
+            return _Source.PACKAGE
+        return _Source.WEEKDAYS
+
+    def is_workday(self, d: date) -> bool:
+        """A working day: Monday–Friday outside holidays, and make-up working weekends (调休上班)."""
+        source = self._source(d)
+        if source is _Source.OVERRIDE:
+            return self._overrides[d].workday
+        if source is _Source.PACKAGE:
+            return bool(chinese_calendar.is_workday(d))
+        return d.weekday() < 5
+
+    def is_holiday(self, d: date) -> bool:
+        """A day off because of a public holiday (法定节假日, including days off moved into the holiday by 调休).
+
+        Ordinary weekends are not holidays; use ``not is_workday(d)`` for "any day off".
+        Every non-working override counts as a holiday.
+        """
+        source = self._source(d)
+        if source is _Source.OVERRIDE:
+            return not self._overrides[d].workday
+        if source is _Source.PACKAGE:
+            on_holiday, name = chinese_calendar.get_holiday_detail(d)
+            return bool(on_holiday) and name is not None
+        return False
+
+    def is_makeup_workday(self, d: date) -> bool:
+        """A Saturday or Sunday that is a working day (调休上班)."""
+        return d.weekday() >= 5 and self.is_workday(d)
+
+    def holiday_name(self, d: date) -> str | None:
+        """The holiday a day belongs to, in Chinese (国庆节…): for holidays and for make-up working days.
+
+        ``None`` for ordinary days and for unknown years; an override without a name gives ``None`` too.
+        """
+        source = self._source(d)
+        if source is _Source.OVERRIDE:
+            return self._overrides[d].name or None
+        if source is _Source.PACKAGE:
+            _, name = chinese_calendar.get_holiday_detail(d)
+            return holiday_label(name) if name else None
+        return None
+
+    # --- walking ----------------------------------------------------------------------------------------------
+
+    def next_workday(self, d: date, *, include_self: bool = False) -> date:
+        """The first working day after ``d`` (or ``d`` itself when ``include_self`` and it is one)."""
+        day = d if include_self else d + timedelta(days=1)
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def previous_workday(self, d: date, *, include_self: bool = False) -> date:
+        """The last working day before ``d`` (or ``d`` itself when ``include_self`` and it is one)."""
+        day = d if include_self else d - timedelta(days=1)
+        while not self.is_workday(day):
+            day -= timedelta(days=1)
+        return day
+
+    def workdays(self, start: date, end: date) -> list[date]:
+        """The working days from ``start`` to ``end``, both inclusive."""
+        out: list[date] = []
+        day = start
+        while day <= end:
+            if self.is_workday(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def holidays(self, year: int) -> dict[date, str]:
+        """The public-holiday days off of ``year`` with their names ('' when unnamed)."""
+        day, end = date(year, 1, 1), date(year, 12, 31)
+        out: dict[date, str] = {}
+        while day <= end:
+            if self.is_holiday(day):
+                out[day] = self.holiday_name(day) or ""
+            day += timedelta(days=1)
+        return out
+
+    def makeup_workdays(self, year: int) -> dict[date, str]:
+        """The make-up working weekend days (调休上班) of ``year`` with the holiday they belong to."""
+        day, end = date(year, 1, 1), date(year, 12, 31)
+        out: dict[date, str] = {}
+        while day <= end:
+            if self.is_makeup_workday(day):
+                out[day] = self.holiday_name(day) or ""
+            day += timedelta(days=1)
+        return out
+
+    def seed_overrides(self, year: int) -> dict[date, DayOverride]:
+        """The package's arrangement for ``year`` as override rows (holidays and make-up working days).
+
+        This is what the administrator's holiday table is seeded with (existing overrides of that year are
+        included); empty when the package does not know the year.
+        """
+        if not self.package_knows(year):
+            return {}
+        rows = {d: DayOverride(False, n) for d, n in self.holidays(year).items()}
+        rows.update({d: DayOverride(True, n) for d, n in self.makeup_workdays(year).items()})
+        return rows
