@@ -175,6 +175,8 @@ def normalize_phone(text: str) -> Phone:
         raise _err("phone_service", _MSG_SERVICE)
 
     if digits[0] == "0":
+        if len(digits) < 10:
+            raise _err("phone_landline", _MSG_LANDLINE)
         area = _area_code(digits)
         local = digits[len(area) :]
         if not 7 <= len(local) <= 8 or local[0] == "0":

@@ -84,6 +84,9 @@ INVALID = [
     ("52312", "phone_length"),
     ("523123456", "phone_length"),
     ("+", "phone_characters"),
+    ("0", "phone_landline"),
+    ("010", "phone_landline"),
+    ("+86", "phone_length"),
 ]
 
 
