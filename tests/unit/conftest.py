@@ -1,0 +1,81 @@
+"""Fixtures for the UI-free core: real SQLite files in tmp_path, the demo reference directory, a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from reception.db.base import CHINA_TZ
+from reception.demo import seed_reference
+from reception.services import directory
+from reception.services.context import AppContext, open_data_dir
+from reception.services.settings import load_desk_settings
+
+
+class Clock:
+    """A settable clock for the desk (China local time)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@dataclass
+class Desk:
+    ctx: AppContext
+    clock: Clock
+    desk_id: str
+    officer_id: str
+
+    def category(self, code: str) -> str:
+        from sqlalchemy import select
+
+        from reception.db.models import Category
+
+        with self.ctx.db.read() as s:
+            found = s.scalar(select(Category.id).where(Category.code == code))
+        assert found is not None, code
+        return found
+
+    def locality(self, name_path: str) -> str:
+        """A locality by "township/village/grid" names, e.g. "翠园街道/尚书茗苑社区/第1网格"."""
+        with self.ctx.db.read() as s:
+            nodes = directory.locality_tree(s)
+        node = None
+        for part in name_path.split("/"):
+            node = next(n for n in nodes if n.name == part)
+            nodes = node.children
+        assert node is not None
+        return node.id
+
+    def unit(self, code: str) -> str:
+        from sqlalchemy import select
+
+        from reception.db.models import Unit
+
+        with self.ctx.db.read() as s:
+            found = s.scalar(select(Unit.id).where(Unit.code == code))
+        assert found is not None, code
+        return found
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 9, 16, 9, 30, tzinfo=CHINA_TZ))
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
+    ctx = open_data_dir(tmp_path / "data", now=clock)
+    with ctx.db.write() as session:
+        seed_reference(session)
+    with ctx.db.read() as session:
+        settings = load_desk_settings(session)
+    yield Desk(ctx, clock, settings.desk_id, settings.officer_id)
+    ctx.close()

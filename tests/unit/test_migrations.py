@@ -1,0 +1,121 @@
+"""Migrations run on real SQLite files: upgrade head equals the models; backups; refusal of newer databases."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from reception.db.engine import make_engine
+from reception.db.migrate import current_revision, head_revision, upgrade_database
+from reception.db.models import Base
+from reception.domain.errors import DatabaseVersionError
+from reception.services.context import open_data_dir
+
+
+def test_upgrade_head_on_empty_database_equals_the_models(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.sqlite3"
+    outcome = upgrade_database(db, tmp_path / "backups")
+    assert outcome.before is None and outcome.after == head_revision()
+    assert outcome.backup is None
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_database_is_wal_with_foreign_keys(tmp_path: Path) -> None:
+    ctx = open_data_dir(tmp_path)
+    with ctx.db.read() as session:
+        assert session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    ctx.close()
+
+
+def test_second_open_is_a_no_op_without_backup(tmp_path: Path) -> None:
+    open_data_dir(tmp_path).close()
+    ctx = open_data_dir(tmp_path)
+    assert ctx.migration is not None and not ctx.migration.changed
+    assert list((tmp_path / "backups").iterdir()) == []
+    ctx.close()
+
+
+PROBE_MIGRATION = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0002_probe"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("upgrade_probe", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("upgrade_probe")
+"""
+
+
+def test_upgrade_from_an_older_revision_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reception.db.migrate as migrate
+
+    db = tmp_path / "reception.sqlite3"
+    upgrade_database(db, tmp_path / "backups")
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO setting (key, value) VALUES ('probe', '{}')")
+    conn.commit()
+    conn.close()
+    # a newer release: the same scripts plus one more revision
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_probe.py").write_text(PROBE_MIGRATION.format(head=head_revision()), encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
+
+    outcome = upgrade_database(db, tmp_path / "backups")
+
+    assert outcome.before == "0001" and outcome.after == "0002_probe"
+    assert outcome.backup is not None and outcome.backup.exists()
+    backup = sqlite3.connect(outcome.backup)
+    assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert backup.execute("SELECT key FROM setting").fetchall() == [("probe",)]
+    backup.close()
+    upgraded = sqlite3.connect(db)
+    assert upgraded.execute("SELECT count(*) FROM upgrade_probe").fetchone() == (0,)
+    assert upgraded.execute("SELECT key FROM setting").fetchall() == [("probe",)]
+    upgraded.close()
+
+
+def test_newer_database_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "reception.sqlite3"
+    upgrade_database(db, tmp_path / "backups")
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    with pytest.raises(DatabaseVersionError) as info:
+        upgrade_database(db, tmp_path / "backups")
+    assert "更高版本" in info.value.message
+    assert db.read_bytes() == before
+    assert current_revision(db) == "ffff_from_the_future"
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "reception.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE spreadsheet (a TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseVersionError):
+        upgrade_database(db, tmp_path / "backups")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("spreadsheet",)]
+    conn.close()
