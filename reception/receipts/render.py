@@ -201,9 +201,11 @@ class _Styles:
             return ParagraphStyle(name, fontName=f, fontSize=size, leading=leading, wordWrap="CJK", **kw)
 
         self.body = style("body", spec.body, spec.leading)
+        self.request = style("request", spec.body, spec.leading, spaceAfter=spec.leading * 0.25)
         self.label = style("label", spec.body, spec.leading)
         self.small_label = style("small_label", spec.small, spec.small * 1.3)
-        self.small = style("small", spec.small, spec.small * 1.4, textColor=_LINE)
+        # grey prints dithered and faint on thermal paper: black there
+        self.small = style("small", spec.small, spec.small * 1.4, textColor=_LINE if spec.wide else colors.black)
         self.small_center = style("small_center", spec.small, spec.small * 1.4, alignment=TA_CENTER)
         self.title = style("title", spec.title, spec.title * 1.25, alignment=TA_CENTER)
         self.subtitle = style("subtitle", spec.body, spec.leading, alignment=TA_CENTER)
@@ -219,8 +221,8 @@ class _Styles:
         pad = spec.body * 0.5
         self.notice = style(  # the border is drawn ``pad`` outside the text: indent so it stays in the frame
             "notice", spec.body, spec.leading, borderWidth=0.8, borderColor=colors.black,
-            borderPadding=pad, leftIndent=pad, rightIndent=pad + spec.body * 0.5,
-            spaceBefore=spec.leading * 0.5 + pad, spaceAfter=pad + 2,
+            borderPadding=pad, leftIndent=pad, rightIndent=pad,
+            spaceBefore=spec.leading * 0.5 + pad, spaceAfter=pad + spec.leading * 0.2,
         )
         self.sign = style("sign", spec.body, spec.leading * 2)
         self.sign_right = style("sign_right", spec.body, spec.leading * 2, alignment=TA_RIGHT)
@@ -430,7 +432,7 @@ class _Builder:
         text = self.data.request_summary.strip() or "（无）"
         paras = [line for line in text.splitlines() if line.strip()]
         out: list[Flowable] = [self.heading("诉求摘要")]
-        out.extend(self.p(line, self.st.body) for line in paras)
+        out.extend(self.p(line, self.st.request) for line in paras)
         return out
 
     def routing(self) -> list[Flowable]:
