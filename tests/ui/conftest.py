@@ -1,0 +1,71 @@
+"""Fixtures for the desk app's UI tests: a seeded data directory and the real main window on it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from reception.demo import seed_demo
+from reception.services.context import open_data_dir
+from ui.app import create_main_window
+from ui.main_window import MainWindow
+from ui.tasks import TaskManager
+
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+"""The offscreen platform plugin says this whenever a top-level window gets size hints: not our warning."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo district with a few weeks of cases, seeded once per session (copied for each test)."""
+    root = tmp_path_factory.mktemp("demo-template")
+    ctx = open_data_dir(root)
+    try:
+        seed_demo(ctx, weeks=2)
+    finally:
+        ctx.close()
+    return root
+
+
+@pytest.fixture
+def data_dir(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(demo_template, target)
+    return target
+
+
+class PrintRecorder:
+    """Stands in for the print preview: records each PDF it is given (and its bytes: temp files are removed)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path, bytes]] = []
+
+    def __call__(self, _parent: object, path: Path) -> None:
+        self.calls.append((path, path.read_bytes()))
+
+
+@pytest.fixture
+def printed() -> PrintRecorder:
+    return PrintRecorder()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path, printed: PrintRecorder) -> Iterator[MainWindow]:
+    win = create_main_window(data_dir, tasks=TaskManager(synchronous=True), printer=printed)
+    win.confirm_on_close = False
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()

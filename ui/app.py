@@ -1,0 +1,202 @@
+"""Start the desk app: arguments, the data directory, the application font, the main window.
+
+``create_main_window`` builds exactly the window ``main()`` shows, for an existing data directory (tests use it).
+Heavy modules (ReportLab, QtPdf, QtPrintSupport, the demo generator) are imported only when first needed, so the
+window appears quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reception import APP_NAME, APP_TITLE, __version__
+from reception.domain.errors import ReceptionError
+from reception.paths import DATA_DIR_ENV, DataPaths, default_data_dir, resolve_data_dir, resources_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+    from ui.printing import PrintFn
+    from ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+FONT_FILE = "wqy-microhei.ttc"
+
+
+def create_main_window(
+    data_dir: Path,
+    user: str | None = None,
+    *,
+    tasks: TaskManager | None = None,
+    printer: PrintFn | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> MainWindow:
+    """The main window for an existing (or new, empty) data directory; migrates its database first.
+
+    ``user`` is the id of the officer signed in (default: the desk's configured officer). ``tasks`` and ``printer``
+    are for tests: a synchronous TaskManager and a print function that opens no dialog.
+    """
+    from reception.services.context import open_data_dir
+    from ui.main_window import MainWindow
+
+    ctx = open_data_dir(Path(data_dir), now=now)
+    try:
+        return MainWindow(ctx, user_id=user, tasks=tasks, printer=printer)
+    except BaseException:
+        ctx.close()
+        raise
+
+
+def install_application_font(app: QApplication) -> str | None:
+    """Use the shipped CJK font (WenQuanYi Micro Hei) when it is there; returns the family name."""
+    from PySide6.QtGui import QFont, QFontDatabase
+
+    path = resources_dir() / "fonts" / FONT_FILE
+    if not path.is_file():
+        return None
+    font_id = QFontDatabase.addApplicationFont(str(path))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        log.warning("could not load the application font %s", FONT_FILE)
+        return None
+    font = QFont(app.font())
+    font.setFamilies([families[0], *app.font().families()])
+    app.setFont(font)
+    return families[0]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="reception-desk", description=f"{APP_TITLE}（桌面端）")
+    parser.add_argument("--data-dir", metavar="DIR", help=f"data directory (default: per-user; env {DATA_DIR_ENV})")
+    parser.add_argument("--demo", action="store_true", help="use a demo data directory, seeded when empty")
+    parser.add_argument("--user", metavar="USER_ID", help="officer signed in (default: the desk's configured one)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Qt's own options (-platform, -style …) pass through untouched
+    args, qt_args = parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
+    args.qt_args = qt_args
+    return args
+
+
+def choose_data_dir(args: argparse.Namespace) -> Path:
+    """``--data-dir``, else the environment variable, else (with ``--demo``) a separate demo folder, else the
+    per-user data directory. Demo data never goes into the real data directory by accident."""
+    if args.data_dir or os.environ.get(DATA_DIR_ENV):
+        return resolve_data_dir(args.data_dir)
+    if args.demo:
+        return default_data_dir().with_name(f"{APP_NAME}-demo")
+    return default_data_dir()
+
+
+def seed_demo_if_empty(data_dir: Path) -> bool:
+    """Fill a fresh data directory with the demo district; a directory that has a database is left alone."""
+    if DataPaths(data_dir).database.exists():
+        return False
+    from reception.demo import seed_demo  # the demo generator is only needed here
+    from reception.services.context import open_data_dir
+
+    ctx = open_data_dir(data_dir)
+    try:
+        seed_demo(ctx)
+    finally:
+        ctx.close()
+    return True
+
+
+def _configure_logging(data_dir: Path) -> None:
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    try:
+        logs = DataPaths(data_dir).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(logs / "desk.log", encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = choose_data_dir(args)
+    _configure_logging(data_dir)
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *args.qt_args])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setApplicationVersion(__version__)
+    install_application_font(app)
+    try:
+        if args.demo:
+            seed_demo_if_empty(data_dir)
+        window = create_main_window(data_dir, user=args.user)
+    except ReceptionError as exc:
+        log.error("start-up refused: %s", exc.key)
+        QMessageBox.critical(None, APP_TITLE, exc.message)
+        return 1
+    except ImportError:
+        log.exception("start-up failed: a module is missing")
+        QMessageBox.critical(None, APP_TITLE, "演示数据模块不可用，无法创建演示数据。")
+        return 1
+    window.show()
+    log.info("desk app started (version %s)", __version__)
+    return app.exec()
+
+
+def smoke_test_window() -> int:
+    """``main.py --smoke-test``: build and show the real main window on a throwaway data directory, then exit.
+
+    Proves that the frozen build has its Qt plugins, that the window builds against a migrated, seeded database and
+    that start-up imports are complete. Without a display on Linux the offscreen platform is used.
+    """
+    import tempfile
+    import time
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    started = time.perf_counter()
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    install_application_font(app)
+    with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp:
+        from reception.demo import seed_reference
+        from reception.services.context import open_data_dir
+
+        ctx = open_data_dir(Path(tmp))
+        try:
+            with ctx.db.write() as session:
+                seed_reference(session)
+        finally:
+            ctx.close()
+        window = create_main_window(Path(tmp))
+        window.confirm_on_close = False
+        window.show()
+        app.processEvents()
+        ok = window.isVisible() and window.intake_page.form.category_combo.count() > 0
+        window.close()
+        app.processEvents()
+    elapsed = (time.perf_counter() - started) * 1000
+    if not ok:
+        print("window smoke test FAILED: the main window did not build", file=sys.stderr)
+        return 1
+    print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

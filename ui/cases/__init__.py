@@ -1,0 +1,1 @@
+"""案件查询: the case list, its table model and the case detail dialog."""

@@ -1,0 +1,200 @@
+"""One case in full: summary, visits, events, routing; and a reprint (补打) of its receipt."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reception.db.base import to_local
+from reception.services.cases import case_detail
+from reception.services.context import AppContext
+from reception.services.dto import CaseDetail, CaseSummary
+from ui.printing import PrintFn
+from ui.reference import Reference
+from ui.tasks import TaskManager, error_message, log_failure
+from ui.widgets import Banner, FlagBadge, button
+
+
+def _when(moment: datetime) -> str:
+    return f"{to_local(moment):%Y-%m-%d %H:%M}"
+
+
+def _value(text: str) -> QLabel:
+    label = QLabel(text or "—")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.resizeRowsToContents()
+
+
+def write_temp_pdf(data: bytes, case_no: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f"reprint-{case_no}-", suffix=".pdf")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return Path(name)
+
+
+class CaseDetailDialog(QDialog):
+    def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager, printer: PrintFn,
+                 case: CaseSummary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.reference = reference
+        self.tasks = tasks
+        self.printer = printer
+        self.case = case
+        self.detail: CaseDetail | None = None
+        self.setWindowTitle(f"案件详情 {case.case_no}")
+        self.setObjectName("caseDetailDialog")
+        self.resize(900, 680)
+
+        layout = QVBoxLayout(self)
+        head = QHBoxLayout()
+        title = QLabel(case.case_no)
+        title.setStyleSheet("font-size: 18px; font-weight: bold;")
+        title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        head.addWidget(title)
+        self.status_label = QLabel(case.status_label)
+        head.addWidget(self.status_label)
+        for flag in case.flags:
+            head.addWidget(FlagBadge(flag))
+        head.addStretch(1)
+        layout.addLayout(head)
+        self.message = Banner("info", self)
+        layout.addWidget(self.message)
+
+        self.tabs = QTabWidget()
+        self.summary = QWidget()
+        self.summary_form = QFormLayout(self.summary)
+        self.summary_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.visits = _table(
+            ["次序", "时间", "信访形式", "人数", "信访人（证件、电话已遮蔽）", "提示", "工位", "登记人"]
+        )
+        self.events = _table(["时间", "环节", "单位", "经办人", "说明"])
+        self.tabs.addTab(self.summary, "事项")
+        self.tabs.addTab(self.visits, "来访记录")
+        self.tabs.addTab(self.events, "办理过程")
+        layout.addWidget(self.tabs, 1)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.reprint_button = button("补打回执")
+        self.close_button = button("关闭")
+        self.reprint_button.clicked.connect(self.reprint)
+        self.close_button.clicked.connect(self.accept)
+        buttons.addWidget(self.reprint_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        self.load()
+
+    def load(self) -> None:
+        ctx, case_id = self.ctx, self.case.id
+        user, desk = self.reference.user_id or None, self.reference.desk_id or None
+        self.message.show_message("正在读取…", "info")
+        # viewing a petitioner's case is audited, hence the writer
+        self.tasks.run(lambda: case_detail(ctx, case_id, user_id=user, desk_id=desk), self._show, self._failed,
+                       write=True, owner=self, what="case detail")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.show_message(error_message(exc), "error")
+
+    def _show(self, d: CaseDetail) -> None:
+        self.detail = d
+        self.message.hide()
+        rows = [
+            ("查询码", d.query_code),
+            ("登记时间", _when(d.registered_at)),
+            ("首登首办", " / ".join(x for x in (d.first_desk, d.first_officer) if x)),
+            ("信访形式", d.channel_label),
+            ("内容分类", d.content_class_label),
+            ("问题类别", d.summary.category),
+            ("问题属地", d.summary.locality),
+            ("来访人数", f"{d.headcount}人" + ("（集体访）" if d.is_collective else "")),
+            ("诉求", d.request),
+            ("事实和理由", d.facts),
+            ("处理方式", d.routing_label),
+            ("责任单位", d.unit or d.legal_channel),
+        ]
+        if d.routing_override_reason:
+            rows.append(("改派理由", d.routing_override_reason))
+        if d.legal_channel:
+            rows.append(("法定途径", d.legal_channel))
+        rows.append(("回执", f"已出具{d.receipt_count}次"))
+        for label, text in rows:
+            self.summary_form.addRow(label, _value(text))
+        visit_rows = []
+        for v in d.visits:
+            persons = "；".join(
+                f"{name}{'（代表）' if rep else ''} {id_masked} {phone}".strip()
+                for name, id_masked, phone, rep in v.persons
+            )
+            marks = "、".join(m for m, on in (("重复访", v.is_repeat), ("越级访", v.is_skip_level),
+                                              ("集体访", v.is_collective)) if on)
+            visit_rows.append([f"第{v.visit_no}次", _when(v.visited_at), v.channel_label, str(v.headcount), persons,
+                               marks, v.desk, v.officer])
+        _fill(self.visits, visit_rows)
+        _fill(self.events, [[_when(e.occurred_at), e.label, e.unit, e.actor, e.note] for e in d.events])
+
+    def reprint(self) -> None:
+        ctx, case_no, officer = self.ctx, self.case.case_no, self.reference.user_id or None
+        self.reprint_button.setEnabled(False)
+
+        def run() -> Path:
+            from reception.services.receipt_service import reprint_receipt  # ReportLab only when needed
+
+            _case_id, pdf = reprint_receipt(ctx, case_no, officer_id=officer)
+            return write_temp_pdf(pdf, case_no)
+
+        def done(path: Path) -> None:
+            self.reprint_button.setEnabled(True)
+            try:
+                self.printer(self, path)
+                self.message.show_message("已补打回执（回执上注明“补打”）。", "success")
+            except Exception as exc:
+                log_failure(exc, "reprint")
+                self.message.show_message(f"打印失败：{error_message(exc)}", "error")
+            finally:
+                path.unlink(missing_ok=True)
+
+        def failed(exc: BaseException) -> None:
+            self.reprint_button.setEnabled(True)
+            self.message.show_message(f"补打失败：{error_message(exc)}", "error")
+
+        self.tasks.run(run, done, failed, write=True, owner=self, what="reprint")

@@ -1,0 +1,179 @@
+"""案件查询: search by case number, name, ID number or phone; today's registrations; open a case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reception.services.cases import cases_registered_on, recent_cases, search_cases
+from reception.services.context import AppContext
+from reception.services.dto import CaseSummary
+from ui.cases.detail import CaseDetailDialog
+from ui.cases.model import COL_CASE_NO, COL_REGISTERED, CaseTableModel, ObjectRole, SortRole
+from ui.printing import PrintFn
+from ui.reference import Reference
+from ui.tasks import TaskManager, error_message
+from ui.widgets import button
+
+
+class CaseListPage(QWidget):
+    def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager, printer: PrintFn,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.reference = reference
+        self.tasks = tasks
+        self.printer = printer
+        self._generation = 0
+        self._loaded = False
+        self._mode: tuple[str, str] = ("recent", "")
+        self.dialog: CaseDetailDialog | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        bar = QHBoxLayout()
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("案件编号、姓名、证件号码或电话")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(320)
+        label = QLabel("搜索")
+        label.setBuddy(self.search_edit)
+        self.search_edit.setAccessibleName("搜索")
+        self.search_button = button("查询")
+        self.today_button = button("今日登记")
+        self.recent_button = button("最近登记")
+        bar.addWidget(label)
+        bar.addWidget(self.search_edit, 1)
+        bar.addWidget(self.search_button)
+        bar.addSpacing(16)
+        bar.addWidget(self.today_button)
+        bar.addWidget(self.recent_button)
+        layout.addLayout(bar)
+        self.status = QLabel()
+        self.status.setObjectName("caseListStatus")
+        layout.addWidget(self.status)
+
+        self.model = CaseTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SortRole)
+        self.table = QTableView()
+        self.table.setAccessibleName("案件列表")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.sortByColumn(COL_REGISTERED, Qt.SortOrder.DescendingOrder)
+        layout.addWidget(self.table, 1)
+        hint = QLabel("双击一行查看案件详情、补打回执。证件号码和电话已遮蔽显示。")
+        hint.setStyleSheet("color: #607d8b;")
+        layout.addWidget(hint)
+
+        self.search_edit.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.today_button.clicked.connect(self.show_today)
+        self.recent_button.clicked.connect(self.load_recent)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+
+    # -- loading ----------------------------------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.load_recent()
+
+    def refresh(self) -> None:
+        kind, text = self._mode
+        if kind == "search":
+            self._run(lambda: search_cases(self.ctx, text), f"“{text}”的查询结果", ("search", text))
+        elif kind == "today":
+            self.show_today()
+        else:
+            self.load_recent()
+
+    def _run(self, fn: Callable[[], list[CaseSummary]], title: str, mode: tuple[str, str]) -> None:
+        self._generation += 1
+        generation = self._generation
+        self._mode = mode
+        self.status.setText("正在查询…")
+
+        def done(rows: list[CaseSummary]) -> None:
+            if generation != self._generation:
+                return
+            self.model.set_rows(rows)
+            self.table.resizeColumnsToContents()
+            self.status.setText(f"{title}：{len(rows)}件" if rows else f"{title}：没有找到案件")
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self.status.setText(f"查询失败：{error_message(exc)}")
+
+        self.tasks.run(fn, done, failed, owner=self, what="case search")
+
+    def load_recent(self) -> None:
+        ctx = self.ctx
+        self._run(lambda: recent_cases(ctx), "最近登记", ("recent", ""))
+
+    def show_today(self) -> None:
+        ctx = self.ctx
+        today = ctx.now().date()
+        self._run(lambda: cases_registered_on(ctx, today), f"今日登记（{today:%Y-%m-%d}，含再次来访）", ("today", ""))
+
+    def search(self) -> None:
+        text = self.search_edit.text().strip()
+        if not text:
+            self.load_recent()
+            return
+        ctx = self.ctx
+        self._run(lambda: search_cases(ctx, text), f"“{text}”的查询结果", ("search", text))
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    # -- opening a case ---------------------------------------------------------------------------------------------
+
+    def case_at(self, proxy_row: int) -> CaseSummary:
+        value = self.proxy.index(proxy_row, COL_CASE_NO).data(ObjectRole)
+        assert isinstance(value, CaseSummary)
+        return value
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_case(self.case_at(index.row()))
+
+    def open_case(self, case: CaseSummary) -> CaseDetailDialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = CaseDetailDialog(self.ctx, self.reference, self.tasks, self.printer, case, self)
+        dialog.finished.connect(lambda _result: self._dialog_finished(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _dialog_finished(self, dialog: CaseDetailDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()

@@ -1,0 +1,269 @@
+"""The desk app's main window: navigation on the left, pages on the right, the desk's state in the status bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reception import APP_TITLE
+from reception.services.context import AppContext
+from reception.services.settings import DeskSettings
+from ui.cases.page import CaseListPage
+from ui.intake.page import IntakePage
+from ui.printing import PrintFn, print_preview
+from ui.reference import Reference, load_reference
+from ui.tasks import TaskManager
+
+PAGE_INTAKE = 0
+PAGE_CASES = 1
+PAGE_ROSTER = 2
+PAGE_LEADER = 3
+PAGE_STATISTICS = 4
+
+NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
+
+UI_SETTINGS_FILE = "desk-ui.ini"
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    title: str
+    plan: str
+
+
+PLACEHOLDERS = {
+    PAGE_ROSTER: Placeholder(
+        "领导接访排班",
+        "按工作日轮排区级领导坐班接访、每月最后一个星期二书记区长接访日、调换班与公开排班表。",
+    ),
+    PAGE_LEADER: Placeholder(
+        "领导接访",
+        "值班领导现场接访、现场答复、交办单位与期限、领导包案，以及跟踪所接访案件。",
+    ),
+    PAGE_STATISTICS: Placeholder(
+        "统计分析",
+        "按任意期间统计来访批次与人次、现场答复、下访、积案化解等，生成讲评与年度报告所需数字。",
+    ),
+}
+
+
+class PlaceholderPage(QWidget):
+    """An honest page for an area that is not built yet."""
+
+    def __init__(self, placeholder: Placeholder, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(40, 40, 40, 40)
+        title = QLabel(placeholder.title)
+        title.setStyleSheet("font-size: 22px; font-weight: bold;")
+        notice = QLabel("此功能将在后续版本提供，当前版本尚不可用。")
+        notice.setObjectName("placeholderNotice")
+        notice.setStyleSheet("font-size: 16px; color: #e65100;")
+        plan = QLabel(f"计划内容：{placeholder.plan}")
+        plan.setWordWrap(True)
+        plan.setStyleSheet("color: #546e7a;")
+        layout.addWidget(title)
+        layout.addSpacing(12)
+        layout.addWidget(notice)
+        layout.addWidget(plan)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
+                 printer: PrintFn | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.tasks = tasks or TaskManager(self)
+        self.tasks.window = self
+        self.printer: PrintFn = printer or print_preview
+        self.reference: Reference = load_reference(ctx, user_id)
+        self.confirm_on_close = True
+        self._closed = False
+        self._cases_stale = False
+        self.setWindowTitle(APP_TITLE)
+        self.setObjectName("mainWindow")
+        self.resize(1280, 800)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("导航")
+        self.nav.setFixedWidth(150)
+        self.nav.setStyleSheet(
+            "QListWidget#navigation { background: #263238; color: #eceff1; border: none; font-size: 15px; }"
+            "QListWidget#navigation::item { padding: 12px 14px; }"
+            "QListWidget#navigation::item:selected { background: #1565c0; color: white; }"
+        )
+        for text in NAV_ITEMS:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
+            self.nav.addItem(item)
+
+        self.intake_page = IntakePage(ctx, self.reference, self.tasks, self._print)
+        self.cases_page = CaseListPage(ctx, self.reference, self.tasks, self._print)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.intake_page)
+        self.pages.addWidget(self.cases_page)
+        for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
+            self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[index]))
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.nav.currentRowChanged.connect(self.show_page)
+        self.intake_page.caseSaved.connect(self._on_case_saved)
+        self._build_status_bar()
+        self._build_actions()
+        self.nav.setCurrentRow(PAGE_INTAKE)
+        self._restore_geometry()
+        self.intake_page.form.focus_first()
+
+    # -- chrome -----------------------------------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.desk_status = QLabel()
+        self.user_status = QLabel()
+        self.leader_status = QLabel("今日值班领导：未排班")
+        self.sync_status = QLabel("同步：单机模式")
+        for label in (self.desk_status, self.user_status, self.leader_status, self.sync_status):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        desk = self.reference.desk
+        user = self.reference.user
+        self.desk_status.setText(f"工位：{desk.name}（{desk.code}）" if desk else "工位：未设置")
+        self.user_status.setText(f"登记人：{user.display_name}" if user else "登记人：未设置")
+        for label, ok in ((self.desk_status, desk is not None), (self.user_status, user is not None)):
+            label.setStyleSheet("" if ok else "color: #c62828;")
+
+    def _action(self, text: str, shortcut: str | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("新登记", "Ctrl+N", self.new_intake)
+        self.save_action = self._action("保存", "Ctrl+S", lambda: self.save_intake(print_receipt=False))
+        self.save_print_action = self._action("保存并打印回执", "Ctrl+P", lambda: self.save_intake(print_receipt=True))
+        self.find_action = self._action("案件查询", "Ctrl+F", self.find_cases)
+        self.today_action = self._action("今日登记", None, self.show_today)
+        self.settings_action = self._action("设置…", None, self.open_settings)
+        self.quit_action = self._action("退出", "Ctrl+Q", self.close)
+        menu = self.menuBar()
+        intake = menu.addMenu("登记")
+        intake.addActions([self.new_action, self.save_action, self.save_print_action])
+        intake.addSeparator()
+        intake.addAction(self.quit_action)
+        cases = menu.addMenu("查询")
+        cases.addActions([self.find_action, self.today_action])
+        tools = menu.addMenu("工具")
+        tools.addAction(self.settings_action)
+
+    # -- navigation and commands ------------------------------------------------------------------------------------
+
+    def show_page(self, index: int) -> None:
+        if index < 0:
+            return
+        if self.nav.currentRow() != index:
+            self.nav.setCurrentRow(index)  # re-enters through currentRowChanged
+            return
+        self.pages.setCurrentIndex(index)
+        if index == PAGE_CASES:
+            if self._cases_stale:
+                self._cases_stale = False
+                self.cases_page.refresh()
+            self.cases_page.ensure_loaded()
+
+    def new_intake(self) -> None:
+        self.show_page(PAGE_INTAKE)
+        self.intake_page.new_form(confirm=True)
+
+    def save_intake(self, *, print_receipt: bool) -> None:
+        if self.pages.currentIndex() == PAGE_INTAKE:
+            self.intake_page.save(print_receipt=print_receipt)
+
+    def find_cases(self) -> None:
+        self.show_page(PAGE_CASES)
+        self.cases_page.focus_search()
+
+    def show_today(self) -> None:
+        self.show_page(PAGE_CASES)
+        self.cases_page.show_today()
+
+    def _on_case_saved(self, _result: object) -> None:
+        if self.cases_page.loaded:
+            self._cases_stale = True
+
+    def _print(self, parent: QWidget | None, path: Path) -> None:
+        # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time
+        self.printer(parent, path)
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, self.reference, self.tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settingsSaved.connect(self._settings_saved)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _settings_saved(self, settings: DeskSettings) -> None:
+        desk = next((d for d in self.reference.desks if d.id == settings.desk_id), None)
+        self.reference = self.reference.with_settings(settings, desk)
+        for page in (self.intake_page, self.cases_page):
+            page.reference = self.reference
+        self._update_status()
+        self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
+
+    # -- window state -----------------------------------------------------------------------------------------------
+
+    def _ui_settings(self) -> QSettings:
+        return QSettings(str(self.ctx.paths.root / UI_SETTINGS_FILE), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        geometry = self._ui_settings().value("main/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closed:
+            event.accept()
+            return
+        page = self.intake_page
+        if self.confirm_on_close and page.result is None and page.form.is_dirty():
+            from PySide6.QtWidgets import QMessageBox
+
+            answer = QMessageBox.question(self, "退出", "当前登记尚未保存，确定退出吗？")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._closed = True
+        self._ui_settings().setValue("main/geometry", self.saveGeometry())
+        self.tasks.shutdown(wait=True)
+        self.ctx.close()
+        event.accept()

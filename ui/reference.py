@@ -1,0 +1,67 @@
+"""Reference data the desk app loads once at start-up: the directory, this desk, the signed-in officer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from reception.services import directory
+from reception.services.context import AppContext
+from reception.services.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
+from reception.services.settings import DeskSettings, load_desk_settings
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryChoice:
+    """A leaf of the category tree, as the intake form lists it ("parent / child")."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    localities: tuple[LocalityNode, ...]
+    categories: tuple[CategoryChoice, ...]
+    units: tuple[UnitInfo, ...]
+    desks: tuple[DeskInfo, ...]
+    settings: DeskSettings
+    desk: DeskInfo | None
+    user: UserInfo | None
+
+    @property
+    def desk_id(self) -> str:
+        return self.desk.id if self.desk else ""
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id if self.user else ""
+
+    def with_settings(self, settings: DeskSettings, desk: DeskInfo | None) -> Reference:
+        return replace(self, settings=settings, desk=desk)
+
+
+def leaf_choices(nodes: tuple[CategoryNode, ...], prefix: str = "") -> list[CategoryChoice]:
+    out: list[CategoryChoice] = []
+    for node in nodes:
+        label = f"{prefix} / {node.name}" if prefix else node.name
+        if node.is_leaf:
+            out.append(CategoryChoice(node.id, label))
+        else:
+            out.extend(leaf_choices(node.children, label))
+    return out
+
+
+def load_reference(ctx: AppContext, user_id: str | None = None) -> Reference:
+    """One short read: the directory and who sits at this desk (``user_id`` overrides the configured officer)."""
+    with ctx.db.read() as session:
+        settings = load_desk_settings(session)
+        officer = user_id or settings.officer_id
+        return Reference(
+            localities=directory.locality_tree(session),
+            categories=tuple(leaf_choices(directory.category_tree(session))),
+            units=directory.units(session),
+            desks=directory.desks(session),
+            settings=settings,
+            desk=directory.desk_info(session, settings.desk_id) if settings.desk_id else None,
+            user=directory.user_info(session, officer) if officer else None,
+        )

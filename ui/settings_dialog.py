@@ -1,0 +1,100 @@
+"""设置: this desk's business settings (stored in the database, so they travel with the data)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from reception.domain.enums import ReceiptLayout
+from reception.services.context import AppContext
+from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
+from ui.reference import Reference
+from ui.tasks import TaskManager, error_message
+from ui.widgets import ErrorLabel, button, combo_enum
+
+PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
+
+
+def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str) -> DeskSettings:
+    """Change only what this dialog shows, on top of the settings as they are now."""
+    with ctx.db.write() as session:
+        current = load_desk_settings(session)
+        updated = replace(current, receipt_layout=layout.value, desk_id=desk_id)
+        save_desk_settings(session, updated)
+    return updated
+
+
+class SettingsDialog(QDialog):
+    settingsSaved = Signal(object)
+    """The new DeskSettings."""
+
+    def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks
+        self.setWindowTitle("设置")
+        self.setObjectName("settingsDialog")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+
+        self.paper_combo = QComboBox()
+        for item in ReceiptLayout:
+            self.paper_combo.addItem(item.label, item.value)
+        self.paper_combo.setCurrentIndex(self.paper_combo.findData(reference.settings.layout.value))
+        paper_label = QLabel("回执纸张")
+        paper_label.setBuddy(self.paper_combo)
+        self.paper_combo.setAccessibleName("回执纸张")
+        form.addRow(paper_label, self.paper_combo)
+        hint = QLabel(PAPER_HINT)
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #607d8b;")
+        form.addRow("", hint)
+
+        self.desk_combo = QComboBox()
+        for desk in reference.desks:
+            self.desk_combo.addItem(f"{desk.name}（{desk.code}）", desk.id)
+        self.desk_combo.setPlaceholderText("未设置")
+        self.desk_combo.setCurrentIndex(self.desk_combo.findData(reference.desk_id) if reference.desk_id else -1)
+        desk_label = QLabel("本机工位")
+        desk_label.setBuddy(self.desk_combo)
+        self.desk_combo.setAccessibleName("本机工位")
+        form.addRow(desk_label, self.desk_combo)
+        layout.addLayout(form)
+        self.error = ErrorLabel(self)
+        layout.addWidget(self.error)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save_button = button("保存", default=True)
+        self.cancel_button = button("取消")
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+
+    def save(self) -> None:
+        layout = combo_enum(self.paper_combo, ReceiptLayout)
+        desk = self.desk_combo.currentData()
+        if layout is None:
+            self.error.show_message("请选择回执纸张")
+            return
+        ctx = self.ctx
+        desk_id = desk if isinstance(desk, str) else ""
+        self.save_button.setEnabled(False)
+
+        def done(settings: DeskSettings) -> None:
+            self.settingsSaved.emit(settings)
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self.error.show_message(error_message(exc))
+
+        self.tasks.run(lambda: store_settings(ctx, layout, desk_id), done, failed, write=True, owner=self,
+                       what="settings")

@@ -1,0 +1,198 @@
+"""Background work for the desk app, in the style of Anki's ``aqt/taskman.py``.
+
+- One single-thread executor for every database write (saves, audited look-ups, settings): writes never race
+  each other for SQLite's write lock and run in the order the officer asked for them.
+- A small pool for reads and PDF work (search, routing proposals, rendering).
+- Results and errors are delivered on the GUI thread through a queued signal; workers never touch widgets.
+- A default error handler shows the core's Chinese message (``ReceptionError.message``) or a generic
+  "操作失败" and logs the failure without personal data (exception type and stack frames only, never the message:
+  SQL errors, for instance, carry the bound parameters in their text).
+- ``TaskManager(synchronous=True)`` runs everything inline, for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from reception.domain.errors import ReceptionError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+GENERIC_ERROR = "操作失败。请重试；如果问题仍然存在，请联系系统管理员。"
+READ_WORKERS = 3
+
+DoneFn = Callable[[Any], None]
+ErrorFn = Callable[[BaseException], None]
+
+
+def error_message(exc: BaseException) -> str:
+    """What the officer reads: the core's own Chinese message, or a generic one for anything unexpected."""
+    if isinstance(exc, ReceptionError):
+        return exc.message
+    return GENERIC_ERROR
+
+
+def log_failure(exc: BaseException, what: str = "task") -> None:
+    """Log a failure without personal data: the error's key or type and the stack frames, never its message."""
+    if isinstance(exc, ReceptionError):
+        log.info("%s refused: %s (%s)", what, exc.key, type(exc).__name__)
+        return
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s failed: %s\n%s", what, type(exc).__name__, frames)
+
+
+class _Bridge(QObject):
+    """Lives in the GUI thread; a queued signal carries each callback from a worker to it."""
+
+    deliver = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deliver.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _run(self, callback: Callable[[], None]) -> None:
+        callback()
+
+
+class TaskManager(QObject):
+    """Run ``fn`` in the background and hand its result to ``on_done`` on the GUI thread."""
+
+    busyChanged = Signal(bool)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        synchronous: bool = False,
+        error_handler: ErrorFn | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.synchronous = synchronous
+        self.window: QWidget | None = None
+        """Parent of the default error message box."""
+        self.error_handler: ErrorFn = error_handler or self.show_error
+        self._bridge = _Bridge()
+        self._writer: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._pending = 0
+        self._closed = False
+
+    # -- public API -------------------------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Tasks submitted and not yet delivered."""
+        return self._pending
+
+    def run(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: ErrorFn | None = None,
+        *,
+        write: bool = False,
+        owner: QObject | None = None,
+        what: str = "task",
+    ) -> None:
+        """Run ``fn()`` on the writer thread (``write=True``) or the read pool; deliver on the GUI thread.
+
+        ``on_error`` replaces the default error handler for this call. When ``owner`` has been deleted by the time
+        the result arrives, nothing is delivered (the page that asked is gone).
+        """
+        if self._closed:
+            log.warning("task submitted after shutdown: %s", what)
+            return
+        self._set_pending(self._pending + 1)
+        if self.synchronous:
+            self._execute(fn, on_done, on_error, owner, what, deliver=lambda cb: cb())
+            return
+        executor = self._writer_executor() if write else self._reader_executor()
+        executor.submit(self._execute, fn, on_done, on_error, owner, what, self._bridge.deliver.emit)
+
+    def run_write(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: ErrorFn | None = None,
+        *,
+        owner: QObject | None = None,
+        what: str = "write",
+    ) -> None:
+        self.run(fn, on_done, on_error, write=True, owner=owner, what=what)
+
+    def show_error(self, exc: BaseException) -> None:
+        """The default error handler: a non-blocking message box with the Chinese message."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "操作失败", error_message(exc), QMessageBox.StandardButton.Ok,
+                          self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setObjectName("taskErrorBox")
+        box.open()
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop accepting work and let queued writes finish (a save must never be cut off)."""
+        self._closed = True
+        for executor in (self._writer, self._readers):
+            if executor is not None:
+                executor.shutdown(wait=wait, cancel_futures=False)
+
+    # -- internals ----------------------------------------------------------------------------------------------------
+
+    def _writer_executor(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-db-write")
+        return self._writer
+
+    def _reader_executor(self) -> ThreadPoolExecutor:
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="desk-read")
+        return self._readers
+
+    def _set_pending(self, value: int) -> None:
+        was_busy = self._pending > 0
+        self._pending = value
+        if was_busy != (value > 0):
+            self.busyChanged.emit(value > 0)
+
+    def _execute(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None,
+        on_error: ErrorFn | None,
+        owner: QObject | None,
+        what: str,
+        deliver: Callable[[Callable[[], None]], None],
+    ) -> None:
+        """Runs in the worker (or inline). Only ``deliver``-ed callbacks touch Qt objects."""
+        try:
+            result = fn()
+        except Exception as exc:  # every failure is reported, never raised into the event loop
+            failure = exc
+            deliver(lambda: self._fail(failure, on_error, owner, what))
+            return
+        deliver(lambda: self._succeed(result, on_done, owner))
+
+    def _owner_gone(self, owner: QObject | None) -> bool:
+        return owner is not None and not shiboken6.isValid(owner)
+
+    def _succeed(self, result: T, on_done: Callable[[T], None] | None, owner: QObject | None) -> None:
+        self._set_pending(self._pending - 1)
+        if on_done is not None and not self._owner_gone(owner):
+            on_done(result)
+
+    def _fail(self, exc: BaseException, on_error: ErrorFn | None, owner: QObject | None, what: str) -> None:
+        self._set_pending(self._pending - 1)
+        log_failure(exc, what)
+        if self._owner_gone(owner):
+            return
+        (on_error or self.error_handler)(exc)

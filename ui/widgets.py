@@ -1,0 +1,150 @@
+"""Small building blocks shared by the pages: labelled fields with an error line, banners, flag badges."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reception.domain.enums import HistoryFlag, LabelledEnum
+
+E = TypeVar("E", bound=LabelledEnum)
+
+ERROR_COLOUR = "#c62828"
+
+FLAG_COLOURS: dict[HistoryFlag, str] = {
+    HistoryFlag.REPEAT: "#e65100",  # orange
+    HistoryFlag.SKIP_LEVEL: "#6a1b9a",  # purple
+    HistoryFlag.IN_HANDLING: "#1565c0",  # blue
+    HistoryFlag.CONCLUDED: "#b71c1c",  # dark red
+}
+
+BANNER_STYLES = {
+    "success": ("#e8f5e9", "#2e7d32"),
+    "info": ("#e3f2fd", "#1565c0"),
+    "warning": ("#fff8e1", "#f9a825"),
+    "error": ("#ffebee", "#c62828"),
+}
+
+
+def field_label(text: str, buddy: QWidget) -> QLabel:
+    """A visible label for ``buddy``; the buddy's accessible name is the label text, exactly."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+    label.setContentsMargins(0, 4, 0, 0)
+    buddy.setAccessibleName(text)
+    return label
+
+
+def combo_enum(combo: QComboBox, cls: type[E]) -> E | None:
+    """The enum member behind the current item. Items store the member's value: Qt turns ``str`` subclasses
+    (our StrEnums) into plain strings, so the member itself cannot be stored."""
+    data = combo.currentData()
+    if not isinstance(data, str):
+        return None
+    try:
+        return cls.parse(data)
+    except ValueError:
+        return None
+
+
+def button(text: str, *, default: bool = False) -> QPushButton:
+    """A push button whose accessible name equals its text (no mnemonics: shortcuts live on actions)."""
+    b = QPushButton(text)
+    b.setAccessibleName(text)
+    b.setAutoDefault(default)
+    return b
+
+
+class ErrorLabel(QLabel):
+    """A red message line directly under a field; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def clear_message(self) -> None:
+        self.clear()
+        self.hide()
+
+
+class FieldCell(QWidget):
+    """An input (or a row of inputs) with its error line underneath."""
+
+    def __init__(self, content: QWidget | QLayout, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        if isinstance(content, QLayout):
+            layout.addLayout(content)
+        else:
+            layout.addWidget(content)
+        self.error = ErrorLabel(self)
+        layout.addWidget(self.error)
+
+
+class Banner(QFrame):
+    """A coloured panel with a message and optional buttons on the right."""
+
+    def __init__(self, kind: str = "info", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 8, 10, 8)
+        self._layout.addWidget(self.label, 1)
+        self.set_kind(kind)
+        self.hide()
+
+    def set_kind(self, kind: str) -> None:
+        background, border = BANNER_STYLES[kind]
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
+        )
+
+    def add_button(self, b: QPushButton) -> QPushButton:
+        self._layout.addWidget(b, 0, Qt.AlignmentFlag.AlignVCenter)
+        return b
+
+    def show_message(self, text: str, kind: str | None = None) -> None:
+        if kind is not None:
+            self.set_kind(kind)
+        self.label.setText(text)
+        self.show()
+
+
+class FlagBadge(QLabel):
+    """A history flag (重复访, 越级访, 已受理办理中, 复核终结) in its own colour."""
+
+    def __init__(self, flag: HistoryFlag, parent: QWidget | None = None) -> None:
+        super().__init__(flag.label, parent)
+        colour = FLAG_COLOURS.get(flag, "#455a64")
+        self.setObjectName(f"flag_{flag.value}")
+        self.setStyleSheet(
+            f"color: white; background: {colour}; border-radius: 3px; padding: 1px 6px;"
+        )
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
