@@ -74,7 +74,10 @@ def render_page(doc: QPdfDocument, page: int, dpi: float, band: QRect | None = N
     options = QPdfDocumentRenderOptions()
     size = full
     if band is not None:
-        options.setScaledSize(full)
+        # QtPdf builds its clip matrix from QRect.right()/bottom() (one pixel short), scaling a band by (w-1)/w
+        # and (h-1)/h; enlarge the scaled page by the inverse so every band matches the whole-page rendering.
+        w, h = max(2, band.width()), max(2, band.height())
+        options.setScaledSize(QSize(round(full.width() * w / (w - 1)), round(full.height() * h / (h - 1))))
         options.setScaledClipRect(band)
         size = band.size()
     return doc.render(page, size, options, QImage.Format.Format_RGB32, QColor(Qt.GlobalColor.white))

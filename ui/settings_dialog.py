@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLab
 from reception.domain.enums import ReceiptLayout
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
+from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, combo_enum
@@ -37,9 +38,12 @@ class SettingsDialog(QDialog):
         self.tasks = tasks
         self.setWindowTitle("设置")
         self.setObjectName("settingsDialog")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(540)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(12)
         form = QFormLayout()
+        form.setVerticalSpacing(10)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
 
         self.paper_combo = QComboBox()
@@ -89,7 +93,7 @@ class SettingsDialog(QDialog):
         self.save_button.setEnabled(False)
 
         def done(settings: DeskSettings) -> None:
-            self.settingsSaved.emit(settings)
+            emit(self.settingsSaved, settings)
             self.accept()
 
         def failed(exc: BaseException) -> None:

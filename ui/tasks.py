@@ -13,16 +13,18 @@
 from __future__ import annotations
 
 import logging
+import queue
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from reception.domain.errors import ReceptionError
+from ui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +49,41 @@ def log_failure(exc: BaseException, what: str = "task") -> None:
     if isinstance(exc, ReceptionError):
         log.info("%s refused: %s (%s)", what, exc.key, type(exc).__name__)
         return
-    frames = "".join(traceback.format_tb(exc.__traceback__))
+    # file, line and function only: neither the message nor the source lines (which could quote a literal)
+    frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
     log.error("%s failed: %s\n%s", what, type(exc).__name__, frames)
 
 
-class _Bridge(QObject):
-    """Lives in the GUI thread; a queued signal carries each callback from a worker to it."""
+_WAKE = QEvent.Type(QEvent.registerEventType())
 
-    deliver = Signal(object)
+
+class _Bridge(QObject):
+    """Lives in the GUI thread. Workers put callbacks in a thread-safe queue and post an event; the bridge runs
+    the callbacks when the GUI thread handles it. (No Python objects travel through Qt, and no signal is emitted
+    from a worker.)"""
 
     def __init__(self) -> None:
         super().__init__()
-        self.deliver.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._callbacks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
 
-    @Slot(object)
-    def _run(self, callback: Callable[[], None]) -> None:
-        callback()
+    def post(self, callback: Callable[[], None]) -> None:
+        """Called from any thread."""
+        self._callbacks.put(callback)
+        QCoreApplication.postEvent(self, QEvent(_WAKE))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _WAKE:
+            self._drain()
+            return True
+        return super().event(event)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                callback = self._callbacks.get_nowait()
+            except queue.Empty:
+                return
+            callback()
 
 
 class TaskManager(QObject):
@@ -118,7 +139,7 @@ class TaskManager(QObject):
             self._execute(fn, on_done, on_error, owner, what, deliver=lambda cb: cb())
             return
         executor = self._writer_executor() if write else self._reader_executor()
-        executor.submit(self._execute, fn, on_done, on_error, owner, what, self._bridge.deliver.emit)
+        executor.submit(self._execute, fn, on_done, on_error, owner, what, self._bridge.post)
 
     def run_write(
         self,
@@ -162,7 +183,7 @@ class TaskManager(QObject):
         was_busy = self._pending > 0
         self._pending = value
         if was_busy != (value > 0):
-            self.busyChanged.emit(value > 0)
+            emit(self.busyChanged, value > 0)
 
     def _execute(
         self,

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reception.domain.enums import HistoryFlag, LabelledEnum
+from reception.domain.enums import CaseStatus, HistoryFlag, LabelledEnum
+from reception.services.dto import CaseSummary
 
 E = TypeVar("E", bound=LabelledEnum)
 
@@ -36,6 +37,19 @@ BANNER_STYLES = {
     "warning": ("#fff8e1", "#f9a825"),
     "error": ("#ffebee", "#c62828"),
 }
+
+
+def shown_flags(case: CaseSummary) -> tuple[HistoryFlag, ...]:
+    """The flags to badge on a case in lists. The core marks every earlier case 重复访 (a further visit would be a
+    repeat); a list shows it only once the case really has more than one visit, so the badge keeps its meaning."""
+    return tuple(f for f in case.flags if f is not HistoryFlag.REPEAT or case.visit_count > 1)
+
+
+def is_open_case(case: CaseSummary) -> bool:
+    try:
+        return CaseStatus.parse(case.status).is_open
+    except ValueError:  # a status from a newer version: count it as open, the safe side at the desk
+        return True
 
 
 def field_label(text: str, buddy: QWidget) -> QLabel:

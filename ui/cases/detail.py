@@ -29,7 +29,7 @@ from reception.services.dto import CaseDetail, CaseSummary
 from ui.printing import PrintFn
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message, log_failure
-from ui.widgets import Banner, FlagBadge, button
+from ui.widgets import Banner, FlagBadge, button, shown_flags
 
 
 def _when(moment: datetime) -> str:
@@ -93,7 +93,7 @@ class CaseDetailDialog(QDialog):
         head.addWidget(title)
         self.status_label = QLabel(case.status_label)
         head.addWidget(self.status_label)
-        for flag in case.flags:
+        for flag in shown_flags(case):
             head.addWidget(FlagBadge(flag))
         head.addStretch(1)
         layout.addLayout(head)

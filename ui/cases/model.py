@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from reception.services.dto import CaseSummary
+from ui.widgets import shown_flags
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -63,7 +64,7 @@ _DISPLAY: dict[int, Callable[[CaseSummary], str]] = {
     COL_STATUS: lambda c: c.status_label,
     COL_VISITS: lambda c: str(c.visit_count),
     COL_LAST_VISIT: lambda c: _day(c.last_visit_on),
-    COL_FLAGS: lambda c: "、".join(f.label for f in c.flags),
+    COL_FLAGS: lambda c: "、".join(f.label for f in shown_flags(c)),
 }
 
 

@@ -34,6 +34,7 @@ from reception.domain.phone import normalize_phone
 from reception.services import intake as svc
 from reception.services.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
 from reception.services.intake import IntakeInput, PersonInput
+from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 
@@ -129,16 +130,17 @@ class RepresentativeRow:
 
 
 class _Grid(QGridLayout):
-    """Label | field | label | field, each field with its error line."""
+    """Label | field | label | field, each field with its error line. Label columns share one width in every
+    section, so the fields line up down the whole form."""
 
-    def __init__(self) -> None:
+    def __init__(self, label_width: int) -> None:
         super().__init__()
         self.setHorizontalSpacing(10)
         self.setVerticalSpacing(6)
         self.setColumnStretch(1, 1)
         self.setColumnStretch(3, 1)
-        self.setColumnMinimumWidth(0, 64)
-        self.setColumnMinimumWidth(2, 64)
+        self.setColumnMinimumWidth(0, label_width)
+        self.setColumnMinimumWidth(2, label_width)
         self.row = 0
 
 
@@ -188,7 +190,6 @@ class IntakeForm(QWidget):
         outer.addWidget(self._visit_section())
         outer.addWidget(self._representatives_section())
         outer.addWidget(self._matter_section())
-        outer.addWidget(self._legal_section())
         outer.addWidget(self._routing_section())
         outer.addStretch(1)
 
@@ -216,7 +217,7 @@ class IntakeForm(QWidget):
 
     def _group(self, title: str) -> tuple[QGroupBox, _Grid]:
         box = QGroupBox(title)
-        grid = _Grid()
+        grid = _Grid(self.fontMetrics().horizontalAdvance("代表2证件号码") + 6)
         box.setLayout(grid)
         return box, grid
 
@@ -309,6 +310,8 @@ class IntakeForm(QWidget):
         self.category_combo.setMaxVisibleItems(20)
         self._add(grid, svc.F_CONTENT_CLASS, self.content_class_combo)
         self._add(grid, svc.F_CATEGORY, self.category_combo, column=2)
+        grid.addWidget(self._legal_section(), grid.row, 1, 1, 3)  # 诉访分离, right where the category is chosen
+        grid.row += 1
 
         self.township_combo = _combo(((n.name, n.id) for n in self.reference.localities), "乡镇（街道）")
         self.village_combo = _combo((), "村（社区），可不选")
@@ -553,7 +556,7 @@ class IntakeForm(QWidget):
 
     def _cancel_join(self) -> None:
         self.set_join_case(None)
-        self.joinCancelled.emit()
+        emit(self.joinCancelled)
 
     def set_petitioner(self, match: PersonMatch | None) -> None:
         """Use an earlier petitioner's record: fill what is known, keep what the officer typed."""
@@ -649,11 +652,11 @@ class IntakeForm(QWidget):
 
     def _routing_inputs_changed(self) -> None:
         self.clear_error(svc.F_LOCALITY)
-        self.routingInputsChanged.emit()
+        emit(self.routingInputsChanged)
 
     def _on_category(self, _index: int) -> None:
         self.clear_error(svc.F_CATEGORY)
-        self.routingInputsChanged.emit()
+        emit(self.routingInputsChanged)
 
     def _fill_children(self, combo: QComboBox, nodes: tuple[LocalityNode, ...]) -> None:
         combo.blockSignals(True)
@@ -680,7 +683,7 @@ class IntakeForm(QWidget):
         self._routing_inputs_changed()
 
     def _on_person_text(self, _text: str) -> None:
-        self.personChanged.emit()
+        emit(self.personChanged)
 
     def _on_id_text(self, text: str) -> None:
         """A complete resident ID fills 性别 (the 17th digit: odd for men, even for women)."""
@@ -691,7 +694,7 @@ class IntakeForm(QWidget):
                 pass
             else:
                 _select_data(self.gender_combo, parsed.gender)
-        self.personChanged.emit()
+        emit(self.personChanged)
 
     def _on_id_edited(self, _text: str) -> None:
         self.clear_error(svc.F_ID_NUMBER)
@@ -709,7 +712,7 @@ class IntakeForm(QWidget):
         )
         self.clear_error(svc.F_ID_TYPE)
         self.clear_error(svc.F_ID_NUMBER)
-        self.personChanged.emit()
+        emit(self.personChanged)
 
     def _visible_rep_rows(self) -> int:
         return max(0, min(MAX_FURTHER_REPRESENTATIVES, self.headcount_spin.value() - 1))

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 
 from reception.domain.enums import Gender
 from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
-from ui.widgets import FlagBadge, button
+from ui.qtcompat import emit
+from ui.widgets import FlagBadge, button, is_open_case, shown_flags
 
 MATCH_LABELS = {"id_number": "证件号码", "phone": "联系电话", "name": "姓名"}
 IDLE_TEXT = "输入完整的证件号码、联系电话或姓名后，自动查询此人此事是否来访过。"
@@ -56,10 +57,11 @@ class CaseCard(QFrame):
         head.addStretch(1)
         head.addWidget(_label(case.status_label, muted=True, wrap=False))
         layout.addLayout(head)
-        if case.flags:
+        flags = shown_flags(case)
+        if flags:
             badges = QHBoxLayout()
             badges.setSpacing(4)
-            for flag in case.flags:
+            for flag in flags:
                 badges.addWidget(FlagBadge(flag))
             badges.addStretch(1)
             layout.addLayout(badges)
@@ -82,7 +84,7 @@ class CaseCard(QFrame):
         self.join_button.setEnabled(not joined)
         if joined:
             self.join_button.setToolTip("本次来访已选择并入此事项")
-        self.join_button.clicked.connect(lambda: panel.joinRequested.emit(case))
+        self.join_button.clicked.connect(lambda: emit(panel.joinRequested, case))
         actions.addWidget(self.join_button)
         layout.addLayout(actions)
 
@@ -118,7 +120,7 @@ class PersonCard(QFrame):
         self.use_button = button("使用此人信息")
         self.use_button.setAccessibleDescription("用历史登记的信息填写信访人，并关联到此人")
         self.use_button.setEnabled(not linked)
-        self.use_button.clicked.connect(lambda: panel.usePersonRequested.emit(person))
+        self.use_button.clicked.connect(lambda: emit(panel.usePersonRequested, person))
         use.addWidget(self.use_button)
         layout.addLayout(use)
         self.case_cards = [CaseCard(c, c.id == joined_case_id, panel) for c in person.cases]
@@ -188,7 +190,8 @@ class HistoryPanel(QWidget):
         if result.empty:
             self.status.setText("未找到历史记录：此人此事为首次登记。")
             return
-        open_cases = len(result.open_cases)
+        cases = {c.id: c for person in result.persons for c in person.cases}
+        open_cases = sum(1 for c in cases.values() if is_open_case(c))
         text = f"找到{len(result.persons)}位可能是同一人的信访人"
         if open_cases:
             text += f"，其中未办结事项{open_cases}件。同一事项再次来访请“并入此事项”，不要重复立案。"

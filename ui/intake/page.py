@@ -27,6 +27,7 @@ from reception.services.intake import register_intake
 from ui.intake.form import IntakeForm
 from ui.intake.history import HistoryPanel
 from ui.printing import PrintFn
+from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.tasks import GENERIC_ERROR, TaskManager, error_message, log_failure
 from ui.widgets import Banner, button
@@ -136,8 +137,13 @@ class IntakePage(QWidget):
         self.scroll_area.setWidget(self.form)
         self.form.setContentsMargins(0, 0, 8, 0)
 
+        # never scroll sideways: the form keeps its full width and the history panel gives way
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setMinimumWidth(
+            self.form.minimumSizeHint().width() + self.scroll_area.verticalScrollBar().sizeHint().width() + 4
+        )
         self.history = HistoryPanel()
-        self.history.setMinimumWidth(300)
+        self.history.setMinimumWidth(240)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.scroll_area)
@@ -154,6 +160,13 @@ class IntakePage(QWidget):
         bar.addStretch(1)
         self.save_button = button("保存")
         self.save_print_button = button("保存并打印回执", default=True)
+        self.save_print_button.setObjectName("primaryButton")
+        self.save_print_button.setStyleSheet(
+            "QPushButton#primaryButton { background: #1565c0; color: white; border: 1px solid #0d47a1;"
+            " border-radius: 3px; padding: 5px 14px; font-weight: bold; }"
+            "QPushButton#primaryButton:disabled { background: #90a4ae; border-color: #78909c; }"
+            "QPushButton#primaryButton:focus { border: 2px solid #ffb300; }"
+        )
         self.save_button.setMinimumWidth(96)
         self.save_print_button.setMinimumWidth(140)
         self.save_button.clicked.connect(lambda: self.save(print_receipt=False))
@@ -277,9 +290,13 @@ class IntakePage(QWidget):
         self.result = result
         self._set_saving(False)
         self.form.set_read_only(True)
+        # the record is saved: no more look-ups or joins for this form until 新登记
+        self._history_timer.stop()
+        self._history_gen += 1
+        self.history.setEnabled(False)
         self.saved_panel.show_result(result)
         self.saved_panel.new_button.setFocus()
-        self.caseSaved.emit(result)
+        emit(self.caseSaved, result)
         if print_receipt:
             if result.receipt_path:
                 self.print_file(Path(result.receipt_path))
@@ -325,6 +342,7 @@ class IntakePage(QWidget):
         self.saved_panel.hide()
         self.error_banner.hide()
         self.form.reset()
+        self.history.setEnabled(True)
         self._history_timer.stop()
         self._history_key = None
         self._history_gen += 1

@@ -1,0 +1,103 @@
+"""The main window: title, navigation, honest placeholders, status bar, shortcuts, settings, start-up."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel
+from pytestqt.qtbot import QtBot
+
+from reception.domain.enums import ReceiptLayout
+from reception.services.settings import load_desk_settings
+from tests.ui.helpers import by_name, choose, click, fill_valid
+from ui import app
+from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_LEADER, PAGE_ROSTER, PAGE_STATISTICS, MainWindow
+
+
+def test_title_navigation_and_status_bar(window: MainWindow) -> None:
+    assert window.windowTitle() == "信访接待一站式服务台"
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == list(NAV_ITEMS)
+    assert NAV_ITEMS == ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
+    status = [label.text() for label in window.statusBar().findChildren(QLabel)]
+    assert "工位：一号接待窗口（JD01）" in status
+    assert "登记人：刘晓燕" in status
+    assert "今日值班领导：未排班" in status
+    assert "同步：单机模式" in status
+
+
+def test_unbuilt_areas_say_so(window: MainWindow) -> None:
+    for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
+        window.nav.setCurrentRow(index)
+        page = window.pages.currentWidget()
+        notice = page.findChild(QLabel, "placeholderNotice")
+        assert notice is not None and "将在后续版本提供" in notice.text()
+
+
+def test_shortcuts(qtbot: QtBot, window: MainWindow, printed: object) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentWidget() is window.cases_page
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentIndex() == PAGE_INTAKE
+    page = window.intake_page
+    fill_valid(qtbot, page.form)
+    qtbot.keyClick(page.form.name_edit, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert page.result is not None
+    assert len(getattr(printed, "calls", [])) == 1
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert page.result is None and page.form.name_edit.text() == ""
+
+
+def test_settings_dialog_stores_the_receipt_paper(qtbot: QtBot, window: MainWindow) -> None:
+    window.open_settings()
+    dialog = window.settings_dialog
+    paper = by_name(dialog, QComboBox, "回执纸张")
+    assert [paper.itemText(i) for i in range(paper.count())] == ["A4", "A5", "80毫米热敏纸"]
+    choose(paper, "80毫米热敏纸")
+    click(qtbot, dialog, "保存")
+    with window.ctx.db.read() as s:
+        assert load_desk_settings(s).layout is ReceiptLayout.THERMAL_80
+    assert window.reference.settings.layout is ReceiptLayout.THERMAL_80
+    # the next receipt uses it: thermal paper is 80 mm wide
+    page = window.intake_page
+    fill_valid(qtbot, page.form)
+    click(qtbot, page, "保存")
+    assert page.result is not None and page.result.receipt_path
+    from pypdf import PdfReader
+
+    width = float(PdfReader(page.result.receipt_path).pages[0].mediabox.width)
+    assert abs(width - 80 / 25.4 * 72) < 2
+
+
+def test_window_for_a_fresh_data_dir_says_desk_not_set(qtbot: QtBot, tmp_path: Path) -> None:
+    from ui.tasks import TaskManager
+
+    win = app.create_main_window(tmp_path / "empty", tasks=TaskManager(synchronous=True))
+    win.confirm_on_close = False
+    qtbot.addWidget(win)
+    status = [label.text() for label in win.statusBar().findChildren(QLabel)]
+    assert "工位：未设置" in status and "登记人：未设置" in status
+    assert (tmp_path / "empty" / "reception.sqlite3").is_file()  # migrated on open
+    win.close()
+
+
+def test_data_dir_choice_keeps_demo_data_apart(monkeypatch: object, tmp_path: Path) -> None:
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.delenv("RECEPTION_DATA_DIR", raising=False)
+        demo = app.choose_data_dir(argparse.Namespace(data_dir=None, demo=True))
+        real = app.choose_data_dir(argparse.Namespace(data_dir=None, demo=False))
+        assert demo != real and demo.name.endswith("-demo")
+        explicit = app.choose_data_dir(argparse.Namespace(data_dir=str(tmp_path), demo=True))
+        assert explicit == tmp_path.resolve()
+    finally:
+        mp.undo()
+    args = app.parse_args(["--data-dir", str(tmp_path), "--demo", "-platform", "offscreen"])
+    assert args.data_dir == str(tmp_path) and args.demo and args.qt_args == ["-platform", "offscreen"]
+
+
+def test_seed_demo_only_into_an_empty_dir(tmp_path: Path, demo_template: Path) -> None:
+    assert not app.seed_demo_if_empty(demo_template)  # has a database: left alone
