@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_arg(p)
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+
+    sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
     return parser
 
 
@@ -61,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from reception.services.context import open_data_dir
+
+    if args.command == "smoke-test":
+        from reception.smoke import run_smoke_test
+
+        return run_smoke_test()
 
     root = resolve_data_dir(args.data_dir)
     if args.command == "init":
