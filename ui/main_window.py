@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -21,11 +22,13 @@ from PySide6.QtWidgets import (
 from reception import APP_TITLE
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings
-from ui.cases.page import CaseListPage
 from ui.intake.page import IntakePage
 from ui.printing import PrintFn, print_preview
 from ui.reference import Reference, load_reference
 from ui.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from ui.cases.page import CaseListPage
 
 PAGE_INTAKE = 0
 PAGE_CASES = 1
@@ -113,10 +116,10 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
 
         self.intake_page = IntakePage(ctx, self.reference, self.tasks, self._print)
-        self.cases_page = CaseListPage(ctx, self.reference, self.tasks, self._print)
+        self._cases_page: CaseListPage | None = None  # built on first use: keeps start-up short
         self.pages = QStackedWidget()
         self.pages.addWidget(self.intake_page)
-        self.pages.addWidget(self.cases_page)
+        self.pages.addWidget(QWidget())  # stands in for the case list until it is first shown
         for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
             self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[index]))
 
@@ -184,6 +187,23 @@ class MainWindow(QMainWindow):
         tools = menu.addMenu("工具")
         tools.addAction(self.settings_action)
 
+    @property
+    def cases_page(self) -> CaseListPage:
+        if self._cases_page is None:
+            from ui.cases.page import CaseListPage
+
+            page = CaseListPage(self.ctx, self.reference, self.tasks, self._print)
+            stand_in = self.pages.widget(PAGE_CASES)
+            assert stand_in is not None
+            was_current = self.pages.currentWidget() is stand_in
+            self.pages.insertWidget(PAGE_CASES, page)
+            self.pages.removeWidget(stand_in)
+            stand_in.deleteLater()
+            if was_current:
+                self.pages.setCurrentWidget(page)
+            self._cases_page = page
+        return self._cases_page
+
     # -- navigation and commands ------------------------------------------------------------------------------------
 
     def show_page(self, index: int) -> None:
@@ -192,6 +212,8 @@ class MainWindow(QMainWindow):
         if self.nav.currentRow() != index:
             self.nav.setCurrentRow(index)  # re-enters through currentRowChanged
             return
+        if index == PAGE_CASES:
+            _ = self.cases_page  # build it before it is shown
         self.pages.setCurrentIndex(index)
         if index == PAGE_CASES:
             if self._cases_stale:
@@ -216,7 +238,7 @@ class MainWindow(QMainWindow):
         self.cases_page.show_today()
 
     def _on_case_saved(self, _result: object) -> None:
-        if self.cases_page.loaded:
+        if self._cases_page is not None and self._cases_page.loaded:
             self._cases_stale = True
 
     def _print(self, parent: QWidget | None, path: Path) -> None:
@@ -235,8 +257,9 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, settings: DeskSettings) -> None:
         desk = next((d for d in self.reference.desks if d.id == settings.desk_id), None)
         self.reference = self.reference.with_settings(settings, desk)
-        for page in (self.intake_page, self.cases_page):
-            page.reference = self.reference
+        self.intake_page.reference = self.reference
+        if self._cases_page is not None:
+            self._cases_page.reference = self.reference
         self._update_status()
         self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from reception.domain.idnumber import check_digit
+from ui.intake.page import IntakePage
 
 W = TypeVar("W", bound=QWidget)
 
@@ -72,14 +73,12 @@ def fill_valid(qtbot: QtBot, form: QWidget, *, name: str = "夏丽云", id_numbe
     by_name(form, QPlainTextEdit, "事实和理由").setPlainText(facts)
 
 
-def shown_errors(page: QWidget) -> dict[str, str]:
+def shown_errors(page: IntakePage) -> dict[str, str]:
     """Every message the intake page shows (for assertion messages)."""
-    form = getattr(page, "form", page)
+    form = page.form
     out = {field: label.text() for field, label in form.errors.items() if label.isVisibleTo(form)}
-    for banner_name in ("error_banner",):
-        banner = getattr(page, banner_name, None)
-        if banner is not None and banner.isVisibleTo(page):
-            out["(banner)"] = banner.label.text()
+    if page.error_banner.isVisibleTo(page):
+        out["(banner)"] = page.error_banner.label.text()
     if form.general_error.isVisibleTo(form):
         out["(general)"] = form.general_error.label.text()
     return out

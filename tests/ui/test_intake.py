@@ -163,7 +163,8 @@ def test_collective_visit_records_representatives(qtbot: QtBot, window: MainWind
     spin = by_name(form, QSpinBox, "来访人数")
     spin.setValue(3)
     assert form.representatives_box.isVisible()
-    assert "代表人数不超过5人" in form.findChild(QLabel, "representativesNote").text()
+    note = form.findChild(QLabel, "representativesNote")
+    assert note is not None and "代表人数不超过5人" in note.text()
     # two further representatives for three people; a fourth row only appears for more people
     assert by_name(form, QLineEdit, "代表3姓名")
     assert not [w for w in form.findChildren(QLineEdit) if w.accessibleName() == "代表4姓名" and w.isVisibleTo(form)]
@@ -370,3 +371,29 @@ def test_every_input_is_labelled_for_assistive_technology(window: MainWindow) ->
 def _inside_spinbox(widget: QWidget) -> bool:
     """QSpinBox has an internal QLineEdit; it is the spin box that carries the name."""
     return isinstance(widget, QLineEdit) and isinstance(widget.parentWidget(), QSpinBox)
+
+
+def test_save_and_history_through_real_background_threads(qtbot: QtBot, data_dir: Path,
+                                                           printed: PrintRecorder) -> None:
+    """The same flow as the desk runs it: look-ups and the save on worker threads, results on the GUI thread."""
+    from ui.app import create_main_window
+
+    win = create_main_window(data_dir, printer=printed)  # the default, threaded TaskManager
+    win.confirm_on_close = False
+    qtbot.addWidget(win)
+    win.show()
+    page = win.intake_page
+    fill_valid(qtbot, page.form)
+    qtbot.waitUntil(lambda: page.form.proposal is not None, timeout=5000)  # the routing proposal arrives
+    assert by_name(page.form, QComboBox, "责任单位").currentText() == "翠园街道"
+    click(qtbot, page, "保存并打印回执")
+    qtbot.waitUntil(lambda: page.result is not None, timeout=10000)
+    assert page.result is not None and page.result.is_new_case
+    case_no = page.result.case_no
+    assert len(printed.calls) == 1
+    click(qtbot, page, "新登记")
+    type_into(qtbot, by_name(page.form, QLineEdit, "证件号码"), NEW_ID)
+    qtbot.waitUntil(lambda: bool(page.history.person_cards), timeout=5000)
+    assert page.history.person_cards[0].case_cards[0].case.case_no == case_no
+    win.close()
+    assert win.tasks.pending == 0

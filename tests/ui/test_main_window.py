@@ -31,6 +31,7 @@ def test_unbuilt_areas_say_so(window: MainWindow) -> None:
     for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
         window.nav.setCurrentRow(index)
         page = window.pages.currentWidget()
+        assert page is not None
         notice = page.findChild(QLabel, "placeholderNotice")
         assert notice is not None and "将在后续版本提供" in notice.text()
 
