@@ -161,3 +161,15 @@ def iter_leaf_localities(nodes: Iterable[LocalityNode]) -> Iterable[LocalityNode
             yield from iter_leaf_localities(node.children)
         else:
             yield node
+
+
+def users(session: Session, *, active_only: bool = True) -> tuple[UserInfo, ...]:
+    query = select(User).order_by(User.display_name)
+    if active_only:
+        query = query.where(User.active.is_(True))
+    return tuple(UserInfo(u.id, u.username, u.display_name, u.role) for u in session.scalars(query))
+
+
+def user_by_username(session: Session, username: str) -> UserInfo | None:
+    u = session.scalar(select(User).where(User.username == username.strip()))
+    return UserInfo(u.id, u.username, u.display_name, u.role) if u else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from reception.domain.enums import HistoryFlag
+from reception.domain.enums import CaseStatus, HistoryFlag
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,9 @@ class CaseSummary:
     id_masked: str
     phone_masked: str
     flags: tuple[HistoryFlag, ...] = ()
+    content_class: str = ""
+    category_id: str = ""
+    locality_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +118,11 @@ class HistoryResult:
 
     @property
     def open_cases(self) -> tuple[CaseSummary, ...]:
+        """Cases still open (not closed, concluded or steered to legal channels), each once."""
         seen: dict[str, CaseSummary] = {}
         for person in self.persons:
             for case in person.cases:
-                if HistoryFlag.CONCLUDED not in case.flags:
+                if CaseStatus.parse(case.status).is_open:
                     seen.setdefault(case.id, case)
         return tuple(seen.values())
 

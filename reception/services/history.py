@@ -13,12 +13,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reception.db.models import AuditEntry, Case, Category, Locality, Petitioner, Unit, Visit, VisitPerson
+from reception.db.models import AuditEntry, Case, Category, Petitioner, Unit, Visit, VisitPerson
 from reception.domain.enums import CaseStatus, HistoryFlag
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.services import directory
 from reception.services.context import AppContext
 from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
 
@@ -139,9 +140,11 @@ def _cases_of(session: Session, petitioner_ids: Sequence[str]) -> dict[str, list
 
 
 def case_flags(status: str, visit_count: int, any_skip_level: bool) -> tuple[HistoryFlag, ...]:
-    """Flags of an existing case as the desk should see them when the person comes again."""
+    """Flags of an existing case: 重复访 once it has had more than one visit, 越级访 when any visit skipped a level,
+    and whether it is in handling or concluded. (A new visit joining the case is itself a repeat visit: see
+    ``intake.join_flags``.)"""
     flags: list[HistoryFlag] = []
-    if visit_count >= 1:
+    if visit_count > 1:
         flags.append(HistoryFlag.REPEAT)
     if any_skip_level:
         flags.append(HistoryFlag.SKIP_LEVEL)
@@ -188,7 +191,7 @@ def summarise_cases(session: Session, case_ids: Iterable[str]) -> list[CaseSumma
             seen_people[case_id].add(pid)
             counts[case_id] += 1
     cat_names = _names(session, Category, {c.category_id for c in cases})
-    loc_names = _names(session, Locality, {c.locality_id for c in cases})
+    loc_names = {loc: directory.locality_label(session, loc) for loc in {c.locality_id for c in cases}}
     unit_names = _names(session, Unit, {c.unit_id for c in cases if c.unit_id})
     out: list[CaseSummary] = []
     for c in cases:
@@ -212,12 +215,15 @@ def summarise_cases(session: Session, case_ids: Iterable[str]) -> list[CaseSumma
                 id_masked=mask_id(pidno),
                 phone_masked=mask_phone(pphone),
                 flags=case_flags(c.status, visit_count, skip),
+                content_class=c.content_class,
+                category_id=c.category_id,
+                locality_id=c.locality_id,
             )
         )
     return out
 
 
-def _names(session: Session, model: type[Category] | type[Locality] | type[Unit], ids: set[str]) -> dict[str, str]:
+def _names(session: Session, model: type[Category] | type[Unit], ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     return {row[0]: row[1] for row in session.execute(select(model.id, model.name).where(model.id.in_(ids)))}

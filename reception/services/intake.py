@@ -195,6 +195,15 @@ def validate_intake(session: Session, form: IntakeInput) -> list[_CleanPerson]:
     if len(keys) != len(set(keys)):
         errors.append(FieldError(F_REPRESENTATIVES, "同一证件号码在代表人中重复出现", key="duplicate_rep"))
 
+    if form.join_case_id is not None:
+        # a further visit to an existing matter: the matter's class, category and locality are the case's own
+        if session.get(Case, form.join_case_id) is None:
+            errors.append(FieldError(F_ROUTING, "要并入的信访事项不存在", key="join_case_unknown"))
+        if not form.request.strip():
+            errors.append(FieldError(F_REQUEST, "请记录本次来访的诉求", key="request_required"))
+        if errors:
+            raise FieldErrors(errors)
+        return persons
     if form.content_class is None:
         errors.append(FieldError(F_CONTENT_CLASS, "请选择内容分类", key="content_class_required"))
     if not form.category_id:
@@ -217,28 +226,24 @@ def validate_intake(session: Session, form: IntakeInput) -> list[_CleanPerson]:
     if not form.facts.strip():
         errors.append(FieldError(F_FACTS, "请填写事实和理由（法定登记事项）", key="facts_required"))
 
-    if form.join_case_id is None:
-        action = form.routing_action
-        if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
-            if not form.unit_id:
-                errors.append(FieldError(F_UNIT, "请选择责任单位", key="unit_required"))
-            elif session.get(Unit, form.unit_id) is None:
-                errors.append(FieldError(F_UNIT, "责任单位不存在，请重新选择", key="unit_unknown"))
-            elif form.category_id and session.get(Category, form.category_id) is not None:
-                proposal = directory.propose_route(session, form.category_id, form.locality_id)
-                if proposal is not None and proposal.unit_id != form.unit_id and not form.override_reason.strip():
-                    errors.append(
-                        FieldError(F_OVERRIDE_REASON, f"责任单位与规则建议（{proposal.unit_name}）不同，请说明改派理由",
-                                   key="override_reason_required")
-                    )
-        elif action is RoutingAction.LEGAL_CHANNEL and not form.legal_channel.strip():
-            errors.append(FieldError(F_LEGAL_CHANNEL, "请写明应当通过的法定途径", key="legal_channel_required"))
-        elif action is RoutingAction.NOT_ACCEPTED_FINAL:
-            errors.append(FieldError(F_ROUTING, "“不再受理”只用于已复核终结的事项，请从历史记录中选择该事项",
-                                     key="final_needs_case"))
-    else:
-        if session.get(Case, form.join_case_id) is None:
-            errors.append(FieldError(F_ROUTING, "要并入的信访事项不存在", key="join_case_unknown"))
+    action = form.routing_action
+    if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
+        if not form.unit_id:
+            errors.append(FieldError(F_UNIT, "请选择责任单位", key="unit_required"))
+        elif session.get(Unit, form.unit_id) is None:
+            errors.append(FieldError(F_UNIT, "责任单位不存在，请重新选择", key="unit_unknown"))
+        elif form.category_id and session.get(Category, form.category_id) is not None:
+            proposal = directory.propose_route(session, form.category_id, form.locality_id)
+            if proposal is not None and proposal.unit_id != form.unit_id and not form.override_reason.strip():
+                errors.append(
+                    FieldError(F_OVERRIDE_REASON, f"责任单位与规则建议（{proposal.unit_name}）不同，请说明改派理由",
+                               key="override_reason_required")
+                )
+    elif action is RoutingAction.LEGAL_CHANNEL and not form.legal_channel.strip():
+        errors.append(FieldError(F_LEGAL_CHANNEL, "请写明应当通过的法定途径", key="legal_channel_required"))
+    elif action is RoutingAction.NOT_ACCEPTED_FINAL:
+        errors.append(FieldError(F_ROUTING, "“不再受理”只用于已复核终结的事项，请从历史记录中选择该事项",
+                                 key="final_needs_case"))
     if errors:
         raise FieldErrors(errors)
     return persons

@@ -28,7 +28,7 @@ def test_history_by_id_phone_and_name(desk: Desk) -> None:
     assert person.phone_masked == "138****5678"
     assert person.visit_count == 1
     assert [c.case_no for c in person.cases] == [first.case_no]
-    assert person.cases[0].flags == (HistoryFlag.REPEAT, HistoryFlag.IN_HANDLING)
+    assert person.cases[0].flags == (HistoryFlag.IN_HANDLING,)  # one visit so far: not yet a repeat
 
     assert lookup_history(desk.ctx, phone="138 1234 5678").persons[0].matched_by == ("phone",)
     assert lookup_history(desk.ctx, phone="+86 13812345678").persons[0].petitioner_id == person.petitioner_id
@@ -102,3 +102,22 @@ def test_case_detail_has_visits_events_and_masked_people(desk: Desk) -> None:
     assert detail.unit == "区住房和城乡建设局"
     with desk.ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "view_case")) == 1
+
+
+def test_case_with_a_second_visit_is_a_repeat_case(desk: Desk) -> None:
+    first = save(desk, form(desk))
+    save(desk, form(desk, join_case_id=first.case_id))
+    case = lookup_history(desk.ctx, id_number=resident_id()).persons[0].cases[0]
+    assert case.flags == (HistoryFlag.REPEAT, HistoryFlag.IN_HANDLING)
+    assert case.locality == "翠园街道 / 尚书茗苑社区 / 第1网格"
+    assert case.category_id == desk.category("CJ01") and case.content_class == "claim"
+
+
+def test_closed_case_is_not_open(desk: Desk) -> None:
+    first = save(desk, form(desk))
+    assert [c.id for c in lookup_history(desk.ctx, id_number=resident_id()).open_cases] == [first.case_id]
+    with desk.ctx.db.write() as s:
+        case = s.get(Case, first.case_id)
+        assert case is not None
+        case.status = CaseStatus.CLOSED.value
+    assert lookup_history(desk.ctx, id_number=resident_id()).open_cases == ()

@@ -224,3 +224,13 @@ def test_registered_on_uses_the_local_date(desk: Desk) -> None:
         case = s.get(Case, result.case_id)
         assert case is not None and case.registered_on == date(2026, 9, 16)
     assert result.case_no.endswith("20260916-0001")
+
+
+def test_joining_needs_only_the_person_and_this_visit_s_request(desk: Desk) -> None:
+    first = save(desk, form(desk))
+    bare = IntakeInput(person=form(desk).person, request="询问办理进度", join_case_id=first.case_id)
+    again = save(desk, bare)
+    assert again.case_no == first.case_no and again.visit_no == 2
+    with pytest.raises(FieldErrors) as info:
+        save(desk, IntakeInput(person=form(desk).person, join_case_id=first.case_id))
+    assert set(info.value.by_field()) == {"诉求"}

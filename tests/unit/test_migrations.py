@@ -119,3 +119,22 @@ def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("spreadsheet",)]
     conn.close()
+
+
+def test_schema_head_constant_names_the_newest_migration() -> None:
+    from reception.db.migrate import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    open_data_dir(tmp_path).close()
+    code = (
+        "import sys; from pathlib import Path; from reception.services.context import open_data_dir; "
+        f"open_data_dir(Path({str(tmp_path)!r})).close(); "
+        "sys.exit(1 if 'alembic' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
