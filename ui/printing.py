@@ -80,7 +80,17 @@ def render_page(doc: QPdfDocument, page: int, dpi: float, band: QRect | None = N
         options.setScaledSize(QSize(round(full.width() * w / (w - 1)), round(full.height() * h / (h - 1))))
         options.setScaledClipRect(band)
         size = band.size()
-    return doc.render(page, size, options, QImage.Format.Format_RGB32, QColor(Qt.GlobalColor.white))
+    rendered = doc.render(page, size, options)
+    # QtPdf leaves the page transparent where the PDF paints nothing: flatten onto white (thermal drivers print
+    # transparent pixels black).
+    opaque = QImage(rendered.size(), QImage.Format.Format_RGB32)
+    opaque.fill(QColor(Qt.GlobalColor.white))
+    painter = QPainter(opaque)
+    try:
+        painter.drawImage(0, 0, rendered)
+    finally:
+        painter.end()
+    return opaque
 
 
 def paint_document(printer: QPrinter, doc: QPdfDocument, *, max_dpi: int = MAX_DPI) -> int:

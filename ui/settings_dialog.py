@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLab
 from reception.domain.enums import ReceiptLayout
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
-from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, combo_enum
@@ -93,7 +92,7 @@ class SettingsDialog(QDialog):
         self.save_button.setEnabled(False)
 
         def done(settings: DeskSettings) -> None:
-            emit(self.settingsSaved, settings)
+            self.settingsSaved.emit(settings)
             self.accept()
 
         def failed(exc: BaseException) -> None:

@@ -24,7 +24,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from reception.domain.errors import ReceptionError
-from ui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +182,7 @@ class TaskManager(QObject):
         was_busy = self._pending > 0
         self._pending = value
         if was_busy != (value > 0):
-            emit(self.busyChanged, value > 0)
+            self.busyChanged.emit(value > 0)
 
     def _execute(
         self,

@@ -34,7 +34,6 @@ from reception.domain.phone import normalize_phone
 from reception.services import intake as svc
 from reception.services.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
 from reception.services.intake import IntakeInput, PersonInput
-from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 
@@ -556,7 +555,7 @@ class IntakeForm(QWidget):
 
     def _cancel_join(self) -> None:
         self.set_join_case(None)
-        emit(self.joinCancelled)
+        self.joinCancelled.emit()
 
     def set_petitioner(self, match: PersonMatch | None) -> None:
         """Use an earlier petitioner's record: fill what is known, keep what the officer typed."""
@@ -652,11 +651,11 @@ class IntakeForm(QWidget):
 
     def _routing_inputs_changed(self) -> None:
         self.clear_error(svc.F_LOCALITY)
-        emit(self.routingInputsChanged)
+        self.routingInputsChanged.emit()
 
     def _on_category(self, _index: int) -> None:
         self.clear_error(svc.F_CATEGORY)
-        emit(self.routingInputsChanged)
+        self.routingInputsChanged.emit()
 
     def _fill_children(self, combo: QComboBox, nodes: tuple[LocalityNode, ...]) -> None:
         combo.blockSignals(True)
@@ -683,7 +682,7 @@ class IntakeForm(QWidget):
         self._routing_inputs_changed()
 
     def _on_person_text(self, _text: str) -> None:
-        emit(self.personChanged)
+        self.personChanged.emit()
 
     def _on_id_text(self, text: str) -> None:
         """A complete resident ID fills 性别 (the 17th digit: odd for men, even for women)."""
@@ -694,7 +693,7 @@ class IntakeForm(QWidget):
                 pass
             else:
                 _select_data(self.gender_combo, parsed.gender)
-        emit(self.personChanged)
+        self.personChanged.emit()
 
     def _on_id_edited(self, _text: str) -> None:
         self.clear_error(svc.F_ID_NUMBER)
@@ -712,7 +711,7 @@ class IntakeForm(QWidget):
         )
         self.clear_error(svc.F_ID_TYPE)
         self.clear_error(svc.F_ID_NUMBER)
-        emit(self.personChanged)
+        self.personChanged.emit()
 
     def _visible_rep_rows(self) -> int:
         return max(0, min(MAX_FURTHER_REPRESENTATIVES, self.headcount_spin.value() - 1))

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from reception.domain.enums import Gender
 from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
-from ui.qtcompat import emit
 from ui.widgets import FlagBadge, button, is_open_case, shown_flags
 
 MATCH_LABELS = {"id_number": "证件号码", "phone": "联系电话", "name": "姓名"}
@@ -84,7 +83,7 @@ class CaseCard(QFrame):
         self.join_button.setEnabled(not joined)
         if joined:
             self.join_button.setToolTip("本次来访已选择并入此事项")
-        self.join_button.clicked.connect(lambda: emit(panel.joinRequested, case))
+        self.join_button.clicked.connect(lambda: panel.joinRequested.emit(case))
         actions.addWidget(self.join_button)
         layout.addLayout(actions)
 
@@ -120,7 +119,7 @@ class PersonCard(QFrame):
         self.use_button = button("使用此人信息")
         self.use_button.setAccessibleDescription("用历史登记的信息填写信访人，并关联到此人")
         self.use_button.setEnabled(not linked)
-        self.use_button.clicked.connect(lambda: emit(panel.usePersonRequested, person))
+        self.use_button.clicked.connect(lambda: panel.usePersonRequested.emit(person))
         use.addWidget(self.use_button)
         layout.addLayout(use)
         self.case_cards = [CaseCard(c, c.id == joined_case_id, panel) for c in person.cases]

@@ -27,7 +27,6 @@ from reception.services.intake import register_intake
 from ui.intake.form import IntakeForm
 from ui.intake.history import HistoryPanel
 from ui.printing import PrintFn
-from ui.qtcompat import emit
 from ui.reference import Reference
 from ui.tasks import GENERIC_ERROR, TaskManager, error_message, log_failure
 from ui.widgets import Banner, button
@@ -296,7 +295,7 @@ class IntakePage(QWidget):
         self.history.setEnabled(False)
         self.saved_panel.show_result(result)
         self.saved_panel.new_button.setFocus()
-        emit(self.caseSaved, result)
+        self.caseSaved.emit(result)
         if print_receipt:
             if result.receipt_path:
                 self.print_file(Path(result.receipt_path))
