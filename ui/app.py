@@ -74,6 +74,9 @@ def install_application_font(app: QApplication) -> str | None:
     return families[0]
 
 
+EXIT_AFTER_SHOWN_ENV = "RECEPTION_EXIT_AFTER_SHOWN"
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="reception-desk", description=f"{APP_TITLE}（桌面端）")
     parser.add_argument("--data-dir", metavar="DIR", help=f"data directory (default: per-user; env {DATA_DIR_ENV})")
@@ -153,6 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     window.show()
     log.info("desk app started (version %s)", __version__)
+    if os.environ.get(EXIT_AFTER_SHOWN_ENV):
+        # bench/bench_startup.py: report once the first frame is up, then leave
+        from PySide6.QtCore import QTimer
+
+        def _shown() -> None:
+            print("window shown", flush=True)
+            window.confirm_on_close = False
+            app.quit()
+
+        QTimer.singleShot(0, _shown)
     return app.exec()
 
 
