@@ -260,3 +260,133 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+# -- leaders' reception roster (领导接访排班) ---------------------------------------------------------------------
+
+
+class LeaderMembership(Base):
+    """A period in which a leader takes part in the reception roster (active from/to, either end open).
+
+    A leader with no membership rows takes part whenever ``Leader.active``. Periods carry an effective date:
+    generation reads them, published months never change because of them.
+    """
+
+    __tablename__ = "leader_membership"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    active_from: Mapped[date | None] = mapped_column()
+    active_to: Mapped[date | None] = mapped_column()
+    in_rotation: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False: a member who only receives on the 书记接访日 (or by substitution), not in the daily rotation."""
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LeaderUnavailability(Base):
+    """A leader cannot receive from ``start`` to ``end`` (inclusive): a trip, leave, a meeting."""
+
+    __tablename__ = "leader_unavailability"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    start: Mapped[date] = mapped_column()
+    end: Mapped[date] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(100), default="请假")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HolidayDay(Base):
+    """The editable holiday table: one day off (``workday`` False) or make-up working day (True)."""
+
+    __tablename__ = "holiday_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(16), default="admin")
+    """package (seeded from chinese-calendar), import (a file) or admin (edited by hand)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HolidayYear(Base):
+    """Whether an administrator has confirmed a year's holiday arrangement (and who, when)."""
+
+    __tablename__ = "holiday_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RosterMonth(Base):
+    """A month of the roster: a draft until published; ``version`` is the latest published version (0: never)."""
+
+    __tablename__ = "roster_month"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    generated_at: Mapped[datetime | None] = mapped_column()
+    generated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RosterSlot(Base):
+    """One leader on duty on one day (the current state; published states are kept in ``roster_version``)."""
+
+    __tablename__ = "roster_slot"
+    __table_args__ = (UniqueConstraint("day", "leader_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """duty (daily rotation) or secretary (书记接访日)."""
+    origin: Mapped[str] = mapped_column(String(16), default="generated")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RosterVersion(Base):
+    """A published month, frozen: the whole month as JSON, and what changed from the previous version."""
+
+    __tablename__ = "roster_version"
+    __table_args__ = (UniqueConstraint("month", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    calendar_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False when published over an unconfirmed holiday year (with the administrator's explicit confirmation)."""
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RosterChange(Base):
+    """A swap or substitution (调换/替班): its own record with the reason and who approved it."""
+
+    __tablename__ = "roster_change"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """swap (two leaders exchange days) or substitute (another leader takes a day)."""
+    day: Mapped[date] = mapped_column()
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"))
+    other_day: Mapped[date | None] = mapped_column()
+    other_leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int | None] = mapped_column(Integer)
+    """The published version this change produced (None when made on a draft)."""

@@ -69,6 +69,7 @@ def test_upgrade_from_an_older_revision_backs_up_first(tmp_path: Path, monkeypat
 
     db = tmp_path / "reception.sqlite3"
     upgrade_database(db, tmp_path / "backups")
+    old_head = head_revision()
     conn = sqlite3.connect(db)
     conn.execute("INSERT INTO setting (key, value) VALUES ('probe', '{}')")
     conn.commit()
@@ -81,10 +82,10 @@ def test_upgrade_from_an_older_revision_backs_up_first(tmp_path: Path, monkeypat
 
     outcome = upgrade_database(db, tmp_path / "backups")
 
-    assert outcome.before == "0001" and outcome.after == "0002_probe"
+    assert outcome.before == old_head and outcome.after == "0002_probe"
     assert outcome.backup is not None and outcome.backup.exists()
     backup = sqlite3.connect(outcome.backup)
-    assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == (old_head,)
     assert backup.execute("SELECT key FROM setting").fetchall() == [("probe",)]
     backup.close()
     upgraded = sqlite3.connect(db)
