@@ -46,7 +46,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
 
     sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
+    _roster_parsers(sub)
     return parser
+
+
+def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = sub.add_parser("roster", help="leaders' reception roster (领导接访排班)")
+    rsub = roster.add_subparsers(dest="roster_command", required=True)
+    p = rsub.add_parser("generate", help="generate the draft of a month (YYYY-MM) or of every month of a year (YYYY)")
+    p.add_argument("month", metavar="YYYY-MM|YYYY")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="", help="who generates it (for the audit log)")
+    p = rsub.add_parser("show", help="the month, one entry per day")
+    p.add_argument("month", metavar="YYYY-MM")
+    _data_dir_arg(p)
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
+    p.add_argument("--version", type=int, dest="roster_version", help="a published version (default: latest)")
+    for name, what in (("pdf", "the public notice as a PDF (A4 landscape)"), ("xlsx", "the notice as Excel")):
+        p = rsub.add_parser(name, help=what)
+        p.add_argument("month", metavar="YYYY-MM")
+        _data_dir_arg(p)
+        p.add_argument("-o", "--output", required=True, metavar=f"FILE.{name}")
+        p.add_argument("--version", type=int, dest="roster_version", help="a published version (default: latest)")
+    p = rsub.add_parser("publish", help="publish the month (a new version when it changed since)")
+    p.add_argument("month", metavar="YYYY-MM")
+    _data_dir_arg(p)
+    p.add_argument("--by", required=True, help="who publishes it")
+    p.add_argument("--note", default="")
+    p.add_argument("--confirm-unconfirmed", action="store_true",
+                   help="publish although the year's holiday arrangement is not confirmed")
+    p = rsub.add_parser("versions", help="published versions of a month and what each changed")
+    p.add_argument("month", metavar="YYYY-MM")
+    _data_dir_arg(p)
+
+    holidays = sub.add_parser("holidays", help="the holiday table (节假日表) of a year")
+    hsub = holidays.add_subparsers(dest="holidays_command", required=True)
+    p = hsub.add_parser("show", help="holidays and make-up working days of a year, and whether it is confirmed")
+    p.add_argument("year", type=int)
+    _data_dir_arg(p)
+    p.add_argument("--json", action="store_true")
+    p = hsub.add_parser("import", help="replace a year's table from a CSV or JSON file (date, workday, name)")
+    p.add_argument("year", type=int)
+    p.add_argument("file", metavar="FILE.csv|FILE.json")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+    p = hsub.add_parser("confirm", help="confirm a year's table as the official arrangement")
+    p.add_argument("year", type=int)
+    _data_dir_arg(p)
+    p.add_argument("--by", required=True, help="who confirms it")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +138,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         if args.command == "export":
             return _export(ctx, args.output)
+        if args.command == "roster":
+            return _roster(ctx, args)
+        if args.command == "holidays":
+            return _holidays(ctx, args)
     finally:
         ctx.close()
     return 1
@@ -111,3 +162,94 @@ def _export(ctx: AppContext, output: str | None) -> int:
         if output:
             target.close()
     return 0
+
+
+def _write(output: str, data: bytes) -> Path:
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
+
+
+def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
+    from reception.roster import export, service
+
+    cmd = args.roster_command
+    if cmd == "generate":
+        months = [f"{args.month}-{m:02d}" for m in range(1, 13)] if args.month.isdigit() else [args.month]
+        for result in service.generate_months(ctx, months, by=args.by):
+            print(f"{result.month}：已生成{result.slots}个接访安排（草稿）")
+            for w in result.warnings:
+                print(f"  注意：{w}")
+            if not result.calendar_known:
+                print(f"  注意：{result.month[:4]}年节假日安排未确认，按周一至周五估算工作日")
+        return 0
+    if cmd == "show":
+        roster = service.month_roster(ctx, args.month, version=args.roster_version)
+        if args.json:
+            print(json.dumps(roster.to_json(), ensure_ascii=False, indent=1))
+            return 0
+        state = {"published": f"已发布第{roster.version}版", "draft": "草稿", "none": "未生成"}[roster.status]
+        print(f"{roster.title} {roster.month}（{state}）  {roster.calendar_note}")
+        for d in roster.days:
+            flags = (("【书记接访日】", d.secretary_day), ("【无会周】", d.no_meeting_week))
+            marks = "".join(m for m, on in flags if on)
+            who = "、".join(f"{x.name}（{x.title}）" for x in d.leaders)
+            kind = "工作日" if d.workday else (d.holiday or "休息日")
+            print(f"{d.day.isoformat()} {d.weekday} {kind:<4} {who} {marks}")
+        return 0
+    if cmd in ("pdf", "xlsx"):
+        render = export.notice_pdf if cmd == "pdf" else export.notice_xlsx
+        out = _write(args.output, render(ctx, args.month, version=args.roster_version))
+        print(f"已导出：{out}")
+        return 0
+    if cmd == "publish":
+        info = service.publish_month(ctx, args.month, by=args.by, force=args.confirm_unconfirmed, note=args.note)
+        print(f"{info.month} 已发布第{info.version}版")
+        for c in info.changes:
+            print(f"  变更：{c.text}")
+        return 0
+    if cmd == "versions":
+        for v in service.versions(ctx, args.month):
+            print(f"第{v.version}版 {v.published_at:%Y-%m-%d %H:%M} {v.published_by} {v.note}")
+            for c in v.changes:
+                print(f"  {c.text}")
+        return 0
+    return 1
+
+
+def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:
+    from reception.roster import holidays
+
+    cmd = args.holidays_command
+    if cmd == "show":
+        with ctx.db.write() as session:
+            holidays.seed_year(session, args.year)
+        with ctx.db.read() as session:
+            status = holidays.year_status(session, args.year)
+            entries = holidays.year_entries(session, args.year)
+        if args.json:
+            print(json.dumps({
+                "year": status.year, "known": status.known, "package": status.package_knows,
+                "confirmed": status.confirmed, "confirmed_by": status.confirmed_by,
+                "confirmed_at": status.confirmed_at.isoformat() if status.confirmed_at else None,
+                "message": status.message,
+                "days": [{"date": e.day.isoformat(), "workday": e.workday, "name": e.name, "source": e.source}
+                         for e in entries],
+            }, ensure_ascii=False, indent=1))
+            return 0
+        print(status.message)
+        for e in entries:
+            print(f"{e.day.isoformat()} {'上班' if e.workday else '休息'} {e.name}")
+        return 0
+    if cmd == "import":
+        with ctx.db.write() as session:
+            count = holidays.import_holidays(session, args.year, Path(args.file), by=args.by)
+        print(f"{args.year}年节假日表已导入{count}天（尚未确认，请核对后执行 holidays confirm {args.year}）")
+        return 0
+    if cmd == "confirm":
+        with ctx.db.write() as session:
+            status = holidays.confirm_year(session, args.year, by=args.by)
+        print(status.message)
+        return 0
+    return 1

@@ -20,7 +20,8 @@ class AppContext:
     db: Database
     migration: MigrationOutcome | None = None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
-    """Working days and holidays (the package's official calendar; an editable table arrives with the roster)."""
+    """Working days and holidays: the package's official calendar overridden by the editable holiday table
+    (``reception.roster.holidays``); loaded by ``open_data_dir``."""
     now: Callable[[], datetime] = field(default=local_now)
     """The desk's clock (local China time). Tests inject a fixed one."""
 
@@ -33,6 +34,10 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     paths = DataPaths(root).ensure()
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
+    from reception.roster.holidays import load_work_calendar
+
+    with ctx.db.read() as session:
+        ctx.calendar = load_work_calendar(session)
     if now is not None:
         ctx.now = now
     return ctx
