@@ -242,7 +242,26 @@ def seed_demo(ctx: AppContext, *, weeks: int = 4, seed: int = 2021) -> int:
                     elif age > 3:
                         _advance(session, result_id, CaseStatus.IN_HANDLING, day, ref, rng)
                     open_cases.append((result_id, pidx))
+    seed_roster(ctx)
     return cases_created
+
+
+def seed_roster(ctx: AppContext) -> None:
+    """The holiday table of this year (from the package), the default roster rules, and this month's roster:
+    generated, and published when the year's holidays are known."""
+    from reception.roster import service as roster
+    from reception.roster.holidays import load_work_calendar, seed_year
+    from reception.roster.rules import RosterRules, save_roster_rules
+
+    today = ctx.now().date()
+    with ctx.db.write() as session:
+        seed_year(session, today.year, by="demo")
+        save_roster_rules(session, RosterRules())
+        ctx.calendar = load_work_calendar(session)
+    month = f"{today:%Y-%m}"
+    roster.generate_month(ctx, month, by="demo")
+    if ctx.calendar.knows(today.year):
+        roster.publish_month(ctx, month, by="演示管理员", note="演示数据")
 
 
 def _intake(session: Session, ref: dict[str, Any], person: _Person, code: str | None, moment: datetime,
