@@ -25,9 +25,11 @@ from reception.services.settings import DeskSettings
 from ui.intake.page import IntakePage
 from ui.printing import PrintFn, print_preview
 from ui.reference import Reference, load_reference
+from ui.roster.page import RosterPage
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
+    from reception.roster.service import DutyToday
     from ui.cases.page import CaseListPage
 
 PAGE_INTAKE = 0
@@ -48,10 +50,6 @@ class Placeholder:
 
 
 PLACEHOLDERS = {
-    PAGE_ROSTER: Placeholder(
-        "领导接访排班",
-        "按工作日轮排区级领导坐班接访、每月最后一个星期二书记区长接访日、调换班与公开排班表。",
-    ),
     PAGE_LEADER: Placeholder(
         "领导接访",
         "值班领导现场接访、现场答复、交办单位与期限、领导包案，以及跟踪所接访案件。",
@@ -120,7 +118,9 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.intake_page)
         self.pages.addWidget(QWidget())  # stands in for the case list until it is first shown
-        for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
+        self.roster_page = RosterPage(ctx, self.reference, self.tasks, self._print)
+        self.pages.addWidget(self.roster_page)
+        for index in (PAGE_LEADER, PAGE_STATISTICS):
             self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[index]))
 
         central = QWidget()
@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
 
         self.nav.currentRowChanged.connect(self.show_page)
         self.intake_page.caseSaved.connect(self._on_case_saved)
+        self.roster_page.dutyChanged.connect(self.refresh_duty_leader)
         self._build_status_bar()
         self._build_actions()
         self.nav.setCurrentRow(PAGE_INTAKE)
@@ -145,12 +146,32 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.desk_status = QLabel()
         self.user_status = QLabel()
-        self.leader_status = QLabel("今日值班领导：未排班")
+        self.leader_status = QLabel("今日值班领导：读取中…")
+        self.leader_status.setObjectName("dutyLeaderStatus")
+        self.leader_status.setAccessibleName("今日值班领导")
         self.sync_status = QLabel("同步：单机模式")
         for label in (self.desk_status, self.user_status, self.leader_status, self.sync_status):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
         self._update_status()
+        self.refresh_duty_leader()
+
+    def refresh_duty_leader(self) -> None:
+        """Today's duty leader from the roster, in the status bar and on the intake page (read in the background)."""
+        from reception.roster.service import duty_leaders_on
+
+        today = self.ctx.now().date()
+
+        def done(duty: DutyToday) -> None:
+            label = duty.label
+            self.leader_status.setText(label)
+            self.leader_status.setToolTip(f"接访地点：{duty.place}　时间：{duty.hours}" if duty.leaders else "")
+            self.intake_page.form.set_duty_leader(label)
+
+        def failed(_exc: BaseException) -> None:
+            self.leader_status.setText("今日值班领导：无法读取排班")
+
+        self.tasks.run(lambda: duty_leaders_on(self.ctx, today), done, failed, owner=self, what="duty_today")
 
     def _update_status(self) -> None:
         desk = self.reference.desk
@@ -220,6 +241,8 @@ class MainWindow(QMainWindow):
                 self._cases_stale = False
                 self.cases_page.refresh()
             self.cases_page.ensure_loaded()
+        if index == PAGE_ROSTER:
+            self.roster_page.ensure_loaded()
 
     def new_intake(self) -> None:
         self.show_page(PAGE_INTAKE)
@@ -258,6 +281,7 @@ class MainWindow(QMainWindow):
         desk = next((d for d in self.reference.desks if d.id == settings.desk_id), None)
         self.reference = self.reference.with_settings(settings, desk)
         self.intake_page.reference = self.reference
+        self.roster_page.reference = self.reference
         if self._cases_page is not None:
             self._cases_page.reference = self.reference
         self._update_status()

@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from reception.domain.enums import ReceiptLayout
+from reception.roster.service import duty_leaders_on
 from reception.services.settings import load_desk_settings
 from tests.ui.helpers import by_name, choose, click, fill_valid
 from ui import app
-from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_LEADER, PAGE_ROSTER, PAGE_STATISTICS, MainWindow
+from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_LEADER, PAGE_STATISTICS, MainWindow
 
 
 def test_title_navigation_and_status_bar(window: MainWindow) -> None:
@@ -23,12 +24,12 @@ def test_title_navigation_and_status_bar(window: MainWindow) -> None:
     status = [label.text() for label in window.statusBar().findChildren(QLabel)]
     assert "工位：一号接待窗口（JD01）" in status
     assert "登记人：刘晓燕" in status
-    assert "今日值班领导：未排班" in status
+    assert duty_leaders_on(window.ctx, window.ctx.now().date()).label in status
     assert "同步：单机模式" in status
 
 
 def test_unbuilt_areas_say_so(window: MainWindow) -> None:
-    for index in (PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
+    for index in (PAGE_LEADER, PAGE_STATISTICS):
         window.nav.setCurrentRow(index)
         page = window.pages.currentWidget()
         assert page is not None

@@ -369,6 +369,14 @@ class IntakeForm(QWidget):
         self.route_hint.setStyleSheet("color: #455a64;")
         grid.addWidget(self.route_hint, grid.row, 1, 1, 3)
         grid.row += 1
+        self.duty_hint = QLabel()
+        self.duty_hint.setWordWrap(True)
+        self.duty_hint.setObjectName("dutyLeaderHint")
+        self.duty_hint.setAccessibleName("今日值班领导")
+        self.duty_hint.setStyleSheet("color: #1565c0;")
+        self.duty_hint.hide()
+        grid.addWidget(self.duty_hint, grid.row, 1, 1, 3)
+        grid.row += 1
         self.override_edit = _line("规则建议的责任单位为何不适用", 200)
         self.override_label = self._add(grid, svc.F_OVERRIDE_REASON, self.override_edit, span=True)
         self.legal_edit = _line("如：向区人民法院提起诉讼、申请劳动人事争议仲裁", 200)
@@ -580,6 +588,11 @@ class IntakeForm(QWidget):
         )
 
     # -- routing ----------------------------------------------------------------------------------------------------
+
+    def set_duty_leader(self, text: str) -> None:
+        """Today's duty leader (from the roster), so a walk-in can be sent to the leader's reception."""
+        self.duty_hint.setText(text)
+        self.duty_hint.setVisible(bool(text))
 
     def set_route_info(self, proposal: RouteProposal | None, legal_channel: str | None) -> None:
         """Show the rule table's proposal (prefilling the unit unless the officer chose one) and 诉访分离."""

@@ -1,0 +1,1 @@
+"""The leaders' reception roster page (领导接访排班)."""
