@@ -166,7 +166,8 @@ class MainWindow(QMainWindow):
             label = duty.label
             self.leader_status.setText(label)
             self.leader_status.setToolTip(f"接访地点：{duty.place}　时间：{duty.hours}" if duty.leaders else "")
-            self.intake_page.form.set_duty_leader(label)
+            place = f"　接访地点：{duty.place}" if duty.leaders and duty.place else ""
+            self.intake_page.form.set_duty_leader(label + place)
 
         def failed(_exc: BaseException) -> None:
             self.leader_status.setText("今日值班领导：无法读取排班")

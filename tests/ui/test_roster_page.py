@@ -171,7 +171,7 @@ def test_status_bar_and_intake_show_todays_duty_leader(win: MainWindow, clock: C
     assert win.leader_status.text() == duty.label
     assert duty.leaders[0].name in win.leader_status.text()
     hint = win.intake_page.form.duty_hint
-    assert hint.isVisibleTo(win.intake_page) and hint.text() == duty.label
+    assert hint.isVisibleTo(win.intake_page) and hint.text().startswith(duty.label) and duty.place in hint.text()
 
 
 def test_generate_is_refused_for_a_published_month(qtbot: QtBot, win: MainWindow) -> None:
@@ -351,3 +351,22 @@ def test_month_model_contract(qtmodeltester: ModelTester, win: MainWindow, month
     qtmodeltester.check(model, force_py=True)
     # a reset while the tester watches (a month change)
     model.set_roster(roster.month_roster(win.ctx, "2027-03"))
+
+
+def test_the_page_loads_in_the_background(qtbot: QtBot, data_dir: Path, printed: PrintRecorder) -> None:
+    """With the real TaskManager (worker threads), the month arrives on the GUI thread after the page is shown."""
+    w = create_main_window(data_dir, tasks=TaskManager(), printer=printed)
+    w.confirm_on_close = False
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        page = w.roster_page
+        with qtbot.waitSignal(page.loaded, timeout=10000):
+            w.show_page(PAGE_ROSTER)
+        assert page.data is not None and page.model.rowCount() >= 4
+        qtbot.waitUntil(lambda: not w.leader_status.text().endswith("读取中…"), timeout=10000)
+        with qtbot.waitSignal(page.loaded, timeout=10000):
+            click(qtbot, page, "下一月")
+        assert page.data is not None and page.data.roster.month == page.month_key
+    finally:
+        w.close()

@@ -209,23 +209,34 @@ class DayDelegate(QStyledItemDelegate):
                 painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
                 x += w + 4
 
-            # the leaders, one a line, elided to the cell
+            # the leaders: name, and the title underneath; elided to the cell
             painter.setFont(base)
             painter.setPen(QColor("#0d47a1" if day.workday else "#37474f"))
             y = inner.top() + line + 4
             strip = 14 if day.no_meeting_week else 0
             bottom = inner.bottom() - strip
-            names = leader_text(day)
-            if not names and day.workday:
+            if not day.leaders and day.workday:
                 painter.setPen(QColor("#9e9e9e"))
-                names = ["未排班"]
-            for text in names:
+                painter.drawText(QRect(inner.left(), y, inner.width(), line),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "未排班")
+            for leader in day.leaders:
                 if y + line > bottom + 2:
                     break
+                painter.setFont(base)
+                painter.setPen(QColor("#0d47a1" if day.workday else "#37474f"))
+                # the name, and the title underneath in smaller grey type
                 painter.drawText(QRect(inner.left(), y, inner.width(), line),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 fm.elidedText(text, Qt.TextElideMode.ElideRight, inner.width()))
+                                 fm.elidedText(leader.name, Qt.TextElideMode.ElideRight, inner.width()))
                 y += line
+                if y + sfm.height() > bottom + 2:
+                    break
+                painter.setFont(small)
+                painter.setPen(QColor("#546e7a"))
+                painter.drawText(QRect(inner.left(), y, inner.width(), sfm.height()),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 sfm.elidedText(leader.title, Qt.TextElideMode.ElideRight, inner.width()))
+                y += sfm.height() + 2
 
             if day.no_meeting_week:
                 band = QRect(rect.left() + 1, rect.bottom() - 14, rect.width() - 2, 14)

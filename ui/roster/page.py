@@ -236,10 +236,8 @@ class RosterPage(QWidget):
         layout.addLayout(top)
 
         self.calendar_banner = Banner("warning", self)
-        self.calendar_banner.setObjectName("calendarWarning")
         layout.addWidget(self.calendar_banner)
         self.message_banner = Banner("info", self)
-        self.message_banner.setObjectName("rosterMessage")
         layout.addWidget(self.message_banner)
 
         # -- actions ----------------------------------------------------------------------------------------------
@@ -404,9 +402,10 @@ class RosterPage(QWidget):
         colour = "#2e7d32" if published else ("#e65100" if r.status == "draft" else "#607d8b")
         self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 15px;")
         if not r.calendar_known:
+            year = int(r.month[:4])
             self.calendar_banner.show_message(
-                f"{r.calendar_note}。本月工作日按周一至周五估算，可能与正式放假安排不一致；"
-                "发布前请由管理员导入并确认节假日表。", "warning")
+                f"节假日未确认：{r.calendar_note}。本月排班可能与正式放假安排不一致；请管理员导入并确认{year}年"
+                "节假日表，否则发布时需要明确确认。", "warning")
         else:
             self.calendar_banner.hide()
         self.changes_list.clear()
