@@ -46,6 +46,6 @@ def new_query_code() -> str:
 def qr_payload(case_no: str, query_code: str) -> str:
     """What the receipt's QR code carries: the case number and query code only, never personal data."""
     payload = f"XF:{case_no}:{query_code}"
-    if not payload.isascii():
-        raise ValueError("QR payload must be ASCII")
+    if not payload.isascii() or not payload.isprintable():
+        raise ValueError("QR payload must be printable ASCII (case number and query code only)")
     return payload

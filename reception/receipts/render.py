@@ -42,6 +42,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as _rl_paragraph
 
+from reception.domain import case_numbers
 from reception.domain.enums import ReceiptLayout
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.receipts.fonts import FontSet, font_set
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 TITLE = "登记回执"
 REPRINT_MARK = "（补打）"
-QR_PREFIX = "XF"
 THERMAL_WIDTH = 80 * mm
 THERMAL_MAX_HEIGHT = 14400.0
 """PDF viewers and drivers cap a page at 200 inches; longer thermal receipts continue on a second page."""
@@ -143,10 +143,7 @@ def format_datetime(dt: datetime) -> str:
 
 def qr_payload(data: ReceiptData) -> str:
     """What the QR code carries: only the ASCII case number and query code, never personal data."""
-    payload = f"{QR_PREFIX}:{data.case_no}:{data.query_code}"
-    if not payload.isascii() or not payload.isprintable():
-        raise ValueError("QR payload must be printable ASCII (case number and query code only)")
-    return payload
+    return case_numbers.qr_payload(data.case_no, data.query_code)
 
 
 # -- building blocks -------------------------------------------------------------------------------------------
