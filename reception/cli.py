@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
 
+    case = sub.add_parser("case", help="one case: its events and running clocks (案件流程与期限)")
+    csub = case.add_subparsers(dest="case_command", required=True)
+    p = csub.add_parser("show", help="the case with its events and every running clock's due date and state")
+    p.add_argument("case_no")
+    _data_dir_arg(p)
+    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.add_argument("--on", metavar="YYYY-MM-DD", help="assess the clocks on this day (default: today)")
+
     sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
     _roster_parsers(sub)
     return parser
@@ -142,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
             return _roster(ctx, args)
         if args.command == "holidays":
             return _holidays(ctx, args)
+        if args.command == "case":
+            return _case(ctx, args)
     finally:
         ctx.close()
     return 1
@@ -216,6 +226,25 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
                 print(f"  {c.text}")
         return 0
     return 1
+
+
+def _case(ctx: AppContext, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from reception.lifecycle.service import case_view
+
+    on = date.fromisoformat(args.on) if args.on else None
+    view = case_view(ctx, args.case_no, on=on)
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{view['case_no']}  {view['status_label']}  {view['unit']}")
+    for e in view["events"]:
+        print(f"  {e['at'][:16]} {e['label']} {e['unit']} {e['actor']} {e['note']}".rstrip())
+    for c in view["clocks"]:
+        mark = "" if c["confirmed"] else "（节假日未确认）"
+        print(f"  [{c['state_label']}] {c['label']} 至{c['due']} {c['text']}{mark}")
+    return 0
 
 
 def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     Case,
-    CaseEvent,
     Category,
     Desk,
     Leader,
@@ -318,20 +317,38 @@ def _intake(session: Session, ref: dict[str, Any], person: _Person, code: str | 
 
 def _advance(session: Session, case_id: str, target: CaseStatus, start: date, ref: dict[str, Any],
              rng: random.Random) -> None:
-    """Walk a demo case forward through its handling events (the lifecycle engine comes with a later issue)."""
-    case = session.get(Case, case_id)
-    assert case is not None
-    steps = [("signed", CaseStatus.SIGNED, 1), ("accepted", CaseStatus.ACCEPTED, 3),
-             ("in_handling", CaseStatus.IN_HANDLING, 4)]
+    """Walk a demo case forward through the lifecycle engine (sign, accept, handle, reply, evaluate, close; then
+    review, re-check and finality), each step on its own day after ``start``."""
+    from reception.lifecycle import machine as m
+    from reception.lifecycle.service import apply_in_session
+    from reception.roster.holidays import load_work_calendar
+
+    cal = load_work_calendar(session)
+    rater = ref["officers"][0]  # a desk officer calls back; unit staff (the handlers) never rate
+    steps: list[tuple[int, m.Transition, CaseStatus, str | None]] = [
+        (1, m.SignFor(), CaseStatus.SIGNED, None),
+        (3, m.Accept(), CaseStatus.ACCEPTED, None),
+        (4, m.StartHandling(), CaseStatus.IN_HANDLING, None),
+    ]
     if target in (CaseStatus.CLOSED, CaseStatus.FINAL):
-        steps += [("replied", CaseStatus.REPLIED, 18), ("closed", CaseStatus.CLOSED, 20)]
+        steps += [
+            (18, m.Reply(rng.choice(list(m.ReplyOutcome)), "依据有关政策规定", start + timedelta(days=18),
+                         m.DeliveryMeans.IN_PERSON), CaseStatus.REPLIED, None),
+            (19, m.Evaluate(rng.choice((m.Rating.SATISFIED, m.Rating.BASICALLY)), m.EvaluationChannel.PHONE),
+             CaseStatus.REPLIED, rater),
+            (20, m.Close(), CaseStatus.CLOSED, rater),
+        ]
     if target is CaseStatus.FINAL:
-        steps += [("review_requested", CaseStatus.IN_REVIEW, 40), ("recheck_requested", CaseStatus.IN_RECHECK, 90),
-                  ("final", CaseStatus.FINAL, 130)]
-    for kind, status, offset in steps:
+        steps += [
+            (40, m.RequestReview(start + timedelta(days=40), "区人民政府"), CaseStatus.IN_REVIEW, None),
+            (60, m.Reply(m.ReplyOutcome.REJECT, "维持原处理意见", start + timedelta(days=60), m.DeliveryMeans.POST),
+             CaseStatus.REPLIED, None),
+            (80, m.RequestRecheck(start + timedelta(days=80), "市人民政府"), CaseStatus.IN_RECHECK, None),
+            (110, m.Reply(m.ReplyOutcome.REJECT, "维持复查意见", start + timedelta(days=110), m.DeliveryMeans.POST),
+             CaseStatus.FINAL, None),
+        ]
+    for offset, transition, status, actor in steps:
         when = datetime.combine(start + timedelta(days=offset), datetime.min.time(), CHINA_TZ).replace(hour=10)
-        session.add(CaseEvent(case_id=case.id, kind=kind, occurred_at=when, occurred_on=when.date(),
-                              unit_id=case.unit_id, note=""))
-        case.status = status.value
+        apply_in_session(session, case_id, transition, actor_id=actor, now=when, cal=cal)
         if status is target:
             break

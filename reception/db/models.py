@@ -390,3 +390,84 @@ class RosterChange(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int | None] = mapped_column(Integer)
     """The published version this change produced (None when made on a draft)."""
+
+
+# -- case lifecycle: running clocks, supervision, notifications (生命周期、督办、告知) -------------------------------
+
+
+class CaseClock(Base):
+    """A clock running on a case now: a projection of its events, rewritten by every lifecycle transition.
+
+    Kept so that the due-soon, overdue and per-unit lists are one indexed range query on ``due_on`` /
+    ``amber_on`` instead of a replay of every case's events. ``kind`` is ``duty`` (overdue when missed) or
+    ``window`` (a right of the petitioner that simply expires).
+    """
+
+    __tablename__ = "case_clock"
+    __table_args__ = (
+        Index("ix_case_clock_kind_due", "kind", "due_on"),
+        Index("ix_case_clock_unit_kind_due", "unit_id", "kind", "due_on"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    clock_key: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    started_on: Mapped[date] = mapped_column()
+    due_on: Mapped[date] = mapped_column()
+    amber_on: Mapped[date] = mapped_column()
+    """The first day the clock shows amber (from the thresholds in force when it was written)."""
+    allowed: Mapped[int] = mapped_column(Integer)
+    extended_by: Mapped[int] = mapped_column(Integer, default=0)
+    unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The count crossed a year whose holiday arrangement is not confirmed."""
+    ref: Mapped[str] = mapped_column(String(36), default="")
+    """The supervision a ``supervision`` clock belongs to."""
+
+
+class Supervision(Base):
+    """督办: a dissatisfied or overdue case supervised, with a note and its own feedback clock."""
+
+    __tablename__ = "supervision"
+    __table_args__ = (Index("ix_supervision_state_due", "state", "due_on"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column()
+    opened_on: Mapped[date] = mapped_column()
+    opened_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    """open or resolved."""
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    """1, then +1 each time a not-resolved answer sends it back to the handling unit."""
+    due_on: Mapped[date] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()
+    answer_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Notification(Base):
+    """告知信访人: a notice the law says the petitioner must be told about, waiting in the outbox or sent.
+
+    The text carries the case number and query code, never an ID number; the phone is looked up when sending.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("case_event.id"))
+    template: Mapped[str] = mapped_column(String(32))
+    petitioner_id: Mapped[str | None] = mapped_column(ForeignKey("petitioner.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, sent or failed."""
+    created_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str] = mapped_column(String(200), default="")
+    gateway_ref: Mapped[str] = mapped_column(String(64), default="")

@@ -30,8 +30,15 @@ from reception.domain.enums import LabelledEnum
 from reception.domain.workcalendar import WorkCalendar
 
 __all__ = [
+    "ALL_CLOCKS",
     "DEFAULT_ROLL",
+    "LOCAL_CLOCKS",
     "STATUTORY_CLOCKS",
+    "ClockAssessment",
+    "ClockColour",
+    "ClockKind",
+    "Thresholds",
+    "assess",
     "ClockEvent",
     "ClockUnit",
     "Deadline",
@@ -75,6 +82,7 @@ class ClockEvent(LabelledEnum):
     REVIEW_REQUESTED = ("review_requested", "收到复查请求之日")
     REVIEW_OPINION_DELIVERED = ("review_opinion_delivered", "收到复查意见之日")
     RECHECK_REQUESTED = ("recheck_requested", "收到复核请求之日")
+    SUPERVISED = ("supervised", "督办（或督办退回）之日")
 
 
 @dataclass(frozen=True)
@@ -156,9 +164,27 @@ STATUTORY_CLOCKS: Mapping[str, StatutoryClock] = MappingProxyType({c.key: c for 
 """The statutory clocks by key, in procedural order."""
 
 
+_LOCAL: tuple[StatutoryClock, ...] = (
+    StatutoryClock(
+        "evaluation", "满意度评价期", 30, ClockUnit.CALENDAR, ClockEvent.REPLY_DELIVERED,
+        "本地工作规定（天数可设置）", basis_confirmed=False,
+        note="评价期满未评价的，可以销号；处理意见书送达后起算",
+    ),
+    StatutoryClock(
+        "supervision", "督办反馈", 30, ClockUnit.CALENDAR, ClockEvent.SUPERVISED,
+        "本地工作规定（督办）", basis_confirmed=False, note="责任单位自督办之日起30日内反馈办理结果",
+    ),
+)  # fmt: skip
+
+LOCAL_CLOCKS: Mapping[str, StatutoryClock] = MappingProxyType({c.key: c for c in _LOCAL})
+"""Clocks set by local rules, not by the regulation (shown as such)."""
+
+ALL_CLOCKS: Mapping[str, StatutoryClock] = MappingProxyType({**STATUTORY_CLOCKS, **LOCAL_CLOCKS})
+
+
 def get_clock(key: str) -> StatutoryClock:
     try:
-        return STATUTORY_CLOCKS[key]
+        return ALL_CLOCKS[key]
     except KeyError:
         raise KeyError(f"unknown statutory clock: {key!r}") from None
 
@@ -261,3 +287,113 @@ def elapsed(clock_key: str, start: date, on: date, cal: WorkCalendar) -> int:
     if get_clock(clock_key).unit is ClockUnit.WORKING:
         return working_days_between(start, on, cal)
     return (on - start).days
+
+
+# --- assessing a running clock: "N days allowed, M elapsed" in green / amber / red ------------------------------
+
+
+class ClockKind(LabelledEnum):
+    """A duty must be done by its due date (overdue when missed); a window is a right that simply expires."""
+
+    DUTY = ("duty", "办理时限")
+    WINDOW = ("window", "申请期限")
+
+
+class ClockColour(LabelledEnum):
+    GREEN = ("green", "正常")
+    AMBER = ("amber", "临期")
+    RED = ("red", "已超期")
+    EXPIRED = ("expired", "已届满")
+    """A window whose last day has passed (not a fault of anyone)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a running clock turns amber: at most ``amber_days`` left, or at most ``amber_fraction`` of it."""
+
+    amber_days: int = 3
+    amber_fraction: float = 0.2
+
+    def window(self, allowed: int) -> int:
+        """How many units (days or working days) before the due date a clock of ``allowed`` turns amber."""
+        return max(self.amber_days, int(allowed * self.amber_fraction))
+
+
+@dataclass(frozen=True)
+class ClockAssessment:
+    """One clock on one day: allowed N (days or working days), elapsed M, left, colour, and the honest caveats."""
+
+    key: str
+    label: str
+    kind: ClockKind
+    unit: ClockUnit
+    start: date
+    due: date
+    allowed: int
+    elapsed: int
+    left: int
+    colour: ClockColour
+    amber_from: date
+    """The first day the clock shows amber (stored with the clock so the due-soon list is a range query)."""
+    unconfirmed_years: tuple[int, ...]
+    basis: str
+    extended_by: int = 0
+
+    @property
+    def overdue(self) -> bool:
+        return self.colour is ClockColour.RED
+
+    @property
+    def text(self) -> str:
+        """e.g. ``允许60日，已用12日，剩余48日`` / ``允许5个工作日，已用7个工作日，超期2个工作日``."""
+        u = "个工作日" if self.unit is ClockUnit.WORKING else "日"
+        tail = f"剩余{self.left}{u}" if self.left >= 0 else f"超期{-self.left}{u}"
+        if self.kind is ClockKind.WINDOW and self.left < 0:
+            tail = "已届满"
+        return f"允许{self.allowed}{u}，已用{self.elapsed}{u}，{tail}"
+
+
+def _count(unit: ClockUnit, a: date, b: date, cal: WorkCalendar) -> int:
+    if unit is ClockUnit.WORKING:
+        return working_days_between(a, b, cal)
+    return (b - a).days
+
+
+def assess(
+    key: str,
+    start: date,
+    due: date,
+    on: date,
+    cal: WorkCalendar,
+    *,
+    allowed: int | None = None,
+    kind: ClockKind = ClockKind.DUTY,
+    thresholds: Thresholds = Thresholds(),
+    extended_by: int = 0,
+) -> ClockAssessment:
+    """Assess clock ``key`` started on ``start`` and due on ``due`` (already rolled/extended) on day ``on``.
+
+    ``allowed`` defaults to the clock's amount plus ``extended_by``. ``left`` counts from ``on`` to ``due`` in the
+    clock's unit (negative when overdue); the clock is red only after its last day (the due day itself is amber).
+    """
+    clock = get_clock(key)
+    n = (clock.amount + extended_by) if allowed is None else allowed
+    left = _count(clock.unit, on, due, cal)
+    spent = max(0, _count(clock.unit, start, on, cal))
+    window = thresholds.window(n)
+    if clock.unit is ClockUnit.WORKING:
+        amber_from = add_working_days(due, -window, cal) if window else due
+    else:
+        amber_from = due - timedelta(days=window)
+    amber_from = max(amber_from, start)
+    if on > due:
+        colour = ClockColour.EXPIRED if kind is ClockKind.WINDOW else ClockColour.RED
+    elif on >= amber_from:
+        colour = ClockColour.AMBER
+    else:
+        colour = ClockColour.GREEN
+    return ClockAssessment(
+        key=key, label=clock.label, kind=kind, unit=clock.unit, start=start, due=due, allowed=n, elapsed=spent,
+        left=left, colour=colour, amber_from=amber_from,
+        unconfirmed_years=tuple(cal.unconfirmed_years(start, due)), basis=clock.basis, extended_by=extended_by,
+    )

@@ -19,6 +19,7 @@ from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentTy
 from reception.domain.errors import NotFoundError
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.workcalendar import WorkCalendar
+from reception.lifecycle.machine import Settings, clocks, intake_state
 from reception.receipts import render_receipt
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.services import directory
@@ -53,10 +54,14 @@ def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings
         return ()
     roll = _roll(settings)
     received = case.registered_on
+    # the deadline engine: the clocks running in the state the intake left the case in
+    engine = Settings(roll=roll)
+    running = {c.key: c.due for c in clocks(intake_state(CaseStatus.parse(case.status), received, case.unit_id),
+                                            calendar, engine)}
     out = [
         ReceiptDeadline(
             "登记并转送、交办",
-            due_date("register_route", received, calendar, roll=roll),
+            running.get("register_route") or due_date("register_route", received, calendar, roll=roll),
             "《信访工作条例》第二十二条",
         )
     ]
@@ -64,7 +69,7 @@ def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings
         out.append(
             ReceiptDeadline(
                 "有权处理机关告知是否受理",
-                due_date("routed_notice", received, calendar, roll=roll),
+                running.get("routed_notice") or due_date("routed_notice", received, calendar, roll=roll),
                 "《信访工作条例》第二十三条",
                 note="自收到转送、交办之日起15日内书面告知",
             )

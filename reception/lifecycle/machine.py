@@ -1,0 +1,648 @@
+"""The case lifecycle as an explicit state machine over the append-only case events (domain.md §2 steps 5–10).
+
+Pure: no database. ``fold(events)`` replays a case's events into a ``CaseState``; ``plan(state, transition, today)``
+checks a transition against that state and returns the event to append and the new status, or raises
+``LifecycleError`` with a Chinese message; ``clocks(state, ...)`` lists the clocks running in that state.
+
+States (``CaseStatus``) and the transitions between them::
+
+    registered ──route──▶ assigned / forwarded ──sign──▶ signed ──accept──▶ accepted ──start──▶ in_handling
+        ▲                      │  │                        │ │                 │  └──extend──▶ extended
+        └─────────object───────┘  └─────accept / reject────┘ └──reject──▶ not_accepted
+    accepted / in_handling / extended ──reply──▶ replied ──evaluate──▶ replied ──close──▶ closed
+    replied / closed ──request_review──▶ in_review ──review_decided──▶ replied (复查意见) ──request_recheck──▶
+    in_recheck ──recheck_decided──▶ final
+    dissatisfied evaluation / overdue ──supervise──▶ (supervision open) ──answer(not resolved)──▶ in_handling
+
+Counting starts from each clock's own event (received, routed / signed for, accepted, reply delivered, review or
+recheck requested, supervised); see ``reception.domain.deadlines``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from reception.domain.deadlines import (
+    ClockAssessment,
+    ClockKind,
+    RollPolicy,
+    Thresholds,
+    add_calendar_days,
+    assess,
+    due_date,
+)
+from reception.domain.enums import CaseStatus, ContentClass, LabelledEnum
+from reception.domain.errors import ReceptionError
+from reception.domain.workcalendar import WorkCalendar
+
+MAX_EXTENSION_DAYS = 30
+
+
+class LifecycleError(ReceptionError):
+    """A transition that the law or the case's current state does not allow."""
+
+    key = "lifecycle"
+
+
+class ReplyOutcome(LabelledEnum):
+    """处理意见书的结论."""
+
+    SUPPORT = ("support", "支持")
+    EXPLAIN = ("explain", "解释说明")
+    REJECT = ("reject", "不予支持")
+
+
+class Rating(LabelledEnum):
+    """满意度评价."""
+
+    SATISFIED = ("satisfied", "满意")
+    BASICALLY = ("basically", "基本满意")
+    DISSATISFIED = ("dissatisfied", "不满意")
+
+
+class EvaluationChannel(LabelledEnum):
+    SMS = ("sms", "短信")
+    PHONE = ("phone", "电话回访")
+    DESK = ("desk", "窗口")
+    ONLINE = ("online", "网上")
+
+
+class DeliveryMeans(LabelledEnum):
+    """处理意见书送达方式."""
+
+    IN_PERSON = ("in_person", "当面送达")
+    POST = ("post", "邮寄送达")
+    ONLINE = ("online", "网上送达")
+    SMS = ("sms", "短信告知")
+    OTHER = ("other", "其他方式")
+
+
+class SupervisionReason(LabelledEnum):
+    DISSATISFIED = ("dissatisfied", "群众不满意")
+    OVERDUE = ("overdue", "超期未办结")
+    MANUAL = ("manual", "督查交办")
+
+
+# --- transitions: what the user asks for ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """转送 / 交办 to a unit (also after an objection, or after the duty leader received the case)."""
+
+    unit_id: str
+    assign: bool = True
+    """True: 交办 (with a deadline and a result report); False: 转送."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RecordAccusedUnit:
+    """检举控告类: the accused unit; the case may never be routed to it nor shown to it."""
+
+    unit_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SignFor:
+    """The unit signs for a routed case (签收); ``received_on`` is the day it received it (default: today)."""
+
+    received_on: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Object:
+    """异议退回: the unit says the case is outside its competence, within 5 working days of receiving it."""
+
+    reason: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Accept:
+    """受理. ``simple``: 简易办理 (10 working days)."""
+
+    simple: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """不予受理, with the reason and the right channel the petitioner is told about."""
+
+    reason: str
+    channel: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StartHandling:
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Extend:
+    """延期: at most 30 days, approved by the unit head, within the 60 days, the petitioner told why."""
+
+    days: int
+    approved_by: str
+    reason: str
+    petitioner_told: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """处理意见书 (or, in review, 复查意见; in re-check, 复核意见), delivered on a date by some means."""
+
+    outcome: ReplyOutcome
+    basis: str
+    delivered_on: date
+    means: DeliveryMeans
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """满意度评价, as given by the petitioner and recorded by someone other than the handler."""
+
+    rating: Rating
+    channel: EvaluationChannel
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Close:
+    """销号."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    """复查请求, received on ``requested_on`` by the reviewing body."""
+
+    requested_on: date
+    body: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestRecheck:
+    """复核请求."""
+
+    requested_on: date
+    body: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Supervise:
+    """督办: an overdue or otherwise troubling case, with a supervision note. ``supervision_id`` is set by the
+    service (the row it creates)."""
+
+    note: str
+    reason: SupervisionReason = SupervisionReason.MANUAL
+    supervision_id: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerSupervision:
+    """The unit's feedback to a supervision: resolved, or not (it then goes back to the handling unit)."""
+
+    supervision_id: str
+    resolved: bool
+    note: str
+
+
+Transition = (Route | RecordAccusedUnit | SignFor | Object | Accept | Reject | StartHandling | Extend | Reply
+              | Evaluate | Close | RequestReview | RequestRecheck | Supervise | AnswerSupervision)
+
+
+# --- the state folded from events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored case event, as the machine sees it."""
+
+    kind: str
+    on: date
+    actor_id: str | None = None
+    unit_id: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OpenSupervision:
+    id: str
+    unit_id: str | None
+    since: date
+    reason: str
+    round: int = 1
+
+
+@dataclass
+class CaseState:
+    status: CaseStatus = CaseStatus.REGISTERED
+    content_class: str = ""
+    received_on: date | None = None
+    unit_id: str | None = None
+    routed_on: date | None = None
+    unit_received_on: date | None = None
+    signed: bool = False
+    accepted_on: date | None = None
+    simple: bool = False
+    extension_days: int = 0
+    reply_level: str = ""
+    """"first" (处理意见书), "review" (复查意见) or "recheck" (复核意见) — the last reply delivered."""
+    reply_delivered_on: date | None = None
+    evaluated: str = ""
+    """The rating given since the last reply ("" when none yet)."""
+    review_requested_on: date | None = None
+    recheck_requested_on: date | None = None
+    reviewing_body: str = ""
+    accused_units: set[str] = field(default_factory=set)
+    handlers: set[str] = field(default_factory=set)
+    """Users who handled the case (signed, accepted, extended, replied): they may not record its evaluation."""
+    supervisions: dict[str, OpenSupervision] = field(default_factory=dict)
+
+    @property
+    def restricted(self) -> bool:
+        return self.content_class == ContentClass.ACCUSATION.value
+
+
+HANDLER_KINDS = frozenset({"signed", "accepted", "not_accepted", "handling_started", "extended", "replied",
+                           "review_decided"})
+
+
+def fold(events: Iterable[Event], *, content_class: str = "") -> CaseState:
+    """Replay a case's events (in order) into its state."""
+    s = CaseState(content_class=content_class)
+    for e in events:
+        fold_one(s, e)
+    return s
+
+
+def fold_one(s: CaseState, e: Event) -> None:
+    """Apply one event to ``s`` in place."""
+    k, d = e.kind, e.data
+    if e.actor_id and k in HANDLER_KINDS:
+        s.handlers.add(e.actor_id)
+    if k == "received":
+        s.received_on = e.on
+    elif k in ("assigned", "forwarded"):
+        s.status = CaseStatus.ASSIGNED if k == "assigned" else CaseStatus.FORWARDED
+        s.unit_id, s.routed_on, s.unit_received_on, s.signed = e.unit_id, e.on, e.on, False
+    elif k == "legal_channel":
+        s.status = CaseStatus.LEGAL_CHANNEL
+    elif k == "to_leader":
+        s.status = CaseStatus.REGISTERED
+    elif k == "accused_unit":
+        if e.unit_id:
+            s.accused_units.add(e.unit_id)
+    elif k == "signed":
+        s.status, s.signed = CaseStatus.SIGNED, True
+        s.unit_received_on = date.fromisoformat(d["received_on"]) if d.get("received_on") else e.on
+    elif k == "objected":
+        s.status = CaseStatus.REGISTERED
+        s.unit_id = s.routed_on = s.unit_received_on = None
+        s.signed = False
+    elif k == "accepted":
+        s.status, s.accepted_on, s.simple = CaseStatus.ACCEPTED, e.on, bool(d.get("simple"))
+    elif k == "not_accepted":
+        s.status = CaseStatus.NOT_ACCEPTED
+    elif k in ("handling_started", "in_handling"):
+        s.status = CaseStatus.IN_HANDLING
+    elif k == "extended":
+        s.status, s.extension_days = CaseStatus.EXTENDED, int(d.get("days", 0))
+    elif k in ("replied", "review_decided", "recheck_decided"):
+        s.reply_level = {"replied": "first", "review_decided": "review", "recheck_decided": "recheck"}[k]
+        s.reply_delivered_on = date.fromisoformat(d["delivered_on"]) if d.get("delivered_on") else e.on
+        s.evaluated = ""
+        s.status = CaseStatus.FINAL if k == "recheck_decided" else CaseStatus.REPLIED
+    elif k == "evaluated":
+        s.evaluated = str(d.get("rating", ""))
+    elif k == "closed":
+        s.status = CaseStatus.CLOSED
+    elif k == "review_requested":
+        s.status = CaseStatus.IN_REVIEW
+        s.review_requested_on = date.fromisoformat(d["requested_on"]) if d.get("requested_on") else e.on
+        s.reviewing_body = str(d.get("body", ""))
+    elif k == "recheck_requested":
+        s.status = CaseStatus.IN_RECHECK
+        s.recheck_requested_on = date.fromisoformat(d["requested_on"]) if d.get("requested_on") else e.on
+        s.reviewing_body = str(d.get("body", ""))
+    elif k == "final":  # demo data of earlier versions
+        s.status = CaseStatus.FINAL
+    elif k == "supervised":
+        sid = str(d.get("supervision_id", ""))
+        s.supervisions[sid] = OpenSupervision(sid, e.unit_id, e.on, str(d.get("reason", "")))
+    elif k == "supervision_resolved":
+        s.supervisions.pop(str(d.get("supervision_id", "")), None)
+    elif k == "supervision_returned":
+        sup = s.supervisions.get(str(d.get("supervision_id", "")))
+        if sup is not None:
+            sup.since, sup.round = e.on, sup.round + 1
+        if s.status is CaseStatus.REPLIED:
+            s.status = CaseStatus.IN_HANDLING
+            s.reply_delivered_on = None
+            s.evaluated = ""
+
+
+# --- the rules -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The lifecycle's local rules (stored as the ``lifecycle`` setting)."""
+
+    roll: RollPolicy = RollPolicy.NON_WORKING_DAYS
+    thresholds: Thresholds = Thresholds()
+    evaluation_days: int = 30
+    supervision_days: int = 30
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a legal transition does: the event to append and the case's new status."""
+
+    kind: str
+    status: CaseStatus
+    note: str
+    unit_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    notify: str = ""
+    """The notice template to put in the outbox ("" for none)."""
+
+
+ROUTABLE = {CaseStatus.REGISTERED}
+ROUTED = {CaseStatus.ASSIGNED, CaseStatus.FORWARDED}
+RECEIVED_BY_UNIT = ROUTED | {CaseStatus.SIGNED}
+HANDLING = {CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING, CaseStatus.EXTENDED}
+
+
+def _fail(message: str, key: str) -> LifecycleError:
+    return LifecycleError(message, key=key)
+
+
+def _need(ok: bool, message: str, key: str) -> None:
+    if not ok:
+        raise _fail(message, key)
+
+
+def _text(value: str, what: str, key: str) -> str:
+    value = value.strip()
+    _need(bool(value), f"请填写{what}", key)
+    return value
+
+
+def handling_due(s: CaseState, cal: WorkCalendar, st: Settings) -> date:
+    """The handling clock's due date: 60 days (or 10 working days) from acceptance, plus the extension."""
+    assert s.accepted_on is not None
+    if s.simple:
+        return due_date("simple_track", s.accepted_on, cal, st.roll)
+    if s.extension_days:
+        # the extension counts from the original (unrolled) last day
+        original = due_date("handling", s.accepted_on, cal, RollPolicy.NONE)
+        return add_calendar_days(original, s.extension_days, cal, st.roll)
+    return due_date("handling", s.accepted_on, cal, st.roll)
+
+
+def evaluation_due(s: CaseState, cal: WorkCalendar, st: Settings) -> date:
+    assert s.reply_delivered_on is not None
+    return add_calendar_days(s.reply_delivered_on, st.evaluation_days, cal, st.roll)
+
+
+def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settings, *,
+         actor_id: str | None = None) -> Planned:
+    """Check ``t`` against state ``s`` on ``today``; the event to append, or ``LifecycleError``."""
+    status = s.status
+    if isinstance(t, Route):
+        _need(status in ROUTABLE, f"案件当前为“{status.label}”，不能再转送、交办", "route_state")
+        _need(t.unit_id not in s.accused_units, "检举控告类事项不得转送、交办给被检举控告的单位", "route_accused")
+        kind = "assigned" if t.assign else "forwarded"
+        status_to = CaseStatus.ASSIGNED if t.assign else CaseStatus.FORWARDED
+        return Planned(kind, status_to, t.note, unit_id=t.unit_id, notify="routed")
+    if isinstance(t, RecordAccusedUnit):
+        _need(s.restricted, "只有检举控告类事项需要记录被检举控告单位", "accused_not_accusation")
+        _need(t.unit_id != s.unit_id or status not in RECEIVED_BY_UNIT | HANDLING,
+              "该事项正由被检举控告的单位办理，请先退回重新转送", "accused_is_handler")
+        return Planned("accused_unit", status, t.note, unit_id=t.unit_id)
+    if isinstance(t, SignFor):
+        _need(status in ROUTED, f"案件当前为“{status.label}”，没有待签收的转送、交办", "sign_state")
+        received = t.received_on or today
+        _need(received <= today, "收到日期不能晚于今天", "sign_future")
+        assert s.routed_on is not None
+        _need(received >= s.routed_on, "收到日期不能早于转送、交办日期", "sign_before_route")
+        return Planned("signed", CaseStatus.SIGNED, t.note, unit_id=s.unit_id,
+                       data={"received_on": received.isoformat()})
+    if isinstance(t, Object):
+        _need(status in RECEIVED_BY_UNIT, f"案件当前为“{status.label}”，不能异议退回", "object_state")
+        assert s.unit_received_on is not None
+        last = due_date("objection", s.unit_received_on, cal, st.roll)
+        _need(today <= last, f"已超过异议期限（收到之日起5个工作日，至{last:%Y年%m月%d日}），不能退回",
+              "object_late")
+        reason = _text(t.reason, "不属于本单位职权范围的理由", "object_reason")
+        return Planned("objected", CaseStatus.REGISTERED, t.note or reason, unit_id=s.unit_id,
+                       data={"reason": reason})
+    if isinstance(t, Accept):
+        _need(status in RECEIVED_BY_UNIT, _not_yet(status, "受理"), "accept_state")
+        return Planned("accepted", CaseStatus.ACCEPTED, t.note, unit_id=s.unit_id,
+                       data={"simple": 1 if t.simple else 0}, notify="accepted")
+    if isinstance(t, Reject):
+        _need(status in RECEIVED_BY_UNIT, _not_yet(status, "作出不予受理决定"), "reject_state")
+        reason = _text(t.reason, "不予受理的理由", "reject_reason")
+        channel = _text(t.channel, "应当通过的途径", "reject_channel")
+        return Planned("not_accepted", CaseStatus.NOT_ACCEPTED, t.note or reason, unit_id=s.unit_id,
+                       data={"reason": reason, "channel": channel}, notify="not_accepted")
+    if isinstance(t, StartHandling):
+        _need(status is CaseStatus.ACCEPTED, _not_yet(status, "开始办理", accept_first=True), "start_state")
+        return Planned("handling_started", CaseStatus.IN_HANDLING, t.note, unit_id=s.unit_id)
+    if isinstance(t, Extend):
+        _need(status in HANDLING, _not_yet(status, "延期", accept_first=True), "extend_state")
+        _need(not s.extension_days, "该事项已经延期一次，不能再次延期", "extend_twice")
+        _need(not s.simple, "简易办理事项不适用延期，请转为普通程序办理", "extend_simple")
+        _need(1 <= t.days <= MAX_EXTENSION_DAYS, f"延长期限不得超过{MAX_EXTENSION_DAYS}日", "extend_days")
+        due = handling_due(s, cal, st)
+        _need(today <= due, f"办理期限已于{due:%Y年%m月%d日}届满，应在期限内决定延期", "extend_late")
+        approver = _text(t.approved_by, "批准延期的负责人", "extend_approver")
+        reason = _text(t.reason, "延期理由", "extend_reason")
+        _need(t.petitioner_told, "延期须告知信访人延期理由", "extend_not_told")
+        new_due = handling_due(_with(s, extension_days=t.days), cal, st)
+        return Planned("extended", CaseStatus.EXTENDED, t.note or reason, unit_id=s.unit_id,
+                       data={"days": t.days, "approved_by": approver, "reason": reason,
+                             "due": new_due.isoformat()}, notify="extended")
+    if isinstance(t, Reply):
+        if status is CaseStatus.IN_REVIEW:
+            kind, level, notify = "review_decided", "review", "review_decided"
+        elif status is CaseStatus.IN_RECHECK:
+            kind, level, notify = "recheck_decided", "recheck", "recheck_decided"
+        else:
+            _need(status in HANDLING, _not_yet(status, "出具处理意见书", accept_first=True), "reply_state")
+            kind, level, notify = "replied", "first", "replied"
+        basis = _text(t.basis, "处理意见的依据", "reply_basis")
+        _need(t.delivered_on <= today, "送达日期不能晚于今天", "reply_future")
+        started = {"first": s.accepted_on, "review": s.review_requested_on,
+                   "recheck": s.recheck_requested_on}[level]
+        _need(started is None or t.delivered_on >= started, "送达日期不能早于受理（请求）日期", "reply_early")
+        status_to = CaseStatus.FINAL if level == "recheck" else CaseStatus.REPLIED
+        return Planned(kind, status_to, t.note, unit_id=s.unit_id,
+                       data={"outcome": t.outcome.value, "basis": basis, "delivered_on": t.delivered_on.isoformat(),
+                             "means": t.means.value, "level": level}, notify=notify)
+    if isinstance(t, Evaluate):
+        _need(status is CaseStatus.REPLIED and s.reply_delivered_on is not None,
+              "处理意见书尚未送达，不能评价" if status not in (CaseStatus.CLOSED, CaseStatus.FINAL)
+              else f"案件已{status.label}，不能再评价", "evaluate_state")
+        _need(not s.evaluated, "本次答复已有评价，不能重复评价", "evaluate_twice")
+        _need(actor_id is None or actor_id not in s.handlers,
+              "承办人不得代替信访人作出满意度评价，请由其他工作人员回访记录", "evaluate_by_handler")
+        return Planned("evaluated", status, t.note, unit_id=s.unit_id,
+                       data={"rating": t.rating.value, "channel": t.channel.value})
+    if isinstance(t, Close):
+        if status is CaseStatus.NOT_ACCEPTED:
+            return Planned("closed", CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
+        _need(status is CaseStatus.REPLIED, _not_yet(status, "销号", accept_first=True, reply_first=True),
+              "close_state")
+        assert s.reply_delivered_on is not None
+        window_end = evaluation_due(s, cal, st)
+        _need(bool(s.evaluated) or today > window_end,
+              f"尚未取得满意度评价，评价期至{window_end:%Y年%m月%d日}届满前不能销号", "close_no_evaluation")
+        _need(not s.supervisions, "督办事项尚未反馈办结，不能销号", "close_supervised")
+        return Planned("closed", CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
+    if isinstance(t, RequestReview):
+        _need(status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "first",
+              "只有对已送达的处理意见书才能请求复查", "review_state")
+        assert s.reply_delivered_on is not None
+        last = due_date("review_request", s.reply_delivered_on, cal, st.roll)
+        _need(s.reply_delivered_on <= t.requested_on <= today, "复查请求日期有误", "review_date")
+        _need(t.requested_on <= last, f"已超过请求复查期限（收到处理意见书之日起30日，至{last:%Y年%m月%d日}）",
+              "review_late")
+        body = _text(t.body, "复查机关", "review_body")
+        return Planned("review_requested", CaseStatus.IN_REVIEW, t.note,
+                       data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="review_requested")
+    if isinstance(t, RequestRecheck):
+        _need(status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "review",
+              "只有对已送达的复查意见才能请求复核", "recheck_state")
+        assert s.reply_delivered_on is not None
+        last = due_date("recheck_request", s.reply_delivered_on, cal, st.roll)
+        _need(s.reply_delivered_on <= t.requested_on <= today, "复核请求日期有误", "recheck_date")
+        _need(t.requested_on <= last, f"已超过请求复核期限（收到复查意见之日起30日，至{last:%Y年%m月%d日}）",
+              "recheck_late")
+        body = _text(t.body, "复核机关", "recheck_body")
+        return Planned("recheck_requested", CaseStatus.IN_RECHECK, t.note,
+                       data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="recheck_requested")
+    if isinstance(t, Supervise):
+        _need(status.is_open and status is not CaseStatus.NOT_ACCEPTED, f"案件已{status.label}，不能督办",
+              "supervise_state")
+        _need(s.unit_id is not None, "案件尚未交办到责任单位，不能督办", "supervise_no_unit")
+        note = _text(t.note, "督办意见", "supervise_note")
+        return Planned("supervised", status, note, unit_id=s.unit_id,
+                       data={"supervision_id": t.supervision_id, "reason": t.reason.value})
+    if isinstance(t, AnswerSupervision):
+        sup = s.supervisions.get(t.supervision_id)
+        _need(sup is not None, "该督办事项不存在或已办结", "supervision_closed")
+        assert sup is not None
+        note = _text(t.note, "反馈情况", "supervision_note")
+        if t.resolved:
+            return Planned("supervision_resolved", status, note, unit_id=sup.unit_id,
+                           data={"supervision_id": t.supervision_id})
+        back = CaseStatus.IN_HANDLING if status is CaseStatus.REPLIED else status
+        return Planned("supervision_returned", back, note, unit_id=sup.unit_id,
+                       data={"supervision_id": t.supervision_id, "round": sup.round + 1})
+    raise TypeError(f"unknown transition {t!r}")
+
+
+def _with(s: CaseState, **changes: Any) -> CaseState:
+    from dataclasses import replace
+
+    return replace(s, **changes)
+
+
+def _not_yet(status: CaseStatus, action: str, *, accept_first: bool = False, reply_first: bool = False) -> str:
+    if status in (CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.LEGAL_CHANNEL, CaseStatus.NOT_ACCEPTED):
+        return f"案件已{status.label}，不能{action}"
+    if reply_first and status in HANDLING:
+        return f"处理意见书尚未送达，不能{action}"
+    if accept_first and status in ROUTABLE | RECEIVED_BY_UNIT:
+        return f"尚未受理，不能{action}"
+    if status in ROUTABLE:
+        return f"案件尚未转送、交办，不能{action}"
+    return f"案件当前为“{status.label}”，不能{action}"
+
+
+# --- the clocks running in a state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningClock:
+    """A clock of a case: which one, for which unit, from when to when (``ref``: the supervision it belongs to)."""
+
+    key: str
+    kind: ClockKind
+    start: date
+    due: date
+    unit_id: str | None
+    extended_by: int = 0
+    allowed: int | None = None
+    ref: str = ""
+
+
+def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
+    """The clocks running (duties) or open (windows) in state ``s``. Windows stay listed after they expire until
+    the state moves on, so a case can say "评价期已届满"."""
+    out: list[RunningClock] = []
+    status = s.status
+    duty, window = ClockKind.DUTY, ClockKind.WINDOW
+    if status is CaseStatus.REGISTERED and s.received_on is not None:
+        out.append(RunningClock("register_route", duty, s.received_on,
+                                due_date("register_route", s.received_on, cal, st.roll), None))
+    elif status in RECEIVED_BY_UNIT and s.unit_received_on is not None:
+        start = s.unit_received_on
+        out.append(RunningClock("routed_notice", duty, start, due_date("routed_notice", start, cal, st.roll),
+                                s.unit_id))
+        out.append(RunningClock("objection", window, start, due_date("objection", start, cal, st.roll), s.unit_id))
+    elif status in HANDLING and s.accepted_on is not None and not s.reply_level:
+        # (after a reply, a case sent back by supervision runs on the supervision's clock instead)
+        key = "simple_track" if s.simple else "handling"
+        out.append(RunningClock(key, duty, s.accepted_on, handling_due(s, cal, st), s.unit_id,
+                                extended_by=s.extension_days))
+    elif status is CaseStatus.IN_REVIEW and s.review_requested_on is not None:
+        out.append(RunningClock("review_decision", duty, s.review_requested_on,
+                                due_date("review_decision", s.review_requested_on, cal, st.roll), None))
+    elif status is CaseStatus.IN_RECHECK and s.recheck_requested_on is not None:
+        out.append(RunningClock("recheck_decision", duty, s.recheck_requested_on,
+                                due_date("recheck_decision", s.recheck_requested_on, cal, st.roll), None))
+    if status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_delivered_on is not None:
+        start = s.reply_delivered_on
+        if s.reply_level == "first":
+            out.append(RunningClock("review_request", window, start,
+                                    due_date("review_request", start, cal, st.roll), s.unit_id))
+        elif s.reply_level == "review":
+            out.append(RunningClock("recheck_request", window, start,
+                                    due_date("recheck_request", start, cal, st.roll), s.unit_id))
+        if status is CaseStatus.REPLIED and not s.evaluated:
+            out.append(RunningClock("evaluation", window, start, evaluation_due(s, cal, st), s.unit_id,
+                                    allowed=st.evaluation_days))
+    for sup in s.supervisions.values():
+        out.append(RunningClock("supervision", duty, sup.since,
+                                add_calendar_days(sup.since, st.supervision_days, cal, st.roll), sup.unit_id,
+                                allowed=st.supervision_days, ref=sup.id))
+    return out
+
+
+def intake_state(status: CaseStatus, registered_on: date, unit_id: str | None) -> CaseState:
+    """The state of a case just registered by the intake service (routed, if at all, on the day it came)."""
+    routed = status in ROUTED
+    return CaseState(status=status, received_on=registered_on, unit_id=unit_id if routed else None,
+                     routed_on=registered_on if routed else None, unit_received_on=registered_on if routed else None)
+
+
+def assess_clock(c: RunningClock, on: date, cal: WorkCalendar, st: Settings) -> ClockAssessment:
+    return assess(c.key, c.start, c.due, on, cal, allowed=c.allowed, kind=c.kind, thresholds=st.thresholds,
+                  extended_by=c.extended_by)

@@ -1,0 +1,555 @@
+"""The lifecycle use cases: apply a transition, the clocks of a case, the due-soon / overdue / supervision lists.
+
+Every transition runs in one write transaction: replay the case's events (``machine.fold``), check the transition
+(``machine.plan``), append the event, update ``Case.status`` and ``Case.version``, rewrite the case's rows of
+``case_clock`` (the running clocks, so the lists are indexed range queries), keep ``supervision`` in step and put
+the petitioner's notice in the outbox.
+
+Cases registered by the intake service have no clock rows until ``sync_clocks`` (run at start-up and before the
+lists) writes them; a case touched by a transition always has them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from copy import deepcopy
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
+from reception.domain.deadlines import (
+    ClockAssessment,
+    ClockColour,
+    ClockKind,
+    RollPolicy,
+    Thresholds,
+    get_clock,
+)
+from reception.domain.enums import CaseStatus, ContentClass
+from reception.domain.errors import NotFoundError
+from reception.domain.workcalendar import WorkCalendar
+from reception.lifecycle import notify
+from reception.lifecycle.machine import (
+    AnswerSupervision,
+    CaseState,
+    Event,
+    Planned,
+    RunningClock,
+    Settings,
+    Supervise,
+    SupervisionReason,
+    Transition,
+    assess_clock,
+    clocks,
+    fold,
+    fold_one,
+    intake_state,
+    plan,
+)
+from reception.services.context import AppContext
+from reception.services.settings import load_desk_settings
+
+SETTINGS_KEY = "lifecycle"
+SYNC_KEY = "lifecycle_sync"
+LIST_LIMIT = 200
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+
+def load_settings(session: Session) -> Settings:
+    """The lifecycle's settings: the roll-over from the desk settings, thresholds and windows from ``lifecycle``."""
+    roll = RollPolicy.NON_WORKING_DAYS if load_desk_settings(session).roll_deadline_to_workday else RollPolicy.NONE
+    row = session.get(Setting, SETTINGS_KEY)
+    v: dict[str, Any] = dict(row.value) if row is not None else {}
+    return Settings(
+        roll=roll,
+        thresholds=Thresholds(int(v.get("amber_days", 3)), float(v.get("amber_fraction", 0.2))),
+        evaluation_days=int(v.get("evaluation_days", 30)),
+        supervision_days=int(v.get("supervision_days", 30)),
+    )
+
+
+def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
+                  supervision_days: int = 30) -> None:
+    """Store the lifecycle settings; call ``recompute_clocks`` afterwards so stored clocks follow them."""
+    value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
+             "supervision_days": supervision_days}
+    row = session.get(Setting, SETTINGS_KEY)
+    if row is None:
+        session.add(Setting(key=SETTINGS_KEY, value=value))
+    else:
+        row.value = value
+
+
+# --- state and projection ------------------------------------------------------------------------------------
+
+
+def _get_case(session: Session, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("未找到该信访事项", key="case_not_found")
+    return case
+
+
+def load_state(session: Session, case: Case) -> CaseState:
+    rows = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.occurred_at, CaseEvent.id)
+    )
+    events = [Event(e.kind, e.occurred_on, e.actor_id, e.unit_id, e.data or {}) for e in rows]
+    state = fold(events, content_class=case.content_class)
+    if not events:  # a case without events (should not happen): trust its row
+        state.status, state.received_on, state.unit_id = CaseStatus.parse(case.status), case.registered_on, case.unit_id
+    return state
+
+
+def _clock_row(case_id: str, c: RunningClock, cal: WorkCalendar, st: Settings) -> dict[str, Any]:
+    a = assess_clock(c, c.start, cal, st)
+    return {"id": str(uuid.uuid4()), "case_id": case_id, "clock_key": c.key, "kind": c.kind.value,
+            "unit_id": c.unit_id, "started_on": c.start, "due_on": c.due, "amber_on": a.amber_from,
+            "allowed": a.allowed, "extended_by": c.extended_by, "unconfirmed": bool(a.unconfirmed_years),
+            "ref": c.ref}
+
+
+def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> None:
+    session.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
+    rows = [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
+    if rows:
+        session.execute(insert(CaseClock), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionResult:
+    case_id: str
+    event_id: str
+    kind: str
+    status: str
+    status_label: str
+    notice_id: str | None
+
+
+def apply(ctx: AppContext, case_id: str, transition: Transition, *, actor_id: str | None) -> TransitionResult:
+    """Apply one lifecycle transition to a case (who: ``actor_id``; when: now). ``LifecycleError`` when illegal."""
+    with ctx.db.write() as session:
+        return apply_in_session(session, case_id, transition, actor_id=actor_id, now=ctx.now(), cal=ctx.calendar)
+
+
+def apply_in_session(session: Session, case_id: str, transition: Transition, *, actor_id: str | None,
+                     now: datetime, cal: WorkCalendar, settings: Settings | None = None) -> TransitionResult:
+    """``apply`` inside the caller's write transaction (the demo and bulk loaders batch several)."""
+    st = settings or load_settings(session)
+    case = _get_case(session, case_id)
+    state = load_state(session, case)
+    today = now.date()
+    supervision: Supervision | None = None
+    if isinstance(transition, Supervise) and not transition.supervision_id:
+        supervision = Supervision(id=str(uuid.uuid4()), case_id=case.id, unit_id=state.unit_id,
+                                  reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
+                                  opened_on=today, opened_by=actor_id, state="open", round=1, due_on=today)
+        transition = Supervise(transition.note, transition.reason, supervision.id)
+    planned = plan(state, transition, today, cal, st, actor_id=actor_id)
+    event = _append(session, case, planned, now, actor_id)
+    new_state = deepcopy(state)
+    fold_one(new_state, Event(planned.kind, today, actor_id, planned.unit_id, planned.data))
+    if supervision is not None:
+        session.add(supervision)
+        session.flush()
+    _project(session, case.id, new_state, cal, st)
+    _sync_supervision(session, transition, new_state, now, cal, st)
+    notice_id = None
+    if planned.notify:
+        notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
+        notice_id = notice.id
+    if planned.kind == "evaluated" and planned.data.get("rating") == "dissatisfied":
+        # a dissatisfied evaluation goes to supervision and must reach the handling unit again
+        apply_in_session(session, case.id, Supervise("群众对处理意见不满意，请重新核查办理并反馈。",
+                                                     SupervisionReason.DISSATISFIED),
+                         actor_id=actor_id, now=now, cal=cal, settings=st)
+    return TransitionResult(case.id, event.id, planned.kind, case.status, CaseStatus.label_of(case.status), notice_id)
+
+
+def _append(session: Session, case: Case, planned: Planned, now: datetime, actor_id: str | None) -> CaseEvent:
+    last = session.scalar(select(func.max(CaseEvent.occurred_at)).where(CaseEvent.case_id == case.id))
+    if last is not None and now <= last:  # keep the history strictly ordered when two steps share a moment
+        now = last + timedelta(microseconds=1)
+    event = CaseEvent(id=str(uuid.uuid4()), case_id=case.id, kind=planned.kind, occurred_at=now,
+                      occurred_on=now.date(), actor_id=actor_id, unit_id=planned.unit_id, note=planned.note.strip(),
+                      data=planned.data)
+    session.add(event)
+    if planned.kind == "objected":
+        case.unit_id = None
+    elif planned.kind in ("assigned", "forwarded"):
+        case.unit_id = planned.unit_id
+        case.routing_action = "assign" if planned.kind == "assigned" else "forward"
+    case.status = planned.status.value
+    case.version += 1
+    session.flush()
+    return event
+
+
+def _notice_values(planned: Planned, before: CaseState) -> dict[str, Any]:
+    d = planned.data
+    from reception.lifecycle.machine import ReplyOutcome
+
+    if planned.notify == "routed":
+        return {"unit_id": planned.unit_id or "", "action": "交办" if planned.kind == "assigned" else "转送至"}
+    if planned.notify == "accepted":
+        return {"limit": "10个工作日" if d.get("simple") else "60日"}
+    if planned.notify == "not_accepted":
+        return {"reason": d.get("reason", ""), "channel": d.get("channel", "")}
+    if planned.notify == "extended":
+        due = date.fromisoformat(str(d["due"]))
+        return {"reason": d.get("reason", ""), "days": d.get("days", ""),
+                "due": f"{due.year}年{due.month}月{due.day}日"}
+    if "outcome" in d:
+        return {"outcome": ReplyOutcome.label_of(str(d["outcome"]))}
+    if "requested_on" in d:
+        req = date.fromisoformat(str(d["requested_on"]))
+        return {"date": f"{req.year}年{req.month}月{req.day}日"}
+    return {}
+
+
+def _sync_supervision(session: Session, t: Transition, state: CaseState, now: datetime, cal: WorkCalendar,
+                      st: Settings) -> None:
+    sid = t.supervision_id if isinstance(t, (Supervise, AnswerSupervision)) else ""
+    if not sid:
+        return
+    row = session.get(Supervision, sid)
+    if row is None:
+        return
+    sup = state.supervisions.get(sid)
+    if sup is None:
+        row.state, row.answered_at = "resolved", now
+        if isinstance(t, AnswerSupervision):
+            row.answer_note = t.note.strip()
+        return
+    row.round = sup.round
+    row.due_on = next(c.due for c in clocks(state, cal, st) if c.ref == sid)
+    if isinstance(t, AnswerSupervision):
+        row.answered_at, row.answer_note = now, t.note.strip()
+
+
+# --- catching up with cases registered by the intake service ----------------------------------------------------
+
+
+def sync_clocks(ctx: AppContext, *, batch: int = 5000) -> int:
+    """Write the clock rows of cases that have none yet (new registrations). Returns how many cases were written.
+
+    Cases registered before the last sync's day are skipped without looking (the ``lifecycle_sync`` setting), so
+    a normal run costs one indexed query. Intake-only cases (registered, routed or steered to legal channels) are
+    computed from their row; any other case is replayed from its events.
+    """
+    with ctx.db.write() as session:
+        return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), batch=batch)
+
+
+def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, batch: int = 5000) -> int:
+    st = load_settings(session)
+    mark = session.get(Setting, SYNC_KEY)
+    since = date.fromisoformat(mark.value["through"]) if mark is not None else date.min
+    has_clock = exists().where(CaseClock.case_id == Case.id)
+    q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id)
+         .where(Case.registered_on >= since, ~has_clock))
+    simple_cache: dict[tuple[str, date], list[RunningClock]] = {}
+    rows: list[dict[str, Any]] = []
+    written = 0
+    latest = since
+    for case_id, status, registered_on, unit_id in session.execute(q).all():
+        latest = max(latest, registered_on)
+        if status == CaseStatus.LEGAL_CHANNEL.value:
+            continue
+        if status in (CaseStatus.REGISTERED.value, CaseStatus.ASSIGNED.value, CaseStatus.FORWARDED.value):
+            key = (status, registered_on)
+            if key not in simple_cache:
+                simple_cache[key] = clocks(intake_state(CaseStatus.parse(status), registered_on, "U"), cal, st)
+            proto = simple_cache[key]
+            for c in proto:
+                row = _clock_row(case_id, c, cal, st)
+                row["unit_id"] = unit_id if c.unit_id else None
+                rows.append(row)
+        else:
+            case = session.get(Case, case_id)
+            assert case is not None
+            state = load_state(session, case)
+            rows.extend(_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st))
+        written += 1
+        if len(rows) >= batch:
+            session.execute(insert(CaseClock), rows)
+            rows = []
+    if rows:
+        session.execute(insert(CaseClock), rows)
+    through = min(latest, today) if latest > date.min else today
+    if mark is None:
+        session.add(Setting(key=SYNC_KEY, value={"through": through.isoformat()}))
+    else:
+        mark.value = {"through": through.isoformat()}
+    return written
+
+
+def recompute_clocks(ctx: AppContext) -> int:
+    """Rewrite every stored clock (after the holiday table or the lifecycle settings changed)."""
+    with ctx.db.write() as session:
+        session.execute(delete(CaseClock))
+        mark = session.get(Setting, SYNC_KEY)
+        if mark is not None:
+            session.delete(mark)
+        session.flush()
+        return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+
+
+# --- one case's clocks ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaseClockView:
+    assessment: ClockAssessment
+    unit_id: str | None
+    unit_name: str
+    ref: str
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.assessment
+        return {
+            "clock": a.key, "label": a.label, "kind": a.kind.value, "unit": a.unit.value,
+            "start": a.start.isoformat(), "due": a.due.isoformat(), "allowed": a.allowed, "elapsed": a.elapsed,
+            "left": a.left, "state": a.colour.value, "state_label": a.colour.label, "text": a.text,
+            "extended_by": a.extended_by, "unconfirmed_years": list(a.unconfirmed_years),
+            "confirmed": not a.unconfirmed_years, "basis": a.basis, "responsible_unit": self.unit_name,
+            "supervision_id": self.ref or None,
+        }
+
+
+def case_clocks_in_session(session: Session, case: Case, cal: WorkCalendar, on: date,
+                           *, restricted_for: str | None = None) -> tuple[CaseState, list[CaseClockView]]:
+    st = load_settings(session)
+    state = load_state(session, case)
+    names = {u.id: u.name for u in session.scalars(select(Unit))}
+    views = [CaseClockView(assess_clock(c, on, cal, st), c.unit_id, names.get(c.unit_id or "", ""), c.ref)
+             for c in clocks(state, cal, st)]
+    return state, views
+
+
+def case_clocks(ctx: AppContext, case_id: str, *, on: date | None = None) -> list[CaseClockView]:
+    """Every clock of a case with "N allowed, M elapsed" and its colour on ``on`` (default today)."""
+    with ctx.db.read() as session:
+        case = _get_case(session, case_id)
+        return case_clocks_in_session(session, case, ctx.calendar, on or ctx.now().date())[1]
+
+
+# --- lists -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRow:
+    case_id: str
+    case_no: str
+    status: str
+    status_label: str
+    clock: str
+    label: str
+    unit_id: str | None
+    unit_name: str
+    start: date
+    due: date
+    allowed: int
+    elapsed: int
+    left: int
+    colour: str
+    unconfirmed: bool
+    supervision_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["start"], d["due"] = self.start.isoformat(), self.due.isoformat()
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class ClockList:
+    total: int
+    rows: tuple[ClockRow, ...]
+
+
+def _rows(session: Session, found: Sequence[Any], on: date, cal: WorkCalendar, st: Settings) -> tuple[ClockRow, ...]:
+    units = {u.id: u.name for u in session.scalars(select(Unit))}
+    out = []
+    for clock, case_no, status in found:
+        kind = ClockKind.parse(clock.kind)
+        a = assess_clock(RunningClock(clock.clock_key, kind, clock.started_on, clock.due_on, clock.unit_id,
+                                      clock.extended_by, clock.allowed, clock.ref), on, cal, st)
+        out.append(ClockRow(clock.case_id, case_no, status, CaseStatus.label_of(status), clock.clock_key,
+                            get_clock(clock.clock_key).label, clock.unit_id, units.get(clock.unit_id or "", ""),
+                            clock.started_on, clock.due_on, a.allowed, a.elapsed, a.left, a.colour.value,
+                            clock.unconfirmed, clock.ref))
+    return tuple(out)
+
+
+def _list(ctx: AppContext, where: Sequence[Any], order: Sequence[Any], *, limit: int, offset: int, on: date,
+          sync: bool) -> ClockList:
+    if sync:
+        sync_clocks(ctx)
+    with ctx.db.read() as session:
+        st = load_settings(session)
+        total = session.scalar(select(func.count()).select_from(CaseClock).where(*where)) or 0
+        found = session.execute(
+            select(CaseClock, Case.case_no, Case.status).join(Case, Case.id == CaseClock.case_id)
+            .where(*where).order_by(*order).limit(limit).offset(offset)
+        ).all()
+        return ClockList(total, _rows(session, found, on, ctx.calendar, st))
+
+
+def overdue(ctx: AppContext, *, unit_id: str | None = None, on: date | None = None, limit: int = LIST_LIMIT,
+            offset: int = 0, sync: bool = True) -> ClockList:
+    """Duties past their due date (the most overdue first), for the centre or one unit. Extended cases count
+    from their extended date. One indexed range query on ``case_clock``."""
+    today = on or ctx.now().date()
+    where: list[Any] = [CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on < today]
+    if unit_id is not None:
+        where.insert(0, CaseClock.unit_id == unit_id)
+    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync)
+
+
+def due_soon(ctx: AppContext, *, unit_id: str | None = None, on: date | None = None, limit: int = LIST_LIMIT,
+             offset: int = 0, sync: bool = True) -> ClockList:
+    """Duties not yet overdue that have turned amber (≤ N days or ≤ x % left, the ``lifecycle`` settings),
+    the nearest first."""
+    today = on or ctx.now().date()
+    with ctx.db.read() as session:
+        st = load_settings(session)
+    # the widest amber window of any clock bounds the range: amber_on <= today <= due_on <= today + horizon
+    horizon = max(st.thresholds.window(get_clock(k).amount + 30) for k in ("handling", "supervision")) + 14
+    where: list[Any] = [CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on >= today,
+                        CaseClock.due_on <= today + timedelta(days=horizon), CaseClock.amber_on <= today]
+    if unit_id is not None:
+        where.insert(0, CaseClock.unit_id == unit_id)
+    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync)
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRow:
+    id: str
+    case_id: str
+    case_no: str
+    unit_id: str | None
+    unit_name: str
+    reason: str
+    reason_label: str
+    note: str
+    opened_on: date
+    opened_by: str
+    round: int
+    due: date
+    left: int
+    colour: str
+    state: str
+    answer_note: str
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["opened_on"], d["due"] = self.opened_on.isoformat(), self.due.isoformat()
+        return d
+
+
+def supervision_list(ctx: AppContext, *, unit_id: str | None = None, state: str = "open", on: date | None = None,
+                     limit: int = LIST_LIMIT, offset: int = 0) -> tuple[int, tuple[SupervisionRow, ...]]:
+    """督办 list: open supervisions (the nearest feedback due first), for the centre or one unit."""
+    today = on or ctx.now().date()
+    where: list[Any] = [Supervision.state == state]
+    if unit_id is not None:
+        where.append(Supervision.unit_id == unit_id)
+    with ctx.db.read() as session:
+        st = load_settings(session)
+        total = session.scalar(select(func.count()).select_from(Supervision).where(*where)) or 0
+        found = session.execute(
+            select(Supervision, Case.case_no, Unit.name, User.display_name)
+            .join(Case, Case.id == Supervision.case_id)
+            .outerjoin(Unit, Unit.id == Supervision.unit_id)
+            .outerjoin(User, User.id == Supervision.opened_by)
+            .where(*where).order_by(Supervision.due_on, Supervision.id).limit(limit).offset(offset)
+        ).all()
+        rows = []
+        for sup, case_no, unit_name, opener in found:
+            start = sup.answered_at.date() if sup.round > 1 and sup.answered_at else sup.opened_on
+            a = assess_clock(RunningClock("supervision", ClockKind.DUTY, start, sup.due_on, sup.unit_id,
+                                          allowed=st.supervision_days), today, ctx.calendar, st)
+            rows.append(SupervisionRow(sup.id, sup.case_id, case_no, sup.unit_id, unit_name or "", sup.reason,
+                                       SupervisionReason.label_of(sup.reason), sup.note, sup.opened_on,
+                                       opener or "", sup.round, sup.due_on, a.left,
+                                       a.colour.value if sup.state == "open" else ClockColour.GREEN.value,
+                                       sup.state, sup.answer_note))
+    return total, tuple(rows)
+
+
+def supervise_overdue(ctx: AppContext, *, actor_id: str | None, note: str = "", on: date | None = None,
+                      limit: int = 1000) -> int:
+    """Put overdue cases that are not yet supervised on the supervision list (督办), with a supervision note."""
+    today = on or ctx.now().date()
+    sync_clocks(ctx)
+    with ctx.db.read() as session:
+        supervised = exists().where(Supervision.case_id == CaseClock.case_id, Supervision.state == "open")
+        ids = list(session.scalars(
+            select(CaseClock.case_id).where(CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on < today,
+                                            CaseClock.unit_id.is_not(None), ~supervised)
+            .order_by(CaseClock.due_on).distinct().limit(limit)
+        ))
+    text = note or "该事项已超过办理期限，请抓紧办理并在30日内反馈。"
+    for case_id in ids:
+        with ctx.db.write() as session:
+            apply_in_session(session, case_id, Supervise(text, SupervisionReason.OVERDUE), actor_id=actor_id,
+                             now=ctx.now(), cal=ctx.calendar)
+    return len(ids)
+
+
+# --- the whole case, for ``reception case show`` ----------------------------------------------------------------
+
+
+def case_view(ctx: AppContext, case_no: str, *, on: date | None = None) -> dict[str, Any]:
+    """A case with its events and every running clock (due date, state), JSON-ready. No ID numbers or phones."""
+    from reception.services.cases import EVENT_LABELS, case_id_by_no
+
+    today = on or ctx.now().date()
+    with ctx.db.read() as session:
+        case = _get_case(session, case_id_by_no(session, case_no))
+        state, views = case_clocks_in_session(session, case, ctx.calendar, today)
+        units = {u.id: u.name for u in session.scalars(select(Unit))}
+        users = {u.id: u.display_name for u in session.scalars(select(User))}
+        events = sorted(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)),
+                        key=lambda e: (e.occurred_at, e.kind != "received"))
+        sups = session.scalars(select(Supervision).where(Supervision.case_id == case.id)
+                               .order_by(Supervision.opened_at)).all()
+        restricted = case.content_class == ContentClass.ACCUSATION.value
+        return {
+            "case_no": case.case_no,
+            "query_code": case.query_code,
+            "status": case.status,
+            "status_label": CaseStatus.label_of(case.status),
+            "content_class": case.content_class,
+            "restricted": restricted,
+            "accused_units": sorted(units.get(u, u) for u in state.accused_units),
+            "registered_on": case.registered_on.isoformat(),
+            "unit": units.get(case.unit_id or "", ""),
+            "version": case.version,
+            "as_of": today.isoformat(),
+            "events": [
+                {"kind": e.kind, "label": EVENT_LABELS.get(e.kind, e.kind), "at": e.occurred_at.isoformat(),
+                 "on": e.occurred_on.isoformat(), "actor": users.get(e.actor_id or "", ""),
+                 "unit": units.get(e.unit_id or "", ""), "note": e.note, "data": _public_data(e.data)}
+                for e in events
+            ],
+            "clocks": [v.to_json() for v in views],
+            "overdue": any(v.assessment.overdue for v in views),
+            "supervisions": [
+                {"id": s.id, "reason": s.reason, "note": s.note, "opened_on": s.opened_on.isoformat(),
+                 "state": s.state, "round": s.round, "due": s.due_on.isoformat(), "answer": s.answer_note}
+                for s in sups
+            ],
+        }
+
+
+def _public_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (data or {}).items() if k not in ("visit_id",)}

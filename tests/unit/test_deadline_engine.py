@@ -1,0 +1,165 @@
+"""The deadline engine on real 2026 dates: each clock from its own event, roll-over, working days, extensions,
+green / amber / red, and unconfirmed holiday years."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reception.domain.deadlines import (
+    ALL_CLOCKS,
+    LOCAL_CLOCKS,
+    STATUTORY_CLOCKS,
+    ClockColour,
+    ClockKind,
+    RollPolicy,
+    Thresholds,
+    assess,
+)
+from reception.domain.enums import CaseStatus
+from reception.domain.workcalendar import WorkCalendar
+from reception.lifecycle.machine import CaseState, Settings, clocks, handling_due
+
+CAL = WorkCalendar(package_years=range(2004, 2027))
+D = date
+ROLL = Settings()
+NO_ROLL = Settings(roll=RollPolicy.NONE)
+HOLIDAYS = Settings(roll=RollPolicy.HOLIDAYS_ONLY)
+
+
+def _due(state: CaseState, key: str, st: Settings = ROLL) -> date:
+    found = [c for c in clocks(state, CAL, st) if c.key == key]
+    assert found, f"{key} not running in {state.status}"
+    return found[0].due
+
+
+def registered(on: date) -> CaseState:
+    return CaseState(status=CaseStatus.REGISTERED, received_on=on)
+
+
+def routed(on: date, received: date | None = None, status: CaseStatus = CaseStatus.ASSIGNED) -> CaseState:
+    return CaseState(status=status, received_on=on, unit_id="U", routed_on=on, unit_received_on=received or on)
+
+
+def accepted(on: date, *, extension: int = 0, simple: bool = False) -> CaseState:
+    return CaseState(status=CaseStatus.EXTENDED if extension else CaseStatus.ACCEPTED, received_on=on, unit_id="U",
+                     accepted_on=on, extension_days=extension, simple=simple)
+
+
+def replied(on: date, level: str = "first") -> CaseState:
+    return CaseState(status=CaseStatus.REPLIED, unit_id="U", reply_level=level, reply_delivered_on=on)
+
+
+@pytest.mark.parametrize(
+    ("what", "state", "key", "settings", "due"),
+    [
+        # received → register and route within 15 days; 2026-10-01 is National Day: rolls to Thursday 10-08
+        ("register across National Day", registered(D(2026, 9, 16)), "register_route", ROLL, D(2026, 10, 8)),
+        ("no roll-over setting", registered(D(2026, 9, 16)), "register_route", NO_ROLL, D(2026, 10, 1)),
+        # ends on Saturday 2026-03-21: rolls to Monday unless only public holidays roll
+        ("ends on a weekend", registered(D(2026, 3, 6)), "register_route", ROLL, D(2026, 3, 23)),
+        ("weekend, holidays only", registered(D(2026, 3, 6)), "register_route", HOLIDAYS, D(2026, 3, 21)),
+        # unit received → notice 15 days; 2026-10-10 is a make-up working Saturday: does not roll
+        ("ends on a make-up Saturday", routed(D(2026, 9, 25)), "routed_notice", ROLL, D(2026, 10, 10)),
+        # unit received → objection 5 working days: 2-12, 2-13, 2-14 (make-up Saturday), 2-24, 2-25
+        ("objection over Spring Festival", routed(D(2026, 2, 11)), "objection", ROLL, D(2026, 2, 25)),
+        ("objection from the signing day", routed(D(2026, 2, 9), received=D(2026, 2, 12)), "objection", ROLL,
+         D(2026, 2, 26)),
+        # accepted → 60 days; 2026-05-03 is in the Labour Day holiday
+        ("handling over Labour Day", accepted(D(2026, 3, 4)), "handling", ROLL, D(2026, 5, 6)),
+        ("handling ends on National Day", accepted(D(2026, 8, 3)), "handling", ROLL, D(2026, 10, 8)),
+        # extension: 30 days from the original, unrolled last day 10-02 → 11-01 (Sunday) → 11-02
+        ("extension of 30 days", accepted(D(2026, 8, 3), extension=30), "handling", ROLL, D(2026, 11, 2)),
+        ("extension of 10 days", accepted(D(2026, 8, 3), extension=10), "handling", ROLL, D(2026, 10, 12)),
+        # fast track: 10 working days from acceptance, across National Day (9-30, 10-8, 10-9, 10-10 …)
+        ("simple track", accepted(D(2026, 9, 28), simple=True), "simple_track", ROLL, D(2026, 10, 16)),
+        # reply delivered → review request 30 days (2026-05-04 is Labour Day → 05-06)
+        ("review request window", replied(D(2026, 4, 4)), "review_request", ROLL, D(2026, 5, 6)),
+        ("recheck request window", replied(D(2026, 4, 4), "review"), "recheck_request", ROLL, D(2026, 5, 6)),
+        ("evaluation window", replied(D(2026, 4, 4)), "evaluation", ROLL, D(2026, 5, 6)),
+        ("review decision", CaseState(status=CaseStatus.IN_REVIEW, review_requested_on=D(2026, 1, 20)),
+         "review_decision", ROLL, D(2026, 2, 24)),  # 02-19 in the Spring Festival → first working day 02-24
+        ("recheck decision", CaseState(status=CaseStatus.IN_RECHECK, recheck_requested_on=D(2026, 6, 1)),
+         "recheck_decision", ROLL, D(2026, 7, 1)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_each_clock_from_its_own_event(what: str, state: CaseState, key: str, settings: Settings, due: date) -> None:
+    assert _due(state, key, settings) == due
+
+
+def test_clocks_of_each_state() -> None:
+    assert [c.key for c in clocks(registered(D(2026, 9, 16)), CAL, ROLL)] == ["register_route"]
+    assert [(c.key, c.kind) for c in clocks(routed(D(2026, 9, 16)), CAL, ROLL)] == [
+        ("routed_notice", ClockKind.DUTY), ("objection", ClockKind.WINDOW)]
+    assert [c.key for c in clocks(accepted(D(2026, 9, 16)), CAL, ROLL)] == ["handling"]
+    assert [c.key for c in clocks(replied(D(2026, 9, 16)), CAL, ROLL)] == ["review_request", "evaluation"]
+    closed = replied(D(2026, 9, 16))
+    closed.status = CaseStatus.CLOSED
+    assert [c.key for c in clocks(closed, CAL, ROLL)] == ["review_request"]
+    for status in (CaseStatus.FINAL, CaseStatus.LEGAL_CHANNEL, CaseStatus.NOT_ACCEPTED):
+        assert clocks(CaseState(status=status, received_on=D(2026, 9, 16)), CAL, ROLL) == []
+
+
+@pytest.mark.parametrize(
+    ("on", "colour", "left", "elapsed"),
+    [
+        (D(2026, 3, 4), ClockColour.GREEN, 63, 0),
+        (D(2026, 4, 23), ClockColour.GREEN, 13, 50),
+        (D(2026, 4, 24), ClockColour.AMBER, 12, 51),  # 20 % of 60 days = 12 days left
+        (D(2026, 5, 6), ClockColour.AMBER, 0, 63),  # the last day is still in time
+        (D(2026, 5, 7), ClockColour.RED, -1, 64),
+    ],
+)
+def test_handling_colours(on: date, colour: ClockColour, left: int, elapsed: int) -> None:
+    a = assess("handling", D(2026, 3, 4), D(2026, 5, 6), on, CAL)
+    assert (a.colour, a.left, a.elapsed, a.allowed) == (colour, left, elapsed, 60)
+    assert a.overdue is (colour is ClockColour.RED)
+
+
+def test_amber_threshold_is_a_setting_and_small_clocks_use_the_days() -> None:
+    # 5 working days: 20 % is one day, so the 3-day rule decides: amber from 3 working days before 02-25
+    a = assess("objection", D(2026, 2, 11), D(2026, 2, 25), D(2026, 2, 14), CAL, kind=ClockKind.WINDOW)
+    # three working days before 02-25 are 02-24, 02-14 (the make-up Saturday) and 02-13
+    assert a.amber_from == D(2026, 2, 13)
+    assert a.colour is ClockColour.AMBER and a.left == 2
+    assert assess("objection", D(2026, 2, 11), D(2026, 2, 25), D(2026, 2, 26), CAL,
+                  kind=ClockKind.WINDOW).colour is ClockColour.EXPIRED
+    strict = Thresholds(amber_days=1, amber_fraction=0.0)
+    assert assess("handling", D(2026, 3, 4), D(2026, 5, 6), D(2026, 4, 24), CAL,
+                  thresholds=strict).colour is ClockColour.GREEN
+    assert assess("handling", D(2026, 3, 4), D(2026, 5, 6), D(2026, 5, 5), CAL,
+                  thresholds=strict).colour is ClockColour.AMBER
+
+
+def test_extended_case_is_not_overdue_before_the_extended_date() -> None:
+    plain, extended = accepted(D(2026, 8, 3)), accepted(D(2026, 8, 3), extension=30)
+    assert handling_due(plain, CAL, ROLL) == D(2026, 10, 8)
+    assert handling_due(extended, CAL, ROLL) == D(2026, 11, 2)
+    assert assess("handling", D(2026, 8, 3), D(2026, 10, 8), D(2026, 10, 20), CAL).colour is ClockColour.RED
+    a = assess("handling", D(2026, 8, 3), D(2026, 11, 2), D(2026, 10, 20), CAL, extended_by=30)
+    assert (a.colour, a.allowed, a.left) == (ClockColour.AMBER, 90, 13)
+    assert a.text == "允许90日，已用78日，剩余13日"
+
+
+def test_due_date_in_an_unconfirmed_year_is_flagged() -> None:
+    a = assess("handling", D(2026, 12, 20), D(2027, 2, 18), D(2026, 12, 21), CAL)
+    assert a.unconfirmed_years == (2027,)
+    confirmed = CAL.with_overrides({}, confirmed_years=[2027])
+    assert assess("handling", D(2026, 12, 20), D(2027, 2, 18), D(2026, 12, 21), confirmed).unconfirmed_years == ()
+    assert assess("handling", D(2026, 3, 4), D(2026, 5, 6), D(2026, 3, 5), CAL).unconfirmed_years == ()
+
+
+def test_window_text_and_working_day_text() -> None:
+    a = assess("objection", D(2026, 2, 11), D(2026, 2, 25), D(2026, 2, 27), CAL, kind=ClockKind.WINDOW)
+    assert a.text.endswith("已届满")
+    b = assess("objection", D(2026, 2, 11), D(2026, 2, 25), D(2026, 2, 27), CAL)
+    assert b.text == "允许5个工作日，已用7个工作日，超期2个工作日"
+
+
+def test_local_clocks_are_separate_from_the_statutory_table() -> None:
+    assert set(LOCAL_CLOCKS) == {"evaluation", "supervision"}
+    assert not set(LOCAL_CLOCKS) & set(STATUTORY_CLOCKS)
+    assert list(ALL_CLOCKS)[: len(STATUTORY_CLOCKS)] == list(STATUTORY_CLOCKS)
+    assert all(not c.basis_confirmed for c in LOCAL_CLOCKS.values())
