@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import Table, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
@@ -53,6 +53,9 @@ from reception.lifecycle.machine import (
 )
 from reception.services.context import AppContext
 from reception.services.settings import load_desk_settings
+
+_CLOCKS = cast(Table, CaseClock.__table__)
+"""Bulk inserts go through the table (Core), not the ORM: the clock rows are plain projections."""
 
 SETTINGS_KEY = "lifecycle"
 SYNC_KEY = "lifecycle_sync"
@@ -120,7 +123,7 @@ def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar
     session.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
     rows = [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
     if rows:
-        session.execute(insert(CaseClock), rows)
+        session.execute(insert(_CLOCKS), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +258,7 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     has_clock = exists().where(CaseClock.case_id == Case.id)
     q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id)
          .where(Case.registered_on >= since, ~has_clock))
-    simple_cache: dict[tuple[str, date], list[RunningClock]] = {}
+    templates: dict[tuple[str, date], list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     written = 0
     latest = since
@@ -265,13 +268,12 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
             continue
         if status in (CaseStatus.REGISTERED.value, CaseStatus.ASSIGNED.value, CaseStatus.FORWARDED.value):
             key = (status, registered_on)
-            if key not in simple_cache:
-                simple_cache[key] = clocks(intake_state(CaseStatus.parse(status), registered_on, "U"), cal, st)
-            proto = simple_cache[key]
-            for c in proto:
-                row = _clock_row(case_id, c, cal, st)
-                row["unit_id"] = unit_id if c.unit_id else None
-                rows.append(row)
+            if key not in templates:  # one computation per day and state, not per case
+                state = intake_state(CaseStatus.parse(status), registered_on, "U")
+                templates[key] = [_clock_row("", c, cal, st) for c in clocks(state, cal, st)]
+            for template in templates[key]:
+                rows.append(template | {"id": str(uuid.uuid4()), "case_id": case_id,
+                                        "unit_id": unit_id if template["unit_id"] else None})
         else:
             case = session.get(Case, case_id)
             assert case is not None
@@ -279,10 +281,10 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
             rows.extend(_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st))
         written += 1
         if len(rows) >= batch:
-            session.execute(insert(CaseClock), rows)
+            session.execute(insert(_CLOCKS), rows)
             rows = []
     if rows:
-        session.execute(insert(CaseClock), rows)
+        session.execute(insert(_CLOCKS), rows)
     through = min(latest, today) if latest > date.min else today
     if mark is None:
         session.add(Setting(key=SYNC_KEY, value={"through": through.isoformat()}))
