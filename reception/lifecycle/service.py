@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
+from reception.db.base import to_local
 from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
 from reception.domain.deadlines import (
     ClockAssessment,
@@ -476,7 +477,7 @@ def supervision_list(ctx: AppContext, *, unit_id: str | None = None, state: str 
         ).all()
         rows = []
         for sup, case_no, unit_name, opener in found:
-            start = sup.answered_at.date() if sup.round > 1 and sup.answered_at else sup.opened_on
+            start = to_local(sup.answered_at).date() if sup.round > 1 and sup.answered_at else sup.opened_on
             a = assess_clock(RunningClock("supervision", ClockKind.DUTY, start, sup.due_on, sup.unit_id,
                                           allowed=st.supervision_days), today, ctx.calendar, st)
             rows.append(SupervisionRow(sup.id, sup.case_id, case_no, sup.unit_id, unit_name or "", sup.reason,
