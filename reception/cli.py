@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReceptionError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `reception export | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -351,6 +351,10 @@ def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer
         result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
+    if result.is_new_case:
+        from reception.lifecycle.service import sync_clocks  # local: the lifecycle imports the intake's neighbours
+
+        sync_clocks(ctx)  # the new case's legal clocks, at once (the lists would catch up anyway)
     if render_receipt:
         from reception.services.receipt_service import archive_receipt  # local: keeps ReportLab off the import path
 

@@ -234,3 +234,12 @@ def test_joining_needs_only_the_person_and_this_visit_s_request(desk: Desk) -> N
     with pytest.raises(FieldErrors) as info:
         save(desk, IntakeInput(person=form(desk).person, join_case_id=first.case_id))
     assert set(info.value.by_field()) == {"诉求"}
+
+
+def test_a_new_case_gets_its_legal_clocks_at_once(desk: Desk) -> None:
+    from reception.db.models import CaseClock
+
+    result = save(desk, form(desk))
+    with desk.ctx.db.read() as s:
+        clocks = s.scalars(select(CaseClock).where(CaseClock.case_id == result.case_id)).all()
+    assert clocks and min(c.due_on for c in clocks) >= date(2026, 9, 16)
