@@ -7,11 +7,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reception import __version__
+from reception.db.base import to_local
 from reception.domain.enums import ReceiptLayout
 from reception.domain.errors import ReceptionError
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
@@ -87,6 +89,45 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = rsub.add_parser("versions", help="published versions of a month and what each changed")
     p.add_argument("month", metavar="YYYY-MM")
     _data_dir_arg(p)
+    p = rsub.add_parser("swap", help="two leaders exchange their days (调换)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    p.add_argument("other_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("other_leader", help="leader on OTHER_DAY (name or id)")
+    _change_args(p)
+    p = rsub.add_parser("substitute", help="another leader takes a leader's day (替班)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    p.add_argument("new_leader", help="the substitute (name or id)")
+    _change_args(p)
+
+    leaders = sub.add_parser("leaders", help="the leaders who receive petitioners (接访领导名录)")
+    lsub = leaders.add_subparsers(dest="leaders_command", required=True)
+    p = lsub.add_parser("list", help="leaders with their membership periods and absences")
+    _data_dir_arg(p)
+    p = lsub.add_parser("add", help="a new leader in the rotation")
+    p.add_argument("name")
+    p.add_argument("title")
+    p.add_argument("--rank", type=int, default=0, help="rank order (smaller first)")
+    p.add_argument("--phone", default="")
+    p.add_argument("--from", dest="active_from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="first day in the rotation (published days never change)")
+    p.add_argument("--not-in-rotation", action="store_true", help="receives only on special days (书记接访日)")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+    p = lsub.add_parser("absence", help="a period a leader cannot receive (trip, leave)")
+    p.add_argument("leader", help="name or id")
+    p.add_argument("start", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("end", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--reason", default="请假")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+    p = lsub.add_parser("leave", help="the leader leaves the rotation after a day")
+    p.add_argument("leader", help="name or id")
+    p.add_argument("last_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+
 
     holidays = sub.add_parser("holidays", help="the holiday table (节假日表) of a year")
     hsub = holidays.add_subparsers(dest="holidays_command", required=True)
@@ -103,6 +144,13 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("year", type=int)
     _data_dir_arg(p)
     p.add_argument("--by", required=True, help="who confirms it")
+
+
+def _change_args(p: argparse.ArgumentParser) -> None:
+    _data_dir_arg(p)
+    p.add_argument("--reason", required=True, help="why (理由)")
+    p.add_argument("--approved-by", required=True, help="who approved it (批准人)")
+    p.add_argument("--by", default="", help="who records it")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +205,8 @@ def _run(args: argparse.Namespace) -> int:
             return _holidays(ctx, args)
         if args.command == "case":
             return _case(ctx, args)
+        if args.command == "leaders":
+            return _leaders(ctx, args)
     finally:
         ctx.close()
     return 1
@@ -224,11 +274,68 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
         for c in info.changes:
             print(f"  变更：{c.text}")
         return 0
+    if cmd in ("swap", "substitute"):
+        by_name = _leader_resolver(ctx)
+        if cmd == "swap":
+            change = service.swap(ctx, args.day, by_name(args.leader), args.other_day, by_name(args.other_leader),
+                                  reason=args.reason, approved_by=args.approved_by, by=args.by)
+        else:
+            change = service.substitute(ctx, args.day, by_name(args.leader), by_name(args.new_leader),
+                                        reason=args.reason, approved_by=args.approved_by, by=args.by)
+        what = (f"{change.day} {change.leader} 与 {change.other_day} {change.other_leader} 调换" if cmd == "swap"
+                else f"{change.day} 由 {change.other_leader} 替 {change.leader} 接访")
+        version = f"，已发布第{change.version}版" if change.version else "（草稿）"
+        print(f"已记录：{what}，理由：{change.reason}，批准人：{change.approved_by}{version}")
+        return 0
     if cmd == "versions":
         for v in service.versions(ctx, args.month):
-            print(f"第{v.version}版 {v.published_at:%Y-%m-%d %H:%M} {v.published_by} {v.note}")
+            print(f"第{v.version}版 {to_local(v.published_at):%Y-%m-%d %H:%M} {v.published_by} {v.note}")
             for c in v.changes:
                 print(f"  {c.text}")
+        return 0
+    return 1
+
+
+def _leader_resolver(ctx: AppContext) -> Callable[[str], str]:
+    from reception.roster import service
+
+    known = service.leaders(ctx)
+
+    def resolve(text: str) -> str:
+        found = [x for x in known if text in (x.id, x.name)]
+        if len(found) != 1:
+            raise ReceptionError(f"没有唯一名为“{text}”的领导" if not found else f"有多位领导名为“{text}”，请用编号",
+                                 key="leader_ambiguous")
+        return found[0].id
+
+    return resolve
+
+
+def _leaders(ctx: AppContext, args: argparse.Namespace) -> int:
+    from reception.roster import service
+
+    cmd = args.leaders_command
+    if cmd == "list":
+        for x in service.leaders(ctx):
+            periods = "；".join(f"{p.start or '…'}至{p.end or '…'}" for p in x.periods) or "长期"
+            absent = "；".join(f"{a.start}至{a.end}{a.reason}" for a in x.absences)
+            print(f"{x.id}  {x.name}（{x.title}）  排序{x.rank_order}  在册：{periods}"
+                  + (f"  不能接访：{absent}" if absent else "") + ("" if x.active else "  已停用"))
+        return 0
+    if cmd == "add":
+        leader_id = service.add_leader(ctx, args.name, args.title, rank_order=args.rank, phone=args.phone,
+                                       active_from=args.active_from, in_rotation=not args.not_in_rotation,
+                                       by=args.by)
+        print(f"已添加：{args.name}（{args.title}） {leader_id}")
+        return 0
+    resolve = _leader_resolver(ctx)
+    if cmd == "absence":
+        service.add_absence(ctx, resolve(args.leader), args.start, args.end, args.reason, by=args.by)
+        print(f"已登记：{args.leader} {args.start}至{args.end} {args.reason}")
+        return 0
+    if cmd == "leave":
+        service.end_membership(ctx, resolve(args.leader), args.last_day, by=args.by)
+        print(f"已登记：{args.leader} 自{args.last_day}后不再参加轮值（已发布的安排不变）")
         return 0
     return 1
 
