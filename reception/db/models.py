@@ -471,3 +471,72 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str] = mapped_column(String(200), default="")
     gateway_ref: Mapped[str] = mapped_column(String(64), default="")
+
+
+# -- leader reception (领导接访、现场答复、约访、包案) -------------------------------------------------------------
+
+
+class LeaderAppointment(Base):
+    """约访: a leader meets a petitioner about a case on an agreed day, time and place."""
+
+    __tablename__ = "leader_appointment"
+    __table_args__ = (Index("ix_leader_appointment_day", "day"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    leader_id: Mapped[str | None] = mapped_column(ForeignKey("leader.id"))
+    day: Mapped[date] = mapped_column()
+    time: Mapped[str] = mapped_column(String(5), default="")
+    """HH:MM local time ('' when only the day is agreed)."""
+    place: Mapped[str] = mapped_column(String(100), default="")
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+
+
+class LeaderReception(Base):
+    """接访记录: one reception by a leader, with the reply given on the spot (现场答复) and its outcome.
+
+    One row per visit (or appointment) received: batches (批次) count rows, persons (人次) sum ``headcount``.
+    """
+
+    __tablename__ = "leader_reception"
+    __table_args__ = (Index("ix_leader_reception_received_on", "received_on"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"), unique=True)
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("leader_appointment.id"), unique=True)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column()
+    received_on: Mapped[date] = mapped_column()
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    reply: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    due_on: Mapped[date | None] = mapped_column()
+    """办理期限 set by the leader for a unit the case was assigned to (交办)."""
+    legal_channel: Mapped[str] = mapped_column(String(200), default="")
+    units_present: Mapped[str] = mapped_column(String(400), default="")
+    """到场单位, names joined by "、"."""
+    reaction: Mapped[str] = mapped_column(String(16))
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseOwnership(Base):
+    """包案: a leader takes personal charge of a case until it is resolved (``ended_on`` set)."""
+
+    __tablename__ = "case_ownership"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    since: Mapped[date] = mapped_column()
+    ended_on: Mapped[date | None] = mapped_column()
+    reception_id: Mapped[str | None] = mapped_column(ForeignKey("leader_reception.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
