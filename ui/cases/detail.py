@@ -1,4 +1,5 @@
-"""One case in full: summary, visits, events, routing; and a reprint (补打) of its receipt."""
+"""One case in full: summary, visits, events, routing; its running clocks (办理时限) and lifecycle steps (办理);
+and a reprint (补打) of its receipt."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,9 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from reception.db.base import to_local
+from reception.domain.deadlines import ClockKind, ClockUnit
+from reception.lifecycle.service import CaseClockView, case_clocks
 from reception.services.cases import case_detail
 from reception.services.context import AppContext
 from reception.services.dto import CaseDetail, CaseSummary
+from ui.cases.actions import Action, ActionDialog, actions_for
+from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
 from ui.printing import PrintFn
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message, log_failure
@@ -64,6 +71,24 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     table.resizeRowsToContents()
 
 
+def clock_view_text(v: CaseClockView) -> str:
+    a = v.assessment
+    return clock_text(a.allowed, a.elapsed, a.left, working=a.unit is ClockUnit.WORKING,
+                      window=a.kind is ClockKind.WINDOW)
+
+
+def clock_view_remarks(v: CaseClockView) -> str:
+    a = v.assessment
+    parts = []
+    if a.unconfirmed_years:
+        parts.append("未确认（" + "、".join(f"{y}年" for y in a.unconfirmed_years) + "节假日安排未确认）")
+    if a.extended_by:
+        parts.append(f"已延期{a.extended_by}日")
+    if v.ref:
+        parts.append("督办反馈")
+    return "；".join(parts)
+
+
 def write_temp_pdf(data: bytes, case_no: str) -> Path:
     fd, name = tempfile.mkstemp(prefix=f"reprint-{case_no}-", suffix=".pdf")
     with os.fdopen(fd, "wb") as handle:
@@ -72,6 +97,9 @@ def write_temp_pdf(data: bytes, case_no: str) -> Path:
 
 
 class CaseDetailDialog(QDialog):
+    caseChanged = Signal()
+    """A lifecycle step was stored for this case."""
+
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager, printer: PrintFn,
                  case: CaseSummary, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +109,8 @@ class CaseDetailDialog(QDialog):
         self.printer = printer
         self.case = case
         self.detail: CaseDetail | None = None
+        self.clock_views: list[CaseClockView] = []
+        self.action_dialog: ActionDialog | None = None
         self.setWindowTitle(f"案件详情 {case.case_no}")
         self.setObjectName("caseDetailDialog")
         self.resize(900, 680)
@@ -99,6 +129,27 @@ class CaseDetailDialog(QDialog):
         layout.addLayout(head)
         self.message = Banner("info", self)
         layout.addWidget(self.message)
+
+        self.clock_box = QGroupBox("办理时限")
+        clock_layout = QVBoxLayout(self.clock_box)
+        self.clocks = _table(["时限", "办理时限", "到期日", "责任单位", "说明"])
+        self.clocks.setAccessibleName("办理时限")
+        self.clocks.setMaximumHeight(130)
+        self.no_clocks = QLabel("当前没有正在计算的期限。")
+        self.no_clocks.setStyleSheet("color: #607d8b;")
+        self.no_clocks.hide()
+        clock_layout.addWidget(self.clocks)
+        clock_layout.addWidget(self.no_clocks)
+        layout.addWidget(self.clock_box)
+
+        self.action_box = QGroupBox("办理")
+        self.action_row = QHBoxLayout(self.action_box)
+        self.action_buttons: list[QWidget] = []
+        self.no_actions = QLabel("该案件当前没有可办理的环节。")
+        self.no_actions.setStyleSheet("color: #607d8b;")
+        self.action_row.addWidget(self.no_actions)
+        self.action_row.addStretch(1)
+        layout.addWidget(self.action_box)
 
         self.tabs = QTabWidget()
         self.summary = QWidget()
@@ -128,9 +179,67 @@ class CaseDetailDialog(QDialog):
         ctx, case_id = self.ctx, self.case.id
         user, desk = self.reference.user_id or None, self.reference.desk_id or None
         self.message.show_message("正在读取…", "info")
+
+        def read() -> tuple[CaseDetail, list[CaseClockView]]:
+            return case_detail(ctx, case_id, user_id=user, desk_id=desk), case_clocks(ctx, case_id)
+
         # viewing a petitioner's case is audited, hence the writer
-        self.tasks.run(lambda: case_detail(ctx, case_id, user_id=user, desk_id=desk), self._show, self._failed,
-                       write=True, owner=self, what="case detail")
+        self.tasks.run(read, self._show_all, self._failed, write=True, owner=self, what="case detail")
+
+    def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView]]) -> None:
+        detail, views = loaded
+        self._show(detail)
+        self._show_clocks(views)
+        self._show_actions(detail.summary.status)
+
+    def _show_clocks(self, views: list[CaseClockView]) -> None:
+        self.clock_views = views
+        self.clocks.setRowCount(len(views))
+        for r, v in enumerate(views):
+            a = v.assessment
+            texts = [a.label, clock_view_text(v), f"{a.due:%Y-%m-%d}", v.unit_name, clock_view_remarks(v)]
+            for c, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                if c == 1:
+                    background, foreground = CLOCK_COLOURS.get(a.colour.value, ("", ""))
+                    if background:
+                        item.setBackground(QBrush(QColor(background)))
+                        item.setForeground(QBrush(QColor(foreground)))
+                    item.setToolTip(f"{a.colour.label}。{a.basis}")
+                if c == 4 and a.unconfirmed_years:
+                    item.setForeground(QBrush(QColor("#e65100")))
+                self.clocks.setItem(r, c, item)
+        self.clocks.resizeRowsToContents()
+        self.clocks.setVisible(bool(views))
+        self.no_clocks.setVisible(not views)
+
+    def _show_actions(self, status: str) -> None:
+        for old in self.action_buttons:
+            self.action_row.removeWidget(old)
+            old.deleteLater()
+        self.action_buttons = []
+        actions = actions_for(status)
+        for i, action in enumerate(actions):
+            b = button(action.text)
+            b.clicked.connect(lambda _checked=False, a=action: self.open_action(a))
+            self.action_row.insertWidget(i, b)
+            self.action_buttons.append(b)
+        self.no_actions.setVisible(not actions)
+
+    def open_action(self, action: Action) -> ActionDialog:
+        dialog = ActionDialog(self.ctx, self.tasks, self.case.id, self.case.case_no, action,
+                              self.reference.user_id or None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._applied)
+        self.action_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _applied(self, result: object) -> None:
+        label = getattr(result, "status_label", "")
+        self.load()
+        self.message.show_message(f"已办理，案件状态：{label}。" if label else "已办理。", "success")
+        self.caseChanged.emit()
 
     def _failed(self, exc: BaseException) -> None:
         self.message.show_message(error_message(exc), "error")
@@ -138,6 +247,9 @@ class CaseDetailDialog(QDialog):
     def _show(self, d: CaseDetail) -> None:
         self.detail = d
         self.message.hide()
+        self.status_label.setText(d.summary.status_label)
+        while self.summary_form.rowCount():
+            self.summary_form.removeRow(0)
         rows = [
             ("查询码", d.query_code),
             ("登记时间", _when(d.registered_at)),

@@ -1,10 +1,11 @@
-"""案件查询: search by case number, name, ID number or phone; today's registrations; open a case."""
+"""案件查询: search by case number, name, ID number or phone; today's registrations; open a case; and the
+case-tracking tabs (临期提醒, 超期案件, 督办, 短信通知) refreshed in the background."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -12,25 +13,39 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from reception.lifecycle.notify import RecordingGateway, SmsGateway
 from reception.services.cases import cases_registered_on, recent_cases, search_cases
 from reception.services.context import AppContext
 from reception.services.dto import CaseSummary
 from ui.cases.detail import CaseDetailDialog
 from ui.cases.model import COL_CASE_NO, COL_REGISTERED, CaseTableModel, ObjectRole, SortRole
+from ui.cases.tracking import DueSoonTab, OutboxTab, OverdueTab, SupervisionTab, TrackingTab
 from ui.printing import PrintFn
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button
 
+TAB_LIST = 0
+TAB_DUE_SOON = 1
+TAB_OVERDUE = 2
+TAB_SUPERVISION = 3
+TAB_OUTBOX = 4
+
+REFRESH_MS = 3 * 60 * 1000
+"""The tracking tabs refresh themselves every three minutes while the page lives."""
+
 
 class CaseListPage(QWidget):
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager, printer: PrintFn,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, gateway: SmsGateway | None = None) -> None:
         super().__init__(parent)
+        self.gateway: SmsGateway = gateway or RecordingGateway()
+        """The SMS gateway of 发送待发通知 (the recording one by default; replaceable at any time)."""
         self.ctx = ctx
         self.reference = reference
         self.tasks = tasks
@@ -40,8 +55,14 @@ class CaseListPage(QWidget):
         self._mode: tuple[str, str] = ("recent", "")
         self.dialog: CaseDetailDialog | None = None
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 10, 12, 10)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 10, 12, 10)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("案件查询")
+        outer.addWidget(self.tabs)
+        self.list_tab = QWidget()
+        layout = QVBoxLayout(self.list_tab)
+        layout.setContentsMargins(0, 8, 0, 0)
         bar = QHBoxLayout()
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("案件编号、姓名、证件号码或电话")
@@ -82,9 +103,25 @@ class CaseListPage(QWidget):
         header.setStretchLastSection(True)
         self.table.sortByColumn(COL_REGISTERED, Qt.SortOrder.DescendingOrder)
         layout.addWidget(self.table, 1)
-        hint = QLabel("双击一行查看案件详情、补打回执。证件号码和电话已遮蔽显示。")
+        hint = QLabel("双击一行查看案件详情、办理时限，补打回执、办理。证件号码和电话已遮蔽显示。")
         hint.setStyleSheet("color: #607d8b;")
         layout.addWidget(hint)
+
+        self.tabs.addTab(self.list_tab, "案件列表")
+        self.due_soon_tab = DueSoonTab(ctx, reference, tasks)
+        self.overdue_tab = OverdueTab(ctx, reference, tasks)
+        self.supervision_tab = SupervisionTab(ctx, reference, tasks)
+        self.outbox_tab = OutboxTab(ctx, reference, tasks, lambda: self.gateway)
+        self.tracking: list[TrackingTab] = [self.due_soon_tab, self.overdue_tab, self.supervision_tab,
+                                            self.outbox_tab]
+        for tab in self.tracking:
+            index = self.tabs.addTab(tab, tab.title)
+            tab.countChanged.connect(lambda n, i=index, t=tab.title: self.tabs.setTabText(i, f"{t} ({n})"))
+            tab.openRequested.connect(self.open_case_id)
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh_tracking)
 
         self.search_edit.returnPressed.connect(self.search)
         self.search_button.clicked.connect(self.search)
@@ -103,6 +140,20 @@ class CaseListPage(QWidget):
         if not self._loaded:
             self._loaded = True
             self.load_recent()
+            self.refresh_tracking()  # the counts in the tab titles are the reminders
+            self.timer.start()
+
+    def refresh_tracking(self) -> None:
+        for tab in self.tracking:
+            tab.refresh()
+
+    def _tab_shown(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if isinstance(widget, TrackingTab) and self._loaded:
+            widget.refresh()
+
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
 
     def refresh(self) -> None:
         kind, text = self._mode
@@ -137,6 +188,7 @@ class CaseListPage(QWidget):
         self._run(lambda: recent_cases(ctx), "最近登记", ("recent", ""))
 
     def show_today(self) -> None:
+        self.tabs.setCurrentIndex(TAB_LIST)
         ctx = self.ctx
         today = ctx.now().date()
         self._run(lambda: cases_registered_on(ctx, today), f"今日登记（{today:%Y-%m-%d}，含再次来访）", ("today", ""))
@@ -150,6 +202,7 @@ class CaseListPage(QWidget):
         self._run(lambda: search_cases(ctx, text), f"“{text}”的查询结果", ("search", text))
 
     def focus_search(self) -> None:
+        self.tabs.setCurrentIndex(TAB_LIST)
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
@@ -164,11 +217,23 @@ class CaseListPage(QWidget):
         if index.isValid():
             self.open_case(self.case_at(index.row()))
 
+    def open_case_id(self, case_id: str, case_no: str) -> None:
+        """Open a case from a tracking list (which knows its id and number): its summary is read first."""
+        ctx = self.ctx
+
+        def found(rows: list[CaseSummary]) -> None:
+            case = next((c for c in rows if c.id == case_id), None)
+            if case is not None:
+                self.open_case(case)
+
+        self.tasks.run(lambda: search_cases(ctx, case_no), found, owner=self, what="open tracked case")
+
     def open_case(self, case: CaseSummary) -> CaseDetailDialog:
         if self.dialog is not None:
             self.dialog.close()
         dialog = CaseDetailDialog(self.ctx, self.reference, self.tasks, self.printer, case, self)
         dialog.finished.connect(lambda _result: self._dialog_finished(dialog))
+        dialog.caseChanged.connect(self._case_changed)
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -177,3 +242,9 @@ class CaseListPage(QWidget):
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
+
+    def _case_changed(self) -> None:
+        """A lifecycle step was taken in the detail dialog: the lists follow."""
+        self.refresh_tracking()
+        if self._loaded:
+            self.refresh()

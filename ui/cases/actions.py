@@ -1,0 +1,267 @@
+"""办理: the lifecycle steps a case detail offers (签收, 受理, 不予受理, 延期, 出具处理意见, 评价, 销号, 督办).
+
+Each step is a small dialog of labelled inputs (the label text is the input's accessible name) that builds one
+``machine`` transition and applies it in the background. A ``LifecycleError`` is shown in Chinese under the input it
+is about (by its key), or at the top of the dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reception.domain.enums import CaseStatus, LabelledEnum
+from reception.lifecycle import machine as m
+from reception.lifecycle.service import TransitionResult, apply
+from reception.services.context import AppContext
+from ui.tasks import TaskManager, error_message
+from ui.widgets import Banner, FieldCell, button, field_label
+
+Values = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str
+    """"line", "text", "date", "days", "check", or "choice"."""
+    keys: tuple[str, ...] = ()
+    """The ``LifecycleError`` keys shown under this input."""
+    choices: type[LabelledEnum] | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    statuses: frozenset[CaseStatus]
+    fields: tuple[Field, ...]
+    build: Callable[[Values], m.Transition]
+    intro: str = ""
+
+
+NOTE = Field("note", "说明", "line")
+
+HANDLING = frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING, CaseStatus.EXTENDED})
+ROUTED = frozenset({CaseStatus.ASSIGNED, CaseStatus.FORWARDED})
+
+
+def _s(v: Values, name: str) -> str:
+    return str(v.get(name, "") or "")
+
+
+def _d(v: Values, name: str) -> date:
+    value = v[name]
+    assert isinstance(value, date)
+    return value
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("签收", ROUTED,
+           (Field("received_on", "收到日期", "date", ("sign_future", "sign_before_route")), NOTE),
+           lambda v: m.SignFor(_d(v, "received_on"), _s(v, "note")),
+           "责任单位签收转送、交办的信访事项。"),
+    Action("受理", ROUTED | {CaseStatus.SIGNED},
+           (Field("simple", "简易办理（10个工作日内办结）", "check"), NOTE),
+           lambda v: m.Accept(bool(v.get("simple")), _s(v, "note")),
+           "受理后自受理之日起60日内办结（简易办理10个工作日）。"),
+    Action("不予受理", ROUTED | {CaseStatus.SIGNED},
+           (Field("reason", "不予受理理由", "text", ("reject_reason",)),
+            Field("channel", "应当通过的途径", "line", ("reject_channel",)), NOTE),
+           lambda v: m.Reject(_s(v, "reason"), _s(v, "channel"), _s(v, "note")),
+           "不予受理须说明理由，并告知信访人应当通过的法定途径。"),
+    Action("延期", frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}),
+           (Field("days", "延长天数", "days", ("extend_days", "extend_late"), default=30),
+            Field("approved_by", "批准人", "line", ("extend_approver",)),
+            Field("reason", "延期理由", "text", ("extend_reason",)),
+            Field("told", "已告知信访人延期理由", "check", ("extend_not_told",)), NOTE),
+           lambda v: m.Extend(int(str(v.get("days") or 0)), _s(v, "approved_by"), _s(v, "reason"),
+                              bool(v.get("told")), _s(v, "note")),
+           "延期不得超过30日，须经负责人批准并告知信访人。"),
+    Action("出具处理意见", HANDLING | {CaseStatus.IN_REVIEW, CaseStatus.IN_RECHECK},
+           (Field("outcome", "处理结论", "choice", choices=m.ReplyOutcome),
+            Field("basis", "处理依据", "text", ("reply_basis",)),
+            Field("delivered_on", "送达日期", "date", ("reply_future", "reply_early")),
+            Field("means", "送达方式", "choice", choices=m.DeliveryMeans), NOTE),
+           lambda v: m.Reply(m.ReplyOutcome.parse(_s(v, "outcome")), _s(v, "basis"), _d(v, "delivered_on"),
+                             m.DeliveryMeans.parse(_s(v, "means")), _s(v, "note")),
+           "处理意见书（复查意见、复核意见）送达信访人的日期和方式。"),
+    Action("评价", frozenset({CaseStatus.REPLIED}),
+           (Field("rating", "满意度", "choice", ("evaluate_by_handler",), choices=m.Rating),
+            Field("channel", "评价方式", "choice", choices=m.EvaluationChannel), NOTE),
+           lambda v: m.Evaluate(m.Rating.parse(_s(v, "rating")), m.EvaluationChannel.parse(_s(v, "channel")),
+                                _s(v, "note")),
+           "记录信访人的满意度评价（承办人不得代为评价）。"),
+    Action("销号", frozenset({CaseStatus.REPLIED, CaseStatus.NOT_ACCEPTED}), (NOTE,),
+           lambda v: m.Close(_s(v, "note")),
+           "处理意见书已送达并取得评价（或评价期届满）后销号。"),
+    Action("督办", HANDLING | ROUTED | {CaseStatus.SIGNED, CaseStatus.REPLIED, CaseStatus.IN_REVIEW,
+                                        CaseStatus.IN_RECHECK},
+           (Field("note", "督办意见", "text", ("supervise_note",)),),
+           lambda v: m.Supervise(_s(v, "note"), m.SupervisionReason.MANUAL),
+           "督办后责任单位应在30日内反馈办理情况。"),
+)
+
+
+def actions_for(status: str) -> list[Action]:
+    """The steps that make sense for a case in ``status``."""
+    try:
+        st = CaseStatus.parse(status)
+    except ValueError:
+        return []
+    return [a for a in ACTIONS if st in a.statuses]
+
+
+class ActionDialog(QDialog):
+    """One lifecycle step: its inputs, 确定 / 取消, errors under the inputs."""
+
+    applied = Signal(object)
+    """The ``TransitionResult`` of the step once it is stored."""
+
+    def __init__(self, ctx: AppContext, tasks: TaskManager, case_id: str, case_no: str, action: Action,
+                 actor_id: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks
+        self.case_id = case_id
+        self.action = action
+        self.actor_id = actor_id
+        self.result_: TransitionResult | None = None
+        self.setWindowTitle(f"{action.text} — {case_no}")
+        self.setObjectName("lifecycleActionDialog")
+        self.setMinimumWidth(480)
+
+        layout = QVBoxLayout(self)
+        self.message = Banner("error", self)
+        if action.intro:
+            self.message.show_message(action.intro, "info")
+        layout.addWidget(self.message)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.inputs: dict[str, QWidget] = {}
+        self.cells: dict[str, FieldCell] = {}
+        today = ctx.now().date()
+        for f in action.fields:
+            widget = self._input(f, today)
+            cell = FieldCell(widget)
+            self.inputs[f.name] = widget
+            self.cells[f.name] = cell
+            if f.kind == "check":
+                widget.setAccessibleName(f.label)
+                form.addRow("", cell)
+            else:
+                form.addRow(field_label(f.label, widget), cell)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.ok_button = button("确定", default=True)
+        self.cancel_button = button("取消")
+        self.ok_button.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons.addWidget(self.ok_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+
+    @staticmethod
+    def _input(f: Field, today: date) -> QWidget:
+        if f.kind == "text":
+            text = QPlainTextEdit()
+            text.setTabChangesFocus(True)
+            text.setFixedHeight(72)
+            return text
+        if f.kind == "date":
+            edit = QDateEdit(QDate(today.year, today.month, today.day))
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            return edit
+        if f.kind == "days":
+            spin = QSpinBox()
+            spin.setRange(1, m.MAX_EXTENSION_DAYS)
+            spin.setSuffix(" 日")
+            spin.setValue(int(str(f.default or 1)))
+            return spin
+        if f.kind == "check":
+            return QCheckBox(f.label)
+        if f.kind == "choice":
+            combo = QComboBox()
+            assert f.choices is not None
+            for member in f.choices:
+                combo.addItem(member.label, member.value)
+            return combo
+        return QLineEdit()
+
+    def values(self) -> Values:
+        out: Values = {}
+        for name, w in self.inputs.items():
+            if isinstance(w, QPlainTextEdit):
+                out[name] = w.toPlainText()
+            elif isinstance(w, QDateEdit):
+                out[name] = w.date().toPython()
+            elif isinstance(w, QSpinBox):
+                out[name] = w.value()
+            elif isinstance(w, QCheckBox):
+                out[name] = w.isChecked()
+            elif isinstance(w, QComboBox):
+                out[name] = w.currentData()
+            elif isinstance(w, QLineEdit):
+                out[name] = w.text()
+        return out
+
+    def clear_errors(self) -> None:
+        for cell in self.cells.values():
+            cell.error.clear_message()
+        if self.action.intro:
+            self.message.show_message(self.action.intro, "info")
+        else:
+            self.message.hide()
+
+    def show_error(self, exc: BaseException) -> None:
+        text = error_message(exc)
+        key = getattr(exc, "key", "")
+        for f in self.action.fields:
+            if key and key in f.keys:
+                self.cells[f.name].error.show_message(text)
+                self.inputs[f.name].setFocus()
+                self.message.hide()
+                return
+        self.message.show_message(text, "error")
+
+    def submit(self) -> None:
+        self.clear_errors()
+        try:
+            transition = self.action.build(self.values())
+        except (ValueError, KeyError, AssertionError):
+            self.message.show_message("请完整填写各项内容。", "error")
+            return
+        ctx, case_id, actor = self.ctx, self.case_id, self.actor_id
+        self.ok_button.setEnabled(False)
+
+        def done(result: TransitionResult) -> None:
+            self.ok_button.setEnabled(True)
+            self.result_ = result
+            self.applied.emit(result)
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.ok_button.setEnabled(True)
+            self.show_error(exc)
+
+        self.tasks.run(lambda: apply(ctx, case_id, transition, actor_id=actor), done, failed, write=True,
+                       owner=self, what=f"lifecycle {type(transition).__name__}")
