@@ -49,6 +49,24 @@ def locality_label(session: Session, locality_id: str) -> str:
     return " / ".join(row.name for row in locality_path(session, locality_id))
 
 
+def locality_labels(session: Session, locality_ids: Iterable[str]) -> dict[str, str]:
+    """Labels ("township / village / grid") of many localities from one read of the (small) locality table."""
+    wanted = set(locality_ids)
+    if not wanted:
+        return {}
+    rows = {r.id: r for r in session.execute(select(Locality.id, Locality.parent_id, Locality.name, Locality.level))}
+    labels: dict[str, str] = {}
+    for locality_id in wanted:
+        names: list[str] = []
+        current = rows.get(locality_id)
+        while current is not None and len(names) < 8:
+            if current.level != "district":
+                names.append(current.name)
+            current = rows.get(current.parent_id) if current.parent_id else None
+        labels[locality_id] = " / ".join(reversed(names))
+    return labels
+
+
 def category_tree(session: Session) -> tuple[CategoryNode, ...]:
     rows = session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.code)

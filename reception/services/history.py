@@ -87,12 +87,12 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
     strength = {"id_number": 4, "phone": 2, "name": 1}
     ranked = sorted(matches, key=lambda pid: -sum(strength[m] for m in matches[pid]))[:MAX_PERSONS]
     people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(ranked)))}
-    cases_by_person = _cases_of(session, ranked)
+    stats, newest = _visits_by_person(session, ranked)
+    summaries = {s.id: s for s in summarise_cases(session, {cid for ids in newest.values() for cid in ids})}
     persons: list[PersonMatch] = []
     for pid in ranked:
         p = people[pid]
-        cases = cases_by_person.get(pid, ())
-        visit_count, last = _visit_stats(session, pid)
+        visit_count, last = stats.get(pid, (0, None))
         persons.append(
             PersonMatch(
                 petitioner_id=pid,
@@ -105,38 +105,34 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
                 matched_by=tuple(m for m in ("id_number", "phone", "name") if m in matches[pid]),
                 visit_count=visit_count,
                 last_visit_on=last,
-                cases=tuple(cases),
+                cases=tuple(summaries[cid] for cid in newest.get(pid, ())),
             )
         )
     return HistoryResult(tuple(persons))
 
 
-def _visit_stats(session: Session, petitioner_id: str) -> tuple[int, date | None]:
-    row = session.execute(
-        select(func.count(), func.max(Visit.visited_on))
-        .select_from(VisitPerson)
+def _visits_by_person(
+    session: Session, petitioner_ids: Sequence[str]
+) -> tuple[dict[str, tuple[int, date | None]], dict[str, list[str]]]:
+    """In one grouped query: each person's visit count and last visit, and their newest cases (at most
+    MAX_CASES_PER_PERSON, newest last visit first), so only those cases get summarised."""
+    rows = session.execute(
+        select(VisitPerson.petitioner_id, Visit.case_id, func.count(), func.max(Visit.visited_on), Case.case_no)
         .join(Visit, Visit.id == VisitPerson.visit_id)
-        .where(VisitPerson.petitioner_id == petitioner_id)
-    ).one()
-    return int(row[0]), row[1]
-
-
-def _cases_of(session: Session, petitioner_ids: Sequence[str]) -> dict[str, list[CaseSummary]]:
-    pairs = session.execute(
-        select(VisitPerson.petitioner_id, Visit.case_id)
-        .join(Visit, Visit.id == VisitPerson.visit_id)
+        .join(Case, Case.id == Visit.case_id)
         .where(VisitPerson.petitioner_id.in_(petitioner_ids))
-        .distinct()
+        .group_by(VisitPerson.petitioner_id, Visit.case_id)
     ).all()
-    case_ids = {case_id for _, case_id in pairs}
-    summaries = {s.id: s for s in summarise_cases(session, case_ids)}
-    out: dict[str, list[CaseSummary]] = defaultdict(list)
-    for pid, case_id in pairs:
-        out[pid].append(summaries[case_id])
-    for pid in out:
-        out[pid].sort(key=lambda s: (s.last_visit_on, s.case_no), reverse=True)
-        del out[pid][MAX_CASES_PER_PERSON:]
-    return out
+    per_person: dict[str, list[tuple[date, str, str, int]]] = defaultdict(list)
+    for pid, case_id, count, last, case_no in rows:
+        per_person[pid].append((last, case_no, case_id, int(count)))
+    stats: dict[str, tuple[int, date | None]] = {}
+    newest: dict[str, list[str]] = {}
+    for pid, cases in per_person.items():
+        cases.sort(reverse=True)
+        stats[pid] = (sum(c[3] for c in cases), cases[0][0])
+        newest[pid] = [c[2] for c in cases[:MAX_CASES_PER_PERSON]]
+    return stats, newest
 
 
 def case_flags(status: str, visit_count: int, any_skip_level: bool) -> tuple[HistoryFlag, ...]:
@@ -191,7 +187,7 @@ def summarise_cases(session: Session, case_ids: Iterable[str]) -> list[CaseSumma
             seen_people[case_id].add(pid)
             counts[case_id] += 1
     cat_names = _names(session, Category, {c.category_id for c in cases})
-    loc_names = {loc: directory.locality_label(session, loc) for loc in {c.locality_id for c in cases}}
+    loc_names = directory.locality_labels(session, {c.locality_id for c in cases})
     unit_names = _names(session, Unit, {c.unit_id for c in cases if c.unit_id})
     out: list[CaseSummary] = []
     for c in cases:

@@ -50,3 +50,12 @@ def test_locality_tree_has_four_levels_below_the_district(desk: Desk) -> None:
     cuiyuan = next(t for t in tree if t.name == "翠园街道")
     village = next(v for v in cuiyuan.children if v.name == "尚书茗苑社区")
     assert village.children and all(g.level == "grid" for g in village.children)
+
+
+def test_locality_labels_in_one_read_match_the_single_label(desk: Desk) -> None:
+    with desk.ctx.db.read() as s:
+        ids = [g.id for t in directory.locality_tree(s) for v in t.children for g in v.children][:40]
+        ids += [t.id for t in directory.locality_tree(s)]
+        many = directory.locality_labels(s, ids)
+        assert many == {i: directory.locality_label(s, i) for i in ids}
+    assert many[desk.locality("翠园街道/尚书茗苑社区/第1网格")] == "翠园街道 / 尚书茗苑社区 / 第1网格"
