@@ -134,7 +134,8 @@ class CaseDetailDialog(QDialog):
         clock_layout = QVBoxLayout(self.clock_box)
         self.clocks = _table(["时限", "办理时限", "到期日", "责任单位", "说明"])
         self.clocks.setAccessibleName("办理时限")
-        self.clocks.setMaximumHeight(130)
+        self.clocks.setWordWrap(False)
+        self.clocks.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.no_clocks = QLabel("当前没有正在计算的期限。")
         self.no_clocks.setStyleSheet("color: #607d8b;")
         self.no_clocks.hide()
@@ -210,6 +211,10 @@ class CaseDetailDialog(QDialog):
                     item.setForeground(QBrush(QColor("#e65100")))
                 self.clocks.setItem(r, c, item)
         self.clocks.resizeRowsToContents()
+        self.clocks.setCurrentCell(-1, -1)  # no focus frame on the first cell of a read-only list
+        rows_height = sum(self.clocks.rowHeight(r) for r in range(min(len(views), 4)))
+        self.clocks.setFixedHeight(self.clocks.horizontalHeader().height() + rows_height
+                                   + 2 * self.clocks.frameWidth() + 2)
         self.clocks.setVisible(bool(views))
         self.no_clocks.setVisible(not views)
 

@@ -170,6 +170,7 @@ class DueSoonTab(TrackingTab):
                  parent: QWidget | None = None) -> None:
         super().__init__(ctx, reference, tasks, ClockTableModel(), parent)
         self.table.sortByColumn(CLOCK_COL_DUE, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setStretchLastSection(False)  # no wide coloured band to the right
 
     def load(self, unit_id: str | None) -> Loaded:
         result = due_soon(self.ctx, unit_id=unit_id)
