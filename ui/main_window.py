@@ -23,6 +23,7 @@ from reception import APP_TITLE
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings
 from ui.intake.page import IntakePage
+from ui.leader.page import LeaderPage
 from ui.printing import PrintFn, print_preview
 from ui.reference import Reference, load_reference
 from ui.roster.page import RosterPage
@@ -50,10 +51,6 @@ class Placeholder:
 
 
 PLACEHOLDERS = {
-    PAGE_LEADER: Placeholder(
-        "领导接访",
-        "值班领导现场接访、现场答复、交办单位与期限、领导包案，以及跟踪所接访案件。",
-    ),
     PAGE_STATISTICS: Placeholder(
         "统计分析",
         "按任意期间统计来访批次与人次、现场答复、下访、积案化解等，生成讲评与年度报告所需数字。",
@@ -95,6 +92,7 @@ class MainWindow(QMainWindow):
         self.confirm_on_close = True
         self._closed = False
         self._cases_stale = False
+        self._leader_stale = False
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -120,8 +118,9 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(QWidget())  # stands in for the case list until it is first shown
         self.roster_page = RosterPage(ctx, self.reference, self.tasks, self._print)
         self.pages.addWidget(self.roster_page)
-        for index in (PAGE_LEADER, PAGE_STATISTICS):
-            self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[index]))
+        self.leader_page = LeaderPage(ctx, self.reference, self.tasks)
+        self.pages.addWidget(self.leader_page)
+        self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[PAGE_STATISTICS]))
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -134,6 +133,8 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self.show_page)
         self.intake_page.caseSaved.connect(self._on_case_saved)
         self.roster_page.dutyChanged.connect(self.refresh_duty_leader)
+        self.roster_page.dutyChanged.connect(self._mark_leader_stale)
+        self.leader_page.receptionSaved.connect(self._on_case_saved)
         self._build_status_bar()
         self._build_actions()
         self.nav.setCurrentRow(PAGE_INTAKE)
@@ -244,6 +245,9 @@ class MainWindow(QMainWindow):
             self.cases_page.ensure_loaded()
         if index == PAGE_ROSTER:
             self.roster_page.ensure_loaded()
+        if index == PAGE_LEADER and (self._leader_stale or not self.leader_page.loaded):
+            self._leader_stale = False
+            self.leader_page.refresh()
 
     def new_intake(self) -> None:
         self.show_page(PAGE_INTAKE)
@@ -261,9 +265,13 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_CASES)
         self.cases_page.show_today()
 
+    def _mark_leader_stale(self) -> None:
+        self._leader_stale = True
+
     def _on_case_saved(self, _result: object) -> None:
         if self._cases_page is not None and self._cases_page.loaded:
             self._cases_stale = True
+        self._leader_stale = True  # a visit sent to the duty leader joins the queue when the page is next shown
 
     def _print(self, parent: QWidget | None, path: Path) -> None:
         # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time
@@ -283,6 +291,7 @@ class MainWindow(QMainWindow):
         self.reference = self.reference.with_settings(settings, desk)
         self.intake_page.reference = self.reference
         self.roster_page.reference = self.reference
+        self.leader_page.reference = self.reference
         if self._cases_page is not None:
             self._cases_page.reference = self.reference
         self._update_status()

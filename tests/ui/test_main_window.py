@@ -14,7 +14,7 @@ from reception.roster.service import duty_leaders_on
 from reception.services.settings import load_desk_settings
 from tests.ui.helpers import by_name, choose, click, fill_valid
 from ui import app
-from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_LEADER, PAGE_STATISTICS, MainWindow
+from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_STATISTICS, MainWindow
 
 
 def test_title_navigation_and_status_bar(window: MainWindow) -> None:
@@ -29,7 +29,7 @@ def test_title_navigation_and_status_bar(window: MainWindow) -> None:
 
 
 def test_unbuilt_areas_say_so(window: MainWindow) -> None:
-    for index in (PAGE_LEADER, PAGE_STATISTICS):
+    for index in (PAGE_STATISTICS,):
         window.nav.setCurrentRow(index)
         page = window.pages.currentWidget()
         assert page is not None
