@@ -504,7 +504,8 @@ def reception_of(ctx: AppContext, reception_id: str) -> dict[str, Any]:
         unit = session.get(Unit, r.unit_id) if r.unit_id else None
         user = session.get(User, r.recorded_by) if r.recorded_by else None
         return {
-            "id": r.id, "case_id": r.case_id, "visit_id": r.visit_id, "appointment_id": r.appointment_id,
+            "id": r.id, "case_id": r.case_id, "leader_id": r.leader_id, "unit_id": r.unit_id,
+            "visit_id": r.visit_id, "appointment_id": r.appointment_id,
             "leader": f"{leader.name}（{leader.title}）" if leader else "", "received_at": r.received_at.isoformat(),
             "received_on": r.received_on.isoformat(), "headcount": r.headcount, "reply": r.reply,
             "outcome": r.outcome, "outcome_label": Outcome.label_of(r.outcome), "unit": unit.name if unit else "",

@@ -102,6 +102,9 @@ def test_leader_records_an_on_the_spot_reply_and_assigns_a_unit(qtbot: QtBot, wi
     # the received item is shown read-only
     select_case(page, case_no)
     assert not by_name(page, QPushButton, "保存接访记录").isEnabled()
+    assert by_name(page, QPlainTextEdit, "现场答复").toPlainText() == "责成区住建局督促物业两周内修复电梯"
+    assert by_name(page, QComboBox, "责任单位").currentText() == UNIT
+    assert not any(w.isEnabled() for w in page.form.inputs.values())
 
 
 def test_invalid_save_shows_the_message_next_to_the_field_and_keeps_the_text(qtbot: QtBot,

@@ -75,7 +75,7 @@ def _text(placeholder: str, height: int) -> QPlainTextEdit:
     edit.setPlaceholderText(placeholder)
     edit.setTabChangesFocus(True)
     edit.setMinimumHeight(height)
-    edit.setMaximumHeight(height * 2)
+    edit.setMaximumHeight(height * 3 // 2)
     return edit
 
 
@@ -90,6 +90,7 @@ class ReceptionForm(QWidget):
         super().__init__(parent)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, ErrorLabel] = {}
+        self._read_only = False
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
@@ -211,6 +212,21 @@ class ReceptionForm(QWidget):
         self.follow_edit.setPlainText(d.follow_up)
         self.clear_errors()
 
+    def show_record(self, rec: dict[str, object]) -> None:
+        """A saved reception record, as it was recorded (the page shows it read-only)."""
+        _select(self.leader_combo, str(rec["leader_id"]))
+        self.reply_edit.setPlainText(str(rec["reply"]))
+        _select(self.outcome_combo, str(rec["outcome"]))
+        _select(self.unit_combo, str(rec["unit_id"]) if rec["unit_id"] else None)
+        if rec["due_on"]:
+            self.due_edit.setDate(QDate.fromString(str(rec["due_on"]), "yyyy-MM-dd"))
+        self.legal_edit.setText(str(rec["legal_channel"]))
+        present = rec["units_present"]
+        self.present_edit.setText("、".join(present) if isinstance(present, list) else "")
+        _select(self.reaction_combo, str(rec["reaction"]))
+        self.follow_edit.setPlainText(str(rec["follow_up"]))
+        self.clear_errors()
+
     def reset(self, today: date, unit_id: str | None = None) -> None:
         _select(self.leader_combo, self.duty_leader_id() or self.leader_combo.itemData(0))
         self.reply_edit.clear()
@@ -232,10 +248,10 @@ class ReceptionForm(QWidget):
 
     def _on_outcome(self, _index: int) -> None:
         outcome = self.outcome
-        assign = outcome is Outcome.ASSIGNED
+        assign = outcome is Outcome.ASSIGNED and not self._read_only
         self.unit_combo.setEnabled(assign)
         self.due_edit.setEnabled(assign)
-        self.legal_edit.setEnabled(outcome is Outcome.LEGAL_CHANNEL)
+        self.legal_edit.setEnabled(outcome is Outcome.LEGAL_CHANNEL and not self._read_only)
         for name in (svc.F_OUTCOME, svc.F_UNIT, svc.F_DUE, svc.F_LEGAL_CHANNEL):
             self.clear_error(name)
 
@@ -273,10 +289,10 @@ class ReceptionForm(QWidget):
         return label.text() if label is not None and label.isVisibleTo(self) else ""
 
     def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
         for widget in self.inputs.values():
             widget.setEnabled(not read_only)
-        if not read_only:
-            self._on_outcome(-1)
+        self._on_outcome(-1)
 
 
 class LeaderPage(QWidget):
@@ -489,9 +505,17 @@ class LeaderPage(QWidget):
         if received:
             unit = f"，交办{item.unit_name}" if item.unit_name else ""
             self.banner.show_message(f"已接访：{item.leader_name}，处理结果：{item.outcome_label}{unit}。", "success")
+            if item.reception_id:
+                rid = item.reception_id
+                self.tasks.run(lambda: svc.reception_of(self.ctx, rid), self._record_loaded, owner=self,
+                               what="leader_reception_record")
         case_id, user, desk = item.case_id, self.reference.user_id or None, self.reference.desk_id or None
         self.tasks.run(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded, owner=self,
                        what="leader_case_detail")
+
+    def _record_loaded(self, rec: dict[str, object]) -> None:
+        if self.current is not None and self.current.reception_id == rec["id"]:
+            self.form.show_record(rec)
 
     def _detail_loaded(self, detail: CaseDetail) -> None:
         if self.current is None or detail.summary.id != self.current.case_id:
