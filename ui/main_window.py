@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -80,6 +80,9 @@ class PlaceholderPage(QWidget):
         layout.addStretch(1)
 
 
+DEADLINE_REFRESH_MS = 5 * 60 * 1000
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -150,12 +153,39 @@ class MainWindow(QMainWindow):
         self.leader_status = QLabel("今日值班领导：读取中…")
         self.leader_status.setObjectName("dutyLeaderStatus")
         self.leader_status.setAccessibleName("今日值班领导")
+        self.deadline_status = QLabel("期限提醒：读取中…")
+        self.deadline_status.setObjectName("deadlineStatus")
+        self.deadline_status.setAccessibleName("期限提醒")
         self.sync_status = QLabel("同步：单机模式")
-        for label in (self.desk_status, self.user_status, self.leader_status, self.sync_status):
+        for label in (self.desk_status, self.user_status, self.leader_status, self.deadline_status, self.sync_status):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
         self._update_status()
         self.refresh_duty_leader()
+        self.refresh_deadlines()
+        self._deadline_timer = QTimer(self)
+        self._deadline_timer.setInterval(DEADLINE_REFRESH_MS)
+        self._deadline_timer.timeout.connect(self.refresh_deadlines)
+        self._deadline_timer.start()
+
+    def refresh_deadlines(self) -> None:
+        """Overdue and due-soon counts of the whole centre, raised at start and refreshed in the background."""
+        from reception.lifecycle.service import due_soon, overdue
+
+        def count() -> tuple[int, int]:
+            return overdue(self.ctx, limit=1).total, due_soon(self.ctx, limit=1).total
+
+        def done(counts: tuple[int, int]) -> None:
+            late, soon = counts
+            self.deadline_status.setText(f"期限提醒：超期{late}件，临期{soon}件")
+            colour = "#c62828" if late else ("#ef6c00" if soon else "#2e7d32")
+            self.deadline_status.setStyleSheet(f"color: {colour};")
+            self.deadline_status.setToolTip("详见“案件查询”中的“临期提醒”“超期案件”")
+
+        def failed(_exc: BaseException) -> None:
+            self.deadline_status.setText("期限提醒：无法读取")
+
+        self.tasks.run_write(count, done, failed, owner=self, what="deadline_counts")
 
     def refresh_duty_leader(self) -> None:
         """Today's duty leader from the roster, in the status bar and on the intake page (read in the background)."""

@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "supervised": "督办",
     "supervision_returned": "督办反馈未解决，退回责任单位",
     "supervision_resolved": "督办办结",
+    "leader_reply": "领导接访现场答复",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -103,3 +104,11 @@ def test_data_dir_choice_keeps_demo_data_apart(monkeypatch: object, tmp_path: Pa
 
 def test_seed_demo_only_into_an_empty_dir(tmp_path: Path, demo_template: Path) -> None:
     assert not app.seed_demo_if_empty(demo_template)  # has a database: left alone
+
+
+def test_status_bar_raises_deadline_counts_at_start(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    label = window.findChild(QLabel, "deadlineStatus")
+    assert label is not None and label.accessibleName() == "期限提醒"
+    assert re.fullmatch(r"期限提醒：超期\d+件，临期\d+件", label.text()), label.text()
