@@ -211,6 +211,19 @@ def seed_demo(ctx: AppContext, *, weeks: int = 4, seed: int = 2021) -> int:
                         CHINA_TZ).replace(hour=9), rng, codes)
         _advance(session, final, CaseStatus.FINAL, final_day, ref, rng)
         cases_created += 1
+        # older matters still in handling, so the reminder lists have something to show: their 60-day handling
+        # clocks (from acceptance, three days after registration) run out around today
+        for back in (50, 56, 58, 60, 64, 70, 75):
+            day = today - timedelta(days=back)
+            while not ctx.calendar.is_workday(day):
+                day -= timedelta(days=1)
+            moment = datetime.combine(day, datetime.min.time(), CHINA_TZ).replace(hour=10)
+            code = rng.choice([c for c in codes if not c.startswith("FD")])
+            older = _intake(session, ref, people[rng.randrange(1, len(people))], code, moment, rng, codes)
+            older_case = session.get(Case, older)
+            if older_case is not None and older_case.status == CaseStatus.ASSIGNED.value:
+                _advance(session, older, CaseStatus.IN_HANDLING, day, ref, rng)
+                cases_created += 1
     weights = [0.25 if code.startswith("FD") else 1.0 for code in codes]
     days = _working_days_back(today, weeks * 5, ctx.calendar)
     for day in days:
