@@ -34,10 +34,10 @@ from ui.cases.tracking_models import (
     SUP_COL_DUE,
     ClockTableModel,
     OutboxTableModel,
-    RowTableModel,
     SupervisionTableModel,
 )
 from ui.reference import Reference
+from ui.table_model import RowTableModel
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button, field_label
 

@@ -7,25 +7,19 @@ In the style of Vorta's archive table model (column constants, ``set_rows`` with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from typing import TypeVar
 
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockUnit, get_clock
 from reception.lifecycle.notify import NoticeRow
 from reception.lifecycle.service import ClockRow, SupervisionRow
-from ui.cases.model import ObjectRole, SortRole
+from ui.table_model import Column, RowTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
 
 # colour name -> (background, foreground)
-CLOCK_COLOURS: dict[str, tuple[str, str]] = {
+CLOCK_COLOURS: dict[str, tuple[str | None, str | None]] = {
     "green": ("#e8f5e9", "#1b5e20"),
     "amber": ("#fff3e0", "#e65100"),
     "red": ("#ffebee", "#b71c1c"),
@@ -60,77 +54,8 @@ def _when(moment: datetime | None) -> str:
     return f"{to_local(moment):%Y-%m-%d %H:%M}" if moment else ""
 
 
-@dataclass(frozen=True)
-class Column(Generic[T]):
-    header: str
-    display: Callable[[T], str]
-    sort: Callable[[T], Any] | None = None
-    colour: Callable[[T], str] | None = None
-    """The clock colour name ("green" …) whose background and foreground the cell takes."""
-    tooltip: Callable[[T], str] | None = None
-    right: bool = False
-
-
-class RowTableModel(QAbstractTableModel, Generic[T]):
-    """A read-only table of plain rows described by ``COLUMNS``."""
-
-    COLUMNS: Sequence[Column[Any]] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[T] = []
-
-    def set_rows(self, rows: Sequence[T]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[T]:
-        return list(self._rows)
-
-    def row_object(self, row: int) -> T:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section].header
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (not index.isValid() or not 0 <= index.row() < len(self._rows)
-                or not 0 <= index.column() < len(self.COLUMNS)):
-            return None
-        row = self._rows[index.row()]
-        col = self.COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.display(row)
-        if role == SortRole:
-            return col.sort(row) if col.sort is not None else col.display(row)
-        if role == ObjectRole:
-            return row
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col.colour is not None:
-            colours = CLOCK_COLOURS.get(col.colour(row))
-            if colours is None:
-                return None
-            return QBrush(QColor(colours[0 if role == Qt.ItemDataRole.BackgroundRole else 1]))
-        if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
-            return col.tooltip(row) or None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.right:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+class ClockColours(RowTableModel[T]):
+    COLOURS = CLOCK_COLOURS
 
 
 # --- due soon / overdue ----------------------------------------------------------------------------------------
@@ -149,7 +74,7 @@ def clock_row_text(r: ClockRow) -> str:
     return clock_text(r.allowed, r.elapsed, r.left, working=is_working(r.clock))
 
 
-class ClockTableModel(RowTableModel[ClockRow]):
+class ClockTableModel(ClockColours[ClockRow]):
     COLUMNS = (
         Column[ClockRow]("案件编号", lambda r: r.case_no),
         Column[ClockRow]("案件状态", lambda r: r.status_label),
@@ -180,7 +105,7 @@ SUP_COL_STATE = 8
 SUPERVISION_STATES = {"open": "督办中", "resolved": "已办结"}
 
 
-class SupervisionTableModel(RowTableModel[SupervisionRow]):
+class SupervisionTableModel(ClockColours[SupervisionRow]):
     COLUMNS = (
         Column[SupervisionRow]("案件编号", lambda r: r.case_no),
         Column[SupervisionRow]("责任单位", lambda r: r.unit_name or "—"),
@@ -220,7 +145,7 @@ NOTICE_KINDS = {
 }
 
 
-class OutboxTableModel(RowTableModel[NoticeRow]):
+class OutboxTableModel(ClockColours[NoticeRow]):
     COLUMNS = (
         Column[NoticeRow]("状态", lambda r: NOTICE_STATES.get(r.status, r.status),
                           colour=lambda r: NOTICE_COLOURS.get(r.status, "")),
