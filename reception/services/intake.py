@@ -427,6 +427,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         case.version += 1
         session.add(_event(case, "visit_added", now, actor, note=f"第{visit.visit_no}次来访",
                            data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)}))
+        if form.routing_action is RoutingAction.LEADER_RECEPTION:
+            # a petitioner who comes again may still be sent to today's duty leader; the case keeps its routing
+            session.add(_event(case, "to_leader", now, actor, unit_id=case.unit_id, data={"visit_id": visit.id}))
     session.add(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
                            detail="new_case" if form.join_case_id is None else "visit_added"))
     return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,

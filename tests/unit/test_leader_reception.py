@@ -203,3 +203,22 @@ def test_counts_batches_persons_and_answers_on_the_spot(desk: Desk) -> None:
 def test_leader_choices_list_active_leaders(desk: Desk) -> None:
     choices = ls.leader_choices(desk.ctx, DAY)
     assert choices and all(c.name and c.title for c in choices)
+
+
+def test_a_returning_petitioner_can_be_sent_to_the_leader_again(desk: Desk) -> None:
+    case_id = to_leader(desk, action=RoutingAction.ASSIGN)  # an earlier matter already assigned to a unit
+    later = DAY + timedelta(days=7)
+    desk.clock.moment = at(later, 10)
+    again = IntakeInput(
+        person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",
+                           address="示范区翠园街道某小区"),
+        request="对办理进度不满，要求面见领导", join_case_id=case_id, routing_action=RoutingAction.LEADER_RECEPTION,
+    )
+    result = register_intake(desk.ctx, again, desk_id=desk.desk_id, officer_id=desk.officer_id, render_receipt=False)
+    [queued] = ls.leader_queue(desk.ctx, later)
+    assert queued.case_id == case_id and queued.visit_id == result.visit_id
+    assert queued.state is QueueState.WAITING
+    with desk.ctx.db.read() as s:
+        case = s.get(Case, case_id)
+        assert case is not None and case.status == CaseStatus.ASSIGNED.value  # the routing is unchanged
+    assert ls.leader_queue(desk.ctx, DAY) == []  # the first visit (assigned at the desk) never went to the leader
