@@ -240,6 +240,31 @@ def test_repeat_visit_is_joined_to_the_earlier_case(qtbot: QtBot, window: MainWi
     assert (window.ctx.paths.receipts / f"{first.case_no}-V2.pdf").is_file()
 
 
+def test_repeat_visit_can_be_sent_to_the_duty_leader(qtbot: QtBot, window: MainWindow) -> None:
+    from reception.leader.service import leader_queue
+
+    page = _page(window)
+    fill_valid(qtbot, page.form)
+    click(qtbot, page, "保存")
+    first = page.result
+    assert first is not None
+    click(qtbot, page, "新登记")
+    type_into(qtbot, by_name(page.form, QLineEdit, "证件号码"), NEW_ID)
+    qtbot.waitUntil(lambda: bool(page.history.person_cards), timeout=3000)
+    click(qtbot, page.history, "并入此事项")
+    check = by_name(page.form, QCheckBox, "转领导接访")
+    assert check.isVisible() and not check.isChecked()
+    check.setChecked(True)
+    fill_valid(qtbot, page.form, id_number="", request="对进度不满，要求面见值班领导")
+    click(qtbot, page, "保存")
+    second = page.result
+    assert second is not None and second.case_no == first.case_no
+    queue = leader_queue(window.ctx, window.ctx.now().date())
+    assert [q.visit_id for q in queue if q.case_id == first.case_id] == [second.visit_id]
+    click(qtbot, page, "新登记")
+    assert not page.form.join_leader_row.isVisible()
+
+
 def test_join_can_be_cancelled(qtbot: QtBot, window: MainWindow) -> None:
     page = _page(window)
     fill_valid(qtbot, page.form)

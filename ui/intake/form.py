@@ -179,6 +179,19 @@ class IntakeForm(QWidget):
         self.cancel_join_button = self.join_banner.add_button(button("取消并入"))
         self.cancel_join_button.clicked.connect(self._cancel_join)
         outer.addWidget(self.join_banner)
+        # a petitioner who comes again about the same matter may still ask to see today's duty leader
+        self.join_leader_row = QWidget(self)
+        join_row = QHBoxLayout(self.join_leader_row)
+        join_row.setContentsMargins(8, 0, 0, 0)
+        join_leader_label = QLabel("转领导接访")
+        self.join_leader_check = QCheckBox("本次来访转今日值班领导接访（该事项原有的办理去向不变）")
+        join_leader_label.setBuddy(self.join_leader_check)
+        self.join_leader_check.setAccessibleName("转领导接访")
+        join_row.addWidget(join_leader_label)
+        join_row.addWidget(self.join_leader_check)
+        join_row.addStretch(1)
+        outer.addWidget(self.join_leader_row)
+        self.join_leader_row.hide()
 
         self.petitioner_banner = Banner("info", self)
         self.unlink_button = self.petitioner_banner.add_button(button("取消关联"))
@@ -457,6 +470,8 @@ class IntakeForm(QWidget):
         reps = tuple(r.person() for r in self.rep_rows[: self._visible_rep_rows()] if not r.is_blank())
         unit = self.unit_combo.currentData()
         action = self.routing_action
+        if self._join is not None:
+            action = RoutingAction.LEADER_RECEPTION if self.join_leader_check.isChecked() else RoutingAction.ASSIGN
         return IntakeInput(
             person=person,
             channel=combo_enum(self.channel_combo, Channel) or Channel.VISIT,
@@ -546,6 +561,8 @@ class IntakeForm(QWidget):
 
     def set_join_case(self, case: CaseSummary | None) -> None:
         self._join = case
+        self.join_leader_check.setChecked(False)
+        self.join_leader_row.setVisible(case is not None)
         if case is None:
             self.join_banner.hide()
         else:
@@ -745,6 +762,7 @@ class IntakeForm(QWidget):
         self.routing_box.setEnabled(not read_only and self._join is None)
         self.legal_button.setEnabled(not read_only)
         self.cancel_join_button.setEnabled(not read_only)
+        self.join_leader_check.setEnabled(not read_only)
         self.unlink_button.setEnabled(not read_only)
 
     def reset(self) -> None:
