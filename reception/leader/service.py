@@ -200,9 +200,13 @@ def leader_queue(ctx: AppContext, day: date) -> list[QueueItem]:
         return queue_in_session(session, day)
 
 
+TO_LEADER_KINDS = ("to_leader", "visit_to_leader")
+"""A new case sent to the leader at intake, and a further visit of an existing case sent there."""
+
+
 def queue_in_session(session: Session, day: date) -> list[QueueItem]:
     sent = set(session.scalars(
-        select(CaseEvent.case_id).where(CaseEvent.kind == "to_leader", CaseEvent.occurred_on == day)
+        select(CaseEvent.case_id).where(CaseEvent.kind.in_(TO_LEADER_KINDS), CaseEvent.occurred_on == day)
     ))
     visits = session.scalars(
         select(Visit).where(Visit.case_id.in_(sent), Visit.visited_on == day).order_by(Visit.visited_at)

@@ -182,8 +182,8 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
     if last is not None and now <= last:  # keep the history strictly ordered when two steps share a moment
         now = last + timedelta(microseconds=1)
     event = CaseEvent(id=str(uuid.uuid4()), case_id=case.id, kind=planned.kind, occurred_at=now,
-                      occurred_on=now.date(), actor_id=actor_id, unit_id=planned.unit_id, note=planned.note.strip(),
-                      data=planned.data)
+                      occurred_on=to_local(now).date(), actor_id=actor_id, unit_id=planned.unit_id,
+                      note=planned.note.strip(), data=planned.data)
     session.add(event)
     if planned.kind == "objected":
         case.unit_id = None

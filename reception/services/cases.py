@@ -42,6 +42,7 @@ EVENT_LABELS = {
     "forwarded": "转送",
     "legal_channel": "导入法定途径",
     "to_leader": "转值班领导接访",
+    "visit_to_leader": "再次来访转值班领导接访",
     "visit_added": "再次来访",
     "accused_unit": "记录被检举控告单位（不得转交、不得查看）",
     "signed": "责任单位签收",

@@ -40,6 +40,7 @@ from reception.domain.enums import (
 )
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
 from reception.domain.idnumber import parse_resident_id, validate_document
+from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.services import directory
 from reception.services.context import AppContext
@@ -260,24 +261,34 @@ def validate_intake(session: Session, form: IntakeInput) -> ValidIntake:
     return ValidIntake(persons, proposal)
 
 
-def _upsert_petitioner(session: Session, person: _CleanPerson) -> Petitioner:
+def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = "") -> tuple[Petitioner, list[str]]:
+    """The petitioner record for this person, and the names of the fields this visit updated.
+
+    A record is reused when the officer linked it from the history panel or when the same document number is
+    already registered. Who someone is (name, document) is never overwritten: a contradiction is an error for the
+    officer to resolve. Contact details (phone, address) and an unknown gender are brought up to date. Without a
+    document number a new record is made even if the name and phone match (family members share both); the
+    history panel shows the likely matches and the officer links them explicitly.
+    """
     found: Petitioner | None = None
     if person.petitioner_id:
         found = session.get(Petitioner, person.petitioner_id)
-    if found is None and person.id_number:
-        found = session.scalars(
+        if found is None:
+            raise FieldErrors([FieldError(F_NAME, f"{prefix}所关联的信访人记录不存在，请取消关联后重新登记",
+                                          key="petitioner_unknown")])
+    by_number: Petitioner | None = None
+    if person.id_number:
+        by_number = session.scalars(
             select(Petitioner)
             .where(Petitioner.id_type == person.id_type.value, Petitioner.id_number == person.id_number)
             .limit(1)
         ).first()
-    if found is None and not person.id_number and person.phone:
-        found = session.scalars(
-            select(Petitioner)
-            .where(Petitioner.name == person.name, Petitioner.phone == person.phone, Petitioner.id_number.is_(None))
-            .limit(1)
-        ).first()
+    if found is not None and by_number is not None and by_number.id != found.id:
+        raise FieldErrors([FieldError(F_ID_NUMBER, f"{prefix}该证件号码已登记在另一位信访人名下，请核对或取消关联",
+                                      key="id_belongs_to_other")])
+    found = found or by_number
     if found is None:
-        found = Petitioner(
+        created = Petitioner(
             name=person.name,
             id_type=person.id_type.value,
             id_number=person.id_number,
@@ -285,23 +296,31 @@ def _upsert_petitioner(session: Session, person: _CleanPerson) -> Petitioner:
             phone=person.phone,
             address=person.address,
         )
-        session.add(found)
-        return found
-    changed = False
-    for attr, value in (
-        ("name", person.name),
-        ("id_type", person.id_type.value),
-        ("id_number", person.id_number),
-        ("phone", person.phone),
-        ("address", person.address),
-        ("gender", person.gender.value),
-    ):
+        session.add(created)
+        return created, []
+    errors: list[FieldError] = []
+    if found.name != person.name:
+        errors.append(FieldError(F_NAME, f"{prefix}姓名与此前登记的“{mask_name(found.name)}”不一致，请核对"
+                                 "（确属同一人改名的，请先由管理员更正信访人信息）", key="name_mismatch"))
+    if person.id_number and found.id_number and found.id_number != person.id_number:
+        errors.append(FieldError(F_ID_NUMBER, f"{prefix}证件号码与所关联的信访人不一致，请核对或取消关联",
+                                 key="id_mismatch"))
+    if errors:
+        raise FieldErrors(errors)
+    changed: list[str] = []
+    if person.id_number and not found.id_number:
+        found.id_type, found.id_number = person.id_type.value, person.id_number
+        changed.append("id_number")
+    for attr, value in (("phone", person.phone), ("address", person.address)):
         if value and getattr(found, attr) != value:
             setattr(found, attr, value)
-            changed = True
+            changed.append(attr)
+    if person.gender is not Gender.UNKNOWN and found.gender != person.gender.value:
+        found.gender = person.gender.value
+        changed.append("gender")
     if changed:
         found.version += 1
-    return found
+    return found, changed
 
 
 def _next_case_no(session: Session, desk_code: str, now: datetime) -> str:
@@ -386,8 +405,18 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
     if desk is None or officer is None:
         raise NotFoundError("本机工位或登记人员未设置，请先在“设置”中选择。", key="desk_not_configured")
     valid = validate_intake(session, form)
-    petitioners = [_upsert_petitioner(session, p) for p in valid.persons]
-    session.flush()
+    petitioners: list[Petitioner] = []
+    for index, clean in enumerate(valid.persons):
+        prefix = f"第{index + 1}位代表：" if index else ""
+        petitioner, changed = _upsert_petitioner(session, clean, prefix=prefix)
+        session.flush()
+        if any(p.id == petitioner.id for p in petitioners):
+            raise FieldErrors([FieldError(F_REPRESENTATIVES, f"{prefix}与前面登记的是同一人，请勿重复登记",
+                                          key="duplicate_person")])
+        petitioners.append(petitioner)
+        if changed:  # which fields changed, never their values
+            session.add(AuditEntry(user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
+                                   entity_id=petitioner.id, detail="intake:" + ",".join(changed)))
     actor = officer.id
     if form.join_case_id is None:
         case = _new_case(session, form, desk, officer, now)
@@ -429,7 +458,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
                            data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)}))
         if form.routing_action is RoutingAction.LEADER_RECEPTION:
             # a petitioner who comes again may still be sent to today's duty leader; the case keeps its routing
-            session.add(_event(case, "to_leader", now, actor, unit_id=case.unit_id, data={"visit_id": visit.id}))
+            # its own kind: "to_leader" is a routing step of a new case, replaying it would set the case back
+            session.add(_event(case, "visit_to_leader", now, actor, unit_id=case.unit_id,
+                               data={"visit_id": visit.id}))
     session.add(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
                            detail="new_case" if form.join_case_id is None else "visit_added"))
     return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,

@@ -243,3 +243,62 @@ def test_a_new_case_gets_its_legal_clocks_at_once(desk: Desk) -> None:
     with desk.ctx.db.read() as s:
         clocks = s.scalars(select(CaseClock).where(CaseClock.case_id == result.case_id)).all()
     assert clocks and min(c.due_on for c in clocks) >= date(2026, 9, 16)
+
+
+def test_a_linked_petitioner_is_never_overwritten_by_someone_else(desk: Desk) -> None:
+    first = save(desk, form(desk))
+    with desk.ctx.db.read() as s:
+        xia = s.scalar(select(Petitioner))
+        assert xia is not None
+    other = PersonInput(name="李四", id_number=resident_id("43050319900202123"), address="某地", petitioner_id=xia.id)
+    with pytest.raises(FieldErrors) as info:
+        save(desk, form(desk, person=other))
+    assert {"姓名", "证件号码"} <= set(info.value.by_field())
+    with desk.ctx.db.read() as s:
+        still = s.get(Petitioner, xia.id)
+        assert still is not None and still.name == "夏明云" and still.id_number == resident_id()
+    assert first.is_new_case
+
+
+def test_same_id_with_another_name_is_refused_with_a_masked_hint(desk: Desk) -> None:
+    save(desk, form(desk))
+    renamed = PersonInput(name="夏明", id_number=resident_id(), address="某地")
+    with pytest.raises(FieldErrors) as info:
+        save(desk, form(desk, person=renamed))
+    message = info.value.by_field()["姓名"]
+    assert "夏某云" in message and "夏明云" not in message
+
+
+def test_without_an_id_same_name_and_phone_are_not_merged(desk: Desk) -> None:
+    a = PersonInput(name="王芳", id_type=DocumentType.NONE, phone="13900000001", address="某村")
+    save(desk, form(desk, person=a))
+    save(desk, form(desk, person=a))
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Petitioner)) == 2
+
+
+def test_linking_without_an_id_reuses_the_record_and_audits_the_change(desk: Desk) -> None:
+    a = PersonInput(name="王芳", id_type=DocumentType.NONE, phone="13900000001", address="某村")
+    save(desk, form(desk, person=a))
+    with desk.ctx.db.read() as s:
+        wang = s.scalar(select(Petitioner))
+        assert wang is not None
+    moved = PersonInput(name="王芳", id_type=DocumentType.NONE, phone="13900000002", address="新地址",
+                        gender=Gender.UNKNOWN, petitioner_id=wang.id)
+    save(desk, form(desk, person=moved))
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Petitioner)) == 1
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "petitioner"))
+        assert entry is not None and entry.detail == "intake:phone,address"
+        assert "13900000002" not in entry.detail
+
+
+def test_the_same_person_cannot_be_two_representatives(desk: Desk) -> None:
+    save(desk, form(desk))
+    with desk.ctx.db.read() as s:
+        xia = s.scalar(select(Petitioner))
+        assert xia is not None
+    twice = (PersonInput(name="夏明云", id_type=DocumentType.NONE, petitioner_id=xia.id),)
+    with pytest.raises(FieldErrors) as info:
+        save(desk, form(desk, headcount=5, representatives=twice))
+    assert "同一人" in info.value.by_field()["代表人"]

@@ -222,3 +222,16 @@ def test_a_returning_petitioner_can_be_sent_to_the_leader_again(desk: Desk) -> N
         case = s.get(Case, case_id)
         assert case is not None and case.status == CaseStatus.ASSIGNED.value  # the routing is unchanged
     assert ls.leader_queue(desk.ctx, DAY) == []  # the first visit (assigned at the desk) never went to the leader
+
+
+def test_sending_a_returning_visit_to_the_leader_does_not_set_the_case_back(desk: Desk) -> None:
+    from reception.lifecycle.machine import SignFor
+
+    case_id = to_leader(desk, action=RoutingAction.ASSIGN)
+    desk.clock.moment = at(DAY + timedelta(days=1), 10)
+    again = IntakeInput(person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",
+                                           address="示范区翠园街道某小区"),
+                        request="要求面见领导", join_case_id=case_id, routing_action=RoutingAction.LEADER_RECEPTION)
+    register_intake(desk.ctx, again, desk_id=desk.desk_id, officer_id=desk.officer_id, render_receipt=False)
+    result = lc.apply(desk.ctx, case_id, SignFor(), actor_id=None)  # the unit can still sign for it
+    assert result.status == CaseStatus.SIGNED.value
