@@ -262,6 +262,9 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
             who = "、".join(f"{x.name}（{x.title}）" for x in d.leaders)
             kind = "工作日" if d.workday else (d.holiday or "休息日")
             print(f"{d.day.isoformat()} {d.weekday} {kind:<4} {who} {marks}")
+        if roster.status == "published":
+            for conflict in service.published_conflicts(ctx, args.month):
+                print(f"需要调整：{conflict}")
         return 0
     if cmd in ("pdf", "xlsx"):
         render = export.notice_pdf if cmd == "pdf" else export.notice_xlsx

@@ -623,8 +623,10 @@ def changes(ctx: AppContext, month: str) -> list[ChangeInfo]:
 
 
 def published_conflicts(ctx: AppContext, month: str) -> list[str]:
-    """Published days whose leader has since left the roster or become unavailable: to swap by hand."""
+    """Published days whose leader has since left the roster or become unavailable, or that turned out to be
+    holidays once the year's arrangement was confirmed: to swap or cancel by hand."""
     year, mon = parse_month(month)
+    cal = ctx.calendar
     with ctx.db.read() as session:
         leaders = {x.id: x for x in load_leaders(session)}
         rows = session.scalars(select(RosterSlot).where(RosterSlot.month == month_key(year, mon))
@@ -632,7 +634,10 @@ def published_conflicts(ctx: AppContext, month: str) -> list[str]:
         out: list[str] = []
         for s in rows:
             x = leaders[s.leader_id]
-            if not x.member_on(s.day):
+            if not cal.is_workday(s.day):
+                name = cal.holiday_name(s.day) or "休息日"
+                out.append(f"{s.day.isoformat()} 按现行节假日安排为{name}，{x.name}的接访安排需调整")
+            elif not x.member_on(s.day):
                 out.append(f"{s.day.isoformat()} {x.name}已不在接访领导名单内")
             elif x.absence_on(s.day):
                 out.append(f"{s.day.isoformat()} {x.name}{x.absence_on(s.day)}")

@@ -370,3 +370,19 @@ def test_the_page_loads_in_the_background(qtbot: QtBot, data_dir: Path, printed:
         assert page.data is not None and page.data.roster.month == page.month_key
     finally:
         w.close()
+
+
+def test_published_day_that_became_a_holiday_is_flagged_on_the_page(win: MainWindow) -> None:
+    from reception.roster.holidays import confirm_year, load_work_calendar, set_holiday
+
+    ctx = win.ctx
+    roster.generate_month(ctx, "2027-05")
+    roster.publish_month(ctx, "2027-05", by="主任", force=True)
+    with ctx.db.write() as session:
+        set_holiday(session, date(2027, 5, 5), False, "劳动节", by="admin")
+        confirm_year(session, 2027, by="admin")
+        ctx.calendar = load_work_calendar(session)
+    page = open_roster(win)
+    page.set_month(2027, 5)
+    assert page.calendar_banner.isVisible()
+    assert "2027-05-05" in page.calendar_banner.label.text() and "劳动节" in page.calendar_banner.label.text()

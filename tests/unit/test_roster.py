@@ -165,6 +165,20 @@ def test_unconfirmed_year_can_be_published_with_explicit_confirmation(ctx: AppCo
     assert not service.month_roster(ctx, "2027-03").calendar_known
 
 
+def test_published_day_that_becomes_a_holiday_when_the_year_is_confirmed_is_flagged(ctx: AppContext) -> None:
+    from reception.roster.holidays import confirm_year, load_work_calendar, set_holiday
+
+    service.generate_month(ctx, "2027-05")
+    service.publish_month(ctx, "2027-05", by="主任", force=True)
+    assert service.published_conflicts(ctx, "2027-05") == []
+    with ctx.db.write() as session:  # the State Council's arrangement arrives: 5 May 2027 (Wednesday) is a holiday
+        set_holiday(session, date(2027, 5, 5), False, "劳动节", by="admin")
+        confirm_year(session, 2027, by="admin")
+        ctx.calendar = load_work_calendar(session)
+    conflicts = service.published_conflicts(ctx, "2027-05")
+    assert len(conflicts) == 1 and conflicts[0].startswith("2027-05-05") and "劳动节" in conflicts[0]
+
+
 # -- the 书记接访日 on a holiday ---------------------------------------------------------------------------------------
 
 REAL_CLASHES = [

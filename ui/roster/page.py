@@ -102,6 +102,8 @@ class PageData:
     changes: tuple[ChangeInfo, ...]
     versions: tuple[VersionView, ...]
     leaders: tuple[RosterLeader, ...]
+    conflicts: tuple[str, ...] = ()
+    """Published days that no longer hold (leader left or absent, day now a holiday)."""
 
 
 def load_page_data(ctx: AppContext, month: str) -> PageData:
@@ -112,7 +114,8 @@ def load_page_data(ctx: AppContext, month: str) -> PageData:
         VersionView(v, tuple(roster.diff_versions(ctx, month, v.version - 1, v.version)) if v.version > 1 else ())
         for v in infos
     )
-    return PageData(month_view, tuple(roster.changes(ctx, month)), views, tuple(roster.leaders(ctx)))
+    conflicts = tuple(roster.published_conflicts(ctx, month)) if month_view.status == "published" else ()
+    return PageData(month_view, tuple(roster.changes(ctx, month)), views, tuple(roster.leaders(ctx)), conflicts)
 
 
 def status_text(r: MonthRoster) -> str:
@@ -401,11 +404,16 @@ class RosterPage(QWidget):
         self.status_label.setText(f"{int(r.month[:4])}年{int(r.month[5:])}月：{status_text(r)}")
         colour = "#2e7d32" if published else ("#e65100" if r.status == "draft" else "#607d8b")
         self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 15px;")
+        warnings: list[str] = []
         if not r.calendar_known:
             year = int(r.month[:4])
-            self.calendar_banner.show_message(
+            warnings.append(
                 f"节假日未确认：{r.calendar_note}。本月排班可能与正式放假安排不一致；请管理员导入并确认{year}年"
-                "节假日表，否则发布时需要明确确认。", "warning")
+                "节假日表，否则发布时需要明确确认。")
+        if data.conflicts:
+            warnings.append("已发布的安排需要调整（请用“调换”或“替班”）：\n" + "\n".join(data.conflicts))
+        if warnings:
+            self.calendar_banner.show_message("\n".join(warnings), "warning")
         else:
             self.calendar_banner.hide()
         self.changes_list.clear()
