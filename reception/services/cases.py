@@ -13,8 +13,8 @@ from reception.db.models import (
     AuditEntry,
     Case,
     CaseEvent,
-    Category,
     Desk,
+    Locality,
     Petitioner,
     ReceiptPrint,
     Unit,
@@ -209,9 +209,10 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
 def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every case with its visits, petitioners and routing, as JSON-ready dicts (full data: an admin export)."""
     with ctx.db.read() as session:
-        cat = {c.id: c for c in session.scalars(select(Category))}
+        # labels read once: the identity map is cleared after every batch below
+        cat_label = directory.category_labels(session)
+        loc_label = directory.locality_labels(session, session.scalars(select(Locality.id)))
         unit = {u.id: u.name for u in session.scalars(select(Unit))}
-        loc_label: dict[str, str] = {}
         desks = {d.id: d.code for d in session.scalars(select(Desk))}
         users = {u.id: u.display_name for u in session.scalars(select(User))}
         offset = 0
@@ -225,8 +226,6 @@ def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any
             for v in session.scalars(select(Visit).where(Visit.case_id.in_(ids)).order_by(Visit.visit_no)):
                 visits_by_case.setdefault(v.case_id, []).append(v)
             for c in cases:
-                if c.locality_id not in loc_label:
-                    loc_label[c.locality_id] = directory.locality_label(session, c.locality_id)
                 yield {
                     "case_no": c.case_no,
                     "id": c.id,
@@ -234,8 +233,8 @@ def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any
                     "registered_at": c.registered_at.isoformat(),
                     "status": c.status,
                     "content_class": c.content_class,
-                    "category": directory.category_label(session, c.category_id) if c.category_id in cat else "",
-                    "locality": loc_label[c.locality_id],
+                    "category": cat_label.get(c.category_id, ""),
+                    "locality": loc_label.get(c.locality_id, ""),
                     "request": c.request,
                     "facts": c.facts,
                     "routing": {

@@ -97,6 +97,20 @@ def category_label(session: Session, category_id: str) -> str:
     return " / ".join(reversed(names))
 
 
+def category_labels(session: Session) -> dict[str, str]:
+    """"parent / child" labels of every category, from one read of the (small) category table."""
+    rows = {r.id: r for r in session.execute(select(Category.id, Category.parent_id, Category.name))}
+    labels: dict[str, str] = {}
+    for category_id in rows:
+        names: list[str] = []
+        current = rows.get(category_id)
+        while current is not None and len(names) < 8:
+            names.append(current.name)
+            current = rows.get(current.parent_id) if current.parent_id else None
+        labels[category_id] = " / ".join(reversed(names))
+    return labels
+
+
 def legal_channel_for(session: Session, category_id: str) -> str | None:
     """The legal channel (诉访分离) of a category or of its nearest ancestor that names one."""
     current = session.get(Category, category_id)

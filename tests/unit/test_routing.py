@@ -59,3 +59,10 @@ def test_locality_labels_in_one_read_match_the_single_label(desk: Desk) -> None:
         many = directory.locality_labels(s, ids)
         assert many == {i: directory.locality_label(s, i) for i in ids}
     assert many[desk.locality("翠园街道/尚书茗苑社区/第1网格")] == "翠园街道 / 尚书茗苑社区 / 第1网格"
+
+
+def test_category_labels_in_one_read_match_the_single_label(desk: Desk) -> None:
+    with desk.ctx.db.read() as s:
+        labels = directory.category_labels(s)
+        assert labels == {i: directory.category_label(s, i) for i in labels}
+    assert labels[desk.category("CJ01")] == "城乡建设 / 房屋办证"
