@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR",
                         help=f"data directory (default: ${DATA_DIR_ENV} or the per-user data folder)")
+
+
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Feature packages that bring their own commands. Each module has ``register(sub)``, which adds its sub-parsers and
+sets ``handler=<callable taking the parsed arguments and returning the exit status>`` on each of them with
+``set_defaults``; the handler opens the data directory (or the server database) itself."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
     _roster_parsers(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -172,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from reception.services.context import open_data_dir
 
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is not None:
+        return handler(args)
     if args.command == "smoke-test":
         from reception.smoke import run_smoke_test
 
