@@ -149,6 +149,9 @@ class Case(Base):
     first_officer_id: Mapped[str] = mapped_column(ForeignKey("user.id"))
     registered_at: Mapped[datetime] = mapped_column()
     registered_on: Mapped[date] = mapped_column(index=True)
+    received_on: Mapped[date | None] = mapped_column()
+    """收件日期: the day a letter or online petition arrived, when earlier than its registration (the Art. 22 clock
+    counts from receipt). Null for walk-ins and calls, which are received when they are registered."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -538,5 +541,58 @@ class CaseOwnership(Base):
     ended_on: Mapped[date | None] = mapped_column()
     reception_id: Mapped[str | None] = mapped_column(ForeignKey("leader_reception.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+
+
+# -- leaders' work beyond the desk (下访、积案) ----------------------------------------------------------------------
+
+
+class DownVisit(Base):
+    """下访 (带案下访): a leader goes down to a township, village or unit on a day, taking cases along."""
+
+    __tablename__ = "down_visit"
+    __table_args__ = (Index("ix_down_visit_day", "day"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leader.id"), index=True)
+    day: Mapped[date] = mapped_column()
+    place: Mapped[str] = mapped_column(String(100))
+    locality_id: Mapped[str | None] = mapped_column(ForeignKey("locality.id"))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    """What the visit was for (e.g. 无会周带案下访, a key group conflict)."""
+    result: Mapped[str] = mapped_column(Text, default="")
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    """走访户数, when the leader visited households."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+
+
+class DownVisitCase(Base):
+    """A case taken along on a down-visit, with what was done about it there."""
+
+    __tablename__ = "down_visit_case"
+    __table_args__ = (UniqueConstraint("down_visit_id", "case_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    down_visit_id: Mapped[str] = mapped_column(ForeignKey("down_visit.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class BacklogCase(Base):
+    """积案: a long-standing case listed for resolution (``hard`` marks a 骨头案), until ``resolved_on``."""
+
+    __tablename__ = "backlog_case"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), unique=True)
+    listed_on: Mapped[date] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    hard: Mapped[bool] = mapped_column(Boolean, default=False)
+    leader_id: Mapped[str | None] = mapped_column(ForeignKey("leader.id"))
+    """The leader in charge of resolving it (usually the case's 包案 leader)."""
+    resolved_on: Mapped[date | None] = mapped_column(index=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
