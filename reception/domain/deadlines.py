@@ -75,6 +75,7 @@ class ClockEvent(LabelledEnum):
     """The recorded event a clock starts from (each clock is separate: store events, not one "created")."""
 
     RECEIVED = ("received", "收到信访事项之日")
+    ROUTED = ("routed", "转送、交办之日")
     UNIT_RECEIVED = ("unit_received", "责任单位收到转送、交办事项之日")
     ACCEPTED = ("accepted", "受理之日")
     HANDLING_DUE = ("handling_due", "原办理期限届满之日")
@@ -165,6 +166,11 @@ STATUTORY_CLOCKS: Mapping[str, StatutoryClock] = MappingProxyType({c.key: c for 
 
 
 _LOCAL: tuple[StatutoryClock, ...] = (
+    StatutoryClock(
+        "sign_for", "签收转送、交办事项", 3, ClockUnit.WORKING, ClockEvent.ROUTED,
+        "本地工作规定（签收时限可设置）", basis_confirmed=False,
+        note="责任单位签收时记录收到日期，告知（15日）和异议（5个工作日）期限自收到之日起计算",
+    ),
     StatutoryClock(
         "evaluation", "满意度评价期", 30, ClockUnit.CALENDAR, ClockEvent.REPLY_DELIVERED,
         "本地工作规定（天数可设置）", basis_confirmed=False,
@@ -297,6 +303,8 @@ class ClockKind(LabelledEnum):
 
     DUTY = ("duty", "办理时限")
     WINDOW = ("window", "申请期限")
+    PAUSED = ("paused", "暂停计时")
+    """A duty whose counting is suspended (a 复核 hearing): never overdue while paused."""
 
 
 class ClockColour(LabelledEnum):
@@ -305,6 +313,8 @@ class ClockColour(LabelledEnum):
     RED = ("red", "已超期")
     EXPIRED = ("expired", "已届满")
     """A window whose last day has passed (not a fault of anyone)."""
+    PAUSED = ("paused", "暂停计时")
+    """A duty suspended for a hearing (听证期间不计入)."""
 
 
 @dataclass(frozen=True)
@@ -315,8 +325,9 @@ class Thresholds:
     amber_fraction: float = 0.2
 
     def window(self, allowed: int) -> int:
-        """How many units (days or working days) before the due date a clock of ``allowed`` turns amber."""
-        return max(self.amber_days, int(allowed * self.amber_fraction))
+        """How many units (days or working days) before the due date a clock of ``allowed`` turns amber; never
+        the whole clock, so a short one (the 3 working days to sign for a case) starts green."""
+        return min(max(self.amber_days, int(allowed * self.amber_fraction)), max(allowed - 1, 0))
 
 
 @dataclass(frozen=True)
@@ -338,6 +349,12 @@ class ClockAssessment:
     unconfirmed_years: tuple[int, ...]
     basis: str
     extended_by: int = 0
+    paused_days: int = 0
+    """Days not counted (hearings), up to the assessed day."""
+
+    @property
+    def paused(self) -> bool:
+        return self.colour is ClockColour.PAUSED
 
     @property
     def overdue(self) -> bool:
@@ -350,6 +367,10 @@ class ClockAssessment:
         tail = f"剩余{self.left}{u}" if self.left >= 0 else f"超期{-self.left}{u}"
         if self.kind is ClockKind.WINDOW and self.left < 0:
             tail = "已届满"
+        if self.paused:
+            tail = "听证期间暂停计时"
+        elif self.paused_days:
+            tail += f"（听证{self.paused_days}日不计入）"
         return f"允许{self.allowed}{u}，已用{self.elapsed}{u}，{tail}"
 
 
@@ -370,6 +391,8 @@ def assess(
     kind: ClockKind = ClockKind.DUTY,
     thresholds: Thresholds = Thresholds(),
     extended_by: int = 0,
+    paused_days: int = 0,
+    paused: bool = False,
 ) -> ClockAssessment:
     """Assess clock ``key`` started on ``start`` and due on ``due`` (already rolled/extended) on day ``on``.
 
@@ -379,14 +402,16 @@ def assess(
     clock = get_clock(key)
     n = (clock.amount + extended_by) if allowed is None else allowed
     left = _count(clock.unit, on, due, cal)
-    spent = max(0, _count(clock.unit, start, on, cal))
+    spent = max(0, _count(clock.unit, start, on, cal) - paused_days)
     window = thresholds.window(n)
     if clock.unit is ClockUnit.WORKING:
         amber_from = add_working_days(due, -window, cal) if window else due
     else:
         amber_from = due - timedelta(days=window)
     amber_from = max(amber_from, start)
-    if on > due:
+    if paused:
+        colour = ClockColour.PAUSED
+    elif on > due:
         colour = ClockColour.EXPIRED if kind is ClockKind.WINDOW else ClockColour.RED
     elif on >= amber_from:
         colour = ClockColour.AMBER
@@ -396,4 +421,5 @@ def assess(
         key=key, label=clock.label, kind=kind, unit=clock.unit, start=start, due=due, allowed=n, elapsed=spent,
         left=left, colour=colour, amber_from=amber_from,
         unconfirmed_years=tuple(cal.unconfirmed_years(start, due)), basis=clock.basis, extended_by=extended_by,
+        paused_days=paused_days,
     )

@@ -5,7 +5,10 @@ counts the statistics report (批次 / 人次 / 现场答复).
   and the appointments (约访) for that day, each waiting or received.
 - ``record_reception(ctx, form, actor_id=)``: validates (``FieldErrors`` named by the form's labels), stores the
   record and a ``leader_reply`` case event, and in the same write transaction acts on the outcome: 交办 routes the
-  case to the unit through the lifecycle (``Route(unit, assign=True)``) and keeps the leader's due date, 领导包案
+  case to the unit through the lifecycle (``Route(unit, assign=True)``) and keeps the leader's due date; 现场解决 /
+  解释说明 of a case not yet routed is the case's reply delivered on the spot (``ReplyOnTheSpot``: the intake clock
+  stops, the evaluation window opens, then closing as after any reply), while for a case already with a unit the
+  record stays a record and the unit's clocks run on; 领导包案
   records the leader's ownership of the case, 导入法定途径 records the channel and takes the case out of the
   petition procedure.
 - ``reception_counts(ctx, start, end)``: batches (records), persons (sum of headcounts), problems answered on the spot.
@@ -37,7 +40,7 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.lifecycle import service as lifecycle
-from reception.lifecycle.machine import LifecycleError, Route
+from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
 from reception.services.context import AppContext
 from reception.services.history import summarise_cases
 
@@ -432,7 +435,16 @@ def record_in_session(session: Session, form: RecordInput, *, actor_id: str | No
     session.add(event)
     session.flush()
     ownership_id: str | None = None
-    if assigned:
+    if outcome in ANSWERED_ON_THE_SPOT and case.status == CaseStatus.REGISTERED.value:
+        answer = ReplyOutcome.SUPPORT if outcome is Outcome.RESOLVED else ReplyOutcome.EXPLAIN
+        try:
+            lifecycle.apply_in_session(
+                session, case.id, ReplyOnTheSpot(answer, record.reply, record.id, leader=leader.name,
+                                                 note=f"{leader.name}（{leader.title}）{outcome.label}"),
+                actor_id=actor_id, now=now, cal=ctx.calendar)
+        except LifecycleError as exc:
+            raise FieldErrors([FieldError(F_OUTCOME, exc.message, key=exc.key)]) from exc
+    elif assigned:
         assert form.unit_id is not None
         try:
             note = f"领导接访交办，办理期限至{form.due_on:%Y-%m-%d}"

@@ -6,16 +6,20 @@ checks a transition against that state and returns the event to append and the n
 
 States (``CaseStatus``) and the transitions between them::
 
+    registered ──reply_on_the_spot (duty leader: 现场解决 / 解释说明, delivered in person)──▶ replied
     registered ──route──▶ assigned / forwarded ──sign──▶ signed ──accept──▶ accepted ──start──▶ in_handling
         ▲                      │  │                        │ │                 │  └──extend──▶ extended
         └─────────object───────┘  └─────accept / reject────┘ └──reject──▶ not_accepted
     accepted / in_handling / extended ──reply──▶ replied ──evaluate──▶ replied ──close──▶ closed
     replied / closed ──request_review──▶ in_review ──review_decided──▶ replied (复查意见) ──request_recheck──▶
-    in_recheck ──recheck_decided──▶ final
+    in_recheck ──recheck_decided──▶ final   (a hearing 听证 pauses the re-check clock: start_hearing / end_hearing)
+    replied on the spot, rated dissatisfied ──route──▶ assigned / forwarded (the matter reaches a unit after all)
     dissatisfied evaluation / overdue ──supervise──▶ (supervision open) ──answer(not resolved)──▶ in_handling
 
-Counting starts from each clock's own event (received, routed / signed for, accepted, reply delivered, review or
-recheck requested, supervised); see ``reception.domain.deadlines``.
+Counting starts from each clock's own event (received, routed, signed for, accepted, reply delivered, review or
+recheck requested, supervised); see ``reception.domain.deadlines``. The Art. 23 clocks of a routed case (notice 15
+days, objection 5 working days) run from the unit's receipt as recorded when it signs for the case (签收); until
+then only the local sign-for clock runs.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from reception.domain.deadlines import (
     RollPolicy,
     Thresholds,
     add_calendar_days,
+    add_working_days,
     assess,
     due_date,
+    get_clock,
 )
 from reception.domain.enums import CaseStatus, ContentClass, LabelledEnum
 from reception.domain.errors import ReceptionError
@@ -168,6 +174,37 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class ReplyOnTheSpot:
+    """The duty leader's reply given on the spot (现场答复) that settles the matter at the desk: 现场解决 (the request
+    is met: ``ReplyOutcome.SUPPORT``) or 解释说明 (``ReplyOutcome.EXPLAIN``). It is the case's reply, delivered in
+    person on the day, with the leader's reception record as its written record (``reception_id``); evaluation and
+    closing follow as after any reply. It is not a 处理意见书, so 复查 does not follow from it: a dissatisfied
+    petitioner's matter is routed to a unit instead."""
+
+    outcome: ReplyOutcome
+    reply: str
+    reception_id: str
+    leader: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StartHearing:
+    """复核听证 begins: the re-check clock stops counting (hearing time is not counted, Art. 36)."""
+
+    started_on: date
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EndHearing:
+    """复核听证 ends: the re-check clock counts again; the hearing's days (start to end inclusive) are added."""
+
+    ended_on: date
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Evaluate:
     """满意度评价, as given by the petitioner and recorded by someone other than the handler."""
 
@@ -221,7 +258,8 @@ class AnswerSupervision:
 
 
 Transition = (Route | RecordAccusedUnit | SignFor | Object | Accept | Reject | StartHandling | Extend | Reply
-              | Evaluate | Close | RequestReview | RequestRecheck | Supervise | AnswerSupervision)
+              | ReplyOnTheSpot | Evaluate | Close | RequestReview | RequestRecheck | StartHearing | EndHearing
+              | Supervise | AnswerSupervision)
 
 
 # --- the state folded from events ------------------------------------------------------------------------------
@@ -262,11 +300,18 @@ class CaseState:
     reply_level: str = ""
     """"first" (处理意见书), "review" (复查意见) or "recheck" (复核意见) — the last reply delivered."""
     reply_delivered_on: date | None = None
+    on_the_spot: bool = False
+    """The last reply was the duty leader's, given on the spot (no unit, no 处理意见书)."""
     evaluated: str = ""
     """The rating given since the last reply ("" when none yet)."""
+    evaluated_on: date | None = None
     review_requested_on: date | None = None
     recheck_requested_on: date | None = None
     reviewing_body: str = ""
+    hearing_since: date | None = None
+    """A 复核 hearing in progress since this day (the re-check clock is paused)."""
+    hearing_days: int = 0
+    """Days of finished hearings, not counted in the re-check clock."""
     accused_units: set[str] = field(default_factory=set)
     handlers: set[str] = field(default_factory=set)
     """Users who handled the case (signed, accepted, extended, replied): they may not record its evaluation."""
@@ -276,9 +321,15 @@ class CaseState:
     def restricted(self) -> bool:
         return self.content_class == ContentClass.ACCUSATION.value
 
+    @property
+    def on_the_spot_rejected(self) -> bool:
+        """The petitioner was not satisfied with the leader's on-the-spot reply: the matter must go to a unit."""
+        return (self.status is CaseStatus.REPLIED and self.on_the_spot
+                and self.evaluated == "dissatisfied")
+
 
 HANDLER_KINDS = frozenset({"signed", "accepted", "not_accepted", "handling_started", "extended", "replied",
-                           "review_decided"})
+                           "replied_on_spot", "review_decided"})
 
 
 def fold(events: Iterable[Event], *, content_class: str = "") -> CaseState:
@@ -295,10 +346,13 @@ def fold_one(s: CaseState, e: Event) -> None:
     if e.actor_id and k in HANDLER_KINDS:
         s.handlers.add(e.actor_id)
     if k == "received":
-        s.received_on = e.on
+        s.received_on = date.fromisoformat(d["received_on"]) if d.get("received_on") else e.on
     elif k in ("assigned", "forwarded"):
         s.status = CaseStatus.ASSIGNED if k == "assigned" else CaseStatus.FORWARDED
-        s.unit_id, s.routed_on, s.unit_received_on, s.signed = e.unit_id, e.on, e.on, False
+        # the unit's own receipt is recorded when it signs for the case; until then only the sign-for clock runs
+        s.unit_id, s.routed_on, s.unit_received_on, s.signed = e.unit_id, e.on, None, False
+        if s.on_the_spot:  # a dissatisfied on-the-spot reply: the matter now goes to a unit
+            s.reply_level, s.reply_delivered_on, s.on_the_spot, s.evaluated, s.evaluated_on = "", None, False, "", None
     elif k == "legal_channel":
         s.status = CaseStatus.LEGAL_CHANNEL
     elif k == "to_leader":
@@ -321,13 +375,16 @@ def fold_one(s: CaseState, e: Event) -> None:
         s.status = CaseStatus.IN_HANDLING
     elif k == "extended":
         s.status, s.extension_days = CaseStatus.EXTENDED, int(d.get("days", 0))
-    elif k in ("replied", "review_decided", "recheck_decided"):
-        s.reply_level = {"replied": "first", "review_decided": "review", "recheck_decided": "recheck"}[k]
+    elif k in ("replied", "replied_on_spot", "review_decided", "recheck_decided"):
+        s.reply_level = {"replied": "first", "replied_on_spot": "first", "review_decided": "review",
+                         "recheck_decided": "recheck"}[k]
         s.reply_delivered_on = date.fromisoformat(d["delivered_on"]) if d.get("delivered_on") else e.on
-        s.evaluated = ""
+        s.on_the_spot = k == "replied_on_spot"
+        s.evaluated, s.evaluated_on = "", None
+        s.hearing_since = None
         s.status = CaseStatus.FINAL if k == "recheck_decided" else CaseStatus.REPLIED
     elif k == "evaluated":
-        s.evaluated = str(d.get("rating", ""))
+        s.evaluated, s.evaluated_on = str(d.get("rating", "")), e.on
     elif k == "closed":
         s.status = CaseStatus.CLOSED
     elif k == "review_requested":
@@ -338,6 +395,14 @@ def fold_one(s: CaseState, e: Event) -> None:
         s.status = CaseStatus.IN_RECHECK
         s.recheck_requested_on = date.fromisoformat(d["requested_on"]) if d.get("requested_on") else e.on
         s.reviewing_body = str(d.get("body", ""))
+        s.hearing_since, s.hearing_days = None, 0
+    elif k == "hearing_started":
+        s.hearing_since = date.fromisoformat(d["started_on"]) if d.get("started_on") else e.on
+    elif k == "hearing_ended":
+        if s.hearing_since is not None:
+            ended = date.fromisoformat(d["ended_on"]) if d.get("ended_on") else e.on
+            s.hearing_days += hearing_length(s.hearing_since, ended)
+        s.hearing_since = None
     elif k == "final":  # demo data of earlier versions
         s.status = CaseStatus.FINAL
     elif k == "supervised":
@@ -355,6 +420,11 @@ def fold_one(s: CaseState, e: Event) -> None:
             s.evaluated = ""
 
 
+def hearing_length(started: date, ended: date) -> int:
+    """Days a hearing takes out of the re-check clock: its first to its last day, both included."""
+    return (ended - started).days + 1
+
+
 # --- the rules -------------------------------------------------------------------------------------------------
 
 
@@ -366,6 +436,8 @@ class Settings:
     thresholds: Thresholds = Thresholds()
     evaluation_days: int = 30
     supervision_days: int = 30
+    sign_days: int = 3
+    """Working days a unit has to sign for a routed case (a local rule; the Art. 23 clocks start at signing)."""
 
 
 @dataclass(frozen=True)
@@ -414,6 +486,16 @@ def handling_due(s: CaseState, cal: WorkCalendar, st: Settings) -> date:
     return due_date("handling", s.accepted_on, cal, st.roll)
 
 
+def recheck_due(s: CaseState, cal: WorkCalendar, st: Settings, *, on: date | None = None) -> date:
+    """The re-check decision's due date: 30 days from the request, plus the days of hearings (not counted).
+    While a hearing runs, the days up to ``on`` (default: its first day) are added provisionally."""
+    assert s.recheck_requested_on is not None
+    paused = s.hearing_days
+    if s.hearing_since is not None:
+        paused += hearing_length(s.hearing_since, max(on or s.hearing_since, s.hearing_since))
+    return add_calendar_days(s.recheck_requested_on, get_clock("recheck_decision").amount + paused, cal, st.roll)
+
+
 def evaluation_due(s: CaseState, cal: WorkCalendar, st: Settings) -> date:
     assert s.reply_delivered_on is not None
     return add_calendar_days(s.reply_delivered_on, st.evaluation_days, cal, st.roll)
@@ -424,7 +506,8 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
     """Check ``t`` against state ``s`` on ``today``; the event to append, or ``LifecycleError``."""
     status = s.status
     if isinstance(t, Route):
-        _need(status in ROUTABLE, f"案件当前为“{status.label}”，不能再转送、交办", "route_state")
+        _need(status in ROUTABLE or s.on_the_spot_rejected, f"案件当前为“{status.label}”，不能再转送、交办",
+              "route_state")
         _need(t.unit_id not in s.accused_units, "检举控告类事项不得转送、交办给被检举控告的单位", "route_accused")
         kind = "assigned" if t.assign else "forwarded"
         status_to = CaseStatus.ASSIGNED if t.assign else CaseStatus.FORWARDED
@@ -444,10 +527,11 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
                        data={"received_on": received.isoformat()})
     if isinstance(t, Object):
         _need(status in RECEIVED_BY_UNIT, f"案件当前为“{status.label}”，不能异议退回", "object_state")
-        assert s.unit_received_on is not None
-        last = due_date("objection", s.unit_received_on, cal, st.roll)
-        _need(today <= last, f"已超过异议期限（收到之日起5个工作日，至{last:%Y年%m月%d日}），不能退回",
-              "object_late")
+        if s.signed:  # not yet signed for: the unit objects on receiving it, which is in time
+            assert s.unit_received_on is not None
+            last = due_date("objection", s.unit_received_on, cal, st.roll)
+            _need(today <= last, f"已超过异议期限（收到之日起5个工作日，至{last:%Y年%m月%d日}），不能退回",
+                  "object_late")
         reason = _text(t.reason, "不属于本单位职权范围的理由", "object_reason")
         return Planned("objected", CaseStatus.REGISTERED, t.note or reason, unit_id=s.unit_id,
                        data={"reason": reason})
@@ -482,6 +566,7 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
         if status is CaseStatus.IN_REVIEW:
             kind, level, notify = "review_decided", "review", "review_decided"
         elif status is CaseStatus.IN_RECHECK:
+            _need(s.hearing_since is None, "听证尚未结束，请先记录听证结束再出具复核意见", "reply_in_hearing")
             kind, level, notify = "recheck_decided", "recheck", "recheck_decided"
         else:
             _need(status in HANDLING, _not_yet(status, "出具处理意见书", accept_first=True), "reply_state")
@@ -495,6 +580,32 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
         return Planned(kind, status_to, t.note, unit_id=s.unit_id,
                        data={"outcome": t.outcome.value, "basis": basis, "delivered_on": t.delivered_on.isoformat(),
                              "means": t.means.value, "level": level}, notify=notify)
+    if isinstance(t, ReplyOnTheSpot):
+        _need(status in ROUTABLE, f"案件当前为“{status.label}”，现场答复只记入接访记录，不改变办理流程",
+              "on_spot_state")
+        _need(t.outcome in (ReplyOutcome.SUPPORT, ReplyOutcome.EXPLAIN), "现场答复只能是现场解决或解释说明",
+              "on_spot_outcome")
+        reply = _text(t.reply, "现场答复内容", "on_spot_reply")
+        return Planned("replied_on_spot", CaseStatus.REPLIED, t.note or reply,
+                       data={"outcome": t.outcome.value, "basis": reply, "delivered_on": today.isoformat(),
+                             "means": DeliveryMeans.IN_PERSON.value, "level": "first",
+                             "reception_id": t.reception_id, "leader": t.leader}, notify="replied_on_spot")
+    if isinstance(t, StartHearing):
+        _need(status is CaseStatus.IN_RECHECK, "只有复核中的事项才能组织听证", "hearing_state")
+        _need(s.hearing_since is None, "听证正在进行，请先记录听证结束", "hearing_twice")
+        assert s.recheck_requested_on is not None
+        _need(s.recheck_requested_on <= t.started_on <= today, "听证开始日期应在收到复核请求之后、不晚于今天",
+              "hearing_date")
+        due = recheck_due(s, cal, st)
+        _need(t.started_on <= due, f"复核期限已于{due:%Y年%m月%d日}届满，不能再组织听证", "hearing_late")
+        return Planned("hearing_started", status, t.note, data={"started_on": t.started_on.isoformat()})
+    if isinstance(t, EndHearing):
+        _need(status is CaseStatus.IN_RECHECK and s.hearing_since is not None, "没有正在进行的听证", "hearing_none")
+        assert s.hearing_since is not None
+        _need(s.hearing_since <= t.ended_on <= today, "听证结束日期应在听证开始之后、不晚于今天", "hearing_end_date")
+        days = hearing_length(s.hearing_since, t.ended_on)
+        return Planned("hearing_ended", status, t.note,
+                       data={"ended_on": t.ended_on.isoformat(), "days": days})
     if isinstance(t, Evaluate):
         _need(status is CaseStatus.REPLIED and s.reply_delivered_on is not None,
               "处理意见书尚未送达，不能评价" if status not in (CaseStatus.CLOSED, CaseStatus.FINAL)
@@ -514,10 +625,14 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
         _need(bool(s.evaluated) or today > window_end,
               f"尚未取得满意度评价，评价期至{window_end:%Y年%m月%d日}届满前不能销号", "close_no_evaluation")
         _need(not s.supervisions, "督办事项尚未反馈办结，不能销号", "close_supervised")
+        _need(not s.on_the_spot_rejected, "信访人对现场答复不满意，应交办责任单位办理，不能销号",
+              "close_on_spot_dissatisfied")
         return Planned("closed", CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
     if isinstance(t, RequestReview):
         _need(status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "first",
               "只有对已送达的处理意见书才能请求复查", "review_state")
+        _need(not s.on_the_spot, "现场答复不是处理意见书，不能请求复查；信访人不满意的，应交办责任单位办理",
+              "review_on_spot")
         assert s.reply_delivered_on is not None
         last = due_date("review_request", s.reply_delivered_on, cal, st.roll)
         _need(s.reply_delivered_on <= t.requested_on <= today, "复查请求日期有误", "review_date")
@@ -591,6 +706,10 @@ class RunningClock:
     extended_by: int = 0
     allowed: int | None = None
     ref: str = ""
+    paused_days: int = 0
+    """Days not counted (复核 hearings that ended)."""
+    paused_since: date | None = None
+    """A hearing in progress since this day: the clock is paused (``kind`` PAUSED) and its due date provisional."""
 
 
 def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
@@ -602,7 +721,14 @@ def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
     if status is CaseStatus.REGISTERED and s.received_on is not None:
         out.append(RunningClock("register_route", duty, s.received_on,
                                 due_date("register_route", s.received_on, cal, st.roll), None))
-    elif status in RECEIVED_BY_UNIT and s.unit_received_on is not None:
+    elif status is CaseStatus.REPLIED and s.on_the_spot_rejected and s.evaluated_on is not None:
+        # not satisfied with the leader's reply: the centre must route the matter to a unit, 15 days from then
+        out.append(RunningClock("register_route", duty, s.evaluated_on,
+                                due_date("register_route", s.evaluated_on, cal, st.roll), None))
+    elif status in ROUTED and s.routed_on is not None:
+        out.append(RunningClock("sign_for", duty, s.routed_on, add_working_days(s.routed_on, st.sign_days, cal),
+                                s.unit_id, allowed=st.sign_days))
+    elif status is CaseStatus.SIGNED and s.unit_received_on is not None:
         start = s.unit_received_on
         out.append(RunningClock("routed_notice", duty, start, due_date("routed_notice", start, cal, st.roll),
                                 s.unit_id))
@@ -616,11 +742,12 @@ def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
         out.append(RunningClock("review_decision", duty, s.review_requested_on,
                                 due_date("review_decision", s.review_requested_on, cal, st.roll), None))
     elif status is CaseStatus.IN_RECHECK and s.recheck_requested_on is not None:
-        out.append(RunningClock("recheck_decision", duty, s.recheck_requested_on,
-                                due_date("recheck_decision", s.recheck_requested_on, cal, st.roll), None))
+        out.append(RunningClock("recheck_decision", ClockKind.PAUSED if s.hearing_since else duty,
+                                s.recheck_requested_on, recheck_due(s, cal, st), None,
+                                paused_days=s.hearing_days, paused_since=s.hearing_since))
     if status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_delivered_on is not None:
         start = s.reply_delivered_on
-        if s.reply_level == "first":
+        if s.reply_level == "first" and not s.on_the_spot:
             out.append(RunningClock("review_request", window, start,
                                     due_date("review_request", start, cal, st.roll), s.unit_id))
         elif s.reply_level == "review":
@@ -636,13 +763,22 @@ def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
     return out
 
 
-def intake_state(status: CaseStatus, registered_on: date, unit_id: str | None) -> CaseState:
-    """The state of a case just registered by the intake service (routed, if at all, on the day it came)."""
+def intake_state(status: CaseStatus, registered_on: date, unit_id: str | None,
+                 received_on: date | None = None) -> CaseState:
+    """The state of a case just registered by the intake service (routed, if at all, on the day it was
+    registered; received on ``received_on`` — 收件日期 of a letter or online petition — or on that day)."""
     routed = status in ROUTED
-    return CaseState(status=status, received_on=registered_on, unit_id=unit_id if routed else None,
-                     routed_on=registered_on if routed else None, unit_received_on=registered_on if routed else None)
+    return CaseState(status=status, received_on=received_on or registered_on, unit_id=unit_id if routed else None,
+                     routed_on=registered_on if routed else None)
 
 
 def assess_clock(c: RunningClock, on: date, cal: WorkCalendar, st: Settings) -> ClockAssessment:
+    if c.paused_since is not None:  # a hearing in progress: the due date moves on with every day of it
+        paused = c.paused_days + hearing_length(c.paused_since, max(on, c.paused_since))
+        due = add_calendar_days(c.start, get_clock(c.key).amount + paused, cal, st.roll)
+        counted_pause = c.paused_days + max(0, hearing_length(c.paused_since, on)) if on >= c.paused_since \
+            else c.paused_days
+        return assess(c.key, c.start, due, on, cal, allowed=c.allowed, kind=c.kind, thresholds=st.thresholds,
+                      paused_days=counted_pause, paused=True)
     return assess(c.key, c.start, c.due, on, cal, allowed=c.allowed, kind=c.kind, thresholds=st.thresholds,
-                  extended_by=c.extended_by)
+                  extended_by=c.extended_by, paused_days=c.paused_days)

@@ -38,6 +38,8 @@ TEMPLATES: Mapping[str, str] = {
                 "办理期限延至{due}。查询码{query_code}。",
     "replied": "您反映的信访事项（编号{case_no}）已出具处理意见书（{outcome}）。如不服，可自收到之日起30日内请求复查。"
                "请凭查询码{query_code}对办理情况进行评价。",
+    "replied_on_spot": "您反映的信访事项（编号{case_no}）已由接访领导于{date}当面答复（{outcome}）。"
+                       "请凭查询码{query_code}对答复情况进行评价。",
     "review_requested": "您对信访事项（编号{case_no}）的复查请求已于{date}收到，将自收到之日起30日内提出复查意见。"
                         "查询码{query_code}。",
     "review_decided": "您的信访事项（编号{case_no}）复查意见已作出（{outcome}）。如不服，可自收到之日起30日内请求复核。"

@@ -76,14 +76,15 @@ def load_settings(session: Session) -> Settings:
         thresholds=Thresholds(int(v.get("amber_days", 3)), float(v.get("amber_fraction", 0.2))),
         evaluation_days=int(v.get("evaluation_days", 30)),
         supervision_days=int(v.get("supervision_days", 30)),
+        sign_days=int(v.get("sign_days", 3)),
     )
 
 
 def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
-                  supervision_days: int = 30) -> None:
+                  supervision_days: int = 30, sign_days: int = 3) -> None:
     """Store the lifecycle settings; call ``recompute_clocks`` afterwards so stored clocks follow them."""
     value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
-             "supervision_days": supervision_days}
+             "supervision_days": supervision_days, "sign_days": sign_days}
     row = session.get(Setting, SETTINGS_KEY)
     if row is None:
         session.add(Setting(key=SETTINGS_KEY, value=value))
@@ -169,7 +170,8 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     if planned.notify:
         notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
         notice_id = notice.id
-    if planned.kind == "evaluated" and planned.data.get("rating") == "dissatisfied":
+    if planned.kind == "evaluated" and planned.data.get("rating") == "dissatisfied" and not state.on_the_spot:
+        # (a dissatisfied on-the-spot reply has no unit yet: the case waits to be routed, on its own clock)
         # a dissatisfied evaluation goes to supervision and must reach the handling unit again
         apply_in_session(session, case.id, Supervise("群众对处理意见不满意，请重新核查办理并反馈。",
                                                      SupervisionReason.DISSATISFIED),
@@ -257,20 +259,20 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     mark = session.get(Setting, SYNC_KEY)
     since = date.fromisoformat(mark.value["through"]) if mark is not None else date.min
     has_clock = exists().where(CaseClock.case_id == Case.id)
-    q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id)
+    q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id, Case.received_on)
          .where(Case.registered_on >= since, ~has_clock))
-    templates: dict[tuple[str, date], list[dict[str, Any]]] = {}
+    templates: dict[tuple[str, date, date | None], list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     written = 0
     latest = since
-    for case_id, status, registered_on, unit_id in session.execute(q).all():
+    for case_id, status, registered_on, unit_id, received_on in session.execute(q).all():
         latest = max(latest, registered_on)
         if status == CaseStatus.LEGAL_CHANNEL.value:
             continue
         if status in (CaseStatus.REGISTERED.value, CaseStatus.ASSIGNED.value, CaseStatus.FORWARDED.value):
-            key = (status, registered_on)
+            key = (status, registered_on, received_on)
             if key not in templates:  # one computation per day and state, not per case
-                state = intake_state(CaseStatus.parse(status), registered_on, "U")
+                state = intake_state(CaseStatus.parse(status), registered_on, "U", received_on)
                 templates[key] = [_clock_row("", c, cal, st) for c in clocks(state, cal, st)]
             for template in templates[key]:
                 rows.append(template | {"id": str(uuid.uuid4()), "case_id": case_id,
@@ -323,7 +325,7 @@ class CaseClockView:
             "left": a.left, "state": a.colour.value, "state_label": a.colour.label, "text": a.text,
             "extended_by": a.extended_by, "unconfirmed_years": list(a.unconfirmed_years),
             "confirmed": not a.unconfirmed_years, "basis": a.basis, "responsible_unit": self.unit_name,
-            "supervision_id": self.ref or None,
+            "supervision_id": self.ref or None, "paused": a.paused, "paused_days": a.paused_days,
         }
 
 

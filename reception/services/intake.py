@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 MAX_REPRESENTATIVES = 5
 MAX_HEADCOUNT = 10_000
+RECEIVED_CHANNELS = frozenset({Channel.LETTER, Channel.ONLINE})
+"""Channels whose matters arrive before they are registered: the form asks for the 收件日期."""
+MAX_RECEIVED_AGE_DAYS = 366
+"""A 收件日期 more than about a year back is almost certainly a typing mistake."""
 
 # Field names are the form's labels, so the UI can put each message next to its field.
 F_NAME = "姓名"
@@ -60,6 +64,7 @@ F_PHONE = "联系电话"
 F_ADDRESS = "住址"
 F_LOCALITY = "问题属地"
 F_CHANNEL = "信访形式"
+F_RECEIVED_ON = "收件日期"
 F_HEADCOUNT = "来访人数"
 F_CONTENT_CLASS = "内容分类"
 F_CATEGORY = "问题类别"
@@ -105,6 +110,9 @@ class IntakeInput:
     """Further representatives of a collective visit (with ``person``, at most five in all)."""
     join_case_id: str | None = None
     """Add this visit to an existing case instead of opening a new one."""
+    received_on: date | None = None
+    """收件日期 of a letter or online petition (来信、网上): the Art. 22 clock counts from it. None: received on
+    the day it is registered (walk-ins and calls always are)."""
 
 
 @dataclass(slots=True)
@@ -177,9 +185,26 @@ class ValidIntake:
     """What the routing rule table proposed (None for a joined visit or when no rule applies)."""
 
 
-def validate_intake(session: Session, form: IntakeInput) -> ValidIntake:
-    """Check the whole form at once and report every problem, each next to its field."""
-    errors: list[FieldError] = []
+def _check_received_on(form: IntakeInput, today: date | None) -> list[FieldError]:
+    if form.received_on is None:
+        return []
+    if form.channel not in RECEIVED_CHANNELS:
+        return [FieldError(F_RECEIVED_ON, "只有来信、网上信访需要填写收件日期", key="received_on_channel")]
+    if form.join_case_id is not None:
+        return [FieldError(F_RECEIVED_ON, "并入已有事项时不填写收件日期", key="received_on_join")]
+    if today is None:
+        return []
+    if form.received_on > today:
+        return [FieldError(F_RECEIVED_ON, "收件日期不能晚于今天（登记日期）", key="received_on_future")]
+    if form.received_on < today - timedelta(days=MAX_RECEIVED_AGE_DAYS):
+        return [FieldError(F_RECEIVED_ON, "收件日期早于一年前，请核对", key="received_on_too_old")]
+    return []
+
+
+def validate_intake(session: Session, form: IntakeInput, *, today: date | None = None) -> ValidIntake:
+    """Check the whole form at once and report every problem, each next to its field. ``today`` (the
+    registration day) bounds the 收件日期."""
+    errors: list[FieldError] = _check_received_on(form, today)
     persons: list[_CleanPerson] = []
     try:
         persons.append(clean_person(form.person))
@@ -404,7 +429,7 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
     officer = session.get(User, officer_id)
     if desk is None or officer is None:
         raise NotFoundError("本机工位或登记人员未设置，请先在“设置”中选择。", key="desk_not_configured")
-    valid = validate_intake(session, form)
+    valid = validate_intake(session, form, today=now.date())
     petitioners: list[Petitioner] = []
     for index, clean in enumerate(valid.persons):
         prefix = f"第{index + 1}位代表：" if index else ""
@@ -449,8 +474,11 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         session.add(VisitPerson(visit_id=visit.id, petitioner_id=petitioner.id,
                                 is_representative=form.headcount > 1, position=position))
     if form.join_case_id is None:
+        received: dict[str, str] = {"visit_id": visit.id}
+        if form.received_on is not None:
+            received["received_on"] = form.received_on.isoformat()
         session.add(_event(case, "received", now, actor, note=Channel.label_of(form.channel.value),
-                           data={"visit_id": visit.id}))
+                           data=received))
         _route_new_case(session, case, form, valid.proposal, now, actor)
     else:
         case.version += 1
@@ -482,6 +510,7 @@ def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, no
         first_officer_id=officer.id,
         registered_at=now,
         registered_on=now.date(),
+        received_on=form.received_on,
     )
     session.add(case)
     session.flush()

@@ -53,25 +53,26 @@ def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings
     if action is RoutingAction.LEGAL_CHANNEL:
         return ()
     roll = _roll(settings)
-    received = case.registered_on
+    received = case.received_on or case.registered_on  # 收件日期 of a letter or online petition
     # the deadline engine: the clocks running in the state the intake left the case in
     engine = Settings(roll=roll)
-    running = {c.key: c.due for c in clocks(intake_state(CaseStatus.parse(case.status), received, case.unit_id),
-                                            calendar, engine)}
+    state = intake_state(CaseStatus.parse(case.status), case.registered_on, case.unit_id, case.received_on)
+    running = {c.key: c.due for c in clocks(state, calendar, engine)}
     out = [
         ReceiptDeadline(
             "登记并转送、交办",
             running.get("register_route") or due_date("register_route", received, calendar, roll=roll),
             "《信访工作条例》第二十二条",
+            note=f"自收件日期{received.year}年{received.month}月{received.day}日起15日内" if case.received_on else "",
         )
     ]
     if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
         out.append(
             ReceiptDeadline(
                 "有权处理机关告知是否受理",
-                running.get("routed_notice") or due_date("routed_notice", received, calendar, roll=roll),
+                running.get("routed_notice"),  # counts from the unit's receipt, recorded when it signs for it
                 "《信访工作条例》第二十三条",
-                note="自收到转送、交办之日起15日内书面告知",
+                note="自责任单位收到（签收）转送、交办之日起15日内书面告知",
             )
         )
     out.append(

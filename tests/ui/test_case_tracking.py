@@ -154,7 +154,7 @@ def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> 
     page = _cases_page(window)
     dialog = page.open_case(case)
     texts = _clock_texts(dialog)
-    assert any(t.startswith("允许15日，已过0日") for t in texts), texts
+    assert any(t.startswith("允许3个工作日，已过0个工作日") for t in texts), texts  # 签收 (local rule)
     assert dialog.clock_box.title() == "办理时限" and dialog.action_box.title() == "办理"
     names = [b.text() for b in dialog.action_buttons]
     assert names == ["签收", "受理", "不予受理", "督办"]
@@ -169,6 +169,8 @@ def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> 
     click(qtbot, action, "确定")
     assert not action.isVisible()
     assert dialog.status_label.text() == CaseStatus.SIGNED.label
+    texts = _clock_texts(dialog)  # the Art. 23 clocks start at signing
+    assert any(t.startswith("允许15日，已过0日") for t in texts), texts
     assert [b.text() for b in dialog.action_buttons] == ["受理", "不予受理", "督办"]
 
     click(qtbot, dialog, "受理")

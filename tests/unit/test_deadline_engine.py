@@ -19,7 +19,7 @@ from reception.domain.deadlines import (
 )
 from reception.domain.enums import CaseStatus
 from reception.domain.workcalendar import WorkCalendar
-from reception.lifecycle.machine import CaseState, Settings, clocks, handling_due
+from reception.lifecycle.machine import CaseState, Settings, assess_clock, clocks, handling_due
 
 CAL = WorkCalendar(package_years=range(2004, 2027))
 D = date
@@ -38,8 +38,15 @@ def registered(on: date) -> CaseState:
     return CaseState(status=CaseStatus.REGISTERED, received_on=on)
 
 
-def routed(on: date, received: date | None = None, status: CaseStatus = CaseStatus.ASSIGNED) -> CaseState:
-    return CaseState(status=status, received_on=on, unit_id="U", routed_on=on, unit_received_on=received or on)
+def routed(on: date, status: CaseStatus = CaseStatus.ASSIGNED) -> CaseState:
+    """Routed, not yet signed for by the unit."""
+    return CaseState(status=status, received_on=on, unit_id="U", routed_on=on)
+
+
+def signed(on: date, received: date | None = None) -> CaseState:
+    """Signed for by the unit, which received the case on ``received`` (default: the routing day)."""
+    return CaseState(status=CaseStatus.SIGNED, received_on=on, unit_id="U", routed_on=on, signed=True,
+                     unit_received_on=received or on)
 
 
 def accepted(on: date, *, extension: int = 0, simple: bool = False) -> CaseState:
@@ -60,11 +67,16 @@ def replied(on: date, level: str = "first") -> CaseState:
         # ends on Saturday 2026-03-21: rolls to Monday unless only public holidays roll
         ("ends on a weekend", registered(D(2026, 3, 6)), "register_route", ROLL, D(2026, 3, 23)),
         ("weekend, holidays only", registered(D(2026, 3, 6)), "register_route", HOLIDAYS, D(2026, 3, 21)),
-        # unit received → notice 15 days; 2026-10-10 is a make-up working Saturday: does not roll
-        ("ends on a make-up Saturday", routed(D(2026, 9, 25)), "routed_notice", ROLL, D(2026, 10, 10)),
+        # routed → the unit signs for it within 3 working days (local rule): 9-30, 10-08, 10-09
+        ("sign-for over National Day", routed(D(2026, 9, 29)), "sign_for", ROLL, D(2026, 10, 9)),
+        ("sign-for, forwarded", routed(D(2026, 2, 12), CaseStatus.FORWARDED), "sign_for", ROLL, D(2026, 2, 24)),
+        # unit received (recorded at 签收) → notice 15 days; 2026-10-10 is a make-up working Saturday: no roll
+        ("ends on a make-up Saturday", signed(D(2026, 9, 25)), "routed_notice", ROLL, D(2026, 10, 10)),
+        ("notice from the unit's receipt, not the routing", signed(D(2026, 9, 20), D(2026, 9, 25)), "routed_notice",
+         ROLL, D(2026, 10, 10)),
         # unit received → objection 5 working days: 2-12, 2-13, 2-14 (make-up Saturday), 2-24, 2-25
-        ("objection over Spring Festival", routed(D(2026, 2, 11)), "objection", ROLL, D(2026, 2, 25)),
-        ("objection from the signing day", routed(D(2026, 2, 9), received=D(2026, 2, 12)), "objection", ROLL,
+        ("objection over Spring Festival", signed(D(2026, 2, 11)), "objection", ROLL, D(2026, 2, 25)),
+        ("objection from the signing day", signed(D(2026, 2, 9), received=D(2026, 2, 12)), "objection", ROLL,
          D(2026, 2, 26)),
         # accepted → 60 days; 2026-05-03 is in the Labour Day holiday
         ("handling over Labour Day", accepted(D(2026, 3, 4)), "handling", ROLL, D(2026, 5, 6)),
@@ -91,7 +103,8 @@ def test_each_clock_from_its_own_event(what: str, state: CaseState, key: str, se
 
 def test_clocks_of_each_state() -> None:
     assert [c.key for c in clocks(registered(D(2026, 9, 16)), CAL, ROLL)] == ["register_route"]
-    assert [(c.key, c.kind) for c in clocks(routed(D(2026, 9, 16)), CAL, ROLL)] == [
+    assert [(c.key, c.kind) for c in clocks(routed(D(2026, 9, 16)), CAL, ROLL)] == [("sign_for", ClockKind.DUTY)]
+    assert [(c.key, c.kind) for c in clocks(signed(D(2026, 9, 16)), CAL, ROLL)] == [
         ("routed_notice", ClockKind.DUTY), ("objection", ClockKind.WINDOW)]
     assert [c.key for c in clocks(accepted(D(2026, 9, 16)), CAL, ROLL)] == ["handling"]
     assert [c.key for c in clocks(replied(D(2026, 9, 16)), CAL, ROLL)] == ["review_request", "evaluation"]
@@ -133,6 +146,14 @@ def test_amber_threshold_is_a_setting_and_small_clocks_use_the_days() -> None:
                   thresholds=strict).colour is ClockColour.AMBER
 
 
+def test_a_short_clock_starts_green() -> None:
+    # sign_for: 3 working days from Friday 09-18 (09-20 is a make-up working Sunday): 09-20, 09-21, 09-22
+    a = assess("sign_for", D(2026, 9, 18), D(2026, 9, 22), D(2026, 9, 18), CAL)
+    assert a.colour is ClockColour.GREEN and a.amber_from == D(2026, 9, 20)
+    assert assess("sign_for", D(2026, 9, 18), D(2026, 9, 22), D(2026, 9, 21), CAL).colour is ClockColour.AMBER
+    assert assess("sign_for", D(2026, 9, 18), D(2026, 9, 22), D(2026, 9, 23), CAL).colour is ClockColour.RED
+
+
 def test_extended_case_is_not_overdue_before_the_extended_date() -> None:
     plain, extended = accepted(D(2026, 8, 3)), accepted(D(2026, 8, 3), extension=30)
     assert handling_due(plain, CAL, ROLL) == D(2026, 10, 8)
@@ -159,7 +180,48 @@ def test_window_text_and_working_day_text() -> None:
 
 
 def test_local_clocks_are_separate_from_the_statutory_table() -> None:
-    assert set(LOCAL_CLOCKS) == {"evaluation", "supervision"}
+    assert set(LOCAL_CLOCKS) == {"sign_for", "evaluation", "supervision"}
     assert not set(LOCAL_CLOCKS) & set(STATUTORY_CLOCKS)
     assert list(ALL_CLOCKS)[: len(STATUTORY_CLOCKS)] == list(STATUTORY_CLOCKS)
     assert all(not c.basis_confirmed for c in LOCAL_CLOCKS.values())
+
+
+def in_recheck(requested: date, *, hearing_days: int = 0, since: date | None = None) -> CaseState:
+    return CaseState(status=CaseStatus.IN_RECHECK, recheck_requested_on=requested, hearing_days=hearing_days,
+                     hearing_since=since)
+
+
+@pytest.mark.parametrize(
+    ("what", "state", "on", "due", "colour", "elapsed"),
+    [
+        # 30 days from 06-01 end on Wednesday 07-01
+        ("no hearing", in_recheck(D(2026, 6, 1)), D(2026, 6, 20), D(2026, 7, 1), ClockColour.GREEN, 19),
+        # a one-day hearing (06-10) is not counted: 07-02
+        ("one-day hearing", in_recheck(D(2026, 6, 1), hearing_days=1), D(2026, 6, 20), D(2026, 7, 2),
+         ClockColour.GREEN, 18),
+        # three days (06-10..06-12): 07-04 is a Saturday, rolls to Monday 07-06
+        ("three-day hearing", in_recheck(D(2026, 6, 1), hearing_days=3), D(2026, 7, 3), D(2026, 7, 6),
+         ClockColour.AMBER, 29),
+        # a hearing running since 06-25, seen on 06-28: 4 days so far, the due date moves with it; never red
+        ("hearing in progress", in_recheck(D(2026, 6, 1), since=D(2026, 6, 25)), D(2026, 6, 28), D(2026, 7, 6),
+         ClockColour.PAUSED, 23),
+        ("long hearing past the old due date", in_recheck(D(2026, 6, 1), since=D(2026, 6, 25)), D(2026, 7, 20),
+         D(2026, 7, 27), ClockColour.PAUSED, 23),
+        # requested 09-01: 10-01 is National Day → 10-08; a 7-day hearing lands on 10-08 itself, 8 days on 10-09
+        ("National Day, no hearing", in_recheck(D(2026, 9, 1)), D(2026, 9, 2), D(2026, 10, 8), ClockColour.GREEN, 1),
+        ("National Day, 7 days of hearing", in_recheck(D(2026, 9, 1), hearing_days=7), D(2026, 9, 20),
+         D(2026, 10, 8), ClockColour.GREEN, 12),
+        ("National Day, 8 days of hearing", in_recheck(D(2026, 9, 1), hearing_days=8), D(2026, 10, 9),
+         D(2026, 10, 9), ClockColour.AMBER, 30),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_recheck_hearing_time_is_not_counted(what: str, state: CaseState, on: date, due: date,
+                                             colour: ClockColour, elapsed: int) -> None:
+    [clock] = clocks(state, CAL, ROLL)
+    assert clock.key == "recheck_decision"
+    assert clock.kind is (ClockKind.PAUSED if state.hearing_since else ClockKind.DUTY)
+    a = assess_clock(clock, on, CAL, ROLL)
+    assert (a.due, a.colour, a.elapsed, a.allowed) == (due, colour, elapsed, 30)
+    if a.paused:
+        assert a.text.endswith("听证期间暂停计时") and not a.overdue

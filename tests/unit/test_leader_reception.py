@@ -77,7 +77,8 @@ def test_explained_reply_is_recorded_with_its_event(desk: Desk) -> None:
     case_id = to_leader(desk, headcount=2)
     desk.clock.moment = at(DAY, 10, 15)
     result = ls.record_reception(desk.ctx, form(desk, case_id), actor_id=desk.officer_id)
-    assert result.outcome is Outcome.EXPLAINED and result.status == CaseStatus.REGISTERED.value
+    # an explanation given on the spot is the case's reply, delivered in person (see test_on_the_spot_replies)
+    assert result.outcome is Outcome.EXPLAINED and result.status == CaseStatus.REPLIED.value
     with desk.ctx.db.read() as s:
         rec = s.get(LeaderReception, result.reception_id)
         assert rec is not None and rec.headcount == 2 and rec.units_present == "区住建局、翠园街道"

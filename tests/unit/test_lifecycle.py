@@ -102,9 +102,10 @@ def test_whole_lifecycle_from_assignment_to_closing(desk: Desk) -> None:
     handler, caller = user(desk, "unit_staff"), user(desk, "callback")
     cid = register(desk, D(2026, 8, 3))
     lc.sync_clocks(desk.ctx)
-    assert stored_clocks(desk, cid) == {"routed_notice": D(2026, 8, 18), "objection": D(2026, 8, 10)}
+    # routed, not yet signed for: only the local sign-for clock (3 working days) runs
+    assert stored_clocks(desk, cid) == {"sign_for": D(2026, 8, 6)}
     assert step(desk, cid, D(2026, 8, 4), m.SignFor(), handler).status == "signed"
-    # the unit's receipt restarts its clocks
+    # the Art. 23 clocks start at the unit's sign-for (签收), not at routing
     assert stored_clocks(desk, cid) == {"routed_notice": D(2026, 8, 19), "objection": D(2026, 8, 11)}
     step(desk, cid, D(2026, 8, 5), m.Accept(note="属于本单位职责"), handler)
     assert stored_clocks(desk, cid) == {"handling": D(2026, 10, 8)}  # 10-04 is in the National Day holiday
@@ -152,7 +153,11 @@ def test_illegal_transitions_are_refused_with_a_clear_message(desk: Desk) -> Non
     refused(desk, cid, D(2026, 8, 5), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.SMS), "处理意见书尚未送达")
     refused(desk, cid, D(2026, 8, 5), m.Route(desk.unit("ZJJ")), "不能再转送、交办")
     refused(desk, cid, D(2026, 8, 5), m.Reject("", "法院"), "请填写不予受理的理由")
-    # objection: 5 working days from 08-03 end on 08-10
+    refused(desk, cid, D(2026, 8, 5), m.SignFor(D(2026, 8, 2)), "收到日期不能早于转送、交办日期")
+    refused(desk, cid, D(2026, 8, 5), m.SignFor(D(2026, 8, 6)), "收到日期不能晚于今天")
+    step(desk, cid, D(2026, 8, 5), m.SignFor(D(2026, 8, 3)), handler)  # signed late, received on the 3rd
+    refused(desk, cid, D(2026, 8, 5), m.SignFor(), "没有待签收")
+    # objection: 5 working days from the unit's receipt 08-03 end on 08-10
     refused(desk, cid, D(2026, 8, 11), m.Object("不属于本单位职责"), "已超过异议期限")
     step(desk, cid, D(2026, 8, 5), m.Accept(), handler)
     refused(desk, cid, D(2026, 8, 6), m.Accept(), "不能受理")
@@ -183,7 +188,10 @@ def test_objection_returns_the_case_and_accusations_never_reach_the_accused_unit
     cid = register(desk, D(2026, 2, 11), content=ContentClass.ACCUSATION)
     accused = desk.unit("ZJJ")
     refused(desk, cid, D(2026, 2, 12), m.RecordAccusedUnit(accused), "正由被检举控告的单位办理")
-    # 5 working days from 02-11 include the make-up Saturday 02-14: the last day is 02-25
+    # the unit signs on 02-12 for a case it received on 02-11: 5 working days from 02-11 include the make-up
+    # Saturday 02-14 and skip the Spring Festival: the last day is 02-25
+    step(desk, cid, D(2026, 2, 12), m.SignFor(D(2026, 2, 11)))
+    assert stored_clocks(desk, cid) == {"routed_notice": D(2026, 2, 26), "objection": D(2026, 2, 25)}
     step(desk, cid, D(2026, 2, 25), m.Object("该事项涉及本单位，应回避"))
     assert status(desk, cid)[0] == "registered"
     assert stored_clocks(desk, cid) == {"register_route": D(2026, 2, 26)}
@@ -259,8 +267,12 @@ def test_review_recheck_and_final(handling_case: tuple[Desk, str, str]) -> None:
 def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
     handler = user(desk, "unit_staff")
     zjj, cy = desk.unit("ZJJ"), desk.unit("CY")
-    a = register(desk, D(2026, 9, 1))  # routed_notice due 09-16
+    a = register(desk, D(2026, 9, 1))  # signed for the next day, received 09-01: routed_notice due 09-16
+    step(desk, a, D(2026, 9, 2), m.SignFor(D(2026, 9, 1)), handler)
     b = register(desk, D(2026, 9, 9), unit="CY")  # due 09-24 (09-25 is the Mid-Autumn Festival)
+    step(desk, b, D(2026, 9, 10), m.SignFor(D(2026, 9, 9)), handler)
+    # Friday, never signed for: sign_for 3 working days, 09-20 (a make-up working Sunday), 09-21, 09-22
+    g = register(desk, D(2026, 9, 18))
     c = register(desk, D(2026, 8, 1))  # accepted 08-03: handling due 10-08 (10-02 is a holiday)
     step(desk, c, D(2026, 8, 3), m.Accept(), handler)
     d = register(desk, D(2026, 7, 1))  # accepted 07-02, due 08-31, extended by 30 days to 09-30
@@ -269,7 +281,7 @@ def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
     e = register(desk, D(2026, 9, 20), action=RoutingAction.LEADER_RECEPTION)  # register_route due 10-08
     f = register(desk, D(2026, 9, 1), action=RoutingAction.ASSIGN, unit="CY")  # closed: nothing running
     step(desk, f, D(2026, 9, 2), m.Reject("民事纠纷", "人民法院"), handler)
-    nos = {k: case_no(desk, v) for k, v in dict(a=a, b=b, c=c, d=d, e=e, f=f).items()}
+    nos = {k: case_no(desk, v) for k, v in dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g).items()}
 
     def names(lst: lc.ClockList) -> list[tuple[str, str, date]]:
         rev = {v: k for k, v in nos.items()}
@@ -277,8 +289,10 @@ def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
 
     on = D(2026, 9, 26)
     over = lc.overdue(desk.ctx, on=on)
-    assert names(over) == [("a", "routed_notice", D(2026, 9, 16)), ("b", "routed_notice", D(2026, 9, 24))]
-    assert over.total == 2 and over.rows[0].left == -10 and over.rows[0].colour == "red"
+    assert names(over) == [("a", "routed_notice", D(2026, 9, 16)), ("g", "sign_for", D(2026, 9, 22)),
+                           ("b", "routed_notice", D(2026, 9, 24))]
+    assert over.total == 3 and over.rows[0].left == -10 and over.rows[0].colour == "red"
+    assert over.rows[1].left == -2  # working days over: 09-23, 09-24 (09-25 is the Mid-Autumn Festival)
     assert names(lc.overdue(desk.ctx, on=on, unit_id=cy)) == [("b", "routed_notice", D(2026, 9, 24))]
     # extended case d (due 09-30) is not overdue; it is amber (≤ 20 % of 90 days left), as is c (12 days left)
     soon = lc.due_soon(desk.ctx, on=on)
@@ -288,15 +302,15 @@ def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
     assert names(lc.due_soon(desk.ctx, on=on, unit_id=zjj)) == [("d", "handling", D(2026, 9, 30)),
                                                                ("c", "handling", D(2026, 10, 8))]
     later = D(2026, 10, 9)
-    assert [n for n, _, _ in names(lc.overdue(desk.ctx, on=later))] == ["a", "b", "d", "e", "c"] or \
-        [n for n, _, _ in names(lc.overdue(desk.ctx, on=later))] == ["a", "b", "d", "c", "e"]
-    assert lc.overdue(desk.ctx, on=later, limit=2).total == 5
+    later_names = [n for n, _, _ in names(lc.overdue(desk.ctx, on=later))]
+    assert later_names[:4] == ["a", "g", "b", "d"] and set(later_names[4:]) == {"c", "e"}
+    assert lc.overdue(desk.ctx, on=later, limit=2).total == 6
     # overdue cases enter the supervision list once, with their own 30-day feedback clock
     desk.clock.moment = at(later)
-    assert lc.supervise_overdue(desk.ctx, actor_id=desk.officer_id, on=later) == 4  # e has no unit yet
+    assert lc.supervise_overdue(desk.ctx, actor_id=desk.officer_id, on=later) == 5  # e has no unit yet
     assert lc.supervise_overdue(desk.ctx, actor_id=desk.officer_id, on=later) == 0
     total, sups = lc.supervision_list(desk.ctx, on=later)
-    assert total == 4 and {s.due for s in sups} == {D(2026, 11, 9)}  # 11-08 is a Sunday
+    assert total == 5 and {s.due for s in sups} == {D(2026, 11, 9)}  # 11-08 is a Sunday
     assert {s.reason for s in sups} == {"overdue"}
 
 
@@ -363,6 +377,6 @@ def test_sync_clocks_catches_up_with_intake_and_is_cheap_afterwards(desk: Desk) 
     ids.append(register(desk, D(2026, 9, 3), bulk=True))
     assert lc.sync_clocks(desk.ctx) == 1
     with desk.ctx.db.read() as s:
-        assert s.scalar(select(func.count()).select_from(CaseClock)) == 5
+        assert s.scalar(select(func.count()).select_from(CaseClock)) == 3  # sign_for, register_route, sign_for
     assert lc.recompute_clocks(desk.ctx) == 3
     assert CaseStatus.parse(status(desk, ids[0])[0]) is CaseStatus.ASSIGNED

@@ -73,6 +73,9 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 def clock_view_text(v: CaseClockView) -> str:
     a = v.assessment
+    if a.paused:
+        return clock_text(a.allowed, a.elapsed, a.left, working=a.unit is ClockUnit.WORKING).split("，剩")[0] \
+            + "，听证期间暂停计时"
     return clock_text(a.allowed, a.elapsed, a.left, working=a.unit is ClockUnit.WORKING,
                       window=a.kind is ClockKind.WINDOW)
 
@@ -84,6 +87,10 @@ def clock_view_remarks(v: CaseClockView) -> str:
         parts.append("未确认（" + "、".join(f"{y}年" for y in a.unconfirmed_years) + "节假日安排未确认）")
     if a.extended_by:
         parts.append(f"已延期{a.extended_by}日")
+    if a.paused:
+        parts.append("复核听证中，到期日随听证顺延")
+    elif a.paused_days:
+        parts.append(f"听证{a.paused_days}日不计入")
     if v.ref:
         parts.append("督办反馈")
     return "；".join(parts)

@@ -24,8 +24,9 @@ CLOCK_COLOURS: dict[str, tuple[str | None, str | None]] = {
     "amber": ("#fff3e0", "#e65100"),
     "red": ("#ffebee", "#b71c1c"),
     "expired": ("#eceff1", "#455a64"),
+    "paused": ("#e3f2fd", "#0d47a1"),
 }
-COLOUR_LABELS = {"green": "正常", "amber": "临期", "red": "已超期", "expired": "已届满"}
+COLOUR_LABELS = {"green": "正常", "amber": "临期", "red": "已超期", "expired": "已届满", "paused": "暂停计时"}
 
 
 def clock_text(allowed: int, elapsed: int, left: int, *, working: bool = False, window: bool = False) -> str:

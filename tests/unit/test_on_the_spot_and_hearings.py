@@ -1,0 +1,121 @@
+"""The leader's on-the-spot reply as a lawful lifecycle step, and 复核 hearings pausing the re-check clock, on a
+real database with real 2026 dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from reception.db.base import CHINA_TZ
+from reception.db.models import CaseEvent, Leader, Notification
+from reception.domain.enums import CaseStatus, DocumentType, RoutingAction
+from reception.leader import service as ls
+from reception.leader.service import Outcome, Reaction, RecordInput
+from reception.lifecycle import machine as m
+from reception.lifecycle import service as lc
+from tests.unit.conftest import Desk
+from tests.unit.test_lifecycle import case_no, refused, register, status, step, stored_clocks, user
+
+D = date
+
+
+def leader_reply(desk: Desk, case_id: str, on: date, outcome: Outcome) -> ls.RecordResult:
+    desk.clock.moment = datetime(on.year, on.month, on.day, 10, tzinfo=CHINA_TZ)
+    with desk.ctx.db.read() as s:
+        leader = s.scalar(select(Leader.id).order_by(Leader.rank_order))
+    [queued] = [q for q in ls.leader_queue(desk.ctx, on) if q.case_id == case_id]
+    return ls.record_reception(desk.ctx, RecordInput(
+        case_id=case_id, visit_id=queued.visit_id, leader_id=leader, reply="经核实已当场协调物业退还押金。",
+        outcome=outcome, reaction=Reaction.SATISFIED), actor_id=desk.officer_id)
+
+
+@pytest.mark.parametrize(("outcome", "reply_outcome"), [(Outcome.RESOLVED, "support"),
+                                                        (Outcome.EXPLAINED, "explain")])
+def test_on_the_spot_reply_is_delivered_then_evaluated_and_closed(desk: Desk, outcome: Outcome,
+                                                                  reply_outcome: str) -> None:
+    caller = user(desk, "callback")
+    cid = register(desk, D(2026, 9, 16), action=RoutingAction.LEADER_RECEPTION)
+    assert stored_clocks(desk, cid) == {"register_route": D(2026, 10, 8)}  # the intake clock runs
+    r = leader_reply(desk, cid, D(2026, 9, 16), outcome)
+    assert (r.status, r.status_label) == ("replied", "已答复")
+    # the intake clock stops; only the evaluation window runs (no 复查: not a 处理意见书)
+    assert stored_clocks(desk, cid) == {"evaluation": D(2026, 10, 16)}
+    with desk.ctx.db.read() as s:
+        ev = s.scalar(select(CaseEvent).where(CaseEvent.case_id == cid, CaseEvent.kind == "replied_on_spot"))
+        assert ev is not None and ev.data["outcome"] == reply_outcome and ev.data["means"] == "in_person"
+        assert ev.data["reception_id"] == r.reception_id and ev.data["delivered_on"] == "2026-09-16"
+        notice = s.scalar(select(Notification.text).where(Notification.case_id == cid))
+    assert notice is not None and "当面答复" in notice and case_no(desk, cid) in notice
+    # whoever recorded the leader's reply may not record the rating; closing waits for it (or the window's end)
+    refused(desk, cid, D(2026, 9, 17), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE), "承办人不得",
+            desk.officer_id)
+    refused(desk, cid, D(2026, 9, 17), m.Close(), "评价期至2026年10月16日届满前不能销号")
+    refused(desk, cid, D(2026, 9, 17), m.RequestReview(D(2026, 9, 17), "区政府"), "现场答复不是处理意见书")
+    step(desk, cid, D(2026, 9, 18), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE), caller)
+    assert step(desk, cid, D(2026, 9, 18), m.Close("现场答复办结"), caller).status == "closed"
+    assert stored_clocks(desk, cid) == {}
+
+
+def test_dissatisfied_with_the_on_the_spot_reply_goes_to_a_unit(desk: Desk) -> None:
+    caller, handler = user(desk, "callback"), user(desk, "unit_staff")
+    cid = register(desk, D(2026, 9, 16), action=RoutingAction.LEADER_RECEPTION)
+    leader_reply(desk, cid, D(2026, 9, 16), Outcome.EXPLAINED)
+    step(desk, cid, D(2026, 9, 21), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.SMS, "不认可"), caller)
+    # no unit to supervise: the centre must route it, 15 days from the dissatisfied rating (10-06 → 10-08)
+    assert stored_clocks(desk, cid) == {"register_route": D(2026, 10, 8)}
+    refused(desk, cid, D(2026, 9, 22), m.Close(), "应交办责任单位办理")
+    r = step(desk, cid, D(2026, 9, 22), m.Route(desk.unit("ZJJ")))
+    # 3 working days to sign for: 09-23, 09-24, 09-28 (09-25 is the Mid-Autumn Festival)
+    assert r.status == "assigned" and stored_clocks(desk, cid) == {"sign_for": D(2026, 9, 28)}
+    step(desk, cid, D(2026, 9, 23), m.SignFor(), handler)
+    step(desk, cid, D(2026, 9, 23), m.Accept(), handler)
+    assert set(stored_clocks(desk, cid)) == {"handling"}
+
+
+def test_on_the_spot_reply_of_a_case_already_with_a_unit_keeps_the_units_clocks(desk: Desk) -> None:
+    from reception.services.intake import IntakeInput, PersonInput, register_intake
+
+    cid = register(desk, D(2026, 9, 15))  # assigned at the desk
+    desk.clock.moment = datetime(2026, 9, 16, 9, tzinfo=CHINA_TZ)
+    again = IntakeInput(person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",
+                                           address="示范区翠园街道某小区"),
+                        request="要求面见领导", join_case_id=cid, routing_action=RoutingAction.LEADER_RECEPTION)
+    register_intake(desk.ctx, again, desk_id=desk.desk_id, officer_id=desk.officer_id, render_receipt=False)
+    r = leader_reply(desk, cid, D(2026, 9, 16), Outcome.EXPLAINED)
+    assert r.status == CaseStatus.ASSIGNED.value
+    assert stored_clocks(desk, cid) == {"sign_for": D(2026, 9, 18)}
+
+
+def test_recheck_hearing_pauses_the_clock(desk: Desk, capsys: pytest.CaptureFixture[str]) -> None:
+    handler = user(desk, "unit_staff")
+    cid = register(desk, D(2026, 3, 2))
+    step(desk, cid, D(2026, 3, 3), m.SignFor(), handler)
+    step(desk, cid, D(2026, 3, 4), m.Accept(), handler)
+    step(desk, cid, D(2026, 4, 1), m.Reply(m.ReplyOutcome.REJECT, "依据", D(2026, 4, 1), m.DeliveryMeans.POST),
+         handler)
+    step(desk, cid, D(2026, 4, 10), m.RequestReview(D(2026, 4, 10), "区人民政府"))
+    step(desk, cid, D(2026, 5, 6), m.Reply(m.ReplyOutcome.REJECT, "维持", D(2026, 5, 6), m.DeliveryMeans.POST))
+    step(desk, cid, D(2026, 6, 1), m.RequestRecheck(D(2026, 6, 1), "市人民政府"))
+    assert stored_clocks(desk, cid) == {"recheck_decision": D(2026, 7, 1)}
+    refused(desk, cid, D(2026, 6, 9), m.StartHearing(D(2026, 5, 30)), "听证开始日期应在收到复核请求之后")
+    refused(desk, cid, D(2026, 6, 9), m.EndHearing(D(2026, 6, 9)), "没有正在进行的听证")
+    step(desk, cid, D(2026, 6, 10), m.StartHearing(D(2026, 6, 10), "组织听证"))
+    refused(desk, cid, D(2026, 6, 11), m.StartHearing(D(2026, 6, 11)), "听证正在进行")
+    refused(desk, cid, D(2026, 6, 11), m.Reply(m.ReplyOutcome.REJECT, "维持", D(2026, 6, 11), m.DeliveryMeans.POST),
+            "听证尚未结束")
+    # paused: not on the overdue list even after the old due date
+    view = lc.case_view(desk.ctx, case_no(desk, cid), on=D(2026, 7, 3))
+    [clock] = view["clocks"]
+    assert clock["state"] == "paused" and clock["due"] == "2026-07-27" and clock["elapsed"] == 8
+    assert clock["paused"] is True
+    assert lc.overdue(desk.ctx, on=D(2026, 7, 3)).total == 0
+    refused(desk, cid, D(2026, 7, 3), m.EndHearing(D(2026, 6, 9)), "听证结束日期应在听证开始之后")
+    step(desk, cid, D(2026, 6, 12), m.EndHearing(D(2026, 6, 12), "听证结束"))  # 3 days not counted
+    assert stored_clocks(desk, cid) == {"recheck_decision": D(2026, 7, 6)}  # 07-04 is a Saturday
+    view = lc.case_view(desk.ctx, case_no(desk, cid), on=D(2026, 7, 7))
+    assert view["clocks"][0]["state"] == "red" and view["clocks"][0]["paused_days"] == 3
+    assert [o.case_no for o in lc.overdue(desk.ctx, on=D(2026, 7, 7)).rows] == [case_no(desk, cid)]
+    r = step(desk, cid, D(2026, 7, 6), m.Reply(m.ReplyOutcome.REJECT, "维持", D(2026, 7, 6), m.DeliveryMeans.POST))
+    assert r.status == "final" and status(desk, cid)[0] == "final"
