@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -373,7 +384,7 @@ def test_every_input_is_labelled_for_assistive_technology(window: MainWindow) ->
     labels = form.findChildren(QLabel)
     buddies = {id(label.buddy()) for label in labels if label.buddy() is not None}
     inputs: list[QWidget] = []
-    for cls in (QLineEdit, QComboBox, QSpinBox, QPlainTextEdit, QCheckBox):
+    for cls in (QLineEdit, QComboBox, QSpinBox, QPlainTextEdit, QCheckBox, QDateEdit):
         inputs += [w for w in form.findChildren(cls) if not _inside_spinbox(w)]
     assert len(inputs) > 30
     for widget in inputs:
@@ -394,8 +405,8 @@ def test_every_input_is_labelled_for_assistive_technology(window: MainWindow) ->
 
 
 def _inside_spinbox(widget: QWidget) -> bool:
-    """QSpinBox has an internal QLineEdit; it is the spin box that carries the name."""
-    return isinstance(widget, QLineEdit) and isinstance(widget.parentWidget(), QSpinBox)
+    """QSpinBox and QDateEdit have an internal QLineEdit; it is the spin box that carries the name."""
+    return isinstance(widget, QLineEdit) and isinstance(widget.parentWidget(), QAbstractSpinBox)
 
 
 def test_save_and_history_through_real_background_threads(qtbot: QtBot, data_dir: Path,

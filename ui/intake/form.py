@@ -8,14 +8,16 @@ accessible name; each error from the core is shown in red directly under its fie
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import Enum
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -50,7 +52,7 @@ ROUTING_CHOICES = (
 # Field names of the core (each is the label of its input) in the order they appear on screen.
 FIELD_ORDER = (
     svc.F_NAME, svc.F_ID_TYPE, svc.F_ID_NUMBER, svc.F_GENDER, svc.F_PHONE, svc.F_ADDRESS,
-    svc.F_CHANNEL, svc.F_HEADCOUNT, svc.F_REPRESENTATIVES,
+    svc.F_CHANNEL, svc.F_RECEIVED_ON, svc.F_HEADCOUNT, svc.F_REPRESENTATIVES,
     svc.F_CONTENT_CLASS, svc.F_CATEGORY, svc.F_LOCALITY, svc.F_REQUEST, svc.F_FACTS,
     svc.F_ROUTING, svc.F_UNIT, svc.F_OVERRIDE_REASON, svc.F_LEGAL_CHANNEL,
 )  # fmt: skip
@@ -166,6 +168,8 @@ class IntakeForm(QWidget):
         self._join: CaseSummary | None = None
         self._petitioner: PersonMatch | None = None
         self._read_only = False
+        self.today: Callable[[], date] = date.today
+        """The registration day (the page sets the app's clock): bounds and default of the 收件日期."""
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -273,7 +277,17 @@ class IntakeForm(QWidget):
         self.skip_level_check = QCheckBox("越过有权处理的本级机关，直接到上级机关走访")
         self._add(grid, svc.F_CHANNEL, self.channel_combo)
         self._add(grid, svc.F_HEADCOUNT, self.headcount_spin, column=2)
+        # 收件日期: letters and online petitions arrive before they are registered; the 15-day clock runs from then
+        self.received_edit = QDateEdit()
+        self.received_edit.setCalendarPopup(True)
+        self.received_edit.setDisplayFormat("yyyy-MM-dd")
+        self.received_edit.setToolTip("来信、网上信访的收到日期：登记、转送交办的15日期限自收到之日起计算")
+        self.received_label = self._add(grid, svc.F_RECEIVED_ON, self.received_edit)
+        grid.row += 1
         self._add(grid, "越级访", self.skip_level_check, span=True)
+        self.channel_combo.currentIndexChanged.connect(lambda _i: self._update_received_row())
+        self.received_edit.dateChanged.connect(lambda _d: self.clear_error(svc.F_RECEIVED_ON))
+        self._update_received_row()
         self.headcount_spin.valueChanged.connect(self._update_representatives)
         self.headcount_spin.valueChanged.connect(lambda _v: self.clear_error(svc.F_HEADCOUNT))
         return box
@@ -456,6 +470,33 @@ class IntakeForm(QWidget):
         name = "".join(self.name_edit.text().split())
         return id_number, phone, name if len(name) >= 2 else ""
 
+    @property
+    def channel(self) -> Channel:
+        return combo_enum(self.channel_combo, Channel) or Channel.VISIT
+
+    def _update_received_row(self) -> None:
+        """收件日期 only for 来信 and 网上 (and not for a further visit of an existing case); it defaults to today
+        and offers no day after today."""
+        shown = self.channel in svc.RECEIVED_CHANNELS and self._join is None
+        if shown and not self.received_label.isVisibleTo(self):
+            today = self.today()
+            self.received_edit.setMaximumDate(QDate(today.year, today.month, today.day))
+            earliest = today - timedelta(days=svc.MAX_RECEIVED_AGE_DAYS)
+            self.received_edit.setMinimumDate(QDate(earliest.year, earliest.month, earliest.day))
+            self.received_edit.setDate(QDate(today.year, today.month, today.day))
+        self.received_label.setVisible(shown)
+        self.cells[svc.F_RECEIVED_ON].setVisible(shown)
+        if not shown:
+            self.clear_error(svc.F_RECEIVED_ON)
+
+    @property
+    def received_on(self) -> date | None:
+        if not self.cells[svc.F_RECEIVED_ON].isVisibleTo(self):
+            return None
+        value = self.received_edit.date().toPython()
+        assert isinstance(value, date)
+        return value
+
     def collect(self) -> IntakeInput:
         person = PersonInput(
             name=self.name_edit.text(),
@@ -474,7 +515,8 @@ class IntakeForm(QWidget):
             action = RoutingAction.LEADER_RECEPTION if self.join_leader_check.isChecked() else RoutingAction.ASSIGN
         return IntakeInput(
             person=person,
-            channel=combo_enum(self.channel_combo, Channel) or Channel.VISIT,
+            channel=self.channel,
+            received_on=self.received_on,
             headcount=headcount,
             content_class=combo_enum(self.content_class_combo, ContentClass),
             category_id=self.category_id,
@@ -577,6 +619,7 @@ class IntakeForm(QWidget):
             self.join_banner.show_message("\n".join(lines))
         self.routing_box.setEnabled(case is None and not self._read_only)
         self.clear_error(svc.F_ROUTING)
+        self._update_received_row()
 
     def _cancel_join(self) -> None:
         self.set_join_case(None)

@@ -130,6 +130,7 @@ class IntakePage(QWidget):
         layout.addWidget(self.error_banner)
 
         self.form = IntakeForm(reference)
+        self.form.today = lambda: ctx.now().date()
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
