@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -129,15 +129,25 @@ class SendReport:
 def send_pending(ctx: AppContext, gateway: SmsGateway, *, limit: int = 200, retry_failed: bool = False
                  ) -> SendReport:
     """Send the oldest pending notices (and failed ones when ``retry_failed``), marking each sent or failed."""
-    states = ["pending", "failed"] if retry_failed else ["pending"]
+    return _send(ctx, gateway, ["pending", "failed"] if retry_failed else ["pending"], limit=limit)
+
+
+def resend_failed(ctx: AppContext, gateway: SmsGateway, *, ids: Sequence[str] | None = None, limit: int = 200
+                  ) -> SendReport:
+    """Send failed notices again (all of them, or only ``ids``): after the phone was added or the gateway is back.
+    Each try counts in ``attempts``."""
+    return _send(ctx, gateway, ["failed"], ids=ids, limit=limit)
+
+
+def _send(ctx: AppContext, gateway: SmsGateway, states: list[str], *, ids: Sequence[str] | None = None,
+          limit: int) -> SendReport:
     with ctx.db.read() as session:
-        rows = session.execute(
-            select(Notification.id, Notification.text, Petitioner.phone)
-            .outerjoin(Petitioner, Petitioner.id == Notification.petitioner_id)
-            .where(Notification.status.in_(states))
-            .order_by(Notification.created_at)
-            .limit(limit)
-        ).all()
+        q = (select(Notification.id, Notification.text, Petitioner.phone)
+             .outerjoin(Petitioner, Petitioner.id == Notification.petitioner_id)
+             .where(Notification.status.in_(states)))
+        if ids is not None:
+            q = q.where(Notification.id.in_(list(ids)))
+        rows = session.execute(q.order_by(Notification.created_at).limit(limit)).all()
     results: list[tuple[str, str, str]] = []  # (id, status, ref or error)
     for nid, text, phone in rows:
         if not phone:

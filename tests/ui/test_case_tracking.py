@@ -157,7 +157,7 @@ def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> 
     assert any(t.startswith("允许3个工作日，已过0个工作日") for t in texts), texts  # 签收 (local rule)
     assert dialog.clock_box.title() == "办理时限" and dialog.action_box.title() == "办理"
     names = [b.text() for b in dialog.action_buttons]
-    assert names == ["签收", "受理", "不予受理", "督办"]
+    assert names == ["签收", "异议退回", "受理", "不予受理", "督办"]
     green = dialog.clocks.item(0, 1).background().color().name()
     assert green == CLOCK_COLOURS["green"][0]
 
@@ -171,7 +171,7 @@ def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> 
     assert dialog.status_label.text() == CaseStatus.SIGNED.label
     texts = _clock_texts(dialog)  # the Art. 23 clocks start at signing
     assert any(t.startswith("允许15日，已过0日") for t in texts), texts
-    assert [b.text() for b in dialog.action_buttons] == ["受理", "不予受理", "督办"]
+    assert [b.text() for b in dialog.action_buttons] == ["异议退回", "受理", "不予受理", "督办"]
 
     click(qtbot, dialog, "受理")
     action = dialog.action_dialog
@@ -203,7 +203,8 @@ def test_illegal_step_shows_the_chinese_message(qtbot: QtBot, window: MainWindow
     assert dialog.status_label.text() == CaseStatus.NOT_ACCEPTED.label
 
     # a step the state does not allow any more: the machine's message at the top of the dialog
-    stale = ActionDialog(window.ctx, window.tasks, case.id, case.case_no, ACTIONS[1], None, dialog)
+    accept = next(a for a in ACTIONS if a.text == "受理")
+    stale = ActionDialog(window.ctx, window.tasks, case.id, case.case_no, accept, None, dialog)
     qtbot.addWidget(stale)
     stale.show()
     click(qtbot, stale, "确定")

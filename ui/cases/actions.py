@@ -1,4 +1,5 @@
-"""办理: the lifecycle steps a case detail offers (签收, 受理, 不予受理, 延期, 出具处理意见, 评价, 销号, 督办).
+"""办理: the lifecycle steps a case detail offers (转送交办, 签收, 异议退回, 受理, 不予受理, 开始办理, 延期,
+出具处理意见, 评价, 销号, 请求复查, 请求复核, 听证开始, 听证结束, 督办, 督办反馈).
 
 Each step is a small dialog of labelled inputs (the label text is the input's accessible name) that builds one
 ``machine`` transition and applies it in the background. A ``LifecycleError`` is shown in Chinese under the input it
@@ -41,7 +42,8 @@ class Field:
     name: str
     label: str
     kind: str
-    """"line", "text", "date", "days", "check", or "choice"."""
+    """"line", "text", "date", "days", "check", "choice", or "pick" (choices known only for the case at hand:
+    the units, the case's open supervisions; given to the dialog as ``options``)."""
     keys: tuple[str, ...] = ()
     """The ``LifecycleError`` keys shown under this input."""
     choices: type[LabelledEnum] | None = None
@@ -55,6 +57,12 @@ class Action:
     fields: tuple[Field, ...]
     build: Callable[[Values], m.Transition]
     intro: str = ""
+    when_clock: str = ""
+    """Also offered, whatever the status, while this clock runs on the case (督办反馈 while a supervision does;
+    转送交办 after a dissatisfied on-the-spot reply, whose 15-day routing clock runs again)."""
+    requires: str = ""
+    excludes: str = ""
+    """Offered only with / without this mark among the running clocks ("hearing": a 复核 hearing is running)."""
 
 
 NOTE = Field("note", "说明", "line")
@@ -67,6 +75,20 @@ def _s(v: Values, name: str) -> str:
     return str(v.get(name, "") or "")
 
 
+class RouteMode(LabelledEnum):
+    ASSIGN = ("assign", "交办（限期办理并报告结果）")
+    FORWARD = ("forward", "转送")
+
+
+class SupervisionAnswer(LabelledEnum):
+    RESOLVED = ("resolved", "已办结")
+    RETURNED = ("returned", "未解决，退回责任单位重新办理")
+
+
+HEARING = "hearing"
+"""The mark the detail adds to the running clocks while a 复核 hearing pauses the re-check clock."""
+
+
 def _d(v: Values, name: str) -> date:
     value = v[name]
     assert isinstance(value, date)
@@ -74,10 +96,19 @@ def _d(v: Values, name: str) -> date:
 
 
 ACTIONS: tuple[Action, ...] = (
+    Action("转送交办", frozenset({CaseStatus.REGISTERED}),
+           (Field("unit_id", "责任单位", "pick", ("route_accused", "route_state")),
+            Field("mode", "方式", "choice", choices=RouteMode), NOTE),
+           lambda v: m.Route(_s(v, "unit_id"), _s(v, "mode") == RouteMode.ASSIGN.value, _s(v, "note")),
+           "转送、交办到有权处理的责任单位；交办的须限期报告办理结果。", when_clock="register_route"),
     Action("签收", ROUTED,
            (Field("received_on", "收到日期", "date", ("sign_future", "sign_before_route")), NOTE),
            lambda v: m.SignFor(_d(v, "received_on"), _s(v, "note")),
-           "责任单位签收转送、交办的信访事项。"),
+           "责任单位签收转送、交办的信访事项。告知（15日）和异议（5个工作日）期限自收到之日起计算。"),
+    Action("异议退回", ROUTED | {CaseStatus.SIGNED},
+           (Field("reason", "退回理由", "text", ("object_reason", "object_late")), NOTE),
+           lambda v: m.Object(_s(v, "reason"), _s(v, "note")),
+           "不属于本单位职权范围的，应自收到之日起5个工作日内提出异议并说明理由，退回重新转送、交办。"),
     Action("受理", ROUTED | {CaseStatus.SIGNED},
            (Field("simple", "简易办理（10个工作日内办结）", "check"), NOTE),
            lambda v: m.Accept(bool(v.get("simple")), _s(v, "note")),
@@ -87,6 +118,9 @@ ACTIONS: tuple[Action, ...] = (
             Field("channel", "应当通过的途径", "line", ("reject_channel",)), NOTE),
            lambda v: m.Reject(_s(v, "reason"), _s(v, "channel"), _s(v, "note")),
            "不予受理须说明理由，并告知信访人应当通过的法定途径。"),
+    Action("开始办理", frozenset({CaseStatus.ACCEPTED}), (NOTE,),
+           lambda v: m.StartHandling(_s(v, "note")),
+           "记录责任单位开始调查办理。"),
     Action("延期", frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}),
            (Field("days", "延长天数", "days", ("extend_days", "extend_late"), default=30),
             Field("approved_by", "批准人", "line", ("extend_approver",)),
@@ -112,21 +146,49 @@ ACTIONS: tuple[Action, ...] = (
     Action("销号", frozenset({CaseStatus.REPLIED, CaseStatus.NOT_ACCEPTED}), (NOTE,),
            lambda v: m.Close(_s(v, "note")),
            "处理意见书已送达并取得评价（或评价期届满）后销号。"),
+    Action("请求复查", frozenset({CaseStatus.REPLIED, CaseStatus.CLOSED}),
+           (Field("requested_on", "收到请求日期", "date", ("review_date", "review_late")),
+            Field("body", "复查机关", "line", ("review_body",)), NOTE),
+           lambda v: m.RequestReview(_d(v, "requested_on"), _s(v, "body"), _s(v, "note")),
+           "信访人对处理意见不服的，可自收到处理意见书之日起30日内请求复查；复查机关自收到之日起30日内提出复查意见。"),
+    Action("请求复核", frozenset({CaseStatus.REPLIED, CaseStatus.CLOSED}),
+           (Field("requested_on", "收到请求日期", "date", ("recheck_date", "recheck_late")),
+            Field("body", "复核机关", "line", ("recheck_body",)), NOTE),
+           lambda v: m.RequestRecheck(_d(v, "requested_on"), _s(v, "body"), _s(v, "note")),
+           "信访人对复查意见不服的，可自收到之日起30日内请求复核；复核机关自收到之日起30日内提出复核意见。"),
+    Action("听证开始", frozenset({CaseStatus.IN_RECHECK}),
+           (Field("started_on", "听证开始日期", "date", ("hearing_date", "hearing_late", "hearing_twice")), NOTE),
+           lambda v: m.StartHearing(_d(v, "started_on"), _s(v, "note")),
+           "复核机关举行听证的，听证所需时间不计算在复核期限内：自听证开始之日暂停计时。", excludes=HEARING),
+    Action("听证结束", frozenset({CaseStatus.IN_RECHECK}),
+           (Field("ended_on", "听证结束日期", "date", ("hearing_end_date", "hearing_none")), NOTE),
+           lambda v: m.EndHearing(_d(v, "ended_on"), _s(v, "note")),
+           "听证结束后恢复计时，听证期间（含开始和结束当日）不计入复核期限。", requires=HEARING),
     Action("督办", HANDLING | ROUTED | {CaseStatus.SIGNED, CaseStatus.REPLIED, CaseStatus.IN_REVIEW,
                                         CaseStatus.IN_RECHECK},
            (Field("note", "督办意见", "text", ("supervise_note",)),),
            lambda v: m.Supervise(_s(v, "note"), m.SupervisionReason.MANUAL),
            "督办后责任单位应在30日内反馈办理情况。"),
+    Action("督办反馈", frozenset(),
+           (Field("supervision_id", "督办事项", "pick", ("supervision_closed",)),
+            Field("answer", "反馈结论", "choice", choices=SupervisionAnswer),
+            Field("note", "反馈情况", "text", ("supervision_note",))),
+           lambda v: m.AnswerSupervision(_s(v, "supervision_id"), _s(v, "answer") == SupervisionAnswer.RESOLVED.value,
+                                         _s(v, "note")),
+           "责任单位反馈督办事项的办理情况；未解决的退回责任单位重新办理，重新计算30日反馈期限。",
+           when_clock="supervision"),
 )
 
 
-def actions_for(status: str) -> list[Action]:
-    """The steps that make sense for a case in ``status``."""
+def actions_for(status: str, running: frozenset[str] | set[str] = frozenset()) -> list[Action]:
+    """The steps that make sense for a case in ``status`` with the clocks ``running`` (their keys)."""
     try:
         st = CaseStatus.parse(status)
     except ValueError:
         return []
-    return [a for a in ACTIONS if st in a.statuses]
+    return [a for a in ACTIONS
+            if (st in a.statuses or (a.when_clock and a.when_clock in running))
+            and (not a.requires or a.requires in running) and (not a.excludes or a.excludes not in running)]
 
 
 class ActionDialog(QDialog):
@@ -136,8 +198,10 @@ class ActionDialog(QDialog):
     """The ``TransitionResult`` of the step once it is stored."""
 
     def __init__(self, ctx: AppContext, tasks: TaskManager, case_id: str, case_no: str, action: Action,
-                 actor_id: str | None, parent: QWidget | None = None) -> None:
+                 actor_id: str | None, parent: QWidget | None = None, *,
+                 options: dict[str, list[tuple[str, str]]] | None = None) -> None:
         super().__init__(parent)
+        self.options = options or {}
         self.ctx = ctx
         self.tasks = tasks
         self.case_id = case_id
@@ -159,7 +223,7 @@ class ActionDialog(QDialog):
         self.cells: dict[str, FieldCell] = {}
         today = ctx.now().date()
         for f in action.fields:
-            widget = self._input(f, today)
+            widget = self._input(f, today, self.options.get(f.name, []))
             cell = FieldCell(widget)
             self.inputs[f.name] = widget
             self.cells[f.name] = cell
@@ -180,7 +244,7 @@ class ActionDialog(QDialog):
         layout.addLayout(buttons)
 
     @staticmethod
-    def _input(f: Field, today: date) -> QWidget:
+    def _input(f: Field, today: date, options: list[tuple[str, str]]) -> QWidget:
         if f.kind == "text":
             text = QPlainTextEdit()
             text.setTabChangesFocus(True)
@@ -204,6 +268,14 @@ class ActionDialog(QDialog):
             assert f.choices is not None
             for member in f.choices:
                 combo.addItem(member.label, member.value)
+            return combo
+        if f.kind == "pick":
+            combo = QComboBox()
+            combo.setMaxVisibleItems(20)
+            for label, value in options:
+                combo.addItem(label, value)
+            combo.setCurrentIndex(0 if len(options) == 1 else -1)
+            combo.setPlaceholderText("请选择")
             return combo
         return QLineEdit()
 
@@ -245,6 +317,12 @@ class ActionDialog(QDialog):
 
     def submit(self) -> None:
         self.clear_errors()
+        missing = [f for f in self.action.fields if f.kind == "pick" and not self.values().get(f.name)]
+        if missing:
+            f = missing[0]
+            self.cells[f.name].error.show_message(f"请选择{f.label}")
+            self.inputs[f.name].setFocus()
+            return
         try:
             transition = self.action.build(self.values())
         except (ValueError, KeyError, AssertionError):

@@ -31,7 +31,7 @@ from reception.lifecycle.service import CaseClockView, case_clocks
 from reception.services.cases import case_detail
 from reception.services.context import AppContext
 from reception.services.dto import CaseDetail, CaseSummary
-from ui.cases.actions import Action, ActionDialog, actions_for
+from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
 from ui.printing import PrintFn
 from ui.reference import Reference
@@ -198,7 +198,8 @@ class CaseDetailDialog(QDialog):
         detail, views = loaded
         self._show(detail)
         self._show_clocks(views)
-        self._show_actions(detail.summary.status)
+        running = {v.assessment.key for v in views} | ({HEARING} if any(v.assessment.paused for v in views) else set())
+        self._show_actions(detail.summary.status, running)
 
     def _show_clocks(self, views: list[CaseClockView]) -> None:
         self.clock_views = views
@@ -225,27 +226,35 @@ class CaseDetailDialog(QDialog):
         self.clocks.setVisible(bool(views))
         self.no_clocks.setVisible(not views)
 
-    def _show_actions(self, status: str) -> None:
+    def _show_actions(self, status: str, running: set[str] | None = None) -> None:
         for old in self.action_buttons:
             self.action_row.removeWidget(old)
+            old.hide()
             old.deleteLater()
         self.action_buttons = []
-        actions = actions_for(status)
+        actions = actions_for(status, running or set())
         for i, action in enumerate(actions):
             b = button(action.text)
             b.clicked.connect(lambda _checked=False, a=action: self.open_action(a))
             self.action_row.insertWidget(i, b)
+            b.show()  # at once, not on the layout's queued show: the steps change while the dialog is open
             self.action_buttons.append(b)
         self.no_actions.setVisible(not actions)
 
     def open_action(self, action: Action) -> ActionDialog:
         dialog = ActionDialog(self.ctx, self.tasks, self.case.id, self.case.case_no, action,
-                              self.reference.user_id or None, self)
+                              self.reference.user_id or None, self, options=self.action_options())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.applied.connect(self._applied)
         self.action_dialog = dialog
         dialog.open()
         return dialog
+
+    def action_options(self) -> dict[str, list[tuple[str, str]]]:
+        """The choices of the steps' "pick" inputs: the units, and this case's open supervisions."""
+        sups = [(f"第{n}项督办（{v.unit_name or '责任单位'}，{v.assessment.due:%Y-%m-%d}前反馈）", v.ref)
+                for n, v in enumerate((v for v in self.clock_views if v.ref), start=1)]
+        return {"unit_id": [(u.name, u.id) for u in self.reference.units], "supervision_id": sups}
 
     def _applied(self, result: object) -> None:
         label = getattr(result, "status_label", "")

@@ -208,7 +208,8 @@ class SupervisionTab(TrackingTab):
 
 class OutboxTab(TrackingTab):
     title = "短信通知"
-    hint = "依法应告知信访人的事项生成的短信通知。“发送待发通知”把待发送的通知交给短信网关。"
+    hint = ("依法应告知信访人的事项生成的短信通知。“发送待发通知”把待发送的通知交给短信网关；"
+            "“重发失败通知”在补登手机号码或网关恢复后重新发送失败的通知。")
     with_unit_filter = False
     write = False
 
@@ -221,6 +222,10 @@ class OutboxTab(TrackingTab):
         self.send_button: QPushButton = button("发送待发通知")
         self.send_button.clicked.connect(self.send_pending)
         self.bar.insertWidget(self.bar.count() - 1, self.send_button)
+        self.resend_button: QPushButton = button("重发失败通知")
+        self.resend_button.clicked.connect(self.resend_failed)
+        self.resend_button.setEnabled(False)
+        self.bar.insertWidget(self.bar.count() - 1, self.resend_button)
 
     def load(self, unit_id: str | None) -> Loaded:
         counts = notify.outbox_counts(self.ctx)
@@ -245,6 +250,7 @@ class OutboxTab(TrackingTab):
             self.status.setText(f"短信通知：{parts}{more}" + (f"　{self.send_note}" if self.send_note else ""))
             self.total = pending
             self.send_button.setEnabled(pending > 0)
+            self.resend_button.setEnabled(self.counts.get("failed", 0) > 0)
             self.countChanged.emit(pending)
 
         def failed(exc: BaseException) -> None:
@@ -271,3 +277,30 @@ class OutboxTab(TrackingTab):
 
         self.tasks.run(lambda: notify.send_pending(ctx, gateway), done, failed, write=True, owner=self,
                        what="send notices")
+
+    def resend_failed(self) -> None:
+        """Send the failed notices again (the selected ones when some failed rows are selected)."""
+        ctx, gateway = self.ctx, self.gateway()
+        chosen = [r.id for r in self.selected_rows() if r.status == "failed"]
+        ids = chosen or None
+        self.resend_button.setEnabled(False)
+        self.status.setText("正在重发…")
+
+        def done(report: notify.SendReport) -> None:
+            self.send_note = f"本次重发成功{report.sent}条，失败{report.failed}条"
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.resend_button.setEnabled(True)
+            self.status.setText(f"重发失败：{error_message(exc)}")
+
+        self.tasks.run(lambda: notify.resend_failed(ctx, gateway, ids=ids), done, failed, write=True, owner=self,
+                       what="resend notices")
+
+    def selected_rows(self) -> list[NoticeRow]:
+        out = []
+        for index in self.table.selectionModel().selectedRows():
+            row = index.data(ObjectRole)
+            if isinstance(row, NoticeRow):
+                out.append(row)
+        return out
