@@ -170,6 +170,12 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     if planned.notify:
         notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
         notice_id = notice.id
+    if planned.kind in ("closed", "recheck_decided"):
+        # the matter is settled: a leader's ownership (包案) of it ends with it
+        from reception.leader.beyond import end_ownerships_in_session  # local: the leader package imports this one
+
+        end_ownerships_in_session(session, case.id, today, "案件已" + planned.status.label, actor_id=actor_id,
+                                  now=now)
     if planned.kind == "evaluated" and planned.data.get("rating") == "dissatisfied" and not state.on_the_spot:
         # (a dissatisfied on-the-spot reply has no unit yet: the case waits to be routed, on its own clock)
         # a dissatisfied evaluation goes to supervision and must reach the handling unit again

@@ -67,6 +67,10 @@ EVENT_LABELS = {
     "supervision_returned": "督办反馈未解决，退回责任单位",
     "supervision_resolved": "督办办结",
     "leader_reply": "领导接访现场答复",
+    "down_visit": "领导带案下访",
+    "backlog_listed": "列为积案",
+    "backlog_resolved": "积案化解",
+    "ownership_ended": "结束包案",
 }
 
 
