@@ -255,7 +255,53 @@ def seed_demo(ctx: AppContext, *, weeks: int = 4, seed: int = 2021) -> int:
                         _advance(session, result_id, CaseStatus.IN_HANDLING, day, ref, rng)
                     open_cases.append((result_id, pidx))
     seed_roster(ctx)
+    seed_beyond_desk(ctx, rng)
     return cases_created
+
+
+def seed_beyond_desk(ctx: AppContext, rng: random.Random) -> None:
+    """Leaders' work beyond the desk, through the services: appointments (约访) in the coming days, down-visits
+    (下访) with cases in the past weeks, leaders owning cases (包案), and backlog cases (积案, one 骨头案, one
+    resolved)."""
+    from reception.db.models import CaseOwnership, Leader
+    from reception.leader import beyond
+    from reception.leader.service import AppointmentInput
+
+    today = ctx.now().date()
+    with ctx.db.read() as session:
+        leaders = list(session.scalars(select(Leader.id).where(Leader.active.is_(True)).order_by(Leader.rank_order)))
+        handling = [(i, no, reg) for i, no, reg in session.execute(
+            select(Case.id, Case.case_no, Case.registered_on).where(Case.status == CaseStatus.IN_HANDLING.value)
+            .order_by(Case.registered_on))]
+    if not leaders or len(handling) < 6:
+        return
+    oldest, others = handling[:3], handling[3:]
+    with ctx.db.write() as session:  # 包案: two district leaders own the two oldest matters
+        for (case_id, _no, _reg), leader in zip(oldest[:2], leaders, strict=False):
+            session.add(CaseOwnership(case_id=case_id, leader_id=leader, since=today - timedelta(days=30),
+                                      note="领导包案，限期化解"))
+    beyond.list_backlog_case(ctx, beyond.BacklogInput(oldest[0][1], "历时较长、多次重复来访，涉及多个部门", hard=True),
+                             actor_id=None)
+    beyond.list_backlog_case(ctx, beyond.BacklogInput(oldest[2][1], "群众反映强烈，久拖未决"), actor_id=None)
+    resolved = beyond.list_backlog_case(ctx, beyond.BacklogInput(oldest[1][1], "历史遗留问题"), actor_id=None)
+    beyond.resolve_backlog_case(ctx, resolved, "包案领导召集有关部门现场协调，问题得到解决，信访人息诉罢访", today,
+                                actor_id=None)
+    places = ("翠园街道尚书茗苑社区", "雨溪街道罗塘社区", "城南街道紫霞社区", "学院路街道桂花社区")
+    for n, back in enumerate((40, 26, 12)):
+        day = today - timedelta(days=back)
+        eligible = [no for _id, no, reg in handling if reg <= day]
+        if not eligible:
+            continue
+        taken = rng.sample(eligible, k=min(len(eligible), 1 + n))
+        beyond.create_down_visit(ctx, beyond.DownVisitInput(
+            leaders[n % len(leaders)], day, places[n % len(places)], " ".join(taken),
+            purpose="无会周带案下访", result="听取群众意见，现场协调有关部门限期解决", households=rng.randint(5, 30)),
+            actor_id=None)
+    for n, ahead in enumerate((0, 2, 5)):
+        no = others[-1 - n][1]
+        beyond.schedule_by_case_no(ctx, no, AppointmentInput(
+            "", today + timedelta(days=ahead), f"{9 + n * 2:02d}:30", leaders[(n + 1) % len(leaders)],
+            "区信访接待中心", headcount=1 + n), actor_id=None)
 
 
 def seed_roster(ctx: AppContext) -> None:
@@ -310,9 +356,14 @@ def _intake(session: Session, ref: dict[str, Any], person: _Person, code: str | 
     content = ContentClass.ACCUSATION if code in ("CJ04", "FD05") else (
         ContentClass.SUGGESTION if rng.random() < 0.1 else ContentClass.CLAIM)
     request = rng.choice(ref["requests"].get(code, ["要求解决相关问题"]))
+    channel = rng.choice((Channel.VISIT,) * 6 + (Channel.LETTER, Channel.PHONE, Channel.ONLINE))
+    # letters and online petitions arrive a few days before they are registered (收件日期)
+    received = moment.date() - timedelta(days=rng.randint(0, 5)) if channel in (Channel.LETTER, Channel.ONLINE) \
+        else None
     form = IntakeInput(
         person=main,
-        channel=rng.choice((Channel.VISIT,) * 6 + (Channel.LETTER, Channel.PHONE, Channel.ONLINE)),
+        channel=channel,
+        received_on=received,
         headcount=headcount,
         content_class=content,
         category_id=category_id,

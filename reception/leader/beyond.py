@@ -203,6 +203,11 @@ def create_down_visit(ctx: AppContext, form: DownVisitInput, *, actor_id: str | 
         errors += _leader_error(session, form.leader_id, F_LEADER)
         found, missing = _case_ids(session, nos, F_CASES)
         errors += missing
+        later = [no for no, reg in session.execute(select(Case.case_no, Case.registered_on).where(
+            Case.id.in_(list(found.values())))) if reg > form.day]
+        if later:
+            errors.append(FieldError(F_CASES, "下访时尚未登记的案件：" + "、".join(sorted(later)),
+                                     key="case_after_visit"))
         if form.locality_id and session.get(Locality, form.locality_id) is None:
             errors.append(FieldError(F_PLACE, "所选属地不存在", key="locality_unknown"))
         if not form.purpose.strip() and not nos:

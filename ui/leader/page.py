@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +36,7 @@ from reception.leader import service as svc
 from reception.leader.service import LeaderChoice, Outcome, QueueItem, QueueState, Reaction, RecordInput
 from reception.services.context import AppContext
 from reception.services.dto import CaseDetail
+from ui.leader.beyond import AppointmentsTab, BacklogTab, BeyondTab, DownVisitsTab
 from ui.leader.model import COL_CATEGORY, COL_PETITIONER, COL_STATE, ObjectRole, QueueModel
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
@@ -334,7 +336,20 @@ class LeaderPage(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
-        outer.addWidget(split, 1)
+        # the desk's reception first; the leaders' work beyond the desk (约访, 下访, 积案与包案) beside it
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("leaderTabs")
+        self.tabs.addTab(split, "今日接访")
+        self.appointments_tab = AppointmentsTab(ctx, tasks)
+        self.down_visits_tab = DownVisitsTab(ctx, tasks)
+        self.backlog_tab = BacklogTab(ctx, tasks)
+        self.beyond_tabs: list[BeyondTab] = [self.appointments_tab, self.down_visits_tab, self.backlog_tab]
+        for tab, text in zip(self.beyond_tabs, ("约访", "下访", "积案与包案"), strict=True):
+            tab.actor = lambda: reference.user_id or None
+            self.tabs.addTab(tab, text)
+        self.appointments_tab.changed.connect(self.refresh)  # an appointment for today joins the queue
+        self.tabs.currentChanged.connect(self._on_tab)
+        outer.addWidget(self.tabs, 1)
 
         left = QWidget()
         left_box = QVBoxLayout(left)
@@ -418,6 +433,15 @@ class LeaderPage(QWidget):
 
     def today(self) -> date:
         return self.ctx.now().date()
+
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+        self._on_tab(index)
+
+    def _on_tab(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if isinstance(widget, BeyondTab):
+            widget.ensure_loaded()
 
     def ensure_loaded(self) -> None:
         if not self.loaded:
