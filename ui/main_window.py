@@ -26,6 +26,7 @@ from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage
 from ui.printing import PrintFn, print_preview
 from ui.reference import Reference, load_reference
+from ui.reminders import ReminderBanner, ReminderTracker
 from ui.roster.page import RosterPage
 from ui.tasks import TaskManager
 
@@ -81,6 +82,8 @@ class PlaceholderPage(QWidget):
 
 
 DEADLINE_REFRESH_MS = 5 * 60 * 1000
+REMINDER_ROWS = 500
+"""How many of the nearest overdue / due-soon clocks the reminder compares between refreshes."""
 
 
 class MainWindow(QMainWindow):
@@ -130,7 +133,16 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.nav)
-        row.addWidget(self.pages, 1)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.reminder_banner = ReminderBanner(central)  # 期限提醒: non-modal, dismissible
+        self.reminder_tracker = ReminderTracker()
+        self.reminder_banner.showOverdue.connect(lambda: self._show_case_tab(overdue=True))
+        self.reminder_banner.showDueSoon.connect(lambda: self._show_case_tab(overdue=False))
+        column.addWidget(self.reminder_banner)
+        column.addWidget(self.pages, 1)
+        row.addLayout(column, 1)
         self.setCentralWidget(central)
 
         self.nav.currentRowChanged.connect(self.show_page)
@@ -170,13 +182,19 @@ class MainWindow(QMainWindow):
 
     def refresh_deadlines(self) -> None:
         """Overdue and due-soon counts of the whole centre, raised at start and refreshed in the background."""
-        from reception.lifecycle.service import due_soon, overdue
+        from reception.lifecycle.service import ClockList, due_soon, overdue
 
-        def count() -> tuple[int, int]:
-            return overdue(self.ctx, limit=1).total, due_soon(self.ctx, limit=1).total
+        def count() -> tuple[ClockList, ClockList]:
+            late = overdue(self.ctx, limit=REMINDER_ROWS)
+            return late, due_soon(self.ctx, limit=REMINDER_ROWS, sync=False)
 
-        def done(counts: tuple[int, int]) -> None:
-            late, soon = counts
+        def done(lists: tuple[ClockList, ClockList]) -> None:
+            late_list, soon_list = lists
+            late, soon = late_list.total, soon_list.total
+            self.reminder_banner.remind(self.reminder_tracker.update(
+                ((r.case_id, r.clock, r.supervision_id) for r in late_list.rows),
+                ((r.case_id, r.clock, r.supervision_id) for r in soon_list.rows), overdue_total=late,
+                due_soon_total=soon))
             self.deadline_status.setText(f"期限提醒：超期{late}件，临期{soon}件")
             colour = "#c62828" if late else ("#ef6c00" if soon else "#2e7d32")
             self.deadline_status.setStyleSheet(f"color: {colour};")
@@ -186,6 +204,12 @@ class MainWindow(QMainWindow):
             self.deadline_status.setText("期限提醒：无法读取")
 
         self.tasks.run_write(count, done, failed, owner=self, what="deadline_counts")
+
+    def _show_case_tab(self, *, overdue: bool) -> None:
+        from ui.cases.page import TAB_DUE_SOON, TAB_OVERDUE
+
+        self.show_page(PAGE_CASES)
+        self.cases_page.show_tab(TAB_OVERDUE if overdue else TAB_DUE_SOON)
 
     def refresh_duty_leader(self) -> None:
         """Today's duty leader from the roster, in the status bar and on the intake page (read in the background)."""
