@@ -370,6 +370,8 @@ def _case(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"  {e['at'][:16]} {e['label']} {e['unit']} {e['actor']} {e['note']}".rstrip())
     for c in view["clocks"]:
         mark = "" if c["confirmed"] else "（节假日未确认）"
+        if c.get("paused"):
+            mark += "（听证中，到期日暂定）"
         print(f"  [{c['state_label']}] {c['label']} 至{c['due']} {c['text']}{mark}")
     return 0
 

@@ -543,6 +543,8 @@ def case_view(ctx: AppContext, case_no: str, *, on: date | None = None) -> dict[
             "restricted": restricted,
             "accused_units": sorted(units.get(u, u) for u in state.accused_units),
             "registered_on": case.registered_on.isoformat(),
+            "received_on": (case.received_on or case.registered_on).isoformat(),
+            "owners": _owners(session, case.id),
             "unit": units.get(case.unit_id or "", ""),
             "version": case.version,
             "as_of": today.isoformat(),
@@ -560,6 +562,17 @@ def case_view(ctx: AppContext, case_no: str, *, on: date | None = None) -> dict[
                 for s in sups
             ],
         }
+
+
+def _owners(session: Session, case_id: str) -> list[dict[str, Any]]:
+    """包案: the leaders owning the case (and those who did), by name."""
+    from reception.db.models import CaseOwnership, Leader
+
+    rows = session.execute(select(CaseOwnership, Leader.name, Leader.title).join(
+        Leader, Leader.id == CaseOwnership.leader_id).where(CaseOwnership.case_id == case_id)
+        .order_by(CaseOwnership.since)).all()
+    return [{"leader": f"{name}（{title}）", "since": o.since.isoformat(),
+             "ended_on": o.ended_on.isoformat() if o.ended_on else None} for o, name, title in rows]
 
 
 def _public_data(data: dict[str, Any] | None) -> dict[str, Any]:

@@ -119,3 +119,38 @@ def test_recheck_hearing_pauses_the_clock(desk: Desk, capsys: pytest.CaptureFixt
     assert [o.case_no for o in lc.overdue(desk.ctx, on=D(2026, 7, 7)).rows] == [case_no(desk, cid)]
     r = step(desk, cid, D(2026, 7, 6), m.Reply(m.ReplyOutcome.REJECT, "维持", D(2026, 7, 6), m.DeliveryMeans.POST))
     assert r.status == "final" and status(desk, cid)[0] == "final"
+
+
+def test_case_show_prints_the_new_clocks(desk: Desk, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reception.cli import main
+
+    handler = user(desk, "unit_staff")
+    routed = register(desk, D(2026, 9, 18))
+    root = str(desk.ctx.paths.root)
+    assert main(["case", "show", case_no(desk, routed), "--data-dir", root, "--json", "--on", "2026-09-21"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    [clock] = data["clocks"]
+    assert clock == clock | {"clock": "sign_for", "due": "2026-09-22", "allowed": 3, "unit": "working",
+                             "state": "amber", "responsible_unit": "区住房和城乡建设局", "paused": False}
+    assert data["received_on"] == "2026-09-18" and data["owners"] == []
+    step(desk, routed, D(2026, 9, 21), m.SignFor(D(2026, 9, 19)), handler)
+    assert main(["case", "show", case_no(desk, routed), "--data-dir", root, "--json", "--on", "2026-09-21"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {c["clock"]: (c["start"], c["due"], c["state"]) for c in data["clocks"]} == {
+        "routed_notice": ("2026-09-19", "2026-10-08", "green"),  # 10-04 is in the National Day holiday
+        "objection": ("2026-09-19", "2026-09-24", "amber")}  # 09-20 (make-up Sunday), 21, 22, 23, 24
+    # a re-check with a hearing running: paused, its due date provisional
+    cid = register(desk, D(2026, 3, 2), name="李四", phone="13900001111")
+    for on, t in ((D(2026, 3, 3), m.SignFor()), (D(2026, 3, 4), m.Accept()),
+                  (D(2026, 4, 1), m.Reply(m.ReplyOutcome.REJECT, "依据", D(2026, 4, 1), m.DeliveryMeans.POST)),
+                  (D(2026, 4, 10), m.RequestReview(D(2026, 4, 10), "区人民政府")),
+                  (D(2026, 5, 6), m.Reply(m.ReplyOutcome.REJECT, "维持", D(2026, 5, 6), m.DeliveryMeans.POST)),
+                  (D(2026, 6, 1), m.RequestRecheck(D(2026, 6, 1), "市人民政府")),
+                  (D(2026, 6, 10), m.StartHearing(D(2026, 6, 10)))):
+        step(desk, cid, on, t, handler if isinstance(t, (m.SignFor, m.Accept)) else None)
+    assert main(["case", "show", case_no(desk, cid), "--data-dir", root, "--on", "2026-06-12"]) == 0
+    out = capsys.readouterr().out
+    # 30 + 3 hearing days (06-10..06-12) from 06-01: 07-04 is a Saturday → 07-06; 8 days counted (06-02..06-09)
+    assert "[暂停计时] 作出复核意见 至2026-07-06 允许30日，已用8日" in out and "听证中，到期日暂定" in out
