@@ -88,9 +88,9 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
     by_name(review, QLineEdit, "复查机关").setText("区人民政府")
     click(qtbot, review, "确定")
     assert dialog.status_label.text() == CaseStatus.IN_REVIEW.label, review.message.label.text()
-    assert "出具处理意见" in _buttons(dialog), _buttons(dialog)
+    assert "出具复查意见" in _buttons(dialog) and "出具处理意见" not in _buttons(dialog), _buttons(dialog)
 
-    decide = _step(qtbot, dialog, "出具处理意见")
+    decide = _step(qtbot, dialog, "出具复查意见")
     by_name(decide, QPlainTextEdit, "处理依据").setPlainText("维持原处理意见")
     click(qtbot, decide, "确定")
     assert dialog.status_label.text() == CaseStatus.REPLIED.label
@@ -109,11 +109,7 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
     assert "听证开始" not in _buttons(dialog) and "听证结束" in _buttons(dialog)
     dialog.grab().save("/tmp/lc2_detail_hearing.png")
     assert any(t.endswith("听证期间暂停计时") for t in _clock_texts(dialog)), _clock_texts(dialog)
-    decide = _step(qtbot, dialog, "出具处理意见")
-    by_name(decide, QPlainTextEdit, "处理依据").setPlainText("维持")
-    click(qtbot, decide, "确定")
-    assert "听证尚未结束" in decide.message.label.text()
-    decide.close()
+    assert "出具复核意见" not in _buttons(dialog)  # not while the hearing runs
     end = _step(qtbot, dialog, "听证结束")
     click(qtbot, end, "确定")
     assert not end.isVisible()
@@ -122,7 +118,7 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
     assert any(t.startswith("允许30日") and "暂停" not in t for t in texts), texts
     remarks = [dialog.clocks.item(r, 4).text() for r in range(dialog.clocks.rowCount())]
     assert "听证1日不计入" in remarks
-    decide = _step(qtbot, dialog, "出具处理意见")
+    decide = _step(qtbot, dialog, "出具复核意见")
     by_name(decide, QPlainTextEdit, "处理依据").setPlainText("维持")
     click(qtbot, decide, "确定")
     assert dialog.status_label.text() == CaseStatus.FINAL.label

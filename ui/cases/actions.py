@@ -88,11 +88,21 @@ class SupervisionAnswer(LabelledEnum):
 HEARING = "hearing"
 """The mark the detail adds to the running clocks while a 复核 hearing pauses the re-check clock."""
 
+REPLY_FIELDS = (Field("outcome", "处理结论", "choice", choices=m.ReplyOutcome),
+                Field("basis", "处理依据", "text", ("reply_basis", "reply_in_hearing")),
+                Field("delivered_on", "送达日期", "date", ("reply_future", "reply_early")),
+                Field("means", "送达方式", "choice", choices=m.DeliveryMeans), NOTE)
+
 
 def _d(v: Values, name: str) -> date:
     value = v[name]
     assert isinstance(value, date)
     return value
+
+
+def _reply(v: Values) -> m.Transition:
+    return m.Reply(m.ReplyOutcome.parse(_s(v, "outcome")), _s(v, "basis"), _d(v, "delivered_on"),
+                   m.DeliveryMeans.parse(_s(v, "means")), _s(v, "note"))
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -129,14 +139,11 @@ ACTIONS: tuple[Action, ...] = (
            lambda v: m.Extend(int(str(v.get("days") or 0)), _s(v, "approved_by"), _s(v, "reason"),
                               bool(v.get("told")), _s(v, "note")),
            "延期不得超过30日，须经负责人批准并告知信访人。"),
-    Action("出具处理意见", HANDLING | {CaseStatus.IN_REVIEW, CaseStatus.IN_RECHECK},
-           (Field("outcome", "处理结论", "choice", choices=m.ReplyOutcome),
-            Field("basis", "处理依据", "text", ("reply_basis",)),
-            Field("delivered_on", "送达日期", "date", ("reply_future", "reply_early")),
-            Field("means", "送达方式", "choice", choices=m.DeliveryMeans), NOTE),
-           lambda v: m.Reply(m.ReplyOutcome.parse(_s(v, "outcome")), _s(v, "basis"), _d(v, "delivered_on"),
-                             m.DeliveryMeans.parse(_s(v, "means")), _s(v, "note")),
-           "处理意见书（复查意见、复核意见）送达信访人的日期和方式。"),
+    Action("出具处理意见", HANDLING, REPLY_FIELDS, _reply, "处理意见书送达信访人的日期和方式。"),
+    Action("出具复查意见", frozenset({CaseStatus.IN_REVIEW}), REPLY_FIELDS, _reply,
+           "复查意见送达信访人的日期和方式；信访人不服的，可自收到之日起30日内请求复核。"),
+    Action("出具复核意见", frozenset({CaseStatus.IN_RECHECK}), REPLY_FIELDS, _reply,
+           "复核意见送达后，信访人仍以同一事实和理由提出的，不再受理。", excludes=HEARING),
     Action("评价", frozenset({CaseStatus.REPLIED}),
            (Field("rating", "满意度", "choice", ("evaluate_by_handler",), choices=m.Rating),
             Field("channel", "评价方式", "choice", choices=m.EvaluationChannel), NOTE),
