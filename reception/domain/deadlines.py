@@ -234,7 +234,7 @@ def working_days_between(a: date, b: date, cal: WorkCalendar) -> int:
     """
     if b < a:
         return -working_days_between(b, a, cal)
-    return len(cal.workdays(a + timedelta(days=1), b))
+    return cal.count_workdays(a + timedelta(days=1), b)
 
 
 def due_date(

@@ -113,6 +113,10 @@ class WorkCalendar:
         self._confirmed: frozenset[int] = frozenset(confirmed_years)
         self._use_package = use_package
         self._package_limit: frozenset[int] | None = frozenset(package_years) if package_years is not None else None
+        self._days: dict[date, bool] = {}
+        """is_workday answers already worked out (the calendar never changes: ``with_overrides`` makes a new one)."""
+        self._year_counts: dict[int, list[int]] = {}
+        """Per year, the number of working days from 1 January up to and including each day of the year."""
 
     # --- what the calendar knows -------------------------------------------------------------------------
 
@@ -163,6 +167,12 @@ class WorkCalendar:
 
     def is_workday(self, d: date) -> bool:
         """A working day: Monday–Friday outside holidays, and make-up working weekends (调休上班)."""
+        known = self._days.get(d)
+        if known is None:
+            known = self._days[d] = self._is_workday(d)
+        return known
+
+    def _is_workday(self, d: date) -> bool:
         source = self._source(d)
         if source is _Source.OVERRIDE:
             return self._overrides[d].workday
@@ -216,6 +226,31 @@ class WorkCalendar:
         while not self.is_workday(day):
             day -= timedelta(days=1)
         return day
+
+    def count_workdays(self, start: date, end: date) -> int:
+        """How many working days from ``start`` to ``end``, both inclusive (0 when ``end`` is before ``start``).
+        Per-year running counts make this cheap for long spans (a clock started years ago)."""
+        if end < start:
+            return 0
+        first = self._year(start.year)
+        before_start = first[start.timetuple().tm_yday - 2] if start.timetuple().tm_yday > 1 else 0
+        if start.year == end.year:
+            return first[end.timetuple().tm_yday - 1] - before_start
+        total = first[-1] - before_start
+        for year in range(start.year + 1, end.year):
+            total += self._year(year)[-1]
+        return total + self._year(end.year)[end.timetuple().tm_yday - 1]
+
+    def _year(self, year: int) -> list[int]:
+        counts = self._year_counts.get(year)
+        if counts is None:
+            counts, running, day = [], 0, date(year, 1, 1)
+            while day.year == year:
+                running += self.is_workday(day)
+                counts.append(running)
+                day += timedelta(days=1)
+            self._year_counts[year] = counts
+        return counts
 
     def workdays(self, start: date, end: date) -> list[date]:
         """The working days from ``start`` to ``end``, both inclusive."""

@@ -225,3 +225,19 @@ def test_recheck_hearing_time_is_not_counted(what: str, state: CaseState, on: da
     assert (a.due, a.colour, a.elapsed, a.allowed) == (due, colour, elapsed, 30)
     if a.paused:
         assert a.text.endswith("听证期间暂停计时") and not a.overdue
+
+
+def test_counting_working_days_over_years_matches_walking_them() -> None:
+    from datetime import timedelta
+
+    from reception.domain.deadlines import working_days_between
+
+    cal = WorkCalendar(package_years=range(2004, 2027))
+    pairs = [(D(2026, 2, 11), D(2026, 2, 25)), (D(2023, 12, 31), D(2026, 11, 27)), (D(2026, 1, 1), D(2026, 1, 1)),
+             (D(2024, 2, 28), D(2024, 3, 1)), (D(2025, 12, 31), D(2027, 1, 4)), (D(2026, 9, 18), D(2026, 9, 22))]
+    for a, b in pairs:
+        walked = sum(1 for n in range(1, (b - a).days + 1) if cal.is_workday(a + timedelta(days=n)))
+        assert working_days_between(a, b, cal) == walked, (a, b)
+        assert working_days_between(b, a, cal) == -walked
+        assert cal.count_workdays(a, b) == len(cal.workdays(a, b))
+    assert working_days_between(D(2026, 2, 11), D(2026, 2, 25), cal) == 5  # the make-up Saturday counts
