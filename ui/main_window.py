@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
                 ((r.case_id, r.clock, r.supervision_id) for r in late_list.rows),
                 ((r.case_id, r.clock, r.supervision_id) for r in soon_list.rows), overdue_total=late,
                 due_soon_total=soon))
-            self.deadline_status.setText(f"期限提醒：超期{late}件，临期{soon}件")
+            self.deadline_status.setText(
+                f"期限提醒：超期{late_list.total_text}件，临期{soon_list.total_text}件")
             colour = "#c62828" if late else ("#ef6c00" if soon else "#2e7d32")
             self.deadline_status.setStyleSheet(f"color: {colour};")
             self.deadline_status.setToolTip("详见“案件查询”中的“临期提醒”“超期案件”")

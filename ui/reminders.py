@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from reception.lifecycle.service import count_text
 from ui.widgets import Banner, button
 
 ClockKey = tuple[str, str, str]
@@ -34,13 +35,15 @@ class Reminder:
     @property
     def text(self) -> str:
         if self.first:
-            return (f"期限提醒：当前超期{self.overdue}件、临期{self.due_soon}件，请及时督促责任单位办理。")
+            return (f"期限提醒：当前超期{count_text(self.overdue)}件、临期{count_text(self.due_soon)}件，"
+                    "请及时督促责任单位办理。")
         parts = []
         if self.new_overdue:
             parts.append(f"新增超期{self.new_overdue}件")
         if self.new_due_soon:
             parts.append(f"新增临期{self.new_due_soon}件")
-        return f"期限提醒：{'，'.join(parts)}（共超期{self.overdue}件、临期{self.due_soon}件）。"
+        totals = f"共超期{count_text(self.overdue)}件、临期{count_text(self.due_soon)}件"
+        return f"期限提醒：{'，'.join(parts)}（{totals}）。"
 
 
 @dataclass

@@ -61,6 +61,14 @@ _CLOCKS = cast(Table, CaseClock.__table__)
 SETTINGS_KEY = "lifecycle"
 SYNC_KEY = "lifecycle_sync"
 LIST_LIMIT = 200
+COUNT_CAP = 10_000
+"""The overdue and due-soon totals are counted up to this many (then shown as "10000+"): counting a million
+overdue clocks would cost more than the whole list, and nobody reads the exact figure past this."""
+
+
+def count_text(total: int) -> str:
+    """A list total for people: ``"37"``, or ``"10000+"`` when the count stopped at the cap."""
+    return f"{COUNT_CAP}+" if total > COUNT_CAP else str(total)
 
 
 # --- settings -------------------------------------------------------------------------------------------------
@@ -383,7 +391,16 @@ class ClockRow:
 @dataclass(frozen=True, slots=True)
 class ClockList:
     total: int
+    """How many clocks match, counted up to ``COUNT_CAP`` + 1 (``capped`` then)."""
     rows: tuple[ClockRow, ...]
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def total_text(self) -> str:
+        return count_text(self.total)
 
 
 def _rows(session: Session, found: Sequence[Any], on: date, cal: WorkCalendar, st: Settings) -> tuple[ClockRow, ...]:
@@ -406,7 +423,9 @@ def _list(ctx: AppContext, where: Sequence[Any], order: Sequence[Any], *, limit:
         sync_clocks(ctx)
     with ctx.db.read() as session:
         st = load_settings(session)
-        total = session.scalar(select(func.count()).select_from(CaseClock).where(*where)) or 0
+        # counted through the (kind, due_on) index and stopped past the cap: a bounded cost whatever the backlog
+        first = select(CaseClock.due_on).where(*where).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(first)) or 0
         found = session.execute(
             select(CaseClock, Case.case_no, Case.status).join(Case, Case.id == CaseClock.case_id)
             .where(*where).order_by(*order).limit(limit).offset(offset)

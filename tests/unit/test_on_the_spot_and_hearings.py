@@ -154,3 +154,14 @@ def test_case_show_prints_the_new_clocks(desk: Desk, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     # 30 + 3 hearing days (06-10..06-12) from 06-01: 07-04 is a Saturday → 07-06; 8 days counted (06-02..06-09)
     assert "[暂停计时] 作出复核意见 至2026-07-06 允许30日，已用8日" in out and "听证中，到期日暂定" in out
+
+
+def test_list_totals_stop_counting_at_the_cap(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(4):  # four routed cases nobody signs for: sign_for due 09-03
+        register(desk, D(2026, 8, 31), name=f"甲某{n}", phone=f"1390000111{n}")
+    on = D(2026, 9, 10)
+    assert lc.overdue(desk.ctx, on=on).total == 4 and not lc.overdue(desk.ctx, on=on).capped
+    monkeypatch.setattr(lc, "COUNT_CAP", 2)
+    capped = lc.overdue(desk.ctx, on=on, limit=1)
+    assert (capped.total, capped.capped, capped.total_text, len(capped.rows)) == (3, True, "2+", 1)
+    assert lc.count_text(2) == "2" and lc.count_text(3) == "2+"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception.lifecycle.notify import RecordingGateway, SmsGateway
+from reception.lifecycle.service import count_text
 from reception.services.cases import cases_registered_on, recent_cases, search_cases
 from reception.services.context import AppContext
 from reception.services.dto import CaseSummary
@@ -116,7 +117,8 @@ class CaseListPage(QWidget):
                                             self.outbox_tab]
         for tab in self.tracking:
             index = self.tabs.addTab(tab, tab.title)
-            tab.countChanged.connect(lambda n, i=index, t=tab.title: self.tabs.setTabText(i, f"{t} ({n})"))
+            tab.countChanged.connect(
+                lambda n, i=index, t=tab.title: self.tabs.setTabText(i, f"{t} ({count_text(n)})"))
             tab.openRequested.connect(self.open_case_id)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.timer = QTimer(self)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from reception.lifecycle import notify
 from reception.lifecycle.notify import NoticeRow, SmsGateway
-from reception.lifecycle.service import ClockRow, SupervisionRow, due_soon, overdue, supervision_list
+from reception.lifecycle.service import ClockRow, SupervisionRow, count_text, due_soon, overdue, supervision_list
 from reception.services.context import AppContext
 from ui.cases.model import ObjectRole, SortRole
 from ui.cases.tracking_models import (
@@ -126,7 +126,7 @@ class TrackingTab(QWidget):
         if not total:
             return f"{self.title}：没有案件"
         more = f"（显示前{shown}件）" if total > shown else ""
-        return f"{self.title}：共{total}件{more}"
+        return f"{self.title}：共{count_text(total)}件{more}"
 
     def refresh(self) -> None:
         self._generation += 1
