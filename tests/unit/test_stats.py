@@ -1,0 +1,237 @@
+"""Statistics on a hand-counted half-year (tests/stats_fixture.py): every report figure, the drill-down behind it,
+the dashboard, the breakdowns and the 一考一评 ranking order, on a real SQLite file built through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reception.domain.errors import FieldError, FieldErrors
+from reception.lifecycle import service as lc
+from reception.services.context import AppContext
+from reception.stats import periods
+from reception.stats.dashboard import dashboard
+from reception.stats.drill import DrillError, drill
+from reception.stats.indicators import INDICATORS, REPORT_KEYS
+from reception.stats.ranking import get_weights, save_weights, unit_ranking
+from reception.stats.report import period_report
+from tests import stats_fixture as fx
+from tests.unit.conftest import Desk
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, fx.StatsData, Desk]]:
+    """The data set is built once for the module (it takes a few seconds through the services)."""
+    from reception.demo import seed_reference
+    from reception.services.context import open_data_dir
+    from reception.services.settings import load_desk_settings
+    from tests.unit.conftest import Clock
+
+    clock = Clock(fx.at(date(2025, 12, 1)))
+    ctx = open_data_dir(tmp_path_factory.mktemp("stats") / "data", now=clock)
+    with ctx.db.write() as session:
+        seed_reference(session)
+    with ctx.db.read() as session:
+        settings = load_desk_settings(session)
+    desk = Desk(ctx, clock, settings.desk_id, settings.officer_id)
+    data = fx.build(ctx, desk.desk_id, desk.officer_id, clock, desk.unit, desk.category, desk.locality)
+    yield ctx, data, desk
+    ctx.close()
+
+
+H1 = periods.half(2026, 1)
+
+
+def test_every_report_figure_matches_the_hand_count(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, _, _ = built
+    report = period_report(ctx, H1)
+    got = {f.key: f.value for f in report.figures}
+    assert got == fx.H1
+    assert [f.key for f in report.figures] == list(REPORT_KEYS)
+    rate = report.figure("accept_rate")
+    assert (rate.numerator, rate.denominator, rate.text) == (4, 5, "80.0%")
+    for f in report.figures:
+        assert f.definition == INDICATORS[f.key].definition and len(f.definition) > 10
+
+
+def test_period_boundaries_count_only_inside(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, _, _ = built
+    year = period_report(ctx, periods.year(2026))
+    assert year.value("registrations") == 12  # + L on 07-02
+    assert year.value("backlog_resolved") == 3  # + H resolved 07-02
+    assert year.value("appointments") == 2
+    march = period_report(ctx, periods.month(2026, 3))
+    assert march.value("registrations") == 8 and march.value("leader_batches") == 3
+    assert march.value("down_visits") == 1 and march.value("owned_resolved") == 1  # A closed 03-26
+    dec = period_report(ctx, periods.month(2025, 12))
+    assert dec.value("registrations") == 1 and dec.value("down_visits") == 1 and dec.value("down_visit_cases") == 1
+    assert dec.value("owned_cases") == 2  # B since 2025-11-01, K until 12-31
+    empty = period_report(ctx, periods.month(2026, 2))
+    assert empty.value("registrations") == 0 and empty.value("accept_rate") is None
+    assert empty.figure("accept_rate").text == "—"
+
+
+@pytest.mark.parametrize("key", [k for k in REPORT_KEYS])
+def test_drill_down_lists_the_records_behind_each_figure(built: tuple[AppContext, fx.StatsData, Desk],
+                                                         key: str) -> None:
+    ctx, data, _ = built
+    listed = drill(ctx, key, H1)
+    expected = fx.H1[key]
+    if INDICATORS[key].unit == "%":
+        expected = {"accept_rate": 5, "on_time_rate": 3, "satisfaction_rate": 3}[key]  # the denominators
+    elif INDICATORS[key].unit == "人次":
+        expected = {"leader_persons": 4, "visit_persons": 8, "collective_persons": 2}[key]  # one row per batch
+    assert listed.total == expected == len(listed.rows)
+    names = set(data.case_nos.values())
+    for row in listed.rows:
+        assert H1.contains(row.on) or key == "owned_cases"  # (an ownership in force may have begun before)
+        assert row.case_no == "" or row.case_no in names
+        assert "某" in row.petitioner or row.petitioner == ""  # masked: surname + 某 + last character
+
+
+def test_drill_down_names_the_right_cases(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, data, _ = built
+    nos = {v: k for k, v in data.case_nos.items()}
+
+    def letters(key: str, **kw: str) -> list[str]:
+        return sorted(nos[r.case_no] for r in drill(ctx, key, H1, **kw).rows if r.case_no)
+
+    assert letters("accept_timely") == ["A", "C", "D", "G"]
+    assert letters("replied_on_time") == ["A", "C"]
+    assert letters("satisfied") == ["A", "C"]
+    assert letters("supervised") == ["B", "G"]
+    assert letters("owned_resolved") == ["A", "F"]
+    assert letters("backlog_hard_resolved") == ["F"]
+    assert letters("leader_on_spot") == ["E", "F"]
+    assert letters("repeat") == ["A", "H"]
+    assert letters("skip_level") == ["E"]
+    late = next(r for r in drill(ctx, "accept_rate", H1).rows if nos[r.case_no] == "B")
+    assert "逾期" in late.detail and "2026-03-17" in late.detail
+    c = next(r for r in drill(ctx, "replied", H1).rows if nos[r.case_no] == "C")
+    assert "按期" in c.detail and "延期30日" in c.detail and "2026-06-02" in c.detail
+    a = next(r for r in drill(ctx, "new_cases", H1).rows if nos[r.case_no] == "A")
+    assert a.petitioner == "夏某云" and "翠园街道" in a.locality and a.unit == "区住房和城乡建设局"
+    down = drill(ctx, "down_visits", H1).rows
+    assert [r.detail.split("；")[1] for r in down] == [
+        f"带案：{'、'.join(sorted([data.case_nos['F'], data.case_nos['G']]))}", f"带案：{data.case_nos['F']}", "未带案"]
+    with pytest.raises(DrillError):
+        drill(ctx, "score", H1)
+
+
+def test_breakdowns_and_their_drill_down(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, data, desk = built
+    report = period_report(ctx, H1)
+    towns = {row[0]: row[1] for row in report.table("by_township").rows}
+    assert towns == {"翠园街道": 4, "火车南站街道": 2, "雨溪街道": 1, "城南街道": 1, "罗市镇": 1}
+    units = {row[0]: row[1] for row in report.table("by_unit").rows}
+    assert units == {"区住房和城乡建设局": 3, "区人力资源和社会保障局": 1, "翠园街道": 1, "火车南站街道": 1,
+                     "区生态环境分局": 1, "未交办（领导接访、导入法定途径等）": 2}
+    cats = {row[0]: row[1] for row in report.table("by_category").rows}
+    assert cats == {"城乡建设": 6, "劳动和社会保障": 1, "国土资源": 1, "生态环境": 1}
+    t = report.table("by_township")
+    i = [r[0] for r in t.rows].index("翠园街道")
+    listed = drill(ctx, t.drill_key, H1, **t.row_filters[i])
+    nos = {v: k for k, v in data.case_nos.items()}
+    assert sorted(nos[r.case_no] for r in listed.rows) == ["A", "C", "D", "I"]
+    u = report.table("by_unit")
+    j = [r[0] for r in u.rows].index("未交办（领导接访、导入法定途径等）")
+    assert sorted(nos[r.case_no] for r in drill(ctx, u.drill_key, H1, **u.row_filters[j]).rows) == ["E", "F"]
+    months = {r[0]: r[1:] for r in report.table("monthly").rows}
+    assert months["2026-03"] == (8, 7, 14, 7) and months["2026-04"] == (2, 1, 1, 1)
+    assert months["2026-06"] == (1, 0, 0, 1) and months["2026-02"] == (0, 0, 0, 0) and len(months) == 6
+
+
+def test_dashboard_today_month_and_clocks(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, data, _ = built
+    d = dashboard(ctx, on=date(2026, 3, 5))
+    assert {f.key: f.value for f in d.today_figures} == {
+        "visits": 2, "visit_persons": 4, "registrations": 2, "collective": 1, "repeat": 0, "leader_batches": 2,
+        "leader_persons": 4, "leader_on_spot": 1}
+    assert {f.key: f.value for f in d.month_figures} == {
+        "visits": 5, "visit_persons": 12, "registrations": 6, "collective": 2, "repeat": 0, "leader_batches": 2,
+        "leader_persons": 4, "leader_on_spot": 1}
+    assert [m.label for m in d.trend][0] == "2025-04" and [m.label for m in d.trend][-1] == "2026-03"
+    trend = {m.label: (m.registrations, m.visits, m.persons) for m in d.trend}
+    assert trend["2025-12"] == (1, 1, 1) and trend["2026-03"] == (8, 7, 14)
+    towns = {row[0]: row[1] for row in d.breakdowns[0].rows}
+    assert towns == {"翠园街道": 3, "火车南站街道": 1, "雨溪街道": 1, "罗市镇": 1}
+    now = dashboard(ctx, on=fx.NOW)
+    assert now.overdue.value == len(fx.OVERDUE_ON_NOW) and now.due_soon.value == len(fx.DUE_SOON_ON_NOW)
+    nos = {v: k for k, v in data.case_nos.items()}
+    on_now = periods.day_range(fx.NOW, fx.NOW)
+    assert {nos[r.case_no] for r in drill(ctx, "overdue", on_now).rows} == fx.OVERDUE_ON_NOW
+    assert {nos[r.case_no] for r in drill(ctx, "due_soon", on_now).rows} == fx.DUE_SOON_ON_NOW
+    # the same cases as the lifecycle's own lists
+    assert {r.case_no for r in lc.overdue(ctx, on=fx.NOW).rows} == {data.case_nos[x] for x in fx.OVERDUE_ON_NOW}
+
+
+def test_ranking_order_and_scores(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, _, desk = built
+    ranking = unit_ranking(ctx, H1)
+    code = {desk.unit(c): c for c in ("RSJ", "HBJ", "ZJJ", "CY", "HCNZ")}
+    ranked_depts = [(code[r.unit_id], r.score) for r in ranking.departments if r.score is not None]
+    ranked_towns = [(code[r.unit_id], r.score) for r in ranking.townships if r.score is not None]
+    assert ranked_depts == fx.RANKING_DEPARTMENTS
+    assert ranked_towns == fx.RANKING_TOWNSHIPS
+    assert [r.rank for r in ranking.departments if r.rank] == [1, 2, 3]
+    zjj = next(r for r in ranking.departments if r.unit_id == desk.unit("ZJJ"))
+    assert (zjj.accept_rate, zjj.on_time_rate, zjj.satisfaction_rate, zjj.repeat_rate, zjj.supervised) == (
+        50.0, 50.0, 50.0, 25.0, 1)
+    idle = [r for r in ranking.townships if r.score is None]
+    assert idle and all(r.rank is None for r in idle)  # units without cases are listed last, unranked
+    table = ranking.tables()[0]
+    assert table.rows[0][:2] == (1, "翠园街道") and table.rows[0][-1] == "100.0"
+
+
+def test_ranking_weights_are_a_setting(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, _, desk = built
+    try:
+        save_weights(ctx, {"accept_rate": 20, "on_time_rate": 30, "satisfaction_rate": 30, "repeat_rate": 10,
+                           "supervised": 0})
+        assert get_weights(ctx).supervised == 0
+        towns = unit_ranking(ctx, H1).townships
+        # HCNZ loses nothing for its supervised case now: a tie at 100, fewer supervised cases first
+        assert [(r.unit_id, r.score, r.rank) for r in towns[:2]] == [
+            (desk.unit("CY"), 100.0, 1), (desk.unit("HCNZ"), 100.0, 1)]
+        with pytest.raises(FieldErrors) as err:
+            save_weights(ctx, {"accept_rate": "abc", "supervised": -1})
+        assert set(err.value.by_field()) == {"按期受理率", "督办件数"}
+        with pytest.raises(FieldErrors):
+            save_weights(ctx, dict.fromkeys(("accept_rate", "on_time_rate", "satisfaction_rate", "repeat_rate",
+                                             "supervised"), 0))
+    finally:
+        save_weights(ctx, {})
+    assert get_weights(ctx).supervised == 10
+
+
+def test_periods() -> None:
+    assert periods.parse("2021").label == "2021年度"
+    assert periods.parse("2021-H2") == periods.half(2021, 2)
+    assert periods.parse("2021-q3").start == date(2021, 7, 1) and periods.parse("2021-Q3").end == date(2021, 9, 30)
+    assert periods.parse("2024-02").end == date(2024, 2, 29)
+    r = periods.parse("2021-03-05..2021-04-01")
+    assert (r.start, r.end, r.days) == (date(2021, 3, 5), date(2021, 4, 1), 28)
+    assert periods.of(date(2021, 1, 1), date(2021, 6, 30)).label == "2021年上半年"
+    assert periods.of(date(2021, 4, 1), date(2021, 6, 30)).label == "2021年第二季度"
+    assert periods.of(date(2021, 4, 2), date(2021, 6, 30)).kind == "range"
+    assert periods.half_of(date(2021, 7, 1)) == periods.half(2021, 2)
+    assert list(periods.last_months(date(2021, 2, 10), 3).months()) == [(2020, 12), (2021, 1), (2021, 2)]
+    for bad in ("2021-13", "21", "2021-H3", "2021-02-30..2021-03-01"):
+        with pytest.raises(FieldError):
+            periods.parse(bad)
+    with pytest.raises(FieldError):
+        periods.day_range(date(2021, 2, 1), date(2021, 1, 1))
+
+
+def test_report_json_masks_names(built: tuple[AppContext, fx.StatsData, Desk], tmp_path: Path) -> None:
+    import json
+
+    ctx, _, _ = built
+    text = json.dumps(period_report(ctx, H1).to_json(), ensure_ascii=False)
+    listed = json.dumps(drill(ctx, "registrations", H1).to_json(), ensure_ascii=False)
+    for full in ("夏明云", "唐华妹", "曹荣生", "13812345678"):
+        assert full not in text and full not in listed
+    assert "夏某云" in listed
