@@ -235,3 +235,130 @@ def test_report_json_masks_names(built: tuple[AppContext, fx.StatsData, Desk], t
     for full in ("夏明云", "唐华妹", "曹荣生", "13812345678"):
         assert full not in text and full not in listed
     assert "夏某云" in listed
+
+
+# -- exports and the command line -------------------------------------------------------------------------------------
+
+FULL_NAMES = ("夏明云", "唐华妹", "曹荣生", "任子轩", "姚玉珍", "朱永龙", "何建华", "莫德明", "孙立新", "柯明亮")
+
+
+def _details(ctx: AppContext) -> list:  # type: ignore[type-arg]
+    from reception.stats.export import DETAIL_KEYS
+
+    return [drill(ctx, k, H1) for k in DETAIL_KEYS]
+
+
+def test_excel_export_reads_back(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from reception.stats.export import report_xlsx
+
+    ctx, data, _ = built
+    wb = load_workbook(io.BytesIO(report_xlsx(period_report(ctx, H1), _details(ctx))))
+    assert wb.sheetnames == ["主要指标", "按乡镇（街道）分布", "按问题类别分布", "按责任单位分布", "逐月情况",
+                             "统计口径", "明细：化解信访积案", "明细：督办事项", "明细：包案化解"]
+    ws = wb["主要指标"]
+    assert "2026年上半年" in str(ws["A2"].value)
+    assert [c.value for c in ws[3]] == ["类别", "指标", "数值", "单位", "统计口径"]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
+    assert rows["领导接访批次"][2] == "4" and rows["领导接访人次"][2] == "7"
+    assert rows["按期受理率"][2] == 0.8 and rows["满意率"][2] == pytest.approx(0.667)
+    rate_cell = next(c for c in ws["C"] if c.value == 0.8)
+    assert rate_cell.number_format == "0.0%" and ws["A3"].font.bold
+    assert rows["化解信访积案"][4] == INDICATORS["backlog_resolved"].definition
+    towns = {r[0]: r[1] for r in wb["按乡镇（街道）分布"].iter_rows(min_row=4, values_only=True) if r[0] and r[1]}
+    assert towns["翠园街道"] == 4
+    defs = [r[0] for r in wb["统计口径"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert "按期办结率" in defs
+    backlog = [r for r in wb["明细：化解信访积案"].iter_rows(min_row=4, values_only=True) if r[0] and r[1]]
+    assert sorted(r[0] for r in backlog) == sorted([data.case_nos["A"], data.case_nos["F"]])
+    assert {r[2] for r in backlog} == {"夏某云", "朱某龙"}
+    every = " ".join(str(v) for s in wb.worksheets for row in s.iter_rows(values_only=True) for v in row if v)
+    assert not any(n in every for n in FULL_NAMES) and "13812345678" not in every
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _fonts_embedded(pdf: bytes) -> bool:
+    import io
+    from typing import cast
+
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    seen = 0
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        res = cast(DictionaryObject, page["/Resources"].get_object())
+        fonts = cast(DictionaryObject, res.get("/Font", DictionaryObject()))
+        for f in fonts.values():
+            font = cast(DictionaryObject, f.get_object())
+            if str(font["/Subtype"]) == "/Type0":
+                font = cast(DictionaryObject, cast(ArrayObject, font["/DescendantFonts"])[0].get_object())
+            desc = font.get("/FontDescriptor")
+            if desc is None or "/FontFile2" not in cast(DictionaryObject, desc.get_object()):
+                return False
+            seen += 1
+    return seen > 0
+
+
+def test_pdf_export_reads_back(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    from reception.stats.export import ranking_pdf, report_pdf
+
+    ctx, data, _ = built
+    pdf = report_pdf(period_report(ctx, H1), _details(ctx))
+    text = _pdf_text(pdf)
+    assert "信访工作统计报告" in text and "2026年上半年" in text
+    for name in ("领导接访批次", "现场答复解决问题", "按期受理率", "80.0%", "66.7%", "统计口径",
+                 "逐月来访与新登记事项"):
+        assert name in text, name
+    assert INDICATORS["accept_timely"].definition[:20] in text
+    assert data.case_nos["F"] in text and "朱某龙" in text
+    assert not any(n in text for n in FULL_NAMES)
+    assert _fonts_embedded(pdf)
+    ranking = ranking_pdf(unit_ranking(ctx, H1))
+    rtext = _pdf_text(ranking)
+    assert "一考一评单位排队" in rtext and "区人力资源和社会保障局" in rtext and "47.5" in rtext
+    assert _fonts_embedded(ranking)
+
+
+def test_cli_report_and_ranking(built: tuple[AppContext, fx.StatsData, Desk], tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from reception.cli import main
+
+    ctx, _, desk = built
+    root = str(ctx.paths.root)
+    assert main(["report", "--data-dir", root, "--from", "2026-01-01", "--to", "2026-06-30", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["period"]["label"] == "2026年上半年"
+    assert {f["key"]: f["value"] for f in out["figures"]} == fx.H1
+    xlsx, pdf = tmp_path / "r.xlsx", tmp_path / "out" / "r.pdf"
+    assert main(["report", "--data-dir", root, "--period", "2026-H1", "--format", "xlsx", "-o", str(xlsx)]) == 0
+    assert "主要指标" in load_workbook(xlsx).sheetnames
+    assert main(["report", "--data-dir", root, "--from", "2026-01-01", "--to", "2026-06-30", "--format", "pdf",
+                 "-o", str(pdf)]) == 0
+    assert len(PdfReader(pdf).pages) >= 2
+    assert main(["ranking", "--data-dir", root, "--period", "2026-H1"]) == 0
+    ranking = json.loads(capsys.readouterr().out)
+    assert [r["unit_id"] for r in ranking["departments"][:3]] == [desk.unit(c) for c, _ in fx.RANKING_DEPARTMENTS]
+    assert main(["report", "--ranking", "--data-dir", root, "--period", "2026-H1", "--format", "xlsx",
+                 "-o", str(tmp_path / "k.xlsx")]) == 0
+    assert load_workbook(tmp_path / "k.xlsx").sheetnames[:2] == ["乡镇（街道）排队", "区直部门排队"]
+    capsys.readouterr()
+    assert main(["report", "--data-dir", root, "--from", "2026-07-01", "--to", "2026-06-30"]) == 2
+    assert "错误：结束日期不能早于开始日期" in capsys.readouterr().err
+    assert main(["report", "--data-dir", root, "--from", "2026-07-01"]) == 2
+    assert main(["report", "--data-dir", root, "--period", "2026-H1", "--format", "pdf"]) == 2
+    assert "-o" in capsys.readouterr().err
