@@ -50,7 +50,7 @@ def parse_period(args: argparse.Namespace, *, default_half: bool = False) -> Per
         raise FieldError("统计期间", "请用 --from 和 --to（或 --period）指定统计期间", key="period_required")
     if not args.start or not args.end:
         raise FieldError("统计期间", "--from 和 --to 须同时指定", key="period_incomplete")
-    return periods.of(periods._day(args.start), periods._day(args.end))
+    return periods.of(periods.parse_day(args.start), periods.parse_day(args.end))
 
 
 def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> int:

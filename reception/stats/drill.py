@@ -10,7 +10,7 @@ Names are masked (surname + 某 + last character); no ID number or phone is ever
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -236,6 +236,13 @@ def drill(ctx: AppContext, key: str, period: Period, *, township_id: str | None 
     with ctx.db.read() as session:
         return drill_in_session(session, ctx, key, period, township_id=township_id, category_id=category_id,
                                 unit_id=unit_id, limit=limit)
+
+
+def drill_filtered(ctx: AppContext, key: str, period: Period, filters: Mapping[str, str], *,
+                   limit: int = DRILL_LIMIT) -> DrillList:
+    """``drill`` with a breakdown row's filter (``Table.row_filters``: township_id, category_id or unit_id)."""
+    return drill(ctx, key, period, township_id=filters.get("township_id"), category_id=filters.get("category_id"),
+                 unit_id=filters.get("unit_id"), limit=limit)
 
 
 def drill_in_session(session: Session, ctx: AppContext, key: str, period: Period, *, township_id: str | None = None,

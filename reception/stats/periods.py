@@ -129,7 +129,7 @@ def parse(spec: str) -> Period:
     s = spec.strip()
     if ".." in s:
         a, _, b = s.partition("..")
-        return day_range(_day(a), _day(b))
+        return day_range(parse_day(a), parse_day(b))
     m = _SPEC.match(s)
     if not m:
         raise FieldError("统计期间", f"无法识别的统计期间“{spec}”（例：2021、2021-H1、2021-Q3、2021-09）",
@@ -145,7 +145,7 @@ def parse(spec: str) -> Period:
     return month(y, int(part))
 
 
-def _day(text: str) -> date:
+def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
