@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reception.domain.workcalendar import WorkCalendar
 from reception.services.context import AppContext
-from reception.stats import periods
+from reception.stats import cache, periods
 from reception.stats import queries as q
 from reception.stats.common import Figure, Table, figure, load_directory
 from reception.stats.periods import Period
@@ -60,22 +61,26 @@ def dashboard(ctx: AppContext, *, on: date | None = None, sync: bool = True) -> 
         from reception.lifecycle.service import sync_clocks
 
         sync_clocks(ctx)
+    trend = periods.last_months(day, TREND_MONTHS)
+    cache.ensure(ctx, trend.start, day)
     with ctx.db.read() as session:
-        return dashboard_in_session(session, day, ctx.now())
+        return dashboard_in_session(session, day, ctx.now(), ctx.calendar)
 
 
-def _glance(session: Session, p: Period) -> tuple[Figure, ...]:
-    values = q.fold_visits(q.visit_groups(session, p.start, p.end))
-    values.update(q.fold_receptions(q.reception_groups(session, p.start, p.end)))
+def _glance(agg: cache.Aggregates) -> tuple[Figure, ...]:
+    values = q.fold_visits(agg.visit_rows())
+    values.update(q.fold_receptions(agg.reception_rows()))
     return tuple(figure(k, values[k]) for k in GLANCE_KEYS)
 
 
-def dashboard_in_session(session: Session, day: date, now: datetime) -> Dashboard:
+def dashboard_in_session(session: Session, day: date, now: datetime, cal: WorkCalendar) -> Dashboard:
     today = periods.day_range(day, day)
     month = periods.day_range(date(day.year, day.month, 1), day)
     month = Period(month.start, month.end, f"{day.year}年{day.month}月（截至{day.day}日）", "month")
     soon, late = q.count_clocks(session, day)
-    trend = monthly(session, periods.last_months(day, TREND_MONTHS))
-    breakdowns = breakdown_tables(q.case_groups(session, month.start, month.end), load_directory(session))
-    return Dashboard(day, today, month, _glance(session, today), _glance(session, month), figure("due_soon", soon),
-                     figure("overdue", late), trend, breakdowns, now)
+    trend_period = periods.last_months(day, TREND_MONTHS)
+    month_agg = cache.aggregates(session, month.start, month.end, cal)
+    trend = monthly(cache.aggregates(session, trend_period.start, trend_period.end, cal), trend_period)
+    breakdowns = breakdown_tables(month_agg, load_directory(session))
+    return Dashboard(day, today, month, _glance(cache.aggregates(session, day, day, cal)), _glance(month_agg),
+                     figure("due_soon", soon), figure("overdue", late), trend, breakdowns, now)

@@ -9,20 +9,21 @@ are ranked separately ("分类排队"). The formula is written out in ``indicato
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reception.db.models import Case, Setting, Supervision, Unit, Visit
+from reception.db.models import Setting, Supervision, Unit
 from reception.domain.enums import UnitKind
 from reception.domain.errors import FieldError, FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
 from reception.services.context import AppContext
+from reception.stats import cache
 from reception.stats import queries as q
-from reception.stats.common import Table, Timeliness, as_date, as_int, format_value
+from reception.stats.common import Table, Timeliness, format_value
 from reception.stats.indicators import INDICATORS
 from reception.stats.periods import Period
 
@@ -195,12 +196,15 @@ def ranking_table(key: str, title: str, rows: tuple[RankingRow, ...]) -> Table:
         row_filters=tuple({"unit_id": r.unit_id} for r in rows), drill_key="accept_decided")
 
 
-def unit_ranking(ctx: AppContext, period: Period) -> Ranking:
+def unit_ranking(ctx: AppContext, period: Period, *, use_cache: bool = True) -> Ranking:
+    if use_cache:
+        cache.ensure(ctx, period.start, period.end)
     with ctx.db.read() as session:
-        return ranking_in_session(session, period, ctx.calendar, ctx.now())
+        return ranking_in_session(session, period, ctx.calendar, ctx.now(), use_cache=use_cache)
 
 
-def ranking_in_session(session: Session, period: Period, cal: WorkCalendar, now: datetime) -> Ranking:
+def ranking_in_session(session: Session, period: Period, cal: WorkCalendar, now: datetime, *,
+                       use_cache: bool = True) -> Ranking:
     a, b = period.start, period.end
     weights = load_weights(session)
     rows: dict[str, RankingRow] = {
@@ -208,43 +212,25 @@ def ranking_in_session(session: Session, period: Period, cal: WorkCalendar, now:
         for u in session.execute(select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
                                  .where(Unit.kind.in_((UnitKind.TOWNSHIP.value, UnitKind.DEPARTMENT.value))))
     }
-    timing = Timeliness(cal, load_settings(session))
-    for unit_id, routed_on, decided_on, n in q.decision_groups(session, a, b, by_unit=True):
-        row = rows.get(unit_id)
-        if row is None:
-            continue
-        row.accept_decided += int(n)
-        if timing.accept_on_time(as_date(routed_on), as_date(decided_on) or date.min):
-            row.accept_timely += int(n)
-    for unit_id, accepted_on, simple, ext, delivered_on, replied_on, n in q.reply_groups(session, a, b, by_unit=True):
-        row = rows.get(unit_id)
-        if row is None:
-            continue
-        row.replied += int(n)
-        delivered = as_date(delivered_on) or as_date(replied_on) or date.min
-        if timing.reply_on_time(as_date(accepted_on), bool(as_int(simple)), as_int(ext), delivered):
-            row.replied_on_time += int(n)
-    for unit_id, rating, n in q.evaluation_groups(session, a, b, by_unit=True):
-        row = rows.get(unit_id)
-        if row is None:
-            continue
-        row.evaluated += int(n)
-        if rating in q.SATISFIED:
-            row.satisfied += int(n)
-    for unit_id, n, repeat in session.execute(
-        select(Case.unit_id, func.count(), func.coalesce(func.sum(case((Visit.is_repeat.is_(True), 1), else_=0)), 0))
-        .join(Case, Case.id == Visit.case_id).where(q.between(Visit.visited_on, a, b)).group_by(Case.unit_id)
-    ):
-        row = rows.get(unit_id)
-        if row is not None:
-            row.visits, row.repeat = int(n), int(repeat)
-    for unit_id, n in session.execute(
+    agg = cache.aggregates(session, a, b, cal) if use_cache else cache.live(
+        session, a, b, Timeliness(cal, load_settings(session)))
+    for unit_id, row in rows.items():
+        row.accept_decided, row.accept_timely = agg.decisions.get(unit_id, [0, 0])
+        row.replied, row.replied_on_time = agg.replies.get(unit_id, [0, 0])
+        row.visits, row.repeat = agg.visit_units.get(unit_id, [0, 0])
+    for (unit_id, rating), n in agg.evaluations.items():
+        found = rows.get(unit_id)
+        if found is not None:
+            found.evaluated += n
+            if rating in q.SATISFIED:
+                found.satisfied += n
+    for sup_unit, n in session.execute(
         select(Supervision.unit_id, func.count(func.distinct(Supervision.case_id)))
         .where(q.between(Supervision.opened_on, a, b)).group_by(Supervision.unit_id)
     ):
-        row = rows.get(unit_id or "")
-        if row is not None:
-            row.supervised = int(n)
+        sup_row = rows.get(sup_unit or "")
+        if sup_row is not None:
+            sup_row.supervised = int(n)
     towns = _rank([r for r in rows.values() if r.kind == UnitKind.TOWNSHIP.value], weights)
     depts = _rank([r for r in rows.values() if r.kind == UnitKind.DEPARTMENT.value], weights)
     return Ranking(period, weights, towns, depts, now)

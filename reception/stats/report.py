@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
 from reception.services.context import AppContext
+from reception.stats import cache
 from reception.stats import queries as q
+from reception.stats.cache import Aggregates
 from reception.stats.common import (
     Directory,
     Figure,
     Table,
     Timeliness,
-    as_date,
-    as_int,
     figure,
     load_directory,
     rate,
@@ -76,20 +76,28 @@ class PeriodReport:
         }
 
 
-def period_report(ctx: AppContext, period: Period) -> PeriodReport:
-    """Every figure of the report for ``period``, with its tables."""
+def period_report(ctx: AppContext, period: Period, *, use_cache: bool = True) -> PeriodReport:
+    """Every figure of the report for ``period``, with its tables. ``use_cache``: bring the per-day cache up to date
+    first (a short write; nothing to do when current) and read through it — the figures are the same either way."""
+    if use_cache:
+        cache.ensure(ctx, period.start, period.end)
     with ctx.db.read() as session:
-        return report_in_session(session, period, ctx.calendar, ctx.now())
+        return report_in_session(session, period, ctx.calendar, ctx.now(), use_cache=use_cache)
 
 
-def report_in_session(session: Session, period: Period, cal: WorkCalendar, now: datetime) -> PeriodReport:
+def report_in_session(session: Session, period: Period, cal: WorkCalendar, now: datetime, *,
+                      use_cache: bool = True) -> PeriodReport:
     a, b = period.start, period.end
+    if use_cache:
+        agg = cache.aggregates(session, a, b, cal)
+    else:
+        agg = cache.live(session, a, b, Timeliness(cal, load_settings(session)))
     values: dict[str, Figure] = {}
 
     def put(key: str, value: int) -> None:
         values[key] = figure(key, value)
 
-    for key, value in q.fold_receptions(q.reception_groups(session, a, b)).items():
+    for key, value in q.fold_receptions(agg.reception_rows()).items():
         put(key, value)
     put("appointments", q.count_appointments(session, a, b))
     down, down_cases = q.count_down_visits(session, a, b)
@@ -98,69 +106,36 @@ def report_in_session(session: Session, period: Period, cal: WorkCalendar, now: 
     owned, owned_resolved = q.count_owned(session, a, b)
     put("owned_cases", owned)
     put("owned_resolved", owned_resolved)
-    supervised, sup_resolved = q.count_supervision(session, a, b)
-    put("supervised", supervised)
-    put("supervision_resolved", sup_resolved)
+    put("supervised", q.count_supervision(session, a, b)[0])
+    put("supervision_resolved", agg.supervision_resolved)
     backlog, hard = q.count_backlog(session, a, b)
     put("backlog_resolved", backlog)
     put("backlog_hard_resolved", hard)
-    for key, value in q.fold_visits(q.visit_groups(session, a, b)).items():
+    for key, value in q.fold_visits(agg.visit_rows()).items():
         put(key, value)
-    case_rows = q.case_groups(session, a, b)
-    put("new_cases", sum(int(r[3]) for r in case_rows))
-    timing = Timeliness(cal, load_settings(session))
-    decided, timely = fold_decisions(q.decision_groups(session, a, b), timing)
+    put("new_cases", sum(agg.new_by_unit.values()))
+    decided, timely = (sum(v[i] for v in agg.decisions.values()) for i in (0, 1))
     put("accept_decided", decided)
     put("accept_timely", timely)
     values["accept_rate"] = rate("accept_rate", timely, decided)
-    replied, on_time = fold_replies(q.reply_groups(session, a, b), timing)
+    replied, on_time = (sum(v[i] for v in agg.replies.values()) for i in (0, 1))
     put("replied", replied)
     put("replied_on_time", on_time)
     values["on_time_rate"] = rate("on_time_rate", on_time, replied)
-    evaluated, satisfied = fold_evaluations(q.evaluation_groups(session, a, b))
+    evaluated = sum(agg.evaluations.values())
+    satisfied = sum(n for (_unit, rating), n in agg.evaluations.items() if rating in q.SATISFIED)
     put("evaluated", evaluated)
     put("satisfied", satisfied)
     values["satisfaction_rate"] = rate("satisfaction_rate", satisfied, evaluated)
 
     directory = load_directory(session)
-    months = monthly(session, period)
+    months = monthly(agg, period)
     tables = (
         figures_table(values),
-        *breakdown_tables(case_rows, directory),
+        *breakdown_tables(agg, directory),
         months_table(months),
     )
     return PeriodReport(period, now, tuple(values[k] for k in REPORT_KEYS), tables, months)
-
-
-# --- folds --------------------------------------------------------------------------------------------------------
-
-
-def fold_decisions(rows: Sequence[Any], timing: Timeliness) -> tuple[int, int]:
-    decided = timely = 0
-    for routed_on, decided_on, n in rows:
-        decided += int(n)
-        if timing.accept_on_time(as_date(routed_on), as_date(decided_on) or date.min):
-            timely += int(n)
-    return decided, timely
-
-
-def fold_replies(rows: Sequence[Any], timing: Timeliness) -> tuple[int, int]:
-    replied = on_time = 0
-    for accepted_on, simple, extension, delivered_on, replied_on, n in rows:
-        replied += int(n)
-        delivered = as_date(delivered_on) or as_date(replied_on) or date.min
-        if timing.reply_on_time(as_date(accepted_on), bool(as_int(simple)), as_int(extension), delivered):
-            on_time += int(n)
-    return replied, on_time
-
-
-def fold_evaluations(rows: Sequence[Any]) -> tuple[int, int]:
-    evaluated = satisfied = 0
-    for rating, n in rows:
-        evaluated += int(n)
-        if rating in q.SATISFIED:
-            satisfied += int(n)
-    return evaluated, satisfied
 
 
 # --- tables -------------------------------------------------------------------------------------------------------
@@ -173,18 +148,16 @@ def figures_table(values: dict[str, Figure]) -> Table:
                  row_filters=tuple({"key": k} for k in REPORT_KEYS))
 
 
-def breakdown_tables(case_rows: Sequence[Any], d: Directory) -> tuple[Table, Table, Table]:
+def breakdown_tables(agg: Aggregates, d: Directory) -> tuple[Table, Table, Table]:
     """New cases by township/street, by category (top level) and by handling unit."""
     by_town: dict[str, int] = defaultdict(int)
     by_cat: dict[str, int] = defaultdict(int)
-    by_unit: dict[str, int] = defaultdict(int)
-    total = 0
-    for locality_id, category_id, unit_id, n in case_rows:
-        n = int(n)
-        total += n
+    by_unit: dict[str, int] = {k: n for k, n in agg.new_by_unit.items() if n}
+    total = sum(by_unit.values())
+    for locality_id, n in agg.new_by_locality.items():
         by_town[d.township_of.get(locality_id, locality_id)] += n
+    for category_id, n in agg.new_by_category.items():
         by_cat[d.top_category_of.get(category_id, category_id)] += n
-        by_unit[unit_id or ""] += n
 
     def share(n: int) -> str:
         return f"{100.0 * n / total:.1f}%" if total else "—"
@@ -210,21 +183,16 @@ def breakdown_tables(case_rows: Sequence[Any], d: Directory) -> tuple[Table, Tab
     return towns, cats, units
 
 
-def monthly(session: Session, period: Period) -> tuple[MonthPoint, ...]:
-    """Registrations, walk-in visits and persons, and new cases per month of the period (grouped per day in SQL,
-    folded into months here)."""
+def monthly(agg: Aggregates, period: Period) -> tuple[MonthPoint, ...]:
+    """Registrations, walk-in visits and persons, and new cases per month of the period (per day in the
+    aggregates, folded into months here)."""
     per: dict[tuple[int, int], list[int]] = {ym: [0, 0, 0, 0] for ym in period.months()}
-    for day, regs, walk, heads in q.visits_by_day(session, period.start, period.end):
-        d = as_date(day)
-        assert d is not None
-        acc = per[(d.year, d.month)]
-        acc[0] += int(regs)
-        acc[1] += int(walk or 0)
-        acc[2] += int(heads or 0)
-    for day, n in q.cases_by_day(session, period.start, period.end):
-        d = as_date(day)
-        assert d is not None
-        per[(d.year, d.month)][3] += int(n)
+    for d, v in agg.days.items():
+        acc = per.get((d.year, d.month))
+        if acc is None or not period.contains(d):
+            continue
+        for i in range(4):
+            acc[i] += v[i]
     return tuple(MonthPoint(y, m, *v) for (y, m), v in per.items())
 
 

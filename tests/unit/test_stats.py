@@ -362,3 +362,112 @@ def test_cli_report_and_ranking(built: tuple[AppContext, fx.StatsData, Desk], tm
     assert main(["report", "--data-dir", root, "--from", "2026-07-01"]) == 2
     assert main(["report", "--data-dir", root, "--period", "2026-H1", "--format", "pdf"]) == 2
     assert "-o" in capsys.readouterr().err
+
+
+# -- the per-day cache -------------------------------------------------------------------------------------------------
+
+
+def test_cached_figures_equal_live_ones(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    ctx, _, _ = built
+    for period in (H1, periods.year(2026), periods.month(2026, 3), periods.day_range(date(2025, 12, 1),
+                                                                                      date(2026, 7, 31))):
+        cached = period_report(ctx, period)
+        live = period_report(ctx, period, use_cache=False)
+        assert [f.to_json() for f in cached.figures] == [f.to_json() for f in live.figures]
+        assert [t.to_json() for t in cached.tables] == [t.to_json() for t in live.tables]
+    assert unit_ranking(ctx, H1).to_json()["departments"] == unit_ranking(ctx, H1, use_cache=False).to_json()[
+        "departments"]
+
+
+def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
+    """A new visit, a lifecycle step and a change of unit each invalidate their day; the next report is right."""
+    from sqlalchemy import func, select
+
+    from reception.db.models import Case, StatsCachedDay, StatsDay
+    from reception.demo import seed_reference
+    from reception.lifecycle import machine as m
+    from reception.services.context import open_data_dir
+    from reception.services.settings import load_desk_settings
+    from reception.stats import cache
+    from tests.unit.conftest import Clock
+
+    clock = Clock(fx.at(date(2026, 3, 2)))
+    ctx = open_data_dir(tmp_path / "d", now=clock)
+    try:
+        with ctx.db.write() as s:
+            seed_reference(s)
+        with ctx.db.read() as s:
+            st = load_desk_settings(s)
+        desk = Desk(ctx, clock, st.desk_id, st.officer_id)
+        march = periods.month(2026, 3)
+        data = fx.StatsData()
+
+        def register(day: date, unit: str = "ZJJ") -> str:
+            from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
+            from reception.services.intake import IntakeInput, PersonInput, register_intake
+
+            clock.moment = fx.at(day, 9)
+            form = IntakeInput(person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",
+                                                  address="示范区翠园街道某小区"),
+                               channel=Channel.VISIT, content_class=ContentClass.CLAIM,
+                               category_id=desk.category("CJ01"), locality_id=desk.locality(fx.GRIDS["CY"]),
+                               request="要求尽快办证", facts="多年未办证。", routing_action=RoutingAction.ASSIGN,
+                               unit_id=desk.unit(unit), override_reason="按职责交办")
+            return register_intake(ctx, form, desk_id=desk.desk_id, officer_id=desk.officer_id,
+                                   render_receipt=False).case_id
+
+        data.cases["A"] = register(date(2026, 3, 2))
+        assert period_report(ctx, march).value("registrations") == 1
+        with ctx.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(StatsCachedDay)) == 31
+            assert s.scalar(select(func.count()).select_from(StatsDay)) > 0
+        register(date(2026, 3, 2))  # the trigger drops 03-02 from the cache
+        with ctx.db.read() as s:
+            assert date(2026, 3, 2) not in set(s.scalars(select(StatsCachedDay.day)))
+            # read without refreshing: the stale day is computed live, the figure is still right
+            assert cache.aggregates(s, march.start, march.end, ctx.calendar).visits[
+                ("visit", False, False, False)][0] == 2
+        assert period_report(ctx, march).value("registrations") == 2
+        clock.moment = fx.at(date(2026, 3, 20))
+        lc.apply(ctx, data.cases["A"], m.Accept(), actor_id=None)  # late: routed 03-02, due 03-17
+        report = period_report(ctx, march)
+        assert (report.value("accept_decided"), report.value("accept_timely")) == (1, 0)
+        # a changed unit moves the case in the unit breakdown (petition_case trigger)
+        with ctx.db.write() as s:
+            case = s.get(Case, data.cases["A"])
+            assert case is not None
+            case.unit_id = desk.unit("RSJ")
+        units = {r[0]: r[1] for r in period_report(ctx, march).table("by_unit").rows}
+        assert units == {"区住房和城乡建设局": 1, "区人力资源和社会保障局": 1}
+        assert period_report(ctx, march).to_json()["figures"] == period_report(ctx, march, use_cache=False).to_json()[
+            "figures"]
+    finally:
+        ctx.close()
+
+
+def test_cache_is_dropped_when_the_calendar_changes(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    from sqlalchemy import func, select
+
+    from reception.db.models import HolidayDay, StatsCachedDay
+    from reception.stats import cache
+
+    ctx, _, _ = built
+    period_report(ctx, H1)
+    with ctx.db.read() as s:
+        before = cache.fingerprint(s)
+        assert s.scalar(select(func.count()).select_from(StatsCachedDay)) >= 181
+    with ctx.db.write() as s:
+        s.add(HolidayDay(day=date(2026, 3, 16), workday=False, name="测试", source="admin"))
+    try:
+        with ctx.db.read() as s:
+            assert cache.fingerprint(s) != before
+            # a stale fingerprint: everything is computed live until the cache is rebuilt
+            assert cache.aggregates(s, H1.start, H1.end, ctx.calendar).decisions
+        with ctx.db.write() as s:
+            assert cache.refresh(s, H1.start, H1.end, ctx.calendar) > 0
+    finally:
+        with ctx.db.write() as s:
+            found = s.get(HolidayDay, date(2026, 3, 16))
+            if found is not None:
+                s.delete(found)
+        period_report(ctx, H1)
