@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 from reception.db.models import (
     Case,
     CaseEvent,
+    Category,
     HolidayDay,
     LeaderReception,
+    Locality,
     Setting,
     StatsCachedDay,
     StatsDay,
@@ -41,7 +43,7 @@ from reception.db.models import (
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
 from reception.stats import queries as q
-from reception.stats.common import Timeliness, as_date, as_int
+from reception.stats.common import Directory, Timeliness, as_date, as_int, load_directory
 
 CACHE_VERSION = 1
 """Bump when a definition changes: stored aggregates of an older version are dropped."""
@@ -148,7 +150,7 @@ def live(session: Session, start: date, end: date, timing: Timeliness) -> Aggreg
 # --- the cache ------------------------------------------------------------------------------------------------------
 
 
-def _rows(day: date, agg: Aggregates) -> Iterator[dict[str, Any]]:
+def _rows(day: date, agg: Aggregates, directory: Directory) -> Iterator[dict[str, Any]]:
     def row(kind: str, k1: str, k2: str, n: int, m: int = 0) -> dict[str, Any]:
         return {"day": day, "kind": kind, "k1": k1, "k2": k2, "n": n, "m": m}
 
@@ -156,8 +158,15 @@ def _rows(day: date, agg: Aggregates) -> Iterator[dict[str, Any]]:
         yield row("visit", channel, f"{int(c)}{int(r)}{int(s)}", n, heads)
     for outcome, (n, heads) in agg.receptions.items():
         yield row("reception", outcome, "", n, heads)
-    for kind, source in (("new_loc", agg.new_by_locality), ("new_cat", agg.new_by_category),
-                         ("new_unit", agg.new_by_unit)):
+    # new cases by township and by top category (what the breakdowns show): a few rows a day instead of one per
+    # grid and leaf category; the directory's shape is part of the fingerprint
+    towns: dict[str, int] = defaultdict(int)
+    tops: dict[str, int] = defaultdict(int)
+    for k, n in agg.new_by_locality.items():
+        towns[directory.township_of.get(k, k)] += n
+    for k, n in agg.new_by_category.items():
+        tops[directory.top_category_of.get(k, k)] += n
+    for kind, source in (("new_loc", towns), ("new_cat", tops), ("new_unit", agg.new_by_unit)):
         for k, n in source.items():
             yield row(kind, k, "", n)
     for kind, source2 in (("decision", agg.decisions), ("reply", agg.replies), ("visit_unit", agg.visit_units)):
@@ -206,14 +215,22 @@ def fingerprint(session: Session) -> str:
     """What the timeliness counts depend on: the holiday table, the lifecycle settings, the definitions."""
     st = load_settings(session)
     holidays = session.execute(select(HolidayDay.day, HolidayDay.workday).order_by(HolidayDay.day)).all()
+    tree = session.execute(select(Locality.id, Locality.parent_id, Locality.level).order_by(Locality.id)).all()
+    cats = session.execute(select(Category.id, Category.parent_id).order_by(Category.id)).all()
     try:
         import chinese_calendar
 
         package = str(getattr(chinese_calendar, "__version__", ""))
     except ImportError:  # pragma: no cover - a dependency of the app
         package = ""
-    text = json.dumps([CACHE_VERSION, st.roll.value, package, [(d.isoformat(), bool(w)) for d, w in holidays]])
+    text = json.dumps([CACHE_VERSION, st.roll.value, package, [(d.isoformat(), bool(w)) for d, w in holidays],
+                       [list(r) for r in tree], [list(r) for r in cats]])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cache_valid(session: Session) -> bool:
+    """Whether the stored aggregates may be used (SQLite, and computed under the current calendar and directory)."""
+    return usable(session) and _valid(session, fingerprint(session))
 
 
 def _valid(session: Session, fp: str) -> bool:
@@ -271,6 +288,7 @@ def refresh(session: Session, start: date, end: date, cal: WorkCalendar, *, max_
     if not missing:
         return 0
     timing = Timeliness(cal, load_settings(session))
+    directory = load_directory(session)
     active = _active_days(session, missing[0], missing[-1])
     for day in missing:
         if day not in active:  # nothing happened that day: nothing to aggregate
@@ -278,7 +296,7 @@ def refresh(session: Session, start: date, end: date, cal: WorkCalendar, *, max_
             continue
         agg = live(session, day, day, timing)
         session.execute(delete(StatsDay).where(StatsDay.day == day))
-        rows = list(_rows(day, agg))
+        rows = list(_rows(day, agg, directory))
         if rows:
             session.execute(insert(StatsDay), rows)
         session.add(StatsCachedDay(day=day))
@@ -286,14 +304,19 @@ def refresh(session: Session, start: date, end: date, cal: WorkCalendar, *, max_
     return len(missing)
 
 
-def aggregates(session: Session, start: date, end: date, cal: WorkCalendar) -> Aggregates:
-    """The aggregates of ``start``..``end``: cached days summed from ``stats_day``, the others computed live."""
+def aggregates(session: Session, start: date, end: date, cal: WorkCalendar, *, valid: bool | None = None,
+               days_only: bool = False) -> Aggregates:
+    """The aggregates of ``start``..``end``: cached days summed from ``stats_day``, the others computed live.
+    ``valid``: whether the cache's fingerprint is current, when the caller already knows (``cache_valid``);
+    ``days_only``: only the per-day totals are wanted (the trend)."""
     timing = Timeliness(cal, load_settings(session))
-    if not usable(session) or not _valid(session, fingerprint(session)):
+    if valid is None:
+        valid = cache_valid(session)
+    if not valid:
         return live(session, start, end, timing)
     cached = select(StatsCachedDay.day).where(q.between(StatsCachedDay.day, start, end))
     in_range = (q.between(StatsDay.day, start, end), StatsDay.day.in_(cached))
-    agg = _from_rows(session.execute(
+    agg = Aggregates() if days_only else _from_rows(session.execute(
         select(StatsDay.kind, StatsDay.k1, StatsDay.k2, func.sum(StatsDay.n), func.sum(StatsDay.m))
         .where(*in_range).group_by(StatsDay.kind, StatsDay.k1, StatsDay.k2)
     ).all())

@@ -79,8 +79,11 @@ def dashboard_in_session(session: Session, day: date, now: datetime, cal: WorkCa
     month = Period(month.start, month.end, f"{day.year}年{day.month}月（截至{day.day}日）", "month")
     soon, late = q.count_clocks(session, day)
     trend_period = periods.last_months(day, TREND_MONTHS)
-    month_agg = cache.aggregates(session, month.start, month.end, cal)
-    trend = monthly(cache.aggregates(session, trend_period.start, trend_period.end, cal), trend_period)
+    valid = cache.cache_valid(session)
+    month_agg = cache.aggregates(session, month.start, month.end, cal, valid=valid)
+    trend = monthly(cache.aggregates(session, trend_period.start, trend_period.end, cal, valid=valid,
+                                     days_only=True), trend_period)
     breakdowns = breakdown_tables(month_agg, load_directory(session))
-    return Dashboard(day, today, month, _glance(cache.aggregates(session, day, day, cal)), _glance(month_agg),
+    today_agg = cache.aggregates(session, day, day, cal, valid=valid)
+    return Dashboard(day, today, month, _glance(today_agg), _glance(month_agg),
                      figure("due_soon", soon), figure("overdue", late), trend, breakdowns, now)
