@@ -471,3 +471,24 @@ def test_cache_is_dropped_when_the_calendar_changes(built: tuple[AppContext, fx.
             if found is not None:
                 s.delete(found)
         period_report(ctx, H1)
+
+
+def test_cold_build_by_day_equals_day_by_day(built: tuple[AppContext, fx.StatsData, Desk]) -> None:
+    from reception.lifecycle.service import load_settings
+    from reception.stats import cache
+    from reception.stats.common import Timeliness, load_directory
+
+    ctx, _, _ = built
+    with ctx.db.read() as s:
+        timing = Timeliness(ctx.calendar, load_settings(s))
+        d = load_directory(s)
+        grouped = cache.live_by_day(s, date(2025, 12, 1), date(2026, 7, 31), timing)
+        assert len(grouped) >= 15
+        day = date(2025, 12, 1)
+        while day <= date(2026, 7, 31):
+            one = sorted(map(str, cache._rows(day, cache.live(s, day, day, timing), d)))
+            if day in grouped:
+                assert sorted(map(str, cache._rows(day, grouped[day], d))) == one, day
+            else:
+                assert not one, day
+            day = date.fromordinal(day.toordinal() + 1)
