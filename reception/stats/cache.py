@@ -400,7 +400,13 @@ def aggregates(session: Session, start: date, end: date, cal: WorkCalendar, *, v
 
 
 def ensure(ctx: Any, start: date, end: date) -> int:
-    """Bring the cache up to date for a range (a short write transaction; nothing to do when it is current)."""
+    """Bring the cache up to date for a range (a short write transaction; nothing to do when it is current).
+
+    Today is left out: during office hours every registration invalidates it again, so it is always computed live
+    (a day is small) instead of being rewritten on every refresh."""
+    end = min(end, ctx.now().date() - timedelta(days=1))
+    if end < start:
+        return 0
     with ctx.db.read() as session:
         if not usable(session):
             return 0

@@ -5,7 +5,7 @@ month's breakdowns. One read transaction of a dozen grouped queries; the UI runs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -80,10 +80,16 @@ def dashboard_in_session(session: Session, day: date, now: datetime, cal: WorkCa
     soon, late = q.count_clocks(session, day)
     trend_period = periods.last_months(day, TREND_MONTHS)
     valid = cache.cache_valid(session)
-    month_agg = cache.aggregates(session, month.start, month.end, cal, valid=valid)
-    trend = monthly(cache.aggregates(session, trend_period.start, trend_period.end, cal, valid=valid,
-                                     days_only=True), trend_period)
-    breakdowns = breakdown_tables(month_agg, load_directory(session))
+    # the day itself once (computed live when it is today), the days before it from the cache
     today_agg = cache.aggregates(session, day, day, cal, valid=valid)
+    yesterday = day - timedelta(days=1)
+    month_agg = cache.Aggregates()
+    if month.start <= yesterday:
+        month_agg.add(cache.aggregates(session, month.start, yesterday, cal, valid=valid))
+    month_agg.add(today_agg)
+    trend_agg = cache.aggregates(session, trend_period.start, yesterday, cal, valid=valid, days_only=True)
+    trend_agg.add(today_agg)
+    trend = monthly(trend_agg, trend_period)
+    breakdowns = breakdown_tables(month_agg, load_directory(session))
     return Dashboard(day, today, month, _glance(today_agg), _glance(month_agg),
                      figure("due_soon", soon), figure("overdue", late), trend, breakdowns, now)
