@@ -136,7 +136,7 @@ def live(session: Session, start: date, end: date, timing: Timeliness) -> Aggreg
         .join(Case, Case.id == Visit.case_id).where(q.between(Visit.visited_on, start, end)).group_by(Case.unit_id)
     ):
         _add2(agg.visit_units[unit_id or ""], [int(n), int(repeat)])
-    agg.supervision_resolved = q.count_supervision(session, start, end)[1]
+    agg.supervision_resolved = q.count_supervision_resolved(session, start, end)
     for day, regs, walk, heads in q.visits_by_day(session, start, end):
         acc = agg.days[as_date(day) or start]
         acc[0] += int(regs)

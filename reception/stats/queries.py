@@ -8,7 +8,7 @@ figure with the same conditions, written beside the aggregate so the two cannot 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
@@ -163,13 +163,16 @@ def count_owned(session: Session, start: date, end: date) -> tuple[int, int]:
     return int(owned or 0), int(resolved or 0)
 
 
-def count_supervision(session: Session, start: date, end: date) -> tuple[int, int]:
-    opened = session.scalar(select(func.count(func.distinct(Supervision.case_id)))
-                            .where(between(Supervision.opened_on, start, end)))
-    resolved = session.scalar(select(func.count()).select_from(CaseEvent)
+def count_supervised(session: Session, start: date, end: date) -> int:
+    """Cases put under supervision in the period (each once)."""
+    return int(session.scalar(select(func.count(func.distinct(Supervision.case_id)))
+                              .where(between(Supervision.opened_on, start, end))) or 0)
+
+
+def count_supervision_resolved(session: Session, start: date, end: date) -> int:
+    return int(session.scalar(select(func.count()).select_from(CaseEvent)
                               .where(CaseEvent.kind == "supervision_resolved",
-                                     between(CaseEvent.occurred_on, start, end)))
-    return int(opened or 0), int(resolved or 0)
+                                     between(CaseEvent.occurred_on, start, end))) or 0)
 
 
 def count_backlog(session: Session, start: date, end: date) -> tuple[int, int]:
@@ -241,8 +244,14 @@ def evaluation_groups(session: Session, start: date, end: date, *, by_unit: bool
 # --- clocks now -----------------------------------------------------------------------------------------------------
 
 
+DUE_SOON_HORIZON = 120
+"""Days ahead a duty's amber window can start (the longest clock, 60 days plus a 30-day extension, with a 20 %
+window, and margin): bounds the due-soon range so it is an index range, as in ``lifecycle.service.due_soon``."""
+
+
 def due_soon_condition(on: date) -> ColumnElement[bool]:
-    return and_(CaseClock.kind == "duty", CaseClock.due_on >= on, CaseClock.amber_on <= on)
+    return and_(CaseClock.kind == "duty", CaseClock.due_on >= on,
+                CaseClock.due_on <= on + timedelta(days=DUE_SOON_HORIZON), CaseClock.amber_on <= on)
 
 
 def overdue_condition(on: date) -> ColumnElement[bool]:
@@ -250,7 +259,8 @@ def overdue_condition(on: date) -> ColumnElement[bool]:
 
 
 def count_clocks(session: Session, on: date) -> tuple[int, int]:
-    """Cases with a duty clock in its reminder window, and cases with a duty clock past due, on ``on``."""
-    soon = session.scalar(select(func.count(func.distinct(CaseClock.case_id))).where(due_soon_condition(on)))
-    late = session.scalar(select(func.count(func.distinct(CaseClock.case_id))).where(overdue_condition(on)))
+    """Duty clocks in their reminder window and duty clocks past due on ``on`` — counted like the lifecycle's own
+    临期 / 超期 lists and the status bar (one per clock: a case late on two duties counts twice)."""
+    soon = session.scalar(select(func.count()).select_from(CaseClock).where(due_soon_condition(on)))
+    late = session.scalar(select(func.count()).select_from(CaseClock).where(overdue_condition(on)))
     return int(soon or 0), int(late or 0)

@@ -106,7 +106,7 @@ def report_in_session(session: Session, period: Period, cal: WorkCalendar, now: 
     owned, owned_resolved = q.count_owned(session, a, b)
     put("owned_cases", owned)
     put("owned_resolved", owned_resolved)
-    put("supervised", q.count_supervision(session, a, b)[0])
+    put("supervised", q.count_supervised(session, a, b))
     put("supervision_resolved", agg.supervision_resolved)
     backlog, hard = q.count_backlog(session, a, b)
     put("backlog_resolved", backlog)
