@@ -206,6 +206,7 @@ class CaseEvent(Base):
     __table_args__ = (
         Index("ix_case_event_case_at", "case_id", "occurred_at"),
         Index("ix_case_event_kind_on", "kind", "occurred_on"),
+        Index("ix_case_event_case_kind", "case_id", "kind", "occurred_at", "occurred_on"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -413,6 +414,7 @@ class CaseClock(Base):
     __table_args__ = (
         Index("ix_case_clock_kind_due", "kind", "due_on"),
         Index("ix_case_clock_unit_kind_due", "unit_id", "kind", "due_on"),
+        Index("ix_case_clock_kind_due_amber", "kind", "due_on", "amber_on"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

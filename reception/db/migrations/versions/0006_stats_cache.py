@@ -1,5 +1,6 @@
 """statistics: the per-day aggregate cache (stats_day, stats_cached_day), the SQLite triggers that invalidate a day
-when its rows change, and an index on case_event (kind, occurred_on) for the per-day event counts
+when its rows change, and indexes for the statistics' queries (case_event by kind and day, by case and kind;
+case_clock by due date with the amber day)
 
 Revision ID: 0006
 Revises: 0005
@@ -67,6 +68,11 @@ def upgrade() -> None:
     )
     # a plain CREATE INDEX: a batch "move and copy" of case_event would drop the triggers below
     op.create_index("ix_case_event_kind_on", "case_event", ["kind", "occurred_on"], unique=False)
+    # the statistics' per-case look-ups (routing day before a decision, acceptance before a reply) from the index
+    op.create_index("ix_case_event_case_kind", "case_event", ["case_id", "kind", "occurred_at", "occurred_on"],
+                    unique=False)
+    # the due-soon count reads amber_on from the index
+    op.create_index("ix_case_clock_kind_due_amber", "case_clock", ["kind", "due_on", "amber_on"], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         for ddl in _triggers():
             op.execute(ddl)
@@ -76,6 +82,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_index("ix_case_clock_kind_due_amber", table_name="case_clock")
+    op.drop_index("ix_case_event_case_kind", table_name="case_event")
     op.drop_index("ix_case_event_kind_on", table_name="case_event")
     op.drop_table("stats_cached_day")
     op.drop_table("stats_day")
