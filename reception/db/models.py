@@ -625,8 +625,10 @@ class StatsDay(Base):
 
 
 class StatsCachedDay(Base):
-    """A day whose ``stats_day`` rows are up to date (removed by the base tables' triggers when the day changes)."""
+    """A day whose ``stats_day`` rows are up to date (``ready``), or being computed (not yet ready). The base
+    tables' triggers delete the row when the day changes, so a computation that raced a change is not kept."""
 
     __tablename__ = "stats_cached_day"
 
     day: Mapped[date] = mapped_column(primary_key=True)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from reception.db.models import (
@@ -46,6 +46,8 @@ from reception.stats import queries as q
 from reception.stats.common import Directory, Timeliness, as_date, as_int, load_directory
 
 CACHE_VERSION = 1
+CHUNK_DAYS = 31
+"""Days aggregated per pass when the cache is built."""
 """Bump when a definition changes: stored aggregates of an older version are dropped."""
 SETTING_KEY = "stats_cache"
 SEP = "|"
@@ -329,8 +331,37 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
 
 
 def _cached_days(session: Session, start: date, end: date) -> set[date]:
+    """Days whose aggregates are stored and current."""
     return {as_date(d) or date.min for d in session.scalars(
-        select(StatsCachedDay.day).where(q.between(StatsCachedDay.day, start, end)))}
+        select(StatsCachedDay.day).where(q.between(StatsCachedDay.day, start, end), StatsCachedDay.ready.is_(True)))}
+
+
+def _reset_if_stale(session: Session) -> None:
+    """Drop every stored aggregate when the calendar, the settings or the directory changed."""
+    fp = fingerprint(session)
+    if not _valid(session, fp):
+        session.execute(delete(StatsCachedDay))
+        session.execute(delete(StatsDay))
+        session.merge(Setting(key=SETTING_KEY, value={"fingerprint": fp, "version": CACHE_VERSION}))
+        session.flush()
+
+
+def _compute(session: Session, first: date, last: date, timing: Timeliness) -> dict[date, Aggregates]:
+    # a few days (yesterday, after a registration): one day at a time, each an indexed day range;
+    # a long run (the first report after an upgrade): grouped by day in one pass per table
+    if (last - first).days < 3:
+        return {d: live(session, d, d, timing) for d in _days(first, last)}
+    return live_by_day(session, first, last, timing)
+
+
+def _store(session: Session, days: Iterable[date], by_day: dict[date, Aggregates], directory: Directory) -> None:
+    days = list(days)
+    if not days:
+        return
+    session.execute(delete(StatsDay).where(StatsDay.day.in_(days)))
+    rows = [r for d in days if d in by_day for r in _rows(d, by_day[d], directory)]
+    if rows:
+        session.execute(insert(StatsDay), rows)
 
 
 def refresh(session: Session, start: date, end: date, cal: WorkCalendar, *, max_days: int = 4000) -> int:
@@ -338,32 +369,20 @@ def refresh(session: Session, start: date, end: date, cal: WorkCalendar, *, max_
     Returns how many days were computed. Days are aggregated one by one (each an indexed day range)."""
     if not usable(session):
         return 0
-    fp = fingerprint(session)
-    if not _valid(session, fp):
-        session.execute(delete(StatsCachedDay))
-        session.execute(delete(StatsDay))
-        session.merge(Setting(key=SETTING_KEY, value={"fingerprint": fp, "version": CACHE_VERSION}))
-        session.flush()
+    _reset_if_stale(session)
     missing = sorted(set(_days(start, end)) - _cached_days(session, start, end))[:max_days]
     if not missing:
         return 0
     timing = Timeliness(cal, load_settings(session))
     directory = load_directory(session)
     for first, last in _runs(missing):
-        # a few missing days (today, after a registration): one day at a time, each an indexed day range;
-        # a long run (the first report after an upgrade): grouped by day, a month per pass
         chunk = first
         while chunk <= last:
-            stop = min(last, chunk + timedelta(days=30))
-            if (stop - chunk).days < 3:
-                by_day = {d: live(session, d, d, timing) for d in _days(chunk, stop)}
-            else:
-                by_day = live_by_day(session, chunk, stop, timing)
-            session.execute(delete(StatsDay).where(q.between(StatsDay.day, chunk, stop)))
-            rows = [r for d, agg in by_day.items() for r in _rows(d, agg, directory)]
-            if rows:
-                session.execute(insert(StatsDay), rows)
-            session.execute(insert(StatsCachedDay), [{"day": d} for d in _days(chunk, stop)])
+            stop = min(last, chunk + timedelta(days=CHUNK_DAYS - 1))
+            days = list(_days(chunk, stop))
+            _store(session, days, _compute(session, chunk, stop, timing), directory)
+            session.execute(delete(StatsCachedDay).where(StatsCachedDay.day.in_(days)))
+            session.execute(insert(StatsCachedDay), [{"day": d, "ready": True} for d in days])
             chunk = stop + timedelta(days=1)
     session.flush()
     return len(missing)
@@ -379,7 +398,8 @@ def aggregates(session: Session, start: date, end: date, cal: WorkCalendar, *, v
         valid = cache_valid(session)
     if not valid:
         return live(session, start, end, timing)
-    cached = select(StatsCachedDay.day).where(q.between(StatsCachedDay.day, start, end))
+    cached = select(StatsCachedDay.day).where(q.between(StatsCachedDay.day, start, end),
+                                              StatsCachedDay.ready.is_(True))
     in_range = (q.between(StatsDay.day, start, end), StatsDay.day.in_(cached))
     agg = Aggregates() if days_only else _from_rows(session.execute(
         select(StatsDay.kind, StatsDay.k1, StatsDay.k2, func.sum(StatsDay.n), func.sum(StatsDay.m))
@@ -400,10 +420,13 @@ def aggregates(session: Session, start: date, end: date, cal: WorkCalendar, *, v
 
 
 def ensure(ctx: Any, start: date, end: date) -> int:
-    """Bring the cache up to date for a range (a short write transaction; nothing to do when it is current).
+    """Bring the cache up to date for a range; nothing to do (one read) when it is current. Returns the days stored.
 
-    Today is left out: during office hours every registration invalidates it again, so it is always computed live
-    (a day is small) instead of being rewritten on every refresh."""
+    The aggregation runs in read transactions, so the desk's registrations never wait for it: a month at a time,
+    (1) a short write marks its missing days "pending", (2) a read computes them, (3) a short write stores the days
+    still pending — a day whose rows changed meanwhile lost its mark to the triggers and is left for next time (it
+    is computed live until then). Today is left out: every registration invalidates it again, so it is always
+    computed live (a day is small) instead of being rewritten on every refresh."""
     end = min(end, ctx.now().date() - timedelta(days=1))
     if end < start:
         return 0
@@ -413,4 +436,28 @@ def ensure(ctx: Any, start: date, end: date) -> int:
         if _valid(session, fingerprint(session)) and len(_cached_days(session, start, end)) == (end - start).days + 1:
             return 0
     with ctx.db.write() as session:
-        return refresh(session, start, end, ctx.calendar)
+        _reset_if_stale(session)
+        missing = sorted(set(_days(start, end)) - _cached_days(session, start, end))
+    stored = 0
+    for first, last in _runs(missing):
+        chunk = first
+        while chunk <= last:
+            stop = min(last, chunk + timedelta(days=CHUNK_DAYS - 1))
+            days = list(_days(chunk, stop))
+            with ctx.db.write() as session:  # (1)
+                session.execute(delete(StatsCachedDay).where(StatsCachedDay.day.in_(days)))
+                session.execute(insert(StatsCachedDay), [{"day": d, "ready": False} for d in days])
+            with ctx.db.read() as session:  # (2)
+                timing = Timeliness(ctx.calendar, load_settings(session))
+                directory = load_directory(session)
+                by_day = _compute(session, chunk, stop, timing)
+            with ctx.db.write() as session:  # (3)
+                pending = [as_date(d) or date.min for d in session.scalars(
+                    select(StatsCachedDay.day).where(StatsCachedDay.day.in_(days), StatsCachedDay.ready.is_(False)))]
+                _store(session, pending, by_day, directory)
+                if pending:
+                    session.execute(update(StatsCachedDay).where(StatsCachedDay.day.in_(pending))
+                                    .values(ready=True))
+                stored += len(pending)
+            chunk = stop + timedelta(days=1)
+    return stored

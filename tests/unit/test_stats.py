@@ -495,3 +495,44 @@ def test_cold_build_by_day_equals_day_by_day(built: tuple[AppContext, fx.StatsDa
             else:
                 assert not one, day
             day = date.fromordinal(day.toordinal() + 1)
+
+
+def test_a_change_during_the_cache_build_is_not_lost(built: tuple[AppContext, fx.StatsData, Desk],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The aggregation runs outside the write lock; a day whose rows change meanwhile is not marked current."""
+    from sqlalchemy import select, update
+
+    from reception.db.models import StatsCachedDay, Visit
+    from reception.stats import cache
+
+    ctx, data, _ = built
+    period = periods.month(2026, 4)
+    with ctx.db.write() as s:
+        s.execute(update(StatsCachedDay).where(StatsCachedDay.day >= period.start,
+                                               StatsCachedDay.day <= period.end).values(ready=False))
+    original = cache._compute
+    day = date(2026, 4, 20)
+
+    def racing(session, first, last, timing):  # type: ignore[no-untyped-def]
+        result = original(session, first, last, timing)
+        with ctx.db.write() as w:  # another desk's write while the month is being aggregated
+            visit = w.scalars(select(Visit).where(Visit.visited_on == day)).first()
+            assert visit is not None
+            visit.headcount += 4
+        return result
+
+    monkeypatch.setattr(cache, "_compute", racing)
+    try:
+        cache.ensure(ctx, period.start, period.end)
+        with ctx.db.read() as s:
+            ready = set(s.scalars(select(StatsCachedDay.day).where(StatsCachedDay.ready.is_(True),
+                                                                    StatsCachedDay.day >= period.start)))
+        assert day not in ready and date(2026, 4, 1) in ready
+        monkeypatch.setattr(cache, "_compute", original)
+        assert period_report(ctx, period).value("visit_persons") == period_report(
+            ctx, period, use_cache=False).value("visit_persons") == 5  # H2's visit: 1 + 4
+    finally:
+        with ctx.db.write() as s:
+            visit = s.scalars(select(Visit).where(Visit.visited_on == day)).first()
+            assert visit is not None
+            visit.headcount -= 4

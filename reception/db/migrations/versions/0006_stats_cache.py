@@ -64,6 +64,7 @@ def upgrade() -> None:
     op.create_table(
         "stats_cached_day",
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("ready", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_stats_cached_day")),
     )
     # a plain CREATE INDEX: a batch "move and copy" of case_event would drop the triggers below
