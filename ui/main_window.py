@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -28,6 +26,7 @@ from ui.printing import PrintFn, print_preview
 from ui.reference import Reference, load_reference
 from ui.reminders import ReminderBanner, ReminderTracker
 from ui.roster.page import RosterPage
+from ui.stats.page import StatsPage
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
@@ -43,42 +42,6 @@ PAGE_STATISTICS = 4
 NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
 
 UI_SETTINGS_FILE = "desk-ui.ini"
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    title: str
-    plan: str
-
-
-PLACEHOLDERS = {
-    PAGE_STATISTICS: Placeholder(
-        "统计分析",
-        "按任意期间统计来访批次与人次、现场答复、下访、积案化解等，生成讲评与年度报告所需数字。",
-    ),
-}
-
-
-class PlaceholderPage(QWidget):
-    """An honest page for an area that is not built yet."""
-
-    def __init__(self, placeholder: Placeholder, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 40, 40, 40)
-        title = QLabel(placeholder.title)
-        title.setStyleSheet("font-size: 22px; font-weight: bold;")
-        notice = QLabel("此功能将在后续版本提供，当前版本尚不可用。")
-        notice.setObjectName("placeholderNotice")
-        notice.setStyleSheet("font-size: 16px; color: #e65100;")
-        plan = QLabel(f"计划内容：{placeholder.plan}")
-        plan.setWordWrap(True)
-        plan.setStyleSheet("color: #546e7a;")
-        layout.addWidget(title)
-        layout.addSpacing(12)
-        layout.addWidget(notice)
-        layout.addWidget(plan)
-        layout.addStretch(1)
 
 
 DEADLINE_REFRESH_MS = 5 * 60 * 1000
@@ -126,7 +89,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.roster_page)
         self.leader_page = LeaderPage(ctx, self.reference, self.tasks)
         self.pages.addWidget(self.leader_page)
-        self.pages.addWidget(PlaceholderPage(PLACEHOLDERS[PAGE_STATISTICS]))
+        self.stats_page = StatsPage(ctx, self.tasks, self._print)
+        self.pages.addWidget(self.stats_page)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -300,6 +264,8 @@ class MainWindow(QMainWindow):
             self.cases_page.ensure_loaded()
         if index == PAGE_ROSTER:
             self.roster_page.ensure_loaded()
+        if index == PAGE_STATISTICS:
+            self.stats_page.ensure_loaded()
         if index == PAGE_LEADER and (self._leader_stale or not self.leader_page.loaded):
             self._leader_stale = False
             self.leader_page.refresh()
@@ -327,6 +293,7 @@ class MainWindow(QMainWindow):
         if self._cases_page is not None and self._cases_page.loaded:
             self._cases_stale = True
         self._leader_stale = True  # a visit sent to the duty leader joins the queue when the page is next shown
+        self.stats_page.mark_stale()
 
     def _print(self, parent: QWidget | None, path: Path) -> None:
         # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time

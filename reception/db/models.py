@@ -203,7 +203,11 @@ class CaseEvent(Base):
     """One step in a case's life. Append-only: the history of a case is never rewritten."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_at", "case_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_case_event_case_at", "case_id", "occurred_at"),
+        Index("ix_case_event_kind_on", "kind", "occurred_on"),
+        Index("ix_case_event_case_kind", "case_id", "kind", "occurred_at", "occurred_on"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"))
@@ -410,6 +414,7 @@ class CaseClock(Base):
     __table_args__ = (
         Index("ix_case_clock_kind_due", "kind", "due_on"),
         Index("ix_case_clock_unit_kind_due", "unit_id", "kind", "due_on"),
+        Index("ix_case_clock_kind_due_amber", "kind", "due_on", "amber_on"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -596,3 +601,34 @@ class BacklogCase(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+
+
+# -- statistics: per-day aggregates kept by the statistics module (统计缓存) ----------------------------------------
+
+
+class StatsDay(Base):
+    """One day's aggregate of one kind (visits by channel and flags, new cases by grid / category / unit, decisions,
+    replies and evaluations by unit, ...), computed by ``reception.stats.cache`` from the base tables.
+
+    A derived cache, never synced: a day's rows are valid while the day is listed in ``stats_cached_day``; SQLite
+    triggers on the base tables remove that mark whenever a row of the day changes, so the next report recomputes it.
+    """
+
+    __tablename__ = "stats_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    k1: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    k2: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    m: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsCachedDay(Base):
+    """A day whose ``stats_day`` rows are up to date (``ready``), or being computed (not yet ready). The base
+    tables' triggers delete the row when the day changes, so a computation that raced a change is not kept."""
+
+    __tablename__ = "stats_cached_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,5 @@
-"""The main window: title, navigation, honest placeholders, status bar, shortcuts, settings, start-up."""
+"""The main window: title, navigation, the statistics page (no placeholders left), status bar, shortcuts,
+settings, start-up."""
 
 from __future__ import annotations
 
@@ -29,13 +30,12 @@ def test_title_navigation_and_status_bar(window: MainWindow) -> None:
     assert "同步：单机模式" in status
 
 
-def test_unbuilt_areas_say_so(window: MainWindow) -> None:
-    for index in (PAGE_STATISTICS,):
-        window.nav.setCurrentRow(index)
-        page = window.pages.currentWidget()
-        assert page is not None
-        notice = page.findChild(QLabel, "placeholderNotice")
-        assert notice is not None and "将在后续版本提供" in notice.text()
+def test_no_area_is_a_placeholder_any_more(window: MainWindow) -> None:
+    from ui.stats.page import StatsPage
+
+    window.nav.setCurrentRow(PAGE_STATISTICS)
+    page = window.pages.currentWidget()
+    assert isinstance(page, StatsPage) and page.findChild(QLabel, "placeholderNotice") is None
 
 
 def test_shortcuts(qtbot: QtBot, window: MainWindow, printed: object) -> None:
