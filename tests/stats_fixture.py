@@ -17,7 +17,7 @@ down-visits, backlog cases and two ownerships are direct rows (no service writes
     G 03-06 来访 1人 火车南站 → duty leader: 交办 火车南站街道 HCNZ; accepted 03-09 (timely); supervised 06-01,
          supervision answered resolved 06-15; down-visit 03-15
     H 04-01 网上 1人 城南 HB01 → 生态环境分局 HBJ (nothing more: overdue); repeat visit H2 04-20 (来访)
-    I 06-16 来电 1人 翠园 CJ01 → ZJJ (routed-notice clock due 07-01: due soon on 06-30)
+    I 06-16 来电 1人 翠园 CJ01 → ZJJ, signed 06-17 (notice clock due 07-02: due soon on 06-30)
     K 2025-12-10 来访 ZJJ (outside; overdue); L 2026-07-02 来访 RSJ (outside)
     down-visit 2025-12-20 with B (outside), 2026-06-30 without cases (inside); appointment for B on 07-05 (outside)
 """
@@ -81,11 +81,12 @@ H1 = {
 }
 
 NOW = date(2026, 6, 30)
-OVERDUE_ON_NOW = {"B", "E", "F", "G", "H", "K"}
-"""B: supervision feedback due 06-29 (06-27 rolled from a Saturday); E, F: registered, never routed (due 03-20);
-G: handling due 05-08; H: routed-notice due 04-16; K: routed-notice due 2025-12-25."""
+OVERDUE_ON_NOW = {"B", "G", "H", "K"}
+"""B: supervision feedback due 06-29 (06-27 rolled from a Saturday); G: handling due 05-08; H: never signed for,
+the unit's 3-working-day sign-for clock due 04-07 (after the 清明 holiday 04-04..06); K: sign-for due 2025-12-15.
+E (现场解决) and F (领导包案) were answered or taken by the duty leader, so no intake clock runs for them."""
 DUE_SOON_ON_NOW = {"I"}
-"""I: routed 06-16, notice due 07-01, amber from 06-28."""
+"""I: routed 06-16, signed for 06-17, the Art. 23 notice clock due 07-02, amber from 06-29."""
 
 # ranking for 2026 H1 with the default weights (20/30/30/10/10):
 #   departments: RSJ 100 (all 100%); HBJ (10×(100−50) + 10×100)/20 = 75; ZJJ (20×50+30×50+30×50+10×75+10×0)/100 = 47.5
@@ -206,6 +207,7 @@ def build(ctx, desk_id: str, officer_id: str, clock, unit, category, locality) -
         assert sup is not None
     step("G", D(2026, 6, 15), m.AnswerSupervision(sup, True, "已协调解决"))
     intake("I", D(2026, 6, 16), 9, name="孙立新", grid="CY", cat="CJ01", unit_code="ZJJ", channel=Channel.PHONE)
+    step("I", D(2026, 6, 17), m.SignFor())
     # after the period: L, and B's appointment
     intake("L", D(2026, 7, 2), 9, name="罗建军", grid="CY", cat="LD01", unit_code="RSJ")
     clock.moment = at(D(2026, 6, 20), 9)
