@@ -5,7 +5,8 @@ refresh ≤ 300 ms.
     .venv/bin/python bench/bench_stats.py --data-dir DIR [--from 2025-07-01 --to 2026-06-30] [--on 2026-06-30]
                                           [--repeat 7] [--live]
 
-What is timed (wall time; median and worst of ``--repeat`` runs, after one warm-up):
+What is timed (wall time, median and worst of ``--repeat`` runs after one warm-up, and the median process CPU time,
+which other processes sharing the CPUs disturb less):
 
 1. ``open_data_dir`` (the first run upgrades the schema to 0006: a new index on case_event — timed once);
 2. the cold cache build for the year (``cache.ensure``: every day aggregated once; what the first report after the
@@ -48,19 +49,22 @@ def timed(label: str, fn: Callable[[], Any], repeat: int, target_ms: float | Non
           before: Callable[[], Any] | None = None) -> Any:
     result = None
     samples: list[float] = []
+    cpu: list[float] = []
     for i in range(repeat + 1):
         if before is not None:
             before()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = fn()
         ms = 1000 * (time.perf_counter() - t)
         if i:  # the first run warms the page cache
             samples.append(ms)
+            cpu.append(1000 * (time.process_time() - c))
     med, worst = statistics.median(samples), max(samples)
     verdict = "" if target_ms is None else ("ok" if worst <= target_ms else ("ok (median)" if med <= target_ms
                                                                              else "MISS"))
     target = f"≤ {target_ms:.0f} ms" if target_ms else ""
-    print(f"{label:58s} median {med:8.1f} ms   worst {worst:8.1f} ms   {target:>10s} {verdict}")
+    print(f"{label:56s} median {med:7.1f} ms  worst {worst:7.1f} ms  cpu {statistics.median(cpu):7.1f} ms"
+          f"  {target:>9s} {verdict}")
     return result
 
 
@@ -90,9 +94,10 @@ def main() -> int:
           f"{size:,.0f} MB")
     period = periods.of(args.start, args.end)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     built = cache.ensure(ctx, args.start, args.end)
-    print(f"cold cache build: {built} days aggregated in {time.perf_counter() - t:.1f} s")
+    print(f"cold cache build: {built} days aggregated in {time.perf_counter() - t:.1f} s "
+          f"(cpu {time.process_time() - c:.1f} s)")
     cache.ensure(ctx, periods.last_months(on, 12).start, on)
 
     report = timed(f"one-year report ({period.label})", lambda: period_report(ctx, period), args.repeat, 1000)

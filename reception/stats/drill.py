@@ -151,7 +151,8 @@ def _supervised(a: date, b: date) -> AnySelect:
 def _events(kind: str, *where: Any) -> Spec:
     def spec(a: date, b: date) -> AnySelect:
         return select(CaseEvent.case_id.label("case_id"), CaseEvent.occurred_on.label("on"),
-                      CaseEvent.data["rating"].as_string().label("a"), CaseEvent.note.label("b")
+                      CaseEvent.data["rating"].as_string().label("a"), CaseEvent.note.label("b"),
+                      CaseEvent.unit_id.label("unit_id")
                       ).where(CaseEvent.kind == kind, q.between(CaseEvent.occurred_on, a, b), *where)
     return spec
 
@@ -174,13 +175,14 @@ def _new_cases(a: date, b: date) -> AnySelect:
 def _decisions(a: date, b: date) -> AnySelect:
     sub = q.decision_select(a, b).subquery()
     return select(sub.c.case_id.label("case_id"), sub.c.decided_on.label("on"), sub.c.kind.label("a"),
-                  sub.c.routed_on.label("b"))
+                  sub.c.routed_on.label("b"), sub.c.unit_id.label("unit_id"))
 
 
 def _replies(a: date, b: date) -> AnySelect:
     sub = q.reply_select(a, b).subquery()
     return select(sub.c.case_id.label("case_id"), sub.c.replied_on.label("on"), sub.c.delivered_on.label("a"),
-                  sub.c.accepted_on.label("b"), sub.c.simple.label("simple"), sub.c.extension.label("extension"))
+                  sub.c.accepted_on.label("b"), sub.c.simple.label("simple"), sub.c.extension.label("extension"),
+                  sub.c.unit_id.label("unit_id"))
 
 
 def _clocks(overdue: bool) -> Spec:
@@ -259,7 +261,10 @@ def drill_in_session(session: Session, ctx: AppContext, key: str, period: Period
     if category_id:
         filters.append(Case.category_id.in_(sorted(d.descendants.get(category_id, {category_id}))))
     if unit_id:
-        filters.append(Case.unit_id.is_(None) if unit_id == "-" else Case.unit_id == unit_id)
+        # the unit the step was taken by (decisions, replies, evaluations: as the ranking counts them), else the
+        # case's current unit
+        unit_col = sub.c.unit_id if "unit_id" in sub.c else Case.unit_id
+        filters.append(unit_col.is_(None) if unit_id == "-" else unit_col == unit_id)
     if filters and key in FILTERABLE:
         stmt = stmt.join(Case, Case.id == sub.c.case_id).where(and_(*filters))
     ordered = stmt.order_by(sub.c.on, sub.c.case_id)

@@ -47,6 +47,7 @@ def test_dashboard_shows_the_core_figures_and_lists_the_cases_behind_them(qtbot:
     page = open_page(window)
     view = page.dashboard
     assert view.data is not None  # computed when the page was first shown
+    assert not view.busy.isVisible() and view.status.text().startswith("统计时间")
     expected = dashboard(window.ctx, on=window.ctx.now().date(), sync=False)
     for scope, figures in (("today", expected.today_figures), ("month", expected.month_figures)):
         for f in figures:

@@ -180,6 +180,12 @@ def test_ranking_order_and_scores(built: tuple[AppContext, fx.StatsData, Desk]) 
     zjj = next(r for r in ranking.departments if r.unit_id == desk.unit("ZJJ"))
     assert (zjj.accept_rate, zjj.on_time_rate, zjj.satisfaction_rate, zjj.repeat_rate, zjj.supervised) == (
         50.0, 50.0, 50.0, 25.0, 1)
+    # a ranking row's drill-down lists exactly the decisions it counts
+    table = ranking.tables()[1]
+    i = next(i for i, f in enumerate(table.row_filters) if f["unit_id"] == desk.unit("ZJJ"))
+    from reception.stats.drill import drill_filtered
+
+    assert drill_filtered(ctx, table.drill_key, H1, table.row_filters[i]).total == zjj.accept_decided == 2
     idle = [r for r in ranking.townships if r.score is None]
     assert idle and all(r.rank is None for r in idle)  # units without cases are listed last, unranked
     table = ranking.tables()[0]

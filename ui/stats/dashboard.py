@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -73,11 +74,17 @@ class DashboardView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.status = QLabel("")
         self.status.setObjectName("dashboardStatus")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: the first statistics of a large database take a while
+        self.busy.setMaximumWidth(160)
+        self.busy.setAccessibleName("正在统计")
+        self.busy.hide()
         self.banner = Banner("error")
         top = QHBoxLayout()
         top.addWidget(field_label("统计日期", self.day_edit))
         top.addWidget(self.day_edit)
         top.addWidget(self.refresh_button)
+        top.addWidget(self.busy)
         top.addWidget(self.status, 1)
 
         self.tiles: dict[tuple[str, str], FigureTile] = {}
@@ -150,19 +157,22 @@ class DashboardView(QWidget):
         day = self.day
         self.loading = True
         self.refresh_button.setEnabled(False)
-        self.status.setText("正在统计…")
+        self.status.setText("正在统计…（首次统计大量数据时需要较长时间）")
+        self.busy.show()
         self.banner.hide()
         self.tasks.run(lambda: dashboard(self.ctx, on=day, sync=False), self._loaded, self._failed, owner=self,
                        what="stats_dashboard")
 
     def _failed(self, exc: BaseException) -> None:
         self.loading = False
+        self.busy.hide()
         self.refresh_button.setEnabled(True)
         self.status.setText("")
         self.banner.show_message(f"统计失败：{error_message(exc)}")
 
     def _loaded(self, d: Dashboard) -> None:
         self.loading = False
+        self.busy.hide()
         self.data = d
         self.refresh_button.setEnabled(True)
         self.status.setText(f"统计时间：{d.generated_at:%H:%M:%S}")

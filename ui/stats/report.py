@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -163,6 +164,12 @@ class ReportView(QWidget):
             actions.addWidget(b)
         actions.addStretch(1)
         self.banner = Banner("info")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(160)
+        self.busy.setAccessibleName("正在统计")
+        self.busy.hide()
+        actions.insertWidget(4, self.busy)
         self.title = QLabel("选择统计期间后点击“生成报告”。")
         self.title.setObjectName("reportTitle")
         self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
@@ -187,6 +194,7 @@ class ReportView(QWidget):
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
         self.run_button.setEnabled(not busy)
         for b in (self.xlsx_button, self.pdf_button, self.print_button):
             b.setEnabled(not busy and self.report is not None)

@@ -19,7 +19,10 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, day column(s) of the row) — a change to a row invalidates its day(s) in the statistics cache
+# (table, day column(s) of the row) — a change to a row invalidates its day(s) in the statistics cache.
+# NOTE for later migrations: SQLite drops a table's triggers with the table, so a batch_alter_table that recreates
+# visit, case_event, leader_reception or petition_case ("move and copy") must create these triggers again
+# (``_triggers()``); until then the cache would not see changes to that table.
 _DAY_OF = {
     "visit": ("visited_on",),
     "case_event": ("occurred_on",),
