@@ -352,7 +352,8 @@ def validate(session: Session, form: RecordInput, today: date) -> list[FieldErro
         errors.append(FieldError(F_REPLY, f"现场答复过长（最多{REPLY_MAX}字）", key="reply_too_long"))
     if form.outcome is None:
         errors.append(FieldError(F_OUTCOME, "请选择处理结果", key="outcome_required"))
-    elif form.outcome is Outcome.ASSIGNED:
+    elif form.outcome is Outcome.ASSIGNED or (form.outcome is Outcome.OWNED and form.unit_id):
+        # 包案 may name the lead unit (牵头单位) in the same step: then it is assigned like 交办
         if not form.unit_id:
             errors.append(FieldError(F_UNIT, "交办责任单位时请选择责任单位", key="unit_required"))
         elif session.get(Unit, form.unit_id) is None:
@@ -387,9 +388,13 @@ def validate(session: Session, form: RecordInput, today: date) -> list[FieldErro
             errors.append(FieldError(F_GENERAL, "该约访不属于此信访事项", key="appointment_mismatch"))
         elif session.scalar(select(LeaderReception.id).where(LeaderReception.appointment_id == appt.id)):
             errors.append(FieldError(F_GENERAL, "该约访已有接访记录，不能重复登记", key="already_received"))
-    if form.outcome in (Outcome.ASSIGNED, Outcome.LEGAL_CHANNEL) and case.status != CaseStatus.REGISTERED.value:
+    routes = form.outcome in (Outcome.ASSIGNED, Outcome.LEGAL_CHANNEL) or (form.outcome is Outcome.OWNED
+                                                                          and bool(form.unit_id))
+    if routes and case.status != CaseStatus.REGISTERED.value:
         errors.append(FieldError(
-            F_OUTCOME, f"案件当前为“{CaseStatus.label_of(case.status)}”，不能再{form.outcome.label}",
+            F_OUTCOME if form.outcome is not Outcome.OWNED else F_UNIT,
+            f"案件当前为“{CaseStatus.label_of(case.status)}”，不能再{form.outcome.label if form.outcome else ''}"
+            + ("并交办责任单位（只包案时请不选责任单位）" if form.outcome is Outcome.OWNED else ""),
             key="outcome_state"))
     return errors
 
@@ -412,7 +417,7 @@ def record_in_session(session: Session, form: RecordInput, *, actor_id: str | No
     assert case is not None and leader is not None
     headcount = _headcount(session, form, case)
     outcome = form.outcome
-    assigned = outcome is Outcome.ASSIGNED
+    assigned = outcome is Outcome.ASSIGNED or (outcome is Outcome.OWNED and bool(form.unit_id))
     legal = outcome is Outcome.LEGAL_CHANNEL
     units_present = "、".join(_clean_units(form.units_present))
     record = LeaderReception(
@@ -444,17 +449,18 @@ def record_in_session(session: Session, form: RecordInput, *, actor_id: str | No
                 actor_id=actor_id, now=now, cal=ctx.calendar)
         except LifecycleError as exc:
             raise FieldErrors([FieldError(F_OUTCOME, exc.message, key=exc.key)]) from exc
-    elif assigned:
+    if assigned:
         assert form.unit_id is not None
         try:
-            note = f"领导接访交办，办理期限至{form.due_on:%Y-%m-%d}"
+            owned = "领导包案，" if outcome is Outcome.OWNED else ""
+            note = f"领导接访{owned}交办，办理期限至{form.due_on:%Y-%m-%d}"
             lifecycle.apply_in_session(session, case.id, Route(form.unit_id, assign=True, note=note),
                                        actor_id=actor_id, now=now, cal=ctx.calendar)
         except LifecycleError as exc:
             raise FieldErrors([FieldError(F_OUTCOME, exc.message, key=exc.key)]) from exc
-    elif legal:
+    if legal:
         _steer_to_legal_channel(session, case, record.legal_channel, now, actor_id, ctx)
-    elif outcome is Outcome.OWNED:
+    if outcome is Outcome.OWNED:
         ownership = session.scalar(select(CaseOwnership).where(
             CaseOwnership.case_id == case.id, CaseOwnership.leader_id == leader.id, CaseOwnership.ended_on.is_(None)))
         if ownership is None:

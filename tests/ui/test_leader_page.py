@@ -68,6 +68,8 @@ def test_leader_records_an_on_the_spot_reply_and_assigns_a_unit(qtbot: QtBot, wi
     assert not unit_combo.isEnabled() and not due.isEnabled()
 
     type_into(qtbot, by_name(page, QPlainTextEdit, "现场答复"), "责成区住建局督促物业两周内修复电梯")
+    choose(by_name(page, QComboBox, "处理结果"), "领导包案")  # 包案 may name the lead unit in the same step
+    assert unit_combo.isEnabled() and due.isEnabled() and unit_combo.itemText(0) == "（不选责任单位）"
     choose(by_name(page, QComboBox, "处理结果"), "交办责任单位")
     assert unit_combo.isEnabled() and due.isEnabled()
     assert not by_name(page, QLineEdit, "法定途径").isEnabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -121,6 +122,30 @@ def test_leader_takes_the_case(desk: Desk) -> None:
         own = s.get(CaseOwnership, result.ownership_id)
         assert own is not None and own.leader_id == leader_id(desk) and own.since == DAY
     assert ls.case_owner(desk.ctx, case_id)
+
+
+def test_leader_takes_the_case_and_names_the_lead_unit_in_the_same_step(desk: Desk) -> None:
+    case_id = to_leader(desk)
+    unit = desk.unit("ZJJ")
+    due = DAY + timedelta(days=20)
+    result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.OWNED, unit_id=unit, due_on=due),
+                                 actor_id=desk.officer_id)
+    assert result.ownership_id is not None and result.status == "assigned" and result.due_on == due
+    with desk.ctx.db.read() as s:
+        case = s.get(Case, case_id)
+        assert case is not None and case.unit_id == unit
+        routed = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "assigned")).one()
+        assert "领导包案" in routed.note
+        # the intake clock stopped: the unit's clocks run instead
+        assert s.scalars(select(CaseClock).where(CaseClock.case_id == case_id, CaseClock.unit_id == unit)).first()
+    assert ls.case_owner(desk.ctx, case_id)
+    # a case already with a unit can be owned, but not routed a second time
+    later = RecordInput(case_id=case_id, visit_id=None, leader_id=leader_id(desk), reply="继续包案督促办理。",
+                        outcome=Outcome.OWNED, reaction=Reaction.BASICALLY, unit_id=desk.unit("RSJ"), due_on=due)
+    with desk.ctx.db.read() as s:
+        errors = ls.validate(s, later, DAY)
+        assert [e.field for e in errors] == [ls.F_UNIT] and "只包案时请不选责任单位" in errors[0].message
+        assert ls.validate(s, dataclasses.replace(later, unit_id=None, due_on=None), DAY) == []
 
 
 def test_steering_to_a_legal_channel_records_it_and_stops_the_clocks(desk: Desk) -> None:

@@ -45,6 +45,9 @@ from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_
 FIELD_ORDER = (svc.F_LEADER, svc.F_REPLY, svc.F_OUTCOME, svc.F_UNIT, svc.F_DUE, svc.F_LEGAL_CHANNEL,
                svc.F_PRESENT, svc.F_REACTION, svc.F_FOLLOW_UP)
 DEFAULT_DUE_DAYS = 15
+ROUTING_OUTCOMES = frozenset({Outcome.ASSIGNED, Outcome.OWNED})
+"""Outcomes that can hand the case to a unit: 交办 must, 包案 may name the lead unit (牵头单位)."""
+NO_UNIT = "（不选责任单位）"
 SAVE_TEXT = "保存接访记录"
 
 
@@ -108,6 +111,7 @@ class ReceptionForm(QWidget):
             self.outcome_combo.addItem(o.label, o.value)
         self.outcome_combo.setCurrentIndex(-1)
         self.unit_combo = _combo("请选择责任单位")
+        self.unit_combo.addItem(NO_UNIT, "")  # 包案 without naming a lead unit; 交办 refuses it
         for u in reference.units:
             self.unit_combo.addItem(u.name, u.id)
         self.unit_combo.setCurrentIndex(-1)
@@ -186,8 +190,10 @@ class ReceptionForm(QWidget):
             leader_id=leader if isinstance(leader, str) else None,
             reply=self.reply_edit.toPlainText(), outcome=outcome,
             reaction=combo_enum(self.reaction_combo, Reaction),
-            unit_id=unit if isinstance(unit, str) and outcome is Outcome.ASSIGNED else None,
-            due_on=self.due_edit.date().toPython() if outcome is Outcome.ASSIGNED else None,  # type: ignore[arg-type]
+            unit_id=unit if isinstance(unit, str) and unit and outcome in ROUTING_OUTCOMES else None,
+            due_on=(self.due_edit.date().toPython()  # type: ignore[arg-type]
+                    if outcome is Outcome.ASSIGNED or (outcome is Outcome.OWNED and isinstance(unit, str) and unit)
+                    else None),
             legal_channel=self.legal_edit.text() if outcome is Outcome.LEGAL_CHANNEL else "",
             units_present=(self.present_edit.text(),),
             follow_up=self.follow_edit.toPlainText(),
@@ -250,7 +256,7 @@ class ReceptionForm(QWidget):
 
     def _on_outcome(self, _index: int) -> None:
         outcome = self.outcome
-        assign = outcome is Outcome.ASSIGNED and not self._read_only
+        assign = outcome in ROUTING_OUTCOMES and not self._read_only
         self.unit_combo.setEnabled(assign)
         self.due_edit.setEnabled(assign)
         self.legal_edit.setEnabled(outcome is Outcome.LEGAL_CHANNEL and not self._read_only)
