@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
 from reception.services.context import AppContext
-from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
+from reception.services.settings import DeskSettings, update_desk_settings
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, combo_enum
 
 PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
+ROLL_HINT = ("按“日”计算的期限，末日遇休息日或节假日是否顺延至下一个工作日（调休上班日不顺延）。"
+             "更改后所有案件的期限将重新计算。")
 
 
-def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str) -> DeskSettings:
-    """Change only what this dialog shows, on top of the settings as they are now."""
-    with ctx.db.write() as session:
-        current = load_desk_settings(session)
-        updated = replace(current, receipt_layout=layout.value, desk_id=desk_id)
-        save_desk_settings(session, updated)
-    return updated
+def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str,
+                   roll: RollPolicy | None = None) -> DeskSettings:
+    """Change only what this dialog shows, on top of the settings as they are now (a changed roll-over rule
+    recomputes every clock, in the same background task)."""
+    changes: dict[str, object] = {"receipt_layout": layout.value, "desk_id": desk_id}
+    if roll is not None:
+        changes["deadline_roll"] = roll.value
+    return update_desk_settings(ctx, **changes)
 
 
 class SettingsDialog(QDialog):
@@ -67,6 +69,19 @@ class SettingsDialog(QDialog):
         desk_label.setBuddy(self.desk_combo)
         self.desk_combo.setAccessibleName("本机工位")
         form.addRow(desk_label, self.desk_combo)
+
+        self.roll_combo = QComboBox()
+        for policy in RollPolicy:
+            self.roll_combo.addItem(policy.label, policy.value)
+        self.roll_combo.setCurrentIndex(self.roll_combo.findData(reference.settings.roll_policy.value))
+        roll_label = QLabel("期限末日顺延")
+        roll_label.setBuddy(self.roll_combo)
+        self.roll_combo.setAccessibleName("期限末日顺延")
+        form.addRow(roll_label, self.roll_combo)
+        roll_hint = QLabel(ROLL_HINT)
+        roll_hint.setWordWrap(True)
+        roll_hint.setStyleSheet("color: #607d8b;")
+        form.addRow("", roll_hint)
         layout.addLayout(form)
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
@@ -84,6 +99,7 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         layout = combo_enum(self.paper_combo, ReceiptLayout)
         desk = self.desk_combo.currentData()
+        roll = combo_enum(self.roll_combo, RollPolicy)
         if layout is None:
             self.error.show_message("请选择回执纸张")
             return
@@ -99,5 +115,5 @@ class SettingsDialog(QDialog):
             self.save_button.setEnabled(True)
             self.error.show_message(error_message(exc))
 
-        self.tasks.run(lambda: store_settings(ctx, layout, desk_id), done, failed, write=True, owner=self,
+        self.tasks.run(lambda: store_settings(ctx, layout, desk_id, roll), done, failed, write=True, owner=self,
                        what="settings")

@@ -27,7 +27,6 @@ from reception.domain.deadlines import (
     ClockAssessment,
     ClockColour,
     ClockKind,
-    RollPolicy,
     Thresholds,
     get_clock,
 )
@@ -76,7 +75,7 @@ def count_text(total: int) -> str:
 
 def load_settings(session: Session) -> Settings:
     """The lifecycle's settings: the roll-over from the desk settings, thresholds and windows from ``lifecycle``."""
-    roll = RollPolicy.NON_WORKING_DAYS if load_desk_settings(session).roll_deadline_to_workday else RollPolicy.NONE
+    roll = load_desk_settings(session).roll_policy
     row = session.get(Setting, SETTINGS_KEY)
     v: dict[str, Any] = dict(row.value) if row is not None else {}
     return Settings(

@@ -43,7 +43,7 @@ NOTICE_LEADER = "本事项已转今日值班领导接访，请在等候区稍候
 
 
 def _roll(settings: DeskSettings) -> RollPolicy:
-    return RollPolicy.NON_WORKING_DAYS if settings.roll_deadline_to_workday else RollPolicy.NONE
+    return settings.roll_policy
 
 
 def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings, today: date

@@ -44,7 +44,8 @@ def ensure_desk(session: Session, *, code: str = DEFAULT_DESK_CODE, name: str = 
     session.flush()
     settings = DeskSettings(desk_id=desk.id, officer_id=officer.id, receipt_layout=settings.receipt_layout,
                             query_hint=settings.query_hint,
-                            roll_deadline_to_workday=settings.roll_deadline_to_workday)
+                            roll_deadline_to_workday=settings.roll_deadline_to_workday,
+                            deadline_roll=settings.deadline_roll)
     save_desk_settings(session, settings)
     return settings
 

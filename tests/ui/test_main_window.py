@@ -73,6 +73,24 @@ def test_settings_dialog_stores_the_receipt_paper(qtbot: QtBot, window: MainWind
     assert abs(width - 80 / 25.4 * 72) < 2
 
 
+def test_settings_dialog_sets_the_roll_over_rule(qtbot: QtBot, window: MainWindow) -> None:
+    from reception.domain.deadlines import RollPolicy
+
+    window.open_settings()
+    dialog = window.settings_dialog
+    roll = by_name(dialog, QComboBox, "期限末日顺延")
+    assert roll.currentText() == RollPolicy.NON_WORKING_DAYS.label  # the default
+    assert [roll.itemText(i) for i in range(roll.count())] == [p.label for p in RollPolicy]
+    choose(roll, RollPolicy.HOLIDAYS_ONLY.label)
+    click(qtbot, dialog, "保存")
+    with window.ctx.db.read() as s:
+        assert load_desk_settings(s).roll_policy is RollPolicy.HOLIDAYS_ONLY
+    assert window.reference.settings.roll_policy is RollPolicy.HOLIDAYS_ONLY
+    window.open_settings()
+    assert by_name(window.settings_dialog, QComboBox, "期限末日顺延").currentText() == RollPolicy.HOLIDAYS_ONLY.label
+    window.settings_dialog.reject()
+
+
 def test_window_for_a_fresh_data_dir_says_desk_not_set(qtbot: QtBot, tmp_path: Path) -> None:
     from ui.tasks import TaskManager
 

@@ -101,3 +101,29 @@ def test_bulk_registrations_get_their_clocks_from_the_day_received(desk: Desk) -
     assert lc.sync_clocks(desk.ctx) == 2
     assert clocks_of(desk, a) == {"register_route": D(2026, 9, 16)}
     assert clocks_of(desk, b) == {"register_route": D(2026, 10, 8)}
+
+
+def test_changing_the_roll_over_rule_recomputes_every_clock(desk: Desk) -> None:
+    from reception.domain.deadlines import RollPolicy
+    from reception.services.settings import load_desk_settings, update_desk_settings
+
+    def letter(received: date) -> str:
+        return str(save(desk, form(desk, channel=Channel.LETTER, received_on=received,
+                                   routing_action=RoutingAction.LEADER_RECEPTION, unit_id=None)).case_id)
+
+    weekend = letter(D(2026, 8, 29))  # +15 days: Sunday 09-13 (not 09-20: a make-up working Sunday in 2026)
+    holiday = letter(D(2026, 9, 10))  # +15 days: 09-25, the Mid-Autumn Festival, then a weekend
+    expected = {
+        RollPolicy.NON_WORKING_DAYS: (D(2026, 9, 14), D(2026, 9, 28)),  # the default
+        RollPolicy.HOLIDAYS_ONLY: (D(2026, 9, 13), D(2026, 9, 28)),  # an ordinary Sunday does not roll
+        RollPolicy.NONE: (D(2026, 9, 13), D(2026, 9, 25)),
+    }
+    assert (clocks_of(desk, weekend)["register_route"], clocks_of(desk, holiday)["register_route"]) == expected[
+        RollPolicy.NON_WORKING_DAYS]
+    for policy in (RollPolicy.HOLIDAYS_ONLY, RollPolicy.NONE, RollPolicy.NON_WORKING_DAYS):
+        settings = update_desk_settings(desk.ctx, deadline_roll=policy.value)
+        assert settings.roll_policy is policy
+        with desk.ctx.db.read() as s:
+            assert load_desk_settings(s).roll_policy is policy
+        assert (clocks_of(desk, weekend)["register_route"], clocks_of(desk, holiday)["register_route"]) == expected[
+            policy], policy
