@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
     lock_dialog: QWidget | None = None
     password_dialog: QWidget | None = None
     audit_viewer: QWidget | None = None
+    inactivity_lock: QObject | None = None
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
         super().__init__()
@@ -331,6 +332,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx, self.reference, self.tasks, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.settingsSaved.connect(self._settings_saved)
+        dialog.lockMinutesChanged.connect(self._lock_minutes_changed)
         dialog.open()
         self.settings_dialog = dialog
 
@@ -338,6 +340,12 @@ class MainWindow(QMainWindow):
         desk = next((d for d in self.reference.desks if d.id == settings.desk_id), None)
         self.set_reference(self.reference.with_settings(settings, desk))
         self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
+
+    def _lock_minutes_changed(self, minutes: int) -> None:
+        from ui.security.session import InactivityLock
+
+        if isinstance(self.inactivity_lock, InactivityLock):
+            self.inactivity_lock.set_minutes(minutes)
 
     def set_reference(self, reference: Reference) -> None:
         """New settings or another signed-in user: every page acts for them from now on."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from reception.domain.enums import ReceiptLayout
 from reception.services.context import AppContext
@@ -29,6 +29,7 @@ def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str) -> Desk
 class SettingsDialog(QDialog):
     settingsSaved = Signal(object)
     """The new DeskSettings."""
+    lockMinutesChanged = Signal(int)
 
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager,
                  parent: QWidget | None = None) -> None:
@@ -67,6 +68,25 @@ class SettingsDialog(QDialog):
         desk_label.setBuddy(self.desk_combo)
         self.desk_combo.setAccessibleName("本机工位")
         form.addRow(desk_label, self.desk_combo)
+
+        # the lock after inactivity: a security setting, so only an administrator changes it
+        from reception.security.accounts import lock_minutes
+        from reception.security.permissions import Permission, allowed
+
+        self.lock_spin = QSpinBox()
+        self.lock_spin.setRange(0, 240)
+        self.lock_spin.setSuffix(" 分钟")
+        self.lock_spin.setSpecialValueText("不锁定")
+        self.initial_lock = lock_minutes(ctx)
+        self.lock_spin.setValue(self.initial_lock)
+        self.actor_id = reference.user_id or None
+        self.lock_spin.setEnabled(reference.user is not None and allowed(reference.user.role, Permission.ADMIN))
+        if not self.lock_spin.isEnabled():
+            self.lock_spin.setToolTip("只有系统管理员可以修改")
+        lock_label = QLabel("无操作自动锁定")
+        lock_label.setBuddy(self.lock_spin)
+        self.lock_spin.setAccessibleName("无操作自动锁定")
+        form.addRow(lock_label, self.lock_spin)
         layout.addLayout(form)
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
@@ -89,15 +109,26 @@ class SettingsDialog(QDialog):
             return
         ctx = self.ctx
         desk_id = desk if isinstance(desk, str) else ""
+        minutes = self.lock_spin.value() if self.lock_spin.value() != self.initial_lock else None
+        actor = self.actor_id
         self.save_button.setEnabled(False)
 
         def done(settings: DeskSettings) -> None:
+            if minutes is not None:
+                self.lockMinutesChanged.emit(minutes)
             self.settingsSaved.emit(settings)
             self.accept()
+
+        def store() -> DeskSettings:
+            if minutes is not None:
+                from reception.security.accounts import save_lock_minutes
+
+                save_lock_minutes(ctx, minutes, actor_id=actor)
+            return store_settings(ctx, layout, desk_id)
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
             self.error.show_message(error_message(exc))
 
-        self.tasks.run(lambda: store_settings(ctx, layout, desk_id), done, failed, write=True, owner=self,
+        self.tasks.run(store, done, failed, write=True, owner=self,
                        what="settings")

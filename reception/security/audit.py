@@ -267,6 +267,21 @@ ACTION_LABELS = {
     "denied": "越权操作被拒绝",
     "view_petitioner": "查看信访人信息",
     "view_audit": "查看审计日志",
+    "roster_generate": "生成排班",
+    "roster_publish": "发布排班",
+    "roster_swap": "调换值班",
+    "roster_substitute": "替班",
+    "roster_change": "排班变更",
+    "roster_rules": "修改排班规则",
+    "leader_add": "新增接访领导",
+    "leader_membership": "接访领导轮值变更",
+    "leader_membership_end": "接访领导退出轮值",
+    "leader_absence": "登记领导请假",
+    "leader_absence_remove": "撤销领导请假",
+    "holiday_seed": "载入节假日",
+    "holiday_edit": "修改节假日",
+    "holiday_import": "导入节假日",
+    "holiday_confirm": "确认节假日",
 }
 
 

@@ -9,6 +9,7 @@ never from the command line, where other users could read them in the process li
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -57,6 +58,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = usub.add_parser("list", help="every account with its role and state")
     _data_dir(p)
     p.set_defaults(handler=_list)
+
+    key = sub.add_parser("key", help="the data key that encrypts ID numbers and phones (数据密钥)")
+    ksub = key.add_subparsers(dest="key_command", required=True)
+    p = ksub.add_parser("where", help="where this installation keeps its data key")
+    p.set_defaults(handler=_key_where)
+    p = ksub.add_parser("export", help="write the data key to a backup file (keep it offline, e.g. in a safe)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.set_defaults(handler=_key_export)
+    p = ksub.add_parser("import", help="restore the data key from a backup file (after reinstalling Windows)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--data-dir", metavar="DIR", help="check the key against this data directory first")
+    p.set_defaults(handler=_key_import)
 
     audit = sub.add_parser("audit", help="the audit trail (审计日志)")
     asub = audit.add_subparsers(dest="audit_command", required=True)
@@ -177,3 +190,42 @@ def _verify(args: argparse.Namespace) -> int:
         return 0
     print("审计日志校验失败：记录被修改或删除", file=sys.stderr)
     return 1
+
+
+def _key_where(_args: argparse.Namespace) -> int:
+    from reception.security.crypto import load_master_key
+
+    _master, source = load_master_key(create=False)
+    print("数据密钥保存在：" + ("操作系统凭据管理器（keyring）" if source == "keyring" else source))
+    return 0
+
+
+def _key_export(args: argparse.Namespace) -> int:
+    import base64
+    from pathlib import Path
+
+    from reception.security.crypto import load_master_key
+
+    master, _source = load_master_key(create=False)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(base64.b64encode(master).decode("ascii") + "\n", encoding="utf-8")
+    with contextlib.suppress(OSError):
+        os.chmod(out, 0o600)
+    print(f"数据密钥已导出到 {out}。请离线妥善保管：持有它和数据库副本的人可以读出证件号码和电话。")
+    return 0
+
+
+def _key_import(args: argparse.Namespace) -> int:
+    import base64
+    from pathlib import Path
+
+    from reception.security import crypto
+
+    master = base64.b64decode(Path(args.file).read_text(encoding="utf-8").strip())
+    where = crypto.store_master_key(master)
+    crypto.reset_keys()
+    if args.data_dir:
+        _open(args).close()  # refuses with a clear message when the key does not fit the database
+    print("数据密钥已恢复到：" + ("操作系统凭据管理器（keyring）" if where == "keyring" else where))
+    return 0

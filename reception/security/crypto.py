@@ -142,6 +142,24 @@ def load_master_key(*, create: bool = True) -> tuple[bytes, str]:
     return master_or_none, str(path)
 
 
+def store_master_key(master: bytes) -> str:
+    """Put a master key (from a backup) where ``load_master_key`` finds it; returns where it went."""
+    if len(master) != 32:
+        raise DataKeyError("密钥备份文件无效（应为32字节密钥的Base64文本）", key="data_key_corrupt")
+    encoded = base64.b64encode(master).decode("ascii")
+    if _keyring_usable():
+        import keyring
+
+        try:
+            keyring.set_password(KEYRING_SERVICE, KEYRING_USER, encoded)
+            return "keyring"
+        except Exception:
+            log.warning("keyring unavailable, using the key file")
+    path = key_dir() / KEY_FILE
+    _write_file(path, master)
+    return str(path)
+
+
 _lock = threading.Lock()
 _keys: DataKeys | None = None
 
