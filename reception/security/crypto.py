@@ -27,6 +27,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import String, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -182,11 +183,22 @@ def reset_keys() -> None:
         _keys = None
 
 
-def encrypt(value: str, purpose: str) -> str:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+_aead: list[Any] = []
+"""The AES-GCM object for the loaded key (made once: a lookup decrypts dozens of values)."""
 
+
+def _cipher() -> Any:
+    keys = data_keys()
+    if not _aead or _aead[0] is not keys:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        _aead[:] = [keys, AESGCM(keys.encrypt)]
+    return _aead[1]
+
+
+def encrypt(value: str, purpose: str) -> str:
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(data_keys().encrypt).encrypt(nonce, value.encode("utf-8"), purpose.encode("ascii"))
+    sealed = _cipher().encrypt(nonce, value.encode("utf-8"), purpose.encode("ascii"))
     return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
 
@@ -194,11 +206,10 @@ def decrypt(stored: str, purpose: str) -> str:
     if not stored.startswith(PREFIX):
         return stored  # a row from before encryption (encrypted on upgrade: reception.security.atrest)
     from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     raw = base64.b64decode(stored[len(PREFIX):])
     try:
-        return AESGCM(data_keys().encrypt).decrypt(raw[:12], raw[12:], purpose.encode("ascii")).decode("utf-8")
+        return str(_cipher().decrypt(raw[:12], raw[12:], purpose.encode("ascii")).decode("utf-8"))
     except InvalidTag as exc:
         raise DataKeyError("无法解密个人信息：本机的数据密钥与数据库不匹配（请恢复原密钥，见 README“数据密钥”）",
                         key="data_key_mismatch") from exc

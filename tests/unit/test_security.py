@@ -481,3 +481,14 @@ def test_key_backup_restores_access_after_the_key_is_lost(desk: Desk, tmp_path: 
     restored = run("key", "import", str(backup), "--data-dir", data, key_dir=new_pc)
     assert restored.returncode == 0, restored.stderr
     assert run("audit", "verify", "--data-dir", data, key_dir=new_pc).returncode == 0
+
+
+def test_lists_and_the_printed_receipt_show_only_masked_values(desk: Desk) -> None:
+    from pypdf import PdfReader
+
+    case_id = intake(desk, render_receipt=True)
+    listed = search_cases(desk.ctx, PHONE, user_id=desk.officer_id)
+    assert [(c.id, c.id_masked, c.phone_masked) for c in listed] == [(case_id, "430503********1231", "138****5678")]
+    receipt = desk.ctx.paths.root / "receipts" / f"{listed[0].case_no}.pdf"
+    text = "".join(page.extract_text() or "" for page in PdfReader(receipt).pages)
+    assert "430503********1231" in text and ID_NUMBER not in text and PHONE not in text
