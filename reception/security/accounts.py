@@ -318,3 +318,10 @@ def save_lock_minutes(ctx: AppContext, minutes: int, *, actor_id: str | None) ->
             row.value = {**row.value, "lock_minutes": minutes}
         audit.record(session, user_id=actor_id, action="update", entity="setting", entity_id="security",
                      changes=audit.changes_of({"lock_minutes": before}, {"lock_minutes": minutes}))
+
+
+def any_password_set(ctx: AppContext) -> bool:
+    """False on a new installation: nobody can sign in until an administrator sets a password (``reception user``)."""
+    with ctx.db.read() as session:
+        found = session.scalar(select(User.id).where(User.password_hash != "", User.active.is_(True)).limit(1))
+    return found is not None

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from reception.db.models import Setting
 from reception.security import audit
-from reception.security.crypto import PREFIX, DataKeyError, blind_index, data_keys, encrypt
+from reception.security.crypto import PREFIX, DataKeyError, blind_index, data_keys, decrypt, encrypt
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ def encrypt_plaintext_rows(session: Session) -> int:
         f"(id_number IS NOT NULL AND (id_number NOT LIKE '{PREFIX}%' OR id_number_bidx IS NULL)) OR "
         f"(phone IS NOT NULL AND (phone NOT LIKE '{PREFIX}%' OR phone_bidx IS NULL))"
     )).all()
-    from reception.security.crypto import decrypt
-
     changed = 0
     for pid, id_number, phone, _ib, _pb in rows:
         plain_id = decrypt(id_number, "petitioner.id_number") if id_number else None
@@ -84,19 +82,12 @@ def prepare(session: Session) -> None:
             "本机的数据密钥与该数据库不匹配，无法读取信访人的证件号码和电话。请恢复原来的密钥"
             "（reception key import），或在原电脑上打开。数据库未作任何改动。", key="data_key_mismatch")
     if stored is None:
-        has_cipher = session.scalar(text(f"SELECT 1 FROM petitioner WHERE id_number LIKE '{PREFIX}%' "
-                                         f"OR phone LIKE '{PREFIX}%' LIMIT 1"))
-        if has_cipher:
-            # encrypted under some key but never checked: make sure it is this one before adopting it
-            sample = session.scalar(text(f"SELECT coalesce(id_number, phone) FROM petitioner WHERE id_number "
-                                         f"LIKE '{PREFIX}%' OR phone LIKE '{PREFIX}%' LIMIT 1"))
-            from reception.security.crypto import decrypt
-
-            purpose = "petitioner.id_number"
-            try:
-                decrypt(str(sample), purpose)
-            except DataKeyError:
-                decrypt(str(sample), "petitioner.phone")
+        # encrypted before but never checked (a copy from a desk that crashed mid-step): adopt this key only if it
+        # opens the data, else refuse before anything is written
+        for column in ("id_number", "phone"):
+            sample = session.scalar(text(f"SELECT {column} FROM petitioner WHERE {column} LIKE '{PREFIX}%' LIMIT 1"))
+            if sample is not None:
+                decrypt(str(sample), f"petitioner.{column}")
     if state.get("at_rest") != AT_REST_VERSION:
         count = encrypt_plaintext_rows(session)
         if count:

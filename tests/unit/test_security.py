@@ -492,3 +492,19 @@ def test_lists_and_the_printed_receipt_show_only_masked_values(desk: Desk) -> No
     receipt = desk.ctx.paths.root / "receipts" / f"{listed[0].case_no}.pdf"
     text = "".join(page.extract_text() or "" for page in PdfReader(receipt).pages)
     assert "430503********1231" in text and ID_NUMBER not in text and PHONE not in text
+
+
+def test_a_new_installation_has_no_password_until_the_administrator_sets_one(tmp_path: Path) -> None:
+    from reception.services.setup import init_data_dir
+
+    ctx = init_data_dir(tmp_path / "new")
+    try:
+        assert not accounts.any_password_set(ctx)
+        with pytest.raises(LoginFailed) as no_password:
+            accounts.authenticate(ctx, "desk", "anything123")
+        assert "尚未设置密码" in no_password.value.message
+        accounts.set_password(ctx, "desk", "Jiedai2026a", actor_id=None)
+        assert accounts.any_password_set(ctx)
+        assert accounts.authenticate(ctx, "desk", "Jiedai2026a").role == "desk_officer"
+    finally:
+        ctx.close()

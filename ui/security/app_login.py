@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reception.security.accounts import SignedIn, lock_minutes
+from reception.security.accounts import SignedIn, any_password_set, lock_minutes
 from reception.services.context import open_data_dir
 from reception.services.settings import load_desk_settings
 
@@ -29,6 +29,9 @@ def sign_in_at_start(data_dir: Path, *, demo: bool = False, username: str | None
         with ctx.db.read() as session:
             desk_id = load_desk_settings(session).desk_id or None
         dialog = LoginDialog(ctx, tasks, demo=demo, desk_id=desk_id)
+        if not any_password_set(ctx):
+            dialog.error.show_message("本机尚未设置任何账户密码。请系统管理员在命令行运行"
+                                      "“reception user add 用户名 姓名 --role admin”或“reception user passwd 用户名”。")
         if username:
             dialog.username_edit.setText(username)
             dialog.password_edit.setFocus()
