@@ -195,7 +195,9 @@ def smoke_test_window() -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     install_application_font(app)
-    with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp:
+    from reception.smoke import throwaway_key
+
+    with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp, throwaway_key(Path(tmp)):
         from reception.demo import seed_reference
         from reception.services.context import open_data_dir
 

@@ -267,6 +267,7 @@ ACTION_LABELS = {
     "denied": "越权操作被拒绝",
     "view_petitioner": "查看信访人信息",
     "view_audit": "查看审计日志",
+    "reprint": "补打回执",
     "roster_generate": "生成排班",
     "roster_publish": "发布排班",
     "roster_swap": "调换值班",

@@ -219,6 +219,10 @@ def test_accusation_cases_are_hidden_from_the_accused_unit(desk: Desk) -> None:
         with pytest.raises(PermissionDenied):
             lc.apply(desk.ctx, hidden, m.SignFor(), actor_id=staff)
     assert case_detail(desk.ctx, claim, user_id=cy_staff).summary.id == claim
+    from reception.services.receipt_service import reprint_receipt
+
+    with pytest.raises(PermissionDenied):
+        reprint_receipt(desk.ctx, search_cases(desk.ctx, "林检举")[0].case_no, officer_id=cy_staff)
     exported = {c["id"] for c in export_cases(desk.ctx, actor_id=cy_staff, masked=True)}
     assert exported == {claim, against_zjj}
     assert {c["id"] for c in export_cases(desk.ctx, actor_id=zjj_staff, masked=True)} == {accusation}
