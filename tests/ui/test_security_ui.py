@@ -155,3 +155,25 @@ def test_settings_lock_minutes_only_for_the_administrator(qtbot: QtBot, window: 
     spin.setValue(3)
     click(qtbot, dialog, "保存")
     assert lock_minutes(window.ctx) == 3
+
+
+def test_case_detail_greys_out_the_steps_the_role_may_not_take(qtbot: QtBot, window: MainWindow) -> None:
+    from reception.services.cases import search_cases
+    from tests.ui.helpers import fill_valid
+    from ui.main_window import PAGE_CASES
+
+    page = window.intake_page
+    fill_valid(qtbot, page.form, name="紫霞光")
+    click(qtbot, page, "保存")
+    assert page.result is not None
+    case = next(c for c in search_cases(window.ctx, page.result.case_no) if c.id == page.result.case_id)
+    window.show_page(PAGE_CASES)
+    dialog = window.cases_page.open_case(case)  # the desk officer: may not sign for the unit nor supervise
+    states = {b.text(): b.isEnabled() for b in dialog.action_buttons}
+    assert states == {"签收": False, "受理": False, "不予受理": False, "督办": False}
+    assert dialog.action_buttons[0].toolTip() == "您的角色无权使用此功能"
+    dialog.close()
+    sign_in(window, "supervisor")
+    dialog = window.cases_page.open_case(case)
+    assert all(b.isEnabled() for b in dialog.action_buttons)
+    dialog.close()
