@@ -512,3 +512,47 @@ def test_a_new_installation_has_no_password_until_the_administrator_sets_one(tmp
         assert accounts.authenticate(ctx, "desk", "Jiedai2026a").role == "desk_officer"
     finally:
         ctx.close()
+
+
+def test_the_key_lives_in_the_keyring_when_the_system_has_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Windows path (Credential Manager), with an in-memory keyring backend standing in for it."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("RECEPTION_KEYSTORE", "auto")
+    monkeypatch.setenv("RECEPTION_KEY_DIR", str(tmp_path / "keys"))
+    crypto.reset_keys()
+    try:
+        master, source = crypto.load_master_key()
+        assert source == "keyring" and len(master) == 32
+        assert backend.store[(crypto.KEYRING_SERVICE, crypto.KEYRING_USER)]
+        assert not (tmp_path / "keys").exists()  # nothing on disk
+        assert crypto.load_master_key() == (master, "keyring")  # the same key next time
+        sealed = crypto.encrypt(PHONE, "petitioner.phone")
+        # a backup file imported on a new PC moves into the keyring
+        backend.store.clear()
+        crypto.reset_keys()
+        assert crypto.store_master_key(master) == "keyring"
+        assert crypto.decrypt(sealed, "petitioner.phone") == PHONE
+    finally:
+        keyring.set_keyring(previous)
+        crypto.reset_keys()
