@@ -126,9 +126,14 @@ def _chain_head(session: Session, chain: str) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
+HEADS_KEY = "audit_chain_heads"
+"""``session.info`` key: the chain heads this transaction has read or written (the write lock is held, so they stay
+true until it ends; cleared at commit and rollback, when another process may append)."""
+
+
 def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
     """Give unsealed entries their place in their desk's chain, in the order they were added."""
-    heads: dict[str, tuple[int, str]] = {}
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(HEADS_KEY, {})
     default_desk: str | None = None
     looked_up = False
     for entry in entries:
@@ -158,6 +163,12 @@ def _seal_new_entries(session: Session, _context: Any, _instances: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, AuditEntry)]
     if new:
         seal(session, new)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_chain_heads(session: Session) -> None:
+    session.info.pop(HEADS_KEY, None)
 
 
 def seal_legacy(session: Session) -> int:
