@@ -44,8 +44,6 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
-            # deleted and rewritten content is zeroed, so no plaintext of a changed row lingers in free pages
-            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 

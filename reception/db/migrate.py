@@ -143,6 +143,8 @@ def upgrade_database(db_path: Path, backups_dir: Path) -> MigrationOutcome:
 
 def _foreign_keys_off(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+    # a recreated table's old pages are zeroed, not left with their (possibly plaintext personal) content
+    dbapi_connection.execute("PRAGMA secure_delete = ON")
 
 
 def _has_tables(db_path: Path) -> bool:

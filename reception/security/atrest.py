@@ -89,7 +89,12 @@ def prepare(session: Session) -> None:
             if sample is not None:
                 decrypt(str(sample), f"petitioner.{column}")
     if state.get("at_rest") != AT_REST_VERSION:
-        count = encrypt_plaintext_rows(session)
+        # rewritten rows leave their old (plaintext) bytes in the page's free space unless SQLite zeroes them
+        session.execute(text("PRAGMA secure_delete = ON"))
+        try:
+            count = encrypt_plaintext_rows(session)
+        finally:
+            session.execute(text("PRAGMA secure_delete = OFF"))
         if count:
             log.info("protection at rest: %d petitioner rows encrypted", count)
     if not _triggers_present(session):
