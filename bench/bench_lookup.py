@@ -49,6 +49,7 @@ assert str(ROOT) in sys.path
 from sqlalchemy import Connection, text  # noqa: E402
 
 from reception.domain.enums import Gender  # noqa: E402
+from reception.security.crypto import blind_index, decrypt  # noqa: E402
 from reception.services.cases import search_cases  # noqa: E402
 from reception.services.context import open_data_dir  # noqa: E402
 from reception.services.history import find_history, lookup_history  # noqa: E402
@@ -120,12 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         miss_ids: list[str] = []
         while len(miss_ids) < n_miss:
             number, _ = _resident_id(rng, rng.choice((Gender.MALE, Gender.FEMALE)))
-            if absent("SELECT 1 FROM petitioner WHERE id_number = :v", number):
+            if absent("SELECT 1 FROM petitioner WHERE id_number_bidx = :v", blind_index(number, "id_number") or ""):
                 miss_ids.append(number)
         miss_phones: list[str] = []
         while len(miss_phones) < n_miss:
             number = "1" + rng.choice("3578") + f"{rng.randrange(10**9):09d}"
-            if absent("SELECT 1 FROM petitioner WHERE phone = :v", number):
+            if absent("SELECT 1 FROM petitioner WHERE phone_bidx = :v", blind_index(number, "phone") or ""):
                 miss_phones.append(number)
         miss_names: list[str] = []
         while len(miss_names) < n_miss:
@@ -135,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             elif len(miss_names) < n_miss:
                 miss_names.append(make_name(rng, Gender.MALE) + "琰")
 
-    id_probes = [r[0] for r in ids] + miss_ids
-    phone_probes = [r[0] for r in phones] + miss_phones
+    # ID numbers and phones are stored encrypted (schema 0007): the probes are what an officer would type
+    id_probes = [decrypt(r[0], "petitioner.id_number") for r in ids] + miss_ids
+    phone_probes = [decrypt(r[0], "petitioner.phone") for r in phones] + miss_phones
     name_probes = [r[0] for r in names] + miss_names
     for probes in (id_probes, phone_probes, name_probes):
         rng.shuffle(probes)
-    freq_ids = [r[0] for r in frequent]
+    freq_ids = [decrypt(r[0], "petitioner.id_number") for r in frequent]
     freq_names = [r[0] for r in common_names]
     surnames = [n[:1] for n in name_probes]
     case_probes = [c for c in case_nos if c]

@@ -28,7 +28,7 @@ def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
                         help=f"data directory (default: ${DATA_DIR_ENV} or the per-user data folder)")
 
 
-COMMAND_MODULES: tuple[str, ...] = ("reception.stats.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("reception.stats.cli", "reception.security.cli")
 """Feature packages that bring their own commands. Each module has ``register(sub)``, which adds its sub-parsers and
 sets ``handler=<callable taking the parsed arguments and returning the exit status>`` on each of them with
 ``set_defaults``; the handler opens the data directory (or the server database) itself."""
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_arg(p)
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    p.add_argument("--masked", action="store_true",
+                   help="names, ID numbers, phones and addresses masked (the full export is audited)")
 
     case = sub.add_parser("case", help="one case: its events and running clocks (案件流程与期限)")
     csub = case.add_subparsers(dest="case_command", required=True)
@@ -210,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"已补打回执：{out}")
             return 0
         if args.command == "export":
-            return _export(ctx, args.output)
+            return _export(ctx, args.output, args.masked)
         if args.command == "roster":
             return _roster(ctx, args)
         if args.command == "holidays":
@@ -224,13 +226,13 @@ def _run(args: argparse.Namespace) -> int:
     return 1
 
 
-def _export(ctx: AppContext, output: str | None) -> int:
+def _export(ctx: AppContext, output: str | None, masked: bool = False) -> int:
     from reception.services.cases import export_cases
 
     target = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout  # noqa: SIM115
     try:
         target.write("[\n")
-        for index, case in enumerate(export_cases(ctx)):
+        for index, case in enumerate(export_cases(ctx, masked=masked)):
             if index:
                 target.write(",\n")
             target.write(json.dumps(case, ensure_ascii=False))

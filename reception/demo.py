@@ -152,7 +152,16 @@ def seed_reference(session: Session) -> dict[str, Any]:
     users = [User(username="liuxy", display_name="刘晓燕", role=Role.DESK_OFFICER.value),
              User(username="chenj", display_name="陈静", role=Role.DESK_OFFICER.value),
              User(username="supervisor", display_name="何督查", role=Role.SUPERVISOR.value),
-             User(username="admin", display_name="系统管理员", role=Role.ADMIN.value)]
+             User(username="admin", display_name="系统管理员", role=Role.ADMIN.value),
+             User(username="leader", display_name="值班领导", role=Role.DUTY_LEADER.value),
+             User(username="unit_cy", display_name="翠园街道经办人", role=Role.UNIT_STAFF.value,
+                  unit_id=township_unit["CY"])]
+    # every demo account signs in with the documented demo password (README)
+    from reception.security.accounts import DEMO_PASSWORD, hash_password
+
+    demo_hash = hash_password(DEMO_PASSWORD)
+    for user in users:
+        user.password_hash = demo_hash
     session.add_all(desks)
     session.add_all(users)
     for order, (name, title) in enumerate(data["leaders"]):
@@ -165,6 +174,7 @@ def seed_reference(session: Session) -> dict[str, Any]:
         "requests": data["requests"],
         "desks": [d.id for d in desks],
         "officers": [users[0].id, users[1].id],
+        "supervisor": users[2].id,
         "township_unit": township_unit,
     }
 
@@ -400,7 +410,7 @@ def _advance(session: Session, case_id: str, target: CaseStatus, start: date, re
                          m.DeliveryMeans.IN_PERSON), CaseStatus.REPLIED, None),
             (19, m.Evaluate(rng.choice((m.Rating.SATISFIED, m.Rating.BASICALLY)), m.EvaluationChannel.PHONE),
              CaseStatus.REPLIED, rater),
-            (20, m.Close(), CaseStatus.CLOSED, rater),
+            (20, m.Close(), CaseStatus.CLOSED, ref["supervisor"]),  # 销号 is the supervisor's
         ]
     if target is CaseStatus.FINAL:
         steps += [

@@ -101,6 +101,7 @@ class StatsData:
     """Letter → case id."""
     case_nos: dict[str, str] = field(default_factory=dict)
     handler: str = ""
+    duty: str = ""
     leader: str = ""
 
 
@@ -116,10 +117,13 @@ def build(ctx, desk_id: str, officer_id: str, clock, unit, category, locality) -
     grid paths up). Returns the case ids by letter."""
     data = StatsData()
     with ctx.db.write() as s:
-        h = User(username="handler", display_name="承办人", role="unit_staff")
-        s.add(h)
+        # the centre's supervisor records the units' steps (units that report on paper); the duty leader his receptions
+        h = User(username="handler", display_name="承办人", role="supervisor")
+        duty = User(username="duty", display_name="值班领导", role="duty_leader")
+        s.add_all([h, duty])
         s.flush()
         data.handler = h.id
+        data.duty = duty.id
         leader = s.scalar(select(Leader.id).order_by(Leader.rank_order))
         assert leader is not None
         data.leader = leader
@@ -158,7 +162,7 @@ def build(ctx, desk_id: str, officer_id: str, clock, unit, category, locality) -
         ls.record_reception(ctx, RecordInput(
             case_id=data.cases[letter], leader_id=data.leader, reply="已听取诉求并当面答复处理意见。",
             outcome=outcome, reaction=Reaction.BASICALLY, visit_id=visit_id, appointment_id=appointment_id,
-            unit_id=unit(unit_code) if unit_code else None, due_on=due), actor_id=officer_id)
+            unit_id=unit(unit_code) if unit_code else None, due_on=due), actor_id=data.duty)
 
     reply = m.ReplyOutcome.SUPPORT
     post = m.DeliveryMeans.POST
@@ -199,7 +203,7 @@ def build(ctx, desk_id: str, officer_id: str, clock, unit, category, locality) -
     step("B", D(2026, 5, 25), m.Reply(m.ReplyOutcome.EXPLAIN, "征收补偿方案", D(2026, 5, 25), post))
     step("B", D(2026, 5, 28), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.PHONE), actor=None)
     clock.moment = at(D(2026, 6, 1))
-    lc.apply(ctx, data.cases["G"], m.Supervise("请加快办理并反馈"), actor_id=officer_id)
+    lc.apply(ctx, data.cases["G"], m.Supervise("请加快办理并反馈"), actor_id=handler)
     with ctx.db.read() as s:
         from reception.db.models import Supervision
 

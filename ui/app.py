@@ -81,7 +81,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="reception-desk", description=f"{APP_TITLE}（桌面端）")
     parser.add_argument("--data-dir", metavar="DIR", help=f"data directory (default: per-user; env {DATA_DIR_ENV})")
     parser.add_argument("--demo", action="store_true", help="use a demo data directory, seeded when empty")
-    parser.add_argument("--user", metavar="USER_ID", help="officer signed in (default: the desk's configured one)")
+    parser.add_argument("--user", metavar="USERNAME", help="user name to put in the login dialog")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # Qt's own options (-platform, -style …) pass through untouched
     args, qt_args = parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
@@ -145,7 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.demo:
             seed_demo_if_empty(data_dir)
-        window = create_main_window(data_dir, user=args.user)
+        from ui.security.app_login import sign_in_at_start
+
+        signed = sign_in_at_start(data_dir, demo=args.demo, username=args.user,
+                                  exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
+        if signed is None:  # 退出 in the login dialog (or the start-up benchmark's early exit)
+            return 0
+        window = create_main_window(data_dir, user=signed.user_id)
     except ReceptionError as exc:
         log.error("start-up refused: %s", exc.key)
         QMessageBox.critical(None, APP_TITLE, exc.message)
@@ -155,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, APP_TITLE, "演示数据模块不可用，无法创建演示数据。")
         return 1
     window.show()
+    from ui.security.app_login import after_sign_in
+
+    after_sign_in(window, signed)
     log.info("desk app started (version %s)", __version__)
     if os.environ.get(EXIT_AFTER_SHOWN_ENV):
         # bench/bench_startup.py: report once the first frame is up, then leave
@@ -186,7 +195,9 @@ def smoke_test_window() -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     install_application_font(app)
-    with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp:
+    from reception.smoke import throwaway_key
+
+    with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp, throwaway_key(Path(tmp)):
         from reception.demo import seed_reference
         from reception.services.context import open_data_dir
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -51,6 +52,14 @@ REMINDER_ROWS = 500
 
 
 class MainWindow(QMainWindow):
+    # the 账户 menu and its dialogs (ui.security.session)
+    password_action: QAction
+    lock_action: QAction
+    audit_action: QAction
+    lock_dialog: QWidget | None = None
+    password_dialog: QWidget | None = None
+    audit_viewer: QWidget | None = None
+    inactivity_lock: QObject | None = None
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
         super().__init__()
@@ -119,6 +128,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.nav.setCurrentRow(PAGE_INTAKE)
         self._restore_geometry()
+        from ui.security.session import apply_permissions
+
+        apply_permissions(self)
         self.intake_page.form.focus_first()
 
     # -- chrome -----------------------------------------------------------------------------------------------------
@@ -196,10 +208,15 @@ class MainWindow(QMainWindow):
         self.tasks.run(lambda: duty_leaders_on(self.ctx, today), done, failed, owner=self, what="duty_today")
 
     def _update_status(self) -> None:
+        from reception.domain.enums import Role
+
         desk = self.reference.desk
         user = self.reference.user
         self.desk_status.setText(f"工位：{desk.name}（{desk.code}）" if desk else "工位：未设置")
-        self.user_status.setText(f"登记人：{user.display_name}" if user else "登记人：未设置")
+        self.user_status.setText(f"当前用户：{user.display_name}（{Role.label_of(user.role)}）" if user
+                                 else "当前用户：未登录")
+        self.user_status.setObjectName("signedInUser")
+        self.user_status.setAccessibleName("当前用户")
         for label, ok in ((self.desk_status, desk is not None), (self.user_status, user is not None)):
             label.setStyleSheet("" if ok else "color: #c62828;")
 
@@ -219,6 +236,9 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("案件查询", "Ctrl+F", self.find_cases)
         self.today_action = self._action("今日登记", None, self.show_today)
         self.settings_action = self._action("设置…", None, self.open_settings)
+        from ui.security.session import install_account_actions
+
+        install_account_actions(self)
         self.quit_action = self._action("退出", "Ctrl+Q", self.close)
         menu = self.menuBar()
         intake = menu.addMenu("登记")
@@ -306,19 +326,41 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx, self.reference, self.tasks, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.settingsSaved.connect(self._settings_saved)
+        dialog.lockMinutesChanged.connect(self._lock_minutes_changed)
         dialog.open()
         self.settings_dialog = dialog
 
     def _settings_saved(self, settings: DeskSettings) -> None:
         desk = next((d for d in self.reference.desks if d.id == settings.desk_id), None)
-        self.reference = self.reference.with_settings(settings, desk)
+        self.set_reference(self.reference.with_settings(settings, desk))
+        self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
+
+    def _lock_minutes_changed(self, minutes: int) -> None:
+        from ui.security.session import InactivityLock
+
+        if isinstance(self.inactivity_lock, InactivityLock):
+            self.inactivity_lock.set_minutes(minutes)
+
+    def set_reference(self, reference: Reference) -> None:
+        """New settings or another signed-in user: every page acts for them from now on."""
+        self.reference = reference
         self.intake_page.reference = self.reference
         self.roster_page.reference = self.reference
         self.leader_page.reference = self.reference
         if self._cases_page is not None:
-            self._cases_page.reference = self.reference
+            self._cases_page.set_reference(self.reference)
         self._update_status()
-        self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
+        from ui.security.session import apply_permissions
+
+        apply_permissions(self)
+
+    def switch_user(self, user_id: str) -> None:
+        """Sign another user in at this window (after the login or lock dialog; tests call it directly)."""
+        from reception.services import directory
+
+        with self.ctx.db.read() as session:
+            user = directory.user_info(session, user_id)
+        self.set_reference(replace(self.reference, user=user))
 
     # -- window state -----------------------------------------------------------------------------------------------
 

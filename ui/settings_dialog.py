@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
@@ -19,18 +19,19 @@ ROLL_HINT = ("按“日”计算的期限，末日遇休息日或节假日是否
 
 
 def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str,
-                   roll: RollPolicy | None = None) -> DeskSettings:
+                   roll: RollPolicy | None = None, *, actor_id: str | None = None) -> DeskSettings:
     """Change only what this dialog shows, on top of the settings as they are now (a changed roll-over rule
     recomputes every clock, in the same background task)."""
     changes: dict[str, object] = {"receipt_layout": layout.value, "desk_id": desk_id}
     if roll is not None:
         changes["deadline_roll"] = roll.value
-    return update_desk_settings(ctx, **changes)
+    return update_desk_settings(ctx, actor_id=actor_id, **changes)
 
 
 class SettingsDialog(QDialog):
     settingsSaved = Signal(object)
     """The new DeskSettings."""
+    lockMinutesChanged = Signal(int)
 
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager,
                  parent: QWidget | None = None) -> None:
@@ -82,6 +83,28 @@ class SettingsDialog(QDialog):
         roll_hint.setWordWrap(True)
         roll_hint.setStyleSheet("color: #607d8b;")
         form.addRow("", roll_hint)
+        # the lock after inactivity: a security setting, so only an administrator changes it
+        from reception.security.accounts import lock_minutes
+        from reception.security.permissions import Permission, allowed
+
+        self.lock_spin = QSpinBox()
+        self.lock_spin.setRange(0, 240)
+        self.lock_spin.setSuffix(" 分钟")
+        self.lock_spin.setSpecialValueText("不锁定")
+        self.initial_lock = lock_minutes(ctx)
+        self.lock_spin.setValue(self.initial_lock)
+        self.actor_id = reference.user_id or None
+        self.lock_spin.setEnabled(reference.user is not None and allowed(reference.user.role, Permission.ADMIN))
+        if not self.lock_spin.isEnabled():
+            self.lock_spin.setToolTip("只有系统管理员可以修改")
+        # the roll-over rule moves every legal deadline: also the administrator's
+        self.roll_combo.setEnabled(self.lock_spin.isEnabled())
+        if not self.roll_combo.isEnabled():
+            self.roll_combo.setToolTip("只有系统管理员可以修改")
+        lock_label = QLabel("无操作自动锁定")
+        lock_label.setBuddy(self.lock_spin)
+        self.lock_spin.setAccessibleName("无操作自动锁定")
+        form.addRow(lock_label, self.lock_spin)
         layout.addLayout(form)
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
@@ -99,21 +122,32 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         layout = combo_enum(self.paper_combo, ReceiptLayout)
         desk = self.desk_combo.currentData()
-        roll = combo_enum(self.roll_combo, RollPolicy)
+        roll = combo_enum(self.roll_combo, RollPolicy) if self.roll_combo.isEnabled() else None
         if layout is None:
             self.error.show_message("请选择回执纸张")
             return
         ctx = self.ctx
         desk_id = desk if isinstance(desk, str) else ""
+        minutes = self.lock_spin.value() if self.lock_spin.value() != self.initial_lock else None
+        actor = self.actor_id
         self.save_button.setEnabled(False)
 
         def done(settings: DeskSettings) -> None:
+            if minutes is not None:
+                self.lockMinutesChanged.emit(minutes)
             self.settingsSaved.emit(settings)
             self.accept()
+
+        def store() -> DeskSettings:
+            if minutes is not None:
+                from reception.security.accounts import save_lock_minutes
+
+                save_lock_minutes(ctx, minutes, actor_id=actor)
+            return store_settings(ctx, layout, desk_id, roll, actor_id=actor)
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
             self.error.show_message(error_message(exc))
 
-        self.tasks.run(lambda: store_settings(ctx, layout, desk_id, roll), done, failed, write=True, owner=self,
+        self.tasks.run(store, done, failed, write=True, owner=self,
                        what="settings")

@@ -25,7 +25,11 @@ def sqlite_url(path: Path) -> str:
 
 
 def make_engine(path: Path, *, echo: bool = False) -> Engine:
-    engine = create_engine(sqlite_url(path), echo=echo)
+    # bound parameters carry personal data (names, addresses): never in log records or exception messages
+    engine = create_engine(sqlite_url(path), echo=echo, hide_parameters=True)
+    from reception.security import logsafe
+
+    logsafe.install()  # and, at DEBUG, never the rows it fetched
     _configure_sqlite(engine)
     return engine
 

@@ -13,7 +13,9 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
 
 from reception.db.base import local_now
 from reception.domain.errors import DatabaseVersionError
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PACKAGED_MIGRATIONS = MIGRATIONS_DIR
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 """The newest revision in ``migrations/versions`` (a test checks it). An up-to-date database is recognised
 with one SQLite query, so a normal start-up never imports Alembic (about 200 ms)."""
 
@@ -123,14 +125,26 @@ def upgrade_database(db_path: Path, backups_dir: Path) -> MigrationOutcome:
         return MigrationOutcome(before, head, None)
     backup = backup_database(db_path, backups_dir, before) if before is not None else None
     engine = make_engine(db_path)
+    # SQLite's way to recreate a table others refer to (batch migrations): foreign keys off for the connection
+    # (a pragma that only works outside a transaction), then checked before the upgrade commits
+    event.listen(engine, "connect", _foreign_keys_off)
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise DatabaseVersionError("数据库升级后外键不一致，已撤销升级；数据库未作任何改动。",
+                                           key="database_upgrade_fk")
     finally:
         engine.dispose()
     log.info("database migrated from %s to %s", before or "empty", head)
     return MigrationOutcome(before, head, backup)
+
+
+def _foreign_keys_off(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+    # a recreated table's old pages are zeroed, not left with their (possibly plaintext personal) content
+    dbapi_connection.execute("PRAGMA secure_delete = ON")
 
 
 def _has_tables(db_path: Path) -> bool:

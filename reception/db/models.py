@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from reception.db.base import Base, new_id, utcnow
+from reception.security.crypto import EncryptedString, blind_index
 
 ID = String(36)
 
@@ -85,7 +87,7 @@ class Desk(Base):
 
 
 class User(Base):
-    """A member of staff. Passwords and lockout arrive with the accounts issue."""
+    """A member of staff: role, Argon2 password hash, lockout state (``reception.security.accounts``)."""
 
     __tablename__ = "user"
 
@@ -94,6 +96,14 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(24))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    """The handling unit a ``unit_staff`` account works for (None for the centre's own staff)."""
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    """Argon2id; empty: no password set yet, the account cannot sign in."""
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column()
 
 
 class Leader(Base):
@@ -117,9 +127,14 @@ class Petitioner(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), index=True)
     id_type: Mapped[str] = mapped_column(String(24))
-    id_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString(120, "petitioner.id_number"))
+    """Encrypted at rest (AES-GCM); find by ``id_number_bidx``."""
     gender: Mapped[str] = mapped_column(String(16))
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedString(120, "petitioner.phone"))
+    """Encrypted at rest (AES-GCM); find by ``phone_bidx``."""
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Blind index (keyed HMAC) of ``id_number``, filled on every ORM write (``_fill_blind_indexes``)."""
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -255,18 +270,32 @@ class Setting(Base):
 
 
 class AuditEntry(Base):
-    """Who viewed or changed which record, when. Holds ids and action names only, never personal data."""
+    """Who viewed or changed which record, when. Holds ids, action and field names and masked or hashed values,
+    never personal data in clear.
+
+    Append-only (SQLite triggers refuse UPDATE and DELETE) and hash-chained per desk: ``seq`` counts the entries of
+    ``chain`` (the desk id), ``prev_hash`` is the previous entry's ``hash`` and ``hash`` is SHA-256 over the entry's
+    canonical content, so an edited or deleted row breaks the chain (``reception.security.audit.verify``). The
+    chain fields are filled when the entry is flushed; entries that arrive with a hash (synced) are kept as they are.
+    """
 
     __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
     desk_id: Mapped[str | None] = mapped_column(ForeignKey("desk.id"))
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32), index=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(200), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """{field: [before, after]} with personal values masked or hashed."""
+    chain: Mapped[str] = mapped_column(String(36), default="")
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 # -- leaders' reception roster (领导接访排班) ---------------------------------------------------------------------
@@ -632,3 +661,18 @@ class StatsCachedDay(Base):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     ready: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# -- protection at rest: blind indexes follow every ORM write of the encrypted columns ---------------------------
+
+
+@event.listens_for(Petitioner, "before_insert")
+@event.listens_for(Petitioner, "before_update")
+def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: Petitioner) -> None:
+    """Every ORM write (intake, an update, rows a sync applies) keeps ``*_bidx`` in step with the plaintext."""
+    target.id_number_bidx = blind_index(target.id_number, "id_number")
+    target.phone_bidx = blind_index(target.phone, "phone")
+
+
+# the audit trail seals new entries into their desk's hash chain on every flush (a Session event listener)
+from reception.security import audit as _audit  # noqa: E402,F401

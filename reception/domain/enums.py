@@ -155,6 +155,7 @@ class Role(LabelledEnum):
     DUTY_LEADER = ("duty_leader", "值班领导")
     SUPERVISOR = ("supervisor", "督查")
     ADMIN = ("admin", "系统管理员")
+    UNIT_STAFF = ("unit_staff", "责任单位工作人员")
 
 
 class LocalityLevel(LabelledEnum):

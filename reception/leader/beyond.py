@@ -30,6 +30,7 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.leader.service import AppointmentInput, schedule_appointment
+from reception.security.permissions import Permission, require
 from reception.services.context import AppContext
 
 F_CASES = "带案案件编号"
@@ -50,6 +51,12 @@ F_GENERAL = ""
 
 MAX_CASES_PER_VISIT = 50
 TEXT_MAX = 4000
+
+
+def _require_leader_work(ctx: AppContext, actor_id: str | None) -> None:
+    """The leaders' work beyond the desk is recorded by the centre's staff and leaders, not by handling units."""
+    with ctx.db.read() as session:
+        require(session, actor_id, Permission.LEADER_WORK)
 
 
 def _split_case_nos(text: str) -> list[str]:
@@ -99,6 +106,7 @@ class AppointmentRow:
 
 def schedule_by_case_no(ctx: AppContext, case_no: str, form: AppointmentInput, *, actor_id: str | None) -> str:
     """约访 from the UI: the case named by its number (``form.case_id`` is ignored), not in the past."""
+    _require_leader_work(ctx, actor_id)
     errors: list[FieldError] = []
     today = ctx.now().date()
     with ctx.db.read() as session:
@@ -177,6 +185,7 @@ class DownVisitRow:
 def create_down_visit(ctx: AppContext, form: DownVisitInput, *, actor_id: str | None) -> str:
     """下访: a leader's visit to a township, village or unit on a day, with the cases taken along. Each case gets a
     ``down_visit`` event, so its history shows the leader went down about it."""
+    _require_leader_work(ctx, actor_id)
     today = ctx.now().date()
     errors: list[FieldError] = []
     place = " ".join(form.place.split())
@@ -302,6 +311,7 @@ class BacklogCounts:
 def list_backlog_case(ctx: AppContext, form: BacklogInput, *, actor_id: str | None) -> str:
     """列为积案: a long-standing case put on the backlog list, optionally as a 骨头案 and with the leader in charge
     (by default the leader who owns the case, if one does)."""
+    _require_leader_work(ctx, actor_id)
     today = ctx.now().date()
     errors: list[FieldError] = []
     reason = form.reason.strip()
@@ -341,6 +351,7 @@ def resolve_backlog_case(ctx: AppContext, backlog_id: str, resolution: str, reso
                          actor_id: str | None) -> BacklogRow:
     """积案化解: record how and when the backlog case was resolved; the leader's case ownership (包案) of the case
     ends on that day, since the matter it was taken for is settled."""
+    _require_leader_work(ctx, actor_id)
     today = ctx.now().date()
     with ctx.db.write() as session:
         row = session.get(BacklogCase, backlog_id)
@@ -434,6 +445,7 @@ def ownerships(ctx: AppContext, *, open_only: bool = True) -> list[OwnershipRow]
 
 def end_ownership(ctx: AppContext, ownership_id: str, ended_on: date, note: str, *, actor_id: str | None) -> None:
     """结束包案: the leader's ownership of the case ends (the case is resolved, or another leader takes it)."""
+    _require_leader_work(ctx, actor_id)
     today = ctx.now().date()
     with ctx.db.write() as session:
         own = session.get(CaseOwnership, ownership_id)

@@ -41,6 +41,7 @@ from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
+from reception.security.permissions import Permission, require
 from reception.services.context import AppContext
 from reception.services.history import summarise_cases
 
@@ -312,6 +313,7 @@ def schedule_appointment(ctx: AppContext, form: AppointmentInput, *, actor_id: s
     if form.headcount < 1:
         errors.append(FieldError("人数", "人数至少为1人", key="headcount_min"))
     with ctx.db.write() as session:
+        require(session, actor_id, Permission.LEADER_WORK)
         if session.get(Case, form.case_id) is None:
             errors.append(FieldError(F_GENERAL, "未找到该信访事项", key="case_not_found"))
         if form.leader_id and session.get(Leader, form.leader_id) is None:
@@ -408,6 +410,7 @@ def record_reception(ctx: AppContext, form: RecordInput, *, actor_id: str | None
 def record_in_session(session: Session, form: RecordInput, *, actor_id: str | None, now: datetime,
                       ctx: AppContext) -> RecordResult:
     today = now.date()
+    require(session, actor_id, Permission.LEADER_REPLY)
     errors = validate(session, form, today)
     if errors:
         raise FieldErrors(errors)

@@ -35,12 +35,28 @@ from reception.domain.errors import NotFoundError
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle import notify
 from reception.lifecycle.machine import (
+    Accept,
     AnswerSupervision,
     CaseState,
+    Close,
+    EndHearing,
+    Evaluate,
     Event,
+    Extend,
+    Object,
     Planned,
+    RecordAccusedUnit,
+    Reject,
+    Reply,
+    ReplyOnTheSpot,
+    RequestRecheck,
+    RequestReview,
+    Route,
     RunningClock,
     Settings,
+    SignFor,
+    StartHandling,
+    StartHearing,
     Supervise,
     SupervisionReason,
     Transition,
@@ -51,6 +67,8 @@ from reception.lifecycle.machine import (
     intake_state,
     plan,
 )
+from reception.security import audit
+from reception.security.permissions import Permission, require_for_case
 from reception.services.context import AppContext
 from reception.services.settings import load_desk_settings
 
@@ -151,11 +169,41 @@ def apply(ctx: AppContext, case_id: str, transition: Transition, *, actor_id: st
         return apply_in_session(session, case_id, transition, actor_id=actor_id, now=ctx.now(), cal=ctx.calendar)
 
 
+TRANSITION_PERMISSION: dict[type, Permission] = {
+    Route: Permission.ROUTE,
+    RecordAccusedUnit: Permission.ROUTE,
+    SignFor: Permission.HANDLE,
+    Object: Permission.HANDLE,
+    Accept: Permission.HANDLE,
+    Reject: Permission.HANDLE,
+    StartHandling: Permission.HANDLE,
+    Extend: Permission.HANDLE,
+    Reply: Permission.HANDLE,
+    ReplyOnTheSpot: Permission.LEADER_REPLY,
+    StartHearing: Permission.HANDLE,
+    EndHearing: Permission.HANDLE,
+    Evaluate: Permission.EVALUATE,
+    RequestReview: Permission.EVALUATE,
+    RequestRecheck: Permission.EVALUATE,
+    Close: Permission.CLOSE,
+    Supervise: Permission.SUPERVISE,
+    AnswerSupervision: Permission.ANSWER_SUPERVISION,
+}
+"""Who may ask for each transition (``reception.security.permissions``); unit staff only on their unit's cases."""
+
+
 def apply_in_session(session: Session, case_id: str, transition: Transition, *, actor_id: str | None,
-                     now: datetime, cal: WorkCalendar, settings: Settings | None = None) -> TransitionResult:
-    """``apply`` inside the caller's write transaction (the demo and bulk loaders batch several)."""
+                     now: datetime, cal: WorkCalendar, settings: Settings | None = None,
+                     follow_up: bool = False) -> TransitionResult:
+    """``apply`` inside the caller's write transaction (the demo and bulk loaders batch several).
+
+    ``follow_up``: a step the rules take on their own after another (a dissatisfied evaluation opens a supervision),
+    recorded under the same actor without asking for the permission the step would need on its own."""
     st = settings or load_settings(session)
     case = _get_case(session, case_id)
+    if not follow_up:
+        require_for_case(session, actor_id, TRANSITION_PERMISSION[type(transition)], case)
+    status_before, unit_before = case.status, case.unit_id
     state = load_state(session, case)
     today = now.date()
     supervision: Supervision | None = None
@@ -177,6 +225,9 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     if planned.notify:
         notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
         notice_id = notice.id
+    audit.record(session, user_id=actor_id, action="transition", entity="case", entity_id=case.id,
+                 detail=planned.kind, changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
+                                                                {"status": case.status, "unit_id": case.unit_id}))
     if planned.kind in ("closed", "recheck_decided"):
         # the matter is settled: a leader's ownership (包案) of it ends with it
         from reception.leader.beyond import end_ownerships_in_session  # local: the leader package imports this one
@@ -188,7 +239,7 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
         # a dissatisfied evaluation goes to supervision and must reach the handling unit again
         apply_in_session(session, case.id, Supervise("群众对处理意见不满意，请重新核查办理并反馈。",
                                                      SupervisionReason.DISSATISFIED),
-                         actor_id=actor_id, now=now, cal=cal, settings=st)
+                         actor_id=actor_id, now=now, cal=cal, settings=st, follow_up=True)
     return TransitionResult(case.id, event.id, planned.kind, case.status, CaseStatus.label_of(case.status), notice_id)
 
 

@@ -23,6 +23,7 @@ from reception.db.base import utcnow
 from reception.db.models import AuditEntry, HolidayDay, HolidayYear, User
 from reception.domain.errors import FieldError
 from reception.domain.workcalendar import DayOverride, WorkCalendar
+from reception.security.permissions import Permission, require_by
 
 __all__ = [
     "HolidayEntry",
@@ -140,6 +141,7 @@ def _unconfirm(session: Session, year: int) -> None:
 
 def set_holiday(session: Session, day: date, workday: bool | None, name: str = "", *, by: str = "") -> None:
     """Enter one day (``workday`` True: 调休上班, False: day off); ``None`` removes the day from the table."""
+    require_by(session, by, Permission.ADMIN)
     row = session.get(HolidayDay, day)
     if workday is None:
         if row is not None:
@@ -211,6 +213,7 @@ def parse_holiday_file(text: str, *, suffix: str = ".csv") -> list[HolidayEntry]
 
 def import_holidays(session: Session, year: int, entries: Iterable[HolidayEntry] | Path, *, by: str = "") -> int:
     """Replace the table's rows of ``year`` with ``entries`` (or the rows of a file); withdraws confirmation."""
+    require_by(session, by, Permission.ADMIN)
     if isinstance(entries, Path):
         entries = parse_holiday_file(entries.read_text(encoding="utf-8-sig"), suffix=entries.suffix)
     rows = list(entries)
@@ -234,6 +237,7 @@ def confirm_year(session: Session, year: int, *, by: str) -> HolidayYearStatus:
     """The administrator confirms that the table holds ``year``'s complete official arrangement."""
     if not by.strip():
         raise FieldError("by", "请填写确认人", key="confirmed_by_required")
+    require_by(session, by, Permission.ADMIN)
     status = year_status(session, year)
     if not status.entries and not status.package_knows:
         raise FieldError("year", f"{year}年节假日表为空，请先导入或录入节假日安排再确认", key="holiday_year_empty")

@@ -27,7 +27,6 @@ from reception.db.models import (
     RosterMonth,
     RosterSlot,
     RosterVersion,
-    User,
 )
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.domain.workcalendar import WorkCalendar
@@ -54,6 +53,7 @@ from reception.roster.rules import (
     save_roster_rules,
     secretary_days_in,
 )
+from reception.security.permissions import Permission, require_by, resolve_by
 
 if TYPE_CHECKING:
     from reception.services.context import AppContext
@@ -199,7 +199,8 @@ class DutyToday:
 
 
 def _audit(session: Session, action: str, entity: str, entity_id: str, by: str, detail: str = "") -> None:
-    user_id = by if by and session.get(User, by) is not None else None
+    by_user = resolve_by(session, by)
+    user_id = by_user.id if by_user is not None else None
     session.add(AuditEntry(user_id=user_id, action=action, entity=entity, entity_id=entity_id,
                            detail=(f"by={by} " + detail).strip()[:200]))
 
@@ -341,6 +342,7 @@ def roster_rules(ctx: AppContext) -> RosterRules:
 def save_rules(ctx: AppContext, rules: RosterRules, *, by: str = "") -> None:
     """Save the rules; they apply to months generated from now on (published months keep theirs)."""
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         save_roster_rules(session, rules)
         _audit(session, "roster_rules", "setting", "roster", by)
 
@@ -407,6 +409,7 @@ def generate_month(ctx: AppContext, month: str, *, by: str = "") -> GenerationRe
     year, mon = parse_month(month)
     key = month_key(year, mon)
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         row = session.get(RosterMonth, key)
         if row is not None and row.status == PUBLISHED:
             raise RosterError(f"{key} 已发布（第{row.version}版），不再重新生成；请用调换或替班修改",
@@ -473,6 +476,7 @@ def publish_month(ctx: AppContext, month: str, *, by: str, force: bool = False, 
     if not by.strip():
         raise FieldError("by", "请填写发布人", key="published_by_required")
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         row = session.get(RosterMonth, key)
         if row is None:
             raise RosterError(f"{key} 尚未生成排班，请先生成", key="roster_not_generated")
@@ -558,6 +562,7 @@ def substitute(ctx: AppContext, day: date, leader_id: str, new_leader_id: str, *
     """Another leader takes ``leader_id``'s place on ``day`` (替班)."""
     _require(reason, approved_by)
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         leaders = {x.id: x for x in load_leaders(session)}
         if new_leader_id not in leaders or leader_id not in leaders:
             raise NotFoundError("没有该领导", key="leader_not_found")
@@ -585,6 +590,7 @@ def swap(ctx: AppContext, day: date, leader_id: str, other_day: date, other_lead
     if day == other_day:
         raise RosterError("调换的两天不能是同一天", key="roster_swap_same_day")
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         leaders = {x.id: x for x in load_leaders(session)}
         a = _slot(session, day, leader_id)
         b = _slot(session, other_day, other_leader_id)
@@ -657,6 +663,7 @@ def add_leader(ctx: AppContext, name: str, title: str, *, rank_order: int = 0, p
     if not name.strip() or not title.strip():
         raise FieldError("name", "请填写领导姓名和职务", key="leader_required")
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         leader = Leader(name=name.strip(), title=title.strip(), rank_order=rank_order, phone=phone.strip())
         session.add(leader)
         session.flush()
@@ -673,6 +680,7 @@ def set_membership(ctx: AppContext, leader_id: str, *, active_from: date | None,
     if active_from and active_to and active_to < active_from:
         raise FieldError("active_to", "结束日期不能早于开始日期", key="period_invalid")
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         if session.get(Leader, leader_id) is None:
             raise NotFoundError("没有该领导", key="leader_not_found")
         row = LeaderMembership(leader_id=leader_id, active_from=active_from, active_to=active_to,
@@ -686,6 +694,7 @@ def set_membership(ctx: AppContext, leader_id: str, *, active_from: date | None,
 def end_membership(ctx: AppContext, leader_id: str, last_day: date, *, by: str = "") -> None:
     """The leader leaves the roster after ``last_day`` (open periods are closed; none: a period up to it)."""
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         rows = session.scalars(select(LeaderMembership).where(LeaderMembership.leader_id == leader_id)).all()
         open_rows = [r for r in rows if r.active_to is None or r.active_to > last_day]
         if not rows:
@@ -700,6 +709,7 @@ def add_absence(ctx: AppContext, leader_id: str, start: date, end: date, reason:
     if end < start:
         raise FieldError("end", "结束日期不能早于开始日期", key="period_invalid")
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         if session.get(Leader, leader_id) is None:
             raise NotFoundError("没有该领导", key="leader_not_found")
         row = LeaderUnavailability(leader_id=leader_id, start=start, end=end, reason=reason.strip() or "请假",
@@ -712,6 +722,7 @@ def add_absence(ctx: AppContext, leader_id: str, start: date, end: date, reason:
 
 def remove_absence(ctx: AppContext, absence_id: str, *, by: str = "") -> None:
     with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
         row = session.get(LeaderUnavailability, absence_id)
         if row is not None:
             _audit(session, "leader_absence_remove", "leader", row.leader_id, by)

@@ -26,8 +26,17 @@ from reception.domain.case_numbers import parse_case_no
 from reception.domain.enums import Channel, ContentClass, RoutingAction
 from reception.domain.errors import FieldError, NotFoundError
 from reception.domain.idnumber import parse_resident_id
-from reception.domain.masking import mask_id, mask_phone
+from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.security import audit
+from reception.security.crypto import blind_index
+from reception.security.permissions import (
+    Permission,
+    PermissionDenied,
+    can_see_case,
+    require,
+    visible_case_ids,
+)
 from reception.services import directory
 from reception.services.context import AppContext
 from reception.services.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
@@ -90,13 +99,16 @@ def _case_ids_for_query(session: Session, text: str, limit: int) -> list[str]:
     if query.isascii():
         try:
             number = parse_resident_id(upper).number
-            petitioner_ids = list(session.scalars(select(Petitioner.id).where(Petitioner.id_number == number)))
+            petitioner_ids = list(session.scalars(
+                select(Petitioner.id).where(Petitioner.id_number_bidx == blind_index(number, "id_number"))))
         except FieldError:
             try:
                 phone = normalize_phone(query).number
-                petitioner_ids = list(session.scalars(select(Petitioner.id).where(Petitioner.phone == phone)))
+                petitioner_ids = list(session.scalars(
+                    select(Petitioner.id).where(Petitioner.phone_bidx == blind_index(phone, "phone"))))
             except FieldError:
-                petitioner_ids = list(session.scalars(select(Petitioner.id).where(Petitioner.id_number == upper)))
+                petitioner_ids = list(session.scalars(
+                    select(Petitioner.id).where(Petitioner.id_number_bidx == blind_index(upper, "id_number"))))
     else:
         petitioner_ids = list(session.scalars(
             select(Petitioner.id).where(Petitioner.name >= query, Petitioner.name < query + PREFIX_END).limit(limit)
@@ -112,26 +124,34 @@ def _case_ids_for_query(session: Session, text: str, limit: int) -> list[str]:
     ))
 
 
-def search_cases(ctx: AppContext, text: str, *, limit: int = SEARCH_LIMIT) -> list[CaseSummary]:
+def search_cases(ctx: AppContext, text: str, *, limit: int = SEARCH_LIMIT,
+                 user_id: str | None = None) -> list[CaseSummary]:
+    """Cases matching the search box that ``user_id`` may see (accusations hidden from the accused unit's staff)."""
     with ctx.db.read() as session:
-        ids = _case_ids_for_query(session, text, limit)
+        require(session, user_id, Permission.VIEW_CASES)
+        ids = visible_case_ids(session, user_id, _case_ids_for_query(session, text, limit))
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: (s.last_visit_on, s.case_no), reverse=True)
     return found
 
 
-def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000) -> list[CaseSummary]:
+def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
+                        user_id: str | None = None) -> list[CaseSummary]:
     """Cases with a visit on ``day`` (new registrations and repeat visits alike), newest first."""
     with ctx.db.read() as session:
+        require(session, user_id, Permission.VIEW_CASES)
         ids = list(session.scalars(select(Visit.case_id).where(Visit.visited_on == day).distinct().limit(limit)))
+        ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: s.case_no, reverse=True)
     return found
 
 
-def recent_cases(ctx: AppContext, *, limit: int = 200) -> list[CaseSummary]:
+def recent_cases(ctx: AppContext, *, limit: int = 200, user_id: str | None = None) -> list[CaseSummary]:
     with ctx.db.read() as session:
+        require(session, user_id, Permission.VIEW_CASES)
         ids = list(session.scalars(select(Case.id).order_by(Case.registered_at.desc()).limit(limit)))
+        ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: (s.registered_on, s.case_no), reverse=True)
     return found
@@ -145,13 +165,33 @@ def case_id_by_no(session: Session, case_no: str) -> str:
 
 
 def case_detail(ctx: AppContext, case_id: str, *, user_id: str | None = None, desk_id: str | None = None) -> CaseDetail:
+    """One case in full. The view is audited (who, which case, and which petitioners' records it showed); a case
+    the user may not see (an accusation against their unit, another unit's case) is refused."""
     with ctx.db.read() as session:
+        require_case_visible(session, user_id, case_id)
         detail = load_case_detail(session, case_id)
+        petitioners = sorted({pid for pid in session.scalars(
+            select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id)
+            .where(Visit.case_id == case_id))})
     if user_id is not None:
         with ctx.db.write() as session:
             session.add(AuditEntry(user_id=user_id, desk_id=desk_id, action="view_case", entity="case",
                                    entity_id=case_id))
+            for pid in petitioners:
+                audit.record(session, user_id=user_id, desk_id=desk_id, action="view_petitioner",
+                             entity="petitioner", entity_id=pid, detail=f"case:{detail.summary.case_no}")
     return detail
+
+
+def require_case_visible(session: Session, user_id: str | None, case_id: str) -> None:
+    """``PermissionDenied`` unless the user may see this case (``NotFoundError`` when there is no such case)."""
+    user = require(session, user_id, Permission.VIEW_CASES)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("未找到该信访事项", key="case_not_found")
+    if user is not None and not can_see_case(session, user, case):
+        raise PermissionDenied("无权查看该信访事项（检举控告类事项对被检举控告单位保密，其他单位的事项不予显示）。",
+                               key="case_hidden")
 
 
 def _name(session: Session, model: type[Unit] | type[Desk], key: str | None) -> str:
@@ -213,8 +253,18 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
     )
 
 
-def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every case with its visits, petitioners and routing, as JSON-ready dicts (full data: an admin export)."""
+def export_cases(ctx: AppContext, *, batch: int = 500, actor_id: str | None = None, masked: bool = False,
+                 desk_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every case with its visits, petitioners and routing, as JSON-ready dicts.
+
+    Full personal data needs the ``EXPORT_FULL`` permission; ``masked`` exports (names 夏某云, IDs and phones masked,
+    addresses cut to the village) are open to whoever may see cases, restricted to the cases they may see. Either
+    export is audited before the first case is produced."""
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.VIEW_CASES if masked else Permission.EXPORT_FULL)
+        audit.record(session, user_id=actor_id, desk_id=desk_id, action="export", entity="case", entity_id="*",
+                     detail="masked" if masked else "full")
+    person = _masked_person if masked else _full_person
     with ctx.db.read() as session:
         # labels read once: the identity map is cleared after every batch below
         cat_label = directory.category_labels(session)
@@ -229,6 +279,10 @@ def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any
                 break
             offset += len(cases)
             ids = [c.id for c in cases]
+            if actor_id is not None:
+                keep = set(visible_case_ids(session, actor_id, ids))
+                cases = [c for c in cases if c.id in keep]
+                ids = [c.id for c in cases]
             visits_by_case: dict[str, list[Visit]] = {}
             for v in session.scalars(select(Visit).where(Visit.case_id.in_(ids)).order_by(Visit.visit_no)):
                 visits_by_case.setdefault(v.case_id, []).append(v)
@@ -264,20 +318,22 @@ def export_cases(ctx: AppContext, *, batch: int = 500) -> Iterator[dict[str, Any
                             "is_skip_level": v.is_skip_level,
                             "desk": desks.get(v.desk_id, ""),
                             "officer": users.get(v.officer_id, ""),
-                            "petitioners": [
-                                {
-                                    "name": vp.petitioner.name,
-                                    "id_type": vp.petitioner.id_type,
-                                    "id_number": vp.petitioner.id_number,
-                                    "gender": vp.petitioner.gender,
-                                    "phone": vp.petitioner.phone,
-                                    "address": vp.petitioner.address,
-                                    "is_representative": vp.is_representative,
-                                }
-                                for vp in v.persons
-                            ],
+                            "petitioners": [person(vp) for vp in v.persons],
                         }
                         for v in visits_by_case.get(c.id, [])
                     ],
                 }
             session.expunge_all()
+
+
+def _full_person(vp: VisitPerson) -> dict[str, Any]:
+    p = vp.petitioner
+    return {"name": p.name, "id_type": p.id_type, "id_number": p.id_number, "gender": p.gender, "phone": p.phone,
+            "address": p.address, "is_representative": vp.is_representative}
+
+
+def _masked_person(vp: VisitPerson) -> dict[str, Any]:
+    p = vp.petitioner
+    return {"name": mask_name(p.name), "id_type": p.id_type, "id_number": mask_id(p.id_number or ""),
+            "gender": p.gender, "phone": mask_phone(p.phone or ""), "address": mask_address(p.address),
+            "is_representative": vp.is_representative}

@@ -35,6 +35,17 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
     from reception.roster.holidays import load_work_calendar
+    from reception.security import atrest
+
+    try:
+        with ctx.db.read() as session:
+            pending = atrest.needs_work(session)
+        if pending:  # the key check, plaintext rows from before 0007, the audit chain's triggers (idempotent)
+            with ctx.db.write() as session:
+                atrest.prepare(session)
+    except BaseException:
+        ctx.close()
+        raise
 
     with ctx.db.read() as session:
         ctx.calendar = load_work_calendar(session)

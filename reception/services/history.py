@@ -1,6 +1,7 @@
 """History check at intake: has this person, or this matter, been here before?
 
-Lookups use indexed equality on the normalised ID number and phone, and an index range scan for names
+Lookups use indexed equality on the blind indexes (keyed HMACs) of the normalised ID number and phone, which are
+stored encrypted (``reception.security.crypto``), and an index range scan for names
 (``name >= prefix AND name < prefix + U+10FFFF``), so they stay fast with a million visits.
 """
 
@@ -19,6 +20,8 @@ from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.security.crypto import blind_index
+from reception.security.permissions import Permission, PermissionDenied, require
 from reception.services import directory
 from reception.services.context import AppContext
 from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
@@ -57,8 +60,13 @@ def lookup_history(
     user_id: str | None = None,
     desk_id: str | None = None,
 ) -> HistoryResult:
-    """Earlier petitioners matching any of the inputs, strongest match first, with their cases and flags."""
+    """Earlier petitioners matching any of the inputs, strongest match first, with their cases and flags.
+
+    Only the centre's staff may look people up (``user_id`` None: the system); each person shown is audited."""
     with ctx.db.read() as session:
+        user = require(session, user_id, Permission.VIEW_CASES)
+        if user is not None and user.role == "unit_staff":
+            raise PermissionDenied("责任单位工作人员无权查询信访人历史记录。")
         result = find_history(session, id_number=id_number, phone=phone, name=name)
     if not result.empty and user_id is not None:
         with ctx.db.write() as session:
@@ -72,11 +80,13 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
     matches: dict[str, set[str]] = defaultdict(set)
     norm_id = _normalise_id(id_number)
     if norm_id:
-        for pid in session.scalars(select(Petitioner.id).where(Petitioner.id_number == norm_id).limit(MAX_PERSONS)):
+        bidx = blind_index(norm_id, "id_number")
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.id_number_bidx == bidx).limit(MAX_PERSONS)):
             matches[pid].add("id_number")
     norm_phone = _normalise_phone(phone)
     if norm_phone:
-        for pid in session.scalars(select(Petitioner.id).where(Petitioner.phone == norm_phone).limit(MAX_PERSONS)):
+        bidx = blind_index(norm_phone, "phone")
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.phone_bidx == bidx).limit(MAX_PERSONS)):
             matches[pid].add("phone")
     clean_name = "".join(name.split())
     if len(clean_name) >= 2:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from reception.db.models import (
@@ -42,6 +42,9 @@ from reception.domain.errors import FieldError, FieldErrors, NotFoundError, Rece
 from reception.domain.idnumber import parse_resident_id, validate_document
 from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
+from reception.security import audit
+from reception.security.crypto import blind_index
+from reception.security.permissions import Permission, require
 from reception.services import directory
 from reception.services.context import AppContext
 from reception.services.dto import IntakeResult, RouteProposal
@@ -286,8 +289,10 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date | None =
     return ValidIntake(persons, proposal)
 
 
-def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = "") -> tuple[Petitioner, list[str]]:
-    """The petitioner record for this person, and the names of the fields this visit updated.
+def _upsert_petitioner(session: Session, person: _CleanPerson, *,
+                       prefix: str = "") -> tuple[Petitioner, dict[str, list[object]]]:
+    """The petitioner record for this person, and the fields this visit updated ({name: [before, after]}, the values
+    masked or hashed for the audit trail; empty for a new record).
 
     A record is reused when the officer linked it from the history panel or when the same document number is
     already registered. Who someone is (name, document) is never overwritten: a contradiction is an error for the
@@ -305,7 +310,8 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = 
     if person.id_number:
         by_number = session.scalars(
             select(Petitioner)
-            .where(Petitioner.id_type == person.id_type.value, Petitioner.id_number == person.id_number)
+            .where(Petitioner.id_type == person.id_type.value,
+                   Petitioner.id_number_bidx == blind_index(person.id_number, "id_number"))
             .limit(1)
         ).first()
     if found is not None and by_number is not None and by_number.id != found.id:
@@ -322,7 +328,7 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = 
             address=person.address,
         )
         session.add(created)
-        return created, []
+        return created, {}
     errors: list[FieldError] = []
     if found.name != person.name:
         errors.append(FieldError(F_NAME, f"{prefix}姓名与此前登记的“{mask_name(found.name)}”不一致，请核对"
@@ -333,6 +339,7 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = 
     if errors:
         raise FieldErrors(errors)
     changed: list[str] = []
+    before = {"id_number": found.id_number, "phone": found.phone, "address": found.address, "gender": found.gender}
     if person.id_number and not found.id_number:
         found.id_type, found.id_number = person.id_type.value, person.id_number
         changed.append("id_number")
@@ -343,9 +350,11 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *, prefix: str = 
     if person.gender is not Gender.UNKNOWN and found.gender != person.gender.value:
         found.gender = person.gender.value
         changed.append("gender")
-    if changed:
-        found.version += 1
-    return found, changed
+    if not changed:
+        return found, {}
+    found.version += 1
+    after = {"id_number": found.id_number, "phone": found.phone, "address": found.address, "gender": found.gender}
+    return found, audit.changes_of(before, after)
 
 
 def _next_case_no(session: Session, desk_code: str, now: datetime) -> str:
@@ -429,19 +438,27 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
     officer = session.get(User, officer_id)
     if desk is None or officer is None:
         raise NotFoundError("本机工位或登记人员未设置，请先在“设置”中选择。", key="desk_not_configured")
+    require(session, officer_id, Permission.REGISTER)
     valid = validate_intake(session, form, today=now.date())
     petitioners: list[Petitioner] = []
     for index, clean in enumerate(valid.persons):
         prefix = f"第{index + 1}位代表：" if index else ""
         petitioner, changed = _upsert_petitioner(session, clean, prefix=prefix)
+        created = inspect(petitioner).pending
         session.flush()
         if any(p.id == petitioner.id for p in petitioners):
             raise FieldErrors([FieldError(F_REPRESENTATIVES, f"{prefix}与前面登记的是同一人，请勿重复登记",
                                           key="duplicate_person")])
         petitioners.append(petitioner)
-        if changed:  # which fields changed, never their values
-            session.add(AuditEntry(user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
-                                   entity_id=petitioner.id, detail="intake:" + ",".join(changed)))
+        if changed:  # which fields changed, their values masked
+            audit.record(session, user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
+                         entity_id=petitioner.id, detail="intake:" + ",".join(changed),
+                         changes=changed)
+        elif created:  # a new record: which fields were given, masked
+            given = {"name": clean.name, "id_number": clean.id_number, "phone": clean.phone,
+                     "address": clean.address or None, "gender": clean.gender.value}
+            audit.record(session, user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
+                         entity_id=petitioner.id, changes=audit.changes_of({}, given))
     actor = officer.id
     if form.join_case_id is None:
         case = _new_case(session, form, desk, officer, now)

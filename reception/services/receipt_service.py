@@ -193,6 +193,9 @@ def reprint_receipt(ctx: AppContext, case_no: str, *, officer_id: str | None = N
     """A reprint (补打) of the latest visit's receipt: marked as such, and recorded; the archive is not touched."""
     with ctx.db.read() as session:
         case_id = case_id_by_no(session, case_no)
+        from reception.services.cases import require_case_visible
+
+        require_case_visible(session, officer_id, case_id)  # an accusation never reaches the accused unit's printer
         settings = load_desk_settings(session)
         data = build_receipt_data(session, case_id, None, ctx.calendar, settings, reprint=True)
     now = ctx.now()
@@ -202,4 +205,7 @@ def reprint_receipt(ctx: AppContext, case_no: str, *, officer_id: str | None = N
     with ctx.db.write() as session:
         session.add(ReceiptPrint(case_id=case_id, visit_id=None, printed_at=now, layout=chosen.value, reprint=True,
                                  officer_id=officer_id, file_name=""))
+        from reception.security import audit
+
+        audit.record(session, user_id=officer_id, action="reprint", entity="case", entity_id=case_id)
     return case_id, pdf

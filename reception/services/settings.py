@@ -65,12 +65,17 @@ def save_desk_settings(session: Session, settings: DeskSettings) -> None:
         row.value = asdict(settings)
 
 
-def update_desk_settings(ctx: AppContext, **changes: Any) -> DeskSettings:
-    """Change some settings on top of the stored ones. A changed roll-over rule (``deadline_roll``) moves due dates,
-    so every stored clock is computed again before this returns."""
+def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
+    """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
+    the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
+    again before this returns. ``actor_id`` None is the system (the command line, set-up)."""
     with ctx.db.write() as session:
         current = load_desk_settings(session)
         updated = replace(current, **changes)
+        if updated.roll_policy is not current.roll_policy:
+            from reception.security.permissions import Permission, require
+
+            require(session, actor_id, Permission.ADMIN)
         save_desk_settings(session, updated)
     if updated.roll_policy is not current.roll_policy:
         from reception.lifecycle.service import recompute_clocks

@@ -68,4 +68,10 @@ def window(qtbot: QtBot, data_dir: Path, printed: PrintRecorder) -> Iterator[Mai
     win.show()
     qtbot.waitExposed(win)
     yield win
+    # a test that leaves a dialog open (case detail, action dialog) must not leave it modal for the next test
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QDialog) and widget.isVisible():
+            widget.reject()
     win.close()

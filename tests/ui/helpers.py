@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from reception.domain.idnumber import check_digit
 from ui.intake.page import IntakePage
+from ui.main_window import MainWindow
 
 W = TypeVar("W", bound=QWidget)
 
@@ -82,3 +83,14 @@ def shown_errors(page: IntakePage) -> dict[str, str]:
     if form.general_error.isVisibleTo(form):
         out["(general)"] = form.general_error.label.text()
     return out
+
+
+def sign_in(window: MainWindow, username: str) -> str:
+    """Sign ``username`` (a demo account) in at the window, as the login dialog would; returns the user's id."""
+    from reception.services import directory
+
+    with window.ctx.db.read() as session:
+        user = directory.user_by_username(session, username)
+    assert user is not None, username
+    window.switch_user(user.id)
+    return user.id

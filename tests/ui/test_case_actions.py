@@ -12,7 +12,7 @@ from reception.domain.enums import CaseStatus
 from reception.lifecycle import machine as m
 from reception.lifecycle.notify import RecordingGateway, outbox_counts
 from reception.lifecycle.service import apply
-from tests.ui.helpers import by_name, choose, click
+from tests.ui.helpers import by_name, choose, click, sign_in
 from tests.ui.test_case_tracking import _cases_page, _clock_texts, _new_case
 from ui.cases.actions import ActionDialog
 from ui.cases.detail import CaseDetailDialog
@@ -33,6 +33,7 @@ def _buttons(dialog: CaseDetailDialog) -> list[str]:
 
 def test_start_handling(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")  # records the units' steps at the centre (the desk officer may not)
     for t in (m.SignFor(), m.Accept()):
         apply(window.ctx, case.id, t, actor_id=None)
     dialog = _cases_page(window).open_case(case)
@@ -48,6 +49,7 @@ def test_start_handling(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_objection_needs_a_reason_and_the_case_is_routed_again(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")  # records the units' steps at the centre (the desk officer may not)
     dialog = _cases_page(window).open_case(case)
     action = _step(qtbot, dialog, "异议退回")
     click(qtbot, action, "确定")
@@ -74,6 +76,7 @@ def test_objection_needs_a_reason_and_the_case_is_routed_again(qtbot: QtBot, win
 
 def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")  # records the units' steps at the centre (the desk officer may not)
     today = window.ctx.now().date()
     for t in (m.SignFor(), m.Accept(),
               m.Reply(m.ReplyOutcome.REJECT, "《物业管理条例》", today, m.DeliveryMeans.IN_PERSON)):
@@ -129,6 +132,7 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
 
 def test_supervision_feedback_returns_the_case_with_a_new_round(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")  # records the units' steps at the centre (the desk officer may not)
     for t in (m.SignFor(), m.Accept(), m.Supervise("请加快办理并反馈")):
         apply(window.ctx, case.id, t, actor_id=None)
     dialog = _cases_page(window).open_case(case)

@@ -27,7 +27,7 @@ from reception.lifecycle.notify import RecordingGateway, outbox, outbox_counts
 from reception.lifecycle.service import apply, overdue, supervision_list
 from reception.services.cases import search_cases
 from reception.services.dto import CaseSummary
-from tests.ui.helpers import by_name, click, fill_valid, type_into
+from tests.ui.helpers import by_name, click, fill_valid, sign_in, type_into
 from ui.cases.actions import ACTIONS, ActionDialog
 from ui.cases.detail import CaseDetailDialog
 from ui.cases.model import ObjectRole, SortRole
@@ -151,6 +151,7 @@ def test_overdue_and_due_soon_tabs(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")  # records the unit's steps at the centre (the desk officer may not)
     page = _cases_page(window)
     dialog = page.open_case(case)
     texts = _clock_texts(dialog)
@@ -187,6 +188,7 @@ def test_detail_clocks_and_lifecycle_steps(qtbot: QtBot, window: MainWindow) -> 
 
 def test_illegal_step_shows_the_chinese_message(qtbot: QtBot, window: MainWindow) -> None:
     case = _new_case(qtbot, window)
+    sign_in(window, "supervisor")
     page = _cases_page(window)
     dialog = page.open_case(case)
     click(qtbot, dialog, "不予受理")

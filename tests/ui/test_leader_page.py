@@ -16,7 +16,7 @@ from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingA
 from reception.leader import service as ls
 from reception.leader.service import QueueState
 from reception.services.intake import IntakeInput, PersonInput, register_intake
-from tests.ui.helpers import by_name, choose, click, type_into
+from tests.ui.helpers import by_name, choose, click, sign_in, type_into
 from ui.leader.model import COL_STATE
 from ui.leader.page import LeaderPage
 from ui.main_window import PAGE_LEADER, MainWindow
@@ -37,11 +37,12 @@ def send_to_leader(window: MainWindow, *, name: str = "邝国栋", headcount: in
         locality_id=township.id, request="要求物业公司限期修复3栋电梯", facts="电梯多次停运，物业未及时维修。",
         routing_action=RoutingAction.LEADER_RECEPTION,
     )
-    return register_intake(window.ctx, form, desk_id=ref.desk_id, officer_id=ref.user_id,
+    return register_intake(window.ctx, form, desk_id=ref.desk_id, officer_id=ref.settings.officer_id,
                            render_receipt=False).case_no
 
 
 def open_page(window: MainWindow) -> LeaderPage:
+    sign_in(window, "leader")  # the duty leader records the reception
     window.nav.setCurrentRow(PAGE_LEADER)
     page = window.pages.currentWidget()
     assert isinstance(page, LeaderPage)

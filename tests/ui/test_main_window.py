@@ -25,7 +25,7 @@ def test_title_navigation_and_status_bar(window: MainWindow) -> None:
     assert NAV_ITEMS == ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
     status = [label.text() for label in window.statusBar().findChildren(QLabel)]
     assert "工位：一号接待窗口（JD01）" in status
-    assert "登记人：刘晓燕" in status
+    assert "当前用户：刘晓燕（接待窗口工作人员）" in status
     assert duty_leaders_on(window.ctx, window.ctx.now().date()).label in status
     assert "同步：单机模式" in status
 
@@ -75,10 +75,16 @@ def test_settings_dialog_stores_the_receipt_paper(qtbot: QtBot, window: MainWind
 
 def test_settings_dialog_sets_the_roll_over_rule(qtbot: QtBot, window: MainWindow) -> None:
     from reception.domain.deadlines import RollPolicy
+    from tests.ui.helpers import sign_in
 
+    window.open_settings()  # the desk officer sees the rule but may not change it
+    assert not by_name(window.settings_dialog, QComboBox, "期限末日顺延").isEnabled()
+    window.settings_dialog.reject()
+    sign_in(window, "admin")
     window.open_settings()
     dialog = window.settings_dialog
     roll = by_name(dialog, QComboBox, "期限末日顺延")
+    assert roll.isEnabled()
     assert roll.currentText() == RollPolicy.NON_WORKING_DAYS.label  # the default
     assert [roll.itemText(i) for i in range(roll.count())] == [p.label for p in RollPolicy]
     choose(roll, RollPolicy.HOLIDAYS_ONLY.label)
@@ -98,7 +104,7 @@ def test_window_for_a_fresh_data_dir_says_desk_not_set(qtbot: QtBot, tmp_path: P
     win.confirm_on_close = False
     qtbot.addWidget(win)
     status = [label.text() for label in win.statusBar().findChildren(QLabel)]
-    assert "工位：未设置" in status and "登记人：未设置" in status
+    assert "工位：未设置" in status and "当前用户：未登录" in status
     assert (tmp_path / "empty" / "reception.sqlite3").is_file()  # migrated on open
     win.close()
 

@@ -24,7 +24,7 @@ from reception.db.base import CHINA_TZ, local_now
 from reception.roster import service as roster
 from reception.roster.service import MonthRoster, RosterDay
 from tests.ui.conftest import PrintRecorder
-from tests.ui.helpers import by_name, click, type_into
+from tests.ui.helpers import by_name, click, sign_in, type_into
 from ui.app import create_main_window
 from ui.main_window import PAGE_ROSTER, MainWindow
 from ui.roster.model import DayRole, MonthModel
@@ -75,6 +75,7 @@ def answers(tmp_path: Path) -> Answers:
 def win(qtbot: QtBot, data_dir: Path, printed: PrintRecorder, clock: Clock, answers: Answers
         ) -> Iterator[MainWindow]:
     w = create_main_window(data_dir, tasks=TaskManager(synchronous=True), printer=printed, now=clock)
+    sign_in(w, "supervisor")  # the roster is managed by the centre's supervisor or the administrator
     # a working day with a duty leader in the demo month (the demo publishes the month it was seeded in)
     demo = roster.month_roster(w.ctx, f"{clock.moment:%Y-%m}")
     first = next(d for d in demo.days if d.workday and d.leaders)
@@ -235,7 +236,7 @@ def test_swap_through_the_dialog_publishes_version_2(qtbot: QtBot, win: MainWind
     assert [x.name for x in cell_of(page, a.day).leaders] == [lb.name]
     assert [x.name for x in cell_of(page, b.day).leaders] == [la.name]
     change = page.changes_list.item(0).text()
-    assert "调换" in change and "出差" in change and "王主任" in change and "刘晓燕" in change
+    assert "调换" in change and "出差" in change and "王主任" in change and "何督查" in change
     latest = page.versions_list.item(0).text()
     assert latest.startswith("第2版") and "变更" in latest and f"{a.day.month}月{a.day.day}日" in latest
     # the day's detail says why the new leader is there

@@ -54,6 +54,22 @@ class Desk:
         assert node is not None
         return node.id
 
+    def user(self, role: str, *, unit: str | None = None, username: str | None = None) -> str:
+        """An account with ``role`` (and, for unit staff, the unit with code ``unit``), made on first use."""
+        from sqlalchemy import select
+
+        from reception.db.models import User
+
+        name = username or f"{role}-{unit or 'centre'}"
+        with self.ctx.db.write() as s:
+            found = s.scalar(select(User.id).where(User.username == name))
+            if found is not None:
+                return found
+            u = User(username=name, display_name=name, role=role, unit_id=self.unit(unit) if unit else None)
+            s.add(u)
+            s.flush()
+            return u.id
+
     def unit(self, code: str) -> str:
         from sqlalchemy import select
 

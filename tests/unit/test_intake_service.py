@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -288,9 +289,16 @@ def test_linking_without_an_id_reuses_the_record_and_audits_the_change(desk: Des
     save(desk, form(desk, person=moved))
     with desk.ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Petitioner)) == 1
-        entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "petitioner"))
-        assert entry is not None and entry.detail == "intake:phone,address"
-        assert "13900000002" not in entry.detail
+        created = s.scalar(select(AuditEntry).where(AuditEntry.entity == "petitioner", AuditEntry.action == "create"))
+        assert created is not None and created.changes["name"] == [None, "王某"]
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "petitioner", AuditEntry.action == "update"))
+        assert entry is not None and entry.detail == "intake:address,phone"
+        # before and after, masked (phones) or hashed (addresses): never the values themselves
+        assert entry.changes["phone"] == ["139****0001", "139****0002"]
+        before, after = entry.changes["address"]
+        assert before.startswith("sha256:") and after.startswith("sha256:") and before != after
+        stored = json.dumps(entry.changes, ensure_ascii=False) + entry.detail
+        assert "13900000002" not in stored and "新地址" not in stored and "王芳" not in stored
 
 
 def test_the_same_person_cannot_be_two_representatives(desk: Desk) -> None:

@@ -83,7 +83,7 @@ def test_down_visit_with_its_cases(desk: Desk) -> None:
 def test_backlog_listed_resolved_and_ownership_ended(desk: Desk) -> None:
     cid = to_leader(desk)
     owner = ls.record_reception(desk.ctx, reception_form(desk, cid, outcome=Outcome.OWNED),
-                                actor_id=desk.officer_id)
+                                actor_id=desk.user("duty_leader"))
     assert owner.ownership_id
     no = case_no(desk, cid)
     desk.clock.moment = datetime(2026, 10, 12, 10, tzinfo=CHINA_TZ)
@@ -117,7 +117,7 @@ def test_backlog_listed_resolved_and_ownership_ended(desk: Desk) -> None:
 
 
 def test_ownership_ends_when_the_case_is_closed_or_by_hand(desk: Desk) -> None:
-    handler, caller = user(desk, "unit_staff"), user(desk, "callback")
+    handler, caller = user(desk, "unit_staff"), user(desk, "callback", role="supervisor", unit=None)
     cid = to_leader(desk, action=RoutingAction.ASSIGN, name="甲某某")
     other = to_leader(desk, hour=10, name="乙某某")
     with desk.ctx.db.write() as s:

@@ -77,7 +77,7 @@ def test_queue_lists_only_the_visits_sent_to_the_leader(desk: Desk) -> None:
 def test_explained_reply_is_recorded_with_its_event(desk: Desk) -> None:
     case_id = to_leader(desk, headcount=2)
     desk.clock.moment = at(DAY, 10, 15)
-    result = ls.record_reception(desk.ctx, form(desk, case_id), actor_id=desk.officer_id)
+    result = ls.record_reception(desk.ctx, form(desk, case_id), actor_id=desk.user("duty_leader"))
     # an explanation given on the spot is the case's reply, delivered in person (see test_on_the_spot_replies)
     assert result.outcome is Outcome.EXPLAINED and result.status == CaseStatus.REPLIED.value
     with desk.ctx.db.read() as s:
@@ -96,7 +96,7 @@ def test_assigning_a_unit_routes_the_case_through_the_lifecycle(desk: Desk) -> N
     unit = desk.unit("ZJJ")
     due = DAY + timedelta(days=15)
     result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.ASSIGNED, unit_id=unit, due_on=due),
-                                 actor_id=desk.officer_id)
+                                 actor_id=desk.user("duty_leader"))
     assert result.status == CaseStatus.ASSIGNED.value and result.status_label == "已交办"
     assert result.due_on == due and result.unit_name
     with desk.ctx.db.read() as s:
@@ -116,7 +116,8 @@ def test_assigning_a_unit_routes_the_case_through_the_lifecycle(desk: Desk) -> N
 
 def test_leader_takes_the_case(desk: Desk) -> None:
     case_id = to_leader(desk)
-    result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.OWNED), actor_id=desk.officer_id)
+    result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.OWNED),
+                                 actor_id=desk.user("duty_leader"))
     assert result.ownership_id is not None
     with desk.ctx.db.read() as s:
         own = s.get(CaseOwnership, result.ownership_id)
@@ -129,7 +130,7 @@ def test_leader_takes_the_case_and_names_the_lead_unit_in_the_same_step(desk: De
     unit = desk.unit("ZJJ")
     due = DAY + timedelta(days=20)
     result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.OWNED, unit_id=unit, due_on=due),
-                                 actor_id=desk.officer_id)
+                                 actor_id=desk.user("duty_leader"))
     assert result.ownership_id is not None and result.status == "assigned" and result.due_on == due
     with desk.ctx.db.read() as s:
         case = s.get(Case, case_id)
@@ -151,7 +152,8 @@ def test_leader_takes_the_case_and_names_the_lead_unit_in_the_same_step(desk: De
 def test_steering_to_a_legal_channel_records_it_and_stops_the_clocks(desk: Desk) -> None:
     case_id = to_leader(desk)
     result = ls.record_reception(desk.ctx, form(desk, case_id, outcome=Outcome.LEGAL_CHANNEL,
-                                                legal_channel="向区人民法院提起民事诉讼"), actor_id=desk.officer_id)
+                                                legal_channel="向区人民法院提起民事诉讼"),
+                                 actor_id=desk.user("duty_leader"))
     assert result.status == CaseStatus.LEGAL_CHANNEL.value
     with desk.ctx.db.read() as s:
         case = s.get(Case, case_id)
@@ -174,7 +176,7 @@ def test_steering_to_a_legal_channel_records_it_and_stops_the_clocks(desk: Desk)
 def test_invalid_forms_name_the_field(desk: Desk, changes: dict[str, object], field: str, message: str) -> None:
     case_id = to_leader(desk)
     with pytest.raises(FieldErrors) as raised:
-        ls.record_reception(desk.ctx, form(desk, case_id, **changes), actor_id=desk.officer_id)
+        ls.record_reception(desk.ctx, form(desk, case_id, **changes), actor_id=desk.user("duty_leader"))
     assert message in raised.value.by_field()[field]
     with desk.ctx.db.read() as s:
         assert s.scalars(select(LeaderReception)).first() is None
@@ -183,15 +185,15 @@ def test_invalid_forms_name_the_field(desk: Desk, changes: dict[str, object], fi
 def test_a_visit_is_received_once_and_an_assigned_case_is_not_routed_again(desk: Desk) -> None:
     case_id = to_leader(desk)
     first = form(desk, case_id)
-    ls.record_reception(desk.ctx, first, actor_id=desk.officer_id)
+    ls.record_reception(desk.ctx, first, actor_id=desk.user("duty_leader"))
     with pytest.raises(FieldErrors) as raised:
-        ls.record_reception(desk.ctx, first, actor_id=desk.officer_id)
+        ls.record_reception(desk.ctx, first, actor_id=desk.user("duty_leader"))
     assert "不能重复登记" in raised.value.by_field()[ls.F_GENERAL]
     routed = to_leader(desk, action=RoutingAction.ASSIGN, name="乙某某")
     bad = RecordInput(case_id=routed, leader_id=leader_id(desk), reply="请住建局按期办理。", outcome=Outcome.ASSIGNED,
                       reaction=Reaction.NONE, unit_id=desk.unit("ZJJ"), due_on=DAY + timedelta(days=10))
     with pytest.raises(FieldErrors) as raised:
-        ls.record_reception(desk.ctx, bad, actor_id=desk.officer_id)
+        ls.record_reception(desk.ctx, bad, actor_id=desk.user("duty_leader"))
     assert "已交办" in raised.value.by_field()[ls.F_OUTCOME]
 
 
@@ -199,12 +201,12 @@ def test_appointments_join_the_queue(desk: Desk) -> None:
     case_id = to_leader(desk, action=RoutingAction.ASSIGN)
     appt = ls.schedule_appointment(desk.ctx, ls.AppointmentInput(case_id, DAY, "14:30", leader_id(desk),
                                                                  "区信访接待中心", headcount=4),
-                                   actor_id=desk.officer_id)
+                                   actor_id=desk.user("duty_leader"))
     q = item(desk, case_id)
     assert q.appointment_id == appt and q.source == "appointment" and q.headcount == 4 and q.at.hour == 14
     rec = RecordInput(case_id=case_id, appointment_id=appt, leader_id=leader_id(desk), reply="当面说明办理进度。",
                       outcome=Outcome.RESOLVED, reaction=Reaction.SATISFIED)
-    ls.record_reception(desk.ctx, rec, actor_id=desk.officer_id)
+    ls.record_reception(desk.ctx, rec, actor_id=desk.user("duty_leader"))
     assert item(desk, case_id).state is QueueState.RECEIVED
     with pytest.raises(FieldErrors):
         ls.schedule_appointment(desk.ctx, ls.AppointmentInput(case_id, DAY, "25:00"), actor_id=None)

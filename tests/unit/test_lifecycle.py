@@ -17,6 +17,7 @@ from reception.lifecycle import machine as m
 from reception.lifecycle import notify
 from reception.lifecycle import service as lc
 from reception.lifecycle.machine import LifecycleError
+from reception.security.permissions import PermissionDenied
 from reception.services.intake import IntakeInput, PersonInput, register_in_session, register_intake
 from tests.unit.conftest import Desk
 
@@ -56,9 +57,12 @@ def step(desk: Desk, case_id: str, on: date, t: m.Transition, actor: str | None 
     return lc.apply(desk.ctx, case_id, t, actor_id=actor)
 
 
-def user(desk: Desk, username: str) -> str:
+def user(desk: Desk, username: str, *, role: str = "unit_staff", unit: str | None = "ZJJ") -> str:
+    """An account: by default staff of the unit the test cases are assigned to (签收, 受理, 办理 are theirs);
+    the call-back that records evaluations, closes and answers supervision is the centre's supervisor."""
     with desk.ctx.db.write() as s:
-        u = User(username=username, display_name=username, role="unit_staff")
+        u = User(username=username, display_name=username, role=role,
+                 unit_id=desk.unit(unit) if unit and role == "unit_staff" else None)
         s.add(u)
         s.flush()
         return u.id
@@ -99,7 +103,7 @@ D = date
 
 
 def test_whole_lifecycle_from_assignment_to_closing(desk: Desk) -> None:
-    handler, caller = user(desk, "unit_staff"), user(desk, "callback")
+    handler, caller = user(desk, "unit_staff"), user(desk, "callback", role="supervisor")
     cid = register(desk, D(2026, 8, 3))
     lc.sync_clocks(desk.ctx)
     # routed, not yet signed for: only the local sign-for clock (3 working days) runs
@@ -173,12 +177,15 @@ def test_illegal_transitions_are_refused_with_a_clear_message(desk: Desk) -> Non
                                                m.DeliveryMeans.POST), "送达日期不能晚于今天")
     step(desk, cid, D(2026, 10, 12), m.Reply(m.ReplyOutcome.EXPLAIN, "依据", D(2026, 10, 12),
                                              m.DeliveryMeans.POST), handler)
-    # the handler may not record the petitioner's rating
-    refused(desk, cid, D(2026, 10, 13), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE),
-            "承办人不得代替信访人作出满意度评价", handler)
+    # the handler may not record the petitioner's rating: the unit's staff lack the permission altogether, and the
+    # rule holds for anyone who handled the case (a supervisor recording a unit's step on paper: below)
+    with pytest.raises(PermissionDenied):
+        step(desk, cid, D(2026, 10, 13), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE), handler)
     # no evaluation: not before the evaluation window (30 days from 10-12 → 11-11) has expired
     refused(desk, cid, D(2026, 11, 11), m.Close(), "评价期至2026年11月11日届满前不能销号")
-    step(desk, cid, D(2026, 11, 12), m.Close(), desk.officer_id)
+    with pytest.raises(PermissionDenied):  # 销号 is the supervisor's, not the desk's
+        step(desk, cid, D(2026, 11, 12), m.Close(), desk.officer_id)
+    step(desk, cid, D(2026, 11, 12), m.Close(), desk.user("supervisor"))
     refused(desk, cid, D(2026, 11, 13), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE), "已销号")
     # review: within 30 days of receiving the reply (10-12 + 30 = 11-11)
     refused(desk, cid, D(2026, 11, 13), m.RequestReview(D(2026, 11, 13), "区政府"), "已超过请求复查期限")
@@ -219,7 +226,7 @@ def test_not_accepted_tells_the_right_channel(handling_case: tuple[Desk, str, st
 
 def test_dissatisfied_goes_to_supervision_and_back_to_the_unit(handling_case: tuple[Desk, str, str]) -> None:
     desk, cid, handler = handling_case
-    caller = user(desk, "callback")
+    caller = user(desk, "callback", role="supervisor")
     step(desk, cid, D(2026, 9, 1), m.Reply(m.ReplyOutcome.REJECT, "依据", D(2026, 9, 1), m.DeliveryMeans.POST),
          handler)
     step(desk, cid, D(2026, 9, 3), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.SMS, "认为未解决"), caller)
@@ -265,12 +272,12 @@ def test_review_recheck_and_final(handling_case: tuple[Desk, str, str]) -> None:
 
 
 def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
-    handler = user(desk, "unit_staff")
+    handler, cy_staff = user(desk, "unit_staff"), user(desk, "cy_staff", unit="CY")
     zjj, cy = desk.unit("ZJJ"), desk.unit("CY")
     a = register(desk, D(2026, 9, 1))  # signed for the next day, received 09-01: routed_notice due 09-16
     step(desk, a, D(2026, 9, 2), m.SignFor(D(2026, 9, 1)), handler)
     b = register(desk, D(2026, 9, 9), unit="CY")  # due 09-24 (09-25 is the Mid-Autumn Festival)
-    step(desk, b, D(2026, 9, 10), m.SignFor(D(2026, 9, 9)), handler)
+    step(desk, b, D(2026, 9, 10), m.SignFor(D(2026, 9, 9)), cy_staff)
     # Friday, never signed for: sign_for 3 working days, 09-20 (a make-up working Sunday), 09-21, 09-22
     g = register(desk, D(2026, 9, 18))
     c = register(desk, D(2026, 8, 1))  # accepted 08-03: handling due 10-08 (10-02 is a holiday)
@@ -280,7 +287,7 @@ def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
     step(desk, d, D(2026, 8, 20), m.Extend(30, "局长", "情况复杂", True), handler)
     e = register(desk, D(2026, 9, 20), action=RoutingAction.LEADER_RECEPTION)  # register_route due 10-08
     f = register(desk, D(2026, 9, 1), action=RoutingAction.ASSIGN, unit="CY")  # closed: nothing running
-    step(desk, f, D(2026, 9, 2), m.Reject("民事纠纷", "人民法院"), handler)
+    step(desk, f, D(2026, 9, 2), m.Reject("民事纠纷", "人民法院"), cy_staff)
     nos = {k: case_no(desk, v) for k, v in dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g).items()}
 
     def names(lst: lc.ClockList) -> list[tuple[str, str, date]]:
@@ -307,8 +314,8 @@ def test_overdue_and_due_soon_lists_with_known_answers(desk: Desk) -> None:
     assert lc.overdue(desk.ctx, on=later, limit=2).total == 6
     # overdue cases enter the supervision list once, with their own 30-day feedback clock
     desk.clock.moment = at(later)
-    assert lc.supervise_overdue(desk.ctx, actor_id=desk.officer_id, on=later) == 5  # e has no unit yet
-    assert lc.supervise_overdue(desk.ctx, actor_id=desk.officer_id, on=later) == 0
+    assert lc.supervise_overdue(desk.ctx, actor_id=desk.user("supervisor"), on=later) == 5  # e has no unit yet
+    assert lc.supervise_overdue(desk.ctx, actor_id=desk.user("supervisor"), on=later) == 0
     total, sups = lc.supervision_list(desk.ctx, on=later)
     assert total == 5 and {s.due for s in sups} == {D(2026, 11, 9)}  # 11-08 is a Sunday
     assert {s.reason for s in sups} == {"overdue"}
@@ -380,3 +387,14 @@ def test_sync_clocks_catches_up_with_intake_and_is_cheap_afterwards(desk: Desk) 
         assert s.scalar(select(func.count()).select_from(CaseClock)) == 3  # sign_for, register_route, sign_for
     assert lc.recompute_clocks(desk.ctx) == 3
     assert CaseStatus.parse(status(desk, ids[0])[0]) is CaseStatus.ASSIGNED
+
+
+def test_a_supervisor_who_handled_a_step_may_not_rate_it(desk: Desk) -> None:
+    recorder = user(desk, "recorder", role="supervisor")  # records the unit's paper reply at the centre
+    cid = register(desk, D(2026, 8, 3))
+    step(desk, cid, D(2026, 8, 4), m.SignFor(), recorder)
+    step(desk, cid, D(2026, 8, 5), m.Accept(), recorder)
+    step(desk, cid, D(2026, 9, 1), m.Reply(m.ReplyOutcome.EXPLAIN, "依据", D(2026, 9, 1), m.DeliveryMeans.POST),
+         recorder)
+    refused(desk, cid, D(2026, 9, 2), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE),
+            "承办人不得代替信访人作出满意度评价", recorder)

@@ -240,6 +240,10 @@ class CaseDetailDialog(QDialog):
             b.show()  # at once, not on the layout's queued show: the steps change while the dialog is open
             self.action_buttons.append(b)
         self.no_actions.setVisible(not actions)
+        from ui.security.session import apply_case_actions
+
+        user = self.reference.user
+        apply_case_actions(None, self.action_buttons, user.role if user else None)
 
     def open_action(self, action: Action) -> ActionDialog:
         dialog = ActionDialog(self.ctx, self.tasks, self.case.id, self.case.case_no, action,

@@ -154,13 +154,20 @@ class CaseListPage(QWidget):
         if isinstance(widget, TrackingTab) and self._loaded:
             widget.refresh()
 
+    def set_reference(self, reference: Reference) -> None:
+        """Another user signed in (or the settings changed): the tabs act for them from now on."""
+        self.reference = reference
+        for tab in (self.due_soon_tab, self.overdue_tab, self.supervision_tab, self.outbox_tab):
+            tab.reference = reference
+
     def show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
 
     def refresh(self) -> None:
         kind, text = self._mode
         if kind == "search":
-            self._run(lambda: search_cases(self.ctx, text), f"“{text}”的查询结果", ("search", text))
+            user = self._user()
+            self._run(lambda: search_cases(self.ctx, text, user_id=user), f"“{text}”的查询结果", ("search", text))
         elif kind == "today":
             self.show_today()
         else:
@@ -186,22 +193,27 @@ class CaseListPage(QWidget):
         self.tasks.run(fn, done, failed, owner=self, what="case search")
 
     def load_recent(self) -> None:
-        ctx = self.ctx
-        self._run(lambda: recent_cases(ctx), "最近登记", ("recent", ""))
+        ctx, user = self.ctx, self._user()
+        self._run(lambda: recent_cases(ctx, user_id=user), "最近登记", ("recent", ""))
+
+    def _user(self) -> str | None:
+        """The signed-in user: the core shows only the cases they may see (accusations stay hidden from the accused)."""
+        return self.reference.user_id or None
 
     def show_today(self) -> None:
         self.tabs.setCurrentIndex(TAB_LIST)
-        ctx = self.ctx
+        ctx, user = self.ctx, self._user()
         today = ctx.now().date()
-        self._run(lambda: cases_registered_on(ctx, today), f"今日登记（{today:%Y-%m-%d}，含再次来访）", ("today", ""))
+        self._run(lambda: cases_registered_on(ctx, today, user_id=user), f"今日登记（{today:%Y-%m-%d}，含再次来访）",
+                  ("today", ""))
 
     def search(self) -> None:
         text = self.search_edit.text().strip()
         if not text:
             self.load_recent()
             return
-        ctx = self.ctx
-        self._run(lambda: search_cases(ctx, text), f"“{text}”的查询结果", ("search", text))
+        ctx, user = self.ctx, self._user()
+        self._run(lambda: search_cases(ctx, text, user_id=user), f"“{text}”的查询结果", ("search", text))
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(TAB_LIST)
@@ -221,14 +233,14 @@ class CaseListPage(QWidget):
 
     def open_case_id(self, case_id: str, case_no: str) -> None:
         """Open a case from a tracking list (which knows its id and number): its summary is read first."""
-        ctx = self.ctx
+        ctx, user = self.ctx, self._user()
 
         def found(rows: list[CaseSummary]) -> None:
             case = next((c for c in rows if c.id == case_id), None)
             if case is not None:
                 self.open_case(case)
 
-        self.tasks.run(lambda: search_cases(ctx, case_no), found, owner=self, what="open tracked case")
+        self.tasks.run(lambda: search_cases(ctx, case_no, user_id=user), found, owner=self, what="open tracked case")
 
     def open_case(self, case: CaseSummary) -> CaseDetailDialog:
         if self.dialog is not None:

@@ -321,6 +321,8 @@ class LeaderPage(QWidget):
         self.drafts: dict[str, Draft] = {}
         self._saving = False
         self._pending_message = ""
+        self.may_record = True
+        """Whether the signed-in user may record receptions (``ui.security.session.apply_permissions``)."""
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
@@ -531,7 +533,7 @@ class LeaderPage(QWidget):
         else:
             self.form.reset(self.today())
         self.form.set_read_only(received)
-        self.save_button.setEnabled(not received)
+        self.save_button.setEnabled(not received and self.may_record)
         if received:
             unit = f"，交办{item.unit_name}" if item.unit_name else ""
             self.banner.show_message(f"已接访：{item.leader_name}，处理结果：{item.outcome_label}{unit}。", "success")
@@ -589,7 +591,8 @@ class LeaderPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._saving = False
-        self.save_button.setEnabled(self.current is not None and self.current.state is QueueState.WAITING)
+        self.save_button.setEnabled(self.may_record and self.current is not None
+                                    and self.current.state is QueueState.WAITING)
         if isinstance(exc, FieldErrors):
             unplaced = self.form.show_errors(exc.errors)
             if unplaced:

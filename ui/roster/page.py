@@ -245,6 +245,8 @@ class RosterPage(QWidget):
 
         # -- actions ----------------------------------------------------------------------------------------------
         actions = QHBoxLayout()
+        self.may_manage = True
+        """Whether the signed-in user may change the roster (``ui.security.session.apply_permissions``)."""
         self.generate_button = button("生成排班")
         self.publish_button = button("发布")
         self.swap_button = button("调换")
@@ -453,10 +455,11 @@ class RosterPage(QWidget):
         r = self.data.roster if self.data else None
         has_slots = bool(r and any(d.leaders for d in r.days))
         idle = not self._busy
-        self.generate_button.setEnabled(idle and r is not None)
-        self.publish_button.setEnabled(idle and r is not None and r.status == "draft")
-        self.swap_button.setEnabled(idle and has_slots)
-        self.substitute_button.setEnabled(idle and has_slots)
+        manage = idle and self.may_manage  # the signed-in user's role (the roster service refuses anyway)
+        self.generate_button.setEnabled(manage and r is not None)
+        self.publish_button.setEnabled(manage and r is not None and r.status == "draft")
+        self.swap_button.setEnabled(manage and has_slots)
+        self.substitute_button.setEnabled(manage and has_slots)
         self.print_button.setEnabled(idle and has_slots)
         self.export_button.setEnabled(idle and has_slots)
         tip = "已发布的月份不再重新生成，请用调换或替班修改" if r and r.status == "published" else ""

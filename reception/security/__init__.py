@@ -1,0 +1,1 @@
+"""Accounts and roles, permissions enforced in the core, the hash-chained audit trail, protection at rest."""

@@ -1,0 +1,327 @@
+"""Staff accounts: sign-in with lockout, password change, the administrator's reset and unlock, the account list.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults: memory-hard, salted, parameters stored in the hash, so
+they can be raised later and old hashes re-hashed on the next sign-in). Sign-in works offline with the accounts the
+desk holds (the sync branch brings them down from the server). After ``MAX_FAILURES`` wrong passwords in a row the
+account is locked for ``LOCK_MINUTES``; the message says how many minutes remain. An unknown user name gets the same
+message as a wrong password, so the form does not reveal which accounts exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reception.db.models import Unit, User
+from reception.domain.enums import Role
+from reception.domain.errors import FieldError, NotFoundError, ReceptionError
+from reception.security import audit
+from reception.security.permissions import Permission, require
+from reception.services.context import AppContext
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_LENGTH = 8
+DEMO_PASSWORD = "demo1234"
+"""The password of the demo district's accounts (README); never used outside ``reception.demo``."""
+
+F_USERNAME = "用户名"
+F_PASSWORD = "密码"
+F_NEW_PASSWORD = "新密码"
+F_OLD_PASSWORD = "原密码"
+
+_hasher = PasswordHasher()
+
+
+class LoginFailed(ReceptionError):
+    key = "login_failed"
+
+
+class AccountLocked(ReceptionError):
+    key = "account_locked"
+
+    def __init__(self, message: str, minutes: int) -> None:
+        super().__init__(message)
+        self.minutes = minutes
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who is signed in at the desk (a plain value for the UI, never the ORM row)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+    unit_id: str | None
+    must_change_password: bool
+
+    @property
+    def role_label(self) -> str:
+        return Role.label_of(self.role)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: str
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    unit: str
+    active: bool
+    has_password: bool
+    locked_until: datetime | None
+    failed_attempts: int
+    must_change_password: bool
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_policy(password: str, *, field: str = F_NEW_PASSWORD, username: str = "") -> None:
+    if len(password) < MIN_LENGTH:
+        raise FieldError(field, f"密码至少{MIN_LENGTH}位", key="password_short")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise FieldError(field, "密码须同时包含字母和数字", key="password_weak")
+    if username and username.lower() in password.lower():
+        raise FieldError(field, "密码不能包含用户名", key="password_has_username")
+
+
+def _signed_in(user: User) -> SignedIn:
+    return SignedIn(user.id, user.username, user.display_name, user.role, user.unit_id, user.must_change_password)
+
+
+def _minutes_left(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+def authenticate(ctx: AppContext, username: str, password: str, *, desk_id: str | None = None) -> SignedIn:
+    """Check a password. Raises ``LoginFailed`` or ``AccountLocked`` (with the minutes remaining); every attempt on a
+    known account is audited. The failure count is committed even though an error is raised."""
+    now = ctx.now()
+    outcome: SignedIn | ReceptionError
+    with ctx.db.write() as session:
+        outcome = _authenticate(session, username.strip(), password, now, desk_id)
+    if isinstance(outcome, ReceptionError):
+        raise outcome
+    return outcome
+
+
+def _authenticate(session: Session, username: str, password: str, now: datetime,
+                  desk_id: str | None) -> SignedIn | ReceptionError:
+    wrong = LoginFailed("用户名或密码错误")
+    user = session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None or not user.active:
+        _hasher_dummy(password)  # the same time as a real check: the form does not reveal which accounts exist
+        return wrong
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = _minutes_left(user.locked_until, now)
+        audit.record(session, user_id=user.id, desk_id=desk_id, action="login_failed", entity="user",
+                     entity_id=user.id, detail="locked")
+        return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，或请管理员解锁。",
+                             minutes)
+    if not user.password_hash:
+        return LoginFailed("该账户尚未设置密码，请联系系统管理员设置。", key="no_password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user.failed_attempts += 1
+        if user.failed_attempts >= MAX_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_attempts = 0
+            audit.record(session, user_id=user.id, desk_id=desk_id, action="locked", entity="user",
+                         entity_id=user.id, detail=f"minutes={LOCK_MINUTES}")
+            return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
+                                 "或请管理员解锁。", LOCK_MINUTES)
+        audit.record(session, user_id=user.id, desk_id=desk_id, action="login_failed", entity="user",
+                     entity_id=user.id, detail=f"attempt={user.failed_attempts}")
+        left = MAX_FAILURES - user.failed_attempts
+        return LoginFailed(f"用户名或密码错误（再错{left}次账户将被锁定{LOCK_MINUTES}分钟）")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_attempts = 0
+    user.locked_until = None
+    audit.record(session, user_id=user.id, desk_id=desk_id, action="login", entity="user", entity_id=user.id)
+    return _signed_in(user)
+
+
+_dummy_hash: list[str] = []
+
+
+def _hasher_dummy(password: str) -> None:
+    if not _dummy_hash:
+        _dummy_hash.append(_hasher.hash("reception-dummy-password"))
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_dummy_hash[0], password)
+
+
+def verify_password(ctx: AppContext, user_id: str, password: str) -> SignedIn:
+    """The lock screen: the same user signs in again (same lockout rules)."""
+    with ctx.db.read() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError("账户不存在", key="user_not_found")
+        username = user.username
+    return authenticate(ctx, username, password)
+
+
+def change_password(ctx: AppContext, user_id: str, old: str, new: str) -> None:
+    with ctx.db.write() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError("账户不存在", key="user_not_found")
+        try:
+            _hasher.verify(user.password_hash, old)
+        except (VerificationError, InvalidHashError) as exc:
+            raise FieldError(F_OLD_PASSWORD, "原密码不正确", key="old_password_wrong") from exc
+        if old == new:
+            raise FieldError(F_NEW_PASSWORD, "新密码不能与原密码相同", key="password_same")
+        check_password_policy(new, username=user.username)
+        _set_password(user, new, ctx.now(), must_change=False)
+        audit.record(session, user_id=user.id, action="password_changed", entity="user", entity_id=user.id)
+
+
+def _set_password(user: User, password: str, now: datetime, *, must_change: bool) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.must_change_password = must_change
+    user.failed_attempts = 0
+    user.locked_until = None
+
+
+def _user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise NotFoundError(f"没有用户名为“{username}”的账户", key="user_not_found")
+    return user
+
+
+def reset_password(ctx: AppContext, username: str, new_password: str, *, actor_id: str | None) -> None:
+    """The administrator sets a new password; the user must change it at the next sign-in. Unlocks the account."""
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        user = _user_by_name(session, username)
+        check_password_policy(new_password, username=user.username)
+        _set_password(user, new_password, ctx.now(), must_change=True)
+        audit.record(session, user_id=actor_id, action="password_reset", entity="user", entity_id=user.id)
+
+
+def set_password(ctx: AppContext, username: str, new_password: str, *, actor_id: str | None) -> None:
+    """The administrator (or the ``reception user passwd`` command) sets a password that needs no change."""
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        user = _user_by_name(session, username)
+        check_password_policy(new_password, username=user.username)
+        _set_password(user, new_password, ctx.now(), must_change=False)
+        audit.record(session, user_id=actor_id, action="password_reset", entity="user", entity_id=user.id,
+                     detail="set")
+
+
+def unlock(ctx: AppContext, username: str, *, actor_id: str | None) -> None:
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        user = _user_by_name(session, username)
+        user.failed_attempts = 0
+        user.locked_until = None
+        audit.record(session, user_id=actor_id, action="unlock", entity="user", entity_id=user.id)
+
+
+def add_user(ctx: AppContext, username: str, display_name: str, role: str, *, password: str | None = None,
+             unit_code: str | None = None, actor_id: str | None) -> str:
+    """A new account. ``unit_staff`` accounts name their unit (by code). Returns the new user's id."""
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
+        raise FieldError(F_USERNAME, "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
+    try:
+        parsed = Role.parse(role)
+    except ValueError as exc:
+        raise FieldError("角色", f"未知角色：{role}（可选：{', '.join(r.value for r in Role)}）",
+                         key="role_unknown") from exc
+    if not display_name.strip():
+        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise FieldError(F_USERNAME, f"用户名“{username}”已存在", key="username_taken")
+        unit_id: str | None = None
+        if parsed is Role.UNIT_STAFF:
+            if not unit_code:
+                raise FieldError("单位", "责任单位工作人员须指定所属单位（--unit 单位代码）", key="unit_required")
+            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code.strip()))
+            if unit_id is None:
+                raise FieldError("单位", f"没有代码为“{unit_code}”的单位", key="unit_unknown")
+        user = User(username=username, display_name=display_name.strip(), role=parsed.value, unit_id=unit_id,
+                    active=True, failed_attempts=0, must_change_password=False, password_hash="")
+        if password is not None:
+            check_password_policy(password, field=F_PASSWORD, username=username)
+            _set_password(user, password, ctx.now(), must_change=actor_id is not None)
+        session.add(user)
+        session.flush()
+        audit.record(session, user_id=actor_id, action="user_added", entity="user", entity_id=user.id,
+                     changes={"role": [None, parsed.value], "username": [None, username]})
+        return user.id
+
+
+def list_accounts(ctx: AppContext, *, actor_id: str | None) -> list[AccountInfo]:
+    with ctx.db.read() as session:
+        require(session, actor_id, Permission.ADMIN)
+        units = {u.id: u.name for u in session.scalars(select(Unit))}
+        return [
+            AccountInfo(u.id, u.username, u.display_name, u.role, Role.label_of(u.role), units.get(u.unit_id or "", ""),
+                        u.active, bool(u.password_hash), u.locked_until, u.failed_attempts, u.must_change_password)
+            for u in session.scalars(select(User).order_by(User.username))
+        ]
+
+
+def signed_in_user(ctx: AppContext, user_id: str) -> SignedIn | None:
+    """The account's current state (tests and ``create_main_window(user=…)`` sign in without a password)."""
+    with ctx.db.read() as session:
+        user = session.get(User, user_id)
+        return _signed_in(user) if user is not None and user.active else None
+
+
+DEFAULT_LOCK_MINUTES = 10
+
+
+def lock_minutes(ctx: AppContext) -> int:
+    """Minutes without input after which the desk app locks its screen (0: never). Stored with the data."""
+    from reception.db.models import Setting
+
+    with ctx.db.read() as session:
+        row = session.get(Setting, "security")
+        value = row.value.get("lock_minutes") if row is not None else None
+    return int(value) if isinstance(value, int) else DEFAULT_LOCK_MINUTES
+
+
+def save_lock_minutes(ctx: AppContext, minutes: int, *, actor_id: str | None) -> None:
+    from reception.db.models import Setting
+
+    if not 0 <= minutes <= 240:
+        raise FieldError("自动锁定", "自动锁定时间应在0至240分钟之间（0表示不锁定）", key="lock_minutes_range")
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        row = session.get(Setting, "security")
+        before = row.value.get("lock_minutes") if row is not None else None
+        if row is None:
+            session.add(Setting(key="security", value={"lock_minutes": minutes}))
+        else:
+            row.value = {**row.value, "lock_minutes": minutes}
+        audit.record(session, user_id=actor_id, action="update", entity="setting", entity_id="security",
+                     changes=audit.changes_of({"lock_minutes": before}, {"lock_minutes": minutes}))
+
+
+def any_password_set(ctx: AppContext) -> bool:
+    """False on a new installation: nobody can sign in until an administrator sets a password (``reception user``)."""
+    with ctx.db.read() as session:
+        found = session.scalar(select(User.id).where(User.password_hash != "", User.active.is_(True)).limit(1))
+    return found is not None

@@ -1,0 +1,173 @@
+"""登录 / 锁定: the sign-in dialog at start-up and the lock screen after inactivity; 修改密码.
+
+The password check (Argon2, about 50 ms) runs on the task manager's writer thread: a failed attempt is counted and
+committed there. The message under the password says what happened in Chinese (wrong password with the attempts
+left, locked with the minutes remaining); what was typed in the user name stays.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from reception import APP_TITLE
+from reception.domain.errors import FieldError
+from reception.security.accounts import DEMO_PASSWORD, SignedIn, authenticate, change_password
+from reception.services.context import AppContext
+from ui.tasks import TaskManager, error_message
+from ui.widgets import ErrorLabel, button, field_label
+
+DEMO_HINT = ("演示账户：liuxy（接待窗口）、leader（值班领导）、supervisor（督查）、admin（管理员）、"
+             f"unit_cy（翠园街道），密码均为 {DEMO_PASSWORD}")
+
+
+class LoginDialog(QDialog):
+    """Sign in (``username`` None) or unlock the screen for the signed-in user (``username`` given, read-only)."""
+
+    signedIn = Signal(object)
+    """The ``SignedIn`` user."""
+
+    def __init__(self, ctx: AppContext, tasks: TaskManager, *, username: str | None = None, demo: bool = False,
+                 desk_id: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks
+        self.desk_id = desk_id
+        self.locked_for = username
+        self.user: SignedIn | None = None
+        self.setObjectName("loginDialog")
+        self.setWindowTitle("屏幕已锁定" if username else f"{APP_TITLE} — 登录")
+        self.setMinimumWidth(420)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        title = QLabel("屏幕已锁定，请输入密码解锁" if username else "请登录")
+        title.setStyleSheet("font-size: 18px; font-weight: bold;")
+        layout.addWidget(title)
+        form = QFormLayout()
+        self.username_edit = QLineEdit(username or "")
+        self.username_edit.setReadOnly(username is not None)
+        form.addRow(field_label("用户名", self.username_edit), self.username_edit)
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(field_label("密码", self.password_edit), self.password_edit)
+        layout.addLayout(form)
+        self.error = ErrorLabel(self)
+        self.error.setObjectName("loginError")
+        layout.addWidget(self.error)
+        if demo:
+            hint = QLabel(DEMO_HINT)
+            hint.setObjectName("demoHint")
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: #607d8b;")
+            layout.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.ok_button = button("解锁" if username else "登录", default=True)
+        self.ok_button.setDefault(True)
+        self.ok_button.clicked.connect(self.submit)
+        row.addWidget(self.ok_button)
+        if username is None:
+            self.cancel_button = button("退出")
+            self.cancel_button.clicked.connect(self.reject)
+            row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.password_edit.returnPressed.connect(self.submit)
+        (self.password_edit if username else self.username_edit).setFocus()
+
+    def submit(self) -> None:
+        username, password = self.username_edit.text().strip(), self.password_edit.text()
+        if not username:
+            self.error.show_message("请输入用户名")
+            self.username_edit.setFocus()
+            return
+        if not password:
+            self.error.show_message("请输入密码")
+            self.password_edit.setFocus()
+            return
+        self.ok_button.setEnabled(False)
+        ctx, desk = self.ctx, self.desk_id
+        self.tasks.run_write(lambda: authenticate(ctx, username, password, desk_id=desk), self._done, self._failed,
+                             owner=self, what="sign_in")
+
+    def _done(self, user: SignedIn) -> None:
+        self.ok_button.setEnabled(True)
+        self.password_edit.clear()
+        self.user = user
+        self.error.clear_message()
+        self.signedIn.emit(user)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        self.password_edit.clear()
+        self.password_edit.setFocus()
+        self.error.show_message(error_message(exc))
+
+    def keyPressEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        from PySide6.QtGui import QKeyEvent
+
+        # the lock screen cannot be dismissed with Escape
+        if self.locked_for and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+            return
+        super().keyPressEvent(event)  # type: ignore[arg-type]
+
+
+class ChangePasswordDialog(QDialog):
+    """修改密码 (required after an administrator's reset)."""
+
+    def __init__(self, ctx: AppContext, tasks: TaskManager, user_id: str, *, required: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks
+        self.user_id = user_id
+        self.setObjectName("changePasswordDialog")
+        self.setWindowTitle("修改密码")
+        layout = QVBoxLayout(self)
+        if required:
+            note = QLabel("管理员已重置您的密码，请设置新密码后继续。")
+            note.setWordWrap(True)
+            layout.addWidget(note)
+        form = QFormLayout()
+        self.old_edit, self.new_edit, self.again_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        self.errors: dict[str, ErrorLabel] = {}
+        for text, edit in (("原密码", self.old_edit), ("新密码", self.new_edit), ("再次输入新密码", self.again_edit)):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.addWidget(edit)
+            self.errors[text] = ErrorLabel(cell)
+            cell_layout.addWidget(self.errors[text])
+            form.addRow(field_label(text, edit), cell)
+        layout.addLayout(form)
+        hint = QLabel("至少8位，须同时包含字母和数字，不能包含用户名。")
+        hint.setStyleSheet("color: #607d8b;")
+        layout.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.ok_button = button("确定", default=True)
+        self.ok_button.clicked.connect(self.submit)
+        row.addWidget(self.ok_button)
+        if not required:
+            cancel = button("取消")
+            cancel.clicked.connect(self.reject)
+            row.addWidget(cancel)
+        layout.addLayout(row)
+
+    def submit(self) -> None:
+        for label in self.errors.values():
+            label.clear_message()
+        old, new, again = self.old_edit.text(), self.new_edit.text(), self.again_edit.text()
+        if new != again:
+            self.errors["再次输入新密码"].show_message("两次输入的新密码不一致")
+            return
+        ctx, user_id = self.ctx, self.user_id
+        self.tasks.run_write(lambda: change_password(ctx, user_id, old, new), lambda _r: self.accept(),
+                             self._failed, owner=self, what="change_password")
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, FieldError) and exc.field in self.errors:
+            self.errors[exc.field].show_message(exc.message)
+        else:
+            self.errors["新密码"].show_message(error_message(exc))
