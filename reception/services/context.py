@@ -35,6 +35,9 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
     from reception.roster.holidays import load_work_calendar
+    from reception.sync.outbox import attach_outbox
+
+    attach_outbox(ctx.db)  # changes to synced tables fill the sync outbox in their own transaction (when enrolled)
 
     with ctx.db.read() as session:
         ctx.calendar = load_work_calendar(session)
