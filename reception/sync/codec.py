@@ -25,6 +25,8 @@ class Field:
     column: str
     kind: str  # dt, d or raw
     primary_key: bool
+    onupdate: Any = None
+    """The column type when the column has an ``onupdate`` default (e.g. ``updated_at``), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class TableCodec:
     def pk_value(self, data: dict[str, Any]) -> Any:
         values = tuple(_decode(data[f.column], f.kind) for f in self.pk)
         return values[0] if len(values) == 1 else values
+
+    def onupdate_types(self) -> dict[str, Any]:
+        return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
 
     def columns(self) -> set[str]:
         return {f.column for f in self.fields}
@@ -109,7 +114,8 @@ def codecs() -> dict[str, TableCodec]:
             col = attr.columns[0]
             if col.name.endswith(NEVER_SHIPPED_SUFFIXES):
                 continue
-            fields.append(Field(attr.key, col.name, _kind(col.type), bool(col.primary_key)))
+            fields.append(Field(attr.key, col.name, _kind(col.type), bool(col.primary_key),
+                                col.type if col.onupdate is not None else None))
         pk = tuple(f for f in fields if f.primary_key)
         out[name] = TableCodec(name, m.class_, tuple(fields), pk)
     return out

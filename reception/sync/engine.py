@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -523,9 +523,16 @@ def _apply_one(session: Session, rec: PulledRecord) -> None:
     if obj is None:
         session.add(codec.model(**values))
     else:
+        changed = False
         for attr, value in values.items():
             if getattr(obj, attr) != value:
                 setattr(obj, attr, value)
+                changed = True
+        if changed:
+            # an UPDATE would stamp ``updated_at`` (onupdate) with this desk's clock: keep the server's value
+            for attr, type_ in codec.onupdate_types().items():
+                if attr in values and getattr(obj, attr) == values[attr]:
+                    setattr(obj, attr, literal(values[attr], type_))
 
 
 def _upsert_versions(session: Session, rows: list[tuple[str, str, int]]) -> None:

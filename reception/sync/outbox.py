@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, tuple_
+from sqlalchemy import Table, event, insert, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -26,6 +26,9 @@ from reception.sync.codec import codec_for, table_of
 from reception.sync.registry import pushable, table_order
 
 INFO_KEY = "reception.sync"
+TX_KEY = "reception.sync.tx"
+"""Records already queued by this transaction: a later flush in the same transaction updates their outbox row
+(one mutation per record and transaction, so an intake that inserts then routes a case sends it once)."""
 APPLYING_KEY = "reception.sync.applying"
 """Set on a session's ``info`` while pulled rows are applied: those changes come from the server, not this desk."""
 
@@ -49,6 +52,8 @@ def attach_outbox(db: Database) -> OutboxState:
         maker.configure(info=info)
         event.listen(maker, "after_flush", _after_flush)
         event.listen(maker, "do_orm_execute", _guard_bulk)
+        event.listen(maker, "after_commit", _forget_tx)
+        event.listen(maker, "after_rollback", _forget_tx)
     with db.read() as session:
         state.enabled = session.get(SyncPeer, 1) is not None
     return state
@@ -72,6 +77,10 @@ def _guard_bulk(orm_execute_state: ORMExecuteState) -> None:
     name = getattr(table, "name", None)
     if name is not None and pushable(str(name)):
         raise RuntimeError(f"bulk {name} statements bypass the sync outbox: change {name} rows through the ORM")
+
+
+def _forget_tx(session: Session) -> None:
+    session.info.pop(TX_KEY, None)
 
 
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
@@ -117,18 +126,31 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
     now = utcnow()
     outbox: list[dict[str, Any]] = []
     bumped: dict[tuple[str, str], int] = {}
+    tx: dict[tuple[str, str], str] = session.info.setdefault(TX_KEY, {})
+    out_table = cast(Table, SyncOutbox.__table__)
     for op, table, record_id, data in keyed:
         base = versions.get((table, record_id), 0)
+        queued = None if ensure else tx.get((table, record_id))
+        if queued is not None:
+            done = conn.execute(update(out_table).where(out_table.c.mutation_id == queued,
+                                                        out_table.c.state == "pending")
+                                .values(op=op, data=data))
+            if done.rowcount:
+                continue
         if ensure:
             wire_op, base_version = "ensure", 0
         else:
             wire_op, base_version = op, base
             versions[(table, record_id)] = base + 1
             bumped[(table, record_id)] = base + 1
-        outbox.append({"mutation_id": str(uuid.uuid4()), "table_name": table, "record_id": record_id,
+        mutation_id = str(uuid.uuid4())
+        if not ensure:
+            tx[(table, record_id)] = mutation_id
+        outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
                        "op": wire_op, "base_version": base_version, "data": data, "created_at": now,
                        "state": "pending", "attempts": 0, "error": ""})
-    conn.execute(insert(cast(Table, SyncOutbox.__table__)), outbox)
+    if outbox:
+        conn.execute(insert(out_table), outbox)
     if bumped:
         stmt = sqlite_insert(cast(Table, SyncRow.__table__))
         conn.execute(stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],

@@ -244,3 +244,38 @@ def assert_converged(db: ServerDatabase, desks: list[DeskHandle], *, allow_open:
 
 __all__ = ["Base", "ServerProcess", "DeskHandle", "new_desk", "make_reference", "open_server_database",
            "import_reference", "assert_converged", "server_records", "desk_rows", "pg_schema_url"]
+
+
+class FaultTransport(httpx.BaseTransport):
+    """A real HTTP transport with injected faults on pushes: ``duplicate`` sends each push twice (the answer of
+    the second is returned); ``lose`` lets the server commit the first ``times`` pushes, then drops the answers."""
+
+    def __init__(self, mode: str, *, times: int = 1) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.mode = mode
+        self.times = times
+        self.pushes = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/sync/push":
+            return self.inner.handle_request(request)
+        self.pushes += 1
+        if self.mode == "duplicate":
+            first = self.inner.handle_request(request)
+            first.read()
+            first.close()
+            return self.inner.handle_request(request)
+        if self.mode == "lose" and self.times > 0:
+            self.times -= 1
+            response = self.inner.handle_request(request)
+            response.read()
+            response.close()
+            raise httpx.ReadError("connection reset after the server answered", request=request)
+        return self.inner.handle_request(request)
+
+
+def faulty_client(transport: FaultTransport, *, retries: int = 0) -> Any:
+    def factory(url: str, token: str) -> SyncClient:
+        return SyncClient(url, token, retries=retries, backoff=0.05, transport=transport)
+
+    return factory
