@@ -94,9 +94,10 @@ def create_app(db: ServerDatabase) -> FastAPI:
 
     @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
     def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,
-             limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> PullReply:
-        """Records changed after sequence number ``after``, in sequence order (tombstones included)."""
-        return service.pull(db, after, limit)
+             limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> PullReply:
+        """Records changed after sequence number ``after``, in sequence order (tombstones included); with
+        ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
+        return service.pull(db, after, limit, skip_origin=client.id if skip_own else "")
 
     @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
     def unit_cases(client: UnitClient) -> list[UnitCase]:

@@ -421,18 +421,29 @@ def high_seq(db: ServerDatabase) -> int:
         return int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
 
 
-def pull(db: ServerDatabase, after: int, limit: int) -> PullReply:
+def pull(db: ServerDatabase, after: int, limit: int, *, skip_origin: str = "") -> PullReply:
+    """Records changed after ``after`` in sequence order. With ``skip_origin``, the asking desk's own changes (it
+    has them already, at the version it was told when it pushed them) are counted in the cursor but not sent."""
     limit = max(1, min(limit, 5000))
     server_id = db.server_id()
     with db.read() as s:
         rows = s.execute(select(Record.seq, Record.table_name, Record.record_id, Record.version, Record.deleted,
-                                Record.data, Record.origin)
+                                Record.origin)
                          .where(Record.seq > after).order_by(Record.seq).limit(limit + 1)).all()
         high = int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
-    more = len(rows) > limit
-    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4], data=r[5],
-                            origin=r[6]) for r in rows[:limit]]
-    return PullReply(server_id=server_id, records=records, high_seq=high, more=more)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        wanted = [(r[1], r[2]) for r in rows if not (skip_origin and r[5] == skip_origin)]
+        data: dict[tuple[str, str], Any] = {}
+        for start in range(0, len(wanted), CHUNK):
+            for t, rid, d in s.execute(select(Record.table_name, Record.record_id, Record.data)
+                                       .where(tuple_(Record.table_name, Record.record_id)
+                                              .in_(wanted[start:start + CHUNK]))):
+                data[(t, rid)] = d
+    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4],
+                            data=data.get((r[1], r[2])), origin=r[5]) for r in rows if (r[1], r[2]) in data]
+    cursor = rows[-1][0] if rows else after
+    return PullReply(server_id=server_id, records=records, high_seq=high, more=more, cursor=cursor)
 
 
 # -- handling units ------------------------------------------------------------------------------------------------

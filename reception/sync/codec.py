@@ -100,24 +100,27 @@ def _decode(value: Any, kind: str) -> Any:
     return value
 
 
+def build_codec(mapper: Mapper[Any]) -> TableCodec:
+    """The codec of one mapped class: every column attribute except ``*_bidx`` columns."""
+    fields: list[Field] = []
+    for attr in mapper.column_attrs:
+        col = attr.columns[0]
+        if col.name.endswith(NEVER_SHIPPED_SUFFIXES):
+            continue
+        fields.append(Field(attr.key, col.name, _kind(col.type), bool(col.primary_key),
+                            col.type if col.onupdate is not None else None))
+    pk = tuple(f for f in fields if f.primary_key)
+    return TableCodec(str(getattr(mapper.local_table, "name", "")), mapper.class_, tuple(fields), pk)
+
+
 @cache
 def codecs() -> dict[str, TableCodec]:
     out: dict[str, TableCodec] = {}
     for mapper in Base.registry.mappers:
-        m: Mapper[Any] = mapper
-        table = m.local_table
-        name = getattr(table, "name", None)
-        if name is None:
+        if getattr(mapper.local_table, "name", None) is None:
             continue
-        fields: list[Field] = []
-        for attr in m.column_attrs:
-            col = attr.columns[0]
-            if col.name.endswith(NEVER_SHIPPED_SUFFIXES):
-                continue
-            fields.append(Field(attr.key, col.name, _kind(col.type), bool(col.primary_key),
-                                col.type if col.onupdate is not None else None))
-        pk = tuple(f for f in fields if f.primary_key)
-        out[name] = TableCodec(name, m.class_, tuple(fields), pk)
+        codec = build_codec(mapper)
+        out[codec.table] = codec
     return out
 
 

@@ -33,7 +33,7 @@ from reception.services.settings import DeskSettings, load_desk_settings, save_d
 from reception.sync import credentials
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
-from reception.sync.outbox import APPLYING_KEY, enqueue, outbox_state
+from reception.sync.outbox import APPLYING_KEY, captured, enqueue, outbox_state
 from reception.sync.protocol import (
     CLOCK_SKEW_WARN_S,
     PROTOCOL_VERSION,
@@ -111,7 +111,7 @@ class SyncStatus:
     @property
     def clock_warning(self) -> str:
         if self.clock_skew_s is not None and abs(self.clock_skew_s) > CLOCK_SKEW_WARN_S:
-            return f"本机时钟与服务器相差约 {abs(self.clock_skew_s) // 60} 分钟，请校准系统时间"
+            return f"本机时钟与服务器相差约 {round(abs(self.clock_skew_s) / 60)} 分钟，请校准系统时间"
         return ""
 
 
@@ -300,9 +300,11 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> HelloReply
         "POST", "/sync/hello",
         json=Hello(protocol=PROTOCOL_VERSION, schema_head=SCHEMA_HEAD, app_version=__version__,
                    desk_time=desk_time).model_dump(mode="json")))
-    skew = int((desk_time - hello.server_time).total_seconds())
+    answered = ctx.now()
+    skew = round(((desk_time + (answered - desk_time) / 2) - hello.server_time).total_seconds())
     if abs(skew) > CLOCK_SKEW_WARN_S:
-        tally.warnings.append(f"本机时钟与服务器相差约 {abs(skew) // 60} 分钟，请校准系统时间（登记时间仍以本机为准）")
+        tally.warnings.append(f"本机时钟与服务器相差约 {round(abs(skew) / 60)} 分钟，"
+                              "请校准系统时间（登记时间仍以本机为准）")
     with ctx.db.write() as session:
         peer = _peer(session)
         peer.clock_skew_s = skew
@@ -358,6 +360,7 @@ def _store_results(ctx: AppContext, rows: list[SyncOutbox], results: dict[str, M
     with ctx.db.write() as session:
         session.info[APPLYING_KEY] = True
         done: list[int] = []
+        acked: list[tuple[str, str, int]] = []
         folded: set[tuple[str, str]] = set()
         for row in rows:
             result = results.get(row.mutation_id)
@@ -366,7 +369,7 @@ def _store_results(ctx: AppContext, rows: list[SyncOutbox], results: dict[str, M
             key = (row.table_name, row.record_id)
             if result.status == "applied":
                 done.append(row.seq)
-                _set_version(session, key, result.version, keep_higher=True)
+                acked.append((row.table_name, row.record_id, result.version))
                 tally.pushed += 1
                 if result.collision:
                     tally.collisions += 1
@@ -393,6 +396,7 @@ def _store_results(ctx: AppContext, rows: list[SyncOutbox], results: dict[str, M
                                          detected_at=now))
                 _set_version(session, key, result.version, keep_higher=False)
                 tally.new_conflicts += 1
+        _upsert_versions(session, acked, keep_higher=True)
         if done:
             for start in range(0, len(done), 500):
                 session.execute(delete(SyncOutbox).where(SyncOutbox.seq.in_(done[start:start + 500])))
@@ -418,22 +422,21 @@ def _local_data(session: Session, table: str, record_id: str) -> dict[str, Any] 
     return codec.encode(obj) if obj is not None else None
 
 
-def _pull(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:
+def _pull(ctx: AppContext, client: SyncClient, tally: _Tally, *, skip_own: bool = True) -> None:
     while True:
         with ctx.db.read() as session:
             cursor = _peer(session).cursor
-        reply = PullReply.model_validate(client.request("GET", "/sync/pull",
-                                                        params={"after": cursor, "limit": PULL_BATCH}))
-        if not reply.records:
-            return
-        try:
-            with ctx.db.write() as session:
-                _apply_batch(ctx, session, reply, tally, strict=False)
-        except IntegrityError:
-            # something in the batch cannot be stored here (e.g. a case number already used by another case on
-            # this desk): apply record by record and keep the ones that fail as conflicts, so nothing is skipped
-            with ctx.db.write() as session:
-                _apply_batch(ctx, session, reply, tally, strict=True)
+        reply = PullReply.model_validate(client.request(
+            "GET", "/sync/pull", params={"after": cursor, "limit": PULL_BATCH, "skip_own": skip_own}))
+        if reply.cursor > cursor:
+            try:
+                with ctx.db.write() as session:
+                    _apply_batch(ctx, session, reply, tally, strict=False)
+            except IntegrityError:
+                # something in the batch cannot be stored here (e.g. a case number already used by another case
+                # on this desk): apply record by record and keep the ones that fail as conflicts (nothing skipped)
+                with ctx.db.write() as session:
+                    _apply_batch(ctx, session, reply, tally, strict=True)
         if not reply.more:
             return
 
@@ -455,57 +458,68 @@ def _pending_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[st
 def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Tally, *, strict: bool) -> None:
     session.info[APPLYING_KEY] = True  # these changes come from the server: not for the outbox
     conn = session.connection()
+    if not reply.records:
+        _peer(session).cursor = reply.cursor
+        return
     if not strict:
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # a batch may hold children before parents
     records = [r for r in reply.records if pulled(r.table) and codec_for(r.table) is not None]
     held = _pending_keys(session, [(r.table, r.record_id) for r in records])
-    _preload(session, records)
+    known = _preload(session, records)
     cases: set[str] = set()
     applied = 0
-    for rec in records:
-        if (rec.table, rec.record_id) in held:
-            tally.held += 1
-            continue
-        if strict:
-            try:
-                with session.begin_nested():
-                    _apply_one(session, rec)
-            except IntegrityError as exc:
-                session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id,
-                                         server_data=rec.data, server_version=rec.version,
-                                         message=f"无法保存下载的记录：{str(exc.orig)[:300]}", detected_at=utcnow()))
+    with session.no_autoflush:
+        for rec in records:
+            if (rec.table, rec.record_id) in held:
+                tally.held += 1
                 continue
-        else:
-            _apply_one(session, rec)
-        applied += 1
-        if rec.table in PROJECTED_FROM_EVENTS and rec.data:
-            cases.add(str(rec.data.get("case_id") or rec.data.get("id")) if rec.table == "case_event"
-                      else rec.record_id)
+            if strict:
+                try:
+                    with session.begin_nested():
+                        _apply_one(session, rec, known)
+                except IntegrityError as exc:
+                    session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id,
+                                             server_data=rec.data, server_version=rec.version,
+                                             message=f"无法保存下载的记录：{str(exc.orig)[:300]}",
+                                             detected_at=utcnow()))
+                    continue
+            else:
+                _apply_one(session, rec, known)
+            applied += 1
+            if rec.table in PROJECTED_FROM_EVENTS and rec.data:
+                cases.add(str(rec.data.get("case_id") or rec.data.get("id")) if rec.table == "case_event"
+                          else rec.record_id)
     session.flush()
     _upsert_versions(session, [(r.table, r.record_id, r.version) for r in records
                                if (r.table, r.record_id) not in held])
     if cases:
         _reproject(ctx, session, cases)
     peer = _peer(session)
-    peer.cursor = reply.records[-1].seq  # in the same transaction as the applied batch
+    peer.cursor = reply.cursor  # in the same transaction as the applied batch
     tally.pulled += applied
 
 
-def _preload(session: Session, records: list[PulledRecord]) -> None:
-    """Load the existing rows of a batch with one query per table, so applying does not query row by row."""
+def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str]]:
+    """Load the existing rows of a batch with one query per table (so applying does not query row by row);
+    returns, per table with a single-column key, the ids that exist here."""
     by_table: dict[str, list[str]] = {}
     for rec in records:
         by_table.setdefault(rec.table, []).append(rec.record_id)
+    known: dict[str, set[str]] = {}
     for table, ids in by_table.items():
         codec = codec_for(table)
         if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw":
             continue
         col = getattr(codec.model, codec.pk[0].attr)
+        found: set[str] = set()
         for start in range(0, len(ids), 500):
-            list(session.scalars(select(codec.model).where(col.in_(ids[start:start + 500]))))
+            for obj in session.scalars(select(codec.model).where(col.in_(ids[start:start + 500]))):
+                found.add(str(getattr(obj, codec.pk[0].attr)))
+        known[table] = found
+    return known
 
 
-def _apply_one(session: Session, rec: PulledRecord) -> None:
+def _apply_one(session: Session, rec: PulledRecord, known: dict[str, set[str]] | None = None) -> None:
     codec = codec_for(rec.table)
     assert codec is not None
     if rec.data is None:
@@ -514,7 +528,12 @@ def _apply_one(session: Session, rec: PulledRecord) -> None:
             if obj is not None:
                 session.delete(obj)
         return
-    obj = session.get(codec.model, codec.pk_value(rec.data))
+    present = known.get(rec.table) if known is not None else None
+    if present is not None and rec.record_id not in present:
+        obj = None  # (preloaded: not here yet)
+        present.add(rec.record_id)
+    else:
+        obj = session.get(codec.model, codec.pk_value(rec.data))
     if rec.deleted:
         if obj is not None:
             session.delete(obj)
@@ -535,7 +554,9 @@ def _apply_one(session: Session, rec: PulledRecord) -> None:
                     setattr(obj, attr, literal(values[attr], type_))
 
 
-def _upsert_versions(session: Session, rows: list[tuple[str, str, int]]) -> None:
+def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep_higher: bool = False) -> None:
+    """Record the server's versions in one statement per 500 rows (``keep_higher``: never lower a version this
+    desk already bumped for a later local change)."""
     if not rows:
         return
     from sqlalchemy import Table
@@ -543,23 +564,48 @@ def _upsert_versions(session: Session, rows: list[tuple[str, str, int]]) -> None
 
     table: Table = SyncRow.__table__  # type: ignore[assignment]
     stmt = sqlite_insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
-                                      set_={"version": stmt.excluded.version})
-    latest = {(t, r): v for t, r, v in rows}
+    new_version = (func.max(table.c.version, stmt.excluded.version) if keep_higher else stmt.excluded.version)
+    stmt = stmt.on_conflict_do_update(index_elements=["table_name", "record_id"], set_={"version": new_version})
+    latest: dict[tuple[str, str], int] = {}
+    for t, r, v in rows:
+        latest[(t, r)] = max(v, latest.get((t, r), 0)) if keep_higher else v
     values = [{"table_name": t, "record_id": r, "version": v} for (t, r), v in latest.items()]
     for start in range(0, len(values), 500):
         session.connection().execute(stmt, values[start:start + 500])
 
 
 def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> None:
-    """Recompute the running clocks (a local projection) of cases whose events or row came from the server."""
-    from reception.lifecycle.service import _project, load_settings, load_state
+    """Recompute the running clocks (a local projection of each case's events) of cases whose events or row came
+    from the server: one query for all their events, one delete and one insert (as ``lifecycle.load_state``)."""
+    from sqlalchemy import Table, insert
+
+    from reception.db.models import CaseClock, CaseEvent
+    from reception.domain.enums import CaseStatus
+    from reception.lifecycle.machine import Event, clocks, fold
+    from reception.lifecycle.service import _clock_row, load_settings
 
     st = load_settings(session)
-    for case_id in case_ids:
-        case = session.get(Case, case_id)
-        if case is not None:
-            _project(session, case_id, load_state(session, case), ctx.calendar, st)
+    ids = sorted(set(case_ids))
+    clock_table: Table = CaseClock.__table__  # type: ignore[assignment]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(chunk)))}
+        events: dict[str, list[Event]] = {cid: [] for cid in cases}
+        for row in session.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.occurred_on,
+                                          CaseEvent.actor_id, CaseEvent.unit_id, CaseEvent.data)
+                                   .where(CaseEvent.case_id.in_(list(cases)))
+                                   .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.id)):
+            events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
+        session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
+        rows: list[dict[str, Any]] = []
+        for cid, case in cases.items():
+            state = fold(events[cid], content_class=case.content_class)
+            if not events[cid]:
+                state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
+                state.unit_id = case.unit_id
+            rows.extend(_clock_row(cid, c, ctx.calendar, st) for c in clocks(state, ctx.calendar, st))
+        if rows:
+            session.execute(insert(clock_table), rows)
 
 
 # -- status, lists and conflict resolution for the UI ----------------------------------------------------------
@@ -664,10 +710,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
                 for attr, value in codec.decode(merged).items():
                     setattr(obj, attr, value)
             session.flush()  # a changed row goes to the outbox by itself (against the server's version)
-            queued = session.scalar(select(func.count()).select_from(SyncOutbox).where(
-                SyncOutbox.table_name == conflict.table_name, SyncOutbox.record_id == conflict.record_id,
-                SyncOutbox.state == "pending"))
-            if not queued:
+            if not captured(session, conflict.table_name, conflict.record_id):
                 enqueue(session, [("upsert", obj)])  # unchanged here: send the local row as it is
         else:
             raise SyncError(f"未知的处理方式：{choice}", key="conflict_choice")

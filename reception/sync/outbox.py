@@ -15,9 +15,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, tuple_, update
+from sqlalchemy import Table, event, insert, inspect, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from reception.db.base import utcnow
 from reception.db.engine import Database
@@ -26,9 +26,10 @@ from reception.sync.codec import codec_for, table_of
 from reception.sync.registry import pushable, table_order
 
 INFO_KEY = "reception.sync"
-TX_KEY = "reception.sync.tx"
-"""Records already queued by this transaction: a later flush in the same transaction updates their outbox row
-(one mutation per record and transaction, so an intake that inserts then routes a case sends it once)."""
+PENDING_KEY = "reception.sync.pending"
+"""The records changed by the session's current transaction, gathered flush by flush and written to the outbox
+just before it commits: one mutation per record and transaction (an intake that inserts a case, then routes it,
+sends it once), with the record as it is when the transaction commits."""
 APPLYING_KEY = "reception.sync.applying"
 """Set on a session's ``info`` while pulled rows are applied: those changes come from the server, not this desk."""
 
@@ -52,8 +53,8 @@ def attach_outbox(db: Database) -> OutboxState:
         maker.configure(info=info)
         event.listen(maker, "after_flush", _after_flush)
         event.listen(maker, "do_orm_execute", _guard_bulk)
-        event.listen(maker, "after_commit", _forget_tx)
-        event.listen(maker, "after_rollback", _forget_tx)
+        event.listen(maker, "before_commit", _before_commit)
+        event.listen(maker, "after_transaction_end", _after_transaction_end)
     with db.read() as session:
         state.enabled = session.get(SyncPeer, 1) is not None
     return state
@@ -79,30 +80,60 @@ def _guard_bulk(orm_execute_state: ORMExecuteState) -> None:
         raise RuntimeError(f"bulk {name} statements bypass the sync outbox: change {name} rows through the ORM")
 
 
-def _forget_tx(session: Session) -> None:
-    session.info.pop(TX_KEY, None)
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
 
 
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     if not _active(session):
         return
-    changes: list[tuple[int, str, Any]] = []  # (sort key, op, object)
     order = table_order()
+    items: list[tuple[int, str, Any]] = []
     for obj in session.new:
         table = table_of(obj)
         if pushable(table):
-            changes.append((order.get(table, 0), "upsert", obj))
+            items.append((order.get(table, 0), "upsert", obj))
     for obj in session.dirty:
         table = table_of(obj)
         if pushable(table) and session.is_modified(obj, include_collections=False):
-            changes.append((order.get(table, 0), "upsert", obj))
+            items.append((order.get(table, 0), "upsert", obj))
     for obj in session.deleted:
         table = table_of(obj)
         if pushable(table):
-            changes.append((100_000 - order.get(table, 0), "delete", obj))
-    if changes:
-        changes.sort(key=lambda c: c[0])
-        enqueue(session, [(op, obj) for _key, op, obj in changes])
+            items.append((100_000 - order.get(table, 0), "delete", obj))
+    if not items:
+        return
+    items.sort(key=lambda c: c[0])
+    pending: dict[tuple[str, str], tuple[str, Any]] = session.info.setdefault(PENDING_KEY, {})
+    for _key, op, obj in items:
+        table = table_of(obj)
+        codec = codec_for(table)
+        assert codec is not None
+        pending[(table, codec.record_id(obj))] = (op, obj)  # a record keeps its first place in the order
+
+
+def _before_commit(session: Session) -> None:
+    if not _active(session):
+        return
+    session.flush()  # the transaction's last changes are gathered by _after_flush first
+    pending: dict[tuple[str, str], tuple[str, Any]] | None = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    changes: list[tuple[str, Any]] = []
+    for op, obj in pending.values():
+        state = inspect(obj)
+        if op == "delete":
+            if state.deleted:
+                changes.append((op, obj))
+        elif state.persistent:  # (an insert undone by a rolled-back savepoint is transient again: nothing to send)
+            changes.append((op, obj))
+    enqueue(session, changes)
+
+
+def captured(session: Session, table: str, record_id: str) -> bool:
+    """The current transaction already has a change of this record waiting for the outbox."""
+    return (table, record_id) in session.info.get(PENDING_KEY, {})
 
 
 def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = False) -> int:
@@ -126,17 +157,9 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
     now = utcnow()
     outbox: list[dict[str, Any]] = []
     bumped: dict[tuple[str, str], int] = {}
-    tx: dict[tuple[str, str], str] = session.info.setdefault(TX_KEY, {})
     out_table = cast(Table, SyncOutbox.__table__)
     for op, table, record_id, data in keyed:
         base = versions.get((table, record_id), 0)
-        queued = None if ensure else tx.get((table, record_id))
-        if queued is not None:
-            done = conn.execute(update(out_table).where(out_table.c.mutation_id == queued,
-                                                        out_table.c.state == "pending")
-                                .values(op=op, data=data))
-            if done.rowcount:
-                continue
         if ensure:
             wire_op, base_version = "ensure", 0
         else:
@@ -144,8 +167,6 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
             versions[(table, record_id)] = base + 1
             bumped[(table, record_id)] = base + 1
         mutation_id = str(uuid.uuid4())
-        if not ensure:
-            tx[(table, record_id)] = mutation_id
         outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
                        "op": wire_op, "base_version": base_version, "data": data, "created_at": now,
                        "state": "pending", "attempts": 0, "error": ""})

@@ -86,6 +86,8 @@ class PullReply(BaseModel):
     records: list[PulledRecord]
     high_seq: int
     more: bool
+    cursor: int
+    """The last sequence number this answer covers (records of the asking desk itself may have been left out)."""
 
 
 class EnrollRequest(BaseModel):

@@ -163,16 +163,17 @@ def new_desk(server_db: ServerDatabase, server_url: str, root: Path, name: str, 
 _LEAVES: dict[str, list[str]] = {}
 
 
-def random_intake(ctx: AppContext, rng: random.Random, *, moment: datetime | None = None) -> str:
-    """One realistic intake through the real service (random person, grid, category; routed as proposed)."""
-    with ctx.db.read() as s:
-        st = load_desk_settings(s)
-        grids = list(s.scalars(select(Locality.id).where(Locality.level == LocalityLevel.GRID.value)
-                               .order_by(Locality.code)))
-        cats = list(s.scalars(select(Category.id).where(Category.parent_id.is_not(None)).order_by(Category.code)))
-        grid, cat = rng.choice(grids), rng.choice(cats)
-        legal = directory.legal_channel_for(s, cat)
-        proposal = directory.propose_route(s, cat, grid)
+def _intake_form(s: Any, rng: random.Random) -> IntakeInput:
+    """A realistic intake form (random person, grid and category; routed as the rules propose)."""
+    key = str(s.get_bind().url)
+    if key not in _LEAVES:
+        _LEAVES[key] = list(s.scalars(select(Locality.id).where(Locality.level == LocalityLevel.GRID.value)
+                                      .order_by(Locality.code)))
+        _CATS[key] = list(s.scalars(select(Category.id).where(Category.parent_id.is_not(None))
+                                    .order_by(Category.code)))
+    grid, cat = rng.choice(_LEAVES[key]), rng.choice(_CATS[key])
+    legal = directory.legal_channel_for(s, cat)
+    proposal = directory.propose_route(s, cat, grid)
     gender = rng.choice((Gender.MALE, Gender.FEMALE))
     person = PersonInput(name=_make_name(rng), id_type=DocumentType.RESIDENT_ID, id_number=_make_id(rng, gender),
                          gender=gender, phone=f"13{rng.randrange(10**9):09d}", address="某街道某小区1栋")
@@ -182,9 +183,19 @@ def random_intake(ctx: AppContext, rng: random.Random, *, moment: datetime | Non
         action, unit_id = RoutingAction.parse(proposal.action), proposal.unit_id
     else:
         action, unit_id = RoutingAction.LEADER_RECEPTION, None
-    form = IntakeInput(person=person, channel=Channel.VISIT, content_class=ContentClass.CLAIM, category_id=cat,
+    return IntakeInput(person=person, channel=Channel.VISIT, content_class=ContentClass.CLAIM, category_id=cat,
                        locality_id=grid, request="要求解决小区停车位问题", facts="信访人称问题长期未解决。",
                        routing_action=action, unit_id=unit_id, legal_channel=legal or "")
+
+
+_CATS: dict[str, list[str]] = {}
+
+
+def random_intake(ctx: AppContext, rng: random.Random, *, moment: datetime | None = None) -> str:
+    """One intake through the real service (``register_intake``), as the desk saves it."""
+    with ctx.db.read() as s:
+        st = load_desk_settings(s)
+        form = _intake_form(s, rng)
     if moment is not None:
         ctx.now = lambda: moment
     result = register_intake(ctx, form, desk_id=st.desk_id, officer_id=st.officer_id, render_receipt=False)
