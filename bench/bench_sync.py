@@ -73,12 +73,16 @@ def bulk_intakes(ctx, n: int, seed: int) -> None:  # type: ignore[no-untyped-def
         st = load_desk_settings(s)
     moment = datetime(2026, 9, 1, 8, 30, tzinfo=CHINA_TZ)
     done = 0
+    used: set[str] = set()
     while done < n:
         with ctx.db.write() as s:
             for _ in range(min(500, n - done)):
                 moment += timedelta(seconds=37)
-                register_in_session(s, _intake_form(s, rng), desk_id=st.desk_id, officer_id=st.officer_id,
-                                    now=moment)
+                form = _intake_form(s, rng)
+                while form.person.id_number in used:  # a new person each time (random IDs do collide at 10k)
+                    form = _intake_form(s, rng)
+                used.add(form.person.id_number)
+                register_in_session(s, form, desk_id=st.desk_id, officer_id=st.officer_id, now=moment)
                 done += 1
 
 

@@ -245,7 +245,8 @@ class MainWindow(QMainWindow):
 
     def _on_enrolled(self, result: object) -> None:
         code = getattr(result, "desk_code", "")
-        self.statusBar().showMessage(f"已登记为工位 {code}。请重新启动程序，以载入中心下发的基础数据和工位设置。")
+        self.statusBar().showMessage(f"已登记为工位 {code}。请重新启动程序，以载入中心下发的基础数据和工位设置。",
+                                     30_000)
         self.refresh_sync_status(then_sync=True)
 
     def refresh_deadlines(self) -> None:

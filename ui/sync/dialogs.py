@@ -32,6 +32,16 @@ TABLE_LABELS = {
 }
 
 
+FIELD_LABELS = {
+    "name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "gender": "性别", "phone": "联系电话",
+    "address": "住址", "status": "状态", "request": "诉求", "facts": "事实和理由", "unit_id": "责任单位",
+    "category_id": "问题类别", "locality_id": "问题属地", "content_class": "内容分类", "routing_action": "处理方式",
+    "legal_channel": "法定途径", "received_on": "收件日期", "note": "备注", "reply": "现场答复", "outcome": "处理结果",
+}
+HIDDEN_FIELDS = frozenset({"updated_at", "created_at", "version"})
+"""Bookkeeping columns a person need not decide about (the server's values are kept)."""
+
+
 def table_label(table: str) -> str:
     return TABLE_LABELS.get(table, table)
 
@@ -130,17 +140,17 @@ class ConflictDialog(QDialog):
         self.table.setHorizontalHeaderLabels(["字段", "本机", "服务器", "采用"])
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        fields = conflict.differing if conflict.kind == "version" else ()
+        fields = [f for f in conflict.differing if f not in HIDDEN_FIELDS] if conflict.kind == "version" else []
         local, server = conflict.local_data or {}, conflict.server_data or {}
         for row, name in enumerate(fields):
             self.table.insertRow(row)
-            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 0, QTableWidgetItem(FIELD_LABELS.get(name, name)))
             self.table.setItem(row, 1, QTableWidgetItem(_shown(name, local.get(name))))
             self.table.setItem(row, 2, QTableWidgetItem(_shown(name, server.get(name))))
             combo = QComboBox()
             combo.addItem("服务器", "server")
             combo.addItem("本机", "local")
-            combo.setAccessibleName(f"采用 {name}")
+            combo.setAccessibleName(f"采用 {FIELD_LABELS.get(name, name)}")
             self.table.setCellWidget(row, 3, combo)
             self.choices[name] = combo
         self.table.resizeColumnsToContents()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -95,6 +96,7 @@ class SyncPage(QWidget):
         self.summary.setObjectName("syncSummary")
         self.summary.setAccessibleName("同步状态")
         self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.summary)
         row = QHBoxLayout()
         self.sync_button = button("立即同步", default=True)
