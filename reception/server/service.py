@@ -259,14 +259,16 @@ def _validate(m: Mutation) -> str:
 
 
 def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[str]) -> None:
-    key_list = sorted(keys)
-    for start in range(0, len(key_list), CHUNK):
-        chunk = key_list[start:start + CHUNK]
-        rows = s.execute(select(Record.table_name, Record.record_id, Record.version, Record.deleted, Record.data,
-                                Record.natural_key)
-                         .where(tuple_(Record.table_name, Record.record_id).in_(chunk)))
-        for t, r, v, deleted, data, nk in rows:
-            batch.records[(t, r)] = _Rec(v, deleted, data, True, nk)
+    by_table: dict[str, list[str]] = {}
+    for t, r in keys:
+        by_table.setdefault(t, []).append(r)
+    for table, ids in by_table.items():  # one primary-key range per table
+        for start in range(0, len(ids), CHUNK * 4):
+            rows = s.execute(select(Record.record_id, Record.version, Record.deleted, Record.data,
+                                    Record.natural_key)
+                             .where(Record.table_name == table, Record.record_id.in_(ids[start:start + CHUNK * 4])))
+            for r, v, deleted, data, nk in rows:
+                batch.records[(table, r)] = _Rec(v, deleted, data, True, nk)
     nos = sorted(case_nos)
     for start in range(0, len(nos), CHUNK):
         for rid, nk in s.execute(select(Record.record_id, Record.natural_key).where(
@@ -383,12 +385,17 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id,
                                  "result": result.model_dump(mode="json"), "applied_at": now})
         _flush(s, batch, client.id, now)
-        for start in range(0, len(applied_rows), CHUNK):
-            s.execute(insert(APPLIED), applied_rows[start:start + CHUNK])
+        _insert_many(s, APPLIED, applied_rows)
         if batch.conflicts:
             s.execute(insert(CONFLICT), batch.conflicts)
         counter.value = batch.seq
         return results
+
+
+def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Executemany in chunks (psycopg pipelines it; a multi-row VALUES statement measured 4x slower here)."""
+    for start in range(0, len(rows), CHUNK * 2):
+        s.execute(insert(table), rows[start:start + CHUNK * 2])
 
 
 def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
@@ -401,8 +408,7 @@ def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
                "deleted": rec.deleted, "data": rec.data, "natural_key": rec.natural_key, "origin": origin,
                "desk_time": rec.desk_time, "updated_at": now}
         (changed_rows if rec.exists else new_rows).append(row)
-    for start in range(0, len(new_rows), CHUNK):
-        s.execute(insert(RECORD), new_rows[start:start + CHUNK])
+    _insert_many(s, RECORD, new_rows)
     if changed_rows:
         t = RECORD
         stmt = (update(t).where(t.c.table_name == bindparam("k_table"), t.c.record_id == bindparam("k_id"))

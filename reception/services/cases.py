@@ -64,6 +64,8 @@ EVENT_LABELS = {
     "supervision_returned": "督办反馈未解决，退回责任单位",
     "supervision_resolved": "督办办结",
     "leader_reply": "领导接访现场答复",
+    "unit_progress": "责任单位报告办理进展",
+    "unit_feedback": "责任单位反馈",
 }
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
+
+if TYPE_CHECKING:
+    from reception.services.context import AppContext
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=_sync)
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace) -> AppContext:
     from reception.services.context import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import time
 from typing import Any
 
@@ -43,9 +44,8 @@ class SyncClient:
                    "User-Agent": f"reception-desk/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        verify: Any = os.environ.get(CA_ENV) or True
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, verify=verify,
-                                 transport=transport)
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
+                                 verify=_verify(base_url), transport=transport)
 
     def close(self) -> None:
         self.http.close()
@@ -73,6 +73,27 @@ class SyncClient:
                 raise SyncRefused(response.status_code, _detail(response))
             return response.json()
         raise SyncTransportError(last)
+
+
+_SSL: dict[str, ssl.SSLContext] = {}
+
+
+def _verify(base_url: str) -> Any:
+    """The TLS context, built once per process (building one reads the CA store: ~70 ms, too much per cycle).
+    Plain http (a loopback or a TLS-terminating proxy on the same host) needs none."""
+    if not base_url.lower().startswith("https://"):
+        return False
+    ca = os.environ.get(CA_ENV) or ""
+    if ca not in _SSL:
+        _SSL[ca] = ssl.create_default_context(cafile=ca or None)
+        if not ca:
+            try:
+                import certifi  # httpx's own CA bundle, when the system store lacks the centre's chain
+
+                _SSL[ca].load_verify_locations(cafile=certifi.where())
+            except ImportError:  # pragma: no cover
+                pass
+    return _SSL[ca]
 
 
 def _detail(response: httpx.Response) -> str:
