@@ -267,9 +267,10 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
     error = ""
     with client_factory(url, token) as client:
         try:
-            _handshake(ctx, client, tally)
+            hello, cursor = _handshake(ctx, client, tally)
             _push(ctx, client, tally)
-            _pull(ctx, client, tally)
+            if hello.high_seq > cursor:  # (an idle cycle is one round trip: nothing new on the server)
+                _pull(ctx, client, tally)
         except SyncTransportError as exc:
             error = f"离线：{exc}"
         except SyncRefused as exc:
@@ -293,7 +294,8 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
                       ok=not error)
 
 
-def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> HelloReply:
+def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[HelloReply, int]:
+    """Versions, identity and clocks; returns the server's answer and this desk's cursor after it."""
     desk_time = ctx.now()
     hello = HelloReply.model_validate(client.request(
         "POST", "/sync/hello",
@@ -304,6 +306,14 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> HelloReply
     if abs(skew) > CLOCK_SKEW_WARN_S:
         tally.warnings.append(f"本机时钟与服务器相差约 {round(abs(skew) / 60)} 分钟，"
                               "请校准系统时间（登记时间仍以本机为准）")
+    with ctx.db.read() as session:
+        peer = _peer(session)
+        moved = (peer.server_id != hello.server_id or peer.cursor > hello.high_seq
+                 or peer.desk_code != (hello.desk_code or peer.desk_code)
+                 or peer.clock_skew_s is None or abs(peer.clock_skew_s - skew) > 5)
+        cursor = peer.cursor
+    if not moved:
+        return hello, cursor
     with ctx.db.write() as session:
         peer = _peer(session)
         peer.clock_skew_s = skew
@@ -315,7 +325,8 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> HelloReply
             tally.warnings.append(f"{reason}：重新下载全部数据，并补传本机记录")
             peer.server_id, peer.cursor = hello.server_id, 0
             _enqueue_everything(session)
-    return hello
+        cursor = peer.cursor
+    return hello, cursor
 
 
 def _push(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:

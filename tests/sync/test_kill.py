@@ -19,7 +19,11 @@ from tests.sync.harness import ROOT, DeskHandle, assert_converged, server_record
 RUNS = 4  # per direction: 8 kills per database
 
 
-def _kill_during_sync(desk: DeskHandle, delay: float, *, push_batch: int = 7, pull_batch: int = 5) -> None:
+def _kill_during_sync(desk: DeskHandle, rng: random.Random, marker: str, *, push_batch: int = 7,
+                      pull_batch: int = 5) -> None:
+    """Start a desk process syncing in small batches; after a random number of its batches, wait a random few
+    milliseconds (so the kill lands anywhere: mid-request, between the server's commit and the desk's, ...) and
+    kill it."""
     desk.ctx.db.dispose()  # (the worker opens the same file; this process's pool is reopened afterwards)
     env = dict(os.environ, PYTHONPATH=str(ROOT), WORKER_PUSH_BATCH=str(push_batch),
                WORKER_PULL_BATCH=str(pull_batch))
@@ -28,7 +32,14 @@ def _kill_during_sync(desk: DeskHandle, delay: float, *, push_batch: int = 7, pu
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
     assert line.startswith("ready"), line
-    time.sleep(delay)
+    wanted, seen = rng.randint(2, 5), 0
+    deadline = time.monotonic() + 10
+    while seen < wanted and time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        if not line:
+            break
+        seen += line.startswith(marker)
+    time.sleep(rng.uniform(0.0, 0.03))
     proc.kill()  # SIGKILL / TerminateProcess: no clean-up of any kind
     proc.communicate()
 
@@ -50,30 +61,16 @@ def test_desk_killed_mid_push_and_mid_pull(env: Env) -> None:
     a = env.desk("一号窗口", seed=51)
     b = env.desk("二号窗口", seed=52)
     mid_push = mid_pull = 0
-    # random kill times, the window narrowed towards the cycle after a kill that came too early or too late
-    push_window, pull_window = [0.0, 1.5], [0.0, 1.0]
     for run in range(RUNS):
         # a push interrupted: a has offline intakes, its process dies somewhere in the cycle
         a.intake(8)
         before = _pending(a)
-        delay = rng.uniform(*push_window)
-        _kill_during_sync(a, delay, push_batch=3)
-        after = _pending(a)
-        mid_push += 0 < after < before
-        if after == before:
-            push_window[0] = delay
-        elif after == 0:
-            push_window[1] = delay
+        _kill_during_sync(a, rng, "pushed-batch", push_batch=3)
+        mid_push += 0 < _pending(a) < before
         # a pull interrupted: b pulls what a pushed so far, in small batches, and dies somewhere in it
         before, high = _cursor(b), high_seq(env.db)
-        delay = rng.uniform(*pull_window)
-        _kill_during_sync(b, delay, pull_batch=4)
-        cursor = _cursor(b)
-        mid_pull += before < cursor < high
-        if cursor == before:
-            pull_window[0] = delay
-        elif cursor >= high:
-            pull_window[1] = delay
+        _kill_during_sync(b, rng, "pulling-batch", pull_batch=4)
+        mid_pull += before < _cursor(b) < high
         if run % 2:
             b.intake(2)
     for _ in range(2):
