@@ -627,6 +627,9 @@ class SyncPeer(Base):
     last_error: Mapped[str] = mapped_column(String(400), default="")
     clock_skew_s: Mapped[int | None] = mapped_column(Integer)
     """Desk clock minus server clock at the last handshake, in seconds (only for the warning; never for ordering)."""
+    schema_head: Mapped[str] = mapped_column(String(16), default="")
+    """The desk schema the cursor was reached with: after an upgrade (which may bring tables an older desk skipped
+    while pulling) the desk pulls everything again."""
 
 
 class SyncOutbox(Base):

@@ -177,7 +177,8 @@ def enroll(ctx: AppContext, server_url: str, code: str, *, officer: str | None =
     uploaded = 0
     with ctx.db.write() as session:
         session.add(SyncPeer(id=1, server_url=server_url, client_id=reply.client_id, desk_code=reply.desk_code,
-                             server_id=reply.server_id, cursor=0, token_store=store, enrolled_at=utcnow()))
+                             server_id=reply.server_id, cursor=0, token_store=store, enrolled_at=utcnow(),
+                             schema_head=SCHEMA_HEAD))
         if desk is not None:
             local = session.get(Desk, desk.id)
             if local is not None:
@@ -310,7 +311,8 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[Hell
         peer = _peer(session)
         moved = (peer.server_id != hello.server_id or peer.cursor > hello.high_seq
                  or peer.desk_code != (hello.desk_code or peer.desk_code)
-                 or peer.clock_skew_s is None or abs(peer.clock_skew_s - skew) > 5)
+                 or peer.clock_skew_s is None or abs(peer.clock_skew_s - skew) > 5
+                 or peer.schema_head != SCHEMA_HEAD)
         cursor = peer.cursor
     if not moved:
         return hello, cursor
@@ -325,6 +327,8 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[Hell
             tally.warnings.append(f"{reason}：重新下载全部数据，并补传本机记录")
             peer.server_id, peer.cursor = hello.server_id, 0
             _enqueue_everything(session)
+        if peer.schema_head != SCHEMA_HEAD:  # upgraded: records of tables this desk did not know are pulled now
+            peer.schema_head, peer.cursor = SCHEMA_HEAD, 0
         cursor = peer.cursor
     return hello, cursor
 

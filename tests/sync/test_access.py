@@ -207,3 +207,20 @@ def test_new_server_makes_desks_pull_again_and_keeps_the_outbox(env: Env, tmp_pa
     finally:
         server.stop()
         fresh.dispose()
+
+
+def test_an_upgraded_desk_pulls_again(env: Env) -> None:
+    a = env.desk("一号窗口")
+    b = env.desk("二号窗口", seed=9)
+    b.intake(2)
+    assert b.sync().ok and a.sync().ok
+    with a.ctx.db.write() as s:  # as left by an older version of the app
+        peer = s.get(SyncPeer, 1)
+        assert peer is not None and peer.cursor > 0
+        peer.schema_head = "0005"
+    report = a.sync()
+    assert report.ok and report.pulled > 0
+    with a.ctx.db.read() as s:
+        peer = s.get(SyncPeer, 1)
+        assert peer is not None and peer.schema_head != "0005" and peer.cursor > 0
+    assert_converged(env.db, [a, b])

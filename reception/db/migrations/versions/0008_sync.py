@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('offline_since', sa.DateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=400), nullable=False),
     sa.Column('clock_skew_s', sa.Integer(), nullable=True),
+    sa.Column('schema_head', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_peer'))
     )
     op.create_table('sync_row',
