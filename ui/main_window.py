@@ -29,10 +29,13 @@ from ui.reference import Reference, load_reference
 from ui.reminders import ReminderBanner, ReminderTracker
 from ui.roster.page import RosterPage
 from ui.stats.page import StatsPage
+from ui.sync.page import SyncPage
+from ui.sync.status import status_text
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from reception.roster.service import DutyToday
+    from reception.sync.engine import SyncReport, SyncStatus
     from ui.cases.page import CaseListPage
 
 PAGE_INTAKE = 0
@@ -40,8 +43,11 @@ PAGE_CASES = 1
 PAGE_ROSTER = 2
 PAGE_LEADER = 3
 PAGE_STATISTICS = 4
+PAGE_SYNC = 5
 
-NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
+NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析", "数据同步")
+SYNC_INTERVAL_MS = 60_000
+"""Background sync every minute (and after each save), when the desk is enrolled."""
 
 UI_SETTINGS_FILE = "desk-ui.ini"
 
@@ -72,6 +78,9 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._cases_stale = False
         self._leader_stale = False
+        self._sync_enrolled = False
+        self._sync_running = False
+        self._sync_again = False
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -101,6 +110,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.leader_page)
         self.stats_page = StatsPage(ctx, self.tasks, self._print)
         self.pages.addWidget(self.stats_page)
+        self.sync_page = SyncPage(ctx, self.tasks)
+        self.pages.addWidget(self.sync_page)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -124,6 +135,8 @@ class MainWindow(QMainWindow):
         self.roster_page.dutyChanged.connect(self.refresh_duty_leader)
         self.roster_page.dutyChanged.connect(self._mark_leader_stale)
         self.leader_page.receptionSaved.connect(self._on_case_saved)
+        self.sync_page.syncRequested.connect(self.sync_now)
+        self.sync_page.enrolled.connect(self._on_enrolled)
         self._build_status_bar()
         self._build_actions()
         self.nav.setCurrentRow(PAGE_INTAKE)
@@ -146,6 +159,8 @@ class MainWindow(QMainWindow):
         self.deadline_status.setObjectName("deadlineStatus")
         self.deadline_status.setAccessibleName("期限提醒")
         self.sync_status = QLabel("同步：单机模式")
+        self.sync_status.setObjectName("syncStatus")
+        self.sync_status.setAccessibleName("同步状态")
         for label in (self.desk_status, self.user_status, self.leader_status, self.deadline_status, self.sync_status):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
@@ -156,6 +171,72 @@ class MainWindow(QMainWindow):
         self._deadline_timer.setInterval(DEADLINE_REFRESH_MS)
         self._deadline_timer.timeout.connect(self.refresh_deadlines)
         self._deadline_timer.start()
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setInterval(SYNC_INTERVAL_MS)
+        self._sync_timer.timeout.connect(self.sync_now)
+        self._sync_timer.start()
+        self.refresh_sync_status(then_sync=True)
+
+    # -- sync --------------------------------------------------------------------------------------------------------
+
+    def refresh_sync_status(self, *, then_sync: bool = False) -> None:
+        """Read the sync state (pending, conflicts, offline since...) into the status bar, in the background."""
+        from reception.sync.engine import sync_status
+
+        def done(st: SyncStatus) -> None:
+            self._sync_enrolled = st.enrolled
+            text, colour, tip = status_text(st, self.ctx.now(), running=self._sync_running)
+            self.sync_status.setText(text)
+            self.sync_status.setStyleSheet(f"color: {colour};" if colour else "")
+            self.sync_status.setToolTip(tip)
+            if then_sync and st.enrolled:
+                self.sync_now()
+
+        def failed(_exc: BaseException) -> None:
+            self.sync_status.setText("同步：无法读取状态")
+
+        self.tasks.run(lambda: sync_status(self.ctx), done, failed, owner=self, what="sync_status")
+
+    def sync_now(self) -> None:
+        """One sync cycle in the background (never on the writer thread: saves are not held up by the network);
+        a request while one runs is remembered and run once after it."""
+        if not self._sync_enrolled or self._closed:
+            return
+        if self._sync_running:
+            self._sync_again = True
+            return
+        from reception.sync.engine import sync_once
+
+        self._sync_running = True
+        self.sync_page.set_running(True)
+        self.refresh_sync_status()
+
+        def finish() -> None:
+            self._sync_running = False
+            self.sync_page.set_running(False)
+            self.refresh_sync_status()
+            if self.pages.currentIndex() == PAGE_SYNC:
+                self.sync_page.refresh()
+            if self._sync_again:
+                self._sync_again = False
+                self.sync_now()
+
+        def done(report: SyncReport) -> None:
+            if report.pulled:
+                self._cases_stale = self._cases_page is not None and self._cases_page.loaded
+                self._leader_stale = True
+            finish()
+
+        def failed(_exc: BaseException) -> None:
+            finish()  # (the error is in sync_status: shown as 最近错误, never a dialog every minute)
+
+        self.tasks.run(lambda: sync_once(self.ctx), done, failed, owner=self, what="sync")
+
+    def _on_enrolled(self, result: object) -> None:
+        code = getattr(result, "desk_code", "")
+        self.statusBar().showMessage(f"已登记为工位 {code}。请重新启动程序，以载入中心下发的基础数据和工位设置。",
+                                     30_000)
+        self.refresh_sync_status(then_sync=True)
 
     def refresh_deadlines(self) -> None:
         """Overdue and due-soon counts of the whole centre, raised at start and refreshed in the background."""
@@ -290,6 +371,8 @@ class MainWindow(QMainWindow):
         if index == PAGE_LEADER and (self._leader_stale or not self.leader_page.loaded):
             self._leader_stale = False
             self.leader_page.refresh()
+        if index == PAGE_SYNC:
+            self.sync_page.refresh()
 
     def new_intake(self) -> None:
         self.show_page(PAGE_INTAKE)
@@ -315,6 +398,7 @@ class MainWindow(QMainWindow):
             self._cases_stale = True
         self._leader_stale = True  # a visit sent to the duty leader joins the queue when the page is next shown
         self.stats_page.mark_stale()
+        self.sync_now()  # send it to the centre right away (in the background; offline it simply waits)
 
     def _print(self, parent: QWidget | None, path: Path) -> None:
         # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time

@@ -75,5 +75,9 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    def sessionmakers(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+        """The read and write session factories (``reception.sync.outbox`` listens to their flushes)."""
+        return self._reader, self._writer
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -663,6 +663,106 @@ class StatsCachedDay(Base):
     ready: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+# -- sync bookkeeping of this desk (本机同步记录; never synced themselves) ---------------------------------------------
+
+
+class SyncPeer(Base):
+    """This desk's enrolment with the central server (one row, id 1) and the state of its last sync.
+
+    ``cursor`` is the last server sequence number applied here, valid only for the server named by ``server_id``:
+    a different (new or restored) server makes the desk pull again from the start, without touching the outbox.
+    """
+
+    __tablename__ = "sync_peer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    server_url: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(36))
+    """This desk's id in the server's registry of desks."""
+    desk_code: Mapped[str] = mapped_column(String(16))
+    server_id: Mapped[str] = mapped_column(String(36), default="")
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    token_store: Mapped[str] = mapped_column(String(16), default="keyring")
+    """keyring (the operating system's credential store) or file (a protected file in the data directory)."""
+    enrolled_at: Mapped[datetime] = mapped_column()
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_success_at: Mapped[datetime | None] = mapped_column()
+    offline_since: Mapped[datetime | None] = mapped_column()
+    """When the server was first found unreachable in the current run of failures (None: reachable)."""
+    last_error: Mapped[str] = mapped_column(String(400), default="")
+    clock_skew_s: Mapped[int | None] = mapped_column(Integer)
+    """Desk clock minus server clock at the last handshake, in seconds (only for the warning; never for ordering)."""
+    schema_head: Mapped[str] = mapped_column(String(16), default="")
+    """The desk schema the cursor was reached with: after an upgrade (which may bring tables an older desk skipped
+    while pulling) the desk pulls everything again."""
+
+
+class SyncOutbox(Base):
+    """A change to a synced record, written in the same transaction as the change itself (transactional outbox).
+
+    ``data`` is the whole row as it was after the change (plaintext attribute values, no ``*_bidx`` columns);
+    ``base_version`` is the version of the record the change was made against (0: a new record). A row leaves the
+    table when the server's answer for its ``mutation_id`` is stored; a rejected one stays ``parked`` with the reason.
+    """
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (
+        Index("ix_sync_outbox_state_seq", "state", "seq"),
+        Index("ix_sync_outbox_record", "table_name", "record_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mutation_id: Mapped[str] = mapped_column(String(36), unique=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(8))
+    """upsert, delete, or ensure (upload if the server does not have it yet: enrolment and a new server)."""
+    base_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    """pending or parked (rejected by the server: kept with its reason, never blocking the others)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class SyncRow(Base):
+    """The version of each synced record this desk last agreed on with the server (the base of its next change)."""
+
+    __tablename__ = "sync_row"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SyncConflict(Base):
+    """Something sync could not settle by itself, kept with both sides for a person to resolve.
+
+    ``version``: this desk changed a record that had meanwhile changed on the server; ``collision``: a case number
+    also issued for another case; ``apply``: a pulled record that could not be stored here (kept with its data).
+    """
+
+    __tablename__ = "sync_conflict"
+    __table_args__ = (Index("ix_sync_conflict_state", "state"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    table_name: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    mutation_id: Mapped[str] = mapped_column(String(36), default="")
+    local_data: Mapped[dict[str, Any] | None] = mapped_column()
+    server_data: Mapped[dict[str, Any] | None] = mapped_column()
+    server_version: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(String(400), default="")
+    detected_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    """open or resolved."""
+    resolution: Mapped[str] = mapped_column(String(16), default="")
+    """local, server or merged (version conflicts); acknowledged (collisions, apply problems)."""
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
 # -- protection at rest: blind indexes follow every ORM write of the encrypted columns ---------------------------
 
 

@@ -80,6 +80,8 @@ EVENT_LABELS = {
     "backlog_listed": "列为积案",
     "backlog_resolved": "积案化解",
     "ownership_ended": "结束包案",
+    "unit_progress": "责任单位报告办理进展",
+    "unit_feedback": "责任单位反馈",
 }
 
 

@@ -46,6 +46,9 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     except BaseException:
         ctx.close()
         raise
+    from reception.sync.outbox import attach_outbox
+
+    attach_outbox(ctx.db)  # changes to synced tables fill the sync outbox in their own transaction (when enrolled)
 
     with ctx.db.read() as session:
         ctx.calendar = load_work_calendar(session)

@@ -22,7 +22,7 @@ from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_STATISTICS, MainWindow
 def test_title_navigation_and_status_bar(window: MainWindow) -> None:
     assert window.windowTitle() == "信访接待一站式服务台"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == list(NAV_ITEMS)
-    assert NAV_ITEMS == ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析")
+    assert NAV_ITEMS == ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析", "数据同步")
     status = [label.text() for label in window.statusBar().findChildren(QLabel)]
     assert "工位：一号接待窗口（JD01）" in status
     assert "当前用户：刘晓燕（接待窗口工作人员）" in status

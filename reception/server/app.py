@@ -1,0 +1,112 @@
+"""The HTTP API (FastAPI; OpenAPI description at ``/docs`` and ``/openapi.json``).
+
+Every endpoint except enrolment requires a bearer token (a desk's or a handling unit's); enrolment requires the
+one-time code instead. Errors are JSON ``{"detail": "<中文说明>"}`` which the desk shows as is. Endpoints are plain
+functions, so FastAPI runs them in its thread pool and one slow database call never blocks the others.
+"""
+
+# (no "from __future__ import annotations": FastAPI reads the endpoints' annotations, which name local aliases)
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from reception import __version__
+from reception.server import service
+from reception.server.db import ServerDatabase
+from reception.server.models import Client
+from reception.server.service import ServerError
+from reception.sync.protocol import (
+    MIN_PROTOCOL,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    EnrollReply,
+    EnrollRequest,
+    Hello,
+    HelloReply,
+    PullReply,
+    PushReply,
+    PushRequest,
+    UnitCase,
+    UnitEventIn,
+    UnitEventReply,
+)
+
+
+def _too_old(protocol: int | None) -> ServerError | None:
+    if protocol is None or protocol < MIN_PROTOCOL:
+        shown = "未知" if protocol is None else str(protocol)
+        return ServerError(426, f"本工位程序版本过旧（同步协议 {shown}），服务器要求至少为 {MIN_PROTOCOL}。"
+                                "请安装新版本后再同步；本机已登记的数据不受影响，升级后会自动上传。")
+    return None
+
+
+def create_app(db: ServerDatabase) -> FastAPI:
+    app = FastAPI(title="信访接待中心服务器 Reception server", version=__version__,
+                  description="Sync API for reception desks and the handling units' progress API.")
+
+    @app.exception_handler(ServerError)
+    def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message})
+
+    def _token(authorization: str) -> str:
+        scheme, _, token = authorization.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
+    def desk_client(authorization: Annotated[str, Header()] = "",
+                    x_reception_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER)] = None) -> Client:
+        client = service.authenticate(db, _token(authorization), kind="desk")
+        error = _too_old(x_reception_protocol)
+        if error is not None:
+            raise error
+        return client
+
+    def unit_client(authorization: Annotated[str, Header()] = "") -> Client:
+        return service.authenticate(db, _token(authorization), kind="unit")
+
+    DeskClient = Annotated[Client, Depends(desk_client)]
+    UnitClient = Annotated[Client, Depends(unit_client)]
+
+    @app.post("/enroll", response_model=EnrollReply, tags=["desks"])
+    def enroll(req: EnrollRequest) -> EnrollReply:
+        """Enrol a desk with the one-time code from ``reception server add-desk``: its desk code and token."""
+        error = _too_old(req.protocol)
+        if error is not None:
+            raise error
+        return service.enroll(db, req)
+
+    @app.post("/sync/hello", response_model=HelloReply, tags=["sync"])
+    def hello(req: Hello, client: DeskClient) -> HelloReply:
+        """Handshake: protocol and schema versions, the server's identity and clock, the newest sequence number."""
+        error = _too_old(req.protocol)
+        if error is not None:
+            raise error
+        return HelloReply(server_id=db.server_id(), server_time=datetime.now(UTC), protocol=PROTOCOL_VERSION,
+                          min_protocol=MIN_PROTOCOL, high_seq=service.high_seq(db), client_id=client.id,
+                          desk_code=client.desk_code or "", desk_id=client.desk_id or "")
+
+    @app.post("/sync/push", response_model=PushReply, tags=["sync"])
+    def push(req: PushRequest, client: DeskClient) -> PushReply:
+        """Apply a batch of mutations once each; a mutation id seen before gets the answer stored for it."""
+        return PushReply(server_id=db.server_id(), results=service.push(db, client, req.mutations))
+
+    @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
+    def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,
+             limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> PullReply:
+        """Records changed after sequence number ``after``, in sequence order (tombstones included); with
+        ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
+        return service.pull(db, after, limit, skip_origin=client.id if skip_own else "")
+
+    @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
+    def unit_cases(client: UnitClient) -> list[UnitCase]:
+        """The cases assigned to the calling handling unit (newest first)."""
+        return service.unit_cases(db, client)
+
+    @app.post("/units/cases/{case_no}/events", response_model=UnitEventReply, tags=["units"])
+    def unit_event(case_no: str, event: UnitEventIn, client: UnitClient) -> UnitEventReply:
+        """A handling unit reports progress on one of its cases; every desk receives it as a case event."""
+        return service.post_unit_event(db, client, case_no, event)
+
+    return app

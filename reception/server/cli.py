@@ -1,0 +1,147 @@
+"""``reception server ...``: run the central server and administer its desks and handling units."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reception.domain.errors import ReceptionError
+from reception.server.db import ServerDatabase, open_server_database, resolve_db_url
+from reception.server.service import ServerError
+
+
+def _db_args(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS  # subcommand options must not overwrite the parent's values
+    parser.add_argument("--db", metavar="URL", default=default,
+                        help="database URL: sqlite:///path or postgresql+psycopg://user@host/db "
+                             "(default: $RECEPTION_SERVER_DB or a SQLite file in the server data directory)")
+    parser.add_argument("--server-dir", metavar="DIR", default=default,
+                        help="server data directory (default: $RECEPTION_SERVER_DIR or the per-user data folder)")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("server", help="run the central sync server, or administer its desks (add-desk, ...)")
+    _db_args(p, top=True)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--certfile", metavar="PEM", help="TLS certificate (serve HTTPS directly)")
+    p.add_argument("--keyfile", metavar="PEM", help="TLS private key")
+    p.set_defaults(handler=_run)
+    ssub = p.add_subparsers(dest="server_command")
+    q = ssub.add_parser("add-desk", help="register a desk; prints its one-time enrolment code")
+    q.add_argument("name", help="the desk's name, e.g. 三号接待窗口")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_add_desk)
+    q = ssub.add_parser("revoke-desk", help="revoke a desk (by desk code, name or id): refused from now on")
+    q.add_argument("code")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_revoke)
+    q = ssub.add_parser("list-desks", help="the desks and handling units known to the server")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_list)
+    q = ssub.add_parser("add-unit", help="give a handling unit (by unit code) a token for the unit API")
+    q.add_argument("unit")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_add_unit)
+    q = ssub.add_parser("import-reference",
+                        help="publish the reference data (directory, categories, routing, leaders, roster, "
+                             "holidays, desks, users) of a desk data directory to every desk")
+    q.add_argument("--from", dest="source", required=True, metavar="DATA_DIR")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_import)
+
+
+def _open(args: argparse.Namespace) -> ServerDatabase:
+    return open_server_database(resolve_db_url(getattr(args, "db", None), getattr(args, "server_dir", None)))
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from reception.server.app import create_app
+
+    if bool(args.certfile) != bool(args.keyfile):
+        raise ReceptionError("--certfile 与 --keyfile 须同时给出", key="tls_pair")
+    db = _open(args)
+    app = create_app(db)
+    scheme = "https" if args.certfile else "http"
+    print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
+                log_level="warning", access_log=False)
+    return 0
+
+
+def _add_desk(args: argparse.Namespace) -> int:
+    from reception.server.service import add_desk
+
+    db = _open(args)
+    try:
+        client_id, code = add_desk(db, args.name)
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+    print(f"工位“{args.name}”已创建（{client_id}）。一次性登记码：{code}")
+    print(f"在该工位运行：reception enroll --server <服务器地址> --code {code}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from reception.server.service import revoke
+
+    db = _open(args)
+    try:
+        view = revoke(db, args.code)
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+    print(f"已停用：{view.name} {view.desk_code}（{view.id}）")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from reception.server.service import list_clients
+
+    db = _open(args)
+    try:
+        views = list_clients(db)
+    finally:
+        db.dispose()
+    states = {"waiting": "待登记", "enrolled": "已登记", "revoked": "已停用"}
+    for v in views:
+        seen = v.last_seen_at.isoformat(timespec="seconds") if v.last_seen_at else "-"
+        print(f"{v.kind}\t{v.desk_code or '-'}\t{v.name}\t{states[v.state]}\t最近连接 {seen}\t{v.id}")
+    if not views:
+        print("（尚无工位）", file=sys.stderr)
+    return 0
+
+
+def _add_unit(args: argparse.Namespace) -> int:
+    from reception.server.service import add_unit
+
+    db = _open(args)
+    try:
+        client_id, token = add_unit(db, args.unit)
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+    print(f"单位令牌（只显示这一次，请妥善保管）：{token}")
+    print(f"client id: {client_id}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reception.server.service import import_reference
+
+    db = _open(args)
+    try:
+        counts = import_reference(db, Path(args.source).expanduser().resolve())
+    finally:
+        db.dispose()
+    changed = sum(counts.values())
+    print(f"已发布基础数据 {changed} 条：" + "，".join(f"{t} {n}" for t, n in counts.items() if n))
+    return 0

@@ -1,0 +1,108 @@
+"""The server's own tables (its own metadata and Alembic migrations, separate from the desk database)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from reception.db.base import NAMING_CONVENTION, UTCDateTime, new_id, utcnow
+
+
+class ServerBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), str: String()}
+
+
+class ServerMeta(ServerBase):
+    """Key/value facts about this server: ``server_id`` (its identity, new for a new database)."""
+
+    __tablename__ = "server_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Counter(ServerBase):
+    """The sequence counter. Its row is locked for the whole push transaction, so sequence numbers become visible
+    in the order they were assigned and a puller's cursor can never skip a record that commits late."""
+
+    __tablename__ = "counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Client(ServerBase):
+    """A desk or a handling unit allowed to call the API. Only hashes of its enrolment code and token are kept."""
+
+    __tablename__ = "client"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(8))
+    """desk or unit."""
+    name: Mapped[str] = mapped_column(String(100))
+    desk_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    desk_id: Mapped[str | None] = mapped_column(String(36))
+    """The desk's row in the synced ``desk`` table (its cases name it)."""
+    unit_id: Mapped[str | None] = mapped_column(String(36))
+    enrol_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enrolled_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+
+class Record(ServerBase):
+    """One synced record: its latest data, version, tombstone flag and the sequence number of its last change."""
+
+    __tablename__ = "record"
+    __table_args__ = (Index("ix_record_natural", "table_name", "natural_key"),)
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any] | None] = mapped_column()
+    natural_key: Mapped[str | None] = mapped_column(String(64))
+    """The case number of a case (collisions between desks are reported)."""
+    origin: Mapped[str] = mapped_column(String(36), default="")
+    """The client whose change this is (a desk, a unit, or "admin")."""
+    desk_time: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppliedMutation(ServerBase):
+    """Each mutation id with the answer given, stored in the transaction that applied it (idempotent push)."""
+
+    __tablename__ = "applied_mutation"
+
+    mutation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36))
+    result: Mapped[dict[str, Any]] = mapped_column()
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conflict(ServerBase):
+    """A change refused because it was made against an old version, or a case number issued twice: both sides."""
+
+    __tablename__ = "conflict"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    table_name: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(36))
+    mutation_id: Mapped[str] = mapped_column(String(36), default="")
+    base_version: Mapped[int] = mapped_column(Integer, default=0)
+    server_version: Mapped[int] = mapped_column(Integer, default=0)
+    desk_data: Mapped[dict[str, Any] | None] = mapped_column()
+    server_data: Mapped[dict[str, Any] | None] = mapped_column()
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+_ = DateTime  # (UTCDateTime's implementation type; migrations spell it sa.DateTime())

@@ -1,0 +1,133 @@
+"""Rows to and from the wire: every mapped column's attribute value as JSON, ``*_bidx`` columns left out.
+
+Values are read and written through ORM attributes, so a column with a TypeDecorator (e.g. the security branch's
+encrypted ID and phone numbers) travels as its plaintext attribute value, and its local blind index is recomputed
+by that branch's ORM event when the pulled row is stored. Datetimes are UTC ISO strings, dates ISO dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, DateTime, TypeDecorator, inspect
+from sqlalchemy.orm import Mapper
+
+from reception.db.base import Base
+from reception.sync.registry import LOCAL_COLUMNS, NEVER_SHIPPED_SUFFIXES
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    attr: str
+    column: str
+    kind: str  # dt, d or raw
+    primary_key: bool
+    onupdate: Any = None
+    """The column type when the column has an ``onupdate`` default (e.g. ``updated_at``), else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCodec:
+    table: str
+    model: type[Any]
+    fields: tuple[Field, ...]
+    pk: tuple[Field, ...]
+
+    def record_id(self, obj: Any) -> str:
+        return "|".join(_encode_scalar(getattr(obj, f.attr)) for f in self.pk)
+
+    def record_id_of(self, data: dict[str, Any]) -> str:
+        return "|".join(str(data[f.column]) for f in self.pk)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.column: _encode(getattr(obj, f.attr)) for f in self.fields}
+
+    def decode(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Wire data to attribute values; unknown columns (a newer desk's) are ignored."""
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            if f.column in data:
+                out[f.attr] = _decode(data[f.column], f.kind)
+        return out
+
+    def pk_value(self, data: dict[str, Any]) -> Any:
+        values = tuple(_decode(data[f.column], f.kind) for f in self.pk)
+        return values[0] if len(values) == 1 else values
+
+    def onupdate_types(self) -> dict[str, Any]:
+        return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
+
+    def columns(self) -> set[str]:
+        return {f.column for f in self.fields}
+
+
+def _kind(column_type: Any) -> str:
+    t = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+    if isinstance(t, DateTime):
+        return "dt"
+    if isinstance(t, Date):
+        return "d"
+    return "raw"
+
+
+def _encode_scalar(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "dt":
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if kind == "d":
+        return date.fromisoformat(value)
+    return value
+
+
+def build_codec(mapper: Mapper[Any]) -> TableCodec:
+    """The codec of one mapped class: every column attribute except ``*_bidx`` and the table's local columns."""
+    fields: list[Field] = []
+    local = LOCAL_COLUMNS.get(str(getattr(mapper.local_table, "name", "")), frozenset())
+    for attr in mapper.column_attrs:
+        col = attr.columns[0]
+        if col.name.endswith(NEVER_SHIPPED_SUFFIXES) or col.name in local:
+            continue
+        fields.append(Field(attr.key, col.name, _kind(col.type), bool(col.primary_key),
+                            col.type if col.onupdate is not None else None))
+    pk = tuple(f for f in fields if f.primary_key)
+    return TableCodec(str(getattr(mapper.local_table, "name", "")), mapper.class_, tuple(fields), pk)
+
+
+@cache
+def codecs() -> dict[str, TableCodec]:
+    out: dict[str, TableCodec] = {}
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.local_table, "name", None) is None:
+            continue
+        codec = build_codec(mapper)
+        out[codec.table] = codec
+    return out
+
+
+def codec_for(table: str) -> TableCodec | None:
+    return codecs().get(table)
+
+
+def table_of(obj: Any) -> str:
+    return str(inspect(obj).mapper.local_table.name)

@@ -1,0 +1,741 @@
+"""The desk's sync engine: enrolment, one sync cycle (handshake, push, pull), status, and conflict resolution.
+
+One cycle: a handshake (protocol and schema versions, the server's identity and clock); then the outbox is pushed
+in batches in outbox order, each answer stored in one write transaction (applied rows leave the outbox, conflicts
+are stored with both sides, rejected rows are parked with the server's reason); then records changed on the server
+are pulled by sequence number and applied THROUGH THE ORM, each batch and the cursor in one transaction. A record
+with pending local changes (or an open conflict) is never overwritten by a pull: the push decides, as a conflict.
+
+The functions return plain dataclasses for the UI (``sync_once``, ``sync_status``, ``list_outbox``,
+``list_conflicts``, ``resolve_conflict``) and never hold a transaction across a network call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, literal, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reception import __version__
+from reception.db.base import utcnow
+from reception.db.migrate import SCHEMA_HEAD
+from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
+from reception.domain.enums import Role
+from reception.domain.errors import ReceptionError
+from reception.services.context import AppContext
+from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
+from reception.sync import credentials
+from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
+from reception.sync.codec import codec_for
+from reception.sync.outbox import APPLYING_KEY, captured, enqueue, outbox_state
+from reception.sync.protocol import (
+    CLOCK_SKEW_WARN_S,
+    PROTOCOL_VERSION,
+    EnrollReply,
+    EnrollRequest,
+    Hello,
+    HelloReply,
+    MutationResult,
+    PulledRecord,
+    PullReply,
+    PushReply,
+)
+from reception.sync.registry import PROJECTED_FROM_EVENTS, TABLES, Direction, pulled, synced_tables
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 2000
+PULL_BATCH = 2000
+
+ClientFactory = Callable[[str, str], SyncClient]
+"""(server URL, token) -> client; tests and the benchmark inject transports or protocol versions through it."""
+
+
+def _default_client(url: str, token: str) -> SyncClient:
+    return SyncClient(url, token, schema=SCHEMA_HEAD)
+
+
+class SyncError(ReceptionError):
+    """Sync could not run (not enrolled, refused by the server); the message is for the person at the desk."""
+
+
+# -- results for the UI --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    pushed: int = 0
+    pulled: int = 0
+    parked: int = 0
+    """Mutations the server rejected in this cycle (kept, with the reason)."""
+    new_conflicts: int = 0
+    conflicts: int = 0
+    """Open conflicts remaining after the cycle."""
+    collisions: int = 0
+    held: int = 0
+    """Pulled records not applied because this desk has pending changes to them."""
+    pending: int = 0
+    warnings: tuple[str, ...] = ()
+    error: str = ""
+    ok: bool = True
+
+    def summary(self) -> str:
+        text = (f"已上传 {self.pushed} 条，已下载 {self.pulled} 条，本次搁置 {self.parked} 条，"
+                f"待上传 {self.pending} 条，未解决冲突 {self.conflicts} 个")
+        if self.collisions:
+            text += f"，案件编号重复 {self.collisions} 个"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    enrolled: bool
+    server_url: str = ""
+    desk_code: str = ""
+    pending: int = 0
+    oldest_pending: datetime | None = None
+    parked: int = 0
+    conflicts: int = 0
+    offline_since: datetime | None = None
+    last_error: str = ""
+    last_success_at: datetime | None = None
+    clock_skew_s: int | None = None
+
+    @property
+    def clock_warning(self) -> str:
+        if self.clock_skew_s is not None and abs(self.clock_skew_s) > CLOCK_SKEW_WARN_S:
+            return f"本机时钟与服务器相差约 {round(abs(self.clock_skew_s) / 60)} 分钟，请校准系统时间"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    seq: int
+    table: str
+    record_id: str
+    op: str
+    created_at: datetime
+    state: str
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictView:
+    id: str
+    kind: str
+    table: str
+    record_id: str
+    local_data: dict[str, Any] | None
+    server_data: dict[str, Any] | None
+    server_version: int
+    message: str
+    detected_at: datetime
+    state: str
+    resolution: str
+    differing: tuple[str, ...] = field(default=())
+    """Columns whose values differ between the two sides (what a person must decide)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollResult:
+    desk_code: str
+    desk_id: str
+    server_id: str
+    token_store: str
+    uploaded: int
+    report: SyncReport | None
+
+
+# -- enrolment -------------------------------------------------------------------------------------------------------
+
+
+def enroll(ctx: AppContext, server_url: str, code: str, *, officer: str | None = None,
+           client_factory: ClientFactory = _default_client, first_sync: bool = True) -> EnrollResult:
+    """Enrol this desk with the one-time code; keeps the token, adopts the server's desk code, uploads what exists."""
+    with ctx.db.read() as session:
+        if session.get(SyncPeer, 1) is not None:
+            raise SyncError("本工位已经登记到服务器；如需重新登记，请先由管理员停用原工位。", key="already_enrolled")
+        settings = load_desk_settings(session)
+        desk = session.get(Desk, settings.desk_id) if settings.desk_id else None
+        request = EnrollRequest(code=code, protocol=PROTOCOL_VERSION, desk_id=desk.id if desk else None,
+                                name=desk.name if desk else "", unit_name=desk.unit_name if desk else "")
+    with client_factory(server_url, "") as client:
+        try:
+            reply = EnrollReply.model_validate(client.request("POST", "/enroll", json=request.model_dump()))
+        except SyncRefused as exc:
+            raise SyncError(exc.message, key="enroll_refused") from exc
+        except SyncTransportError as exc:
+            raise SyncError(f"无法连接服务器 {server_url}：{exc}", key="server_unreachable") from exc
+    store = credentials.store_token(ctx.paths.root, reply.client_id, reply.token)
+    uploaded = 0
+    with ctx.db.write() as session:
+        session.add(SyncPeer(id=1, server_url=server_url, client_id=reply.client_id, desk_code=reply.desk_code,
+                             server_id=reply.server_id, cursor=0, token_store=store, enrolled_at=utcnow(),
+                             schema_head=SCHEMA_HEAD))
+        if desk is not None:
+            local = session.get(Desk, desk.id)
+            if local is not None:
+                local.code = reply.desk_code  # new case numbers carry the server's unique desk code
+        _rename_default_officer(session, reply.desk_code)
+        uploaded = _enqueue_everything(session)
+    outbox_state(ctx.db).enabled = True
+    report = sync_once(ctx, client_factory=client_factory) if first_sync else None
+    _adopt_desk(ctx, reply.desk_id, officer)
+    log.info("desk enrolled as %s (%d local records to upload)", reply.desk_code, uploaded)
+    return EnrollResult(reply.desk_code, reply.desk_id, reply.server_id, store, uploaded, report)
+
+
+def _rename_default_officer(session: Session, desk_code: str) -> None:
+    """The default officer every standalone desk creates is called ``desk``: make it unique before it goes up."""
+    settings = load_desk_settings(session)
+    user = session.get(User, settings.officer_id) if settings.officer_id else None
+    if user is not None and user.username == "desk":
+        user.username = f"desk-{desk_code.lower()}"
+
+
+def _enqueue_everything(session: Session) -> int:
+    """Queue every local record of the pushed tables as ``ensure`` (uploaded if the server does not have it)."""
+    total = 0
+    for table in synced_tables():
+        if TABLES[table] not in (Direction.UP, Direction.BOTH):
+            continue
+        codec = codec_for(table)
+        assert codec is not None
+        objs = list(session.scalars(select(codec.model)))
+        for start in range(0, len(objs), 2000):
+            total += enqueue(session, [("upsert", o) for o in objs[start:start + 2000]], ensure=True)
+    return total
+
+
+def _adopt_desk(ctx: AppContext, desk_id: str, officer: str | None) -> None:
+    """Select the server's desk row (and an officer) in this PC's settings, once they have been pulled."""
+    with ctx.db.write() as session:
+        settings = load_desk_settings(session)
+        if session.get(Desk, desk_id) is None:
+            return
+        officer_id = ""
+        if settings.officer_id and session.get(User, settings.officer_id) is not None:
+            officer_id = settings.officer_id
+        if officer:
+            found = session.scalar(select(User.id).where(User.username == officer))
+            if found is None:
+                raise SyncError(f"服务器上没有登录名为“{officer}”的人员", key="officer_unknown")
+            officer_id = found
+        if not officer_id:
+            officer_id = session.scalar(select(User.id).where(User.role == Role.DESK_OFFICER.value,
+                                                              User.active.is_(True)).order_by(User.username)) or ""
+        save_desk_settings(session, DeskSettings(desk_id=desk_id, officer_id=officer_id,
+                                                 receipt_layout=settings.receipt_layout,
+                                                 query_hint=settings.query_hint,
+                                                 roll_deadline_to_workday=settings.roll_deadline_to_workday))
+
+
+# -- one cycle ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    pushed: int = 0
+    pulled: int = 0
+    parked: int = 0
+    new_conflicts: int = 0
+    collisions: int = 0
+    held: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _peer(session: Session) -> SyncPeer:
+    peer = session.get(SyncPeer, 1)
+    if peer is None:
+        raise SyncError("本工位尚未登记到服务器（reception enroll）", key="not_enrolled")
+    return peer
+
+
+def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_client) -> SyncReport:
+    """Run one sync cycle. Never raises for network trouble: the report (and ``sync_status``) says what happened."""
+    with ctx.db.read() as session:
+        peer = _peer(session)
+        url, client_id, store = peer.server_url, peer.client_id, peer.token_store
+    token = credentials.load_token(ctx.paths.root, client_id, store)
+    tally = _Tally()
+    error = ""
+    with client_factory(url, token) as client:
+        try:
+            hello, cursor = _handshake(ctx, client, tally)
+            _push(ctx, client, tally)
+            if hello.high_seq > cursor:  # (an idle cycle is one round trip: nothing new on the server)
+                _pull(ctx, client, tally)
+        except SyncTransportError as exc:
+            error = f"离线：{exc}"
+        except SyncRefused as exc:
+            error = exc.message
+    now = utcnow()
+    with ctx.db.write() as session:
+        peer = _peer(session)
+        peer.last_attempt_at = now
+        if error:
+            peer.last_error = error[:400]
+            if peer.offline_since is None and error.startswith("离线"):
+                peer.offline_since = now
+        else:
+            peer.last_error, peer.offline_since, peer.last_success_at = "", None, now
+    status = sync_status(ctx)
+    if error:
+        log.warning("sync failed: %s", error)
+    return SyncReport(pushed=tally.pushed, pulled=tally.pulled, parked=tally.parked,
+                      new_conflicts=tally.new_conflicts, conflicts=status.conflicts, collisions=tally.collisions,
+                      held=tally.held, pending=status.pending, warnings=tuple(tally.warnings), error=error,
+                      ok=not error)
+
+
+def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[HelloReply, int]:
+    """Versions, identity and clocks; returns the server's answer and this desk's cursor after it."""
+    desk_time = ctx.now()
+    hello = HelloReply.model_validate(client.request(
+        "POST", "/sync/hello",
+        json=Hello(protocol=PROTOCOL_VERSION, schema_head=SCHEMA_HEAD, app_version=__version__,
+                   desk_time=desk_time).model_dump(mode="json")))
+    answered = ctx.now()
+    skew = round(((desk_time + (answered - desk_time) / 2) - hello.server_time).total_seconds())
+    if abs(skew) > CLOCK_SKEW_WARN_S:
+        tally.warnings.append(f"本机时钟与服务器相差约 {round(abs(skew) / 60)} 分钟，"
+                              "请校准系统时间（登记时间仍以本机为准）")
+    with ctx.db.read() as session:
+        peer = _peer(session)
+        moved = (peer.server_id != hello.server_id or peer.cursor > hello.high_seq
+                 or peer.desk_code != (hello.desk_code or peer.desk_code)
+                 or peer.clock_skew_s is None or abs(peer.clock_skew_s - skew) > 5
+                 or peer.schema_head != SCHEMA_HEAD)
+        cursor = peer.cursor
+    if not moved:
+        return hello, cursor
+    with ctx.db.write() as session:
+        peer = _peer(session)
+        peer.clock_skew_s = skew
+        peer.desk_code = hello.desk_code or peer.desk_code
+        if peer.server_id != hello.server_id or peer.cursor > hello.high_seq:
+            # a new server, or one restored from a backup: pull everything again and upload anything it may lack;
+            # the outbox is kept as it is
+            reason = "服务器已更换" if peer.server_id != hello.server_id else "服务器数据已从备份恢复"
+            tally.warnings.append(f"{reason}：重新下载全部数据，并补传本机记录")
+            peer.server_id, peer.cursor = hello.server_id, 0
+            _enqueue_everything(session)
+        if peer.schema_head != SCHEMA_HEAD:  # upgraded: records of tables this desk did not know are pulled now
+            peer.schema_head, peer.cursor = SCHEMA_HEAD, 0
+        cursor = peer.cursor
+    return hello, cursor
+
+
+def _push(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:
+    after = 0
+    while True:
+        with ctx.db.read() as session:
+            rows = list(session.scalars(select(SyncOutbox).where(SyncOutbox.state == "pending",
+                                                                  SyncOutbox.seq > after)
+                                        .order_by(SyncOutbox.seq).limit(PUSH_BATCH)))
+        if not rows:
+            return
+        after = rows[-1].seq
+        mutations = [{"mutation_id": r.mutation_id, "table": r.table_name, "record_id": r.record_id, "op": r.op,
+                      "base_version": r.base_version, "data": r.data, "desk_time": r.created_at.isoformat()}
+                     for r in rows]
+        results = _send(client, mutations)
+        _store_results(ctx, rows, results, tally)
+
+
+def _send(client: SyncClient, mutations: list[dict[str, Any]]) -> dict[str, MutationResult]:
+    """Push a batch; a batch refused as a whole (4xx) is re-sent one by one so only the bad mutation is parked."""
+    try:
+        reply = PushReply.model_validate(client.request("POST", "/sync/push", json={"mutations": mutations}))
+        return {r.mutation_id: r for r in reply.results}
+    except SyncRefused as exc:
+        if exc.fatal:
+            raise
+        if len(mutations) == 1:
+            mid = str(mutations[0]["mutation_id"])
+            return {mid: MutationResult(mutation_id=mid, status="rejected", reason=exc.message)}
+    out: dict[str, MutationResult] = {}
+    for m in mutations:
+        out.update(_send(client, [m]))
+    return out
+
+
+def _store_results(ctx: AppContext, rows: list[SyncOutbox], results: dict[str, MutationResult],
+                   tally: _Tally) -> None:
+    now = utcnow()
+    with ctx.db.write() as session:
+        session.info[APPLYING_KEY] = True
+        done: list[int] = []
+        acked: list[tuple[str, str, int]] = []
+        folded: set[tuple[str, str]] = set()
+        for row in rows:
+            result = results.get(row.mutation_id)
+            if result is None:
+                continue
+            key = (row.table_name, row.record_id)
+            if result.status == "applied":
+                done.append(row.seq)
+                acked.append((row.table_name, row.record_id, result.version))
+                tally.pushed += 1
+                if result.collision:
+                    tally.collisions += 1
+                    session.add(SyncConflict(kind="collision", table_name=row.table_name, record_id=row.record_id,
+                                             mutation_id=row.mutation_id, local_data=row.data,
+                                             server_data=result.collision, server_version=result.version,
+                                             message=f"案件编号 {result.collision.get('case_no')} 与另一案件重复",
+                                             detected_at=now))
+            elif result.status == "rejected":
+                live = session.get(SyncOutbox, row.seq)
+                if live is not None:
+                    live.state, live.error, live.attempts = "parked", result.reason[:400], live.attempts + 1
+                tally.parked += 1
+            else:  # conflict: keep both sides; this record's later pending changes are folded into it
+                done.append(row.seq)
+                if key in folded:
+                    continue
+                folded.add(key)
+                local = _local_data(session, row.table_name, row.record_id) or row.data
+                session.add(SyncConflict(kind="version", table_name=row.table_name, record_id=row.record_id,
+                                         mutation_id=row.mutation_id, local_data=local,
+                                         server_data=None if result.server_deleted else result.server_data,
+                                         server_version=result.version, message=result.reason[:400],
+                                         detected_at=now))
+                _set_version(session, key, result.version, keep_higher=False)
+                tally.new_conflicts += 1
+        _upsert_versions(session, acked, keep_higher=True)
+        if done:
+            for start in range(0, len(done), 500):
+                session.execute(delete(SyncOutbox).where(SyncOutbox.seq.in_(done[start:start + 500])))
+        for table, record_id in folded:
+            session.execute(delete(SyncOutbox).where(SyncOutbox.table_name == table,
+                                                     SyncOutbox.record_id == record_id,
+                                                     SyncOutbox.state == "pending"))
+
+
+def _set_version(session: Session, key: tuple[str, str], version: int, *, keep_higher: bool) -> None:
+    row = session.get(SyncRow, key)
+    if row is None:
+        session.add(SyncRow(table_name=key[0], record_id=key[1], version=version))
+    elif not keep_higher or version > row.version:
+        row.version = version
+
+
+def _local_data(session: Session, table: str, record_id: str) -> dict[str, Any] | None:
+    codec = codec_for(table)
+    if codec is None:
+        return None
+    obj = session.get(codec.model, record_id if len(codec.pk) == 1 else tuple(record_id.split("|")))
+    return codec.encode(obj) if obj is not None else None
+
+
+def _pull(ctx: AppContext, client: SyncClient, tally: _Tally, *, skip_own: bool = True) -> None:
+    while True:
+        with ctx.db.read() as session:
+            cursor = _peer(session).cursor
+        reply = _pull_reply(client.request(
+            "GET", "/sync/pull", params={"after": cursor, "limit": PULL_BATCH, "skip_own": skip_own}))
+        if reply.cursor > cursor:
+            try:
+                with ctx.db.write() as session:
+                    _apply_batch(ctx, session, reply, tally, strict=False)
+            except IntegrityError:
+                # something in the batch cannot be stored here (e.g. a case number already used by another case
+                # on this desk): apply record by record and keep the ones that fail as conflicts (nothing skipped)
+                with ctx.db.write() as session:
+                    _apply_batch(ctx, session, reply, tally, strict=True)
+        if not reply.more:
+            return
+
+
+def _pull_reply(payload: dict[str, Any]) -> PullReply:
+    """The server's answer, trusted for its record list (validated field by field as the rows are decoded)."""
+    records = [PulledRecord.model_construct(**r) for r in payload.get("records", [])]
+    rest = {k: v for k, v in payload.items() if k != "records"}
+    return PullReply.model_validate(rest | {"records": []}).model_copy(update={"records": records})
+
+
+def _pending_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), 400):
+        chunk = keys[start:start + 400]
+        found.update((t, r) for t, r in session.execute(
+            select(SyncOutbox.table_name, SyncOutbox.record_id).where(
+                tuple_(SyncOutbox.table_name, SyncOutbox.record_id).in_(chunk))))
+        found.update((t, r) for t, r in session.execute(
+            select(SyncConflict.table_name, SyncConflict.record_id).where(
+                SyncConflict.state == "open", SyncConflict.kind == "version",
+                tuple_(SyncConflict.table_name, SyncConflict.record_id).in_(chunk))))
+    return found
+
+
+def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Tally, *, strict: bool) -> None:
+    session.info[APPLYING_KEY] = True  # these changes come from the server: not for the outbox
+    conn = session.connection()
+    if not reply.records:
+        _peer(session).cursor = reply.cursor
+        return
+    if not strict:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # a batch may hold children before parents
+    records = [r for r in reply.records if pulled(r.table) and codec_for(r.table) is not None]
+    held = _pending_keys(session, [(r.table, r.record_id) for r in records])
+    known = _preload(session, records)
+    cases: set[str] = set()
+    applied = 0
+    with session.no_autoflush:
+        for rec in records:
+            if (rec.table, rec.record_id) in held:
+                tally.held += 1
+                continue
+            if strict:
+                try:
+                    with session.begin_nested():
+                        _apply_one(session, rec, known)
+                except IntegrityError as exc:
+                    session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id,
+                                             server_data=rec.data, server_version=rec.version,
+                                             message=f"无法保存下载的记录：{str(exc.orig)[:300]}",
+                                             detected_at=utcnow()))
+                    continue
+            else:
+                _apply_one(session, rec, known)
+            applied += 1
+            if rec.table in PROJECTED_FROM_EVENTS and rec.data:
+                cases.add(str(rec.data.get("case_id") or rec.data.get("id")) if rec.table == "case_event"
+                          else rec.record_id)
+    session.flush()
+    _upsert_versions(session, [(r.table, r.record_id, r.version) for r in records
+                               if (r.table, r.record_id) not in held])
+    if cases:
+        _reproject(ctx, session, cases)
+    peer = _peer(session)
+    peer.cursor = reply.cursor  # in the same transaction as the applied batch
+    tally.pulled += applied
+
+
+def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str]]:
+    """Load the existing rows of a batch with one query per table (so applying does not query row by row);
+    returns, per table with a single-column key, the ids that exist here."""
+    by_table: dict[str, list[str]] = {}
+    for rec in records:
+        by_table.setdefault(rec.table, []).append(rec.record_id)
+    known: dict[str, set[str]] = {}
+    for table, ids in by_table.items():
+        codec = codec_for(table)
+        if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw":
+            continue
+        col = getattr(codec.model, codec.pk[0].attr)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            for obj in session.scalars(select(codec.model).where(col.in_(ids[start:start + 500]))):
+                found.add(str(getattr(obj, codec.pk[0].attr)))
+        known[table] = found
+    return known
+
+
+def _apply_one(session: Session, rec: PulledRecord, known: dict[str, set[str]] | None = None) -> None:
+    codec = codec_for(rec.table)
+    assert codec is not None
+    if rec.data is None:
+        if rec.deleted and len(codec.pk) == 1 and codec.pk[0].kind == "raw":
+            obj = session.get(codec.model, rec.record_id)
+            if obj is not None:
+                session.delete(obj)
+        return
+    present = known.get(rec.table) if known is not None else None
+    if present is not None and rec.record_id not in present:
+        obj = None  # (preloaded: not here yet)
+        present.add(rec.record_id)
+    else:
+        obj = session.get(codec.model, codec.pk_value(rec.data))
+    if rec.deleted:
+        if obj is not None:
+            session.delete(obj)
+        return
+    values = codec.decode(rec.data)
+    if obj is None:
+        session.add(codec.model(**values))
+    else:
+        changed = False
+        for attr, value in values.items():
+            if getattr(obj, attr) != value:
+                setattr(obj, attr, value)
+                changed = True
+        if changed:
+            # an UPDATE would stamp ``updated_at`` (onupdate) with this desk's clock: keep the server's value
+            for attr, type_ in codec.onupdate_types().items():
+                if attr in values and getattr(obj, attr) == values[attr]:
+                    setattr(obj, attr, literal(values[attr], type_))
+
+
+def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep_higher: bool = False) -> None:
+    """Record the server's versions in one statement per 500 rows (``keep_higher``: never lower a version this
+    desk already bumped for a later local change)."""
+    if not rows:
+        return
+    from sqlalchemy import Table
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    table: Table = SyncRow.__table__  # type: ignore[assignment]
+    stmt = sqlite_insert(table)
+    new_version = (func.max(table.c.version, stmt.excluded.version) if keep_higher else stmt.excluded.version)
+    stmt = stmt.on_conflict_do_update(index_elements=["table_name", "record_id"], set_={"version": new_version})
+    latest: dict[tuple[str, str], int] = {}
+    for t, r, v in rows:
+        latest[(t, r)] = max(v, latest.get((t, r), 0)) if keep_higher else v
+    values = [{"table_name": t, "record_id": r, "version": v} for (t, r), v in latest.items()]
+    for start in range(0, len(values), 500):
+        session.connection().execute(stmt, values[start:start + 500])
+
+
+def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> None:
+    """Recompute the running clocks (a local projection of each case's events) of cases whose events or row came
+    from the server: one query for all their events, one delete and one insert (as ``lifecycle.load_state``)."""
+    from sqlalchemy import Table, insert
+
+    from reception.db.models import CaseClock, CaseEvent
+    from reception.domain.enums import CaseStatus
+    from reception.lifecycle.machine import Event, clocks, fold
+    from reception.lifecycle.service import _clock_row, load_settings
+
+    st = load_settings(session)
+    ids = sorted(set(case_ids))
+    clock_table: Table = CaseClock.__table__  # type: ignore[assignment]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(chunk)))}
+        events: dict[str, list[Event]] = {cid: [] for cid in cases}
+        for row in session.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.occurred_on,
+                                          CaseEvent.actor_id, CaseEvent.unit_id, CaseEvent.data)
+                                   .where(CaseEvent.case_id.in_(list(cases)))
+                                   .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.id)):
+            events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
+        session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
+        rows: list[dict[str, Any]] = []
+        for cid, case in cases.items():
+            state = fold(events[cid], content_class=case.content_class)
+            if not events[cid]:
+                state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
+                state.unit_id = case.unit_id
+            rows.extend(_clock_row(cid, c, ctx.calendar, st) for c in clocks(state, ctx.calendar, st))
+        if rows:
+            session.execute(insert(clock_table), rows)
+
+
+# -- status, lists and conflict resolution for the UI ----------------------------------------------------------
+
+
+def sync_status(ctx: AppContext) -> SyncStatus:
+    with ctx.db.read() as session:
+        peer = session.get(SyncPeer, 1)
+        pending, oldest = session.execute(select(func.count(), func.min(SyncOutbox.created_at))
+                                          .where(SyncOutbox.state == "pending")).one()
+        parked = session.scalar(select(func.count()).select_from(SyncOutbox)
+                                .where(SyncOutbox.state == "parked")) or 0
+        conflicts = session.scalar(select(func.count()).select_from(SyncConflict)
+                                   .where(SyncConflict.state == "open")) or 0
+        if oldest is not None and oldest.tzinfo is None:
+            from datetime import UTC
+
+            oldest = oldest.replace(tzinfo=UTC)
+        if peer is None:
+            return SyncStatus(enrolled=False, pending=pending, oldest_pending=oldest, parked=parked,
+                              conflicts=conflicts)
+        return SyncStatus(enrolled=True, server_url=peer.server_url, desk_code=peer.desk_code, pending=pending,
+                          oldest_pending=oldest, parked=parked, conflicts=conflicts,
+                          offline_since=peer.offline_since, last_error=peer.last_error,
+                          last_success_at=peer.last_success_at, clock_skew_s=peer.clock_skew_s)
+
+
+def list_outbox(ctx: AppContext, *, state: str = "pending", limit: int = 500) -> list[OutboxItem]:
+    with ctx.db.read() as session:
+        rows = session.scalars(select(SyncOutbox).where(SyncOutbox.state == state)
+                               .order_by(SyncOutbox.seq).limit(limit))
+        return [OutboxItem(r.seq, r.table_name, r.record_id, r.op, r.created_at, r.state, r.attempts, r.error)
+                for r in rows]
+
+
+def retry_parked(ctx: AppContext, seq: int | None = None) -> int:
+    """Send parked changes again at the next sync (after the cause was fixed, e.g. a newer server)."""
+    with ctx.db.write() as session:
+        rows = session.scalars(select(SyncOutbox).where(SyncOutbox.state == "parked",
+                                                        *([SyncOutbox.seq == seq] if seq is not None else [])))
+        n = 0
+        for row in rows:
+            row.state, n = "pending", n + 1
+        return n
+
+
+def _differing(local: dict[str, Any] | None, server: dict[str, Any] | None) -> tuple[str, ...]:
+    if local is None or server is None:
+        return tuple(sorted(set(local or {}) | set(server or {})))
+    return tuple(sorted(k for k in set(local) | set(server) if local.get(k) != server.get(k)))
+
+
+def list_conflicts(ctx: AppContext, *, state: str = "open") -> list[ConflictView]:
+    with ctx.db.read() as session:
+        rows = session.scalars(select(SyncConflict).where(SyncConflict.state == state)
+                               .order_by(SyncConflict.detected_at))
+        return [ConflictView(c.id, c.kind, c.table_name, c.record_id, c.local_data, c.server_data,
+                             c.server_version, c.message, c.detected_at, c.state, c.resolution,
+                             _differing(c.local_data, c.server_data) if c.kind == "version" else ())
+                for c in rows]
+
+
+def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
+                     merged: dict[str, Any] | None = None) -> ConflictView:
+    """Settle a conflict: ``local`` (send this desk's version), ``server`` (take the server's), ``merged``
+    (``merged`` holds the chosen column values, wire format; sent as a new change against the server's version)
+    or, for collisions and apply problems, ``acknowledge``. The change goes through the outbox like any other."""
+    with ctx.db.write() as session:
+        conflict = session.get(SyncConflict, conflict_id)
+        if conflict is None or conflict.state != "open":
+            raise SyncError("该冲突不存在或已处理", key="conflict_not_open")
+        codec = codec_for(conflict.table_name)
+        if conflict.kind != "version" or codec is None:
+            if choice != "acknowledge":
+                raise SyncError("此类问题只能确认知悉", key="conflict_choice")
+        elif choice == "server":
+            session.info[APPLYING_KEY] = True
+            _apply_one(session, PulledRecord(seq=0, table=conflict.table_name, record_id=conflict.record_id,
+                                             version=conflict.server_version, deleted=conflict.server_data is None,
+                                             data=conflict.server_data or conflict.local_data))
+            session.flush()
+            _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,
+                         keep_higher=False)
+            session.info[APPLYING_KEY] = False
+            if conflict.table_name in PROJECTED_FROM_EVENTS:
+                _reproject(ctx, session, [conflict.record_id])
+        elif choice in ("local", "merged"):
+            _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,
+                         keep_higher=False)
+            session.flush()
+            obj = session.get(codec.model, conflict.record_id)
+            if obj is None:
+                base = conflict.local_data or conflict.server_data or {}
+                obj = codec.model(**codec.decode(base))
+                session.add(obj)
+            if choice == "merged":
+                if not merged:
+                    raise SyncError("请给出合并后的内容", key="merged_missing")
+                unknown = set(merged) - codec.columns()
+                if unknown:
+                    raise SyncError(f"未知字段：{'、'.join(sorted(unknown))}", key="merged_unknown")
+                for attr, value in codec.decode(merged).items():
+                    setattr(obj, attr, value)
+            session.flush()  # a changed row goes to the outbox by itself (against the server's version)
+            if not captured(session, conflict.table_name, conflict.record_id):
+                enqueue(session, [("upsert", obj)])  # unchanged here: send the local row as it is
+        else:
+            raise SyncError(f"未知的处理方式：{choice}", key="conflict_choice")
+        conflict.state, conflict.resolution, conflict.resolved_at = "resolved", choice, utcnow()
+        session.flush()
+        return ConflictView(conflict.id, conflict.kind, conflict.table_name, conflict.record_id,
+                            conflict.local_data, conflict.server_data, conflict.server_version, conflict.message,
+                            conflict.detected_at, conflict.state, conflict.resolution)

@@ -1,0 +1,190 @@
+"""The transactional outbox: every change to a synced table becomes an outbox row in the same transaction.
+
+Filled by SQLAlchemy session events on the desk database's sessions, so the services (intake, lifecycle, leader,
+roster...) need no change: whatever they flush through the ORM is captured, and it commits or rolls back with them.
+Bulk DML on a pushed table would bypass the ORM's unit of work, so it is refused while the desk is enrolled.
+
+Each outbox row carries the record's version the change was made against (``base_version``): the server refuses a
+change made against an old version and stores a conflict instead of overwriting. ``sync_row`` keeps the version
+this desk expects; a local change bumps it optimistically so a chain of offline edits stays consecutive.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, event, insert, inspect, select, tuple_
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+
+from reception.db.base import utcnow
+from reception.db.engine import Database
+from reception.db.models import SyncOutbox, SyncPeer, SyncRow
+from reception.sync.codec import codec_for, table_of
+from reception.sync.registry import LOCAL_COLUMNS, pushable, table_order
+
+INFO_KEY = "reception.sync"
+PENDING_KEY = "reception.sync.pending"
+"""The records changed by the session's current transaction, gathered flush by flush and written to the outbox
+just before it commits: one mutation per record and transaction (an intake that inserts a case, then routes it,
+sends it once), with the record as it is when the transaction commits."""
+APPLYING_KEY = "reception.sync.applying"
+"""Set on a session's ``info`` while pulled rows are applied: those changes come from the server, not this desk."""
+
+
+@dataclass
+class OutboxState:
+    enabled: bool = False
+    """True once the desk is enrolled; before that nothing is captured (enrolment uploads what exists)."""
+
+
+def attach_outbox(db: Database) -> OutboxState:
+    """Listen to the flushes of ``db``'s sessions. Idempotent; returns the shared state (enabled when enrolled)."""
+    makers = db.sessionmakers()
+    existing = makers[0].kw.get("info", {}).get(INFO_KEY)
+    if isinstance(existing, OutboxState):
+        return existing
+    state = OutboxState()
+    for maker in makers:
+        info = dict(maker.kw.get("info") or {})
+        info[INFO_KEY] = state
+        maker.configure(info=info)
+        event.listen(maker, "after_flush", _after_flush)
+        event.listen(maker, "do_orm_execute", _guard_bulk)
+        event.listen(maker, "before_commit", _before_commit)
+        event.listen(maker, "after_transaction_end", _after_transaction_end)
+    with db.read() as session:
+        state.enabled = session.get(SyncPeer, 1) is not None
+    return state
+
+
+def outbox_state(db: Database) -> OutboxState:
+    return attach_outbox(db)
+
+
+def _active(session: Session) -> bool:
+    state = session.info.get(INFO_KEY)
+    return isinstance(state, OutboxState) and state.enabled and not session.info.get(APPLYING_KEY)
+
+
+def _guard_bulk(orm_execute_state: ORMExecuteState) -> None:
+    if not (orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete):
+        return
+    if not _active(orm_execute_state.session):
+        return
+    table = getattr(orm_execute_state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name is not None and pushable(str(name)):
+        raise RuntimeError(f"bulk {name} statements bypass the sync outbox: change {name} rows through the ORM")
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
+
+
+def _shipped_change(obj: Any, table: str) -> bool:
+    """Whether a changed record changed a column that travels (not only its ``LOCAL_COLUMNS``)."""
+    local = LOCAL_COLUMNS.get(table)
+    if not local:
+        return True
+    state = inspect(obj)
+    return any(state.attrs[attr.key].history.has_changes()
+               for attr in state.mapper.column_attrs if attr.columns[0].name not in local)
+
+
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    if not _active(session):
+        return
+    order = table_order()
+    items: list[tuple[int, str, Any]] = []
+    for obj in session.new:
+        table = table_of(obj)
+        if pushable(table):
+            items.append((order.get(table, 0), "upsert", obj))
+    for obj in session.dirty:
+        table = table_of(obj)
+        if pushable(table) and session.is_modified(obj, include_collections=False) and _shipped_change(obj, table):
+            items.append((order.get(table, 0), "upsert", obj))
+    for obj in session.deleted:
+        table = table_of(obj)
+        if pushable(table):
+            items.append((100_000 - order.get(table, 0), "delete", obj))
+    if not items:
+        return
+    items.sort(key=lambda c: c[0])
+    pending: dict[tuple[str, str], tuple[str, Any]] = session.info.setdefault(PENDING_KEY, {})
+    for _key, op, obj in items:
+        table = table_of(obj)
+        codec = codec_for(table)
+        assert codec is not None
+        pending[(table, codec.record_id(obj))] = (op, obj)  # a record keeps its first place in the order
+
+
+def _before_commit(session: Session) -> None:
+    if not _active(session):
+        return
+    session.flush()  # the transaction's last changes are gathered by _after_flush first
+    pending: dict[tuple[str, str], tuple[str, Any]] | None = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    changes: list[tuple[str, Any]] = []
+    for op, obj in pending.values():
+        state = inspect(obj)
+        if op == "delete":
+            if state.deleted:
+                changes.append((op, obj))
+        elif state.persistent:  # (an insert undone by a rolled-back savepoint is transient again: nothing to send)
+            changes.append((op, obj))
+    enqueue(session, changes)
+
+
+def captured(session: Session, table: str, record_id: str) -> bool:
+    """The current transaction already has a change of this record waiting for the outbox."""
+    return (table, record_id) in session.info.get(PENDING_KEY, {})
+
+
+def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = False) -> int:
+    """Write outbox rows for ``changes`` ((op, ORM object) in the order to apply) on the session's connection."""
+    conn = session.connection()
+    keyed: list[tuple[str, str, str, dict[str, Any]]] = []
+    for op, obj in changes:
+        table = table_of(obj)
+        codec = codec_for(table)
+        assert codec is not None
+        keyed.append((op, table, codec.record_id(obj), codec.encode(obj)))
+    if not keyed:
+        return 0
+    pairs = list({(t, r) for _op, t, r, _d in keyed})
+    versions: dict[tuple[str, str], int] = {}
+    for start in range(0, len(pairs), 400):
+        chunk = pairs[start:start + 400]
+        for t, r, v in conn.execute(select(SyncRow.table_name, SyncRow.record_id, SyncRow.version)
+                                    .where(tuple_(SyncRow.table_name, SyncRow.record_id).in_(chunk))):
+            versions[(t, r)] = v
+    now = utcnow()
+    outbox: list[dict[str, Any]] = []
+    bumped: dict[tuple[str, str], int] = {}
+    out_table = cast(Table, SyncOutbox.__table__)
+    for op, table, record_id, data in keyed:
+        base = versions.get((table, record_id), 0)
+        if ensure:
+            wire_op, base_version = "ensure", 0
+        else:
+            wire_op, base_version = op, base
+            versions[(table, record_id)] = base + 1
+            bumped[(table, record_id)] = base + 1
+        mutation_id = str(uuid.uuid4())
+        outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
+                       "op": wire_op, "base_version": base_version, "data": data, "created_at": now,
+                       "state": "pending", "attempts": 0, "error": ""})
+    if outbox:
+        conn.execute(insert(out_table), outbox)
+    if bumped:
+        stmt = sqlite_insert(cast(Table, SyncRow.__table__))
+        conn.execute(stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
+                                                set_={"version": stmt.excluded.version}),
+                     [{"table_name": t, "record_id": r, "version": v} for (t, r), v in bumped.items()])
+    return len(outbox)

@@ -1,0 +1,129 @@
+"""The wire format between desks and the central server (pydantic models shared by both sides).
+
+``PROTOCOL_VERSION`` changes when the meaning of a message changes; the server refuses desks older than
+``MIN_PROTOCOL`` with a message the desk shows as is. Every request names its protocol in ``PROTOCOL_HEADER``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PROTOCOL_VERSION = 1
+MIN_PROTOCOL = 1
+PROTOCOL_HEADER = "X-Reception-Protocol"
+SCHEMA_HEADER = "X-Reception-Schema"
+CLOCK_SKEW_WARN_S = 300
+"""Warn when the desk's clock differs from the server's by more than five minutes (never used for ordering)."""
+MAX_BATCH = 2000
+
+MutationOp = Literal["upsert", "delete", "ensure"]
+MutationStatus = Literal["applied", "conflict", "rejected"]
+
+
+class Hello(BaseModel):
+    protocol: int
+    schema_head: str
+    app_version: str = ""
+    desk_time: datetime
+
+
+class HelloReply(BaseModel):
+    server_id: str
+    server_time: datetime
+    protocol: int
+    min_protocol: int
+    high_seq: int
+    client_id: str
+    desk_code: str
+    desk_id: str
+
+
+class Mutation(BaseModel):
+    mutation_id: str = Field(min_length=8, max_length=36)
+    table: str = Field(max_length=64)
+    record_id: str = Field(max_length=64)
+    op: MutationOp
+    base_version: int = Field(ge=0)
+    data: dict[str, Any] | None = None
+    desk_time: datetime | None = None
+
+
+class MutationResult(BaseModel):
+    mutation_id: str
+    status: MutationStatus
+    version: int = 0
+    reason: str = ""
+    server_data: dict[str, Any] | None = None
+    server_deleted: bool = False
+    collision: dict[str, Any] | None = None
+    """A case number the server already had for another case: {"case_no", "other_id"} (stored, not refused)."""
+
+
+class PushRequest(BaseModel):
+    mutations: list[Mutation] = Field(max_length=MAX_BATCH)
+
+
+class PushReply(BaseModel):
+    server_id: str
+    results: list[MutationResult]
+
+
+class PulledRecord(BaseModel):
+    seq: int
+    table: str
+    record_id: str
+    version: int
+    deleted: bool
+    data: dict[str, Any] | None
+    origin: str = ""
+
+
+class PullReply(BaseModel):
+    server_id: str
+    records: list[PulledRecord]
+    high_seq: int
+    more: bool
+    cursor: int
+    """The last sequence number this answer covers (records of the asking desk itself may have been left out)."""
+
+
+class EnrollRequest(BaseModel):
+    code: str = Field(min_length=4, max_length=64)
+    protocol: int
+    desk_id: str | None = Field(default=None, max_length=36)
+    """The desk row this PC already has (kept, so its cases keep their desk); None: the server makes one."""
+    name: str = Field(default="", max_length=100)
+    unit_name: str = Field(default="", max_length=100)
+
+
+class EnrollReply(BaseModel):
+    server_id: str
+    client_id: str
+    desk_code: str
+    desk_id: str
+    token: str
+
+
+class UnitEventIn(BaseModel):
+    """A handling unit's progress on a case (办理进展), posted through the unit API."""
+
+    kind: Literal["unit_progress", "unit_feedback"] = "unit_progress"
+    note: str = Field(min_length=1, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitCase(BaseModel):
+    case_id: str
+    case_no: str
+    status: str
+    registered_on: str
+    request: str
+
+
+class UnitEventReply(BaseModel):
+    event_id: str
+    case_id: str
+    seq: int

@@ -1,0 +1,116 @@
+"""Which tables sync, and which way: ONE explicit classification of every table of the desk database.
+
+- ``UP``: created and edited at desks (intakes, replies, events...); pushed to the server, pulled by other desks.
+- ``DOWN``: reference data owned by the centre (directory, categories, routing, leaders, roster, holidays, desks);
+  pulled only. A desk never pushes them (the server would reject the mutation).
+- ``BOTH``: created at desks and by the centre alike.
+- ``LOCAL``: this desk only: counters, derived projections recomputed after pulled changes are applied, the
+  desk's own settings and SMS outbox, and the sync bookkeeping itself.
+
+``tests/unit/sync/test_registry.py`` fails when a table of ``Base.metadata`` is missing here: a table added by a
+later branch must be classified when it is merged (an unclassified table would silently never sync).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from reception.db import models  # noqa: F401  (registers every table on Base.metadata)
+from reception.db.base import Base
+
+
+class Direction(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    BOTH = "both"
+    LOCAL = "local"
+
+
+TABLES: dict[str, Direction] = {
+    # desk-created records
+    "petitioner": Direction.UP,
+    "petition_case": Direction.UP,
+    "visit": Direction.UP,
+    "visit_person": Direction.UP,
+    "case_event": Direction.UP,
+    "receipt_print": Direction.UP,
+    "audit_entry": Direction.UP,
+    "supervision": Direction.UP,
+    "leader_appointment": Direction.UP,
+    "leader_reception": Direction.UP,
+    "case_ownership": Direction.UP,
+    "down_visit": Direction.UP,
+    "down_visit_case": Direction.UP,
+    "backlog_case": Direction.UP,
+    # reference data from the centre
+    "locality": Direction.DOWN,
+    "unit": Direction.DOWN,
+    "category": Direction.DOWN,
+    "routing_rule": Direction.DOWN,
+    "desk": Direction.DOWN,
+    "leader": Direction.DOWN,
+    "leader_membership": Direction.DOWN,
+    "leader_unavailability": Direction.DOWN,
+    "holiday_day": Direction.DOWN,
+    "holiday_year": Direction.DOWN,
+    "roster_month": Direction.DOWN,
+    "roster_slot": Direction.DOWN,
+    "roster_version": Direction.DOWN,
+    "roster_change": Direction.DOWN,
+    # officers: a desk's default officer is created at the desk and must reach the others (cases name it); the
+    # accounts issue may make this DOWN once accounts are issued by the server
+    "user": Direction.BOTH,
+    # this desk only
+    "case_number_counter": Direction.LOCAL,
+    "case_clock": Direction.LOCAL,  # projection of the case's events: recomputed after pulled events are applied
+    "notification": Direction.LOCAL,  # the SMS outbox of the desk that made the transition (sent once, from there)
+    "setting": Direction.LOCAL,  # this desk's settings (its desk, officer, printer layout; the data key's check value)
+    "stats_day": Direction.LOCAL,  # the statistics' per-day cache, derived from the synced tables by triggers
+    "stats_cached_day": Direction.LOCAL,
+    "sync_peer": Direction.LOCAL,
+    "sync_outbox": Direction.LOCAL,
+    "sync_row": Direction.LOCAL,
+    "sync_conflict": Direction.LOCAL,
+}
+
+APPEND_ONLY: frozenset[str] = frozenset({"case_event", "audit_entry"})
+"""Insert-only tables: merged as a union (a record is never edited, so two desks can never conflict over one)."""
+
+PROJECTED_FROM_EVENTS: frozenset[str] = frozenset({"case_event", "petition_case"})
+"""Pulled changes to these tables make the desk recompute the case's clocks (``case_clock``)."""
+
+NEVER_SHIPPED_SUFFIXES: tuple[str, ...] = ("_bidx",)
+"""Blind-index columns are recomputed locally from the plaintext attribute by an ORM event: never sent."""
+
+LOCAL_COLUMNS: dict[str, frozenset[str]] = {
+    "user": frozenset({"failed_attempts", "locked_until"}),
+}
+"""Columns of a synced table that stay on the desk: an account's lockout counts the wrong passwords typed at this
+desk; a change to them alone makes no outbox row (else every mistyped password would be a mutation, and two desks'
+counts a version conflict)."""
+
+
+def direction(table: str) -> Direction | None:
+    return TABLES.get(table)
+
+
+def pushable(table: str) -> bool:
+    """A desk may send changes of this table to the server."""
+    return TABLES.get(table) in (Direction.UP, Direction.BOTH)
+
+
+def pulled(table: str) -> bool:
+    return TABLES.get(table) in (Direction.UP, Direction.DOWN, Direction.BOTH)
+
+
+def synced_tables() -> list[str]:
+    """Every synced table in dependency order (parents first), so uploads and applies respect foreign keys."""
+    return [t.name for t in Base.metadata.sorted_tables if pulled(t.name)]
+
+
+def unclassified() -> list[str]:
+    return sorted(name for name in Base.metadata.tables if name not in TABLES)
+
+
+def table_order() -> dict[str, int]:
+    return {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
