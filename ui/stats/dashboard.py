@@ -236,6 +236,7 @@ class DashboardView(QWidget):
         chart.addSeries(series)
         y = QBarCategoryAxis()
         y.append([str(r[0]) for r in rows] or ["（无）"])
+        y.setTruncateLabels(False)  # township names are short: show them whole rather than as "…"
         x = QValueAxis()
         x.setLabelFormat("%d")
         x.setRange(0, max([1] + [int(r[1]) for r in rows]))
