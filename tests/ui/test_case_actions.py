@@ -112,7 +112,6 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
     click(qtbot, hearing, "确定")
     assert not hearing.isVisible()
     assert "听证开始" not in _buttons(dialog) and "听证结束" in _buttons(dialog)
-    dialog.grab().save("/tmp/lc2_detail_hearing.png")
     assert any(t.endswith("听证期间暂停计时") for t in _clock_texts(dialog)), _clock_texts(dialog)
     assert "出具复核意见" not in _buttons(dialog)  # not while the hearing runs
     end = _step(qtbot, dialog, "听证结束")
@@ -127,7 +126,6 @@ def test_review_recheck_with_a_hearing(qtbot: QtBot, window: MainWindow) -> None
     by_name(decide, QPlainTextEdit, "处理依据").setPlainText("维持")
     click(qtbot, decide, "确定")
     assert dialog.status_label.text() == CaseStatus.FINAL.label
-    dialog.grab().save("/tmp/lc2_detail_final.png")
 
 
 def test_supervision_feedback_returns_the_case_with_a_new_round(qtbot: QtBot, window: MainWindow) -> None:
@@ -181,4 +179,3 @@ def test_failed_notices_are_resent(qtbot: QtBot, window: MainWindow) -> None:
         notice = s.scalar(select(Notification).where(Notification.case_id == case.id))
         assert notice is not None and notice.status == "sent" and notice.attempts == 2
     assert "本次重发成功" in tab.status.text()
-    tab.grab().save("/tmp/lc2_outbox.png")

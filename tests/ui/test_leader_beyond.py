@@ -74,7 +74,6 @@ def test_appointments_tab(qtbot: QtBot, window: MainWindow) -> None:
     assert [r.time for r in tab.rows if r.case_no == case_no] == ["16:30"]
     # today's appointment joins the leader's queue
     assert any(q.case_no == case_no and q.source == "appointment" for q in page.model.rows())
-    tab.grab().save("/tmp/lc2_appointments.png")
 
 
 def test_down_visits_tab(qtbot: QtBot, window: MainWindow) -> None:
@@ -101,7 +100,6 @@ def test_down_visits_tab(qtbot: QtBot, window: MainWindow) -> None:
     assert len(tab.rows) == before + 1 and tab.rows[0].place == "雨溪街道唐四社区"
     with window.ctx.db.read() as s:
         assert s.scalar(select(DownVisit).where(DownVisit.place == "雨溪街道唐四社区")) is not None
-    tab.grab().save("/tmp/lc2_downvisits.png")
 
 
 def test_backlog_and_ownership_tab(qtbot: QtBot, window: MainWindow) -> None:
@@ -143,7 +141,6 @@ def test_backlog_and_ownership_tab(qtbot: QtBot, window: MainWindow) -> None:
     click(qtbot, dialog, "确定")
     assert not dialog.isVisible()
     assert any(r.case_no == other.case_no and r.hard for r in tab.rows)
-    tab.grab().save("/tmp/lc2_backlog.png")
 
 
 def test_ending_an_ownership_by_hand(qtbot: QtBot, window: MainWindow) -> None:
