@@ -389,7 +389,9 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         if batch.conflicts:
             s.execute(insert(CONFLICT), batch.conflicts)
         counter.value = batch.seq
-        return results
+        inserted = len(applied_rows) + sum(1 for rec in batch.records.values() if rec.changed and not rec.exists)
+    db.note_inserted(inserted)
+    return results
 
 
 def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
