@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from reception import __version__
 from reception.server import service
@@ -41,6 +42,12 @@ def _too_old(protocol: int | None) -> ServerError | None:
         return ServerError(426, f"本工位程序版本过旧（同步协议 {shown}），服务器要求至少为 {MIN_PROTOCOL}。"
                                 "请安装新版本后再同步；本机已登记的数据不受影响，升级后会自动上传。")
     return None
+
+
+def _json(reply: BaseModel) -> Response:
+    """A large reply (a push or pull batch) serialised once by pydantic itself; FastAPI's response_model path
+    would dump, validate again and re-encode thousands of records (the model still documents the endpoint)."""
+    return Response(content=reply.model_dump_json(), media_type="application/json")
 
 
 def create_app(db: ServerDatabase) -> FastAPI:
@@ -88,16 +95,16 @@ def create_app(db: ServerDatabase) -> FastAPI:
                           desk_code=client.desk_code or "", desk_id=client.desk_id or "")
 
     @app.post("/sync/push", response_model=PushReply, tags=["sync"])
-    def push(req: PushRequest, client: DeskClient) -> PushReply:
+    def push(req: PushRequest, client: DeskClient) -> Response:
         """Apply a batch of mutations once each; a mutation id seen before gets the answer stored for it."""
-        return PushReply(server_id=db.server_id(), results=service.push(db, client, req.mutations))
+        return _json(PushReply(server_id=db.server_id(), results=service.push(db, client, req.mutations)))
 
     @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
     def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,
-             limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> PullReply:
+             limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> Response:
         """Records changed after sequence number ``after``, in sequence order (tombstones included); with
         ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
-        return service.pull(db, after, limit, skip_origin=client.id if skip_own else "")
+        return _json(service.pull(db, after, limit, skip_origin=client.id if skip_own else ""))
 
     @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
     def unit_cases(client: UnitClient) -> list[UnitCase]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +106,9 @@ class ServerDatabase:
         self._readers = sessionmaker(self.engine.execution_options(sqlite_begin="DEFERRED"),
                                      expire_on_commit=False)
         self._server_id: str | None = None
+        self._grown = 0
+        self._analysed_at = 0
+        self._stats_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -130,6 +134,24 @@ class ServerDatabase:
                 self._server_id = s.scalar(select(ServerMeta.value).where(ServerMeta.key == "server_id"))
         assert self._server_id is not None
         return self._server_id
+
+    def note_inserted(self, rows: int) -> None:
+        """Refresh PostgreSQL's planner statistics of the sync tables once they have grown by half (at least 1000
+        rows) since the last refresh. Autovacuum only looks every minute: during a first bulk push the planner
+        still thinks ``record`` and ``applied_mutation`` are tiny and scans them whole for every key lookup of
+        every batch (a push of 80,000 changes got quadratic). Called after the push committed; at most one
+        ANALYZE runs at a time, the others skip it."""
+        if self.dialect != "postgresql" or rows <= 0:
+            return
+        with self._stats_lock:
+            self._grown += rows
+            if self._grown < max(1000, self._analysed_at // 2):
+                return
+            grown, self._grown = self._grown, 0
+            self._analysed_at += grown
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE record, applied_mutation")
+            conn.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, case, insert, literal, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
@@ -389,13 +389,41 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         if batch.conflicts:
             s.execute(insert(CONFLICT), batch.conflicts)
         counter.value = batch.seq
-        return results
+        inserted = len(applied_rows) + sum(1 for rec in batch.records.values() if rec.changed and not rec.exists)
+    db.note_inserted(inserted)
+    return results
 
 
 def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Executemany in chunks (psycopg pipelines it; a multi-row VALUES statement measured 4x slower here)."""
+    """Insert new rows in the session's transaction: on PostgreSQL (psycopg) with one ``COPY ... FROM STDIN``,
+    its fastest way in (about 3x an executemany here); elsewhere executemany in chunks (psycopg pipelines it; a
+    multi-row VALUES statement measured 4x slower). Every row must have the same keys."""
+    if not rows:
+        return
+    conn = s.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and len(rows) > 20:
+        _copy_rows(conn, table, rows)
+        return
     for start in range(0, len(rows), CHUNK * 2):
         s.execute(insert(table), rows[start:start + CHUNK * 2])
+
+
+def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY the rows on the connection's own psycopg connection (so in the same transaction). Each value goes
+    through its column type's bind processing first (JSON serialised, UTC datetimes made naive), exactly as an
+    INSERT through SQLAlchemy would store it."""
+    from psycopg import sql
+
+    dialect = conn.dialect
+    columns = list(rows[0])
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+    raw = cast(Any, conn.connection.driver_connection)
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([value if proc is None else proc(value)
+                            for value, proc in zip([row[c] for c in columns], processors, strict=True)])
 
 
 def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
@@ -432,22 +460,18 @@ def pull(db: ServerDatabase, after: int, limit: int, *, skip_origin: str = "") -
     has them already, at the version it was told when it pushed them) are counted in the cursor but not sent."""
     limit = max(1, min(limit, 5000))
     server_id = db.server_id()
+    own = Record.origin == skip_origin if skip_origin else literal(False)
+    data = type_coerce(case((own, None), else_=Record.data), RECORD.c.data.type).label("data")
     with db.read() as s:
+        # one query: the asking desk's own records come without their data (they are left out below)
         rows = s.execute(select(Record.seq, Record.table_name, Record.record_id, Record.version, Record.deleted,
-                                Record.origin)
+                                Record.origin, data)
                          .where(Record.seq > after).order_by(Record.seq).limit(limit + 1)).all()
         high = int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        wanted = [(r[1], r[2]) for r in rows if not (skip_origin and r[5] == skip_origin)]
-        data: dict[tuple[str, str], Any] = {}
-        for start in range(0, len(wanted), CHUNK):
-            for t, rid, d in s.execute(select(Record.table_name, Record.record_id, Record.data)
-                                       .where(tuple_(Record.table_name, Record.record_id)
-                                              .in_(wanted[start:start + CHUNK]))):
-                data[(t, rid)] = d
-    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4],
-                            data=data.get((r[1], r[2])), origin=r[5]) for r in rows if (r[1], r[2]) in data]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4], data=r[6],
+                            origin=r[5]) for r in rows if not (skip_origin and r[5] == skip_origin)]
     cursor = rows[-1][0] if rows else after
     return PullReply(server_id=server_id, records=records, high_seq=high, more=more, cursor=cursor)
 
