@@ -94,13 +94,11 @@ class SettingsDialog(QDialog):
         self.initial_lock = lock_minutes(ctx)
         self.lock_spin.setValue(self.initial_lock)
         self.actor_id = reference.user_id or None
-        self.lock_spin.setEnabled(reference.user is not None and allowed(reference.user.role, Permission.ADMIN))
-        if not self.lock_spin.isEnabled():
-            self.lock_spin.setToolTip("只有系统管理员可以修改")
-        # the roll-over rule moves every legal deadline: also the administrator's
-        self.roll_combo.setEnabled(self.lock_spin.isEnabled())
-        if not self.roll_combo.isEnabled():
-            self.roll_combo.setToolTip("只有系统管理员可以修改")
+        # the lock and the roll-over rule (which moves every legal deadline) are the administrator's
+        admin = reference.user is not None and allowed(reference.user.role, Permission.ADMIN)
+        for widget in (self.lock_spin, self.roll_combo):
+            widget.setEnabled(admin)
+            widget.setToolTip("" if admin else "只有系统管理员可以修改")
         lock_label = QLabel("无操作自动锁定")
         lock_label.setBuddy(self.lock_spin)
         self.lock_spin.setAccessibleName("无操作自动锁定")

@@ -74,6 +74,11 @@ class Outcome(LabelledEnum):
 
 
 ANSWERED_ON_THE_SPOT = frozenset({Outcome.RESOLVED, Outcome.EXPLAINED})
+
+
+def assigns_unit(outcome: Outcome | None, unit_id: str | None) -> bool:
+    """Whether the reception hands the case to a unit: 交办 always, 包案 when it names the lead unit (牵头单位)."""
+    return outcome is Outcome.ASSIGNED or (outcome is Outcome.OWNED and bool(unit_id))
 """Outcomes that count as a problem answered on the spot (现场答复问题)."""
 
 
@@ -354,8 +359,7 @@ def validate(session: Session, form: RecordInput, today: date) -> list[FieldErro
         errors.append(FieldError(F_REPLY, f"现场答复过长（最多{REPLY_MAX}字）", key="reply_too_long"))
     if form.outcome is None:
         errors.append(FieldError(F_OUTCOME, "请选择处理结果", key="outcome_required"))
-    elif form.outcome is Outcome.ASSIGNED or (form.outcome is Outcome.OWNED and form.unit_id):
-        # 包案 may name the lead unit (牵头单位) in the same step: then it is assigned like 交办
+    elif assigns_unit(form.outcome, form.unit_id):
         if not form.unit_id:
             errors.append(FieldError(F_UNIT, "交办责任单位时请选择责任单位", key="unit_required"))
         elif session.get(Unit, form.unit_id) is None:
@@ -390,8 +394,7 @@ def validate(session: Session, form: RecordInput, today: date) -> list[FieldErro
             errors.append(FieldError(F_GENERAL, "该约访不属于此信访事项", key="appointment_mismatch"))
         elif session.scalar(select(LeaderReception.id).where(LeaderReception.appointment_id == appt.id)):
             errors.append(FieldError(F_GENERAL, "该约访已有接访记录，不能重复登记", key="already_received"))
-    routes = form.outcome in (Outcome.ASSIGNED, Outcome.LEGAL_CHANNEL) or (form.outcome is Outcome.OWNED
-                                                                          and bool(form.unit_id))
+    routes = form.outcome is Outcome.LEGAL_CHANNEL or assigns_unit(form.outcome, form.unit_id)
     if routes and case.status != CaseStatus.REGISTERED.value:
         errors.append(FieldError(
             F_OUTCOME if form.outcome is not Outcome.OWNED else F_UNIT,
@@ -420,7 +423,7 @@ def record_in_session(session: Session, form: RecordInput, *, actor_id: str | No
     assert case is not None and leader is not None
     headcount = _headcount(session, form, case)
     outcome = form.outcome
-    assigned = outcome is Outcome.ASSIGNED or (outcome is Outcome.OWNED and bool(form.unit_id))
+    assigned = assigns_unit(outcome, form.unit_id)
     legal = outcome is Outcome.LEGAL_CHANNEL
     units_present = "、".join(_clean_units(form.units_present))
     record = LeaderReception(

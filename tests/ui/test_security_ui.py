@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QLineEdit, QPushButton, QSpinBox
@@ -186,13 +186,11 @@ def test_every_case_step_button_names_the_permission_it_needs() -> None:
 
     assert {a.text for a in ACTIONS} == set(ACTION_PERMISSIONS)
     # and the button asks for what the core checks
+    probe = {"unit_id": "u", "mode": "assign", "received_on": None, "reason": "r", "channel": "phone", "days": 30,
+             "approved_by": "a", "told": True, "outcome": "support", "basis": "b", "delivered_on": None,
+             "means": "post", "rating": "satisfied", "requested_on": None, "body": "b", "started_on": None,
+             "ended_on": None, "supervision_id": "s", "answer": "resolved", "note": "n", "simple": False}
+    values = {k: (date(2026, 9, 1) if v is None else v) for k, v in probe.items()}
     for action in ACTIONS:
-        probe = {"unit_id": "u", "mode": "assign", "received_on": None, "reason": "r", "channel": "phone", "days": 30,
-                 "approved_by": "a", "told": True, "outcome": "support", "basis": "b", "delivered_on": None,
-                 "means": "post", "rating": "satisfied", "requested_on": None, "body": "b", "started_on": None,
-                 "ended_on": None, "supervision_id": "s", "answer": "resolved", "note": "n", "simple": False}
-        from datetime import date
-
-        values = {k: (date(2026, 9, 1) if v is None else v) for k, v in probe.items()}
         transition = action.build(values)
         assert TRANSITION_PERMISSION[type(transition)] is ACTION_PERMISSIONS[action.text], action.text

@@ -184,16 +184,16 @@ class ReceptionForm(QWidget):
     def collect(self, item: QueueItem) -> RecordInput:
         outcome = self.outcome
         unit = self.unit_combo.currentData()
+        unit_id = unit if isinstance(unit, str) and unit else None
         leader = self.leader_combo.currentData()
         return RecordInput(
             case_id=item.case_id, visit_id=item.visit_id, appointment_id=item.appointment_id,
             leader_id=leader if isinstance(leader, str) else None,
             reply=self.reply_edit.toPlainText(), outcome=outcome,
             reaction=combo_enum(self.reaction_combo, Reaction),
-            unit_id=unit if isinstance(unit, str) and unit and outcome in ROUTING_OUTCOMES else None,
+            unit_id=unit_id if outcome in ROUTING_OUTCOMES else None,
             due_on=(self.due_edit.date().toPython()  # type: ignore[arg-type]
-                    if outcome is Outcome.ASSIGNED or (outcome is Outcome.OWNED and isinstance(unit, str) and unit)
-                    else None),
+                    if svc.assigns_unit(outcome, unit_id) else None),
             legal_channel=self.legal_edit.text() if outcome is Outcome.LEGAL_CHANNEL else "",
             units_present=(self.present_edit.text(),),
             follow_up=self.follow_edit.toPlainText(),
