@@ -98,6 +98,7 @@ def main() -> int:
     os.environ["RECEPTION_TOKEN_STORE"] = "file"
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-sync-"))
     work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("RECEPTION_SERVER_KEY_FILE", str(work / "server-data.key"))  # (server and bench share it)
     reference = make_reference(work / "reference")
     print(f"workdir {work}")
 

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from reception import __version__
 from reception.server import service
@@ -44,10 +46,11 @@ def _too_old(protocol: int | None) -> ServerError | None:
     return None
 
 
-def _json(reply: BaseModel) -> Response:
+def _json(reply: BaseModel, *, exclude_defaults: bool = False) -> Response:
     """A large reply (a push or pull batch) serialised once by pydantic itself; FastAPI's response_model path
     would dump, validate again and re-encode thousands of records (the model still documents the endpoint)."""
-    return Response(content=reply.model_dump_json(), media_type="application/json")
+    return Response(content=reply.model_dump_json(exclude_defaults=exclude_defaults),
+                    media_type="application/json")
 
 
 def create_app(db: ServerDatabase) -> FastAPI:
@@ -94,10 +97,20 @@ def create_app(db: ServerDatabase) -> FastAPI:
                           min_protocol=MIN_PROTOCOL, high_seq=service.high_seq(db), client_id=client.id,
                           desk_code=client.desk_code or "", desk_id=client.desk_id or "")
 
-    @app.post("/sync/push", response_model=PushReply, tags=["sync"])
-    def push(req: PushRequest, client: DeskClient) -> Response:
-        """Apply a batch of mutations once each; a mutation id seen before gets the answer stored for it."""
-        return _json(PushReply(server_id=db.server_id(), results=service.push(db, client, req.mutations)))
+    @app.post("/sync/push", response_model=PushReply, tags=["sync"],
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+    async def push(request: Request, client: DeskClient) -> Response:
+        """Apply a batch of mutations once each; a mutation id seen before gets the answer stored for it.
+
+        The body (``PushRequest``) is parsed and validated in one step by pydantic's JSON parser, and the answer
+        leaves out default fields (``reason`` "", ``server_data`` null...): a batch is thousands of mutations."""
+        try:
+            req = PushRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from exc
+        results = await run_in_threadpool(service.push, db, client, req.mutations)
+        return _json(PushReply(server_id=db.server_id(), results=results), exclude_defaults=True)
 
     @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
     def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,

@@ -52,7 +52,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _open(args: argparse.Namespace) -> ServerDatabase:
-    return open_server_database(resolve_db_url(getattr(args, "db", None), getattr(args, "server_dir", None)))
+    from pathlib import Path
+
+    server_dir = getattr(args, "server_dir", None)
+    return open_server_database(resolve_db_url(getattr(args, "db", None), server_dir),
+                                Path(server_dir).expanduser().resolve() if server_dir else None)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -99,9 +99,13 @@ def upgrade_server_database(engine: Engine) -> None:
 
 
 class ServerDatabase:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, server_dir: Path | None = None) -> None:
+        from reception.server.protect import Sealer, key_path, load_key
+
         self.url = url
         self.engine = make_server_engine(url)
+        self.sealer = Sealer(load_key(key_path(server_dir or default_server_dir())))
+        """Seals the personal fields of stored records (``reception.server.protect``)."""
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(sqlite_begin="DEFERRED"),
                                      expire_on_commit=False)
@@ -157,7 +161,35 @@ class ServerDatabase:
         self.engine.dispose()
 
 
-def open_server_database(url: str) -> ServerDatabase:
-    db = ServerDatabase(url)
+def open_server_database(url: str, server_dir: Path | None = None) -> ServerDatabase:
+    """Open (and upgrade) the server database; ``server_dir`` holds its data key (default: the server's data
+    directory, see ``default_server_dir``). Records stored before sealing existed are sealed once, here."""
+    db = ServerDatabase(url, server_dir)
     db.migrate()
+    seal_existing(db)
     return db
+
+
+def seal_existing(db: ServerDatabase) -> int:
+    """Seal the personal fields of records stored in plain form (a server from before sealing). Runs once: a
+    marker in ``server_meta`` records that it did. Returns the number of records sealed."""
+    from sqlalchemy import update
+
+    from reception.server.models import Record
+
+    tables = sorted(db.sealer.fields)
+    with db.session() as session:
+        if session.get(ServerMeta, "sealed") is not None:
+            return 0
+        n = 0
+        rows = session.execute(select(Record.table_name, Record.record_id, Record.data)
+                               .where(Record.table_name.in_(tables))).all()
+        for table, record_id, data in rows:
+            if not db.sealer.is_sealed(table, data):
+                session.execute(update(Record).where(Record.table_name == table, Record.record_id == record_id)
+                                .values(data=db.sealer.seal(table, data)))
+                n += 1
+        session.add(ServerMeta(key="sealed", value="v1"))
+    if n:
+        log.info("sealed the personal fields of %d stored records", n)
+    return n

@@ -8,17 +8,31 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, insert, literal, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
 from reception.server.db import ServerDatabase
 from reception.server.models import AppliedMutation, Client, Conflict, Counter, Record
+from reception.server.protect import Sealer
 from reception.sync.codec import codec_for
 from reception.sync.protocol import (
     EnrollReply,
@@ -228,6 +242,8 @@ class _Batch:
     case_nos: dict[str, str] = field(default_factory=dict)
     blocked: set[tuple[str, str]] = field(default_factory=set)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    sealer: Sealer | None = None
+    """Records are kept plain in memory and sealed when written (``reception.server.protect``)."""
 
 
 def _validate(m: Mutation) -> str:
@@ -243,19 +259,31 @@ def _validate(m: Mutation) -> str:
         return ""
     if not isinstance(m.data, dict):
         return "缺少记录内容"
-    shipped = [k for k in m.data if k.endswith(NEVER_SHIPPED_SUFFIXES)]
-    if shipped:
-        return f"不应上传的字段：{', '.join(shipped)}"
-    unknown = sorted(set(m.data) - codec.columns())
-    if unknown:
-        return f"未知字段：{', '.join(unknown)}"
+    extra = m.data.keys() - codec.column_names
+    if extra:
+        shipped = sorted(k for k in extra if k.endswith(NEVER_SHIPPED_SUFFIXES))
+        if shipped:
+            return f"不应上传的字段：{', '.join(shipped)}"
+        return f"未知字段：{', '.join(sorted(extra))}"
     try:
         if codec.record_id_of(m.data) != m.record_id:
             return "记录编号与内容不符"
-        codec.decode(m.data)
+        codec.check(m.data)
     except (KeyError, ValueError, TypeError) as exc:
         return f"字段格式错误：{type(exc).__name__}"
     return ""
+
+
+def _key_in(s: Session, column: Any, values: list[str]) -> list[Any]:
+    """``column IN values`` as WHERE clauses, one per chunk. On PostgreSQL one ``= ANY(array)`` with a single
+    array parameter: compiling an expanding IN of thousands of bound values cost more than running it."""
+    if not values:
+        return []
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return [column == any_(bindparam(None, values, type_=ARRAY(String)))]
+    return [column.in_(values[start:start + CHUNK]) for start in range(0, len(values), CHUNK)]
 
 
 def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[str]) -> None:
@@ -263,16 +291,16 @@ def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[s
     for t, r in keys:
         by_table.setdefault(t, []).append(r)
     for table, ids in by_table.items():  # one primary-key range per table
-        for start in range(0, len(ids), CHUNK * 4):
+        for clause in _key_in(s, Record.record_id, ids):
             rows = s.execute(select(Record.record_id, Record.version, Record.deleted, Record.data,
-                                    Record.natural_key)
-                             .where(Record.table_name == table, Record.record_id.in_(ids[start:start + CHUNK * 4])))
+                                    Record.natural_key).where(Record.table_name == table, clause))
             for r, v, deleted, data, nk in rows:
+                if batch.sealer is not None:
+                    data = batch.sealer.open(table, data)
                 batch.records[(table, r)] = _Rec(v, deleted, data, True, nk)
-    nos = sorted(case_nos)
-    for start in range(0, len(nos), CHUNK):
+    for clause in _key_in(s, Record.natural_key, sorted(case_nos)):
         for rid, nk in s.execute(select(Record.record_id, Record.natural_key).where(
-                Record.table_name == "petition_case", Record.natural_key.in_(nos[start:start + CHUNK]))):
+                Record.table_name == "petition_case", clause)):
             if nk is not None:
                 batch.case_nos.setdefault(nk, rid)
 
@@ -288,10 +316,15 @@ def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> MutationRes
     batch.blocked.add(key)
     batch.conflicts.append({"id": new_id(), "kind": "version", "table_name": m.table, "record_id": m.record_id,
                             "client_id": batch.client.id, "mutation_id": m.mutation_id,
-                            "base_version": m.base_version, "server_version": cur.version, "desk_data": m.data,
-                            "server_data": cur.data, "detected_at": batch.now})
+                            "base_version": m.base_version, "server_version": cur.version,
+                            "desk_data": _sealed(batch, m.table, m.data),
+                            "server_data": _sealed(batch, m.table, cur.data), "detected_at": batch.now})
     return MutationResult(mutation_id=m.mutation_id, status="conflict", version=cur.version, reason=reason,
                           server_data=cur.data, server_deleted=cur.deleted)
+
+
+def _sealed(batch: _Batch, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return batch.sealer.seal(table, data) if batch.sealer is not None else data
 
 
 def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, version: int,
@@ -358,12 +391,11 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
     now = utcnow()
     with db.session() as s:
         counter = _lock_counter(s)
-        batch = _Batch(client, now, counter.value)
+        batch = _Batch(client, now, counter.value, sealer=db.sealer)
         ids = [m.mutation_id for m in mutations]
         stored: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), CHUNK):
-            for mid, result in s.execute(select(AppliedMutation.mutation_id, AppliedMutation.result)
-                                         .where(AppliedMutation.mutation_id.in_(ids[start:start + CHUNK]))):
+        for clause in _key_in(s, AppliedMutation.mutation_id, ids):
+            for mid, result in s.execute(select(AppliedMutation.mutation_id, AppliedMutation.result).where(clause)):
                 stored[mid] = result
         fresh = [m for m in mutations if m.mutation_id not in stored]
         keys = {(m.table, m.record_id) for m in fresh if codec_for(m.table) is not None}
@@ -374,7 +406,10 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         answered: dict[str, MutationResult] = {}
         for m in mutations:
             if m.mutation_id in stored:
-                results.append(MutationResult.model_validate(stored[m.mutation_id]))
+                answer = MutationResult.model_validate(stored[m.mutation_id])
+                if answer.server_data is not None:
+                    answer.server_data = db.sealer.open(m.table, answer.server_data)
+                results.append(answer)
                 continue
             if m.mutation_id in answered:  # the same mutation twice in one batch
                 results.append(answered[m.mutation_id])
@@ -382,8 +417,12 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             result = _decide(batch, m)
             answered[m.mutation_id] = result
             results.append(result)
-            applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id,
-                                 "result": result.model_dump(mode="json"), "applied_at": now})
+            # the answer as sent (defaults left out: an applied change is its id, status and version)
+            stored_answer = result.model_dump(mode="json", exclude_defaults=True)
+            if result.server_data is not None:
+                stored_answer["server_data"] = db.sealer.seal(m.table, result.server_data)
+            applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id, "result": stored_answer,
+                                 "applied_at": now})
         _flush(s, batch, client.id, now)
         _insert_many(s, APPLIED, applied_rows)
         if batch.conflicts:
@@ -408,22 +447,53 @@ def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         s.execute(insert(table), rows[start:start + CHUNK * 2])
 
 
+def _copy_escape(text: str) -> str:
+    """A value in PostgreSQL's COPY text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_converter(column: Any, dialect: Any) -> Callable[[Any], str]:
+    """value -> COPY text for one column (NULL is \\N). JSON is written compact (UTF-8, no \\u escapes); other
+    values go through the column type's own bind processing first (UTC datetimes made naive), as an INSERT
+    through SQLAlchemy would store them."""
+    from pydantic_core import to_json
+    from sqlalchemy import JSON, Boolean
+
+    if isinstance(column.type, JSON):
+        return lambda v: "\\N" if v is None else _copy_escape(to_json(v).decode("utf-8"))
+    if isinstance(column.type, Boolean):
+        return lambda v: "\\N" if v is None else ("t" if v else "f")
+    proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def convert(value: Any) -> str:
+        if proc is not None:
+            value = proc(value)
+        if value is None:
+            return "\\N"
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return _copy_escape(str(value))
+
+    return convert
+
+
 def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY the rows on the connection's own psycopg connection (so in the same transaction). Each value goes
-    through its column type's bind processing first (JSON serialised, UTC datetimes made naive), exactly as an
-    INSERT through SQLAlchemy would store it."""
+    """COPY the rows on the connection's own psycopg connection (so in the same transaction). The lines are
+    built here in COPY's text format and sent in large blocks (psycopg's per-row ``write_row`` cost more than
+    the database's own work)."""
     from psycopg import sql
 
-    dialect = conn.dialect
     columns = list(rows[0])
-    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    converters = [(c, _copy_converter(table.c[c], conn.dialect)) for c in columns]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
     raw = cast(Any, conn.connection.driver_connection)
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([value if proc is None else proc(value)
-                            for value, proc in zip([row[c] for c in columns], processors, strict=True)])
+        for start in range(0, len(rows), 2000):
+            copy.write("".join("\t".join([convert(row[c]) for c, convert in converters]) + "\n"
+                               for row in rows[start:start + 2000]))
 
 
 def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
@@ -433,7 +503,8 @@ def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
         if not rec.changed:
             continue
         row = {"table_name": table, "record_id": rid, "version": rec.version, "seq": rec.seq,
-               "deleted": rec.deleted, "data": rec.data, "natural_key": rec.natural_key, "origin": origin,
+               "deleted": rec.deleted, "data": _sealed(batch, table, rec.data), "natural_key": rec.natural_key,
+               "origin": origin,
                "desk_time": rec.desk_time, "updated_at": now}
         (changed_rows if rec.exists else new_rows).append(row)
     _insert_many(s, RECORD, new_rows)
@@ -470,7 +541,8 @@ def pull(db: ServerDatabase, after: int, limit: int, *, skip_origin: str = "") -
         high = int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
     more = len(rows) > limit
     rows = rows[:limit]
-    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4], data=r[6],
+    records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4],
+                            data=db.sealer.open(r[1], r[6]),
                             origin=r[5]) for r in rows if not (skip_origin and r[5] == skip_origin)]
     cursor = rows[-1][0] if rows else after
     return PullReply(server_id=server_id, records=records, high_seq=high, more=more, cursor=cursor)

@@ -35,6 +35,14 @@ class TableCodec:
     model: type[Any]
     fields: tuple[Field, ...]
     pk: tuple[Field, ...]
+    column_names: frozenset[str] = frozenset()
+    """(filled from ``fields``: checked for every pushed mutation, so built once)"""
+    dated: tuple[Field, ...] = ()
+    """(filled from ``fields``: the date and datetime fields, the only ones whose wire form can be malformed)"""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", frozenset(f.column for f in self.fields))
+        object.__setattr__(self, "dated", tuple(f for f in self.fields if f.kind != "raw"))
 
     def record_id(self, obj: Any) -> str:
         return "|".join(_encode_scalar(getattr(obj, f.attr)) for f in self.pk)
@@ -53,6 +61,14 @@ class TableCodec:
                 out[f.attr] = _decode(data[f.column], f.kind)
         return out
 
+    def check(self, data: dict[str, Any]) -> None:
+        """Raise ValueError/TypeError when a date or datetime in wire data cannot be read (what ``decode`` would
+        raise, without building the attribute values)."""
+        for f in self.dated:
+            value = data.get(f.column)
+            if value is not None:
+                _decode(value, f.kind)
+
     def pk_value(self, data: dict[str, Any]) -> Any:
         values = tuple(_decode(data[f.column], f.kind) for f in self.pk)
         return values[0] if len(values) == 1 else values
@@ -60,8 +76,8 @@ class TableCodec:
     def onupdate_types(self) -> dict[str, Any]:
         return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
 
-    def columns(self) -> set[str]:
-        return {f.column for f in self.fields}
+    def columns(self) -> frozenset[str]:
+        return self.column_names
 
 
 def _kind(column_type: Any) -> str:

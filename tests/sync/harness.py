@@ -203,8 +203,9 @@ def random_intake(ctx: AppContext, rng: random.Random, *, moment: datetime | Non
 
 
 def server_records(db: ServerDatabase) -> dict[tuple[str, str], tuple[int, bool, dict[str, Any] | None]]:
+    """What the server holds, its sealed personal fields opened (``reception.server.protect``)."""
     with db.session() as s:
-        return {(t, r): (v, d, data) for t, r, v, d, data in s.execute(
+        return {(t, r): (v, d, db.sealer.open(t, data)) for t, r, v, d, data in s.execute(
             select(Record.table_name, Record.record_id, Record.version, Record.deleted, Record.data))}
 
 

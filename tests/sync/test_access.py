@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from reception.db.base import utcnow
-from reception.db.models import CaseClock, CaseEvent, SyncOutbox, SyncPeer
+from reception.db.models import CaseClock, CaseEvent, SyncConflict, SyncOutbox, SyncPeer
 from reception.server.service import add_desk, add_unit, revoke
 from reception.sync.client import SyncClient
 from reception.sync.engine import SyncError, enroll, list_outbox, sync_once, sync_status
@@ -248,3 +248,34 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
     [row] = user_rows()
     assert row.data is not None and "password_hash" in row.data
     assert "failed_attempts" not in row.data and "locked_until" not in row.data
+
+
+def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None:
+    """The administrator made at a desk before it enrolled is called ``admin``, as the centre's own administrator
+    is: the centre's account is stored, the local one is renamed (keeping its password), and the rename travels."""
+    from reception.db.models import User
+    from reception.security.accounts import add_user, authenticate
+    from reception.services.context import open_data_dir
+
+    ctx = open_data_dir(env.root / "新工位")
+    try:
+        local_id = add_user(ctx, "admin", "本机管理员", "admin", password="Local12345", actor_id=None)
+        _client, code = add_desk(env.db, "新工位")
+        result = enroll(ctx, env.server.url, code, client_factory=fast_client)
+        assert result.report is not None and result.report.ok
+        assert any("admin" in w and "已改为" in w for w in result.report.warnings)
+        with ctx.db.read() as s:
+            centre = s.scalar(select(User).where(User.username == "admin"))
+            local = s.get(User, local_id)
+            assert centre is not None and centre.id != local_id  # the centre's admin is here, under its own id
+            assert local is not None and local.username == f"admin-{result.desk_code.lower()}"
+            conflicts = s.scalar(select(func.count()).select_from(SyncConflict))
+        assert conflicts == 0
+        assert authenticate(ctx, local.username, "Local12345").username == local.username
+        report = sync_once(ctx, client_factory=fast_client)
+        assert report.ok and report.pending == 0
+        server = server_records(env.db)
+        data = server[("user", local_id)][2]
+        assert data is not None and data["username"] == local.username
+    finally:
+        ctx.close()
