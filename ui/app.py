@@ -105,10 +105,13 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
         return False
     from reception.demo import seed_demo  # the demo generator is only needed here
     from reception.services.context import open_data_dir
+    from reception.services.enrolment import mark_demo
 
     ctx = open_data_dir(data_dir)
     try:
         seed_demo(ctx)
+        with ctx.db.write() as session:
+            mark_demo(session)  # a demo directory is never offered enrolment
     finally:
         ctx.close()
     return True
@@ -164,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.security.app_login import after_sign_in
 
     after_sign_in(window, signed)
+    from ui.sync.first_run import offer_enrolment
+
+    if not os.environ.get(EXIT_AFTER_SHOWN_ENV):
+        offer_enrolment(window, demo=args.demo)  # first start of a desk that is not enrolled (never for --demo)
     log.info("desk app started (version %s)", __version__)
     if os.environ.get(EXIT_AFTER_SHOWN_ENV):
         # bench/bench_startup.py: report once the first frame is up, then leave

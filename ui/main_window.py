@@ -35,8 +35,10 @@ from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from reception.roster.service import DutyToday
+    from reception.services.enrolment import EnrolmentOffer
     from reception.sync.engine import SyncReport, SyncStatus
     from ui.cases.page import CaseListPage
+    from ui.sync.dialogs import EnrollDialog
 
 PAGE_INTAKE = 0
 PAGE_CASES = 1
@@ -66,6 +68,10 @@ class MainWindow(QMainWindow):
     password_dialog: QWidget | None = None
     audit_viewer: QWidget | None = None
     inactivity_lock: QObject | None = None
+    enrolment_offer: EnrolmentOffer | None = None
+    """What the first-run check decided (``ui.sync.first_run.offer_enrolment``; None: not asked)."""
+    enroll_dialog: EnrollDialog | None = None
+
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
         super().__init__()
@@ -223,8 +229,9 @@ class MainWindow(QMainWindow):
 
         def done(report: SyncReport) -> None:
             if report.pulled:
-                self._cases_stale = self._cases_page is not None and self._cases_page.loaded
-                self._leader_stale = True
+                self._mark_pages_stale()
+                self.refresh_duty_leader()  # the centre may have changed today's roster
+                self.reload_reference(only_if_changed=True)  # new categories, units, desks... without a restart
             finish()
 
         def failed(_exc: BaseException) -> None:
@@ -232,11 +239,57 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(lambda: sync_once(self.ctx), done, failed, owner=self, what="sync")
 
+    def open_enrolment(self, *, first_run: bool = False) -> EnrollDialog:
+        """The enrolment dialog over this window (window-modal, not blocking); ``first_run`` adds 单机使用."""
+        from ui.sync.dialogs import EnrollDialog
+
+        dialog = EnrollDialog(self.ctx, self.tasks, self, first_run=first_run,
+                              user_id=self.reference.user_id or None)
+        dialog.enrolled.connect(self._on_enrolled)
+        dialog.standaloneChosen.connect(
+            lambda: self.statusBar().showMessage("本工位单机使用；以后可在“数据同步”页登记到中心服务器。", 10_000))
+        self.enroll_dialog = dialog
+        dialog.open()
+        return dialog
+
     def _on_enrolled(self, result: object) -> None:
+        """Enrolled (its first sync pulled the centre's reference data and chose the server's desk row): read the
+        reference data and the desk settings again, so no restart is needed."""
         code = getattr(result, "desk_code", "")
-        self.statusBar().showMessage(f"已登记为工位 {code}。请重新启动程序，以载入中心下发的基础数据和工位设置。",
-                                     30_000)
+        self.statusBar().showMessage(f"已登记为工位 {code}，已载入中心下发的基础数据和工位设置。", 30_000)
+        self.reload_reference()
+        self.sync_page.refresh()
         self.refresh_sync_status(then_sync=True)
+
+    def reload_reference(self, *, only_if_changed: bool = False) -> None:
+        """Read the directory (categories, units, localities, desks), this desk, its settings and the signed-in user
+        again, in the background, and hand them to every page (``set_reference``); pages that show data read from
+        it are marked stale. ``only_if_changed``: nothing happens when what was read equals what is shown."""
+        user_id = self.reference.user_id or None
+
+        def done(reference: Reference) -> None:
+            if self._closed or (only_if_changed and reference == self.reference):
+                return
+            if (self.reference.user_id or None) != user_id:  # another user signed in meanwhile: keep them
+                reference = replace(reference, user=self.reference.user)
+            self.set_reference(reference)
+            self._mark_pages_stale()
+            self.refresh_duty_leader()
+            current = self.pages.currentIndex()
+            if current in (PAGE_CASES, PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
+                self.show_page(current)  # the page in front reads again now, the others when next shown
+
+        def failed(_exc: BaseException) -> None:
+            self.statusBar().showMessage("无法重新读取基础数据；重新启动程序后生效。", 10_000)
+
+        self.tasks.run(lambda: load_reference(self.ctx, user_id), done, failed, owner=self, what="reference")
+
+    def _mark_pages_stale(self) -> None:
+        """Records arrived from the centre: each page that lists them reads again when it is next shown."""
+        self._cases_stale = self._cases_page is not None and self._cases_page.loaded
+        self._leader_stale = True
+        self.roster_page.mark_stale()
+        self.stats_page.mark_stale()
 
     def refresh_deadlines(self) -> None:
         """Overdue and due-soon counts of the whole centre, raised at start and refreshed in the background."""
@@ -426,11 +479,13 @@ class MainWindow(QMainWindow):
             self.inactivity_lock.set_minutes(minutes)
 
     def set_reference(self, reference: Reference) -> None:
-        """New settings or another signed-in user: every page acts for them from now on."""
+        """New settings, another signed-in user or new reference data (``reload_reference``): every page acts for
+        them from now on, and lists built from the directory (categories, units, localities) are filled again,
+        keeping what was chosen."""
         self.reference = reference
-        self.intake_page.reference = self.reference
+        self.intake_page.set_reference(self.reference)
         self.roster_page.reference = self.reference
-        self.leader_page.reference = self.reference
+        self.leader_page.set_reference(self.reference)
         if self._cases_page is not None:
             self._cases_page.set_reference(self.reference)
         self._update_status()

@@ -1,8 +1,13 @@
-"""Reference data the desk app loads once at start-up: the directory, this desk, the signed-in officer."""
+"""Reference data the desk app loads at start-up (and again after enrolment or a sync that changed it: the main
+window's ``reload_reference``): the directory, this desk, the signed-in officer. ``refill_combo`` puts a new list
+into a combo box without losing what was chosen."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from PySide6.QtWidgets import QComboBox
 
 from reception.services import directory
 from reception.services.context import AppContext
@@ -65,3 +70,24 @@ def load_reference(ctx: AppContext, user_id: str | None = None) -> Reference:
             desk=directory.desk_info(session, settings.desk_id) if settings.desk_id else None,
             user=directory.user_info(session, officer) if officer else None,
         )
+
+
+def refill_combo(combo: QComboBox, items: Iterable[tuple[str, object]], *, fallback: int = -1) -> bool:
+    """Replace the combo's items with ``items`` (text, data), keeping the chosen item when it is still listed (else
+    index ``fallback``: -1 shows the placeholder). Emits no signals; returns whether the chosen data changed."""
+    new = list(items)
+    old = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+    if new == old:
+        return False
+    chosen = combo.currentData() if combo.currentIndex() >= 0 else None
+    combo.blockSignals(True)
+    try:
+        combo.clear()
+        for text, data in new:
+            combo.addItem(text, data)
+        index = combo.findData(chosen) if chosen is not None else -1
+        combo.setCurrentIndex(index if index >= 0 else fallback)
+    finally:
+        combo.blockSignals(False)
+    now = combo.currentData() if combo.currentIndex() >= 0 else None
+    return now != chosen

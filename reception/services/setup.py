@@ -55,8 +55,11 @@ def init_data_dir(root: Path, *, demo: bool = False, desk_code: str = DEFAULT_DE
     ctx = open_data_dir(root)
     if demo:
         from reception.demo import seed_demo
+        from reception.services.enrolment import mark_demo
 
         seed_demo(ctx)
+        with ctx.db.write() as session:
+            mark_demo(session)  # the desk app never offers to enrol a demo directory
     else:
         with ctx.db.write() as session:
             ensure_desk(session, code=desk_code)

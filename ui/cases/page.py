@@ -158,7 +158,7 @@ class CaseListPage(QWidget):
         """Another user signed in (or the settings changed): the tabs act for them from now on."""
         self.reference = reference
         for tab in (self.due_soon_tab, self.overdue_tab, self.supervision_tab, self.outbox_tab):
-            tab.reference = reference
+            tab.set_reference(reference)
 
     def show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)

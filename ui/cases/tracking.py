@@ -36,7 +36,7 @@ from ui.cases.tracking_models import (
     OutboxTableModel,
     SupervisionTableModel,
 )
-from ui.reference import Reference
+from ui.reference import Reference, refill_combo
 from ui.table_model import RowTableModel
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button, field_label
@@ -112,6 +112,13 @@ class TrackingTab(QWidget):
             hint.setStyleSheet("color: #607d8b;")
             hint.setWordWrap(True)
             layout.addWidget(hint)
+
+    def set_reference(self, reference: Reference) -> None:
+        """Another user or new reference data: the unit filter lists the units as they are now."""
+        old, self.reference = self.reference, reference
+        if self.with_unit_filter and reference.units != old.units and refill_combo(
+                self.unit_combo, [("全部", ""), *((u.name, u.id) for u in reference.units)], fallback=0):
+            self.refresh()  # the unit filtered on is gone: show all
 
     # -- loading ----------------------------------------------------------------------------------------------------
 

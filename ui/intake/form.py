@@ -36,7 +36,7 @@ from reception.domain.phone import normalize_phone
 from reception.services import intake as svc
 from reception.services.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
 from reception.services.intake import IntakeInput, PersonInput
-from ui.reference import Reference
+from ui.reference import Reference, refill_combo
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 
 MAX_FURTHER_REPRESENTATIVES = svc.MAX_REPRESENTATIVES - 1
@@ -77,6 +77,15 @@ def _select_data(combo: QComboBox, data: object) -> None:
     if isinstance(data, Enum):
         data = data.value
     combo.setCurrentIndex(combo.findData(data) if data is not None else -1)
+
+
+def _select_quietly(combo: QComboBox, data: object) -> None:
+    """Select ``data`` when listed, without the change signals (a refill, not a choice)."""
+    index = combo.findData(data) if data is not None else -1
+    if index >= 0:
+        combo.blockSignals(True)
+        combo.setCurrentIndex(index)
+        combo.blockSignals(False)
 
 
 def _line(placeholder: str = "", max_length: int = 200) -> QLineEdit:
@@ -753,6 +762,29 @@ class IntakeForm(QWidget):
         village = self._node(township.children, self.village_combo.currentData()) if township else None
         self._fill_children(self.grid_combo, village.children if village else ())
         self._routing_inputs_changed()
+
+    def set_reference(self, reference: Reference) -> None:
+        """New reference data (after enrolment, or a sync that changed it): the category, locality and unit lists are
+        filled again; what was typed and chosen stays (a choice that is no longer listed is cleared)."""
+        old, self.reference = self.reference, reference
+        changed = False
+        if reference.categories != old.categories:
+            changed |= refill_combo(self.category_combo, ((c.label, c.id) for c in reference.categories))
+        if reference.localities != old.localities:
+            township = refill_combo(self.township_combo, ((n.name, n.id) for n in reference.localities))
+            village, grid = self.village_combo.currentData(), self.grid_combo.currentData()
+            t_node = self._node(reference.localities, self.township_combo.currentData())
+            self._fill_children(self.village_combo, t_node.children if t_node else ())
+            _select_quietly(self.village_combo, village)
+            v_node = self._node(t_node.children, self.village_combo.currentData()) if t_node else None
+            self._fill_children(self.grid_combo, v_node.children if v_node else ())
+            _select_quietly(self.grid_combo, grid)
+            changed |= township or self.village_combo.currentData() != village or self.grid_combo.currentData() != grid
+        if reference.units != old.units:
+            refill_combo(self.unit_combo, ((u.name, u.id) for u in reference.units))
+            self._update_override()
+        if changed or reference.units != old.units:
+            self.routingInputsChanged.emit()  # the rule table's proposal, for the lists as they are now
 
     def _on_person_text(self, _text: str) -> None:
         self.personChanged.emit()

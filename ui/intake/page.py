@@ -186,6 +186,11 @@ class IntakePage(QWidget):
         self.history.usePersonRequested.connect(self.use_person)
         self.form.set_route_info(None, None)
 
+    def set_reference(self, reference: Reference) -> None:
+        """Another user, new settings or new reference data: saves act for them, the form lists the new data."""
+        self.reference = reference
+        self.form.set_reference(reference)
+
     # -- history ----------------------------------------------------------------------------------------------------
 
     def lookup_history(self) -> None:

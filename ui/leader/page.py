@@ -38,7 +38,7 @@ from reception.services.context import AppContext
 from reception.services.dto import CaseDetail
 from ui.leader.beyond import AppointmentsTab, BacklogTab, BeyondTab, DownVisitsTab
 from ui.leader.model import COL_CATEGORY, COL_PETITIONER, COL_STATE, ObjectRole, QueueModel
-from ui.reference import Reference
+from ui.reference import Reference, refill_combo
 from ui.tasks import TaskManager, error_message
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 
@@ -171,6 +171,10 @@ class ReceptionForm(QWidget):
         self.leader_combo.blockSignals(False)
         self._leaders = leaders
         _select(self.leader_combo, current if isinstance(current, str) else self.duty_leader_id())
+
+    def set_units(self, reference: Reference) -> None:
+        """The unit list from new reference data, keeping the unit chosen when it is still listed."""
+        refill_combo(self.unit_combo, [(NO_UNIT, ""), *((u.name, u.id) for u in reference.units)])
 
     def duty_leader_id(self) -> str | None:
         leaders: list[LeaderChoice] = getattr(self, "_leaders", [])
@@ -353,7 +357,7 @@ class LeaderPage(QWidget):
         self.backlog_tab = BacklogTab(ctx, tasks)
         self.beyond_tabs: list[BeyondTab] = [self.appointments_tab, self.down_visits_tab, self.backlog_tab]
         for tab, text in zip(self.beyond_tabs, ("约访", "下访", "积案与包案"), strict=True):
-            tab.actor = lambda: reference.user_id or None
+            tab.actor = lambda: self.reference.user_id or None  # the user signed in now (set_reference)
             self.tabs.addTab(tab, text)
         self.appointments_tab.changed.connect(self.refresh)  # an appointment for today joins the queue
         self.tabs.currentChanged.connect(self._on_tab)
@@ -454,6 +458,15 @@ class LeaderPage(QWidget):
     def ensure_loaded(self) -> None:
         if not self.loaded:
             self.refresh()
+
+    def set_reference(self, reference: Reference) -> None:
+        """Another user or new reference data (the main window's ``reload_reference``): the unit list is filled
+        again, and the tabs beyond the desk read their leaders again when next shown."""
+        old, self.reference = self.reference, reference
+        if reference.units != old.units:
+            self.form.set_units(reference)
+            for tab in self.beyond_tabs:
+                tab.loaded = False
 
     def refresh(self) -> None:
         """Leaders, queue and counts of today, in one background read."""

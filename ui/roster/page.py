@@ -353,6 +353,10 @@ class RosterPage(QWidget):
     def month_key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    def mark_stale(self) -> None:
+        """The roster or the leaders may have changed (a sync, enrolment): read the month again when next shown."""
+        self._loaded_once = False
+
     def ensure_loaded(self) -> None:
         if not self._loaded_once:
             self._loaded_once = True

@@ -47,19 +47,34 @@ def table_label(table: str) -> str:
 
 
 class EnrollDialog(QDialog):
-    """First run: the server address and the one-time code from the administrator (reception server add-desk)."""
+    """Enrolment: the server address and the one-time code from the administrator (reception server add-desk).
+
+    ``first_run``: offered by the app itself at the first start of a desk that is not enrolled
+    (``ui.sync.first_run``); it also offers 单机使用（暂不登记）, remembered on this desk so it is not asked again,
+    and 以后再说 (asked again at the next start). The 数据同步 page's 登记到服务器… stays for later.
+    """
 
     enrolled = Signal(object)
     """The EnrollResult."""
+    standaloneChosen = Signal()
+    """单机使用（暂不登记） was chosen and stored."""
 
-    def __init__(self, ctx: AppContext, tasks: TaskManager, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, tasks: TaskManager, parent: QWidget | None = None, *,
+                 first_run: bool = False, user_id: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.tasks = tasks
+        self.first_run = first_run
+        self.user_id = user_id
         self.setWindowTitle("登记到中心服务器")
         self.setObjectName("enrollDialog")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
+        if first_run:
+            head = QLabel("本工位尚未登记到中心服务器")
+            head.setObjectName("enrollHeading")
+            head.setStyleSheet("font-size: 16px; font-weight: bold;")
+            layout.addWidget(head)
         intro = QLabel("请输入管理员提供的服务器地址和一次性登记码。登记后，本工位的登记信息会自动上传，"
                        "并下载中心的基础数据。")
         intro.setWordWrap(True)
@@ -76,17 +91,50 @@ class EnrollDialog(QDialog):
         self.code_error = ErrorLabel()
         form.addRow("", self.code_error)
         layout.addLayout(form)
+        if first_run:
+            standalone = QLabel("暂时没有服务器地址和登记码，或本工位不联网时，可以选择“单机使用（暂不登记）”："
+                                "登记信息只保存在本机，以后仍可在“数据同步”页登记，已有的登记信息届时一并上传。")
+            standalone.setObjectName("standaloneHint")
+            standalone.setWordWrap(True)
+            standalone.setStyleSheet("color: #546e7a;")
+            layout.addWidget(standalone)
         self.error = ErrorLabel()
         layout.addWidget(self.error)
         buttons = QHBoxLayout()
+        self.standalone_button = button("单机使用（暂不登记）")
+        if first_run:
+            buttons.addWidget(self.standalone_button)
+        else:
+            self.standalone_button.hide()
         buttons.addStretch(1)
         self.ok_button = button("登记", default=True)
-        self.cancel_button = button("取消")
+        self.cancel_button = button("以后再说" if first_run else "取消")
         buttons.addWidget(self.ok_button)
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
         self.ok_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
+        self.standalone_button.clicked.connect(self.choose_standalone)
+        self.server_edit.setFocus()
+
+    def choose_standalone(self) -> None:
+        """Remember 单机使用 on this desk (a LOCAL setting), then close."""
+        from reception.services.enrolment import choose_standalone
+
+        self.error.clear_message()
+        self.standalone_button.setEnabled(False)
+        user_id = self.user_id
+
+        def done(_none: object) -> None:
+            self.standaloneChosen.emit()
+            self.reject()
+
+        def failed(exc: BaseException) -> None:
+            self.standalone_button.setEnabled(True)
+            self.error.show_message(error_message(exc))
+
+        self.tasks.run_write(lambda: choose_standalone(self.ctx, user_id), done, failed, owner=self,
+                             what="choose_standalone")
 
     def submit(self) -> None:
         server = self.server_edit.text().strip()
@@ -100,19 +148,23 @@ class EnrollDialog(QDialog):
         if len(code.replace("-", "")) < 8:
             self.code_error.show_message("请填写管理员提供的登记码")
             return
-        self.ok_button.setEnabled(False)
-        self.ok_button.setText("正在登记…")
+        self._busy(True)
 
         def done(result: EnrollResult) -> None:
             self.enrolled.emit(result)
             self.accept()
 
         def failed(exc: BaseException) -> None:
-            self.ok_button.setEnabled(True)
-            self.ok_button.setText("登记")
+            self._busy(False)
             self.error.show_message(error_message(exc))
 
         self.tasks.run(lambda: enroll(self.ctx, server, code), done, failed, owner=self, what="enroll")
+
+    def _busy(self, busy: bool) -> None:
+        self.ok_button.setEnabled(not busy)
+        self.ok_button.setText("正在登记…" if busy else "登记")
+        self.ok_button.setAccessibleName(self.ok_button.text())
+        self.standalone_button.setEnabled(not busy)
 
 
 class ConflictDialog(QDialog):
