@@ -448,7 +448,7 @@ def _local_data(session: Session, table: str, record_id: str) -> dict[str, Any] 
     codec = codec_for(table)
     if codec is None:
         return None
-    obj = session.get(codec.model, record_id if len(codec.pk) == 1 else tuple(record_id.split("|")))
+    obj = session.get(codec.model, codec.key_of(record_id))  # (a holiday's key is a date, a year's an integer)
     return codec.encode(obj) if obj is not None else None
 
 
@@ -791,7 +791,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
             _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,
                          keep_higher=False)
             session.flush()
-            obj = session.get(codec.model, conflict.record_id)
+            obj = session.get(codec.model, codec.key_of(conflict.record_id))
             if obj is None:
                 base = conflict.local_data or conflict.server_data or {}
                 obj = codec.model(**codec.decode(base))

@@ -37,7 +37,7 @@ from reception.services.context import open_data_dir
 from reception.services.intake import register_intake
 from reception.services.settings import load_desk_settings, update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
-from reception.sync.engine import enroll, list_conflicts, sync_status
+from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, _intake_form, assert_converged, fast_client, server_records
 
@@ -236,3 +236,67 @@ def test_enrolment_does_not_upload_a_desks_seeded_reference_data(env: Env, tmp_p
         assert result.uploaded > 0  # its officers and the like still go up
     finally:
         ctx.close()
+
+
+def test_two_desks_edit_one_holiday_offline(env: Env) -> None:
+    """A reference record keyed by a date (not an id): the conflict is stored, shown and resolved like any other."""
+    a = env.desk("一号窗口", seed=71)
+    b = env.desk("二号窗口", seed=72)
+    day = date(2026, 12, 31)
+    with a.ctx.db.write() as s:
+        holidays.set_holiday(s, day, False, "跨年", by=_user_id(a, "admin"))
+    assert a.sync().ok and b.sync().ok
+    env.server.stop()
+    with a.ctx.db.write() as s:
+        holidays.set_holiday(s, day, True, "调休上班", by=_user_id(a, "admin"))
+    with b.ctx.db.write() as s:
+        holidays.set_holiday(s, day, False, "元旦前休息", by=_user_id(b, "admin"))
+    env.server.start()
+    assert a.sync().ok
+    report = b.sync()
+    assert report.ok and report.new_conflicts == 1, report
+    [conflict] = list_conflicts(b.ctx)
+    assert conflict.table == "holiday_day" and conflict.record_id == day.isoformat()
+    assert conflict.local_data is not None and conflict.local_data["name"] == "元旦前休息"
+    assert conflict.server_data is not None and conflict.server_data["name"] == "调休上班"
+    resolve_conflict(b.ctx, conflict.id, "local")  # b's administrator keeps b's entry: sent over a's
+    assert b.sync().ok and a.sync().ok
+    with a.ctx.db.read() as s:
+        row = s.get(HolidayDay, day)
+        assert row is not None and row.name == "元旦前休息" and row.workday is False
+    assert not a.ctx.calendar.is_workday(day)
+    assert_converged(env.db, [a, b])
+
+
+def test_import_reference_still_publishes_from_a_data_directory(env: Env, reference_dir: Path,
+                                                                tmp_path: Path) -> None:
+    """``reception server import-reference`` keeps working beside desk edits: a changed or new record of the
+    administrator's data directory gets a new version that every desk pulls; unchanged records are left alone."""
+    import shutil
+
+    from reception.server.service import import_reference
+
+    a = env.desk("一号窗口", seed=81)
+    admin_dir = tmp_path / "admin-data"
+    shutil.copytree(reference_dir, admin_dir)
+    ctx = open_data_dir(admin_dir)
+    try:
+        with ctx.db.write() as s:
+            holidays.set_holiday(s, date(2027, 1, 4), False, "元旦调休", by="")
+            unit = s.scalar(select(Unit).order_by(Unit.code.desc()))
+            assert unit is not None
+            unit_id, new_name = unit.id, unit.name + "（新）"
+            unit.name = new_name
+    finally:
+        ctx.close()
+    before = server_records(env.db)
+    counts = import_reference(env.db, admin_dir)
+    assert counts["holiday_day"] == 1 and counts["unit"] == 1 and counts["locality"] == 0
+    after = server_records(env.db)
+    assert after[("unit", unit_id)][0] == before[("unit", unit_id)][0] + 1
+    assert a.sync().ok
+    with a.ctx.db.read() as s:
+        row = s.get(Unit, unit_id)
+        assert row is not None and row.name == new_name
+        assert s.get(HolidayDay, date(2027, 1, 4)) is not None
+    assert not a.ctx.calendar.is_workday(date(2027, 1, 4))
