@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.leader_page = LeaderPage(ctx, self.reference, self.tasks)
         self.pages.addWidget(self.leader_page)
         self.stats_page = StatsPage(ctx, self.tasks, self._print)
+        self.stats_page.ranking.actor_id = self.reference.user_id or None
         self.pages.addWidget(self.stats_page)
         self.sync_page = SyncPage(ctx, self.tasks)
         self.pages.addWidget(self.sync_page)
@@ -484,6 +485,7 @@ class MainWindow(QMainWindow):
         keeping what was chosen."""
         self.reference = reference
         self.intake_page.set_reference(self.reference)
+        self.stats_page.ranking.actor_id = reference.user_id or None
         self.roster_page.reference = self.reference
         self.leader_page.set_reference(self.reference)
         if self._cases_page is not None:

@@ -269,6 +269,18 @@ class Setting(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
 
 
+class CentreSetting(Base):
+    """A rule for the whole centre (the deadline roll-over, the lifecycle's windows and thresholds, the ranking's
+    weights, the roster's rules): synced, so every desk computes the same way. A desk's own settings (its desk,
+    officer, receipt layout) stay in ``setting``. ``value`` is the setting's JSON object."""
+
+    __tablename__ = "centre_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class AuditEntry(Base):
     """Who viewed or changed which record, when. Holds ids, action and field names and masked or hashed values,
     never personal data in clear.

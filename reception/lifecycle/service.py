@@ -70,12 +70,13 @@ from reception.lifecycle.machine import (
 from reception.security import audit
 from reception.security.permissions import Permission, require_for_case
 from reception.services.context import AppContext
-from reception.services.settings import load_desk_settings
+from reception.services.settings import load_centre_setting, load_roll_policy, save_centre_setting
 
 _CLOCKS = cast(Table, CaseClock.__table__)
 """Bulk inserts go through the table (Core), not the ORM: the clock rows are plain projections."""
 
 SETTINGS_KEY = "lifecycle"
+"""The centre setting (``centre_setting``) of thresholds and windows."""
 SYNC_KEY = "lifecycle_sync"
 LIST_LIMIT = 200
 COUNT_CAP = 10_000
@@ -92,10 +93,10 @@ def count_text(total: int) -> str:
 
 
 def load_settings(session: Session) -> Settings:
-    """The lifecycle's settings: the roll-over from the desk settings, thresholds and windows from ``lifecycle``."""
-    roll = load_desk_settings(session).roll_policy
-    row = session.get(Setting, SETTINGS_KEY)
-    v: dict[str, Any] = dict(row.value) if row is not None else {}
+    """The lifecycle's settings, rules of the whole centre (``centre_setting``, synced): the roll-over rule
+    (``deadline_roll``), thresholds and windows (``lifecycle``)."""
+    roll = load_roll_policy(session)
+    v: dict[str, Any] = load_centre_setting(session, SETTINGS_KEY) or {}
     return Settings(
         roll=roll,
         thresholds=Thresholds(int(v.get("amber_days", 3)), float(v.get("amber_fraction", 0.2))),
@@ -107,14 +108,11 @@ def load_settings(session: Session) -> Settings:
 
 def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
                   supervision_days: int = 30, sign_days: int = 3) -> None:
-    """Store the lifecycle settings; call ``recompute_clocks`` afterwards so stored clocks follow them."""
+    """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
+    follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
     value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
              "supervision_days": supervision_days, "sign_days": sign_days}
-    row = session.get(Setting, SETTINGS_KEY)
-    if row is None:
-        session.add(Setting(key=SETTINGS_KEY, value=value))
-    else:
-        row.value = value
+    save_centre_setting(session, SETTINGS_KEY, value)
 
 
 # --- state and projection ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
@@ -118,6 +118,7 @@ def seed_year(session: Session, year: int, *, by: str = "") -> int:
 
     Returns the number of rows added (0 when the package does not know the year).
     """
+    require_by(session, by, Permission.ADMIN)
     rows = WorkCalendar().seed_overrides(year)
     existing = {e.day for e in year_entries(session, year)}
     added = 0
@@ -225,9 +226,17 @@ def import_holidays(session: Session, year: int, entries: Iterable[HolidayEntry]
             raise FieldError("file", f"{e.day.isoformat()} 重复出现", key="holiday_file_duplicate")
         seen.add(e.day)
     lo, hi = _year_range(year)
-    session.execute(delete(HolidayDay).where(HolidayDay.day >= lo, HolidayDay.day <= hi))
+    # through the ORM, row by row (an enrolled desk sends the change to the others): a day kept is updated in place
+    current = {r.day: r for r in session.scalars(select(HolidayDay).where(HolidayDay.day >= lo, HolidayDay.day <= hi))}
     for e in rows:
-        session.add(HolidayDay(day=e.day, workday=e.workday, name=e.name, source="import", updated_by=by))
+        row = current.pop(e.day, None)
+        if row is None:
+            session.add(HolidayDay(day=e.day, workday=e.workday, name=e.name, source="import", updated_by=by))
+        elif (row.workday, row.name, row.source) != (e.workday, e.name, "import"):
+            row.workday, row.name, row.source = e.workday, e.name, "import"
+            row.updated_by, row.updated_at = by, utcnow()
+    for gone in current.values():
+        session.delete(gone)
     _unconfirm(session, year)
     _audit(session, "holiday_import", str(year), by, f"rows={len(rows)}")
     return len(rows)

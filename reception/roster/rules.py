@@ -1,4 +1,4 @@
-"""The roster's rules as data (a ``Setting`` row, editable by the administrator) and the pure date rules.
+"""The roster's rules as data (a synced ``centre_setting`` row, editable by the administrator) and the pure date rules.
 
 - 书记接访日: the party secretary and the district head receive together on the last Tuesday of each month
   (``FREQ=MONTHLY;BYDAY=-1TU``; weekday and ordinal are settings). When that day is not a working day the
@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reception.db.models import Setting
 from reception.domain.errors import FieldError
 from reception.domain.workcalendar import WorkCalendar
+from reception.services.settings import load_centre_setting, save_centre_setting
 
 ROSTER_KEY = "roster"
 
@@ -99,11 +99,11 @@ class RosterRules:
 
 
 def load_roster_rules(session: Session) -> RosterRules:
-    row = session.get(Setting, ROSTER_KEY)
-    if row is None:
+    stored = load_centre_setting(session, ROSTER_KEY)
+    if stored is None:
         return RosterRules()
     known = {f.name for f in fields(RosterRules)}
-    values: dict[str, Any] = {k: v for k, v in row.value.items() if k in known}
+    values: dict[str, Any] = {k: v for k, v in stored.items() if k in known}
     try:
         rules = RosterRules(**values)
         rules.validate()
@@ -113,12 +113,9 @@ def load_roster_rules(session: Session) -> RosterRules:
 
 
 def save_roster_rules(session: Session, rules: RosterRules) -> None:
+    """Store the rules for the whole centre (a synced centre setting)."""
     rules.validate()
-    row = session.get(Setting, ROSTER_KEY)
-    if row is None:
-        session.add(Setting(key=ROSTER_KEY, value=asdict(rules)))
-    else:
-        row.value = asdict(rules)
+    save_centre_setting(session, ROSTER_KEY, asdict(rules))
 
 
 def update_rules(rules: RosterRules, **changes: Any) -> RosterRules:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
@@ -420,7 +420,9 @@ def generate_month(ctx: AppContext, month: str, *, by: str = "") -> GenerationRe
         start = date(year, mon, 1)
         state = _rotation_state(session, leaders, rules, start)
         plan = plan_month(cal, rules, leaders, year, mon, state)
-        session.execute(delete(RosterSlot).where(RosterSlot.month == key))
+        for old in session.scalars(select(RosterSlot).where(RosterSlot.month == key)):
+            session.delete(old)  # through the ORM: an enrolled desk sends the regenerated month to the others
+        session.flush()  # (the old slots leave before the new ones take their (day, leader) places)
         session.add_all([RosterSlot(month=key, day=s.day, leader_id=s.leader_id, role=s.role, reason=s.reason)
                          for s in plan.slots])
         if row is None:

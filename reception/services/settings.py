@@ -1,4 +1,12 @@
-"""Business settings stored in the database (they travel with the data and, later, with sync)."""
+"""Business settings stored in the database.
+
+Two kinds: this PC's own settings (``DeskSettings``: its desk, officer, receipt layout, query hint), a row of the
+local ``setting`` table; and the centre's rules (``centre_setting``, synced to every desk): the deadline roll-over
+rule here, the lifecycle's windows (``reception.lifecycle.service``), the ranking's weights
+(``reception.stats.ranking``) and the roster's rules (``reception.roster.rules``). ``DeskSettings`` still carries the
+roll-over rule for its readers: ``load_desk_settings`` fills it from the centre setting, and only
+``update_desk_settings`` (an administrator) changes it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +15,57 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from reception.db.models import Setting
-from reception.domain.deadlines import RollPolicy
+from reception.db.models import CentreSetting, Setting
+from reception.domain.deadlines import DEFAULT_ROLL, RollPolicy
 from reception.domain.enums import ReceiptLayout
 
 if TYPE_CHECKING:
     from reception.services.context import AppContext
 
 DESK_KEY = "desk"
+ROLL_KEY = "deadline_roll"
+"""The centre setting holding the roll-over rule: ``{"policy": RollPolicy value}``."""
+CENTRE_FIELDS = ("roll_deadline_to_workday", "deadline_roll")
+"""``DeskSettings`` fields that are the centre's (stored in ``centre_setting``, never in the desk's row)."""
+
+
+# -- the centre's settings (synced) ----------------------------------------------------------------------------
+
+
+def load_centre_setting(session: Session, key: str) -> dict[str, Any] | None:
+    """A centre setting's JSON object (a copy), None when never set."""
+    row = session.get(CentreSetting, key)
+    return dict(row.value) if row is not None and isinstance(row.value, dict) else None
+
+
+def save_centre_setting(session: Session, key: str, value: dict[str, Any]) -> bool:
+    """Store a centre setting through the ORM (so an enrolled desk sends it to the others); an unchanged value is
+    not written again (no sync mutation, no version). Returns whether it changed."""
+    row = session.get(CentreSetting, key)
+    if row is None:
+        session.add(CentreSetting(key=key, value=dict(value)))
+        return True
+    if row.value == value:
+        return False
+    row.value = dict(value)
+    return True
+
+
+def load_roll_policy(session: Session) -> RollPolicy:
+    """期限末日顺延 for the whole centre (the default until an administrator chose one)."""
+    value = load_centre_setting(session, ROLL_KEY) or {}
+    try:
+        return RollPolicy.parse(str(value.get("policy") or DEFAULT_ROLL.value))
+    except ValueError:
+        return DEFAULT_ROLL
+
+
+def save_roll_policy(session: Session, policy: RollPolicy) -> bool:
+    """Store the rule (no permission check: ``update_desk_settings`` is the use case); recompute the clocks after."""
+    return save_centre_setting(session, ROLL_KEY, {"policy": policy.value})
+
+
+# -- this desk's settings (local) --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +100,32 @@ class DeskSettings:
 
 
 def load_desk_settings(session: Session) -> DeskSettings:
+    """This desk's settings, with the centre's roll-over rule filled in."""
     row = session.get(Setting, DESK_KEY)
-    if row is None:
-        return DeskSettings()
-    known = {f.name for f in fields(DeskSettings)}
-    values: dict[str, Any] = {k: v for k, v in row.value.items() if k in known}
-    return DeskSettings(**values)
+    known = {f.name for f in fields(DeskSettings)} - set(CENTRE_FIELDS)
+    values: dict[str, Any] = {k: v for k, v in row.value.items() if k in known} if row is not None else {}
+    policy = load_roll_policy(session)
+    return DeskSettings(**values, deadline_roll=policy.value, roll_deadline_to_workday=policy is not RollPolicy.NONE)
 
 
 def save_desk_settings(session: Session, settings: DeskSettings) -> None:
+    """Store this desk's own settings. The roll-over fields are the centre's and are NOT stored here (a desk's
+    set-up or enrolment never changes the centre's rule): ``update_desk_settings`` changes them."""
+    value = {k: v for k, v in asdict(settings).items() if k not in CENTRE_FIELDS}
     row = session.get(Setting, DESK_KEY)
     if row is None:
-        session.add(Setting(key=DESK_KEY, value=asdict(settings)))
+        session.add(Setting(key=DESK_KEY, value=value))
     else:
-        row.value = asdict(settings)
+        row.value = value
 
 
 def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
     """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
     the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
     again before this returns. ``actor_id`` None is the system (the command line, set-up)."""
+    if "roll_deadline_to_workday" in changes and "deadline_roll" not in changes:  # (the first form of the rule)
+        changes["deadline_roll"] = (RollPolicy.NON_WORKING_DAYS if changes["roll_deadline_to_workday"]
+                                    else RollPolicy.NONE).value
     with ctx.db.write() as session:
         current = load_desk_settings(session)
         updated = replace(current, **changes)
@@ -76,6 +133,7 @@ def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **chan
             from reception.security.permissions import Permission, require
 
             require(session, actor_id, Permission.ADMIN)
+            save_roll_policy(session, updated.roll_policy)  # the centre's rule: synced to every desk
         save_desk_settings(session, updated)
     if updated.roll_policy is not current.roll_policy:
         from reception.lifecycle.service import recompute_clocks

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reception.db.models import Setting, Supervision, Unit
+from reception.db.models import Supervision, Unit
 from reception.domain.enums import UnitKind
 from reception.domain.errors import FieldError, FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
+from reception.security.permissions import Permission, require
 from reception.services.context import AppContext
+from reception.services.settings import load_centre_setting, save_centre_setting
 from reception.stats import cache
 from reception.stats import queries as q
 from reception.stats.common import Table, Timeliness, format_value
@@ -28,6 +30,7 @@ from reception.stats.indicators import INDICATORS
 from reception.stats.periods import Period
 
 SETTING_KEY = "stats_ranking"
+"""The centre setting (``centre_setting``, synced) holding the weights."""
 
 WEIGHT_LABELS = {
     "accept_rate": "按期受理率",
@@ -79,25 +82,22 @@ def validate_weights(values: dict[str, Any]) -> Weights:
 
 
 def load_weights(session: Session) -> Weights:
-    row = session.get(Setting, SETTING_KEY)
-    if row is None:
+    stored = dict((load_centre_setting(session, SETTING_KEY) or {}).get("weights", {}))
+    if not stored:
         return Weights()
-    stored = dict(row.value.get("weights", {}))
     try:
         return validate_weights(stored)
     except FieldErrors:
         return Weights()
 
 
-def save_weights(ctx: AppContext, values: dict[str, Any]) -> Weights:
+def save_weights(ctx: AppContext, values: dict[str, Any], *, actor_id: str | None = None) -> Weights:
+    """Store the weights for the whole centre (a synced centre setting: every desk ranks the same way). Only an
+    administrator changes them; ``actor_id`` None is the system."""
     weights = validate_weights(values)
     with ctx.db.write() as session:
-        row = session.get(Setting, SETTING_KEY)
-        value = {"weights": weights.as_dict()}
-        if row is None:
-            session.add(Setting(key=SETTING_KEY, value=value))
-        else:
-            row.value = value
+        require(session, actor_id, Permission.ADMIN)
+        save_centre_setting(session, SETTING_KEY, {"weights": weights.as_dict()})
     return weights
 
 

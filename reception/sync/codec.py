@@ -73,6 +73,13 @@ class TableCodec:
         values = tuple(_decode(data[f.column], f.kind) for f in self.pk)
         return values[0] if len(values) == 1 else values
 
+    def key_of(self, record_id: str) -> Any:
+        """The primary-key value of a record id (for ``Session.get``): typed as the columns are (a holiday's date,
+        a year's integer), a tuple for a composite key."""
+        parts = record_id.split("|") if len(self.pk) > 1 else [record_id]
+        values = tuple(_decode_key(raw, f, self.model) for raw, f in zip(parts, self.pk, strict=True))
+        return values[0] if len(values) == 1 else values
+
     def onupdate_types(self) -> dict[str, Any]:
         return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
 
@@ -114,6 +121,16 @@ def _decode(value: Any, kind: str) -> Any:
     if kind == "d":
         return date.fromisoformat(value)
     return value
+
+
+def _decode_key(raw: str, f: Field, model: type[Any]) -> Any:
+    if f.kind != "raw":
+        return _decode(raw, f.kind)
+    try:
+        python_type = inspect(model).columns[f.column].type.python_type
+    except NotImplementedError:
+        return raw
+    return python_type(raw) if python_type in (int, str) else raw
 
 
 def build_codec(mapper: Mapper[Any]) -> TableCodec:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from reception import __version__
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
-from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
+from reception.db.models import Case, CaseClock, Desk, Setting, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
 from reception.services.context import AppContext
@@ -49,7 +49,14 @@ from reception.sync.protocol import (
     PullReply,
     PushReply,
 )
-from reception.sync.registry import PROJECTED_FROM_EVENTS, TABLES, Direction, pulled, synced_tables
+from reception.sync.registry import (
+    CLOCK_INPUTS,
+    CLOCK_SETTINGS,
+    PROJECTED_FROM_EVENTS,
+    pulled,
+    synced_tables,
+    uploaded_at_enrolment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +212,14 @@ def _rename_default_officer(session: Session, desk_code: str) -> None:
 
 
 def _enqueue_everything(session: Session) -> int:
-    """Queue every local record of the pushed tables as ``ensure`` (uploaded if the server does not have it)."""
+    """Queue every local record of the UP tables and of ``user`` as ``ensure`` (uploaded if the server does not
+    have it): at enrolment, and again for a new or restored server (``_handshake``). The reference tables and the
+    centre's settings are BOTH but deliberately NOT queued (``registry.uploaded_at_enrolment``): what a desk holds of
+    them before enrolling is a local seed (the demo district, the default set-up), not the centre's data. Only the
+    edits made after enrolment go up, through the outbox."""
     total = 0
     for table in synced_tables():
-        if TABLES[table] not in (Direction.UP, Direction.BOTH):
+        if not uploaded_at_enrolment(table):
             continue
         codec = codec_for(table)
         assert codec is not None
@@ -330,7 +341,7 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[Hell
             reason = "服务器已更换" if peer.server_id != hello.server_id else "服务器数据已从备份恢复"
             tally.warnings.append(f"{reason}：重新下载全部数据，并补传本机记录")
             peer.server_id, peer.cursor = hello.server_id, 0
-            _enqueue_everything(session)
+            _enqueue_everything(session)  # (the desk's own records; reference data comes back from the server)
         if peer.schema_head != SCHEMA_HEAD:  # upgraded: records of tables this desk did not know are pulled now
             peer.schema_head, peer.cursor = SCHEMA_HEAD, 0
         cursor = peer.cursor
@@ -486,7 +497,7 @@ def _local_data(session: Session, table: str, record_id: str) -> dict[str, Any] 
     codec = codec_for(table)
     if codec is None:
         return None
-    obj = session.get(codec.model, record_id if len(codec.pk) == 1 else tuple(record_id.split("|")))
+    obj = session.get(codec.model, codec.key_of(record_id))  # (a holiday's key is a date, a year's an integer)
     return codec.encode(obj) if obj is not None else None
 
 
@@ -557,6 +568,7 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
                      tally)
     known = _preload(session, records)
     cases: set[str] = set()
+    all_clocks = False  # a pulled holiday, roll-over rule or lifecycle setting: every clock is computed again
     applied = 0
     # new rows of tables without ORM insert events go in as one ORM bulk INSERT per table (column types, and so
     # the encrypted columns' TypeDecorator, apply as usual); everything else goes through the unit of work
@@ -579,6 +591,8 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
             else:
                 _apply_one(session, rec, known, bulk)
             applied += 1
+            if rec.table in CLOCK_INPUTS or (rec.table == "centre_setting" and rec.record_id in CLOCK_SETTINGS):
+                all_clocks = True
             if rec.table in PROJECTED_FROM_EVENTS and rec.data:
                 cases.add(str(rec.data.get("case_id") or rec.data.get("id")) if rec.table == "case_event"
                           else rec.record_id)
@@ -587,7 +601,9 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     session.flush()
     _upsert_versions(session, [(r.table, r.record_id, r.version) for r in records
                                if (r.table, r.record_id) not in held])
-    if cases:
+    if all_clocks:
+        _recompute_all_clocks(ctx, session)
+    elif cases:
         _reproject(ctx, session, cases)
     peer = _peer(session)
     peer.cursor = reply.cursor  # in the same transaction as the applied batch
@@ -639,6 +655,23 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
         for group in groups.values():
             for start in range(0, len(group), 1000):
                 conn.execute(insert(target), group[start:start + 1000])
+
+
+def _recompute_all_clocks(ctx: AppContext, session: Session) -> None:
+    """The centre's calendar or clock rules came from the server (another desk's administrator changed them): reload
+    the working-day calendar and rewrite every stored clock, in the pulled batch's transaction (as the desk that
+    made the change did, ``update_desk_settings`` / ``recompute_clocks``)."""
+    from reception.lifecycle.service import SYNC_KEY, sync_clocks_in_session
+    from reception.roster.holidays import load_work_calendar
+
+    session.flush()
+    ctx.calendar = load_work_calendar(session)
+    session.execute(delete(CaseClock))
+    mark = session.get(Setting, SYNC_KEY)
+    if mark is not None:
+        session.delete(mark)
+    session.flush()
+    sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
 
 
 def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str]]:
@@ -856,7 +889,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
             _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,
                          keep_higher=False)
             session.flush()
-            obj = session.get(codec.model, conflict.record_id)
+            obj = session.get(codec.model, codec.key_of(conflict.record_id))
             if obj is None:
                 base = conflict.local_data or conflict.server_data or {}
                 obj = codec.model(**codec.decode(base))

@@ -1,9 +1,15 @@
 """Which tables sync, and which way: ONE explicit classification of every table of the desk database.
 
 - ``UP``: created and edited at desks (intakes, replies, events...); pushed to the server, pulled by other desks.
-- ``DOWN``: reference data owned by the centre (directory, categories, routing, leaders, roster, holidays, desks);
-  pulled only. A desk never pushes them (the server would reject the mutation).
-- ``BOTH``: created at desks and by the centre alike.
+- ``DOWN``: owned by the server; pulled only. A desk never pushes them (the server rejects the mutation). Only
+  ``desk`` now: the server issues desk codes at enrolment (they prefix case numbers, so they must stay unique), so a
+  desk can neither rename nor re-code itself or another desk.
+- ``BOTH``: created at desks and by the centre alike: officers, and the centre's reference data (directory,
+  categories, routing, leaders, roster, holidays) and rules (``centre_setting``). Reference data is published with
+  ``reception server import-reference`` AND edited at any enrolled desk by those allowed to (the services check
+  the roster permission or the administrator's; the desk's outbox sends the change like any other, and two desks
+  editing one record offline make a stored version conflict). Reference data a desk holds before it enrols (a
+  demo seed, the default desk's set-up) is NOT uploaded by enrolment: see ``uploaded_at_enrolment``.
 - ``LOCAL``: this desk only: counters, derived projections recomputed after pulled changes are applied, the
   desk's own settings and SMS outbox, and the sync bookkeeping itself.
 
@@ -42,21 +48,23 @@ TABLES: dict[str, Direction] = {
     "down_visit": Direction.UP,
     "down_visit_case": Direction.UP,
     "backlog_case": Direction.UP,
-    # reference data from the centre
-    "locality": Direction.DOWN,
-    "unit": Direction.DOWN,
-    "category": Direction.DOWN,
-    "routing_rule": Direction.DOWN,
+    # reference data of the centre: published by import-reference, edited at desks (roster/admin permissions)
+    "locality": Direction.BOTH,
+    "unit": Direction.BOTH,
+    "category": Direction.BOTH,
+    "routing_rule": Direction.BOTH,
+    "leader": Direction.BOTH,
+    "leader_membership": Direction.BOTH,
+    "leader_unavailability": Direction.BOTH,
+    "holiday_day": Direction.BOTH,
+    "holiday_year": Direction.BOTH,
+    "roster_month": Direction.BOTH,
+    "roster_slot": Direction.BOTH,
+    "roster_version": Direction.BOTH,
+    "roster_change": Direction.BOTH,
+    "centre_setting": Direction.BOTH,  # the centre's rules: roll-over, lifecycle windows, ranking weights, roster
+    # desks and their codes: issued by the server at enrolment (a desk's code prefixes its case numbers)
     "desk": Direction.DOWN,
-    "leader": Direction.DOWN,
-    "leader_membership": Direction.DOWN,
-    "leader_unavailability": Direction.DOWN,
-    "holiday_day": Direction.DOWN,
-    "holiday_year": Direction.DOWN,
-    "roster_month": Direction.DOWN,
-    "roster_slot": Direction.DOWN,
-    "roster_version": Direction.DOWN,
-    "roster_change": Direction.DOWN,
     # officers: a desk's default officer is created at the desk and must reach the others (cases name it); the
     # accounts issue may make this DOWN once accounts are issued by the server
     "user": Direction.BOTH,
@@ -64,7 +72,8 @@ TABLES: dict[str, Direction] = {
     "case_number_counter": Direction.LOCAL,
     "case_clock": Direction.LOCAL,  # projection of the case's events: recomputed after pulled events are applied
     "notification": Direction.LOCAL,  # the SMS outbox of the desk that made the transition (sent once, from there)
-    "setting": Direction.LOCAL,  # this desk's settings (its desk, officer, printer layout; the data key's check value)
+    "setting": Direction.LOCAL,  # this desk's settings (its desk, officer, printer layout; the data key's check value;
+    # the centre-wide rules are in centre_setting)
     "stats_day": Direction.LOCAL,  # the statistics' per-day cache, derived from the synced tables by triggers
     "stats_cached_day": Direction.LOCAL,
     "sync_peer": Direction.LOCAL,
@@ -90,6 +99,20 @@ desk; a change to them alone makes no outbox row (else every mistyped password w
 counts a version conflict)."""
 
 
+ENROLMENT_UPLOADS: frozenset[str] = frozenset({"user"})
+"""The BOTH tables whose local records enrolment (and the re-upload to a new server) sends as ``ensure``, besides
+every UP table: the desk's officers (its cases name them). NOT the reference tables nor ``centre_setting``: what a
+desk holds of them before it enrols is a local seed (the demo's district with its own random ids, a set-up's
+defaults), not the centre's data; uploading it would publish a second directory. Only later edits go up."""
+
+CLOCK_INPUTS: frozenset[str] = frozenset({"holiday_day", "holiday_year"})
+"""Pulled changes to these tables change the working-day calendar: the desk reloads it and recomputes every clock."""
+
+CLOCK_SETTINGS: frozenset[str] = frozenset({"deadline_roll", "lifecycle"})
+"""Keys of ``centre_setting`` whose pulled change makes the desk recompute every clock (the roll-over rule, the
+lifecycle's windows and thresholds)."""
+
+
 def direction(table: str) -> Direction | None:
     return TABLES.get(table)
 
@@ -97,6 +120,11 @@ def direction(table: str) -> Direction | None:
 def pushable(table: str) -> bool:
     """A desk may send changes of this table to the server."""
     return TABLES.get(table) in (Direction.UP, Direction.BOTH)
+
+
+def uploaded_at_enrolment(table: str) -> bool:
+    """Enrolment queues every local record of this table (``ensure``): the UP tables and ``ENROLMENT_UPLOADS``."""
+    return TABLES.get(table) is Direction.UP or (table in ENROLMENT_UPLOADS and pushable(table))
 
 
 def pulled(table: str) -> bool:

@@ -95,7 +95,7 @@ def test_parked_bad_mutation_never_blocks_the_queue(env: Env) -> None:
     a.intake(1)
     with a.ctx.db.write() as s:  # three bad changes between good ones: a reference table, an unknown column,
         # a blind-index column that must never travel
-        rows = [("locality", {"id": "x", "code": "X", "name": "伪造", "level": "grid"}),
+        rows = [("desk", {"id": "x", "code": "X", "name": "伪造", "unit_name": "伪造"}),
                 ("petitioner", {"id": "p1", "name": "某", "no_such_column": 1}),
                 ("petitioner", {"id": "p2", "name": "某", "phone_bidx": "abc"})]
         for table, data in rows:
@@ -111,7 +111,7 @@ def test_parked_bad_mutation_never_blocks_the_queue(env: Env) -> None:
     assert "由中心维护" in reasons and "未知字段" in reasons and "不应上传" in reasons
     records = server_records(env.db)
     assert all(("petition_case", c) in records for c in good)
-    assert ("locality", "x") not in records
+    assert ("desk", "x") not in records
     report = a.sync()  # parked rows stay parked; the queue keeps moving
     assert report.ok and report.parked == 0 and sync_status(a.ctx).parked == 3
 

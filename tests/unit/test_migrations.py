@@ -139,3 +139,126 @@ def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) 
         "sys.exit(1 if 'alembic' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def _database_at(db: Path, revision: str) -> None:
+    """A desk database migrated to an older ``revision`` (as an earlier release left it)."""
+    from alembic import command
+
+    from reception.db.migrate import alembic_config
+
+    engine = make_engine(db)
+    try:
+        with engine.begin() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_0009_moves_the_centre_wide_settings_out_of_the_desk_settings(tmp_path: Path) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from reception.db.models import CentreSetting, Setting
+    from reception.domain.deadlines import RollPolicy
+    from reception.lifecycle.service import load_settings
+    from reception.roster.rules import load_roster_rules
+    from reception.services.settings import load_desk_settings
+    from reception.stats.ranking import load_weights
+
+    db = tmp_path / "reception.sqlite3"
+    _database_at(db, "0008")
+    desk = {"desk_id": "d1", "officer_id": "u1", "receipt_layout": "a5", "query_hint": "请凭编号查询",
+            "roll_deadline_to_workday": True, "deadline_roll": "holidays_only"}
+    lifecycle = {"amber_days": 5, "amber_fraction": 0.3, "evaluation_days": 30, "supervision_days": 20,
+                 "sign_days": 4}
+    ranking = {"weights": {"accept_rate": 1, "on_time_rate": 2, "satisfaction_rate": 3, "repeat_rate": 4,
+                           "supervised": 5}}
+    roster = {"no_meeting_week": "week_of_last_workday"}
+    conn = sqlite3.connect(db)
+    for key, value in (("desk", desk), ("lifecycle", lifecycle), ("stats_ranking", ranking), ("roster", roster),
+                       ("security", {"lock_minutes": 7})):
+        conn.execute("INSERT INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+    conn.commit()
+    conn.close()
+
+    ctx = open_data_dir(tmp_path)
+    assert ctx.migration is not None and ctx.migration.before == "0008"
+    with ctx.db.read() as s:
+        local = {r.key: r.value for r in s.scalars(select(Setting))}
+        centre = {r.key: r.value for r in s.scalars(select(CentreSetting))}
+        assert set(local) == {"desk", "security"}  # (only this PC's settings stay)
+        assert local["desk"] == {k: v for k, v in desk.items() if k not in ("roll_deadline_to_workday",
+                                                                            "deadline_roll")}
+        assert local["security"]["lock_minutes"] == 7  # (open_data_dir adds the data key's check value)
+        assert centre == {"deadline_roll": {"policy": "holidays_only"}, "lifecycle": lifecycle,
+                          "stats_ranking": ranking, "roster": roster}
+        # the loaders read the moved values, with their usual signatures
+        settings = load_desk_settings(s)
+        assert settings.roll_policy is RollPolicy.HOLIDAYS_ONLY
+        assert (settings.desk_id, settings.receipt_layout, settings.query_hint) == ("d1", "a5", "请凭编号查询")
+        st = load_settings(s)
+        assert st.roll is RollPolicy.HOLIDAYS_ONLY and st.sign_days == 4 and st.supervision_days == 20
+        assert st.thresholds.amber_days == 5
+        assert load_weights(s).as_dict() == ranking["weights"]
+        assert load_roster_rules(s).no_meeting_week == "week_of_last_workday"
+    ctx.close()
+
+
+def test_0009_keeps_the_first_form_of_the_roll_over_rule(tmp_path: Path) -> None:
+    """A desk that only ever had the boolean (``roll_deadline_to_workday`` False: never roll) keeps its rule."""
+    import json
+
+    from reception.domain.deadlines import RollPolicy
+    from reception.services.settings import load_desk_settings
+
+    db = tmp_path / "reception.sqlite3"
+    _database_at(db, "0008")
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO setting (key, value) VALUES ('desk', ?)",
+                 (json.dumps({"desk_id": "d1", "roll_deadline_to_workday": False}),))
+    conn.commit()
+    conn.close()
+    ctx = open_data_dir(tmp_path)
+    with ctx.db.read() as s:
+        assert load_desk_settings(s).roll_policy is RollPolicy.NONE
+    ctx.close()
+    fresh = tmp_path / "fresh"
+    ctx = open_data_dir(fresh)  # a new data directory: the default rule, no centre setting stored
+    with ctx.db.read() as s:
+        assert load_desk_settings(s).roll_policy is RollPolicy.NON_WORKING_DAYS
+    ctx.close()
+
+
+def test_0009_downgrade_puts_the_settings_back(tmp_path: Path) -> None:
+    import json
+
+    from alembic import command
+
+    from reception.db.migrate import alembic_config
+
+    db = tmp_path / "reception.sqlite3"
+    _database_at(db, "0008")
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO setting (key, value) VALUES ('desk', ?)",
+                 (json.dumps({"desk_id": "d1", "roll_deadline_to_workday": True, "deadline_roll": "none"}),))
+    conn.execute("INSERT INTO setting (key, value) VALUES ('lifecycle', ?)", (json.dumps({"sign_days": 6}),))
+    conn.commit()
+    conn.close()
+    upgrade_database(db, tmp_path / "backups")
+    engine = make_engine(db)
+    try:
+        with engine.begin() as c:
+            config = alembic_config()
+            config.attributes["connection"] = c
+            command.downgrade(config, "0008")
+    finally:
+        engine.dispose()
+    conn = sqlite3.connect(db)
+    rows = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM setting")}
+    conn.close()
+    assert rows["lifecycle"] == {"sign_days": 6}
+    assert rows["desk"]["deadline_roll"] == "none" and rows["desk"]["roll_deadline_to_workday"] is False

@@ -38,6 +38,8 @@ class RankingView(QWidget):
         self.ranking: Ranking | None = None
         self.drill_dialog: DrillDialog | None = None
         self.loaded = False
+        self.actor_id: str | None = None
+        """The user signed in (set by the main window): the weights are the whole centre's, an administrator's."""
 
         today = ctx.now().date()
         self.year_spin = QSpinBox()
@@ -174,7 +176,8 @@ class RankingView(QWidget):
             self.refresh()
 
         self._set_busy(True)
-        self.tasks.run_write(lambda: save_weights(self.ctx, values), done, failed, owner=self,
+        actor = self.actor_id
+        self.tasks.run_write(lambda: save_weights(self.ctx, values, actor_id=actor), done, failed, owner=self,
                              what="stats_save_weights")
 
     def _row_clicked(self, model: TableModel, index: QModelIndex) -> None:

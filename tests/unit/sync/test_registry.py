@@ -117,3 +117,73 @@ def test_blind_indexes_never_travel_and_plaintext_does() -> None:
     assert data == {"id": "x", "phone": "13800001234"}  # the attribute's plaintext, no blind index
     assert codec.decode({"id": "x", "phone": "13800001234", "phone_bidx": "forged"}) == {"id": "x",
                                                                                           "phone": "13800001234"}
+
+
+def test_reference_data_syncs_both_ways_but_enrolment_uploads_only_desk_records() -> None:
+    from reception.sync.registry import pushable, uploaded_at_enrolment
+
+    reference = ["locality", "unit", "category", "routing_rule", "leader", "leader_membership",
+                 "leader_unavailability", "holiday_day", "holiday_year", "roster_month", "roster_slot",
+                 "roster_version", "roster_change", "centre_setting"]
+    for table in reference:
+        assert TABLES[table] is Direction.BOTH and pushable(table), table
+        assert not uploaded_at_enrolment(table), table
+    assert TABLES["desk"] is Direction.DOWN and not pushable("desk")  # desk codes are the server's
+    assert uploaded_at_enrolment("user") and uploaded_at_enrolment("petition_case")
+    assert not uploaded_at_enrolment("setting") and not uploaded_at_enrolment("desk")
+
+
+def test_a_centre_rule_changed_at_an_enrolled_desk_is_queued_and_a_desk_setting_is_not(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from reception.domain.deadlines import RollPolicy
+    from reception.services.settings import load_desk_settings, save_desk_settings, update_desk_settings
+
+    ctx = _enrolled(tmp_path)
+    with ctx.db.write() as s:  # this PC's own settings: local, and they never carry the centre's rule
+        settings = load_desk_settings(s)
+        save_desk_settings(s, replace(settings, receipt_layout="a5", deadline_roll=RollPolicy.NONE.value))
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SyncOutbox)) == 0
+        assert load_desk_settings(s).roll_policy is RollPolicy.NON_WORKING_DAYS
+        assert load_desk_settings(s).receipt_layout == "a5"
+    update_desk_settings(ctx, deadline_roll=RollPolicy.HOLIDAYS_ONLY.value)
+    update_desk_settings(ctx, deadline_roll=RollPolicy.HOLIDAYS_ONLY.value)  # unchanged: nothing more to send
+    with ctx.db.read() as s:
+        rows = list(s.scalars(select(SyncOutbox)))
+        assert [(r.table_name, r.record_id, r.op) for r in rows] == [("centre_setting", "deadline_roll", "upsert")]
+        assert rows[0].data is not None and rows[0].data["value"] == {"policy": "holidays_only"}
+        assert load_desk_settings(s).roll_policy is RollPolicy.HOLIDAYS_ONLY
+    ctx.close()
+
+
+def test_roster_generation_and_holiday_import_at_an_enrolled_desk_go_through_the_outbox(tmp_path: Path) -> None:
+    """Regenerating a month and importing a year's holidays replace rows: through the ORM (a bulk DELETE would be
+    refused on a pushed table), every removed row a ``delete`` mutation."""
+    from datetime import date
+
+    from reception.db.models import Leader, RosterSlot
+    from reception.roster import holidays
+    from reception.roster.holidays import HolidayEntry
+    from reception.roster.service import generate_month
+
+    ctx = _enrolled(tmp_path)
+    with ctx.db.write() as s:
+        for n in range(4):
+            s.add(Leader(name=f"领导{n}", title="副区长", rank_order=n))
+    generate_month(ctx, "2026-12")
+    generate_month(ctx, "2026-12")
+    with ctx.db.write() as s:
+        holidays.import_holidays(s, 2027, [HolidayEntry(date(2027, 1, 1), False, "元旦", "import"),
+                                           HolidayEntry(date(2027, 1, 2), False, "元旦", "import")])
+    with ctx.db.write() as s:
+        holidays.import_holidays(s, 2027, [HolidayEntry(date(2027, 1, 1), False, "元旦", "import")])
+    with ctx.db.read() as s:
+        slots = set(s.scalars(select(RosterSlot.id)))
+        ops = [(r.table_name, r.record_id, r.op) for r in s.scalars(select(SyncOutbox).order_by(SyncOutbox.seq))]
+    slot_ops = [(rid, op) for t, rid, op in ops if t == "roster_slot"]
+    assert slots and {rid for rid, op in slot_ops if op == "delete"}.isdisjoint(slots)
+    assert len([1 for _rid, op in slot_ops if op == "delete"]) == len(slots)  # the first draft's slots removed
+    assert [(rid, op) for t, rid, op in ops if t == "holiday_day"] == [
+        ("2027-01-01", "upsert"), ("2027-01-02", "upsert"), ("2027-01-02", "delete")]
+    ctx.close()
