@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="publish the reference data (directory, categories, routing, leaders, roster, "
                              "holidays, desks, users) of a desk data directory to every desk")
     q.add_argument("--from", dest="source", required=True, metavar="DATA_DIR")
+    q.add_argument("--force", action="store_true",
+                   help="also overwrite records a desk changed since (e.g. a roster edited at a desk)")
     _db_args(q, top=False)
     q.set_defaults(handler=_import)
 
@@ -143,9 +145,13 @@ def _import(args: argparse.Namespace) -> int:
 
     db = _open(args)
     try:
-        counts = import_reference(db, Path(args.source).expanduser().resolve())
+        counts = import_reference(db, Path(args.source).expanduser().resolve(), force=args.force)
     finally:
         db.dispose()
     changed = sum(counts.values())
     print(f"已发布基础数据 {changed} 条：" + "，".join(f"{t} {n}" for t, n in counts.items() if n))
+    if counts.kept:
+        print(f"另有 {sum(counts.kept.values())} 条已在工位上修改过，未覆盖（"
+              + "，".join(f"{t} {n}" for t, n in counts.kept.items())
+              + "）；确需以本数据目录为准时请加 --force")
     return 0

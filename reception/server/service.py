@@ -594,11 +594,32 @@ def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: Uni
 # -- reference data --------------------------------------------------------------------------------------------------
 
 
-def import_reference(db: ServerDatabase, data_dir: Path) -> dict[str, int]:
+@dataclass
+class ReferenceImport:
+    """What ``import_reference`` did, per table: records published (new or changed) and records left as a desk
+    last changed them. Indexing gives the published count (``result["unit"]``)."""
+
+    changed: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, table: str) -> int:
+        return self.changed.get(table, 0)
+
+    def values(self) -> Any:
+        return self.changed.values()
+
+    def items(self) -> Any:
+        return self.changed.items()
+
+
+def import_reference(db: ServerDatabase, data_dir: Path, *, force: bool = False) -> ReferenceImport:
     """Publish the centre's reference data (DOWN tables, and BOTH) from a desk data directory, keeping its ids.
 
     A record already on the server with the same data is left alone; a changed one gets a new version. Run it on
     the administrator's desk data (e.g. after publishing a roster month) to send the change to every desk.
+    Reference records are edited at desks too (an administrator changing the roster, an officer's new password): a
+    record whose latest version came from a desk is NOT overwritten by a differing copy in ``data_dir`` (a stale
+    data directory would silently undo that edit) unless ``force``; such records are counted as kept.
     """
     from reception.db.engine import Database
     from reception.db.migrate import upgrade_database
@@ -607,7 +628,7 @@ def import_reference(db: ServerDatabase, data_dir: Path) -> dict[str, int]:
     paths = DataPaths(data_dir)
     upgrade_database(paths.database, paths.backups)
     desk_db = Database(paths.database)
-    counts: dict[str, int] = {}
+    result = ReferenceImport()
     try:
         with desk_db.read() as ds, db.session() as s:
             counter = _lock_counter(s)
@@ -616,24 +637,30 @@ def import_reference(db: ServerDatabase, data_dir: Path) -> dict[str, int]:
                     continue
                 codec = codec_for(table)
                 assert codec is not None
-                current = {r: (v, d) for r, v, d in s.execute(
-                    select(Record.record_id, Record.version, Record.data).where(Record.table_name == table))}
-                n = 0
+                current = {r: (v, db.sealer.open(table, d), o) for r, v, d, o in s.execute(
+                    select(Record.record_id, Record.version, Record.data, Record.origin)
+                    .where(Record.table_name == table))}
+                n = kept = 0
                 for obj in ds.scalars(select(codec.model)):
                     rid, data = codec.record_id(obj), codec.encode(obj)
                     known = current.get(rid)
                     if known is not None and known[1] == data:
                         continue
+                    if known is not None and known[2] != "admin" and not force:
+                        kept += 1
+                        continue
                     counter.value += 1
                     if known is None:
                         s.add(Record(table_name=table, record_id=rid, version=1, seq=counter.value, deleted=False,
-                                     data=data, origin="admin"))
+                                     data=db.sealer.seal(table, data), origin="admin"))
                     else:
                         s.execute(update(Record).where(Record.table_name == table, Record.record_id == rid)
-                                  .values(version=known[0] + 1, seq=counter.value, data=data, deleted=False,
-                                          origin="admin", updated_at=utcnow()))
+                                  .values(version=known[0] + 1, seq=counter.value, data=db.sealer.seal(table, data),
+                                          deleted=False, origin="admin", updated_at=utcnow()))
                     n += 1
-                counts[table] = n
+                result.changed[table] = n
+                if kept:
+                    result.kept[table] = kept
     finally:
         desk_db.dispose()
-    return counts
+    return result

@@ -883,7 +883,10 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
             _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,
                          keep_higher=False)
             session.info[APPLYING_KEY] = False
-            if conflict.table_name in PROJECTED_FROM_EVENTS:
+            if conflict.table_name in CLOCK_INPUTS or (conflict.table_name == "centre_setting"
+                                                       and conflict.record_id in CLOCK_SETTINGS):
+                _recompute_all_clocks(ctx, session)  # (the calendar or a clock rule changed: as when pulled)
+            elif conflict.table_name in PROJECTED_FROM_EVENTS:
                 _reproject(ctx, session, [conflict.record_id])
         elif choice in ("local", "merged"):
             _set_version(session, (conflict.table_name, conflict.record_id), conflict.server_version,

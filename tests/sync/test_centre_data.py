@@ -300,3 +300,52 @@ def test_import_reference_still_publishes_from_a_data_directory(env: Env, refere
         assert row is not None and row.name == new_name
         assert s.get(HolidayDay, date(2027, 1, 4)) is not None
     assert not a.ctx.calendar.is_workday(date(2027, 1, 4))
+
+
+def test_taking_the_servers_holiday_in_a_conflict_moves_the_calendar(env: Env) -> None:
+    """Resolving a holiday conflict with the server's side changes this desk's working-day calendar at once (and so
+    its clocks), as pulling that holiday would have."""
+    a = env.desk("一号窗口", seed=73)
+    b = env.desk("二号窗口", seed=74)
+    day = date(2026, 12, 30)  # a Wednesday
+    env.server.stop()
+    with a.ctx.db.write() as s:
+        holidays.set_holiday(s, day, False, "中心统一休息", by=_user_id(a, "admin"))
+    with b.ctx.db.write() as s:
+        holidays.set_holiday(s, day, True, "照常上班", by=_user_id(b, "admin"))
+    env.server.start()
+    assert a.sync().ok
+    assert b.sync().new_conflicts == 1
+    assert b.ctx.calendar.is_workday(day)
+    [conflict] = list_conflicts(b.ctx)
+    resolve_conflict(b.ctx, conflict.id, "server")
+    assert not b.ctx.calendar.is_workday(day)
+    assert b.sync().ok and a.sync().ok
+    assert_converged(env.db, [a, b])
+
+
+def test_import_reference_never_silently_undoes_a_desk_edit(env: Env, reference_dir: Path, tmp_path: Path) -> None:
+    """An administrator renames a unit at a desk; later the reference data is imported again from a data directory
+    that still has the old name: the desk's edit stays (reported as kept) unless the import is forced."""
+    import shutil
+
+    from reception.server.service import import_reference
+
+    a = env.desk("一号窗口", seed=91)
+    with a.ctx.db.write() as s:
+        unit = s.scalar(select(Unit).order_by(Unit.code))
+        assert unit is not None
+        unit_id, old_name = unit.id, unit.name
+        unit.name = old_name + "（更名）"
+    assert a.sync().ok
+    stale = tmp_path / "stale-admin"
+    shutil.copytree(reference_dir, stale)
+    result = import_reference(env.db, stale)
+    assert result["unit"] == 0 and result.kept.get("unit") == 1
+    assert server_records(env.db)[("unit", unit_id)][2]["name"] == old_name + "（更名）"  # type: ignore[index]
+    forced = import_reference(env.db, stale, force=True)
+    assert forced["unit"] == 1
+    assert a.sync().ok
+    with a.ctx.db.read() as s:
+        row = s.get(Unit, unit_id)
+        assert row is not None and row.name == old_name
