@@ -21,6 +21,7 @@ import base64
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -78,29 +79,38 @@ class Sealer:
 
     def seal(self, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
         """A copy of ``data`` with its personal fields sealed (``data`` itself is left as it is)."""
-        names = self.fields.get(table)
-        if not names or not data:
-            return data
-        out = dict(data)
-        for name in names:
-            value = out.get(name)
-            if isinstance(value, str) and value and not value.startswith(PREFIX):
-                nonce = secrets.token_bytes(12)
-                sealed = self._aead.encrypt(nonce, value.encode("utf-8"), f"{table}.{name}".encode("ascii"))
-                out[name] = PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
-        return out
+
+        def seal_one(value: str, purpose: bytes) -> str:
+            if value.startswith(PREFIX):
+                return value
+            nonce = secrets.token_bytes(12)
+            return PREFIX + base64.b64encode(nonce + self._aead.encrypt(nonce, value.encode("utf-8"), purpose)
+                                             ).decode("ascii")
+
+        return self._each(table, data, seal_one)
 
     def open(self, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
         """A copy of ``data`` with its sealed fields opened (plain values, e.g. from before sealing, pass)."""
+
+        def open_one(value: str, purpose: bytes) -> str:
+            if not value.startswith(PREFIX):
+                return value
+            raw = base64.b64decode(value[len(PREFIX):])
+            return str(self._aead.decrypt(raw[:12], raw[12:], purpose).decode("utf-8"))
+
+        return self._each(table, data, open_one)
+
+    def _each(self, table: str, data: dict[str, Any] | None,
+              change: Callable[[str, bytes], str]) -> dict[str, Any] | None:
+        """A copy of ``data`` with ``change(value, purpose)`` applied to each non-empty personal field."""
         names = self.fields.get(table)
         if not names or not data:
             return data
         out = dict(data)
         for name in names:
             value = out.get(name)
-            if isinstance(value, str) and value.startswith(PREFIX):
-                raw = base64.b64decode(value[len(PREFIX):])
-                out[name] = self._aead.decrypt(raw[:12], raw[12:], f"{table}.{name}".encode("ascii")).decode("utf-8")
+            if isinstance(value, str) and value:
+                out[name] = change(value, f"{table}.{name}".encode("ascii"))
         return out
 
     def is_sealed(self, table: str, data: dict[str, Any] | None) -> bool:
