@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from reception.db.base import NAMING_CONVENTION, UTCDateTime, new_id, utcnow
@@ -60,7 +60,9 @@ class Record(ServerBase):
     """One synced record: its latest data, version, tombstone flag and the sequence number of its last change."""
 
     __tablename__ = "record"
-    __table_args__ = (Index("ix_record_natural", "table_name", "natural_key"),)
+    __table_args__ = (Index("ix_record_natural", "table_name", "natural_key",
+                            postgresql_where=text("natural_key IS NOT NULL"),
+                            sqlite_where=text("natural_key IS NOT NULL")),)
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    func,
     insert,
     literal,
     select,
@@ -280,9 +281,10 @@ def _key_in(s: Session, column: Any, values: list[str]) -> list[Any]:
     if not values:
         return []
     if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return [column == any_(bindparam(None, values, type_=ARRAY(String)))]
+        # one text parameter split by PostgreSQL (psycopg's list dumper checks every element with a regex); ids
+        # never hold the unit separator
+        joined = bindparam(None, "\x1f".join(values), type_=String)
+        return [column == any_(func.string_to_array(joined, literal("\x1f", String)))]
     return [column.in_(values[start:start + CHUNK]) for start in range(0, len(values), CHUNK)]
 
 
@@ -418,7 +420,11 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             answered[m.mutation_id] = result
             results.append(result)
             # the answer as sent (defaults left out: an applied change is its id, status and version)
-            stored_answer = result.model_dump(mode="json", exclude_defaults=True)
+            if result.status == "applied" and result.collision is None:
+                stored_answer: dict[str, Any] = {"mutation_id": m.mutation_id, "status": "applied",
+                                                 "version": result.version}
+            else:
+                stored_answer = result.model_dump(mode="json", exclude_defaults=True)
             if result.server_data is not None:
                 stored_answer["server_data"] = db.sealer.seal(m.table, result.server_data)
             applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id, "result": stored_answer,
@@ -455,17 +461,33 @@ def _copy_escape(text: str) -> str:
 
 
 def _copy_converter(column: Any, dialect: Any) -> Callable[[Any], str]:
-    """value -> COPY text for one column (NULL is \\N). JSON is written compact (UTF-8, no \\u escapes); other
-    values go through the column type's own bind processing first (UTC datetimes made naive), as an INSERT
-    through SQLAlchemy would store them."""
+    """value -> COPY text for one column (NULL is \\N). JSON is written compact (UTF-8, no \\u escapes); UTC
+    datetimes naive, as the column type's bind processing stores them; other values through that processing."""
     from pydantic_core import to_json
-    from sqlalchemy import JSON, Boolean
+    from sqlalchemy import JSON, BigInteger, Boolean, Integer
 
-    if isinstance(column.type, JSON):
+    from reception.db.base import UTCDateTime
+
+    col_type = column.type
+    if isinstance(col_type, JSON):
         return lambda v: "\\N" if v is None else _copy_escape(to_json(v).decode("utf-8"))
-    if isinstance(column.type, Boolean):
+    if isinstance(col_type, Boolean):
         return lambda v: "\\N" if v is None else ("t" if v else "f")
-    proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(col_type, Integer | BigInteger):
+        return lambda v: "\\N" if v is None else str(int(v))
+    if isinstance(col_type, UTCDateTime):
+        last: list[Any] = [None, "\\N"]  # (a batch's rows mostly share their time: the desk's transaction, now)
+
+        def utc(v: Any) -> str:
+            if v is not last[0] and v != last[0]:
+                last[0] = v
+                last[1] = "\\N" if v is None else cast(datetime, col_type.process_bind_param(v, dialect)).isoformat()
+            return str(last[1])
+
+        return utc
+    if isinstance(col_type, String) and type(col_type) is String:
+        return lambda v: "\\N" if v is None else _copy_escape(v)
+    proc = col_type.dialect_impl(dialect).bind_processor(dialect)
 
     def convert(value: Any) -> str:
         if proc is not None:

@@ -48,6 +48,8 @@ class TableCodec:
         return "|".join(_encode_scalar(getattr(obj, f.attr)) for f in self.pk)
 
     def record_id_of(self, data: dict[str, Any]) -> str:
+        if len(self.pk) == 1:
+            return str(data[self.pk[0].column])
         return "|".join(str(data[f.column]) for f in self.pk)
 
     def encode(self, obj: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -359,6 +360,8 @@ class _Outgoing:
     record_id: str
     wire: str
     raw_data: str | None
+    bumped: int = 0
+    """The version this desk's ``sync_row`` already expects after this change (0 for ``ensure``: none)."""
 
     @property
     def data(self) -> dict[str, Any] | None:
@@ -379,10 +382,18 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
     for seq, mid, table, rid, op, base, raw, created in rows:
         if (table, rid) in busy:
             break
-        head = json.dumps({"mutation_id": mid, "table": table, "record_id": rid, "op": op, "base_version": base,
-                           "desk_time": created.isoformat()}, ensure_ascii=False)
-        out.append(_Outgoing(seq, mid, table, rid, f'{head[:-1]}, "data": {raw or "null"}}}', raw))
+        if _PLAIN.match(mid) and _PLAIN.match(table) and _PLAIN.match(rid):  # (ids: nothing to escape)
+            wire = (f'{{"mutation_id": "{mid}", "table": "{table}", "record_id": "{rid}", "op": "{op}", '
+                    f'"base_version": {int(base)}, "desk_time": "{created.isoformat()}", "data": {raw or "null"}}}')
+        else:
+            head = json.dumps({"mutation_id": mid, "table": table, "record_id": rid, "op": op,
+                               "base_version": base, "desk_time": created.isoformat()}, ensure_ascii=False)
+            wire = f'{head[:-1]}, "data": {raw or "null"}}}'
+        out.append(_Outgoing(seq, mid, table, rid, wire, raw, 0 if op == "ensure" else base + 1))
     return out
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:|+-]*\Z")
 
 
 def _push(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:
@@ -448,7 +459,8 @@ def _store_results(ctx: AppContext, rows: Sequence[Any], results: dict[str, Muta
             key = (row.table_name, row.record_id)
             if result.status == "applied":
                 done.append(row.seq)
-                acked.append((row.table_name, row.record_id, result.version))
+                if result.version != getattr(row, "bumped", 0):  # (else sync_row has it since the change)
+                    acked.append((row.table_name, row.record_id, result.version))
                 tally.pushed += 1
                 if result.collision:
                     tally.collisions += 1
@@ -478,7 +490,8 @@ def _store_results(ctx: AppContext, rows: Sequence[Any], results: dict[str, Muta
         _upsert_versions(session, acked, keep_higher=True)
         if done:
             for start in range(0, len(done), 500):
-                session.execute(delete(SyncOutbox).where(SyncOutbox.seq.in_(done[start:start + 500])))
+                session.execute(delete(SyncOutbox).where(SyncOutbox.seq.in_(done[start:start + 500]))
+                                .execution_options(synchronize_session=False))  # (no objects loaded to sync)
         for table, record_id in folded:
             session.execute(delete(SyncOutbox).where(SyncOutbox.table_name == table,
                                                      SyncOutbox.record_id == record_id,

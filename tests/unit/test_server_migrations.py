@@ -1,0 +1,44 @@
+"""The server's own migrations: upgrade head equals the server models, on SQLite and (when available) PostgreSQL;
+the case-number index is partial (only case records carry a natural key)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from reception.server.db import make_server_engine, upgrade_server_database
+from reception.server.models import ServerBase
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_server_upgrade_head_equals_the_models(dialect: str, tmp_path: Path) -> None:
+    if dialect == "sqlite":
+        engine = make_server_engine(f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}")
+        _check(engine)
+        return
+    base = os.environ.get("RECEPTION_TEST_PG_URL")
+    if not base:
+        pytest.skip("RECEPTION_TEST_PG_URL is not set: PostgreSQL server tests skipped")
+    from tests.sync.harness import pg_schema_url
+
+    with pg_schema_url(base) as url:
+        _check(make_server_engine(url))
+
+
+def _check(engine) -> None:  # type: ignore[no-untyped-def]
+    try:
+        upgrade_server_database(engine)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    ServerBase.metadata)
+            indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes("record")}
+        assert diff == []
+        where = indexes["ix_record_natural"].get("dialect_options", {})
+        assert any("natural_key IS NOT NULL" in str(v) for v in where.values()), indexes["ix_record_natural"]
+    finally:
+        engine.dispose()
