@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from reception import __version__
@@ -46,11 +47,10 @@ def _too_old(protocol: int | None) -> ServerError | None:
     return None
 
 
-def _json(reply: BaseModel, *, exclude_defaults: bool = False) -> Response:
+def _json(reply: BaseModel) -> Response:
     """A large reply (a push or pull batch) serialised once by pydantic itself; FastAPI's response_model path
     would dump, validate again and re-encode thousands of records (the model still documents the endpoint)."""
-    return Response(content=reply.model_dump_json(exclude_defaults=exclude_defaults),
-                    media_type="application/json")
+    return Response(content=reply.model_dump_json(), media_type="application/json")
 
 
 def create_app(db: ServerDatabase) -> FastAPI:
@@ -110,7 +110,8 @@ def create_app(db: ServerDatabase) -> FastAPI:
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from exc
         results = await run_in_threadpool(service.push, db, client, req.mutations)
-        return _json(PushReply(server_id=db.server_id(), results=results), exclude_defaults=True)
+        return Response(content=to_json({"server_id": db.server_id(), "results": results}),
+                        media_type="application/json")
 
     @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
     def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,

@@ -39,7 +39,6 @@ from reception.sync.protocol import (
     EnrollReply,
     EnrollRequest,
     Mutation,
-    MutationResult,
     PulledRecord,
     PullReply,
     UnitCase,
@@ -313,7 +312,20 @@ def _natural_key(table: str, data: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> MutationResult:
+Answer = dict[str, Any]
+"""A mutation's answer in its wire form (``protocol.MutationResult`` without its default fields): built as a plain
+dict, as it is sent and stored (a pydantic model per mutation cost more than deciding it)."""
+
+
+def _answer(mutation_id: str, status: str, version: int = 0, **extra: Any) -> Answer:
+    out: Answer = {"mutation_id": mutation_id, "status": status}
+    if version:
+        out["version"] = version
+    out.update((k, v) for k, v in extra.items() if v)
+    return out
+
+
+def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:
     key = (m.table, m.record_id)
     batch.blocked.add(key)
     batch.conflicts.append({"id": new_id(), "kind": "version", "table_name": m.table, "record_id": m.record_id,
@@ -321,8 +333,8 @@ def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> MutationRes
                             "base_version": m.base_version, "server_version": cur.version,
                             "desk_data": _sealed(batch, m.table, m.data),
                             "server_data": _sealed(batch, m.table, cur.data), "detected_at": batch.now})
-    return MutationResult(mutation_id=m.mutation_id, status="conflict", version=cur.version, reason=reason,
-                          server_data=cur.data, server_deleted=cur.deleted)
+    return _answer(m.mutation_id, "conflict", cur.version, reason=reason, server_data=cur.data,
+                   server_deleted=cur.deleted)
 
 
 def _sealed(batch: _Batch, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -330,7 +342,7 @@ def _sealed(batch: _Batch, table: str, data: dict[str, Any] | None) -> dict[str,
 
 
 def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, version: int,
-           data: dict[str, Any] | None, deleted: bool) -> MutationResult:
+           data: dict[str, Any] | None, deleted: bool) -> Answer:
     batch.seq += 1
     rec = cur or _Rec(0, False, None, False)
     rec.version, rec.data, rec.deleted, rec.changed, rec.seq = version, data, deleted, True, batch.seq
@@ -350,13 +362,13 @@ def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, v
                                     "server_data": {"case_no": nk, "other_id": other}, "detected_at": batch.now})
         else:
             batch.case_nos[nk] = m.record_id
-    return MutationResult(mutation_id=m.mutation_id, status="applied", version=version, collision=collision)
+    return _answer(m.mutation_id, "applied", version, collision=collision)
 
 
-def _decide(batch: _Batch, m: Mutation) -> MutationResult:
+def _decide(batch: _Batch, m: Mutation) -> Answer:
     reason = _validate(m)
     if reason:
-        return MutationResult(mutation_id=m.mutation_id, status="rejected", reason=reason)
+        return _answer(m.mutation_id, "rejected", reason=reason)
     key = (m.table, m.record_id)
     cur = batch.records.get(key)
     if cur is not None and not cur.exists and cur.version == 0:
@@ -365,37 +377,38 @@ def _decide(batch: _Batch, m: Mutation) -> MutationResult:
         return _conflict(batch, m, cur, "同一记录的前一修改与服务器冲突，本修改一并待处理")
     if m.op == "ensure":
         if cur is not None:
-            return MutationResult(mutation_id=m.mutation_id, status="applied", version=cur.version)
+            return _answer(m.mutation_id, "applied", cur.version)
         return _write(batch, m, key, None, 1, m.data, False)
     if m.op == "delete":
         if cur is None:
             return _write(batch, m, key, None, m.base_version + 1, m.data, True)
         if cur.deleted:
-            return MutationResult(mutation_id=m.mutation_id, status="applied", version=cur.version)
+            return _answer(m.mutation_id, "applied", cur.version)
         if cur.version == m.base_version:
             return _write(batch, m, key, cur, cur.version + 1, cur.data, True)
         return _conflict(batch, m, cur, "删除时服务器上的记录已被修改")
     if cur is None:
         return _write(batch, m, key, None, m.base_version + 1, m.data, False)
     if m.table in APPEND_ONLY:  # union: the same event from two deliveries is one event
-        return MutationResult(mutation_id=m.mutation_id, status="applied", version=cur.version)
+        return _answer(m.mutation_id, "applied", cur.version)
     if cur.version == m.base_version and not cur.deleted:
         return _write(batch, m, key, cur, cur.version + 1, m.data, False)
     if cur.data == m.data and not cur.deleted:
-        return MutationResult(mutation_id=m.mutation_id, status="applied", version=cur.version)
+        return _answer(m.mutation_id, "applied", cur.version)
     if cur.deleted:
         return _conflict(batch, m, cur, "该记录已在服务器上删除")
     return _conflict(batch, m, cur, f"该记录已被修改（本机基于第{m.base_version}版，服务器为第{cur.version}版）")
 
 
-def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[MutationResult]:
-    """Apply a batch in one transaction; a mutation id seen before gets its stored answer, nothing applied twice."""
+def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[Answer]:
+    """Apply a batch in one transaction; a mutation id seen before gets its stored answer, nothing applied twice.
+    Returns each mutation's answer in wire form (``protocol.MutationResult``, default fields left out)."""
     now = utcnow()
     with db.session() as s:
         counter = _lock_counter(s)
         batch = _Batch(client, now, counter.value, sealer=db.sealer)
         ids = [m.mutation_id for m in mutations]
-        stored: dict[str, dict[str, Any]] = {}
+        stored: dict[str, Answer] = {}
         for clause in _key_in(s, AppliedMutation.mutation_id, ids):
             for mid, result in s.execute(select(AppliedMutation.mutation_id, AppliedMutation.result).where(clause)):
                 stored[mid] = result
@@ -403,14 +416,14 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         keys = {(m.table, m.record_id) for m in fresh if codec_for(m.table) is not None}
         nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None}
         _load(s, batch, keys, nos)
-        results: list[MutationResult] = []
+        results: list[Answer] = []
         applied_rows: list[dict[str, Any]] = []
-        answered: dict[str, MutationResult] = {}
+        answered: dict[str, Answer] = {}
         for m in mutations:
             if m.mutation_id in stored:
-                answer = MutationResult.model_validate(stored[m.mutation_id])
-                if answer.server_data is not None:
-                    answer.server_data = db.sealer.open(m.table, answer.server_data)
+                answer = dict(stored[m.mutation_id])
+                if answer.get("server_data") is not None:
+                    answer["server_data"] = db.sealer.open(m.table, answer["server_data"])
                 results.append(answer)
                 continue
             if m.mutation_id in answered:  # the same mutation twice in one batch
@@ -419,14 +432,9 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             result = _decide(batch, m)
             answered[m.mutation_id] = result
             results.append(result)
-            # the answer as sent (defaults left out: an applied change is its id, status and version)
-            if result.status == "applied" and result.collision is None:
-                stored_answer: dict[str, Any] = {"mutation_id": m.mutation_id, "status": "applied",
-                                                 "version": result.version}
-            else:
-                stored_answer = result.model_dump(mode="json", exclude_defaults=True)
-            if result.server_data is not None:
-                stored_answer["server_data"] = db.sealer.seal(m.table, result.server_data)
+            stored_answer = result  # (the answer as sent; personal data in it sealed)
+            if result.get("server_data") is not None:
+                stored_answer = {**result, "server_data": db.sealer.seal(m.table, result["server_data"])}
             applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id, "result": stored_answer,
                                  "applied_at": now})
         _flush(s, batch, client.id, now)
