@@ -1,0 +1,274 @@
+"""Repeatable push and pull measurements: build a sync scene once, then replay it many times and print medians.
+
+One full ``bench_sync.py`` run takes minutes to generate its intakes and measures each phase once, and on a small
+shared machine its figures (and its baselines') move by ±25 % from run to run. This tool snapshots the scene (a
+PostgreSQL database kept as a template, and the two desks' data directories) and replays the push and the pull
+from the identical state as often as asked, in the same run as the same baselines, so a change can be judged.
+
+    python bench/replay_sync.py snapshot --workdir DIR [--intakes 2000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    python bench/replay_sync.py run --workdir DIR [--repeat 5]
+
+``snapshot``: a fresh server database (``CREATE DATABASE``: the role needs CREATEDB), the demo reference data, two
+enrolled desks; desk A registers the intakes offline (its outbox fills). ``run``: each repeat restores the database
+from the template and desk A's directory, times desk A's ``sync_once`` (the push), then restores desk B and times
+its ``sync_once`` (the pull of everything A pushed); then the baselines: the same records executemany-inserted into
+a plain PostgreSQL table, and Core-inserted into an empty desk database, as ``bench_sync.py`` does. On Linux it also
+prints the CPU seconds of the desk, the server and PostgreSQL per push (from ``/proc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import JSON, Column, MetaData, String, Table, create_engine, insert, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _admin(base: str, sql: str) -> None:
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _db_url(base: str, name: str) -> str:
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def _start_server(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    import httpx
+
+    log = (workdir / "server.log").open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "reception", "server", "--db", url, "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text(encoding="ascii").startswith("postgres"):
+                    total += _cpu(int(entry.name))
+            except OSError:
+                pass
+    return total
+
+
+def snapshot(args: argparse.Namespace) -> int:
+    from bench_sync import bulk_intakes
+
+    from reception.server.db import open_server_database
+    from reception.server.service import import_reference
+    from tests.sync.harness import free_port, make_reference, new_desk
+
+    work: Path = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "scene").mkdir(parents=True)
+    name = args.name
+    for db in (name, f"{name}_snap"):
+        _admin(args.pg, f'DROP DATABASE IF EXISTS "{db}"')
+    _admin(args.pg, f'CREATE DATABASE "{name}"')
+    url = _db_url(args.pg, name)
+    db = open_server_database(url)
+    import_reference(db, make_reference(work / "scene" / "reference"))
+    port = free_port()
+    server = _start_server(url, port, work)
+    try:
+        a = new_desk(db, f"http://127.0.0.1:{port}", work / "scene" / "desk-a", "一号窗口", seed=1)
+        b = new_desk(db, f"http://127.0.0.1:{port}", work / "scene" / "desk-b", "二号窗口", seed=2)
+        t0 = time.perf_counter()
+        bulk_intakes(a.ctx, args.intakes, 1)
+        print(f"generated {args.intakes} intakes in {time.perf_counter() - t0:.1f} s")
+        a.close()
+        b.close()
+    finally:
+        _stop(server)
+        db.dispose()
+    _admin(args.pg, f'CREATE DATABASE "{name}_snap" TEMPLATE "{name}"')
+    (work / "scene.json").write_text(json.dumps({"pg": args.pg, "name": name, "intakes": args.intakes}),
+                                     encoding="utf-8")
+    print(f"scene saved in {work}")
+    return 0
+
+
+def _restore(scene: dict[str, Any], work: Path, desk: str) -> None:
+    shutil.rmtree(work / "live" / desk, ignore_errors=True)
+    shutil.copytree(work / "scene" / desk, work / "live" / desk)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reception.server.models import Record
+    from reception.services.context import open_data_dir
+    from reception.sync.client import SyncClient
+    from reception.sync.codec import codec_for
+    from reception.sync.engine import sync_once
+    from reception.sync.registry import synced_tables
+    from tests.sync.harness import free_port
+
+    work: Path = args.workdir
+    scene = json.loads((work / "scene.json").read_text(encoding="utf-8"))
+    base, name = scene["pg"], scene["name"]
+    url = _db_url(base, name)
+
+    def client(server_url: str, token: str) -> SyncClient:
+        return SyncClient(server_url, token, retries=2, backoff=0.2, timeout=300)
+
+    push_s: list[float] = []
+    pull_s: list[float] = []
+    cpu: list[tuple[float, float, float]] = []
+    rows: list[dict[str, Any]] = []
+    for i in range(args.repeat):
+        _admin(base, f'DROP DATABASE IF EXISTS "{name}"')
+        _admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{name}_snap"')
+        for desk in ("desk-a", "desk-b"):
+            _restore(scene, work, desk)
+        port = free_port()
+        server = _start_server(url, port, work)
+        try:
+            for desk, times in (("desk-a", push_s), ("desk-b", pull_s)):
+                ctx = open_data_dir(work / "live" / desk)  # (opening may upgrade the copy: not timed)
+                with ctx.db.write() as s:  # the scene's server had another port
+                    from reception.db.models import SyncPeer
+
+                    peer = s.get(SyncPeer, 1)
+                    assert peer is not None
+                    peer.server_url = f"http://127.0.0.1:{port}"
+                s0, g0, d0 = _cpu(server.pid), _postgres_cpu(), time.process_time()
+                t0 = time.perf_counter()
+                report = sync_once(ctx, client_factory=client)
+                times.append(time.perf_counter() - t0)
+                if desk == "desk-a":
+                    cpu.append((time.process_time() - d0, _cpu(server.pid) - s0, _postgres_cpu() - g0))
+                assert report.ok, report.error
+                ctx.close()
+            print(f"repeat {i + 1}: push {push_s[-1]:.2f} s, pull {pull_s[-1]:.2f} s "
+                  f"(push CPU desk {cpu[-1][0]:.2f} s, server {cpu[-1][1]:.2f} s, PostgreSQL {cpu[-1][2]:.2f} s)")
+        finally:
+            _stop(server)
+        if not rows:
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                rows = [{"table_name": t, "record_id": r, "data": d} for t, r, d in conn.execute(
+                    select(Record.table_name, Record.record_id, Record.data).where(Record.origin != "admin"))]
+            engine.dispose()
+
+    probe = Table("bulk_probe", MetaData(), Column("table_name", String(64), primary_key=True),
+                  Column("record_id", String(64), primary_key=True), Column("data", JSON))
+    bulk_pg: list[float] = []
+    bulk_desk: list[float] = []
+    engine = create_engine(url)
+    for _ in range(args.repeat):
+        with engine.begin() as conn:
+            probe.drop(conn, checkfirst=True)
+            probe.create(conn)
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            for start in range(0, len(rows), 2000):
+                conn.execute(insert(probe), rows[start:start + 2000])
+        bulk_pg.append(time.perf_counter() - t0)
+    engine.dispose()
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_table.setdefault(r["table_name"], []).append(r)
+    for i in range(args.repeat):
+        shutil.rmtree(work / "live" / f"bulk-{i}", ignore_errors=True)
+        fresh = open_data_dir(work / "live" / f"bulk-{i}")
+        fresh.close()
+        plain = create_engine(f"sqlite:///{fresh.paths.database.as_posix()}")
+        t0 = time.perf_counter()
+        with plain.begin() as conn:
+            for table in synced_tables():
+                codec = codec_for(table)
+                if codec is None or table not in by_table:
+                    continue
+                values = []
+                for r in by_table[table]:
+                    decoded = codec.decode(r["data"])
+                    values.append({f.column: decoded.get(f.attr) for f in codec.fields})
+                for start in range(0, len(values), 2000):
+                    conn.execute(insert(codec.model.__table__), values[start:start + 2000])
+        bulk_desk.append(time.perf_counter() - t0)
+        plain.dispose()
+
+    med = statistics.median
+    print(f"{scene['intakes']} intakes, {len(rows)} records, {args.repeat} repeats (medians):")
+    print(f"  push {med(push_s):.2f} s vs bulk insert into PostgreSQL {med(bulk_pg):.2f} s "
+          f"-> {med(push_s) / med(bulk_pg):.1f}x (goal <= 3x); runs {', '.join(f'{x:.2f}' for x in push_s)}")
+    print(f"  pull {med(pull_s):.2f} s vs Core insert into a desk database {med(bulk_desk):.2f} s "
+          f"-> {med(pull_s) / med(bulk_desk):.1f}x (goal <= 3x); runs {', '.join(f'{x:.2f}' for x in pull_s)}")
+    if any(c[1] for c in cpu):
+        print(f"  push CPU seconds (median): desk {med(c[0] for c in cpu):.2f}, server {med(c[1] for c in cpu):.2f}, "
+              f"PostgreSQL {med(c[2] for c in cpu):.2f}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("snapshot", help="build the scene once")
+    s.add_argument("--workdir", type=Path, required=True)
+    s.add_argument("--intakes", type=int, default=2000)
+    s.add_argument("--pg", default=os.environ.get("RECEPTION_TEST_PG_URL", DEFAULT_PG))
+    s.add_argument("--name", default="reception_replay", help="database name (and NAME_snap for the template)")
+    s.set_defaults(handler=snapshot)
+    r = sub.add_parser("run", help="replay the push and the pull")
+    r.add_argument("--workdir", type=Path, required=True)
+    r.add_argument("--repeat", type=int, default=5)
+    r.set_defaults(handler=run)
+    args = ap.parse_args()
+    os.environ["RECEPTION_TOKEN_STORE"] = "file"
+    os.environ.setdefault("RECEPTION_SERVER_KEY_FILE", str(args.workdir / "server-data.key"))
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
