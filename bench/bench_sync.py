@@ -28,11 +28,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case  # noqa: E402
@@ -86,6 +87,53 @@ def bulk_intakes(ctx, n: int, seed: int) -> None:  # type: ignore[no-untyped-def
                 done += 1
 
 
+def pg_bulk_baseline(url: str, rows: list[dict[str, Any]]) -> float:
+    """Seconds to executemany-insert ``rows`` (table_name, record_id, data) into a fresh plain PostgreSQL table."""
+    from sqlalchemy import JSON, Column, MetaData, String, Table
+
+    probe = Table("bulk_probe", MetaData(), Column("table_name", String(64), primary_key=True),
+                  Column("record_id", String(64), primary_key=True), Column("data", JSON))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            probe.drop(conn, checkfirst=True)
+            probe.create(conn)
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            for start in range(0, len(rows), 2000):
+                conn.execute(insert(probe), rows[start:start + 2000])
+        return time.perf_counter() - t0
+    finally:
+        engine.dispose()
+
+
+def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]]) -> float:
+    """Seconds to Core-insert the same records (executemany per table) into an empty desk database at
+    ``data_dir`` (foreign keys off: SQLite's default)."""
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_table.setdefault(r["table_name"], []).append(r)
+    fresh = open_data_dir(data_dir)
+    fresh.close()
+    plain = create_engine(f"sqlite:///{fresh.paths.database.as_posix()}")
+    try:
+        t0 = time.perf_counter()
+        with plain.begin() as conn:
+            for table in synced_tables():
+                codec = codec_for(table)
+                if codec is None or table not in by_table:
+                    continue
+                values = []
+                for r in by_table[table]:
+                    decoded = codec.decode(r["data"])
+                    values.append({f.column: decoded.get(f.attr) for f in codec.fields})
+                for start in range(0, len(values), 2000):
+                    conn.execute(insert(codec.model.__table__), values[start:start + 2000])
+        return time.perf_counter() - t0
+    finally:
+        plain.dispose()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pg", default=os.environ.get("RECEPTION_TEST_PG_URL", DEFAULT_PG))
@@ -129,20 +177,7 @@ def main() -> int:
             with db.read() as s:
                 rows = [{"table_name": t, "record_id": r, "data": d} for t, r, d in s.execute(
                     select(Record.table_name, Record.record_id, Record.data).where(Record.origin != "admin"))]
-            engine = create_engine(url)
-            with engine.begin() as conn:
-                conn.execute(text("CREATE TABLE bulk_probe (table_name varchar(64), record_id varchar(64), "
-                                  "data json, PRIMARY KEY (table_name, record_id))"))
-            from sqlalchemy import JSON, Column, MetaData, String, Table
-
-            probe = Table("bulk_probe", MetaData(), Column("table_name", String(64)), Column("record_id", String(64)),
-                          Column("data", JSON))
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                for start in range(0, len(rows), 2000):
-                    conn.execute(insert(probe), rows[start:start + 2000])
-            bulk_pg = time.perf_counter() - t0
-            engine.dispose()
+            bulk_pg = pg_bulk_baseline(url, rows)
             print(f"baseline: bulk insert of the same {len(rows)} rows into PostgreSQL in {bulk_pg:.2f} s "
                   f"-> push is {push_s / bulk_pg:.1f}x the bulk insert (goal <= 3x)")
 
@@ -155,27 +190,7 @@ def main() -> int:
             with b.ctx.db.read() as s:
                 assert s.scalar(select(func.count()).select_from(Case)) == args.intakes
 
-            # baseline: the same rows bulk-inserted into an empty desk database (Core executemany per table)
-            fresh = open_data_dir(work / "desk-bulk")
-            by_table: dict[str, list[dict]] = {}  # type: ignore[type-arg]
-            for r in rows:
-                by_table.setdefault(r["table_name"], []).append(r)
-            fresh.close()
-            plain = create_engine(f"sqlite:///{fresh.paths.database.as_posix()}")  # (foreign keys off: SQLite default)
-            t0 = time.perf_counter()
-            with plain.begin() as conn:
-                for table in synced_tables():
-                    codec = codec_for(table)
-                    if codec is None or table not in by_table:
-                        continue
-                    values = []
-                    for r in by_table[table]:
-                        decoded = codec.decode(r["data"])
-                        values.append({f.column: decoded.get(f.attr) for f in codec.fields})
-                    for start in range(0, len(values), 2000):
-                        conn.execute(insert(codec.model.__table__), values[start:start + 2000])
-            bulk_sqlite = time.perf_counter() - t0
-            plain.dispose()
+            bulk_sqlite = desk_bulk_baseline(work / "desk-bulk", rows)
             print(f"baseline: bulk insert of the same rows into a desk database in {bulk_sqlite:.2f} s "
                   f"-> pull is {pull_s / bulk_sqlite:.1f}x the bulk insert")
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -140,18 +140,19 @@ def snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore(scene: dict[str, Any], work: Path, desk: str) -> None:
+def _restore(work: Path, desk: str) -> None:
     shutil.rmtree(work / "live" / desk, ignore_errors=True)
     shutil.copytree(work / "scene" / desk, work / "live" / desk)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bench_sync import desk_bulk_baseline, pg_bulk_baseline
+
+    from reception.db.models import SyncPeer
     from reception.server.models import Record
     from reception.services.context import open_data_dir
     from reception.sync.client import SyncClient
-    from reception.sync.codec import codec_for
     from reception.sync.engine import sync_once
-    from reception.sync.registry import synced_tables
     from tests.sync.harness import free_port
 
     work: Path = args.workdir
@@ -170,15 +171,13 @@ def run(args: argparse.Namespace) -> int:
         _admin(base, f'DROP DATABASE IF EXISTS "{name}"')
         _admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{name}_snap"')
         for desk in ("desk-a", "desk-b"):
-            _restore(scene, work, desk)
+            _restore(work, desk)
         port = free_port()
         server = _start_server(url, port, work)
         try:
             for desk, times in (("desk-a", push_s), ("desk-b", pull_s)):
                 ctx = open_data_dir(work / "live" / desk)  # (opening may upgrade the copy: not timed)
                 with ctx.db.write() as s:  # the scene's server had another port
-                    from reception.db.models import SyncPeer
-
                     peer = s.get(SyncPeer, 1)
                     assert peer is not None
                     peer.server_url = f"http://127.0.0.1:{port}"
@@ -201,43 +200,11 @@ def run(args: argparse.Namespace) -> int:
                     select(Record.table_name, Record.record_id, Record.data).where(Record.origin != "admin"))]
             engine.dispose()
 
-    probe = Table("bulk_probe", MetaData(), Column("table_name", String(64), primary_key=True),
-                  Column("record_id", String(64), primary_key=True), Column("data", JSON))
-    bulk_pg: list[float] = []
+    bulk_pg = [pg_bulk_baseline(url, rows) for _ in range(args.repeat)]
     bulk_desk: list[float] = []
-    engine = create_engine(url)
-    for _ in range(args.repeat):
-        with engine.begin() as conn:
-            probe.drop(conn, checkfirst=True)
-            probe.create(conn)
-        t0 = time.perf_counter()
-        with engine.begin() as conn:
-            for start in range(0, len(rows), 2000):
-                conn.execute(insert(probe), rows[start:start + 2000])
-        bulk_pg.append(time.perf_counter() - t0)
-    engine.dispose()
-    by_table: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_table.setdefault(r["table_name"], []).append(r)
     for i in range(args.repeat):
         shutil.rmtree(work / "live" / f"bulk-{i}", ignore_errors=True)
-        fresh = open_data_dir(work / "live" / f"bulk-{i}")
-        fresh.close()
-        plain = create_engine(f"sqlite:///{fresh.paths.database.as_posix()}")
-        t0 = time.perf_counter()
-        with plain.begin() as conn:
-            for table in synced_tables():
-                codec = codec_for(table)
-                if codec is None or table not in by_table:
-                    continue
-                values = []
-                for r in by_table[table]:
-                    decoded = codec.decode(r["data"])
-                    values.append({f.column: decoded.get(f.attr) for f in codec.fields})
-                for start in range(0, len(values), 2000):
-                    conn.execute(insert(codec.model.__table__), values[start:start + 2000])
-        bulk_desk.append(time.perf_counter() - t0)
-        plain.dispose()
+        bulk_desk.append(desk_bulk_baseline(work / "live" / f"bulk-{i}", rows))
 
     med = statistics.median
     print(f"{scene['intakes']} intakes, {len(rows)} records, {args.repeat} repeats (medians):")

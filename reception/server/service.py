@@ -238,12 +238,12 @@ class _Batch:
     client: Client
     now: datetime
     seq: int
+    sealer: Sealer
+    """Records are kept plain in memory and sealed when written (``reception.server.protect``)."""
     records: dict[tuple[str, str], _Rec] = field(default_factory=dict)
     case_nos: dict[str, str] = field(default_factory=dict)
     blocked: set[tuple[str, str]] = field(default_factory=set)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
-    sealer: Sealer | None = None
-    """Records are kept plain in memory and sealed when written (``reception.server.protect``)."""
 
 
 def _validate(m: Mutation) -> str:
@@ -296,9 +296,7 @@ def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[s
             rows = s.execute(select(Record.record_id, Record.version, Record.deleted, Record.data,
                                     Record.natural_key).where(Record.table_name == table, clause))
             for r, v, deleted, data, nk in rows:
-                if batch.sealer is not None:
-                    data = batch.sealer.open(table, data)
-                batch.records[(table, r)] = _Rec(v, deleted, data, True, nk)
+                batch.records[(table, r)] = _Rec(v, deleted, batch.sealer.open(table, data), True, nk)
     for clause in _key_in(s, Record.natural_key, sorted(case_nos)):
         for rid, nk in s.execute(select(Record.record_id, Record.natural_key).where(
                 Record.table_name == "petition_case", clause)):
@@ -331,14 +329,10 @@ def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:
     batch.conflicts.append({"id": new_id(), "kind": "version", "table_name": m.table, "record_id": m.record_id,
                             "client_id": batch.client.id, "mutation_id": m.mutation_id,
                             "base_version": m.base_version, "server_version": cur.version,
-                            "desk_data": _sealed(batch, m.table, m.data),
-                            "server_data": _sealed(batch, m.table, cur.data), "detected_at": batch.now})
+                            "desk_data": batch.sealer.seal(m.table, m.data),
+                            "server_data": batch.sealer.seal(m.table, cur.data), "detected_at": batch.now})
     return _answer(m.mutation_id, "conflict", cur.version, reason=reason, server_data=cur.data,
                    server_deleted=cur.deleted)
-
-
-def _sealed(batch: _Batch, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
-    return batch.sealer.seal(table, data) if batch.sealer is not None else data
 
 
 def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, version: int,
@@ -406,7 +400,7 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
     now = utcnow()
     with db.session() as s:
         counter = _lock_counter(s)
-        batch = _Batch(client, now, counter.value, sealer=db.sealer)
+        batch = _Batch(client, now, counter.value, db.sealer)
         ids = [m.mutation_id for m in mutations]
         stored: dict[str, Answer] = {}
         for clause in _key_in(s, AppliedMutation.mutation_id, ids):
@@ -533,7 +527,7 @@ def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
         if not rec.changed:
             continue
         row = {"table_name": table, "record_id": rid, "version": rec.version, "seq": rec.seq,
-               "deleted": rec.deleted, "data": _sealed(batch, table, rec.data), "natural_key": rec.natural_key,
+               "deleted": rec.deleted, "data": batch.sealer.seal(table, rec.data), "natural_key": rec.natural_key,
                "origin": origin,
                "desk_time": rec.desk_time, "updated_at": now}
         (changed_rows if rec.exists else new_rows).append(row)

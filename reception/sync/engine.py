@@ -466,9 +466,9 @@ def _send(client: SyncClient, wires: list[str], ids: list[str]) -> dict[str, _An
     return out
 
 
-def _store_results(ctx: AppContext, rows: Sequence[Any], results: dict[str, _Answer],
+def _store_results(ctx: AppContext, rows: Sequence[_Outgoing], results: dict[str, _Answer],
                    tally: _Tally) -> None:
-    """``rows``: the pushed outbox rows (seq, mutation_id, table_name, record_id, data as attributes)."""
+    """``rows``: the pushed outbox rows, in the order they were sent."""
     now = utcnow()
     with ctx.db.write() as session:
         session.info[APPLYING_KEY] = True
@@ -482,7 +482,7 @@ def _store_results(ctx: AppContext, rows: Sequence[Any], results: dict[str, _Ans
             key = (row.table_name, row.record_id)
             if result.status == "applied":
                 done.append(row.seq)
-                if result.version != getattr(row, "bumped", 0):  # (else sync_row has it since the change)
+                if result.version != row.bumped:  # (else sync_row has it since the change)
                     acked.append((row.table_name, row.record_id, result.version))
                 tally.pushed += 1
                 if result.collision:
