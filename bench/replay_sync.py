@@ -103,6 +103,26 @@ def _postgres_cpu() -> float:
     return total
 
 
+def _spy(out: Path, label: str, server_pid: int) -> list[subprocess.Popen[bytes]]:
+    """py-spy (``pip install py-spy``) sampling the server and this process (the desk), as collapsed stacks
+    (``OUT/server-LABEL.txt``, ``OUT/desk-LABEL.txt``); summarise them with ``bench/spy_summary.py``."""
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for who, pid in (("server", server_pid), ("desk", os.getpid())):
+        spies.append(subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+                                       "--output", str(out / f"{who}-{label}.txt"), "--nonblocking"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1.0)  # (py-spy attaches)
+    return spies
+
+
+def _unspy(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(timeout=60)
+
+
 def snapshot(args: argparse.Namespace) -> int:
     from bench_sync import bulk_intakes
 
@@ -148,12 +168,15 @@ def _restore(work: Path, desk: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from bench_sync import desk_bulk_baseline, pg_bulk_baseline
 
+    from reception import heap
     from reception.db.models import SyncPeer
     from reception.server.models import Record
     from reception.services.context import open_data_dir
     from reception.sync.client import SyncClient
     from reception.sync.engine import sync_once
     from tests.sync.harness import free_port
+
+    heap.settle()  # (as the desk app does once its window is up)
 
     work: Path = args.workdir
     scene = json.loads((work / "scene.json").read_text(encoding="utf-8"))
@@ -172,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
         _admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{name}_snap"')
         for desk in ("desk-a", "desk-b"):
             _restore(work, desk)
+        _admin(base, "CHECKPOINT")  # (the copied database and desks written out first: fewer stray disk waits)
+        if hasattr(os, "sync"):
+            os.sync()
         port = free_port()
         server = _start_server(url, port, work)
         try:
@@ -181,10 +207,12 @@ def run(args: argparse.Namespace) -> int:
                     peer = s.get(SyncPeer, 1)
                     assert peer is not None
                     peer.server_url = f"http://127.0.0.1:{port}"
+                spies = _spy(args.profile, f"{desk}-{i + 1}", server.pid) if args.profile else []
                 s0, g0, d0 = _cpu(server.pid), _postgres_cpu(), time.process_time()
                 t0 = time.perf_counter()
                 report = sync_once(ctx, client_factory=client)
                 times.append(time.perf_counter() - t0)
+                _unspy(spies)
                 if desk == "desk-a":
                     cpu.append((time.process_time() - d0, _cpu(server.pid) - s0, _postgres_cpu() - g0))
                 assert report.ok, report.error
@@ -230,6 +258,7 @@ def main() -> int:
     r = sub.add_parser("run", help="replay the push and the pull")
     r.add_argument("--workdir", type=Path, required=True)
     r.add_argument("--repeat", type=int, default=5)
+    r.add_argument("--profile", type=Path, help="sample the server and the desk with py-spy into this directory")
     r.set_defaults(handler=run)
     args = ap.parse_args()
     os.environ["RECEPTION_TOKEN_STORE"] = "file"

@@ -26,7 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reception import __version__
+from reception import __version__, heap
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import Case, CaseClock, Desk, Setting, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
@@ -280,7 +280,7 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
     token = credentials.load_token(ctx.paths.root, client_id, store)
     tally = _Tally()
     error = ""
-    with client_factory(url, token) as client:
+    with client_factory(url, token) as client, heap.bulk_work():
         try:
             hello, cursor = _handshake(ctx, client, tally)
             _push(ctx, client, tally)
