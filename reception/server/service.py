@@ -20,12 +20,10 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
-    case,
     func,
     insert,
     literal,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session
@@ -552,23 +550,25 @@ def high_seq(db: ServerDatabase) -> int:
 
 def pull(db: ServerDatabase, after: int, limit: int, *, skip_origin: str = "") -> PullReply:
     """Records changed after ``after`` in sequence order. With ``skip_origin``, the asking desk's own changes (it
-    has them already, at the version it was told when it pushed them) are counted in the cursor but not sent."""
+    has them already, at the version it was told when it pushed them) are left out by the query, and the cursor
+    still moves past them: to the last record sent while there are more, else to the newest sequence number."""
     limit = max(1, min(limit, 5000))
     server_id = db.server_id()
-    own = Record.origin == skip_origin if skip_origin else literal(False)
-    data = type_coerce(case((own, None), else_=Record.data), RECORD.c.data.type).label("data")
     with db.read() as s:
-        # one query: the asking desk's own records come without their data (they are left out below)
-        rows = s.execute(select(Record.seq, Record.table_name, Record.record_id, Record.version, Record.deleted,
-                                Record.origin, data)
-                         .where(Record.seq > after).order_by(Record.seq).limit(limit + 1)).all()
+        # the newest number first: every change up to it has committed (it is assigned under the counter's lock
+        # and committed with it), so the query below, even in a later snapshot, sees all of them
         high = int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
+        query = (select(Record.seq, Record.table_name, Record.record_id, Record.version, Record.deleted,
+                        Record.origin, Record.data)
+                 .where(Record.seq > after, Record.seq <= high).order_by(Record.seq).limit(limit + 1))
+        if skip_origin:
+            query = query.where(Record.origin != skip_origin)
+        rows = s.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
     records = [PulledRecord(seq=r[0], table=r[1], record_id=r[2], version=r[3], deleted=r[4],
-                            data=db.sealer.open(r[1], r[6]),
-                            origin=r[5]) for r in rows if not (skip_origin and r[5] == skip_origin)]
-    cursor = rows[-1][0] if rows else after
+                            data=db.sealer.open(r[1], r[6]), origin=r[5]) for r in rows]
+    cursor = rows[-1][0] if more else max(after, high)
     return PullReply(server_id=server_id, records=records, high_seq=high, more=more, cursor=cursor)
 
 
