@@ -36,6 +36,7 @@ def make_engine(path: Path, *, echo: bool = False) -> Engine:
 
 WAL_CHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 48 * 1024 * 1024
+CACHE_KIB = 32 * 1024
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -49,10 +50,13 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             # fold the write-ahead log back into the file every 40 MB instead of every 4 MB: a sync batch rewrites
-            # the same index pages again and again (an 80,000-change push spent a quarter of its desk time in
-            # checkpoints), and a checkpoint writes each page once however often it changed since the last one
+            # the same outbox index pages again and again, and a checkpoint writes each page once however often it
+            # changed since the last one (desk CPU on an 80,000-change push: 3.1 s -> 2.6 s)
             cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # (a log grown past it is cut back)
+            # 32 MiB of page cache per connection instead of 2 MiB, taken only as pages are read: a large sync walks
+            # the outbox and its indexes batch after batch (desk CPU on that push: 2.6 s -> 2.1-2.4 s)
+            cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         finally:
             cursor.close()
 

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from reception.db.engine import make_engine
+from reception.db.engine import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
 from reception.db.migrate import current_revision, head_revision, upgrade_database
 from reception.db.models import Base
 from reception.domain.errors import DatabaseVersionError
@@ -34,6 +34,11 @@ def test_database_is_wal_with_foreign_keys(tmp_path: Path) -> None:
     with ctx.db.read() as session:
         assert session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        # tuned for large syncs: fewer checkpoints, a larger page cache, and a grown log cut back
+        conn = session.connection()
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_CHECKPOINT_PAGES
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -CACHE_KIB
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_SIZE_LIMIT
     ctx.close()
 
 
