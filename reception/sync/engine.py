@@ -12,6 +12,7 @@ The functions return plain dataclasses for the UI (``sync_once``, ``sync_status`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -188,7 +189,7 @@ def enroll(ctx: AppContext, server_url: str, code: str, *, officer: str | None =
     with ctx.db.write() as session:
         session.add(SyncPeer(id=1, server_url=server_url, client_id=reply.client_id, desk_code=reply.desk_code,
                              server_id=reply.server_id, cursor=0, token_store=store, enrolled_at=utcnow(),
-                             schema_head=SCHEMA_HEAD))
+                             schema_head=pulled_schema_mark()))
         if desk is not None:
             local = session.get(Desk, desk.id)
             if local is not None:
@@ -309,6 +310,24 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
                       ok=not error)
 
 
+def schema_mark(columns: dict[str, Iterable[str]]) -> str:
+    """A 16-character fingerprint of synced tables and their wire columns (order does not matter)."""
+    digest = hashlib.sha256()
+    for table in sorted(columns):
+        digest.update(f"{table}({','.join(sorted(columns[table]))});".encode())
+    return "c" + digest.hexdigest()[:15]
+
+
+@cache
+def pulled_schema_mark() -> str:
+    """What this desk can store of pulled records: every synced table with its wire columns, as ``schema_mark``.
+
+    Kept in ``sync_peer.schema_head``. When an upgrade changes it (a synced table or column added), records pulled
+    before lacked what the new columns hold, so the desk pulls everything again; a migration that changes nothing
+    synced (an index, a local table) costs no download. (Apps before this stored the migration head there.)"""
+    return schema_mark({t: codec.column_names for t in synced_tables() if (codec := codec_for(t)) is not None})
+
+
 def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[HelloReply, int]:
     """Versions, identity and clocks; returns the server's answer and this desk's cursor after it."""
     desk_time = ctx.now()
@@ -326,7 +345,7 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[Hell
         moved = (peer.server_id != hello.server_id or peer.cursor > hello.high_seq
                  or peer.desk_code != (hello.desk_code or peer.desk_code)
                  or peer.clock_skew_s is None or abs(peer.clock_skew_s - skew) > 5
-                 or peer.schema_head != SCHEMA_HEAD)
+                 or peer.schema_head != pulled_schema_mark())
         cursor = peer.cursor
     if not moved:
         return hello, cursor
@@ -341,8 +360,10 @@ def _handshake(ctx: AppContext, client: SyncClient, tally: _Tally) -> tuple[Hell
             tally.warnings.append(f"{reason}：重新下载全部数据，并补传本机记录")
             peer.server_id, peer.cursor = hello.server_id, 0
             _enqueue_everything(session)  # (the desk's own records; reference data comes back from the server)
-        if peer.schema_head != SCHEMA_HEAD:  # upgraded: records of tables this desk did not know are pulled now
-            peer.schema_head, peer.cursor = SCHEMA_HEAD, 0
+        if peer.schema_head != pulled_schema_mark():
+            if peer.schema_head != SCHEMA_HEAD:  # (an older app's own migration head: the same schema as now)
+                peer.cursor = 0  # upgraded: tables and columns this desk did not store are pulled now
+            peer.schema_head = pulled_schema_mark()
         cursor = peer.cursor
     return hello, cursor
 

@@ -10,10 +10,19 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from reception.db.base import utcnow
+from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import CaseClock, CaseEvent, SyncConflict, SyncOutbox, SyncPeer
 from reception.server.service import add_desk, add_unit, revoke
 from reception.sync.client import SyncClient
-from reception.sync.engine import SyncError, enroll, list_outbox, sync_once, sync_status
+from reception.sync.engine import (
+    SyncError,
+    enroll,
+    list_outbox,
+    pulled_schema_mark,
+    schema_mark,
+    sync_once,
+    sync_status,
+)
 from reception.sync.protocol import PROTOCOL_HEADER
 from tests.sync.conftest import Env
 from tests.sync.harness import assert_converged, fast_client, server_records
@@ -224,6 +233,36 @@ def test_an_upgraded_desk_pulls_again(env: Env) -> None:
         peer = s.get(SyncPeer, 1)
         assert peer is not None and peer.schema_head != "0005" and peer.cursor > 0
     assert_converged(env.db, [a, b])
+
+
+def test_a_migration_that_changes_nothing_synced_costs_no_download(env: Env) -> None:
+    """The peer keeps a fingerprint of the synced tables and columns: an app of the same synced schema (its old
+    marker, the migration head) or an upgrade that only added an index or a local table pulls nothing again."""
+    a = env.desk("一号窗口")
+    b = env.desk("二号窗口", seed=9)
+    b.intake(2)
+    assert b.sync().ok and a.sync().ok
+    with a.ctx.db.read() as s:
+        peer = s.get(SyncPeer, 1)
+        assert peer is not None and peer.schema_head == pulled_schema_mark()
+        cursor = peer.cursor
+    with a.ctx.db.write() as s:  # as left by the app before fingerprints, on today's schema
+        peer = s.get(SyncPeer, 1)
+        assert peer is not None
+        peer.schema_head = SCHEMA_HEAD
+    report = a.sync()
+    assert report.ok and report.pulled == 0
+    with a.ctx.db.read() as s:
+        peer = s.get(SyncPeer, 1)
+        assert peer is not None and peer.schema_head == pulled_schema_mark() and peer.cursor == cursor
+
+
+def test_the_schema_mark_changes_with_synced_columns_only() -> None:
+    base = {"petition_case": ["id", "case_no", "status"], "unit": ["id", "name"]}
+    assert schema_mark(base) == schema_mark({"unit": ["name", "id"], "petition_case": ["status", "id", "case_no"]})
+    assert schema_mark(base) != schema_mark({**base, "unit": ["id", "name", "phone"]})  # a column added
+    assert schema_mark(base) != schema_mark({**base, "leader": ["id"]})  # a table added
+    assert len(schema_mark(base)) == 16  # (sync_peer.schema_head is 16 characters)
 
 
 def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
