@@ -53,32 +53,6 @@ def _db_url(base: str, name: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
-def _start_server(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    import httpx
-
-    log = (workdir / "server.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "reception", "server", "--db", url, "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _cpu(pid: int) -> float:
     """CPU seconds of a process (Linux /proc; 0 elsewhere)."""
     try:
@@ -128,7 +102,7 @@ def snapshot(args: argparse.Namespace) -> int:
 
     from reception.server.db import open_server_database
     from reception.server.service import import_reference
-    from tests.sync.harness import free_port, make_reference, new_desk
+    from tests.sync.harness import ServerProcess, make_reference, new_desk
 
     work: Path = args.workdir
     shutil.rmtree(work, ignore_errors=True)
@@ -140,18 +114,17 @@ def snapshot(args: argparse.Namespace) -> int:
     url = _db_url(args.pg, name)
     db = open_server_database(url)
     import_reference(db, make_reference(work / "scene" / "reference"))
-    port = free_port()
-    server = _start_server(url, port, work)
+    server = ServerProcess(url, work).start()
     try:
-        a = new_desk(db, f"http://127.0.0.1:{port}", work / "scene" / "desk-a", "一号窗口", seed=1)
-        b = new_desk(db, f"http://127.0.0.1:{port}", work / "scene" / "desk-b", "二号窗口", seed=2)
+        a = new_desk(db, server.url, work / "scene" / "desk-a", "一号窗口", seed=1)
+        b = new_desk(db, server.url, work / "scene" / "desk-b", "二号窗口", seed=2)
         t0 = time.perf_counter()
         bulk_intakes(a.ctx, args.intakes, 1)
         print(f"generated {args.intakes} intakes in {time.perf_counter() - t0:.1f} s")
         a.close()
         b.close()
     finally:
-        _stop(server)
+        server.stop()
         db.dispose()
     _admin(args.pg, f'CREATE DATABASE "{name}_snap" TEMPLATE "{name}"')
     (work / "scene.json").write_text(json.dumps({"pg": args.pg, "name": name, "intakes": args.intakes}),
@@ -174,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     from reception.services.context import open_data_dir
     from reception.sync.client import SyncClient
     from reception.sync.engine import sync_once
-    from tests.sync.harness import free_port
+    from tests.sync.harness import ServerProcess
 
     heap.settle()  # (as the desk app does once its window is up)
 
@@ -198,29 +171,30 @@ def run(args: argparse.Namespace) -> int:
         _admin(base, "CHECKPOINT")  # (the copied database and desks written out first: fewer stray disk waits)
         if hasattr(os, "sync"):
             os.sync()
-        port = free_port()
-        server = _start_server(url, port, work)
+        server = ServerProcess(url, work).start()
+        assert server.proc is not None
+        pid = server.proc.pid
         try:
             for desk, times in (("desk-a", push_s), ("desk-b", pull_s)):
                 ctx = open_data_dir(work / "live" / desk)  # (opening may upgrade the copy: not timed)
                 with ctx.db.write() as s:  # the scene's server had another port
                     peer = s.get(SyncPeer, 1)
                     assert peer is not None
-                    peer.server_url = f"http://127.0.0.1:{port}"
-                spies = _spy(args.profile, f"{desk}-{i + 1}", server.pid) if args.profile else []
-                s0, g0, d0 = _cpu(server.pid), _postgres_cpu(), time.process_time()
+                    peer.server_url = server.url
+                spies = _spy(args.profile, f"{desk}-{i + 1}", pid) if args.profile else []
+                s0, g0, d0 = _cpu(pid), _postgres_cpu(), time.process_time()
                 t0 = time.perf_counter()
                 report = sync_once(ctx, client_factory=client)
                 times.append(time.perf_counter() - t0)
                 _unspy(spies)
                 if desk == "desk-a":
-                    cpu.append((time.process_time() - d0, _cpu(server.pid) - s0, _postgres_cpu() - g0))
+                    cpu.append((time.process_time() - d0, _cpu(pid) - s0, _postgres_cpu() - g0))
                 assert report.ok, report.error
                 ctx.close()
             print(f"repeat {i + 1}: push {push_s[-1]:.2f} s, pull {pull_s[-1]:.2f} s "
                   f"(push CPU desk {cpu[-1][0]:.2f} s, server {cpu[-1][1]:.2f} s, PostgreSQL {cpu[-1][2]:.2f} s)")
         finally:
-            _stop(server)
+            server.stop()
         if not rows:
             engine = create_engine(url)
             with engine.connect() as conn:
