@@ -1,4 +1,4 @@
-"""Statutory time limits of the petition procedure and the date arithmetic behind them (domain.md §3).
+"""Statutory time limits of the petition procedure and the date arithmetic behind them (docs/domain.md §3).
 
 Counting rules (《民法典》第二百零一条、第二百零三条 and the 《信访工作条例》):
 

@@ -1,4 +1,4 @@
-"""Masking of personal data for lists, paper and aggregate outputs (domain.md §6).
+"""Masking of personal data for lists, paper and aggregate outputs (docs/domain.md §6).
 
 Every function here is pure, total and forgiving: it accepts whatever text it is given (already validated or
 not), never raises, and returns ``""`` for empty input. Masks keep one ``*`` per hidden character, except where

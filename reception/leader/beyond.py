@@ -1,5 +1,6 @@
-"""Leaders' work beyond the desk (domain.md §2 step 10): appointments (约访), down-visits with their cases (带案下访),
-backlog cases (积案, "bone" cases 骨头案) and their resolution, and the end of a leader's case ownership (包案).
+"""Leaders' work beyond the desk (docs/domain.md §2 step 10): appointments (约访), down-visits with their cases
+(带案下访), backlog cases (积案, "bone" cases 骨头案) and their resolution,
+and the end of a leader's case ownership (包案).
 
 Every writer validates the whole form first and raises ``FieldErrors`` named by the form's labels (the ``F_*``
 constants), so the UI puts each message under its field; cases are named by their case numbers, as staff type them.

@@ -1,4 +1,4 @@
-"""The case lifecycle as an explicit state machine over the append-only case events (domain.md §2 steps 5–10).
+"""The case lifecycle as an explicit state machine over the append-only case events (docs/domain.md §2 steps 5–10).
 
 Pure: no database. ``fold(events)`` replays a case's events into a ``CaseState``; ``plan(state, transition, today)``
 checks a transition against that state and returns the event to append and the new status, or raises
