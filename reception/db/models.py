@@ -45,6 +45,11 @@ class Unit(Base):
     locality_id: Mapped[str | None] = mapped_column(ForeignKey("locality.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    contact_person: Mapped[str] = mapped_column(String(64), default="")
+    """联系人: the unit's petition contact (its work contact, not a petitioner's personal data)."""
+    contact_phone: Mapped[str] = mapped_column(String(64), default="")
+    """联系电话 of the unit's petition office."""
+    address: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Category(Base):
@@ -73,6 +78,8 @@ class RoutingRule(Base):
     action: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    """A retired rule (False) proposes nothing; it is kept, never deleted (the reference administration)."""
 
 
 class Desk(Base):

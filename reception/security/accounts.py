@@ -325,3 +325,54 @@ def any_password_set(ctx: AppContext) -> bool:
     with ctx.db.read() as session:
         found = session.scalar(select(User.id).where(User.password_hash != "", User.active.is_(True)).limit(1))
     return found is not None
+
+
+def update_account(ctx: AppContext, username: str, *, display_name: str, role: str, unit_code: str | None = None,
+                   actor_id: str | None) -> None:
+    """The administrator changes an account's name, role (设置角色) and, for ``unit_staff``, its unit."""
+    try:
+        parsed = Role.parse(role)
+    except ValueError as exc:
+        raise FieldError("角色", f"未知角色：{role}", key="role_unknown") from exc
+    if not display_name.strip():
+        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        user = _user_by_name(session, username)
+        unit_id: str | None = None
+        if parsed is Role.UNIT_STAFF:
+            if not unit_code:
+                raise FieldError("单位", "责任单位工作人员须指定所属单位", key="unit_required")
+            unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code.strip()))
+            if unit_id is None:
+                raise FieldError("单位", f"没有代码为“{unit_code}”的单位", key="unit_unknown")
+        if user.role == Role.ADMIN.value and parsed is not Role.ADMIN and _other_admins(session, user.id) == 0:
+            raise FieldError("角色", "这是最后一个可用的系统管理员账户，不能改为其他角色", key="last_admin")
+        before = {"display_name": user.display_name, "role": user.role, "unit_id": user.unit_id}
+        user.display_name, user.role, user.unit_id = display_name.strip(), parsed.value, unit_id
+        audit.record(session, user_id=actor_id, action="update", entity="user", entity_id=user.id,
+                     changes=audit.changes_of(before, {"display_name": user.display_name, "role": user.role,
+                                                       "unit_id": unit_id}))
+
+
+def _other_admins(session: Session, user_id: str) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN.value, User.active.is_(True), User.id != user_id, User.password_hash != "")) or 0
+
+
+def set_account_active(ctx: AppContext, username: str, active: bool, *, actor_id: str | None) -> None:
+    """停用 an account (it can no longer sign in; cases keep naming it) or 启用 it again. Never the last
+    administrator, nor the administrator's own account."""
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        user = _user_by_name(session, username)
+        if not active and user.id == actor_id:
+            raise ReceptionError("不能停用自己正在使用的账户", key="deactivate_self")
+        if not active and user.role == Role.ADMIN.value and _other_admins(session, user.id) == 0:
+            raise ReceptionError("这是最后一个可用的系统管理员账户，不能停用", key="last_admin")
+        if user.active != active:
+            user.active = active
+            audit.record(session, user_id=actor_id, action="update", entity="user", entity_id=user.id,
+                         changes={"active": [not active, active]})

@@ -45,8 +45,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(handler=_add_unit)
     q = ssub.add_parser("import-reference",
                         help="publish the reference data (directory, categories, routing, leaders, roster, "
-                             "holidays, desks, users) of a desk data directory to every desk")
-    q.add_argument("--from", dest="source", required=True, metavar="DATA_DIR")
+                             "holidays, desks, users) of a desk data directory, or a reference workbook "
+                             "(reception reference export), to every desk")
+    q.add_argument("workbook", nargs="?", metavar="FILE.xlsx",
+                   help="a reference workbook: directory, units, categories and routing rules")
+    q.add_argument("--from", dest="source", metavar="DATA_DIR", help="a desk data directory")
     q.add_argument("--force", action="store_true",
                    help="also overwrite records a desk changed since (e.g. a roster edited at a desk)")
     _db_args(q, top=False)
@@ -143,11 +146,22 @@ def _add_unit(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reception.server.service import import_reference
+    from reception.reference.store import ReferenceImportError
+    from reception.server.service import import_reference, import_reference_workbook
 
+    if bool(args.source) == bool(args.workbook):
+        raise ReceptionError("请给出一个基础数据工作簿（FILE.xlsx）或 --from 数据目录（二者选一）", key="import_source")
     db = _open(args)
     try:
-        counts = import_reference(db, Path(args.source).expanduser().resolve(), force=args.force)
+        if args.workbook:
+            counts = import_reference_workbook(db, Path(args.workbook).expanduser().resolve(), force=args.force)
+        else:
+            counts = import_reference(db, Path(args.source).expanduser().resolve(), force=args.force)
+    except ReferenceImportError as exc:
+        print(f"工作簿有{len(exc.issues)}处问题，未发布任何数据：", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue.text}", file=sys.stderr)
+        return 1
     finally:
         db.dispose()
     changed = sum(counts.values())

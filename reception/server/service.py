@@ -697,3 +697,61 @@ def import_reference(db: ServerDatabase, data_dir: Path, *, force: bool = False)
     finally:
         desk_db.dispose()
     return result
+
+
+REFERENCE_TABLES = ("locality", "unit", "category", "routing_rule")
+"""The tables the reference workbook holds (``reception.reference``)."""
+
+
+def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool = False) -> ReferenceImport:
+    """Publish a reference workbook (the format of ``reception reference export``) to every desk.
+
+    The server's current directory, units, categories and rules are copied into a throwaway desk database, the
+    workbook is validated and applied there exactly as a desk applies it (codes name the records; a new record
+    gets the same stable id a desk would give it), and the result is published by ``import_reference``. A workbook
+    with problems raises ``ReferenceImportError`` with the report, and nothing is published."""
+    import tempfile
+
+    from reception.db.engine import Database
+    from reception.db.migrate import upgrade_database
+    from reception.paths import DataPaths
+    from reception.reference.store import import_in_session
+    from reception.reference.workbook import read_workbook
+
+    data, issues = read_workbook(workbook)
+    with tempfile.TemporaryDirectory(prefix="reception-reference-") as tmp:
+        paths = DataPaths(Path(tmp))
+        upgrade_database(paths.database, paths.backups)
+        desk_db = Database(paths.database)
+        try:
+            with db.session() as s, desk_db.write() as ds:
+                for table in REFERENCE_TABLES:
+                    codec = codec_for(table)
+                    assert codec is not None
+                    rows = []
+                    for d, deleted in s.execute(select(Record.data, Record.deleted)
+                                                .where(Record.table_name == table)):
+                        opened = db.sealer.open(table, d) if d and not deleted else None
+                        if opened:
+                            rows.append(codec.decode(opened))
+                    for values in _parents_first(rows):
+                        ds.add(codec.model(**values))
+                    ds.flush()
+                import_in_session(ds, data, issues)
+        finally:
+            desk_db.dispose()
+        return import_reference(db, Path(tmp), force=force)
+
+
+def _parents_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a tree table (``parent_id``) ordered so that every parent comes before its children."""
+    by_id = {r.get("id"): r for r in rows}
+
+    def depth(row: dict[str, Any]) -> int:
+        n, current = 0, row
+        while current.get("parent_id") in by_id and n < 16:
+            n += 1
+            current = by_id[current.get("parent_id")]
+        return n
+
+    return sorted(rows, key=depth)

@@ -161,7 +161,8 @@ def propose_route(session: Session, category_id: str, locality_id: str | None) -
     localities = _ancestors(session, Locality, locality_id) if locality_id else []
     if not categories:
         return None
-    rules = session.scalars(select(RoutingRule).where(RoutingRule.category_id.in_(categories))).all()
+    rules = session.scalars(select(RoutingRule).where(RoutingRule.category_id.in_(categories),
+                                                   RoutingRule.active.is_(True))).all()
     best: tuple[tuple[int, int, int], RoutingRule] | None = None
     for rule in rules:
         if rule.locality_id is None:
