@@ -117,6 +117,24 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
     return True
 
 
+def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
+    """The first-run wizard on a desk nobody can sign in to yet (``reception.services.setup.needs_first_run``):
+    the administrator's user name once set up, False when cancelled, None when no set-up was needed."""
+    from reception.services.context import open_data_dir
+    from reception.services.setup import needs_first_run
+
+    ctx = open_data_dir(data_dir)
+    try:
+        if not needs_first_run(ctx):
+            return None
+        from ui.admin.setup_wizard import run_setup_wizard
+
+        username = run_setup_wizard(ctx)
+        return username if username else False
+    finally:
+        ctx.close()
+
+
 def _configure_logging(data_dir: Path) -> None:
     root = logging.getLogger()
     if root.handlers:
@@ -148,9 +166,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.demo:
             seed_demo_if_empty(data_dir)
+        username = args.user
+        if not args.demo:
+            set_up = run_first_run_if_needed(data_dir)
+            if set_up is False:  # 取消 in the first-run wizard
+                return 0
+            username = set_up or username
         from ui.security.app_login import sign_in_at_start
 
-        signed = sign_in_at_start(data_dir, demo=args.demo, username=args.user,
+        signed = sign_in_at_start(data_dir, demo=args.demo, username=username,
                                   exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
         if signed is None:  # 退出 in the login dialog (or the start-up benchmark's early exit)
             return 0

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -71,6 +72,12 @@ class MainWindow(QMainWindow):
     enrolment_offer: EnrolmentOffer | None = None
     """What the first-run check decided (``ui.sync.first_run.offer_enrolment``; None: not asked)."""
     enroll_dialog: EnrollDialog | None = None
+    # the 管理 menu and its windows (ui.admin.menu)
+    admin_menu: QMenu
+    reference_action: QAction
+    accounts_action: QAction
+    reference_admin: QWidget | None = None
+    accounts_admin: QWidget | None = None
 
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -384,6 +391,9 @@ class MainWindow(QMainWindow):
         cases.addActions([self.find_action, self.today_action])
         tools = menu.addMenu("工具")
         tools.addAction(self.settings_action)
+        from ui.admin.menu import install_admin_menu
+
+        install_admin_menu(self)
 
     @property
     def cases_page(self) -> CaseListPage:

@@ -1,0 +1,48 @@
+"""The main window's 管理 menu: 基础数据… and 工位与账户… (administrators; the core refuses anyone else anyway)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reception.security.permissions import Permission, permissions_of
+
+if TYPE_CHECKING:
+    from ui.admin.accounts import AccountsAdmin
+    from ui.admin.reference import ReferenceAdmin
+    from ui.main_window import MainWindow
+
+
+def install_admin_menu(window: MainWindow) -> None:
+    window.admin_menu = window.menuBar().addMenu("管理")
+    window.reference_action = window._action("基础数据…", None, lambda: open_reference_admin(window))
+    window.accounts_action = window._action("工位与账户…", None, lambda: open_accounts_admin(window))
+    window.admin_menu.addActions([window.reference_action, window.accounts_action])
+
+
+def apply_admin_permissions(window: MainWindow) -> None:
+    user = window.reference.user
+    allowed = user is not None and Permission.ADMIN in permissions_of(user.role)
+    for action in (getattr(window, "reference_action", None), getattr(window, "accounts_action", None)):
+        if action is not None:
+            action.setEnabled(allowed)
+
+
+def open_reference_admin(window: MainWindow) -> ReferenceAdmin:
+    from ui.admin.reference import ReferenceAdmin
+
+    dialog = ReferenceAdmin(window.ctx, window.tasks, window.reference.user_id or None, parent=window)
+    dialog.changed.connect(lambda: window.reload_reference(only_if_changed=True))
+    window.reference_admin = dialog
+    dialog.show()
+    return dialog
+
+
+def open_accounts_admin(window: MainWindow) -> AccountsAdmin:
+    from ui.admin.accounts import AccountsAdmin
+
+    units = [(u.code, u.name) for u in window.reference.units]
+    dialog = AccountsAdmin(window.ctx, window.tasks, window.reference.user_id or None, units, parent=window)
+    dialog.deskChanged.connect(window.reload_reference)
+    window.accounts_admin = dialog
+    dialog.show()
+    return dialog
