@@ -29,6 +29,9 @@ from reception.demo import seed_reference
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Channel, RoutingAction
 from reception.lifecycle.service import recompute_clocks
+from reception.reference import store as reference
+from reception.reference.model import Kind, LocalityRow, ReferenceData
+from reception.reference.workbook import write_workbook
 from reception.roster import holidays
 from reception.roster import service as roster
 from reception.security.permissions import PermissionDenied
@@ -104,8 +107,8 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
     assert a.sync().ok and b.sync().ok
     assert _slots(b) == _slots(a) and len(_slots(b)) == generated.slots
 
-    # the administrator edits: a substitution on one slot, a holiday, a unit renamed (the app has no directory
-    # editor yet: through the ORM, as one would)
+    # the administrator edits: a substitution on one slot, a holiday, a unit renamed on the 基础数据 screen's
+    # service, and a new grid imported from a workbook
     day, leader_id, _origin = sorted(_slots(a).values())[0]
     new_leader = _free_leader(a, day)
     roster.substitute(a.ctx, day, leader_id, new_leader, reason="外出开会", approved_by="区委办", by=admin)
@@ -114,7 +117,14 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
         unit = s.scalar(select(Unit).order_by(Unit.code))
         assert unit is not None
         unit_id, new_name = unit.id, unit.name + "（更名）"
-        unit.name = new_name
+        village = s.scalar(select(Locality).where(Locality.level == "village").order_by(Locality.code))
+        assert village is not None
+        village_code = village.code
+    unit_row = dict(reference.list_rows(a.ctx, Kind.UNIT))[unit_id]
+    reference.save_row(a.ctx, Kind.UNIT, replace(unit_row, name=new_name, contact_person="赵敏"),
+                       record_id=unit_id, actor_id=admin)
+    grid = LocalityRow(f"{village_code}-99", "新建网格", "grid", village_code, 99)
+    reference.import_workbook(a.ctx, write_workbook(ReferenceData(localities=[grid])), actor_id=admin)
     report = a.sync()
     assert report.ok and report.parked == 0 and report.pushed >= 4, report
     report = b.sync()
@@ -126,7 +136,9 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
         holiday = s.get(HolidayDay, date(2026, 12, 31))
         assert holiday is not None and holiday.name == "跨年调休" and holiday.workday is False
         renamed = s.get(Unit, unit_id)
-        assert renamed is not None and renamed.name == new_name
+        assert renamed is not None and renamed.name == new_name and renamed.contact_person == "赵敏"
+        new_grid = s.scalar(select(Locality).where(Locality.code == grid.code))
+        assert new_grid is not None and new_grid.id == reference.stable_id("locality", grid.code)
     assert not b.ctx.calendar.is_workday(date(2026, 12, 31))  # b's working-day calendar follows the pulled table
 
     # regenerating the draft replaces every slot (old ones deleted through the ORM, new ids): b follows exactly
