@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QRadioButton, QWizard
 from pytestqt.qtbot import QtBot
@@ -15,15 +16,20 @@ from sqlalchemy import func, select
 
 from reception.db.models import Case, Category, Desk, Locality, Setting, User
 from reception.reference.workbook import read_workbook
+from reception.server.db import open_server_database
+from reception.server.service import add_desk, import_reference_workbook
 from reception.services.context import open_data_dir
 from reception.services.enrolment import CHOICE_KEY
+from reception.services.settings import load_desk_settings
 from reception.services.setup import needs_first_run
 from tests.reference_fixture import write_district
+from tests.sync.harness import ServerProcess
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import by_name, click, fill_valid, shown_errors, type_into
 from ui.admin.setup_wizard import SetupWizard
 from ui.app import create_main_window
 from ui.security.login import LoginDialog
+from ui.sync.dialogs import EnrollDialog
 from ui.tasks import TaskManager
 
 CENTRE = "和平区人民来访接待中心"
@@ -172,3 +178,54 @@ def test_from_an_empty_data_directory_to_a_printed_receipt(qtbot: QtBot, tmp_pat
             assert s.scalar(select(func.count()).select_from(Case)) == 1
     finally:
         window.close()
+
+
+def test_the_wizard_enrols_through_the_enrolment_dialog(qtbot: QtBot, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """登记到中心服务器: the enrolment dialog the 数据同步 page uses, opened from the wizard; the desk then holds the
+    centre's reference data (here published to the server from the workbook) and the server's desk code."""
+    monkeypatch.setenv("RECEPTION_TOKEN_STORE", "file")
+    url = f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}"
+    db = open_server_database(url)
+    import_reference_workbook(db, write_district(tmp_path / "和平区.xlsx"))
+    _client, code = add_desk(db, "二号窗口")
+    proc = ServerProcess(url, tmp_path).start()
+    root = tmp_path / "desk"
+    ctx = open_data_dir(root)
+    try:
+        wizard = SetupWizard(ctx, TaskManager(synchronous=True))
+        qtbot.addWidget(wizard)
+        wizard.show()
+        _set(qtbot, by_name(wizard.centre_page, QLineEdit, "中心名称"), CENTRE)
+        _next(qtbot, wizard)
+        admin = wizard.admin_page
+        _set(qtbot, by_name(admin, QLineEdit, "用户名"), "admin-hp02")
+        _set(qtbot, by_name(admin, QLineEdit, "姓名"), "李娜")
+        for name in ("密码", "确认密码"):
+            _set(qtbot, by_name(admin, QLineEdit, name), "Heping2026")
+        _next(qtbot, wizard)
+        mode = wizard.mode_page
+        assert wizard.currentPage() is mode
+        by_name(mode, QRadioButton, "登记到中心服务器").setChecked(True)
+        click(qtbot, mode, "登记到服务器…")
+        dialog = wizard.enroll_dialog
+        assert isinstance(dialog, EnrollDialog) and dialog.isVisible() and dialog.parent() is wizard
+        by_name(dialog, QLineEdit, "服务器地址").setText(proc.url)
+        by_name(dialog, QLineEdit, "登记码").setText(code)
+        click(qtbot, dialog, "登记")
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20_000)
+        assert mode.enrolled_as and "已登记为工位" in mode.enrol_status.text()
+        assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+        click(qtbot, wizard, "完成")
+        qtbot.waitUntil(lambda: not wizard.isVisible())
+        assert wizard.result() == QWizard.DialogCode.Accepted
+        with ctx.db.read() as s:
+            assert s.get(Setting, CHOICE_KEY) is None  # enrolled, not 单机使用
+            assert s.scalar(select(func.count()).select_from(Category)) == 7  # the centre's, no default tree
+            assert s.scalar(select(func.count()).select_from(Locality)) == 7
+            desk = s.get(Desk, load_desk_settings(s).desk_id)
+            assert desk is not None and desk.code == mode.enrolled_as
+    finally:
+        ctx.close()
+        proc.stop()
+        db.dispose()
