@@ -129,7 +129,7 @@ def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
             return None
         from ui.admin.setup_wizard import run_setup_wizard
 
-        username = run_setup_wizard(ctx)
+        username = run_setup_wizard(ctx, exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
         return username if username else False
     finally:
         ctx.close()

@@ -286,8 +286,8 @@ def save_row(ctx: AppContext, kind: Kind, row: Row, *, record_id: str | None = N
         if code is not None and code != old_code and code in {getattr(r, "code", None) for r in
                                                                 existing.rows(kind) or ()}:
             raise FieldErrors([FieldError("代码", f"代码“{code}”已存在", key="code_taken")])
-        if (kind is Kind.RULE and isinstance(row, RuleRow) and not record_id
-                and any(r.key == row.key for r in existing.rules or ())):
+        if (kind is Kind.RULE and isinstance(row, RuleRow)
+                and any(r.key == row.key and r.rule_id != record_id for r in existing.rules or ())):
             raise FieldErrors([FieldError("责任单位代码", "同一类别、属地和单位的规则已存在，请编辑原规则",
                                               key="rule_exists")])
         incoming = ReferenceData()

@@ -292,11 +292,18 @@ class SetupWizard(QWizard):
             self.finish()
 
 
-def run_setup_wizard(ctx: AppContext) -> str | None:
-    """Show the wizard (modal, before the login dialog); the administrator's user name, or None when cancelled."""
+def run_setup_wizard(ctx: AppContext, *, exit_when_shown: bool = False) -> str | None:
+    """Show the wizard (modal, before the login dialog); the administrator's user name, or None when cancelled.
+    ``exit_when_shown``: bench/bench_startup.py on a new data directory (the wizard is the first frame)."""
     tasks = TaskManager()
     try:
         wizard = SetupWizard(ctx, tasks)
+        if exit_when_shown:
+            def _shown() -> None:
+                print("window shown", flush=True)
+                wizard.reject()
+
+            QTimer.singleShot(0, _shown)
         accepted = wizard.exec() == QWizard.DialogCode.Accepted
         return wizard.admin_username if accepted else None
     finally:
