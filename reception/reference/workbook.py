@@ -39,6 +39,8 @@ from reception.reference.model import (
 )
 
 INSTRUCTIONS_SHEET = "填写说明"
+TEXT_ROWS = 500
+"""Rows of the code columns formatted as text in the template, so Excel keeps codes such as 001 as typed."""
 ROW_TYPES: dict[Kind, type[LocalityRow | UnitRow | CategoryRow | RuleRow]] = {
     Kind.LOCALITY: LocalityRow, Kind.UNIT: UnitRow, Kind.CATEGORY: CategoryRow, Kind.RULE: RuleRow}
 INSTRUCTIONS = (
@@ -110,8 +112,11 @@ def write_workbook(data: ReferenceData) -> bytes:
             dv.error, dv.errorTitle = "请从列表中选择", "输入有误"
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}5000")
-        for cell in ws["A"] + ws["B"]:
-            cell.number_format = "@"
+        rows = len(data.rows(kind) or ())
+        for index, column in enumerate(columns, start=1):  # codes stay text in Excel (a leading 0 is kept)
+            if column.attr.endswith("code") or column.attr == "rule_id":
+                for r in range(2, max(rows + 2, TEXT_ROWS) + 1):
+                    ws.cell(row=r, column=index).number_format = "@"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
