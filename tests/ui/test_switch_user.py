@@ -100,6 +100,17 @@ def test_sign_out_leaves_nobody_signed_in_until_another_account_signs_in(qtbot: 
     assert status.text() == "当前用户：翠园街道经办人（责任单位工作人员）"
     assert shown_pages(window) == ["案件查询", "数据同步"]
     assert window.pages.currentIndex() == PAGE_CASES
+    from reception.lifecycle.service import due_soon, overdue
+
+    unit_cy = window.reference.user_id  # the reminders in the status bar are the unit's own
+    late, soon = overdue(window.ctx, actor_id=unit_cy), due_soon(window.ctx, actor_id=unit_cy)
+    assert overdue(window.ctx).total > late.total
+    assert window.deadline_status.text() == f"期限提醒：超期{late.total_text}件，临期{soon.total_text}件"
+    window.sign_out_action.trigger()  # and the same person may sign in again after signing out
+    dialog = window.lock_dialog
+    assert isinstance(dialog, LoginDialog) and status.text() == "当前用户：未登录"
+    sign_in_at(qtbot, dialog, "unit_cy")
+    assert status.text() == "当前用户：翠园街道经办人（责任单位工作人员）"
 
 
 def test_another_account_may_sign_in_at_the_lock_screen(qtbot: QtBot, window: MainWindow) -> None:

@@ -215,8 +215,8 @@ def _sign_in_again(window: MainWindow, *, sign_out: bool) -> None:
     def signed_in() -> None:
         window.lock_dialog = None
         user = dialog.user
-        if user is not None and (previous is None or user.user_id != previous.id):
-            if previous is not None and not sign_out:
+        if user is not None and (sign_out or previous is None or user.user_id != previous.id):
+            if previous is not None and not sign_out and user.user_id != previous.id:
                 window.tasks.run_write(lambda: record_sign_out(window.ctx, previous.id, desk_id=window.reference.desk_id
                                                                or None, detail="switch"),
                                        owner=window, what="sign_out")
