@@ -179,3 +179,31 @@ def test_statistics_drill_downs_and_their_export_show_only_the_units_cases(distr
     assert case_nos and case_nos <= own_nos
     exported = {c["id"] for c in export_cases(ctx, actor_id=d.cy_staff, masked=True)}
     assert exported == d.own
+
+
+def test_the_leaders_lists_beyond_the_desk_show_only_the_units_cases(district: District) -> None:
+    from reception.leader import beyond
+    from reception.leader.service import AppointmentInput, schedule_appointment
+
+    d = district
+    ctx = d.desk.ctx
+    today = ctx.now().date()
+    own, other = sorted(d.own - {d.leader_own})[0], sorted(d.others - {d.leader_other, d.accusation})[0]
+    from reception.db.models import Leader
+
+    with ctx.db.read() as s:
+        numbers = {cid: no for cid, no in s.execute(select(Case.id, Case.case_no))}
+        leader = s.scalar(select(Leader.id).limit(1))
+    assert leader is not None
+    for case_id in (own, other, d.accusation):
+        schedule_appointment(ctx, AppointmentInput(case_id, today + timedelta(days=1)), actor_id=d.desk.officer_id)
+        beyond.list_backlog_case(ctx, beyond.BacklogInput(numbers[case_id], "多年未化解"), actor_id=d.desk.officer_id)
+    beyond.create_down_visit(ctx, beyond.DownVisitInput(leader, today, "翠园街道", case_nos=numbers[other],
+                                                        purpose="带案下访"), actor_id=d.desk.officer_id)
+    window = (today, today + timedelta(days=7))
+    assert {a.case_id for a in beyond.appointments(ctx, *window)} == {own, other, d.accusation}
+    assert {a.case_id for a in beyond.appointments(ctx, *window, actor_id=d.cy_staff)} == {own}
+    assert {b.case_id for b in beyond.backlog(ctx)} == {own, other, d.accusation}
+    assert {b.case_id for b in beyond.backlog(ctx, actor_id=d.cy_staff)} == {own}
+    assert len(beyond.down_visits(ctx, *window)) == 1
+    assert beyond.down_visits(ctx, *window, actor_id=d.cy_staff) == []  # it took only another unit's case along

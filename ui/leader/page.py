@@ -469,6 +469,8 @@ class LeaderPage(QWidget):
                 tab.loaded = False
         if reference.user_id != old.user_id:  # another user's queue: what the last one saw is not shown
             self._stash()  # a reply being written stays as a draft of its visit
+            for tab in self.beyond_tabs:  # their lists are read again for the new user when next shown
+                tab.loaded = False
             self.model.set_rows([])
             self._show_item(None)
             self.loaded = False
