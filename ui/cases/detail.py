@@ -121,6 +121,7 @@ class CaseDetailDialog(QDialog):
         self.action_dialog: ActionDialog | None = None
         self.correction_dialog: QDialog | None = None
         self.rights: CorrectionRights | None = None
+        self._after_load = ""
         self.setWindowTitle(f"案件详情 {case.case_no}")
         self.setObjectName("caseDetailDialog")
         self.resize(900, 680)
@@ -210,6 +211,9 @@ class CaseDetailDialog(QDialog):
         self._show_clocks(views)
         running = {v.assessment.key for v in views} | ({HEARING} if any(v.assessment.paused for v in views) else set())
         self._show_actions(detail.summary.status, running)
+        if self._after_load:
+            message, self._after_load = self._after_load, ""
+            self.message.show_message(message, "success")
 
     def _show_clocks(self, views: list[CaseClockView]) -> None:
         self.clock_views = views
@@ -334,9 +338,8 @@ class CaseDetailDialog(QDialog):
     def _corrected(self, result: object) -> None:
         from reception.services.correction import CorrectionResult, describe
 
-        self.load()
-        if isinstance(result, CorrectionResult):
-            self.message.show_message(describe(result), "success")
+        self._after_load = describe(result) if isinstance(result, CorrectionResult) else ""
+        self.load()  # (the message is shown once the corrected case is read: reading hides the banner)
         self.caseChanged.emit()
 
     def reprint(self) -> None:
