@@ -62,6 +62,10 @@ REMINDER_ROWS = 500
 
 class MainWindow(QMainWindow):
     # the 账户 menu and its dialogs (ui.security.session)
+    switch_action: QAction
+    sign_out_action: QAction
+    draft_question: QWidget | None = None
+    """The 保留 / 放弃 / 取消 question about an unsaved registration, while it is open."""
     password_action: QAction
     lock_action: QAction
     audit_action: QAction
@@ -122,7 +126,7 @@ class MainWindow(QMainWindow):
         self.leader_page = LeaderPage(ctx, self.reference, self.tasks)
         self.pages.addWidget(self.leader_page)
         self.stats_page = StatsPage(ctx, self.tasks, self._print)
-        self.stats_page.ranking.actor_id = self.reference.user_id or None
+        self.stats_page.set_actor(self.reference.user_id or None)
         self.pages.addWidget(self.stats_page)
         self.sync_page = SyncPage(ctx, self.tasks)
         self.pages.addWidget(self.sync_page)
@@ -300,12 +304,19 @@ class MainWindow(QMainWindow):
         self.stats_page.mark_stale()
 
     def refresh_deadlines(self) -> None:
-        """Overdue and due-soon counts of the whole centre, raised at start and refreshed in the background."""
+        """Overdue and due-soon counts of what the signed-in user may see (the centre's staff: the whole centre; a
+        unit's staff: their unit's), raised at start and refreshed in the background."""
         from reception.lifecycle.service import ClockList, due_soon, overdue
 
+        actor = self.reference.user_id or None
+        if self.reference.user is None:
+            self.deadline_status.setText("期限提醒：未登录")
+            self.deadline_status.setStyleSheet("")
+            return
+
         def count() -> tuple[ClockList, ClockList]:
-            late = overdue(self.ctx, limit=REMINDER_ROWS)
-            return late, due_soon(self.ctx, limit=REMINDER_ROWS, sync=False)
+            late = overdue(self.ctx, limit=REMINDER_ROWS, actor_id=actor)
+            return late, due_soon(self.ctx, limit=REMINDER_ROWS, sync=False, actor_id=actor)
 
         def done(lists: tuple[ClockList, ClockList]) -> None:
             late_list, soon_list = lists
@@ -493,9 +504,10 @@ class MainWindow(QMainWindow):
         """New settings, another signed-in user or new reference data (``reload_reference``): every page acts for
         them from now on, and lists built from the directory (categories, units, localities) are filled again,
         keeping what was chosen."""
+        user_changed = reference.user_id != self.reference.user_id
         self.reference = reference
         self.intake_page.set_reference(self.reference)
-        self.stats_page.ranking.actor_id = reference.user_id or None
+        self.stats_page.set_actor(reference.user_id or None)
         self.roster_page.reference = self.reference
         self.leader_page.set_reference(self.reference)
         if self._cases_page is not None:
@@ -504,6 +516,13 @@ class MainWindow(QMainWindow):
         from ui.security.session import apply_permissions
 
         apply_permissions(self)
+        if user_changed:  # what the lists and reminders show is the new user's
+            self.reminder_tracker = ReminderTracker()
+            self.reminder_banner.hide()
+            self.refresh_deadlines()
+            self._leader_stale = True
+            if self.pages.currentIndex() == PAGE_LEADER:
+                self.show_page(PAGE_LEADER)
 
     def switch_user(self, user_id: str) -> None:
         """Sign another user in at this window (after the login or lock dialog; tests call it directly)."""

@@ -155,6 +155,10 @@ class TaskManager(QObject):
         """The default error handler: a non-blocking message box with the Chinese message."""
         box = QMessageBox(QMessageBox.Icon.Warning, "操作失败", error_message(exc), QMessageBox.StandardButton.Ok,
                           self.window)
+        ok = box.button(QMessageBox.StandardButton.Ok)
+        if ok is not None:  # Qt's own translations are not loaded: its "OK" would stay English
+            ok.setText("确定")
+            ok.setAccessibleName("确定")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setObjectName("taskErrorBox")
         box.open()

@@ -31,7 +31,7 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.leader.service import AppointmentInput, schedule_appointment
-from reception.security.permissions import Permission, require
+from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
 from reception.services.context import AppContext
 
 F_CASES = "带案案件编号"
@@ -84,6 +84,11 @@ def _leader_error(session: Session, leader_id: str | None, field: str, *, requir
     return []
 
 
+def _scope(session: Session, actor_id: str | None) -> CaseScope:
+    """The cases ``actor_id`` may see (``reception.security.permissions.CaseScope``; the system: every case)."""
+    return EVERYTHING if actor_id is None else case_scope(session, actor_id)
+
+
 def _leader_names(session: Session) -> dict[str, str]:
     return {i: f"{n}（{t}）" for i, n, t in session.execute(select(Leader.id, Leader.name, Leader.title))}
 
@@ -129,13 +134,14 @@ def schedule_by_case_no(ctx: AppContext, case_no: str, form: AppointmentInput, *
     return schedule_appointment(ctx, replace(form, case_id=case_id), actor_id=actor_id)
 
 
-def appointments(ctx: AppContext, start: date, end: date) -> list[AppointmentRow]:
-    """The appointments from ``start`` to ``end`` (inclusive), in time order."""
+def appointments(ctx: AppContext, start: date, end: date, *, actor_id: str | None = None) -> list[AppointmentRow]:
+    """The appointments from ``start`` to ``end`` (inclusive), in time order; ``actor_id``: of the cases that user
+    may see."""
     with ctx.db.read() as session:
         leaders = _leader_names(session)
         rows = session.execute(
             select(LeaderAppointment, Case.case_no, Case.status).join(Case, Case.id == LeaderAppointment.case_id)
-            .where(LeaderAppointment.day >= start, LeaderAppointment.day <= end)
+            .where(LeaderAppointment.day >= start, LeaderAppointment.day <= end, _scope(session, actor_id).condition())
             .order_by(LeaderAppointment.day, LeaderAppointment.time, Case.case_no)
         ).all()
         return [AppointmentRow(a.id, a.case_id, no, a.day, a.time, leaders.get(a.leader_id or "", ""), a.place,
@@ -244,9 +250,12 @@ def create_down_visit(ctx: AppContext, form: DownVisitInput, *, actor_id: str | 
         return visit.id
 
 
-def down_visits(ctx: AppContext, start: date, end: date, *, leader_id: str | None = None) -> list[DownVisitRow]:
-    """Down-visits from ``start`` to ``end`` (inclusive), newest first, each with its cases (one query each)."""
+def down_visits(ctx: AppContext, start: date, end: date, *, leader_id: str | None = None,
+                actor_id: str | None = None) -> list[DownVisitRow]:
+    """Down-visits from ``start`` to ``end`` (inclusive), newest first, each with its cases (one query each);
+    ``actor_id``: only the cases that user may see, and for a unit's staff only the visits that took one along."""
     with ctx.db.read() as session:
+        scope = _scope(session, actor_id)
         leaders = _leader_names(session)
         q = select(DownVisit, Locality.name).outerjoin(Locality, Locality.id == DownVisit.locality_id).where(
             DownVisit.day >= start, DownVisit.day <= end)
@@ -258,12 +267,13 @@ def down_visits(ctx: AppContext, start: date, end: date, *, leader_id: str | Non
         if ids:
             for link, no, status in session.execute(
                 select(DownVisitCase, Case.case_no, Case.status).join(Case, Case.id == DownVisitCase.case_id)
-                .where(DownVisitCase.down_visit_id.in_(ids)).order_by(Case.case_no)
+                .where(DownVisitCase.down_visit_id.in_(ids), scope.condition()).order_by(Case.case_no)
             ):
                 cases[link.down_visit_id].append(DownVisitCaseRow(link.case_id, no, CaseStatus.label_of(status),
                                                                   link.note))
         return [DownVisitRow(v.id, v.day, leaders.get(v.leader_id, ""), v.place, loc or "", v.purpose, v.result,
-                             v.households, tuple(cases[v.id])) for v, loc in visits]
+                             v.households, tuple(cases[v.id])) for v, loc in visits
+                if cases[v.id] or not scope.restricted]
 
 
 # --- 积案 and 包案 ---------------------------------------------------------------------------------------------------
@@ -382,9 +392,10 @@ def resolve_backlog_case(ctx: AppContext, backlog_id: str, resolution: str, reso
 
 
 def _backlog_rows(session: Session, ids: list[str] | None = None, *, include_resolved: bool = True,
-                  hard_only: bool = False) -> list[BacklogRow]:
+                  hard_only: bool = False, scope: CaseScope = EVERYTHING) -> list[BacklogRow]:
     leaders = _leader_names(session)
-    q = select(BacklogCase, Case.case_no, Case.status, Case.registered_on).join(Case, Case.id == BacklogCase.case_id)
+    q = (select(BacklogCase, Case.case_no, Case.status, Case.registered_on).join(Case, Case.id == BacklogCase.case_id)
+         .where(scope.condition()))
     if ids is not None:
         q = q.where(BacklogCase.id.in_(ids))
     if not include_resolved:
@@ -398,10 +409,13 @@ def _backlog_rows(session: Session, ids: list[str] | None = None, *, include_res
             for b, no, status, registered in rows]
 
 
-def backlog(ctx: AppContext, *, include_resolved: bool = True, hard_only: bool = False) -> list[BacklogRow]:
-    """积案 list: open ones first (骨头案 first among them), then the resolved ones."""
+def backlog(ctx: AppContext, *, include_resolved: bool = True, hard_only: bool = False,
+            actor_id: str | None = None) -> list[BacklogRow]:
+    """积案 list: open ones first (骨头案 first among them), then the resolved ones; ``actor_id``: of the cases that
+    user may see."""
     with ctx.db.read() as session:
-        return _backlog_rows(session, include_resolved=include_resolved, hard_only=hard_only)
+        return _backlog_rows(session, include_resolved=include_resolved, hard_only=hard_only,
+                             scope=_scope(session, actor_id))
 
 
 def backlog_counts(ctx: AppContext, start: date, end: date) -> BacklogCounts:
@@ -432,11 +446,13 @@ class OwnershipRow:
     note: str
 
 
-def ownerships(ctx: AppContext, *, open_only: bool = True) -> list[OwnershipRow]:
-    """包案: which leader owns which case, since when (and until when)."""
+def ownerships(ctx: AppContext, *, open_only: bool = True, actor_id: str | None = None) -> list[OwnershipRow]:
+    """包案: which leader owns which case, since when (and until when); ``actor_id``: of the cases that user may
+    see."""
     with ctx.db.read() as session:
         leaders = _leader_names(session)
-        q = select(CaseOwnership, Case.case_no, Case.status).join(Case, Case.id == CaseOwnership.case_id)
+        q = (select(CaseOwnership, Case.case_no, Case.status).join(Case, Case.id == CaseOwnership.case_id)
+             .where(_scope(session, actor_id).condition()))
         if open_only:
             q = q.where(CaseOwnership.ended_on.is_(None))
         rows = session.execute(q.order_by(CaseOwnership.since, Case.case_no)).all()

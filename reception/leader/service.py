@@ -41,7 +41,7 @@ from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
-from reception.security.permissions import Permission, require
+from reception.security.permissions import Permission, require, visible_case_ids
 from reception.services.context import AppContext
 from reception.services.history import summarise_cases
 
@@ -203,17 +203,20 @@ def leader_choices(ctx: AppContext, day: date) -> list[LeaderChoice]:
     return sorted(found, key=lambda c: (c.id not in duty, duty.index(c.id) if c.id in duty else 0))
 
 
-def leader_queue(ctx: AppContext, day: date) -> list[QueueItem]:
-    """The day's visits sent to the leader and the day's appointments, in time order."""
+def leader_queue(ctx: AppContext, day: date, *, actor_id: str | None = None) -> list[QueueItem]:
+    """The day's visits sent to the leader and the day's appointments, in time order; ``actor_id``: only the cases
+    that user may see (a unit's staff: their unit's, never an accusation against it)."""
     with ctx.db.read() as session:
-        return queue_in_session(session, day)
+        if actor_id is not None:
+            require(session, actor_id, Permission.VIEW_CASES)
+        return queue_in_session(session, day, actor_id=actor_id)
 
 
 TO_LEADER_KINDS = ("to_leader", "visit_to_leader")
 """A new case sent to the leader at intake, and a further visit of an existing case sent there."""
 
 
-def queue_in_session(session: Session, day: date) -> list[QueueItem]:
+def queue_in_session(session: Session, day: date, *, actor_id: str | None = None) -> list[QueueItem]:
     sent = set(session.scalars(
         select(CaseEvent.case_id).where(CaseEvent.kind.in_(TO_LEADER_KINDS), CaseEvent.occurred_on == day)
     ))
@@ -226,7 +229,7 @@ def queue_in_session(session: Session, day: date) -> list[QueueItem]:
     appointments = session.scalars(
         select(LeaderAppointment).where(LeaderAppointment.day == day).order_by(LeaderAppointment.time)
     ).all()
-    case_ids = set(latest) | {a.case_id for a in appointments}
+    case_ids = set(visible_case_ids(session, actor_id, sorted(set(latest) | {a.case_id for a in appointments})))
     summaries = {s.id: s for s in summarise_cases(session, case_ids)}
     requests = {k: v for k, v in session.execute(select(Case.id, Case.request).where(Case.id.in_(case_ids)))}
     records = session.scalars(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from reception.db.models import Case, Notification, Petitioner, Unit, Visit, VisitPerson
 from reception.domain.enums import ContentClass
+from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
 from reception.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -126,22 +127,24 @@ class SendReport:
     failed: int
 
 
-def send_pending(ctx: AppContext, gateway: SmsGateway, *, limit: int = 200, retry_failed: bool = False
-                 ) -> SendReport:
-    """Send the oldest pending notices (and failed ones when ``retry_failed``), marking each sent or failed."""
-    return _send(ctx, gateway, ["pending", "failed"] if retry_failed else ["pending"], limit=limit)
+def send_pending(ctx: AppContext, gateway: SmsGateway, *, limit: int = 200, retry_failed: bool = False,
+                 actor_id: str | None = None) -> SendReport:
+    """Send the oldest pending notices (and failed ones when ``retry_failed``), marking each sent or failed.
+    ``actor_id`` must hold ``NOTIFY`` (None: the system's background job)."""
+    return _send(ctx, gateway, ["pending", "failed"] if retry_failed else ["pending"], limit=limit, actor_id=actor_id)
 
 
-def resend_failed(ctx: AppContext, gateway: SmsGateway, *, ids: Sequence[str] | None = None, limit: int = 200
-                  ) -> SendReport:
+def resend_failed(ctx: AppContext, gateway: SmsGateway, *, ids: Sequence[str] | None = None, limit: int = 200,
+                  actor_id: str | None = None) -> SendReport:
     """Send failed notices again (all of them, or only ``ids``): after the phone was added or the gateway is back.
     Each try counts in ``attempts``."""
-    return _send(ctx, gateway, ["failed"], ids=ids, limit=limit)
+    return _send(ctx, gateway, ["failed"], ids=ids, limit=limit, actor_id=actor_id)
 
 
 def _send(ctx: AppContext, gateway: SmsGateway, states: list[str], *, ids: Sequence[str] | None = None,
-          limit: int) -> SendReport:
+          limit: int, actor_id: str | None = None) -> SendReport:
     with ctx.db.read() as session:
+        require(session, actor_id, Permission.NOTIFY)
         q = (select(Notification.id, Notification.text, Petitioner.phone)
              .outerjoin(Petitioner, Petitioner.id == Notification.petitioner_id)
              .where(Notification.status.in_(states)))
@@ -189,22 +192,31 @@ class NoticeRow:
     error: str
 
 
-def outbox(ctx: AppContext, *, status: str | None = None, case_id: str | None = None, limit: int = 500
-           ) -> list[NoticeRow]:
-    """The outbox, newest first: pending / sent / failed."""
+def _scope(session: Session, actor_id: str | None) -> CaseScope:
+    return EVERYTHING if actor_id is None else case_scope(session, actor_id)
+
+
+def outbox(ctx: AppContext, *, status: str | None = None, case_id: str | None = None, limit: int = 500,
+           actor_id: str | None = None) -> list[NoticeRow]:
+    """The outbox, newest first: pending / sent / failed; ``actor_id``: only the notices of cases that user may see
+    (a unit's staff: their unit's)."""
     q = select(Notification, Case.case_no).join(Case, Case.id == Notification.case_id)
     if status:
         q = q.where(Notification.status == status)
     if case_id:
         q = q.where(Notification.case_id == case_id)
     with ctx.db.read() as session:
+        q = q.where(_scope(session, actor_id).condition())
         return [
             NoticeRow(n.id, n.case_id, no, n.template, n.text, n.status, n.created_at, n.sent_at, n.attempts, n.error)
             for n, no in session.execute(q.order_by(Notification.created_at.desc()).limit(limit))
         ]
 
 
-def outbox_counts(ctx: AppContext) -> dict[str, int]:
+def outbox_counts(ctx: AppContext, *, actor_id: str | None = None) -> dict[str, int]:
     with ctx.db.read() as session:
-        return {s: n for s, n in session.execute(
-            select(Notification.status, func.count()).group_by(Notification.status))}
+        scope = _scope(session, actor_id)
+        q = select(Notification.status, func.count())
+        if scope.restricted:
+            q = q.join(Case, Case.id == Notification.case_id).where(scope.condition())
+        return {s: n for s, n in session.execute(q.group_by(Notification.status))}

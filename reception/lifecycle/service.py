@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, insert, select
+from sqlalchemy import Table, delete, exists, false, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import to_local
@@ -68,7 +68,7 @@ from reception.lifecycle.machine import (
     plan,
 )
 from reception.security import audit
-from reception.security.permissions import Permission, require_for_case
+from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
 from reception.services.context import AppContext
 from reception.services.settings import load_centre_setting, load_roll_policy, save_centre_setting
 
@@ -465,14 +465,36 @@ def _rows(session: Session, found: Sequence[Any], on: date, cal: WorkCalendar, s
     return tuple(out)
 
 
+def _scope(ctx: AppContext, actor_id: str | None) -> CaseScope:
+    if actor_id is None:
+        return EVERYTHING
+    with ctx.db.read() as session:
+        return case_scope(session, actor_id)
+
+
+def _scoped_where(where: list[Any], column: Any, unit_id: str | None, scope: CaseScope) -> list[Any]:
+    """The list's conditions narrowed to the unit asked for and to what the user may see (a unit's staff: their own
+    unit only, whatever unit they ask for, and never an accusation against it)."""
+    if scope.restricted:
+        if unit_id is not None and unit_id != scope.unit_id:
+            return [*where, false()]
+        return [column == scope.unit_id, *where, scope.condition()]
+    if unit_id is not None:
+        return [column == unit_id, *where]
+    return where
+
+
 def _list(ctx: AppContext, where: Sequence[Any], order: Sequence[Any], *, limit: int, offset: int, on: date,
-          sync: bool) -> ClockList:
+          sync: bool, scope: CaseScope = EVERYTHING) -> ClockList:
     if sync:
         sync_clocks(ctx)
     with ctx.db.read() as session:
         st = load_settings(session)
         # counted through the (kind, due_on) index and stopped past the cap: a bounded cost whatever the backlog
-        first = select(CaseClock.due_on).where(*where).limit(COUNT_CAP + 1).subquery()
+        first_q = select(CaseClock.due_on)
+        if scope.restricted:  # the scope's condition is on the case
+            first_q = first_q.join(Case, Case.id == CaseClock.case_id)
+        first = first_q.where(*where).limit(COUNT_CAP + 1).subquery()
         total = session.scalar(select(func.count()).select_from(first)) or 0
         found = session.execute(
             select(CaseClock, Case.case_no, Case.status).join(Case, Case.id == CaseClock.case_id)
@@ -482,30 +504,33 @@ def _list(ctx: AppContext, where: Sequence[Any], order: Sequence[Any], *, limit:
 
 
 def overdue(ctx: AppContext, *, unit_id: str | None = None, on: date | None = None, limit: int = LIST_LIMIT,
-            offset: int = 0, sync: bool = True) -> ClockList:
+            offset: int = 0, sync: bool = True, actor_id: str | None = None) -> ClockList:
     """Duties past their due date (the most overdue first), for the centre or one unit. Extended cases count
-    from their extended date. One indexed range query on ``case_clock``."""
+    from their extended date. One indexed range query on ``case_clock``. ``actor_id``: only the cases that user may
+    see (a unit's staff: their unit's)."""
     today = on or ctx.now().date()
-    where: list[Any] = [CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on < today]
-    if unit_id is not None:
-        where.insert(0, CaseClock.unit_id == unit_id)
-    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync)
+    scope = _scope(ctx, actor_id)
+    where = _scoped_where([CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on < today], CaseClock.unit_id,
+                          unit_id, scope)
+    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync,
+                 scope=scope)
 
 
 def due_soon(ctx: AppContext, *, unit_id: str | None = None, on: date | None = None, limit: int = LIST_LIMIT,
-             offset: int = 0, sync: bool = True) -> ClockList:
+             offset: int = 0, sync: bool = True, actor_id: str | None = None) -> ClockList:
     """Duties not yet overdue that have turned amber (≤ N days or ≤ x % left, the ``lifecycle`` settings),
-    the nearest first."""
+    the nearest first; ``actor_id`` as for ``overdue``."""
     today = on or ctx.now().date()
+    scope = _scope(ctx, actor_id)
     with ctx.db.read() as session:
         st = load_settings(session)
     # the widest amber window of any clock bounds the range: amber_on <= today <= due_on <= today + horizon
     horizon = max(st.thresholds.window(get_clock(k).amount + 30) for k in ("handling", "supervision")) + 14
-    where: list[Any] = [CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on >= today,
-                        CaseClock.due_on <= today + timedelta(days=horizon), CaseClock.amber_on <= today]
-    if unit_id is not None:
-        where.insert(0, CaseClock.unit_id == unit_id)
-    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync)
+    where = _scoped_where([CaseClock.kind == ClockKind.DUTY.value, CaseClock.due_on >= today,
+                           CaseClock.due_on <= today + timedelta(days=horizon), CaseClock.amber_on <= today],
+                          CaseClock.unit_id, unit_id, scope)
+    return _list(ctx, where, (CaseClock.due_on, CaseClock.case_id), limit=limit, offset=offset, on=today, sync=sync,
+                 scope=scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,15 +559,17 @@ class SupervisionRow:
 
 
 def supervision_list(ctx: AppContext, *, unit_id: str | None = None, state: str = "open", on: date | None = None,
-                     limit: int = LIST_LIMIT, offset: int = 0) -> tuple[int, tuple[SupervisionRow, ...]]:
-    """督办 list: open supervisions (the nearest feedback due first), for the centre or one unit."""
+                     limit: int = LIST_LIMIT, offset: int = 0, actor_id: str | None = None
+                     ) -> tuple[int, tuple[SupervisionRow, ...]]:
+    """督办 list: open supervisions (the nearest feedback due first), for the centre or one unit; ``actor_id``: only
+    the cases that user may see (a unit's staff: their unit's supervisions, the 督办意见 of no other unit)."""
     today = on or ctx.now().date()
-    where: list[Any] = [Supervision.state == state]
-    if unit_id is not None:
-        where.append(Supervision.unit_id == unit_id)
+    scope = _scope(ctx, actor_id)
+    where = _scoped_where([Supervision.state == state], Supervision.unit_id, unit_id, scope)
     with ctx.db.read() as session:
         st = load_settings(session)
-        total = session.scalar(select(func.count()).select_from(Supervision).where(*where)) or 0
+        total = session.scalar(select(func.count()).select_from(Supervision)
+                               .join(Case, Case.id == Supervision.case_id).where(*where)) or 0
         found = session.execute(
             select(Supervision, Case.case_no, Unit.name, User.display_name)
             .join(Case, Case.id == Supervision.case_id)

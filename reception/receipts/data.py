@@ -59,6 +59,8 @@ class ReceiptData:
     """Extra notice text: the legal-channel notice (诉访分离) or the 不再受理 notice; "" when none."""
     reprint: bool = False
     """True for a reprint: the receipt is marked 补打."""
+    correction: bool = False
+    """True for the receipt reprinted after a correction of the registration (更正登记): marked 更正, not 补打."""
     printed_at: datetime | None = None
     footer: str = ""
     extra_lines: tuple[tuple[str, str], ...] = field(default_factory=tuple)

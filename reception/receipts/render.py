@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TITLE = "登记回执"
 REPRINT_MARK = "（补打）"
+CORRECTION_MARK = "（更正）"
 THERMAL_WIDTH = 80 * mm
 THERMAL_MAX_HEIGHT = 14400.0
 """PDF viewers and drivers cap a page at 200 inches; longer thermal receipts continue on a second page."""
@@ -329,11 +330,16 @@ class _Builder:
 
     def title_block(self) -> list[Flowable]:
         d = self.data
-        title = TITLE + (REPRINT_MARK if d.reprint else "")
+        title = TITLE + (CORRECTION_MARK if d.correction else REPRINT_MARK if d.reprint else "")
         out: list[Flowable] = [Paragraph(self.m(title), self.st.title)]
         if d.registering_unit:
             out.append(self.p(d.registering_unit, self.st.subtitle))
-        if d.reprint:
+        if d.correction:  # replaces the receipt handed out before: the corrected content, said so
+            text = "更正件（登记信息已更正，以本回执为准）"
+            if d.printed_at is not None:
+                text += f"　更正时间：{format_datetime(d.printed_at)}"
+            out.append(self.p(text, self.st.reprint))
+        elif d.reprint:
             text = "补打件"
             if d.printed_at is not None:
                 text += f"　补打时间：{format_datetime(d.printed_at)}"
@@ -515,7 +521,7 @@ class _Builder:
         d = self.data
         out: list[Flowable] = []
         lines: list[str] = []
-        if d.printed_at is not None and not d.reprint:
+        if d.printed_at is not None and not d.reprint and not d.correction:
             lines.append(f"打印时间：{format_datetime(d.printed_at)}")
         if d.footer:
             lines.append(d.footer)

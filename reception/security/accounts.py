@@ -165,6 +165,14 @@ def _hasher_dummy(password: str) -> None:
         _hasher.verify(_dummy_hash[0], password)
 
 
+def sign_out(ctx: AppContext, user_id: str, *, desk_id: str | None = None, detail: str = "") -> None:
+    """The user leaves the desk (注销, or 切换用户 to another account): audited."""
+    with ctx.db.write() as session:
+        if session.get(User, user_id) is not None:
+            audit.record(session, user_id=user_id, desk_id=desk_id, action="logout", entity="user", entity_id=user_id,
+                         detail=detail)
+
+
 def verify_password(ctx: AppContext, user_id: str, password: str) -> SignedIn:
     """The lock screen: the same user signs in again (same lockout rules)."""
     with ctx.db.read() as session:

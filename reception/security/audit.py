@@ -279,6 +279,8 @@ ACTION_LABELS = {
     "view_petitioner": "查看信访人信息",
     "view_audit": "查看审计日志",
     "reprint": "补打回执",
+    "correct": "更正登记",
+    "correct_reprint": "出具更正回执",
     "roster_generate": "生成排班",
     "roster_publish": "发布排班",
     "roster_swap": "调换值班",

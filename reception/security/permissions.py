@@ -17,9 +17,10 @@ works only on the cases routed to their unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, and_, exists, not_, select, true
 from sqlalchemy.orm import Session
 
 from reception.db.models import Case, CaseEvent, User
@@ -56,14 +57,19 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     EXPORT_FULL = "export_full"
     """Export petitioners' full personal data (audited)."""
+    NOTIFY = "notify"
+    """Send the petitioners' SMS notices of the outbox (the centre's, signed 区信访接待中心)."""
+    CORRECT = "correct"
+    """更正登记 of any registration at any time, and of the petitioner's name and ID number (with a reason).
+    Whoever may register corrects the contact details and wording of their own registration on the same day."""
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.DESK_OFFICER.value: frozenset({P.REGISTER, P.VIEW_CASES, P.ROUTE, P.EVALUATE, P.LEADER_WORK}),
+    Role.DESK_OFFICER.value: frozenset({P.REGISTER, P.VIEW_CASES, P.ROUTE, P.EVALUATE, P.LEADER_WORK, P.NOTIFY}),
     Role.DUTY_LEADER.value: frozenset({P.VIEW_CASES, P.LEADER_REPLY, P.ROUTE, P.SUPERVISE, P.LEADER_WORK}),
     Role.SUPERVISOR.value: frozenset({P.VIEW_CASES, P.ROUTE, P.HANDLE, P.EVALUATE, P.CLOSE, P.SUPERVISE, P.LEADER_WORK,
-                                      P.ANSWER_SUPERVISION, P.VIEW_AUDIT, P.ROSTER}),
+                                      P.ANSWER_SUPERVISION, P.VIEW_AUDIT, P.ROSTER, P.NOTIFY, P.CORRECT}),
     Role.ADMIN.value: frozenset(Permission),
     Role.UNIT_STAFF.value: frozenset({P.VIEW_CASES, P.HANDLE, P.ANSWER_SUPERVISION}),
 }
@@ -73,7 +79,8 @@ LABELS = {
     P.LEADER_WORK: "安排约访、记录下访和积案",
     P.HANDLE: "办理（签收、受理、延期、答复等）", P.EVALUATE: "记录满意度评价和复查复核请求", P.CLOSE: "销号",
     P.SUPERVISE: "督办", P.ANSWER_SUPERVISION: "反馈督办", P.ROSTER: "管理领导接访排班", P.ADMIN: "系统管理",
-    P.VIEW_AUDIT: "查看审计日志", P.EXPORT_FULL: "导出完整个人信息",
+    P.VIEW_AUDIT: "查看审计日志", P.EXPORT_FULL: "导出完整个人信息", P.NOTIFY: "发送短信通知",
+    P.CORRECT: "更正登记信息",
 }
 
 
@@ -105,19 +112,52 @@ def require_for_case(session: Session, actor_id: str | None, permission: Permiss
     return user
 
 
-def _accused(session: Session, case_id: str, unit_id: str) -> bool:
-    return bool(session.scalar(select(exists().where(
-        CaseEvent.case_id == case_id, CaseEvent.kind == "accused_unit", CaseEvent.unit_id == unit_id))))
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """The cases a user may see, as one SQL condition on ``Case`` (the one place the rule lives): the centre's staff
+    and the system see every case; a unit's staff see the cases routed to their unit, and never an accusation
+    (检举控告类) whose accused units include theirs. Every list, search and detail applies it."""
+
+    unit_id: str | None
+    """None: every case; else the unit whose cases are visible ("" for unit staff without a unit: none)."""
+
+    @property
+    def restricted(self) -> bool:
+        return self.unit_id is not None
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.unit_id is None:
+            return true()
+        accused = exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == "accused_unit",
+                                 CaseEvent.unit_id == self.unit_id)
+        return and_(Case.unit_id == self.unit_id,
+                    not_(and_(Case.content_class == ContentClass.ACCUSATION.value, accused)))
+
+
+EVERYTHING = CaseScope(None)
+
+
+def scope_of(user: User | None) -> CaseScope:
+    if user is None or user.role != Role.UNIT_STAFF.value:
+        return EVERYTHING
+    return CaseScope(user.unit_id or "")
+
+
+def case_scope(session: Session, actor_id: str | None) -> CaseScope:
+    """The lists' scope for ``actor_id`` (``PermissionDenied`` when the user may not see cases at all)."""
+    return scope_of(require(session, actor_id, P.VIEW_CASES))
 
 
 def can_see_case(session: Session, user: User | None, case: Case) -> bool:
-    """The centre's staff see every case; a unit's staff see the cases routed to their unit, and never an accusation
-    (检举控告类) whose accused units include theirs."""
-    if user is None or user.role != Role.UNIT_STAFF.value:
-        return user is None or allowed(user.role, P.VIEW_CASES)
-    if not user.unit_id or case.unit_id != user.unit_id:
+    """Whether the user may see this case (``CaseScope``); the system sees everything."""
+    if user is not None and not allowed(user.role, P.VIEW_CASES):
         return False
-    return not (case.content_class == ContentClass.ACCUSATION.value and _accused(session, case.id, user.unit_id))
+    scope = scope_of(user)
+    if not scope.restricted:
+        return True
+    if case.unit_id != scope.unit_id:
+        return False
+    return bool(session.scalar(select(exists().where(Case.id == case.id, scope.condition()))))
 
 
 def visible_case_ids(session: Session, user_id: str | None, case_ids: list[str]) -> list[str]:
@@ -127,16 +167,11 @@ def visible_case_ids(session: Session, user_id: str | None, case_ids: list[str])
     user = session.get(User, user_id)
     if user is None or not user.active or not allowed(user.role, P.VIEW_CASES):
         return []
-    if user.role != Role.UNIT_STAFF.value:
+    scope = scope_of(user)
+    if not scope.restricted:
         return case_ids
-    if not user.unit_id:
-        return []
-    own = set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), Case.unit_id == user.unit_id)))
-    accused = set(session.scalars(select(CaseEvent.case_id).where(
-        CaseEvent.case_id.in_(own), CaseEvent.kind == "accused_unit", CaseEvent.unit_id == user.unit_id)))
-    restricted = set(session.scalars(select(Case.id).where(
-        Case.id.in_(accused), Case.content_class == ContentClass.ACCUSATION.value)))
-    return [cid for cid in case_ids if cid in own and cid not in restricted]
+    seen = set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), scope.condition())))
+    return [cid for cid in case_ids if cid in seen]
 
 
 def resolve_by(session: Session, by: str) -> User | None:

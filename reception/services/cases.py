@@ -82,6 +82,7 @@ EVENT_LABELS = {
     "ownership_ended": "结束包案",
     "unit_progress": "责任单位报告办理进展",
     "unit_feedback": "责任单位反馈",
+    "corrected": "更正登记",
 }
 
 

@@ -153,7 +153,7 @@ def build_receipt_data(session: Session, case_id: str, visit_id: str | None, cal
     )
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pdf")
     try:
@@ -181,7 +181,7 @@ def archive_receipt(ctx: AppContext, case_id: str, *, visit_id: str | None = Non
     chosen = layout or settings.layout
     pdf = render_receipt(data, chosen)
     target = ctx.paths.receipts / archive_name(data.case_no, visit_no)
-    _write_atomically(target, pdf)
+    write_atomically(target, pdf)
     with ctx.db.write() as session:
         session.add(ReceiptPrint(case_id=case_id, visit_id=visit_id, printed_at=ctx.now(), layout=chosen.value,
                                  reprint=False, officer_id=officer_id, file_name=target.name))

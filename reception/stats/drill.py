@@ -40,6 +40,7 @@ from reception.domain.masking import mask_name
 from reception.leader.service import Outcome
 from reception.lifecycle.machine import Rating
 from reception.lifecycle.service import load_settings
+from reception.security.permissions import EVERYTHING, case_scope
 from reception.services import directory as dirsvc
 from reception.services.context import AppContext
 from reception.stats import queries as q
@@ -232,23 +233,26 @@ FILTERABLE = frozenset(k for k in SPECS if k != "down_visits")
 
 
 def drill(ctx: AppContext, key: str, period: Period, *, township_id: str | None = None,
-          category_id: str | None = None, unit_id: str | None = None, limit: int = DRILL_LIMIT) -> DrillList:
-    """The records behind figure ``key`` in ``period`` (clock figures: as of the period's last day)."""
+          category_id: str | None = None, unit_id: str | None = None, limit: int = DRILL_LIMIT,
+          actor_id: str | None = None) -> DrillList:
+    """The records behind figure ``key`` in ``period`` (clock figures: as of the period's last day). ``actor_id``:
+    only the records of cases that user may see (a unit's staff: their unit's; records without a case, such as a
+    leader's down visit without cases, are then left out)."""
     with ctx.db.read() as session:
         return drill_in_session(session, ctx, key, period, township_id=township_id, category_id=category_id,
-                                unit_id=unit_id, limit=limit)
+                                unit_id=unit_id, limit=limit, actor_id=actor_id)
 
 
 def drill_filtered(ctx: AppContext, key: str, period: Period, filters: Mapping[str, str], *,
-                   limit: int = DRILL_LIMIT) -> DrillList:
+                   limit: int = DRILL_LIMIT, actor_id: str | None = None) -> DrillList:
     """``drill`` with a breakdown row's filter (``Table.row_filters``: township_id, category_id or unit_id)."""
     return drill(ctx, key, period, township_id=filters.get("township_id"), category_id=filters.get("category_id"),
-                 unit_id=filters.get("unit_id"), limit=limit)
+                 unit_id=filters.get("unit_id"), limit=limit, actor_id=actor_id)
 
 
 def drill_in_session(session: Session, ctx: AppContext, key: str, period: Period, *, township_id: str | None = None,
                      category_id: str | None = None, unit_id: str | None = None,
-                     limit: int = DRILL_LIMIT) -> DrillList:
+                     limit: int = DRILL_LIMIT, actor_id: str | None = None) -> DrillList:
     spec = SPECS.get(key)
     if spec is None:
         raise DrillError("该指标没有可列出的明细", key="drill_unknown")
@@ -265,7 +269,10 @@ def drill_in_session(session: Session, ctx: AppContext, key: str, period: Period
         # case's current unit
         unit_col = sub.c.unit_id if "unit_id" in sub.c else Case.unit_id
         filters.append(unit_col.is_(None) if unit_id == "-" else unit_col == unit_id)
-    if filters and key in FILTERABLE:
+    scope = EVERYTHING if actor_id is None else case_scope(session, actor_id)
+    if scope.restricted:
+        stmt = stmt.join(Case, Case.id == sub.c.case_id).where(and_(scope.condition(), *filters))
+    elif filters and key in FILTERABLE:
         stmt = stmt.join(Case, Case.id == sub.c.case_id).where(and_(*filters))
     ordered = stmt.order_by(sub.c.on, sub.c.case_id)
     timing = Timeliness(ctx.calendar, load_settings(session))

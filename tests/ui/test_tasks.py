@@ -85,6 +85,7 @@ def test_default_handler_shows_chinese_message_and_logs_no_personal_data(
         tasks.run(fail, lambda _v: None)
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     assert boxes and boxes[-1].text() == GENERIC_ERROR
+    assert [b.text() for b in boxes[-1].buttons()] == ["确定"]  # never Qt's untranslated "OK"
     assert "RuntimeError" in caplog.text
     assert "430502198703151234" not in caplog.text and "13812345678" not in caplog.text
     for box in boxes:

@@ -1,5 +1,5 @@
 """One case in full: summary, visits, events, routing; its running clocks (办理时限) and lifecycle steps (办理);
-and a reprint (补打) of its receipt."""
+a reprint (补打) of its receipt, and 更正登记 (shown only to whoever may correct the registration now)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from reception.domain.deadlines import ClockKind, ClockUnit
 from reception.lifecycle.service import CaseClockView, case_clocks
 from reception.services.cases import case_detail
 from reception.services.context import AppContext
+from reception.services.correction import CorrectionRights, correction_rights
 from reception.services.dto import CaseDetail, CaseSummary
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
@@ -118,6 +119,9 @@ class CaseDetailDialog(QDialog):
         self.detail: CaseDetail | None = None
         self.clock_views: list[CaseClockView] = []
         self.action_dialog: ActionDialog | None = None
+        self.correction_dialog: QDialog | None = None
+        self.rights: CorrectionRights | None = None
+        self._after_load = ""
         self.setWindowTitle(f"案件详情 {case.case_no}")
         self.setObjectName("caseDetailDialog")
         self.resize(900, 680)
@@ -174,10 +178,14 @@ class CaseDetailDialog(QDialog):
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        self.correct_button = button("更正登记")
+        self.correct_button.clicked.connect(self.open_correction)
+        self.correct_button.hide()  # until the core says this user may correct this case now
         self.reprint_button = button("补打回执")
         self.close_button = button("关闭")
         self.reprint_button.clicked.connect(self.reprint)
         self.close_button.clicked.connect(self.accept)
+        buttons.addWidget(self.correct_button)
         buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -188,18 +196,24 @@ class CaseDetailDialog(QDialog):
         user, desk = self.reference.user_id or None, self.reference.desk_id or None
         self.message.show_message("正在读取…", "info")
 
-        def read() -> tuple[CaseDetail, list[CaseClockView]]:
-            return case_detail(ctx, case_id, user_id=user, desk_id=desk), case_clocks(ctx, case_id)
+        def read() -> tuple[CaseDetail, list[CaseClockView], CorrectionRights]:
+            detail = case_detail(ctx, case_id, user_id=user, desk_id=desk)
+            return detail, case_clocks(ctx, case_id), correction_rights(ctx, case_id, actor_id=user)
 
         # viewing a petitioner's case is audited, hence the writer
         self.tasks.run(read, self._show_all, self._failed, write=True, owner=self, what="case detail")
 
-    def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView]]) -> None:
-        detail, views = loaded
+    def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView], CorrectionRights]) -> None:
+        detail, views, rights = loaded
+        self.rights = rights
+        self.correct_button.setVisible(rights.any and self.reference.user is not None)
         self._show(detail)
         self._show_clocks(views)
         running = {v.assessment.key for v in views} | ({HEARING} if any(v.assessment.paused for v in views) else set())
         self._show_actions(detail.summary.status, running)
+        if self._after_load:
+            message, self._after_load = self._after_load, ""
+            self.message.show_message(message, "success")
 
     def _show_clocks(self, views: list[CaseClockView]) -> None:
         self.clock_views = views
@@ -308,6 +322,25 @@ class CaseDetailDialog(QDialog):
                                marks, v.desk, v.officer])
         _fill(self.visits, visit_rows)
         _fill(self.events, [[_when(e.occurred_at), e.label, e.unit, e.actor, e.note] for e in d.events])
+
+    def open_correction(self) -> QDialog:
+        """更正登记: the correction dialog over this one; when saved, the case is read again."""
+        from ui.cases.correction import CorrectionDialog
+
+        dialog = CorrectionDialog(self.ctx, self.tasks, self.printer, self.case.id, self.case.case_no,
+                                  self.reference.user_id or None, self.reference.desk_id or None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.corrected.connect(self._corrected)
+        self.correction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _corrected(self, result: object) -> None:
+        from reception.services.correction import CorrectionResult, describe
+
+        self._after_load = describe(result) if isinstance(result, CorrectionResult) else ""
+        self.load()  # (the message is shown once the corrected case is read: reading hides the banner)
+        self.caseChanged.emit()
 
     def reprint(self) -> None:
         ctx, case_no, officer = self.ctx, self.case.case_no, self.reference.user_id or None

@@ -155,10 +155,18 @@ class CaseListPage(QWidget):
             widget.refresh()
 
     def set_reference(self, reference: Reference) -> None:
-        """Another user signed in (or the settings changed): the tabs act for them from now on."""
+        """Another user signed in (or the settings changed): the tabs act for them from now on, and the case list
+        shows what the new user may see."""
+        user_changed = reference.user_id != self.reference.user_id
         self.reference = reference
         for tab in (self.due_soon_tab, self.overdue_tab, self.supervision_tab, self.outbox_tab):
             tab.set_reference(reference)
+        if user_changed and self.dialog is not None:
+            self.dialog.close()  # the last user's case stays with them
+        if user_changed and self._loaded:
+            self.model.set_rows([])
+            if reference.user is not None:
+                self.refresh()
 
     def show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
@@ -177,6 +185,10 @@ class CaseListPage(QWidget):
         self._generation += 1
         generation = self._generation
         self._mode = mode
+        if self.reference.user is None:  # signed out: nothing is read (no user is not the system)
+            self.model.set_rows([])
+            self.status.setText("未登录")
+            return
         self.status.setText("正在查询…")
 
         def done(rows: list[CaseSummary]) -> None:

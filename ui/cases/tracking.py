@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.domain.enums import Role
 from reception.lifecycle import notify
 from reception.lifecycle.notify import NoticeRow, SmsGateway
 from reception.lifecycle.service import ClockRow, SupervisionRow, count_text, due_soon, overdue, supervision_list
+from reception.security.permissions import Permission, allowed
 from reception.services.context import AppContext
 from ui.cases.model import ObjectRole, SortRole
 from ui.cases.tracking_models import (
@@ -73,11 +75,13 @@ class TrackingTab(QWidget):
         self.bar = QHBoxLayout()
         self.unit_combo = QComboBox()
         self.unit_combo.setMinimumWidth(220)
+        self.unit_label: QLabel | None = None
         if self.with_unit_filter:
             self.unit_combo.addItem("全部", "")
             for unit in reference.units:
                 self.unit_combo.addItem(unit.name, unit.id)
-            self.bar.addWidget(field_label("责任单位", self.unit_combo))
+            self.unit_label = field_label("责任单位", self.unit_combo)
+            self.bar.addWidget(self.unit_label)
             self.bar.addWidget(self.unit_combo)
             self.unit_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         else:
@@ -113,12 +117,32 @@ class TrackingTab(QWidget):
             hint.setWordWrap(True)
             layout.addWidget(hint)
 
+        self._show_unit_filter()
+
+    def actor(self) -> str | None:
+        """The signed-in user: the core lists only the cases they may see (a unit's staff: their unit's)."""
+        return self.reference.user_id or None
+
+    def _show_unit_filter(self) -> None:
+        # a unit's staff see their own unit's cases only: a choice of units would offer nothing
+        user = self.reference.user
+        unit_staff = user is not None and user.role == Role.UNIT_STAFF.value
+        self.unit_combo.setVisible(self.with_unit_filter and not unit_staff)
+        if self.unit_label is not None:
+            self.unit_label.setVisible(self.with_unit_filter and not unit_staff)
+        if unit_staff:
+            self.unit_combo.setCurrentIndex(0)
+
     def set_reference(self, reference: Reference) -> None:
-        """Another user or new reference data: the unit filter lists the units as they are now."""
+        """Another user or new reference data: the unit filter lists the units as they are now; another user's
+        list is read again at once (it is theirs, not the last user's)."""
         old, self.reference = self.reference, reference
+        self._show_unit_filter()
         if self.with_unit_filter and reference.units != old.units and refill_combo(
                 self.unit_combo, [("全部", ""), *((u.name, u.id) for u in reference.units)], fallback=0):
             self.refresh()  # the unit filtered on is gone: show all
+        elif reference.user_id != old.user_id and self.total is not None:
+            self.refresh()
 
     # -- loading ----------------------------------------------------------------------------------------------------
 
@@ -135,7 +159,18 @@ class TrackingTab(QWidget):
         more = f"（显示前{shown}件）" if total > shown else ""
         return f"{self.title}：共{count_text(total)}件{more}"
 
+    def signed_out(self) -> bool:
+        """Nobody signed in (after 注销): nothing is read (no user is not the system, which sees everything)."""
+        if self.reference.user is not None:
+            return False
+        self._generation += 1
+        self.model.set_rows([])
+        self.status.setText("未登录")
+        return True
+
     def refresh(self) -> None:
+        if self.signed_out():
+            return
         self._generation += 1
         generation = self._generation
         unit_id = self.unit_id()
@@ -180,7 +215,7 @@ class DueSoonTab(TrackingTab):
         self.table.horizontalHeader().setStretchLastSection(False)  # no wide coloured band to the right
 
     def load(self, unit_id: str | None) -> Loaded:
-        result = due_soon(self.ctx, unit_id=unit_id)
+        result = due_soon(self.ctx, unit_id=unit_id, actor_id=self.actor())
         return result.total, result.rows
 
     def rows(self) -> list[ClockRow]:
@@ -192,7 +227,7 @@ class OverdueTab(DueSoonTab):
     hint = "已超过办理期限（红色）的案件，超期最久的在前。双击一行查看案件详情并办理、督办。"
 
     def load(self, unit_id: str | None) -> Loaded:
-        result = overdue(self.ctx, unit_id=unit_id)
+        result = overdue(self.ctx, unit_id=unit_id, actor_id=self.actor())
         return result.total, result.rows
 
 
@@ -207,7 +242,7 @@ class SupervisionTab(TrackingTab):
         self.table.sortByColumn(SUP_COL_DUE, Qt.SortOrder.AscendingOrder)
 
     def load(self, unit_id: str | None) -> Loaded:
-        return supervision_list(self.ctx, unit_id=unit_id)
+        return supervision_list(self.ctx, unit_id=unit_id, actor_id=self.actor())
 
     def rows(self) -> list[SupervisionRow]:
         return [r for r in self.model.rows() if isinstance(r, SupervisionRow)]
@@ -233,13 +268,28 @@ class OutboxTab(TrackingTab):
         self.resend_button.clicked.connect(self.resend_failed)
         self.resend_button.setEnabled(False)
         self.bar.insertWidget(self.bar.count() - 1, self.resend_button)
+        self._show_unit_filter()
 
     def load(self, unit_id: str | None) -> Loaded:
-        counts = notify.outbox_counts(self.ctx)
-        rows = notify.outbox(self.ctx)
+        actor = self.actor()
+        counts = notify.outbox_counts(self.ctx, actor_id=actor)
+        rows = notify.outbox(self.ctx, actor_id=actor)
         return counts.get("pending", 0), (counts, rows)
 
+    def may_send(self) -> bool:
+        """Sending is the centre's (``NOTIFY``): the buttons are not shown to anyone else."""
+        user = self.reference.user
+        return user is None or allowed(user.role, Permission.NOTIFY)
+
+    def _show_unit_filter(self) -> None:
+        super()._show_unit_filter()
+        if hasattr(self, "send_button"):
+            self.send_button.setVisible(self.may_send())
+            self.resend_button.setVisible(self.may_send())
+
     def refresh(self) -> None:
+        if self.signed_out():
+            return
         self._generation += 1
         generation = self._generation
         self.status.setText("正在读取…")
@@ -256,8 +306,8 @@ class OutboxTab(TrackingTab):
             more = f"（显示最近{len(rows)}条）" if len(rows) < sum(self.counts.values()) else ""
             self.status.setText(f"短信通知：{parts}{more}" + (f"　{self.send_note}" if self.send_note else ""))
             self.total = pending
-            self.send_button.setEnabled(pending > 0)
-            self.resend_button.setEnabled(self.counts.get("failed", 0) > 0)
+            self.send_button.setEnabled(pending > 0 and self.may_send())
+            self.resend_button.setEnabled(self.counts.get("failed", 0) > 0 and self.may_send())
             self.countChanged.emit(pending)
 
         def failed(exc: BaseException) -> None:
@@ -270,7 +320,7 @@ class OutboxTab(TrackingTab):
         return [r for r in self.model.rows() if isinstance(r, NoticeRow)]
 
     def send_pending(self) -> None:
-        ctx, gateway = self.ctx, self.gateway()
+        ctx, gateway, actor = self.ctx, self.gateway(), self.actor()
         self.send_button.setEnabled(False)
         self.status.setText("正在发送…")
 
@@ -282,12 +332,12 @@ class OutboxTab(TrackingTab):
             self.send_button.setEnabled(True)
             self.status.setText(f"发送失败：{error_message(exc)}")
 
-        self.tasks.run(lambda: notify.send_pending(ctx, gateway), done, failed, write=True, owner=self,
+        self.tasks.run(lambda: notify.send_pending(ctx, gateway, actor_id=actor), done, failed, write=True, owner=self,
                        what="send notices")
 
     def resend_failed(self) -> None:
         """Send the failed notices again (the selected ones when some failed rows are selected)."""
-        ctx, gateway = self.ctx, self.gateway()
+        ctx, gateway, actor = self.ctx, self.gateway(), self.actor()
         chosen = [r.id for r in self.selected_rows() if r.status == "failed"]
         ids = chosen or None
         self.resend_button.setEnabled(False)
@@ -301,8 +351,8 @@ class OutboxTab(TrackingTab):
             self.resend_button.setEnabled(True)
             self.status.setText(f"重发失败：{error_message(exc)}")
 
-        self.tasks.run(lambda: notify.resend_failed(ctx, gateway, ids=ids), done, failed, write=True, owner=self,
-                       what="resend notices")
+        self.tasks.run(lambda: notify.resend_failed(ctx, gateway, ids=ids, actor_id=actor), done, failed,
+                       write=True, owner=self, what="resend notices")
 
     def selected_rows(self) -> list[NoticeRow]:
         out = []

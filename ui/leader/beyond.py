@@ -300,7 +300,7 @@ class AppointmentsTab(BeyondTab):
 
     def load(self) -> list[core.AppointmentRow]:
         today = self.today()
-        return core.appointments(self.ctx, today, today + timedelta(days=self.DAYS_AHEAD))
+        return core.appointments(self.ctx, today, today + timedelta(days=self.DAYS_AHEAD), actor_id=self.actor())
 
     def show_data(self, data: list[core.AppointmentRow]) -> None:
         self.rows = data
@@ -357,7 +357,8 @@ class DownVisitsTab(BeyondTab):
 
     def load(self) -> list[core.DownVisitRow]:
         today = self.today()
-        return core.down_visits(self.ctx, today - timedelta(days=self.DAYS_BACK), today + timedelta(days=60))
+        return core.down_visits(self.ctx, today - timedelta(days=self.DAYS_BACK), today + timedelta(days=60),
+                                actor_id=self.actor())
 
     def show_data(self, data: list[core.DownVisitRow]) -> None:
         self.rows = data
@@ -424,7 +425,8 @@ class BacklogTab(BeyondTab):
         self.owner_rows: list[core.OwnershipRow] = []
 
     def load(self) -> tuple[list[core.BacklogRow], list[core.OwnershipRow]]:
-        return core.backlog(self.ctx), core.ownerships(self.ctx)
+        actor = self.actor()
+        return core.backlog(self.ctx, actor_id=actor), core.ownerships(self.ctx, actor_id=actor)
 
     def show_data(self, data: tuple[list[core.BacklogRow], list[core.OwnershipRow]]) -> None:
         self.rows, self.owner_rows = data

@@ -467,14 +467,23 @@ class LeaderPage(QWidget):
             self.form.set_units(reference)
             for tab in self.beyond_tabs:
                 tab.loaded = False
+        if reference.user_id != old.user_id:  # another user's queue: what the last one saw is not shown
+            self._stash()  # a reply being written stays as a draft of its visit
+            for tab in self.beyond_tabs:  # their lists are read again for the new user when next shown
+                tab.loaded = False
+            self.model.set_rows([])
+            self._show_item(None)
+            self.loaded = False
 
     def refresh(self) -> None:
         """Leaders, queue and counts of today, in one background read."""
+        if self.reference.user is None:  # signed out: nothing is read
+            return
         today = self.today()
-        ctx = self.ctx
+        ctx, actor = self.ctx, self.reference.user_id or None
 
         def load() -> tuple[list[LeaderChoice], list[QueueItem], svc.ReceptionCounts]:
-            return (svc.leader_choices(ctx, today), svc.leader_queue(ctx, today),
+            return (svc.leader_choices(ctx, today), svc.leader_queue(ctx, today, actor_id=actor),
                     svc.reception_counts(ctx, today, today))
 
         self.tasks.run(load, self._loaded, owner=self, what="leader_queue")
@@ -555,8 +564,12 @@ class LeaderPage(QWidget):
                 self.tasks.run(lambda: svc.reception_of(self.ctx, rid), self._record_loaded, owner=self,
                                what="leader_reception_record")
         case_id, user, desk = item.case_id, self.reference.user_id or None, self.reference.desk_id or None
-        self.tasks.run(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded, owner=self,
-                       what="leader_case_detail")
+        self.tasks.run(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded,
+                       self._detail_failed, owner=self, what="leader_case_detail")
+
+    def _detail_failed(self, exc: BaseException) -> None:
+        """The case's detail could not be read (e.g. the user may not see it): said in the page, never a dialog."""
+        self.banner.show_message(error_message(exc), "error")
 
     def _record_loaded(self, rec: dict[str, object]) -> None:
         if self.current is not None and self.current.reception_id == rec["id"]:

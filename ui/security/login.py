@@ -21,31 +21,45 @@ DEMO_HINT = ("演示账户：liuxy（接待窗口）、leader（值班领导）�
              f"unit_cy（翠园街道），密码均为 {DEMO_PASSWORD}")
 
 
+MODES = {
+    # mode: (window title, heading, button, second button or "", Escape closes it)
+    "login": (f"{APP_TITLE} — 登录", "请登录", "登录", "退出", True),
+    "lock": ("屏幕已锁定", "屏幕已锁定，请输入密码解锁（其他人员可用自己的账户登录）", "解锁", "", False),
+    "switch": ("切换用户", "请新用户登录", "登录", "取消", True),
+    "signed_out": ("已注销", "已注销，请登录", "登录", "退出程序", False),
+}
+
+
 class LoginDialog(QDialog):
-    """Sign in (``username`` None) or unlock the screen for the signed-in user (``username`` given, read-only)."""
+    """Sign in: at start-up (``login``), at the lock screen (``lock``: the signed-in user's name filled in, another
+    account may sign in instead), to switch user (``switch``) or after signing out (``signed_out``). ``username``
+    alone means the lock screen."""
 
     signedIn = Signal(object)
     """The ``SignedIn`` user."""
 
     def __init__(self, ctx: AppContext, tasks: TaskManager, *, username: str | None = None, demo: bool = False,
-                 desk_id: str | None = None, parent: QWidget | None = None) -> None:
+                 desk_id: str | None = None, parent: QWidget | None = None, mode: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.tasks = tasks
         self.desk_id = desk_id
-        self.locked_for = username
+        self.mode = mode or ("lock" if username else "login")
+        window_title, heading, ok_text, other_text, escapable = MODES[self.mode]
+        self.escapable = escapable
+        self.locked_for = username if self.mode == "lock" else None
         self.user: SignedIn | None = None
         self.setObjectName("loginDialog")
-        self.setWindowTitle("屏幕已锁定" if username else f"{APP_TITLE} — 登录")
+        self.setWindowTitle(window_title)
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
-        title = QLabel("屏幕已锁定，请输入密码解锁" if username else "请登录")
+        title = QLabel(heading)
+        title.setWordWrap(True)
         title.setStyleSheet("font-size: 18px; font-weight: bold;")
         layout.addWidget(title)
         form = QFormLayout()
         self.username_edit = QLineEdit(username or "")
-        self.username_edit.setReadOnly(username is not None)
         form.addRow(field_label("用户名", self.username_edit), self.username_edit)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -62,12 +76,12 @@ class LoginDialog(QDialog):
             layout.addWidget(hint)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.ok_button = button("解锁" if username else "登录", default=True)
+        self.ok_button = button(ok_text, default=True)
         self.ok_button.setDefault(True)
         self.ok_button.clicked.connect(self.submit)
         row.addWidget(self.ok_button)
-        if username is None:
-            self.cancel_button = button("退出")
+        if other_text:
+            self.cancel_button = button(other_text)
             self.cancel_button.clicked.connect(self.reject)
             row.addWidget(self.cancel_button)
         layout.addLayout(row)
@@ -106,8 +120,8 @@ class LoginDialog(QDialog):
     def keyPressEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
         from PySide6.QtGui import QKeyEvent
 
-        # the lock screen cannot be dismissed with Escape
-        if self.locked_for and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+        # the lock screen (and the one after signing out) cannot be dismissed with Escape
+        if not self.escapable and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
             return
         super().keyPressEvent(event)  # type: ignore[arg-type]
 

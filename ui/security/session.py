@@ -1,14 +1,19 @@
-"""Who is signed in at the window: the 账户 menu, buttons greyed out by role, the lock after inactivity.
+"""Who is signed in at the window: the 账户 menu (切换用户, 注销, 修改密码, 锁定屏幕, 审计日志), pages shown and buttons
+enabled by role, the lock after inactivity.
 
-Greying out is a courtesy: the core services refuse anyway (``reception.security.permissions``).
+Hiding and greying out are a courtesy: the core services filter and refuse anyway
+(``reception.security.permissions``). Another user signing in (切换用户, or another account at the lock screen)
+never silently loses an unsaved registration: the intake form is kept or discarded as the user answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from reception.security.permissions import Permission, permissions_of
 
@@ -57,8 +62,44 @@ def _enable(widget: QWidget | None, allowed: bool) -> None:
     widget.setToolTip("" if allowed else NOT_ALLOWED)
 
 
+P = Permission
+PAGE_ACCESS: dict[str, frozenset[Permission]] = {
+    "来访登记": frozenset({P.REGISTER}),
+    "案件查询": frozenset({P.VIEW_CASES}),
+    "领导接访排班": frozenset({P.REGISTER, P.LEADER_REPLY, P.LEADER_WORK, P.ROSTER, P.ADMIN}),
+    "领导接访": frozenset({P.LEADER_REPLY, P.LEADER_WORK}),
+    "统计分析": frozenset({P.REGISTER, P.LEADER_REPLY, P.SUPERVISE, P.ADMIN}),
+    "数据同步": frozenset(Permission),
+}
+"""Each navigation entry and the permissions of which any one shows it: a page a role may not use is not shown (a
+unit's staff: 案件查询 and 数据同步 only; nobody signed in: none)."""
+
+
+def page_allowed(window: MainWindow, title: str) -> bool:
+    return bool(PAGE_ACCESS.get(title, frozenset()) & user_permissions(window))
+
+
+def apply_pages(window: MainWindow) -> None:
+    """Show the navigation entries the user may use, hide the others; off a hidden page to the first shown."""
+    from ui.main_window import NAV_ITEMS
+
+    shown: list[int] = []
+    for index, title in enumerate(NAV_ITEMS):
+        item = window.nav.item(index)
+        if item is None:
+            continue
+        ok = page_allowed(window, title)
+        item.setHidden(not ok)
+        if ok:
+            shown.append(index)
+    current = window.nav.currentRow()
+    if shown and current not in shown:
+        window.show_page(shown[0])
+
+
 def apply_permissions(window: MainWindow) -> None:
-    """Enable what the signed-in user may do, disable the rest (with a tooltip saying why)."""
+    """Show the pages and enable what the signed-in user may do, disable the rest (with a tooltip saying why)."""
+    apply_pages(window)
     register = may(window, Permission.REGISTER)
     _enable(window.intake_page, register)
     for action in (window.new_action, window.save_action, window.save_print_action):
@@ -89,12 +130,126 @@ def apply_case_actions(window_or_none: MainWindow | None, buttons: list[QWidget]
 
 
 def install_account_actions(window: MainWindow) -> None:
-    """The 账户 menu: 修改密码, 锁定屏幕, 审计日志 (supervisors and administrators)."""
+    """The 账户 menu: 切换用户, 注销, 修改密码, 锁定屏幕, 审计日志 (supervisors and administrators)."""
     menu = window.menuBar().addMenu("账户")
+    window.switch_action = window._action("切换用户…", None, lambda: change_user(window))
+    window.sign_out_action = window._action("注销", None, lambda: change_user(window, sign_out=True))
     window.password_action = window._action("修改密码…", None, lambda: open_change_password(window))
     window.lock_action = window._action("锁定屏幕", "Ctrl+L", lambda: lock_window(window))
     window.audit_action = window._action("审计日志…", None, lambda: open_audit_viewer(window))
+    menu.addActions([window.switch_action, window.sign_out_action])
+    menu.addSeparator()
     menu.addActions([window.password_action, window.lock_action, window.audit_action])
+
+
+# -- another user at the desk -----------------------------------------------------------------------------------------
+
+KEEP, DISCARD, CANCEL = "保留", "放弃", "取消"
+
+
+def has_unsaved_intake(window: MainWindow) -> bool:
+    page = window.intake_page
+    return page.result is None and page.form.is_dirty()
+
+
+def ask_about_draft(window: MainWindow, then: Callable[[], None], *, can_cancel: bool = True) -> None:
+    """An unsaved registration on the intake form: ask 保留 (the form stays as typed, for whoever registers next),
+    放弃 (cleared) or 取消 (nothing happens); then ``then()`` unless cancelled. A saved one is simply cleared."""
+    page = window.intake_page
+    if not has_unsaved_intake(window):
+        if page.result is not None:
+            page.new_form()  # saved: the next user starts on an empty form
+        then()
+        return
+    box = QMessageBox(QMessageBox.Icon.Question, "未保存的登记",
+                      "来访登记表中有尚未保存的内容。\n"
+                      "保留：表中内容留在登记表中，可继续登记后保存；\n放弃：清空登记表"
+                      + ("；\n取消：不切换用户。" if can_cancel else "。"), parent=window)
+    box.setObjectName("draftQuestion")
+    buttons: dict[str, QPushButton] = {}
+    for text, role in ((KEEP, QMessageBox.ButtonRole.AcceptRole), (DISCARD, QMessageBox.ButtonRole.DestructiveRole),
+                       (CANCEL, QMessageBox.ButtonRole.RejectRole)):
+        if text == CANCEL and not can_cancel:
+            continue
+        b = box.addButton(text, role)
+        b.setAccessibleName(text)
+        buttons[text] = b
+    box.setDefaultButton(buttons[KEEP])
+    if can_cancel:
+        box.setEscapeButton(buttons[CANCEL])
+
+    def answered(clicked: object) -> None:
+        window.draft_question = None
+        if clicked is buttons[DISCARD]:
+            page.new_form()
+            then()
+        elif clicked is buttons[KEEP]:
+            then()
+
+    box.buttonClicked.connect(answered)
+    window.draft_question = box
+    box.open()
+
+
+def change_user(window: MainWindow, *, sign_out: bool = False) -> None:
+    """账户 → 切换用户 / 注销: settle the intake form first, then hide the window behind a sign-in for any account.
+    切换用户 can be cancelled (the user stays signed in); after 注销 nobody is signed in until someone signs in."""
+    if window.reference.user is None or getattr(window, "lock_dialog", None) is not None:
+        return
+    ask_about_draft(window, lambda: _sign_in_again(window, sign_out=sign_out))
+
+
+def _sign_in_again(window: MainWindow, *, sign_out: bool) -> None:
+    from reception.security.accounts import sign_out as record_sign_out
+    from ui.security.login import LoginDialog
+
+    previous = window.reference.user
+    central = window.centralWidget()
+    if central is not None:
+        central.hide()
+    if sign_out and previous is not None:
+        window.tasks.run_write(lambda: record_sign_out(window.ctx, previous.id, desk_id=window.reference.desk_id
+                                                       or None), owner=window, what="sign_out")
+        window.set_reference(replace(window.reference, user=None))
+    dialog = LoginDialog(window.ctx, window.tasks, desk_id=window.reference.desk_id or None, parent=window,
+                         mode="signed_out" if sign_out else "switch")
+    window.lock_dialog = dialog
+
+    def signed_in() -> None:
+        window.lock_dialog = None
+        user = dialog.user
+        if user is not None and (sign_out or previous is None or user.user_id != previous.id):
+            if previous is not None and not sign_out and user.user_id != previous.id:
+                window.tasks.run_write(lambda: record_sign_out(window.ctx, previous.id, desk_id=window.reference.desk_id
+                                                               or None, detail="switch"),
+                                       owner=window, what="sign_out")
+            window.switch_user(user.user_id)
+            _after_sign_in(window, user)
+        if central is not None:
+            central.show()
+
+    def gave_up() -> None:
+        window.lock_dialog = None
+        if sign_out:  # 退出程序: nobody is signed in, the window closes
+            window.confirm_on_close = False
+            window.close()
+        elif central is not None:
+            central.show()  # 取消: the previous user carries on
+
+    dialog.accepted.connect(signed_in)
+    dialog.rejected.connect(gave_up)
+    dialog.open()
+
+
+def _after_sign_in(window: MainWindow, user: object) -> None:
+    """A reset password must be changed before work starts (as at start-up)."""
+    from reception.security.accounts import SignedIn
+    from ui.security.login import ChangePasswordDialog
+
+    if isinstance(user, SignedIn) and user.must_change_password:
+        dialog = ChangePasswordDialog(window.ctx, window.tasks, user.user_id, required=True, parent=window)
+        window.password_dialog = dialog
+        dialog.open()
 
 
 def open_change_password(window: MainWindow) -> None:
@@ -119,7 +274,9 @@ def open_audit_viewer(window: MainWindow) -> None:
 
 
 def lock_window(window: MainWindow) -> None:
-    """Hide everything and ask the signed-in user's password again (the lock screen)."""
+    """Hide everything and ask for a password again (the lock screen): the signed-in user's name is filled in; another
+    account may sign in instead, and then the window is theirs (an unsaved registration: 保留 or 放弃)."""
+    from reception.security.accounts import sign_out as record_sign_out
     from ui.security.login import LoginDialog
 
     user = window.reference.user
@@ -132,10 +289,25 @@ def lock_window(window: MainWindow) -> None:
                          parent=window)
     window.lock_dialog = dialog
 
-    def unlocked() -> None:
-        window.lock_dialog = None
+    def show_again() -> None:
         if central is not None:
             central.show()
+
+    def unlocked() -> None:
+        window.lock_dialog = None
+        other = dialog.user
+        if other is None or other.user_id == user.id:
+            show_again()
+            return
+        window.tasks.run_write(lambda: record_sign_out(window.ctx, user.id, desk_id=window.reference.desk_id or None,
+                                                       detail="switch"), owner=window, what="sign_out")
+        window.switch_user(other.user_id)
+        _after_sign_in(window, other)
+        if has_unsaved_intake(window) and may(window, Permission.REGISTER):
+            show_again()
+            ask_about_draft(window, lambda: None, can_cancel=False)
+        else:
+            show_again()
 
     dialog.accepted.connect(unlocked)
     dialog.open()

@@ -63,6 +63,8 @@ class DashboardView(QWidget):
         self.tasks = tasks
         self.data: Dashboard | None = None
         self.drill_dialog: DrillDialog | None = None
+        self.actor_id: str | None = None
+        """The signed-in user: drill-downs list only the cases they may see."""
         self.loading = False
 
         self.day_edit = QDateEdit()
@@ -257,14 +259,14 @@ class DashboardView(QWidget):
 
     def open_drill(self, key: str, scope: str) -> None:
         period = self.period_of(scope)
-        self._run_drill(lambda: drill(self.ctx, key, period), "")
+        self._run_drill(lambda: drill(self.ctx, key, period, actor_id=self.actor_id), "")
 
     def _month_clicked(self, index: int) -> None:
         if self.data is None or not 0 <= index < len(self.data.trend):
             return
         m = self.data.trend[index]
         period = periods.month(m.year, m.month)
-        self._run_drill(lambda: drill(self.ctx, "registrations", period), "")
+        self._run_drill(lambda: drill(self.ctx, "registrations", period, actor_id=self.actor_id), "")
 
     def _breakdown_clicked(self, model: TableModel, index: QModelIndex) -> None:
         filt = model.row_filter(index.row())
@@ -276,7 +278,8 @@ class DashboardView(QWidget):
         if self.data is None:
             return
         period = self.data.month
-        self._run_drill(lambda: drill_filtered(self.ctx, key, period, filt), f"　{label}")
+        self._run_drill(lambda: drill_filtered(self.ctx, key, period, filt, actor_id=self.actor_id),
+                        f"　{label}")
 
     def _run_drill(self, fn: Callable[[], DrillList], scope: str) -> None:
         def show(listed: DrillList) -> None:

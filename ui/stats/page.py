@@ -34,6 +34,10 @@ class StatsPage(QWidget):
         self.loaded = False
         self.stale = False
 
+    def set_actor(self, actor_id: str | None) -> None:
+        """The signed-in user, for whom every drill-down and export is read (the core filters by it)."""
+        self.dashboard.actor_id = self.report.actor_id = self.ranking.actor_id = actor_id
+
     def set_save_path(self, fn: SavePathFn) -> None:
         self.report.save_path = fn
         self.ranking.save_path = fn

@@ -193,8 +193,9 @@ class RankingView(QWidget):
             self.drill_dialog = DrillDialog(listed, self, scope=scope)
             self.drill_dialog.show()
 
-        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, filt), show, self.show_error, owner=self,
-                       what="stats_drill")
+        actor = self.actor_id
+        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, filt, actor_id=actor), show, self.show_error,
+                       owner=self, what="stats_drill")
 
     def export(self, kind: str) -> None:
         if self.ranking is None:

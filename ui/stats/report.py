@@ -52,12 +52,12 @@ class Exported:
     details: tuple[DrillList, ...]
 
 
-def with_details(ctx: AppContext, period: Period) -> Exported:
+def with_details(ctx: AppContext, period: Period, actor_id: str | None = None) -> Exported:
     """The report and the detail lists the exports append (积案、督办、包案), read together."""
     from reception.stats.export import DETAIL_KEYS
 
     report = period_report(ctx, period)
-    return Exported(report, tuple(drill(ctx, k, period) for k in DETAIL_KEYS))
+    return Exported(report, tuple(drill(ctx, k, period, actor_id=actor_id) for k in DETAIL_KEYS))
 
 
 class PeriodChooser(QWidget):
@@ -149,6 +149,8 @@ class ReportView(QWidget):
         self.save_path: SavePathFn = save_path or ask_save_path
         self.report: PeriodReport | None = None
         self.drill_dialog: DrillDialog | None = None
+        self.actor_id: str | None = None
+        """The signed-in user: drill-downs and exported detail lists hold only the cases they may see."""
 
         self.chooser = PeriodChooser(ctx.now().date())
         self.run_button = button("生成报告", default=True)
@@ -240,8 +242,9 @@ class ReportView(QWidget):
             self.drill_dialog = DrillDialog(listed, self, scope=scope)
             self.drill_dialog.show()
 
-        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, kw), show, self.show_error, owner=self,
-                       what="stats_drill")
+        actor = self.actor_id
+        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, kw, actor_id=actor), show, self.show_error,
+                       owner=self, what="stats_drill")
 
     # -- export and print --------------------------------------------------------------------------------------------
 
@@ -257,7 +260,7 @@ class ReportView(QWidget):
         def write() -> Path:
             from reception.stats.export import report_pdf, report_xlsx
 
-            e = with_details(self.ctx, period)
+            e = with_details(self.ctx, period, self.actor_id)
             data = report_xlsx(e.report, e.details) if kind == "xlsx" else report_pdf(e.report, e.details)
             path.write_bytes(data)
             return path
@@ -284,7 +287,7 @@ class ReportView(QWidget):
         def render() -> Path:
             from reception.stats.export import report_pdf
 
-            e = with_details(self.ctx, period)
+            e = with_details(self.ctx, period, self.actor_id)
             return temp_pdf(report_pdf(e.report, e.details), "stats-report-")
 
         def done(path: Path) -> None:
