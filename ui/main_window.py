@@ -52,6 +52,9 @@ SYNC_INTERVAL_MS = 60_000
 """Background sync every minute (and after each save), when the desk is enrolled."""
 
 UI_SETTINGS_FILE = "desk-ui.ini"
+"""This desk's window state and printers (QSettings, INI, UTF-8) in the data directory: per user and per desk."""
+PREFERRED_SIZE = (1280, 800)
+"""The first start's window size, cut to the screen (ui.geometry)."""
 
 
 DEADLINE_REFRESH_MS = 5 * 60 * 1000
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
     enrolment_offer: EnrolmentOffer | None = None
     """What the first-run check decided (``ui.sync.first_run.offer_enrolment``; None: not asked)."""
     enroll_dialog: EnrollDialog | None = None
+    about_dialog: QWidget | None = None
 
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -89,7 +93,9 @@ class MainWindow(QMainWindow):
         self._sync_again = False
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
-        self.resize(1280, 800)
+        from ui.geometry import fit_to_screen
+
+        fit_to_screen(self, *PREFERRED_SIZE)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -384,6 +390,14 @@ class MainWindow(QMainWindow):
         cases.addActions([self.find_action, self.today_action])
         tools = menu.addMenu("工具")
         tools.addAction(self.settings_action)
+        self.about_action = self._action("关于", None, self.show_about)
+        menu.addMenu("帮助").addAction(self.about_action)
+
+    def show_about(self) -> None:
+        from ui.about import AboutDialog
+
+        self.about_dialog = AboutDialog(self.ctx.paths.root, self)
+        self.about_dialog.open()
 
     @property
     def cases_page(self) -> CaseListPage:
@@ -512,6 +526,9 @@ class MainWindow(QMainWindow):
         geometry = self._ui_settings().value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            from ui.geometry import clamp_to_screen
+
+            clamp_to_screen(self)  # saved on a larger screen (or a monitor since unplugged): fit this one
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:
