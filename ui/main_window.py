@@ -24,7 +24,8 @@ from reception.services.context import AppContext
 from reception.services.settings import DeskSettings
 from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage
-from ui.printing import PrintFn, print_preview
+from ui.printing import UI_SETTINGS_FILE as _UI_SETTINGS_FILE
+from ui.printing import DeskPrinter, PrintFn, preview_of
 from ui.reference import Reference, load_reference
 from ui.reminders import ReminderBanner, ReminderTracker
 from ui.roster.page import RosterPage
@@ -51,7 +52,7 @@ NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访
 SYNC_INTERVAL_MS = 60_000
 """Background sync every minute (and after each save), when the desk is enrolled."""
 
-UI_SETTINGS_FILE = "desk-ui.ini"
+UI_SETTINGS_FILE = _UI_SETTINGS_FILE
 """This desk's window state and printers (QSettings, INI, UTF-8) in the data directory: per user and per desk."""
 PREFERRED_SIZE = (1280, 800)
 """The first start's window size, cut to the screen (ui.geometry)."""
@@ -82,7 +83,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.tasks = tasks or TaskManager(self)
         self.tasks.window = self
-        self.printer: PrintFn = printer or print_preview
+        # the printer remembered per paper (直接打印 when set); tests inject a recorder
+        self.printer: PrintFn = printer or DeskPrinter(
+            ctx.paths.root / UI_SETTINGS_FILE, notify=lambda text: self.statusBar().showMessage(text, 10_000))
         self.reference: Reference = load_reference(ctx, user_id)
         self.confirm_on_close = True
         self._closed = False
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
 
         self.intake_page = IntakePage(ctx, self.reference, self.tasks, self._print)
+        self.intake_page.previewer = self._preview
         self._cases_page: CaseListPage | None = None  # built on first use: keeps start-up short
         self.pages = QStackedWidget()
         self.pages.addWidget(self.intake_page)
@@ -471,6 +475,9 @@ class MainWindow(QMainWindow):
     def _print(self, parent: QWidget | None, path: Path) -> None:
         # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time
         self.printer(parent, path)
+
+    def _preview(self, parent: QWidget | None, path: Path) -> None:
+        preview_of(self.printer)(parent, path)
 
     def open_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
