@@ -113,7 +113,8 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
         combo = by_name(form, QComboBox, name)
         assert isinstance(combo, QComboBox)
         choose(combo, value)
-    for name, value in (("诉求", "要求物业公司限期修复3栋电梯"), ("事实和理由", "电梯多次停运，物业未及时维修，影响老人出行")):
+    texts = (("诉求", "要求物业公司限期修复3栋电梯"), ("事实和理由", "电梯多次停运，物业未及时维修，影响老人出行"))
+    for name, value in texts:
         text = by_name(form, QPlainTextEdit, name)
         assert isinstance(text, QPlainTextEdit)
         text.setPlainText(value)
