@@ -154,7 +154,6 @@ def configure_logging(data_dir: Path) -> Path | None:
     return log_file
 
 
-_configure_logging = configure_logging  # (the old name)
 
 QT_TRANSLATION_CATALOGS = ("qtbase",)
 """Qt's own texts (QMessageBox buttons, the print and print-preview dialogs, file dialogs, context menus)."""
@@ -176,8 +175,7 @@ def install_qt_translations(app: QApplication, locale_name: str = "zh_CN") -> li
     loaded. Without them Qt's dialogs say Yes/No, Print, Cancel in English."""
     from PySide6.QtCore import QLocale, QTranslator
 
-    locale = QLocale(locale_name)
-    QLocale.setDefault(locale)
+    locale = QLocale(locale_name)  # (only to pick the files: number and date formats stay the system's)
     loaded: list[str] = []
     for catalog in QT_TRANSLATION_CATALOGS:
         name = f"qt-translation-{catalog}_{locale_name}"
@@ -325,7 +323,8 @@ def smoke_test_window() -> int:
         print(f"window smoke test FAILED: Qt's dialogs are not in Chinese (the Yes button reads {yes!r}; "
               "qtbase_zh_CN.qm missing?)", file=sys.stderr)
         return 1
-    print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms")
+    loaded = ", ".join(Path(f).name for f in install_qt_translations(app))  # (already installed: just named)
+    print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms; Qt in Chinese ({loaded})")
     return 0
 
 
