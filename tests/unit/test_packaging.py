@@ -28,6 +28,8 @@ def test_installer_script() -> None:
     setup = sections["Setup"]
     assert re.search(r"^AppId=\{\{[0-9A-F-]{36}\}$", setup, re.MULTILINE)
     assert "OutputBaseFilename=ReceptionDesk-{#AppVersion}-setup" in setup
+    # per user by default; /CURRENTUSER and /ALLUSERS work on the command line (the workflow's silent install)
+    assert "PrivilegesRequired=lowest" in setup and "PrivilegesRequiredOverridesAllowed=commandline dialog" in setup
     assert "AppVersion={#AppVersion}" in setup and "SetupIconFile=..\\resources\\icons\\app.ico" in setup
     assert (ISS.parent / "../resources/icons/app.ico").resolve().is_file()
     # upgrade in place: the old runtime is removed, inside the program folder only
