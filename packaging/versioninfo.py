@@ -47,3 +47,24 @@ def write_version_file(target: Path, version: str, exe_name: str, description: s
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python packaging/versioninfo.py --version | --file-version``: for the Windows workflow's installer step
+    (the installer's file name and its version resource use the same version as the app's About dialog)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    version = read_version(Path(__file__).resolve().parent.parent / "reception")
+    if args == ["--file-version"]:
+        print(".".join(str(n) for n in version_tuple(version)))
+    elif args in ([], ["--version"]):
+        print(version)
+    else:
+        print("usage: versioninfo.py [--version | --file-version]", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -135,34 +135,112 @@ def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
         ctx.close()
 
 
-def _configure_logging(data_dir: Path) -> None:
+LOG_FILE = "desk.log"
+LOG_MAX_BYTES = 2 * 1024 * 1024
+LOG_BACKUPS = 5
+"""desk.log rotates at 2 MB and keeps five old files (desk.log.1 ... desk.log.5): at most 12 MB."""
+
+
+def configure_logging(data_dir: Path) -> Path | None:
+    """The desk's log: ``logs/desk.log`` in the data directory (beside the database it describes, so a demo
+    directory keeps its own), UTF-8, rotating. Returns the log file, or None when it could not be opened (then
+    the log goes to stderr). Personal data stays out (``reception.security.logsafe``)."""
+    from logging.handlers import RotatingFileHandler
+
+    from reception.security import logsafe
+
+    logsafe.install()
     root = logging.getLogger()
-    if root.handlers:
-        return
+    for existing in root.handlers:
+        if isinstance(existing, RotatingFileHandler):
+            return Path(existing.baseFilename)
+    if root.handlers:  # someone (a test runner, an embedding script) configured logging already
+        return None
+    log_file: Path | None
     try:
         logs = DataPaths(data_dir).logs
         logs.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(logs / "desk.log", encoding="utf-8")
+        log_file = logs / LOG_FILE
+        handler: logging.Handler = RotatingFileHandler(log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
+                                                       encoding="utf-8", delay=True)
     except OSError:
         handler = logging.StreamHandler()
+        log_file = None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return log_file
+
+
+
+QT_TRANSLATION_CATALOGS = ("qtbase",)
+"""Qt's own texts (QMessageBox buttons, the print and print-preview dialogs, file dialogs, context menus)."""
+
+
+def qt_translation_dirs() -> list[Path]:
+    """Where Qt's .qm files are: Qt's own translations folder, then (in a frozen build) the bundled copy."""
+    from PySide6.QtCore import QLibraryInfo
+
+    dirs = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        dirs += [Path(bundle) / "PySide6" / "Qt" / "translations", Path(bundle) / "PySide6" / "translations"]
+    return dirs
+
+
+def install_qt_translations(app: QApplication, locale_name: str = "zh_CN") -> list[str]:
+    """Load Qt's Simplified Chinese translations into ``app`` (kept alive as its children); returns the files
+    loaded. Without them Qt's dialogs say Yes/No, Print, Cancel in English."""
+    from PySide6.QtCore import QLocale, QTranslator
+
+    locale = QLocale(locale_name)  # (only to pick the files: number and date formats stay the system's)
+    loaded: list[str] = []
+    for catalog in QT_TRANSLATION_CATALOGS:
+        name = f"qt-translation-{catalog}_{locale_name}"
+        already = app.findChild(QTranslator, name)
+        if already is not None:  # (a second start in the same process: tests, the smoke test)
+            loaded.append(already.filePath())
+            continue
+        for folder in qt_translation_dirs():
+            translator = QTranslator(app)
+            translator.setObjectName(name)
+            if translator.load(locale, catalog, "_", str(folder)):
+                app.installTranslator(translator)
+                loaded.append(translator.filePath())
+                break
+            translator.deleteLater()
+        else:
+            log.warning("Qt translation %s_%s not found", catalog, locale_name)
+    return loaded
+
+
+def prepare_application(app: QApplication) -> None:
+    """What every start of the desk app's QApplication needs: names, version, font, Chinese Qt dialogs."""
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setApplicationVersion(__version__)
+    install_application_font(app)
+    install_qt_translations(app)
+    from ui.icons import app_icon
+
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = choose_data_dir(args)
-    _configure_logging(data_dir)
+    log_file = configure_logging(data_dir)
 
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *args.qt_args])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_TITLE)
-    app.setApplicationVersion(__version__)
-    install_application_font(app)
+    prepare_application(app)
+    from ui.crash import install_crash_handler
+
+    install_crash_handler(log_file)
     try:
         if args.demo:
             seed_demo_if_empty(data_dir)
@@ -212,6 +290,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.exec()
 
 
+def standard_button_text(name: str) -> str:
+    """The text Qt gives a standard QMessageBox button (``"Yes"``, ``"Cancel"``...) in the current language."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox()
+    try:
+        button = box.addButton(getattr(QMessageBox.StandardButton, name))
+        return button.text() if button is not None else ""
+    finally:
+        box.deleteLater()
+
+
 def smoke_test_window() -> int:
     """``main.py --smoke-test``: build and show the real main window on a throwaway data directory, then exit.
 
@@ -228,7 +318,7 @@ def smoke_test_window() -> int:
     started = time.perf_counter()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
-    install_application_font(app)
+    prepare_application(app)
     from reception.smoke import throwaway_key
 
     with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp, throwaway_key(Path(tmp)):
@@ -246,13 +336,19 @@ def smoke_test_window() -> int:
         window.show()
         app.processEvents()
         ok = window.isVisible() and window.intake_page.form.category_combo.count() > 0
+        yes = standard_button_text("Yes")
         window.close()
         app.processEvents()
     elapsed = (time.perf_counter() - started) * 1000
     if not ok:
         print("window smoke test FAILED: the main window did not build", file=sys.stderr)
         return 1
-    print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms")
+    if "是" not in yes:
+        print(f"window smoke test FAILED: Qt's dialogs are not in Chinese (the Yes button reads {yes!r}; "
+              "qtbase_zh_CN.qm missing?)", file=sys.stderr)
+        return 1
+    loaded = ", ".join(Path(f).name for f in install_qt_translations(app))  # (already installed: just named)
+    print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms; Qt in Chinese ({loaded})")
     return 0
 
 

@@ -25,7 +25,8 @@ from reception.services.context import AppContext
 from reception.services.settings import DeskSettings
 from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage
-from ui.printing import PrintFn, print_preview
+from ui.printing import UI_SETTINGS_FILE as _UI_SETTINGS_FILE
+from ui.printing import DeskPrinter, PrintFn, preview_of
 from ui.reference import Reference, load_reference
 from ui.reminders import ReminderBanner, ReminderTracker
 from ui.roster.page import RosterPage
@@ -52,7 +53,10 @@ NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访
 SYNC_INTERVAL_MS = 60_000
 """Background sync every minute (and after each save), when the desk is enrolled."""
 
-UI_SETTINGS_FILE = "desk-ui.ini"
+UI_SETTINGS_FILE = _UI_SETTINGS_FILE
+"""This desk's window state and printers (QSettings, INI, UTF-8) in the data directory: per user and per desk."""
+PREFERRED_SIZE = (1280, 800)
+"""The first start's window size, cut to the screen (ui.geometry)."""
 
 
 DEADLINE_REFRESH_MS = 5 * 60 * 1000
@@ -82,6 +86,7 @@ class MainWindow(QMainWindow):
     accounts_action: QAction
     reference_admin: QWidget | None = None
     accounts_admin: QWidget | None = None
+    about_dialog: QWidget | None = None
 
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -89,7 +94,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.tasks = tasks or TaskManager(self)
         self.tasks.window = self
-        self.printer: PrintFn = printer or print_preview
+        # the printer remembered per paper (直接打印 when set); tests inject a recorder
+        self.printer: PrintFn = printer or DeskPrinter(
+            ctx.paths.root / UI_SETTINGS_FILE, notify=lambda text: self.statusBar().showMessage(text, 10_000))
         self.reference: Reference = load_reference(ctx, user_id)
         self.confirm_on_close = True
         self._closed = False
@@ -100,7 +107,9 @@ class MainWindow(QMainWindow):
         self._sync_again = False
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
-        self.resize(1280, 800)
+        from ui.geometry import fit_to_screen
+
+        fit_to_screen(self, *PREFERRED_SIZE)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -117,6 +126,7 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
 
         self.intake_page = IntakePage(ctx, self.reference, self.tasks, self._print)
+        self.intake_page.previewer = self._preview
         self._cases_page: CaseListPage | None = None  # built on first use: keeps start-up short
         self.pages = QStackedWidget()
         self.pages.addWidget(self.intake_page)
@@ -405,6 +415,14 @@ class MainWindow(QMainWindow):
         from ui.admin.menu import install_admin_menu
 
         install_admin_menu(self)
+        self.about_action = self._action("关于", None, self.show_about)
+        menu.addMenu("帮助").addAction(self.about_action)
+
+    def show_about(self) -> None:
+        from ui.about import AboutDialog
+
+        self.about_dialog = AboutDialog(self.ctx.paths.root, self)
+        self.about_dialog.open()
 
     @property
     def cases_page(self) -> CaseListPage:
@@ -479,6 +497,9 @@ class MainWindow(QMainWindow):
         # an indirection, so tests (and later a "last printer" setting) can replace self.printer at any time
         self.printer(parent, path)
 
+    def _preview(self, parent: QWidget | None, path: Path) -> None:
+        preview_of(self.printer)(parent, path)
+
     def open_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
 
@@ -541,6 +562,9 @@ class MainWindow(QMainWindow):
         geometry = self._ui_settings().value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            from ui.geometry import clamp_to_screen
+
+            clamp_to_screen(self)  # saved on a larger screen (or a monitor since unplugged): fit this one
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:

@@ -12,14 +12,16 @@ QtPdf and QtPrintSupport are imported inside the functions: they are not needed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QRect, QRectF, QSettings, QSize, QSizeF, Qt
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtWidgets import QWidget
 
+from reception.domain.enums import ReceiptLayout
 from reception.domain.errors import ReceptionError
 
 if TYPE_CHECKING:
@@ -138,15 +140,19 @@ def _paint_page(painter: QPainter, printer: QPrinter, doc: QPdfDocument, page: i
         painter.drawImage(QRectF(left, y, width, height * rows / full_height), image)
 
 
-def print_preview(parent: QWidget | None, pdf_path: Path) -> None:
-    """Open the print preview of a receipt; its print button goes through the system print dialog."""
+def print_preview(parent: QWidget | None, pdf_path: Path, printer_name: str = "") -> str | None:
+    """Open the print preview of a receipt; its print button goes through the system print dialog. Returns the
+    printer it was printed on (None: closed without printing). ``printer_name`` is chosen first when given."""
     from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
     doc = load_pdf(pdf_path)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if printer_name:
+        printer.setPrinterName(printer_name)
     printer.setDocName(pdf_path.stem)
     apply_page(printer, page_size_of(doc, 0))
     dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setObjectName("printPreview")
     dialog.setWindowTitle(f"打印预览：{pdf_path.stem}")
 
     def paint(target: QPrinter) -> None:
@@ -156,9 +162,14 @@ def print_preview(parent: QWidget | None, pdf_path: Path) -> None:
             log.warning("printing failed: %s", exc.key)
 
     dialog.paintRequested.connect(paint)
-    dialog.resize(900, 900)
-    dialog.exec()
+    from ui.geometry import fit_to_screen
+
+    fit_to_screen(dialog, 900, 900, centred=False)
+    printed = dialog.exec() == QPrintPreviewDialog.DialogCode.Accepted
     doc.close()
+    if printed and printer.outputFormat() == QPrinter.OutputFormat.NativeFormat:
+        return printer.printerName()
+    return None
 
 
 def print_to_pdf(pdf_path: Path, out_path: Path, *, max_dpi: int = MAX_DPI) -> int:
@@ -174,3 +185,116 @@ def print_to_pdf(pdf_path: Path, out_path: Path, *, max_dpi: int = MAX_DPI) -> i
         return paint_document(printer, doc, max_dpi=max_dpi)
     finally:
         doc.close()
+
+
+# --- the desk's printers ----------------------------------------------------------------------------------------------
+
+UI_SETTINGS_FILE = "desk-ui.ini"
+"""This desk's local settings (QSettings, INI) in its data directory: window geometry, printers."""
+
+
+def paper_of(doc: QPdfDocument) -> ReceiptLayout:
+    """Which paper a PDF is for, from its first page: 80 mm rolls are narrow, A5 is 148 mm wide (either way
+    round); everything else (A4 receipts, notices, reports) prints on A4."""
+    points = doc.pagePointSize(0)
+    short = min(points.width(), points.height())
+    if points.width() < 300:  # 80 mm = 227 pt
+        return ReceiptLayout.THERMAL_80
+    if abs(short - 420) < 15 and abs(max(points.width(), points.height()) - 595) < 20:
+        return ReceiptLayout.A5
+    return ReceiptLayout.A4
+
+
+@dataclass(frozen=True, slots=True)
+class PrintChoice:
+    printer: str = ""
+    """The printer's system name; empty: none remembered (the system default in the dialog)."""
+    direct: bool = False
+    """直接打印: send to ``printer`` without the preview and print dialog."""
+
+
+class PrinterSettings:
+    """The printer remembered for each paper, in this desk's local settings file (per desk, per user)."""
+
+    def __init__(self, settings_file: Path) -> None:
+        self.settings_file = settings_file
+
+    def _settings(self) -> QSettings:
+        return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
+
+    def choice(self, paper: ReceiptLayout) -> PrintChoice:
+        s = self._settings()
+        printer = s.value(f"printing/{paper.value}/printer", "")
+        direct = s.value(f"printing/{paper.value}/direct", False)
+        return PrintChoice(str(printer or ""), str(direct).lower() in ("true", "1"))
+
+    def remember(self, paper: ReceiptLayout, choice: PrintChoice) -> None:
+        s = self._settings()
+        s.setValue(f"printing/{paper.value}/printer", choice.printer)
+        s.setValue(f"printing/{paper.value}/direct", bool(choice.direct and choice.printer))
+        s.sync()
+
+
+def available_printers() -> list[str]:
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return list(QPrinterInfo.availablePrinterNames())
+
+
+class DeskPrinter:
+    """The desk's print function (a ``PrintFn``): the printer remembered for the PDF's paper, straight to it when
+    直接打印 is set and it is connected, else the print preview (which remembers the printer it printed on).
+    ``preview`` always opens the preview (打印预览, on request)."""
+
+    def __init__(self, settings_file: Path, *, notify: Callable[[str], None] | None = None,
+                 printers: Callable[[], Sequence[str]] = available_printers) -> None:
+        self.settings = PrinterSettings(settings_file)
+        self.notify = notify or (lambda _text: None)
+        self.printers = printers
+
+    def __call__(self, parent: QWidget | None, pdf_path: Path) -> None:
+        doc = load_pdf(pdf_path)
+        try:
+            paper = paper_of(doc)
+            choice = self.settings.choice(paper)
+            if choice.direct and choice.printer:
+                if choice.printer in self.printers():
+                    pages = self.print_direct(doc, choice.printer, pdf_path.stem)
+                    self.notify(f"已直接打印到“{choice.printer}”（{paper.label}，{pages}页）。")
+                    return
+                self.notify(f"打印机“{choice.printer}”未连接，请在预览中选择打印机。")
+        finally:
+            doc.close()
+        self.preview(parent, pdf_path)
+
+    def preview(self, parent: QWidget | None, pdf_path: Path) -> None:
+        doc = load_pdf(pdf_path)
+        try:
+            paper = paper_of(doc)
+        finally:
+            doc.close()
+        choice = self.settings.choice(paper)
+        used = self.open_preview(parent, pdf_path, choice.printer if choice.printer in self.printers() else "")
+        if used and used != choice.printer:
+            self.settings.remember(paper, PrintChoice(used, choice.direct))
+
+    def open_preview(self, parent: QWidget | None, pdf_path: Path, printer_name: str) -> str | None:
+        return print_preview(parent, pdf_path, printer_name)
+
+    def open_printer(self, name: str) -> QPrinter:
+        from PySide6.QtPrintSupport import QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPrinterName(name)
+        return printer
+
+    def print_direct(self, doc: QPdfDocument, name: str, title: str) -> int:
+        printer = self.open_printer(name)
+        printer.setDocName(title)
+        return paint_document(printer, doc)
+
+
+def preview_of(printer: PrintFn) -> PrintFn:
+    """The 打印预览 of a print function (the function itself when it has no separate preview)."""
+    preview = getattr(printer, "preview", None)
+    return preview if callable(preview) else printer

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, update_desk_settings
+from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, combo_enum
 
 PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
+PRINTER_HINT = ("选定打印机并勾选“直接打印”后，打印时不再弹出预览和打印对话框；需要时可在登记完成后点“打印预览”。"
+                "未勾选时每次先显示打印预览，并记住最近一次使用的打印机。")
+ASK_EACH_TIME = "系统默认打印机（每次预览）"
 ROLL_HINT = ("按“日”计算的期限，末日遇休息日或节假日是否顺延至下一个工作日（调休上班日不顺延）。"
              "更改后所有案件的期限将重新计算。")
 
@@ -34,9 +51,11 @@ class SettingsDialog(QDialog):
     lockMinutesChanged = Signal(int)
 
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 printers: Callable[[], Sequence[str]] = available_printers) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.printer_settings = PrinterSettings(ctx.paths.root / UI_SETTINGS_FILE)
         self.tasks = tasks
         self.setWindowTitle("设置")
         self.setObjectName("settingsDialog")
@@ -104,6 +123,7 @@ class SettingsDialog(QDialog):
         self.lock_spin.setAccessibleName("无操作自动锁定")
         form.addRow(lock_label, self.lock_spin)
         layout.addLayout(form)
+        layout.addWidget(self._printer_box(list(printers())))
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
 
@@ -117,7 +137,53 @@ class SettingsDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
 
+    def _printer_box(self, names: list[str]) -> QGroupBox:
+        """本机打印机: for each paper a printer and 直接打印 (kept on this computer, not in the database)."""
+        box = QGroupBox("本机打印机")
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.printer_combos: dict[ReceiptLayout, QComboBox] = {}
+        self.direct_checks: dict[ReceiptLayout, QCheckBox] = {}
+        for paper in ReceiptLayout:
+            choice = self.printer_settings.choice(paper)
+            combo = QComboBox()
+            combo.addItem(ASK_EACH_TIME, "")
+            for name in names:
+                combo.addItem(name, name)
+            if choice.printer and choice.printer not in names:
+                combo.addItem(f"{choice.printer}（未连接）", choice.printer)
+            combo.setCurrentIndex(max(0, combo.findData(choice.printer)))
+            text = f"{paper.label}打印机"
+            label = QLabel(text)
+            label.setBuddy(combo)
+            combo.setAccessibleName(text)
+            direct = QCheckBox("直接打印")
+            direct.setAccessibleName(f"{paper.label}直接打印")
+            direct.setChecked(choice.direct)
+            direct.setEnabled(bool(choice.printer))
+            combo.currentIndexChanged.connect(
+                lambda _i, c=combo, d=direct: (d.setEnabled(bool(c.currentData())),
+                                               d.setChecked(d.isChecked() and bool(c.currentData()))))
+            row = QHBoxLayout()
+            row.addWidget(combo, 1)
+            row.addWidget(direct)
+            form.addRow(label, row)
+            self.printer_combos[paper] = combo
+            self.direct_checks[paper] = direct
+        hint = QLabel(PRINTER_HINT if names else PRINTER_HINT + "（本机未检测到打印机。）")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #607d8b;")
+        form.addRow("", hint)
+        return box
+
+    def save_printers(self) -> None:
+        for paper, combo in self.printer_combos.items():
+            name = combo.currentData()
+            printer = name if isinstance(name, str) else ""
+            self.printer_settings.remember(paper, PrintChoice(printer, self.direct_checks[paper].isChecked()))
+
     def save(self) -> None:
+        self.save_printers()  # local and immediate (a file on this computer)
         layout = combo_enum(self.paper_combo, ReceiptLayout)
         desk = self.desk_combo.currentData()
         roll = combo_enum(self.roll_combo, RollPolicy) if self.roll_combo.isEnabled() else None

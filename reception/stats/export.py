@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from reception.db.base import to_local
@@ -35,7 +35,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def detail_table(listed: DrillList) -> Table:
-    rows = tuple((r.case_no or "—", f"{r.on:%Y-%m-%d}", r.petitioner, r.category, r.locality, r.unit,
+    rows = tuple((r.case_no or "—", r.on, r.petitioner, r.category, r.locality, r.unit,
                   r.status_label, r.detail) for r in listed.rows)
     note = listed.definition + (f"（仅列出前{len(listed.rows)}条，共{listed.total}条）" if listed.truncated else "")
     return Table(f"detail_{listed.key}", f"明细：{listed.title}", DRILL_HEADERS, rows, note=note)
@@ -77,18 +77,14 @@ def _write_table(wb: Any, used: set[str], table: Table, subtitle: str) -> None:
     for r, row in enumerate(table.rows, start=4):
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
-            if isinstance(value, str) and _PERCENT.match(value):
-                cell.value = float(value[:-1]) / 100
-                cell.number_format = "0.0%"
-            elif isinstance(value, str) and re.fullmatch(r"\d+\.\d", value) and table.headers[c - 1] == "综合得分":
-                cell.value = float(value)
-                cell.number_format = "0.0"
-            else:
-                cell.value = value
+            cell.value, number_format = cell_value(value)
+            if number_format:
+                cell.number_format = number_format
             cell.border = border
             long_text = isinstance(value, str) and len(value) > 30
             cell.alignment = Alignment(vertical="top", wrap_text=long_text)
-            widths[c - 1] = max(widths[c - 1], min(60, _display_width(str(value))))
+            shown = f"{value:%Y-%m-%d}" if isinstance(value, date) else str(value)
+            widths[c - 1] = max(widths[c - 1], min(60, _display_width(shown)))
     for c, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w + 2
     if table.note:
@@ -99,8 +95,55 @@ def _write_table(wb: Any, used: set[str], table: Table, subtitle: str) -> None:
         ws.row_dimensions[note_row].height = 15 * (1 + len(table.note) // 60)
     ws.freeze_panes = "A4"
     ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape" if ncols > 6 else "portrait"
+    a4_page_setup(ws, landscape=sum(widths) > 100 or ncols > 6)
+
+
+def a4_page_setup(ws: Any, *, landscape: bool, one_page: bool = False) -> None:
+    """A4, as wide as the page (as many pages down as it takes, or ``one_page``), centred, page numbers below."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # (without it Excel ignores fitToWidth)
     ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+_INTEGER = re.compile(r"^-?(?:0|[1-9]\d{0,14})$")
+_DECIMAL = re.compile(r"^-?(?:0|[1-9]\d{0,14})\.\d+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def cell_value(value: object) -> tuple[object, str | None]:
+    """What a table value becomes in a cell, with its number format: counts are numbers, rates fractions shown as
+    percentages, scores decimals, dates dates. Text stays text: codes with leading zeros, "—" (nothing to divide),
+    case numbers, names."""
+    if isinstance(value, bool):
+        return ("是" if value else "否"), None
+    if isinstance(value, int):
+        return value, "0"
+    if isinstance(value, float):
+        return value, "0.0"
+    if isinstance(value, datetime):
+        return to_local(value).replace(tzinfo=None), "yyyy-mm-dd hh:mm"
+    if isinstance(value, date):
+        return value, DATE_FORMAT
+    if isinstance(value, str):
+        if _PERCENT.match(value):
+            return float(value[:-1]) / 100, "0.0%"
+        if _INTEGER.match(value):
+            return int(value), "0"
+        if _DECIMAL.match(value):
+            return float(value), "0.0"
+        if _ISO_DATE.match(value):
+            try:
+                return date.fromisoformat(value), DATE_FORMAT
+            except ValueError:
+                return value, None
+    return value, None
 
 
 def _display_width(text: str) -> int:

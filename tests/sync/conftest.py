@@ -3,7 +3,6 @@ the demo district's reference data published to it, and enrolled desks with thei
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +11,8 @@ import pytest
 
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import import_reference
+from tests.pg import pg_base_url
 from tests.sync.harness import DeskHandle, ServerProcess, make_reference, new_desk, pg_schema_url
-
-PG_ENV = "RECEPTION_TEST_PG_URL"
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +43,7 @@ def server_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     if request.param == "sqlite":
         yield f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set: PostgreSQL server tests skipped")
+    base = pg_base_url()  # skipped when unset, failed when set and unreachable
     with pg_schema_url(base) as url:
         yield url
 

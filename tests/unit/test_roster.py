@@ -418,11 +418,17 @@ def test_notice_xlsx_reads_back(ctx: AppContext) -> None:
     ws = wb.active
     assert ws is not None and ws["A1"].value == "区级领导接访安排表" and ws["A2"].value == "2026年10月（草稿）"
     assert [c.value for c in ws[3]] == ["日期", "星期", "接访领导", "职务", "接访地点", "备注"]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
-    assert rows["10月10日"][5] == "国庆节调休上班"
-    assert rows["10月27日"][2] == f"{SECRETARY_NAME}\n{HEAD_NAME}"
-    assert "10月1日" not in rows
-    assert ws.page_setup.orientation == "landscape"
+    rows = {r[0].date(): r for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
+    assert rows[date(2026, 10, 10)][5] == "国庆节调休上班"
+    assert rows[date(2026, 10, 27)][2] == f"{SECRETARY_NAME}\n{HEAD_NAME}"
+    assert date(2026, 10, 1) not in rows
+    assert ws["A4"].is_date and ws["A4"].number_format == 'm"月"d"日"'  # real dates, shown as 10月9日
+    # one A4 landscape page, the header row repeated and frozen
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$3:$3"
+    assert all(ws.row_dimensions[r].height >= 20 for r in range(4, 4 + len(rows)))
 
 
 # -- command line --------------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the case-number index is partial (only case records carry a natural key)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,10 @@ def test_server_upgrade_head_equals_the_models(dialect: str, tmp_path: Path) -> 
         engine = make_server_engine(f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}")
         _check(engine)
         return
-    base = os.environ.get("RECEPTION_TEST_PG_URL")
-    if not base:
-        pytest.skip("RECEPTION_TEST_PG_URL is not set: PostgreSQL server tests skipped")
+    from tests.pg import pg_base_url
     from tests.sync.harness import pg_schema_url
+
+    base = pg_base_url()  # skipped when unset, failed when set and unreachable
 
     with pg_schema_url(base) as url:
         _check(make_server_engine(url))

@@ -4,7 +4,7 @@ the dashboard, the breakdowns and the 一考一评 ranking order, on a real SQLi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -269,7 +269,9 @@ def test_excel_export_reads_back(built: tuple[AppContext, fx.StatsData, Desk]) -
     assert "2026年上半年" in str(ws["A2"].value)
     assert [c.value for c in ws[3]] == ["类别", "指标", "数值", "单位", "统计口径"]
     rows = {r[1]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
-    assert rows["领导接访批次"][2] == "4" and rows["领导接访人次"][2] == "7"
+    assert rows["领导接访批次"][2] == 4 and rows["领导接访人次"][2] == 7  # counts are numbers, not text
+    count_cell = next(c for c in ws["C"] if c.value == 4)
+    assert count_cell.data_type == "n" and count_cell.number_format == "0"
     assert rows["按期受理率"][2] == 0.8 and rows["满意率"][2] == pytest.approx(0.667)
     rate_cell = next(c for c in ws["C"] if c.value == 0.8)
     assert rate_cell.number_format == "0.0%" and ws["A3"].font.bold
@@ -280,6 +282,17 @@ def test_excel_export_reads_back(built: tuple[AppContext, fx.StatsData, Desk]) -
     assert "按期办结率" in defs
     backlog = [r for r in wb["明细：化解信访积案"].iter_rows(min_row=4, values_only=True) if r[0] and r[1]]
     assert sorted(r[0] for r in backlog) == sorted([data.case_nos["A"], data.case_nos["F"]])
+    detail = wb["明细：化解信访积案"]
+    date_cell = detail.cell(4, 2)
+    assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"  # a date, not a string
+    assert isinstance(date_cell.value, datetime) and date(2026, 1, 1) <= date_cell.value.date() <= date(2026, 6, 30)
+    assert detail.cell(4, 1).data_type == "s"  # the case number stays text
+    for sheet in wb.worksheets:  # printed on A4, as wide as the page, header row repeated and frozen
+        setup = sheet.page_setup
+        assert int(setup.paperSize) == 9, sheet.title  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3", sheet.title
+        assert "&P" in sheet.oddFooter.center.text
     assert {r[2] for r in backlog} == {"夏某云", "朱某龙"}
     every = " ".join(str(v) for s in wb.worksheets for row in s.iter_rows(values_only=True) for v in row if v)
     assert not any(n in every for n in FULL_NAMES) and "13812345678" not in every

@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -241,7 +243,21 @@ class ActionDialog(QDialog):
                 form.addRow("", cell)
             else:
                 form.addRow(field_label(f.label, widget), cell)
-        layout.addLayout(form)
+        # a long step (结案: several dates, texts and choices) scrolls; 确定 / 取消 stay on screen
+        fields = QWidget()
+        fields.setLayout(form)
+        form.setContentsMargins(0, 0, 6, 0)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(fields)
+        from ui.geometry import available_area
+
+        room = available_area(parent).height() - 200  # the title bar, the banner and the buttons
+        self.scroll_area.setMinimumHeight(min(fields.sizeHint().height(), max(room, 160)))
+        self.scroll_area.setMinimumWidth(fields.sizeHint().width() + 12)
+        layout.addWidget(self.scroll_area, 1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.ok_button = button("确定", default=True)

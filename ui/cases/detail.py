@@ -124,7 +124,9 @@ class CaseDetailDialog(QDialog):
         self._after_load = ""
         self.setWindowTitle(f"案件详情 {case.case_no}")
         self.setObjectName("caseDetailDialog")
-        self.resize(900, 680)
+        from ui.geometry import fit_to_screen
+
+        fit_to_screen(self, 900, 680, centred=False)
 
         layout = QVBoxLayout(self)
         head = QHBoxLayout()

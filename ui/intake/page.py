@@ -75,8 +75,10 @@ class SavedPanel(QFrame):
         text.addWidget(self.detail)
         layout.addLayout(text, 1)
         self.print_button = button("打印回执")
+        self.preview_button = button("打印预览")
         self.new_button = button("新登记")
         layout.addWidget(self.print_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.preview_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.hide()
 
@@ -98,6 +100,7 @@ class SavedPanel(QFrame):
             lines.append(result.receipt_error)
         self.detail.setText("\n".join(lines))
         self.print_button.setEnabled(bool(result.receipt_path))
+        self.preview_button.setEnabled(bool(result.receipt_path))
         self.show()
 
 
@@ -112,6 +115,8 @@ class IntakePage(QWidget):
         self.reference = reference
         self.tasks = tasks
         self.printer = printer
+        self.previewer: PrintFn = printer
+        """打印预览 (the main window gives the desk printer's preview; the same as ``printer`` otherwise)."""
         self.result: IntakeResult | None = None
         self._saving = False
         self._history_gen = 0
@@ -124,7 +129,8 @@ class IntakePage(QWidget):
 
         self.saved_panel = SavedPanel(self)
         self.saved_panel.new_button.clicked.connect(self.new_form)
-        self.saved_panel.print_button.clicked.connect(self.print_saved)
+        self.saved_panel.print_button.clicked.connect(lambda: self.print_saved())
+        self.saved_panel.preview_button.clicked.connect(lambda: self.print_saved(preview=True))
         layout.addWidget(self.saved_panel)
         self.error_banner = Banner("error", self)
         layout.addWidget(self.error_banner)
@@ -321,13 +327,13 @@ class IntakePage(QWidget):
 
     # -- printing ---------------------------------------------------------------------------------------------------
 
-    def print_saved(self) -> None:
+    def print_saved(self, *, preview: bool = False) -> None:
         if self.result is not None and self.result.receipt_path:
-            self.print_file(Path(self.result.receipt_path))
+            self.print_file(Path(self.result.receipt_path), preview=preview)
 
-    def print_file(self, path: Path) -> None:
+    def print_file(self, path: Path, *, preview: bool = False) -> None:
         try:
-            self.printer(self.window(), path)
+            (self.previewer if preview else self.printer)(self.window(), path)
         except ReceptionError as exc:
             log_failure(exc, "print")
             self.error_banner.show_message(exc.message, "error")

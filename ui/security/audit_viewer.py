@@ -53,7 +53,9 @@ class AuditViewer(QDialog):
         self.actor_id = actor_id
         self.setObjectName("auditViewer")
         self.setWindowTitle("审计日志")
-        self.resize(1100, 620)
+        from ui.geometry import fit_to_screen
+
+        fit_to_screen(self, 1100, 620, centred=False)
         layout = QVBoxLayout(self)
         filters = QHBoxLayout()
         today = ctx.now().date()

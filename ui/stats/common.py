@@ -122,7 +122,9 @@ class DrillDialog(QDialog):
         self.listed = listed
         self.setWindowTitle(f"明细：{listed.title}")
         self.setObjectName("drillDialog")
-        self.resize(980, 520)
+        from ui.geometry import fit_to_screen
+
+        fit_to_screen(self, 980, 520, centred=False)
         layout = QVBoxLayout(self)
         shown = f"，显示前{len(listed.rows)}条" if listed.truncated else ""
         self.heading = QLabel(f"{listed.title}　{listed.period.label}{scope}　共{listed.total}条{shown}")

@@ -1,0 +1,75 @@
+"""The installer script, the build's icon and translations, and the workflows that build and check them: the
+facts a broken edit would silently lose (the Windows workflow compiles and round-trips the installer itself)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reception import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+ISS = ROOT / "packaging" / "installer.iss"
+
+
+def _sections(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for match in re.finditer(r"^\[(\w+)\]\s*$(.*?)(?=^\[\w+\]\s*$|\Z)", text, re.MULTILINE | re.DOTALL):
+        out[match.group(1)] = match.group(2)
+    return out
+
+
+def test_installer_script() -> None:
+    raw = ISS.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: ISCC reads the Chinese texts right
+    text = raw.decode("utf-8-sig")
+    sections = _sections(text)
+    assert {"Setup", "Languages", "Tasks", "InstallDelete", "Files", "Icons", "Run", "Code"} <= set(sections)
+    setup = sections["Setup"]
+    assert re.search(r"^AppId=\{\{[0-9A-F-]{36}\}$", setup, re.MULTILINE)
+    assert "OutputBaseFilename=ReceptionDesk-{#AppVersion}-setup" in setup
+    # per user by default; /CURRENTUSER and /ALLUSERS work on the command line (the workflow's silent install)
+    assert "PrivilegesRequired=lowest" in setup and "PrivilegesRequiredOverridesAllowed=commandline dialog" in setup
+    assert "AppVersion={#AppVersion}" in setup and "SetupIconFile=..\\resources\\icons\\app.ico" in setup
+    assert (ISS.parent / "../resources/icons/app.ico").resolve().is_file()
+    # upgrade in place: the old runtime is removed, inside the program folder only
+    deletes = sections["InstallDelete"] + sections.get("UninstallDelete", "")
+    for line in (ln for ln in deletes.splitlines() if ln.strip() and not ln.startswith(";")):
+        assert 'Name: "{app}\\' in line, line
+    assert "localappdata" not in deletes.lower() and "ReceptionDesk\"" not in deletes
+    # shortcuts: Start menu (app, demo, uninstall) and the optional desktop one
+    icons = sections["Icons"]
+    assert icons.count("{group}") == 3 and "{autodesktop}" in icons and "Tasks: desktopicon" in icons
+    assert 'Parameters: "--demo"' in icons
+    # the data directory is refused as the program folder, and kept (with a message) on uninstall
+    assert "InsideDataDir(WizardDirValue())" in sections["Code"] and "usPostUninstall" in sections["Code"]
+
+
+def test_the_version_passed_to_the_installer_is_the_apps() -> None:
+    import subprocess
+    import sys
+
+    run = [sys.executable, str(ROOT / "packaging" / "versioninfo.py")]
+    assert subprocess.run([*run, "--version"], capture_output=True, text=True, check=True).stdout.strip() \
+        == __version__
+    file_version = subprocess.run([*run, "--file-version"], capture_output=True, text=True, check=True).stdout
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", file_version.strip())
+
+
+def test_build_spec_names_files_that_exist() -> None:
+    spec = (ROOT / "build.spec").read_text(encoding="utf-8")
+    icon = re.search(r'icon_file = ROOT / "resources" / "icons" / "app.ico"', spec)
+    assert icon and (ROOT / "resources" / "icons" / "app.ico").is_file()
+    assert '"qtbase_zh_CN.qm"' in spec and '"PySide6/Qt/translations"' in spec
+
+
+def test_workflows_run_what_they_say() -> None:
+    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert re.search(r"services:\s+#[^\n]*\n\s+postgres:\s+image: postgres:", ci)
+    assert "RECEPTION_TEST_PG_URL: postgresql+psycopg://postgres@postgres:5432/test" in ci
+    win = (ROOT / ".github" / "workflows" / "windows.yml").read_text(encoding="utf-8")
+    build = win[win.index("  build:"):]
+    assert re.search(r"^    needs: test\b", build, re.MULTILINE)  # no build when a test fails
+    assert "packaging\\installer.iss" in build and "dist\\installer\\ReceptionDesk-$version-setup.exe" in build
+    assert "one-folder build" in build  # its size is printed
+    assert "RECEPTION_TEST_PG_URL" in win[:win.index("  build:")]
