@@ -272,8 +272,10 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
     from reception.security.accounts import add_user, authenticate, set_password
 
     a = env.desk("一号窗口")
-    add_user(a.ctx, "zhangq", "张琴", "desk_officer", password="Secret123", actor_id=None)
-    assert a.sync().ok
+    admin = authenticate(a.ctx, "admin", "demo1234")  # (an account is added by the signed-in administrator)
+    add_user(a.ctx, "zhangq", "张琴", "desk_officer", password="Secret123", actor_id=admin.user_id)
+    report = a.sync()
+    assert report.ok and report.parked == 0, report
 
     def user_rows() -> list[SyncOutbox]:
         with a.ctx.db.read() as s:
@@ -291,7 +293,8 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
 
 def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None:
     """The administrator made at a desk before it enrolled is called ``admin``, as the centre's own administrator
-    is: the centre's account is stored, the local one is renamed (keeping its password), and the rename travels."""
+    is: the centre's account is stored, the local one is renamed (keeping its password). The server does not take
+    it: a desk cannot add an administrator to the centre (parked with the reason; it stays on this desk)."""
     from reception.db.models import User
     from reception.security.accounts import add_user, authenticate
     from reception.services.context import open_data_dir
@@ -313,8 +316,8 @@ def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None
         assert authenticate(ctx, local.username, "Local12345").username == local.username
         report = sync_once(ctx, client_factory=fast_client)
         assert report.ok and report.pending == 0
-        server = server_records(env.db)
-        data = server[("user", local_id)][2]
-        assert data is not None and data["username"] == local.username
+        assert ("user", local_id) not in server_records(env.db)
+        parked = [r for r in list_outbox(ctx, state="parked") if r.table == "user"]
+        assert parked and all(r.record_id == local_id and "管理员" in r.error for r in parked)  # (upload, rename)
     finally:
         ctx.close()
