@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--keyfile", metavar="PEM", help="TLS private key")
     p.add_argument("--max-connections", type=int, default=None, metavar="N",
                    help="connections served at once; more get 503 (default 200)")
+    p.add_argument("--read-timeout", type=float, default=None, metavar="S",
+                   help="seconds a request may take to arrive whole (headers and body); slower connections are "
+                        "closed (default 30)")
     p.set_defaults(handler=_run)
     ssub = p.add_subparsers(dest="server_command")
     q = ssub.add_parser("add-desk", help="register a desk; prints its one-time enrolment code")
@@ -84,6 +87,8 @@ def _run(args: argparse.Namespace) -> int:
     heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
     scheme = "https" if args.certfile else "http"
     print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)
+    if args.read_timeout:
+        GuardedH11Protocol.read_timeout = args.read_timeout
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
                 log_level="warning", access_log=False, http=GuardedH11Protocol,
                 limit_concurrency=args.max_connections or MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,

@@ -83,19 +83,25 @@ class BodyLimit:
                     await _refuse(send, 413, message)
                     return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def limited() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > cap:
+                    exceeded = True  # (FastAPI turns errors while reading a body into its own 400: answer here)
                     raise _TooLarge
             return msg
 
         async def watched(msg: Message) -> None:
             nonlocal started
+            if exceeded:
+                if msg["type"] == "http.response.start" and not started:
+                    started = True
+                    await _refuse(send, 413, message)
+                return  # (the application's own answer to the cut-off body is dropped)
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)
@@ -104,6 +110,7 @@ class BodyLimit:
             await self.app(scope, limited, watched)
         except _TooLarge:
             if not started:
+                started = True
                 await _refuse(send, 413, message)
 
 

@@ -188,7 +188,10 @@ def enroll(ctx: AppContext, server_url: str, code: str, *, officer: str | None =
         except SyncRefused as exc:
             raise SyncError(exc.message, key="enroll_refused") from exc
         except SyncTransportError as exc:
-            raise SyncError(f"无法连接服务器 {server_url}：{exc}", key="server_unreachable") from exc
+            text = str(exc)
+            if not text.startswith("服务器暂时无法处理"):  # (a 503 says why; anything else is the network)
+                text = f"无法连接服务器 {server_url}：{text}"
+            raise SyncError(text, key="server_unreachable") from exc
     store = credentials.store_token(ctx.paths.root, reply.client_id, reply.token)
     uploaded = 0
     with ctx.db.write() as session:
