@@ -117,7 +117,7 @@ def _trust_admin(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(f"已登记管理员“{args.username}”（{user_id}）的签名密钥，指纹：{fingerprint}")
-    print("请与管理员在工位上看到的指纹核对（reception user key）。")
+    print("请与管理员在工位上看到的指纹核对（reception user signing-key）。")
     return 0
 
 

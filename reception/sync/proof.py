@@ -8,7 +8,7 @@ signed in, and the private key is never stored anywhere. The server knows public
 
 - an administrator's key is registered on the server by the server's own command, ``reception server trust-admin
   USERNAME`` (the password is typed at the server console and checked against the account's hash there; the key's
-  fingerprint is shown, and ``reception user key NAME`` shows the same fingerprint at a desk);
+  fingerprint is shown, and ``reception user signing-key NAME`` shows the same fingerprint at a desk);
 - a change to an account signed by a trusted key may name the account's next key (``next_key``: the key of the
   password the change sets), so a password set by an administrator, or changed by its holder, moves the key on.
 

@@ -231,3 +231,29 @@ def test_enrolment_bodies_are_capped(env: Env, size: int) -> None:
     r = httpx.post(f"{env.server.url}/enroll", content=b'{"code": "' + b"A" * size + b'", "protocol": 1}',
                    headers={"Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 413 and "过大" in r.json()["detail"]
+
+
+def test_trust_admin_and_the_desks_fingerprint_agree(env: Env, server_db_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.sync.harness import ROOT
+
+    a = env.desk("一号窗口")
+    run_env = dict(os.environ, PYTHONPATH=str(ROOT), ADMIN_PW=DEMO_PASSWORD, WRONG_PW="not-the-password1")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "reception", *args], cwd=ROOT, capture_output=True,
+                              text=True, encoding="utf-8", env=run_env, timeout=120)
+
+    server = cli("server", "trust-admin", "admin", "--password-env", "ADMIN_PW", "--db", server_db_url)
+    assert server.returncode == 0, server.stderr
+    desk = cli("user", "signing-key", "admin", "--password-env", "ADMIN_PW", "--data-dir", str(a.ctx.paths.root))
+    assert desk.returncode == 0, desk.stderr
+    shown = server.stdout.split("指纹：")[1].split()[:4]
+    assert shown == desk.stdout.split("指纹：")[1].split()[:4]
+    wrong = cli("server", "trust-admin", "admin", "--password-env", "WRONG_PW", "--db", server_db_url)
+    assert wrong.returncode == 2 and "密码" in wrong.stderr and "Traceback" not in wrong.stderr
+    officer = cli("server", "trust-admin", "liuxy", "--password-env", "ADMIN_PW", "--db", server_db_url)
+    assert officer.returncode == 2 and "不是" in officer.stderr

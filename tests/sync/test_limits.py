@@ -166,3 +166,26 @@ def test_enrolment_and_failed_authentication_are_rate_limited(env: Env) -> None:
     with env.db.read() as s:  # the counts are in the database: every server process sharing it sees them
         keys = {t.key: t.count for t in s.scalars(select(Throttle))}
     assert keys["enroll:127.0.0.1"] >= ENROL_LIMIT + 1 and keys["auth:127.0.0.1"] > AUTH_FAIL_LIMIT
+
+
+def test_the_desk_splits_its_pushes_to_fit_the_cap(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reception.sync import engine
+
+    a = env.desk("一号窗口")
+    sent: list[int] = []
+    real = engine._send
+
+    def counting(client, wires, ids):  # type: ignore[no-untyped-def]
+        sent.append(sum(len(w) for w in wires))
+        return real(client, wires, ids)
+
+    monkeypatch.setattr(engine, "PUSH_BYTES", 4000)
+    monkeypatch.setattr(engine, "_send", counting)
+    cases = a.intake(4)
+    report = a.sync()
+    assert report.ok and report.pending == 0 and report.parked == 0, report
+    assert len(sent) > 2 and all(size <= 4000 or size == max(sent) for size in sent)
+    from tests.sync.harness import server_records
+
+    held = server_records(env.db)
+    assert all(("petition_case", c) in held for c in cases)
