@@ -66,6 +66,7 @@ class Authority:
     client: Client
     keys: dict[str, str | None] = field(default_factory=dict)
     users: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    claimed: dict[str, bool] = field(default_factory=dict)
     next_keys: dict[str, str] = field(default_factory=dict)
     """user id -> next public key, named by signed changes applied in this push (registered by ``commit``)."""
 
@@ -98,7 +99,7 @@ class Authority:
             value = data[name]
             if value is None and not (table == "audit_entry" and name == "chain"):
                 continue
-            if value != desk_id:
+            if value != desk_id and not (m.op == "ensure" and live is None and self._unclaimed(value)):
                 if table == "audit_entry":
                     return Refusal(FORBIDDEN, "审计记录只能写入本工位自己的审计链，不能写入其他工位的")
                 return Refusal(FORBIDDEN, f"{_label(table)}须以本工位名义登记（{name} 与本工位不符）")
@@ -130,9 +131,9 @@ class Authority:
         table, data = m.table, m.data or {}
         proof = m.proof
         if not proof:
-            if (table == "user" and live is None and m.op in ("upsert", "ensure")
-                    and data.get("role") == "desk_officer" and not data.get("password_hash")):
-                return None  # a desk's placeholder officer: no password, least rights (its cases name it)
+            if (table == "user" and m.op in ("upsert", "ensure") and m.data is not None
+                    and (live is None or (live.owner == self.client.id and _placeholder_account(live.data)))):
+                return self._placeholder(m)  # (a desk's own new account, or its later rename)
             return Refusal(FORBIDDEN, f"{_label(table)}只能由系统管理员修改：请由管理员在本工位登录后重新提交"
                                       "（服务器需要管理员的签名）")
         signer = str(proof.get("by") or "")
@@ -150,6 +151,23 @@ class Authority:
                 return None
         return Refusal(FORBIDDEN, f"{_label(table)}只能由系统管理员修改（签名者不是管理员）")
 
+    def _placeholder(self, m: Mutation) -> Refusal | None:
+        """A desk's own account, new to the centre (its default officer, a local administrator renamed at
+        enrolment): the records made there name it, so the server keeps it, but only as a placeholder that
+        cannot sign in anywhere and has no rights (``desk_officer``, no password, inactive) until an
+        administrator changes it. The mutation's data is replaced by the placeholder's."""
+        data = dict(m.data or {})
+        username = str(data.get("username") or "")
+        for (other,) in self.session.execute(select(Record.data).where(Record.table_name == "user",
+                                                                       Record.record_id != m.record_id)):
+            if other and other.get("username") == username:
+                return Refusal(409, f"服务器上已有登录名为“{username}”的账户")
+        if data.get("role") == "desk_officer" and not data.get("password_hash"):
+            return None  # (already harmless: a desk's default officer)
+        data.update(role="desk_officer", password_hash="", active=False, must_change_password=True)
+        m.data = data
+        return None
+
     def _signed(self, m: Mutation, signer: str, proof: dict[str, Any]) -> bool:
         known = self._key(signer)
         if not known or proof.get("key") != known:
@@ -164,6 +182,16 @@ class Authority:
             self.keys[user_id] = self.session.scalar(select(AccountKey.public_key)
                                                      .where(AccountKey.user_id == user_id))
         return self.keys[user_id]
+
+    def _unclaimed(self, desk_id: object) -> bool:
+        """A desk row no enrolled desk holds (one of the centre's desks that never enrolled, or a standalone
+        installation's own): a desk's first upload (``ensure``) may bring records made there before enrolment."""
+        if not isinstance(desk_id, str) or not desk_id:
+            return False
+        if desk_id not in self.claimed:
+            self.claimed[desk_id] = self.session.scalar(
+                select(Client.id).where(Client.desk_id == desk_id, Client.kind == "desk").limit(1)) is not None
+        return not self.claimed[desk_id]
 
     def _is_admin(self, user_id: str) -> bool:
         if user_id not in self.users:
@@ -190,6 +218,10 @@ class Authority:
                                             registered_at=utcnow()))
             else:
                 row.public_key, row.source, row.registered_at = key, "signed", utcnow()
+
+
+def _placeholder_account(data: dict[str, Any] | None) -> bool:
+    return bool(data) and data.get("role") == "desk_officer" and not data.get("password_hash")  # type: ignore[union-attr]
 
 
 def trust_admin(session: Session, username: str, password: str) -> tuple[str, str]:

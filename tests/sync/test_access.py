@@ -293,8 +293,9 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
 
 def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None:
     """The administrator made at a desk before it enrolled is called ``admin``, as the centre's own administrator
-    is: the centre's account is stored, the local one is renamed (keeping its password). The server does not take
-    it: a desk cannot add an administrator to the centre (parked with the reason; it stays on this desk)."""
+    is: the centre's account is stored, the local one is renamed (keeping its password here). A desk cannot add an
+    administrator to the centre: the server keeps the account only as an inactive placeholder without a password
+    or rights (the records made at this desk name it) until an administrator changes it."""
     from reception.db.models import User
     from reception.security.accounts import add_user, authenticate
     from reception.services.context import open_data_dir
@@ -316,8 +317,8 @@ def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None
         assert authenticate(ctx, local.username, "Local12345").username == local.username
         report = sync_once(ctx, client_factory=fast_client)
         assert report.ok and report.pending == 0
-        assert ("user", local_id) not in server_records(env.db)
-        parked = [r for r in list_outbox(ctx, state="parked") if r.table == "user"]
-        assert parked and all(r.record_id == local_id and "管理员" in r.error for r in parked)  # (upload, rename)
+        held = server_records(env.db)[("user", local_id)][2]  # (the records made at this desk name it)
+        assert held is not None and held["username"] == local.username
+        assert held["role"] == "desk_officer" and not held["password_hash"] and held["active"] is False
     finally:
         ctx.close()

@@ -61,12 +61,19 @@ def _refused(results: list[dict[str, Any]], code: int = 403) -> None:
 
 def test_forged_accounts_are_refused(env: Env) -> None:
     a = env.desk("一号窗口", seed=1)
-    before = server_records(env.db)
     admin_id, admin_v, admin = _find(env, "user", username="admin")
     officer_id, officer_v, officer = _find(env, "user", username="liuxy")
     planted = {**copy.deepcopy(officer), "id": str(uuid.uuid4()), "username": "evil", "role": "admin"}
+    # a new administrator: kept only as an inactive placeholder, without its password or rights
+    (answer,) = push(env, a, {"table": "user", "record_id": planted["id"], "data": planted})
+    assert answer["status"] == "applied"
+    held = _record(env, "user", planted["id"])[2]
+    assert held is not None and held["role"] == "desk_officer" and held["active"] is False
+    assert held["password_hash"] == "" and held["username"] == "evil"
+    _refused(push(env, a, {"table": "user", "record_id": (dup := str(uuid.uuid4())),  # a centre account's name
+                           "data": {**planted, "id": dup, "username": "admin"}}), code=409)
+    before = server_records(env.db)
     results = push(env, a,
-                   {"table": "user", "record_id": planted["id"], "data": planted},  # a new administrator
                    {"table": "user", "record_id": admin_id, "base_version": admin_v,  # the admin's password
                     "data": {**admin, "password_hash": officer["password_hash"]}},
                    {"table": "user", "record_id": officer_id, "base_version": officer_v,  # a role raised
