@@ -149,13 +149,15 @@ def table_order() -> dict[str, int]:
 # A desk's token identifies a PC, not a person. The server therefore decides per table and per record:
 # - ``ADMIN_TABLES``: accounts (roles, password hashes) and the centre's directory, categories, routing rules and
 #   rules (``centre_setting``). Applied only with an administrator's signature (``reception.sync.proof``), except
-#   an account's own password change signed with the key of its old password, and a desk's placeholder officer
-#   (``desk_officer``, no password: it cannot sign in anywhere) uploaded at enrolment so its cases can name it.
+#   an account's own password change signed with the key of its old password, and a desk's own new accounts,
+#   kept only as inactive placeholders (``desk_officer``, no password: they cannot sign in anywhere) so that the
+#   records made at that desk can name them.
 # - ``SHARED_REFERENCE``: the roster, the leaders and their absences, the holiday table: edited at desks by
 #   supervisors (the desk's services check the roster permission); accepted from any enrolled desk, each change
 #   recorded with the desk that made it (``record.origin``).
 # - UP tables: a desk creates records only in its own name (``DESK_FIELDS`` must name the desk its token belongs
-#   to; the audit chain of desk X is written by desk X alone) and changes only the records it created (the
+#   to, or at the first upload a desk row no enrolled desk holds; the audit chain of desk X is written by desk X
+#   alone) and changes only the records it created (the
 #   server's ``record.owner``), except the columns of ``SHARED_COLUMNS`` of another desk's case or petitioner
 #   (what a lifecycle step or a further visit changes). Append-only tables are never changed, only added to.
 # - ``NEVER_DELETED``: never deleted by a desk (tombstones come from the centre only).
