@@ -305,15 +305,21 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
                 raise
             error = f"本机无法保存同步数据：{reason}"
     now = utcnow()
-    with ctx.db.write() as session:
-        peer = _peer(session)
-        peer.last_attempt_at = now
-        if error:
-            peer.last_error = error[:400]
-            if peer.offline_since is None and error.startswith("离线"):
-                peer.offline_since = now
-        else:
-            peer.last_error, peer.offline_since, peer.last_success_at = "", None, now
+    try:
+        with ctx.db.write() as session:
+            peer = _peer(session)
+            peer.last_attempt_at = now
+            if error:
+                peer.last_error = error[:400]
+                if peer.offline_since is None and error.startswith("离线"):
+                    peer.offline_since = now
+            else:
+                peer.last_error, peer.offline_since, peer.last_success_at = "", None, now
+    except Exception as exc:  # (the disk filled up meanwhile: the report still says why)
+        reason = environment_reason(exc)
+        if not reason:
+            raise
+        error = error or f"本机无法保存同步数据：{reason}"
     status = sync_status(ctx)
     if error:
         log.warning("sync failed: %s", error)

@@ -20,6 +20,7 @@ from reception.server.db import open_server_database
 from reception.server.service import add_desk
 from reception.services.context import open_data_dir
 from reception.sync.engine import SyncError, enroll
+from tests.sync.conftest import Env
 from tests.sync.harness import ROOT, ServerProcess, fast_client
 
 
@@ -109,3 +110,28 @@ def test_a_locked_database_is_told_apart(tmp_path: Path) -> None:
     finally:
         other.close()
         holder.close()
+
+
+def test_a_full_desk_disk_is_a_message_in_the_sync_report(env: Env, tmp_path: Path) -> None:
+    from tests.sync.harness import new_desk
+
+    if env.db.dialect != "sqlite":
+        pytest.skip("the desk's disk does not depend on the server's database")
+    mnt = tmp_path / "desk-disk"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        a = new_desk(env.db, env.server.url, mnt / "desk", "一号窗口", seed=5)
+        b = env.desk("二号窗口", seed=6)
+        try:
+            b.intake(30)
+            assert b.sync().ok
+            _fill(mnt)
+            report = a.sync()
+            assert not report.ok and DISK_FULL in report.error, report
+        finally:
+            a.close()
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
