@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-connections", type=int, default=None, metavar="N",
                    help="connections served at once; more get 503 (default 200)")
     p.add_argument("--read-timeout", type=float, default=None, metavar="S",
-                   help="seconds a request may take to arrive whole (headers and body); slower connections are "
-                        "closed (default 30)")
+                   help="seconds a request's head may take to arrive; slower connections are closed (default 10)")
+    p.add_argument("--body-timeout", type=float, default=None, metavar="S",
+                   help="seconds a request's body may then take (default 120)")
     p.set_defaults(handler=_run)
     ssub = p.add_subparsers(dest="server_command")
     q = ssub.add_parser("add-desk", help="register a desk; prints its one-time enrolment code")
@@ -88,7 +89,9 @@ def _run(args: argparse.Namespace) -> int:
     scheme = "https" if args.certfile else "http"
     print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)
     if args.read_timeout:
-        GuardedH11Protocol.read_timeout = args.read_timeout
+        GuardedH11Protocol.head_timeout = args.read_timeout
+    if args.body_timeout:
+        GuardedH11Protocol.body_timeout = args.body_timeout
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
                 log_level="warning", access_log=False, http=GuardedH11Protocol,
                 limit_concurrency=args.max_connections or MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,

@@ -6,9 +6,10 @@ The figures (README, "Limits"):
 - ``/enroll`` and ``/sync/hello``: 4 KiB; ``/sync/push``: ``protocol.MAX_PUSH_BYTES`` (the desk splits its batches
   to fit); a unit's progress report: 64 KiB; anything else: 16 KiB. Larger bodies get 413 at once when the
   ``Content-Length`` says so, or as soon as the bytes read pass the limit (chunked bodies).
-- A request must arrive whole (headers and body) within ``REQUEST_READ_TIMEOUT`` seconds of its connection opening
-  or of the previous answer; an idle keep-alive connection is closed after ``KEEP_ALIVE`` seconds; at most
-  ``MAX_CONNECTIONS`` connections are served at once (more get 503).
+- A request's head must arrive within ``REQUEST_READ_TIMEOUT`` seconds of its connection opening (or of the
+  previous answer), its body within ``BODY_READ_TIMEOUT`` more (8 MiB at about 0.5 Mbit/s); an idle keep-alive
+  connection is closed after ``KEEP_ALIVE`` seconds; at most ``MAX_CONNECTIONS`` connections are served at once
+  (more get 503).
 - Enrolment: ``ENROL_LIMIT`` attempts per address per ``WINDOW``; failed authentication: ``AUTH_FAIL_LIMIT`` per
   address per ``WINDOW``; beyond, 429 with a Chinese message.
 """
@@ -32,7 +33,8 @@ KIB = 1024
 BODY_LIMITS: dict[str, int] = {"/enroll": 4 * KIB, "/sync/hello": 4 * KIB, "/sync/push": MAX_PUSH_BYTES}
 UNIT_EVENT_LIMIT = 64 * KIB
 DEFAULT_LIMIT = 16 * KIB
-REQUEST_READ_TIMEOUT = 30.0
+REQUEST_READ_TIMEOUT = 10.0
+BODY_READ_TIMEOUT = 120.0
 KEEP_ALIVE = 5
 MAX_CONNECTIONS = 200
 WINDOW = timedelta(minutes=10)
@@ -115,42 +117,53 @@ class BodyLimit:
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request to arrive whole: a connection that sends its
-    headers or body too slowly (or nothing at all) is closed after ``REQUEST_READ_TIMEOUT`` seconds, so slow
-    connections cannot pile up."""
+    """uvicorn's h11 protocol with deadlines for each request to arrive: its head within ``head_timeout`` seconds
+    of the connection opening (or of the previous answer, on a kept-alive connection), then its body within
+    ``body_timeout`` seconds. A connection that sends too slowly, or nothing at all, is closed, so slow
+    connections cannot pile up (uvicorn alone waits for a request head forever)."""
 
-    read_timeout = REQUEST_READ_TIMEOUT
+    head_timeout = REQUEST_READ_TIMEOUT
+    body_timeout = BODY_READ_TIMEOUT
 
     def connection_made(self, transport: Any) -> None:  # (uvicorn's signature)
         super().connection_made(transport)
-        self._arm()
+        self._arm_head()
 
-    def _arm(self) -> None:
+    def _arm_head(self) -> None:
+        self._before = self.cycle  # (the previous request's cycle: a new one means the head has arrived)
+        self._phase = "head"
+        self._arm(self.head_timeout)
+
+    def _arm(self, seconds: float) -> None:
         self._disarm()
-        self._read_deadline: asyncio.TimerHandle | None = self.loop.call_later(self.read_timeout, self._too_slow)
+        self._deadline: asyncio.TimerHandle | None = self.loop.call_later(seconds, self._too_slow)
 
     def _disarm(self) -> None:
-        deadline = getattr(self, "_read_deadline", None)
+        deadline = getattr(self, "_deadline", None)
         if deadline is not None:
             deadline.cancel()
-        self._read_deadline = None
+        self._deadline = None
 
     def _too_slow(self) -> None:
-        self._read_deadline = None
-        cycle = self.cycle
-        if cycle is None or cycle.more_body:
-            self.transport.close()
+        self._deadline = None
+        self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         cycle = self.cycle
-        if cycle is not None and not cycle.more_body:
+        if cycle is None or cycle is self._before or self._phase == "done":
+            return  # (still waiting for the head)
+        if not cycle.more_body:
+            self._phase = "done"
             self._disarm()  # (the whole request is here: the application has it)
+        elif self._phase == "head":
+            self._phase = "body"
+            self._arm(self.body_timeout)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
-            self._arm()
+            self._arm_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -45,7 +45,8 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         pytest.skip("needs /proc to read the server's memory")
     url = f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}"
     open_server_database(url).dispose()
-    proc = ServerProcess(url, tmp_path, ("--read-timeout", "2", "--max-connections", "1000")).start()
+    proc = ServerProcess(url, tmp_path, ("--read-timeout", "2", "--body-timeout", "3",
+                                            "--max-connections", "1000")).start()
     try:
         yield proc
     finally:
@@ -106,8 +107,9 @@ def test_a_push_over_the_cap_is_refused_before_it_is_read(env: Env) -> None:
 
 
 def test_slow_connections_are_closed(server: ServerProcess) -> None:
-    """300 connections that open and send half a request head (a slow-loris): all closed by the server within
-    its read timeout (2 s here, 30 s by default); the server answers normally meanwhile and afterwards."""
+    """300 connections that open and send half a request head (a slow-loris), one whose body trickles and one
+    kept alive after an answer that then sends half a head: all closed by the server within its timeouts (2 s for
+    a head and 3 s for a body here; 10 s and 120 s by default); the server answers normally meanwhile."""
     socks = []
     for _ in range(300):
         s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -117,6 +119,11 @@ def test_slow_connections_are_closed(server: ServerProcess) -> None:
     slow_body.sendall(b"POST /enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 100\r\n\r\n{")
     socks.append(slow_body)
+    kept = socket.create_connection(("127.0.0.1", server.port), timeout=10)  # kept alive, then slow
+    kept.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert b"200 OK" in kept.recv(65536)
+    kept.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    socks.append(kept)
     try:
         assert httpx.get(f"{server.url}/openapi.json", timeout=10).status_code == 200
         deadline = time.monotonic() + 8
