@@ -179,6 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a full disk, a read-only folder, a locked or lost database: a message, no traceback
+        from reception.envfail import environment_reason
+
+        reason = environment_reason(exc)
+        if not reason:
+            raise
+        print(f"错误：{reason}", file=sys.stderr)
+        return 3
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -738,6 +738,8 @@ class SyncOutbox(Base):
     """upsert, delete, or ensure (upload if the server does not have it yet: enrolment and a new server)."""
     base_version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any] | None] = mapped_column()
+    proof: Mapped[dict[str, Any] | None] = mapped_column()
+    """An administrator's (or the account holder's) signature of this change (``reception.sync.proof``)."""
     created_at: Mapped[datetime] = mapped_column()
     state: Mapped[str] = mapped_column(String(8), default="pending")
     """pending or parked (rejected by the server: kept with its reason, never blocking the others)."""

@@ -114,7 +114,42 @@ def authenticate(ctx: AppContext, username: str, password: str, *, desk_id: str 
         outcome = _authenticate(session, username.strip(), password, now, desk_id)
     if isinstance(outcome, ReceptionError):
         raise outcome
+    _hold_signer(ctx, outcome, password)
     return outcome
+
+
+def _hold_signer(ctx: AppContext, user: SignedIn, password: str) -> None:
+    """An administrator signed in at an enrolled desk: keep the key that signs their changes to accounts and the
+    centre's reference data (``reception.sync.proof``), derived from the password, in memory; anyone else
+    signing in drops it."""
+    from reception.sync.outbox import outbox_state, set_signer
+    from reception.sync.proof import Signer
+
+    if user.role == Role.ADMIN.value and outbox_state(ctx.db).enabled:
+        set_signer(ctx.db, Signer.of(user.user_id, password))
+    else:
+        set_signer(ctx.db, None)
+
+
+def sign_out(ctx: AppContext) -> None:
+    """Forget the signed-in administrator's signing key (lock screen, sign-out)."""
+    from reception.sync.outbox import set_signer
+
+    set_signer(ctx.db, None)
+
+
+def _name_next_key(session: Session, user: User, password: str, *, old_password: str | None = None) -> None:
+    """At an enrolled desk, a change that sets a password names the account's next key (``reception.sync.proof``);
+    a holder changing their own password signs the change with the key of the old one."""
+    from reception.sync.outbox import capturing
+    from reception.sync.proof import NEXT_KEYS, SIGNERS_KEY, Signer, public_key_for
+
+    if not capturing(session):
+        return
+    session.flush()  # (a new account gets its id)
+    session.info.setdefault(NEXT_KEYS, {})[user.id] = public_key_for(user.id, password)
+    if old_password is not None:
+        session.info.setdefault(SIGNERS_KEY, {})[("user", user.id)] = Signer.of(user.id, old_password)
 
 
 def _authenticate(session: Session, username: str, password: str, now: datetime,
@@ -196,7 +231,14 @@ def change_password(ctx: AppContext, user_id: str, old: str, new: str) -> None:
             raise FieldError(F_NEW_PASSWORD, "新密码不能与原密码相同", key="password_same")
         check_password_policy(new, username=user.username)
         _set_password(user, new, ctx.now(), must_change=False)
+        _name_next_key(session, user, new, old_password=old)
         audit.record(session, user_id=user.id, action="password_changed", entity="user", entity_id=user.id)
+    from reception.sync.outbox import outbox_state, set_signer
+    from reception.sync.proof import Signer
+
+    signer = outbox_state(ctx.db).signer
+    if signer is not None and signer.user_id == user_id:  # (an administrator's key follows their password)
+        set_signer(ctx.db, Signer.of(user_id, new))
 
 
 def _set_password(user: User, password: str, now: datetime, *, must_change: bool) -> None:
@@ -221,6 +263,7 @@ def reset_password(ctx: AppContext, username: str, new_password: str, *, actor_i
         user = _user_by_name(session, username)
         check_password_policy(new_password, username=user.username)
         _set_password(user, new_password, ctx.now(), must_change=True)
+        _name_next_key(session, user, new_password)
         audit.record(session, user_id=actor_id, action="password_reset", entity="user", entity_id=user.id)
 
 
@@ -231,6 +274,7 @@ def set_password(ctx: AppContext, username: str, new_password: str, *, actor_id:
         user = _user_by_name(session, username)
         check_password_policy(new_password, username=user.username)
         _set_password(user, new_password, ctx.now(), must_change=False)
+        _name_next_key(session, user, new_password)
         audit.record(session, user_id=actor_id, action="password_reset", entity="user", entity_id=user.id,
                      detail="set")
 
@@ -275,6 +319,8 @@ def add_user(ctx: AppContext, username: str, display_name: str, role: str, *, pa
             _set_password(user, password, ctx.now(), must_change=actor_id is not None)
         session.add(user)
         session.flush()
+        if password is not None:
+            _name_next_key(session, user, password)
         audit.record(session, user_id=actor_id, action="user_added", entity="user", entity_id=user.id,
                      changes={"role": [None, parsed.value], "username": [None, username]})
         return user.id

@@ -55,6 +55,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("username")
     _data_dir(p)
     p.set_defaults(handler=_unlock)
+    p = usub.add_parser("signing-key", help="the fingerprint of an account's signing key (asks its password): "
+                                           "compare it with the one 'reception server trust-admin' shows")
+    p.add_argument("username")
+    _password_arg(p)
+    _data_dir(p)
+    p.set_defaults(handler=_signing_key)
     p = usub.add_parser("list", help="every account with its role and state")
     _data_dir(p)
     p.set_defaults(handler=_list)
@@ -107,6 +113,20 @@ def _add(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     print(f"已新建账户：{args.username}（{Role.label_of(args.role)}）")
+    return 0
+
+
+def _signing_key(args: argparse.Namespace) -> int:
+    from reception.security.accounts import authenticate
+    from reception.sync.proof import fingerprint, public_key_for
+
+    password = _password(args, confirm=False)
+    ctx = _open(args)
+    try:
+        user = authenticate(ctx, args.username, password)
+    finally:
+        ctx.close()
+    print(f"账户“{user.username}”的签名密钥指纹：{fingerprint(public_key_for(user.user_id, password))}")
     return 0
 
 

@@ -15,10 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from reception import __version__
-from reception.server import service
+from reception.envfail import environment_reason
+from reception.server import limits, service
 from reception.server.db import ServerDatabase
 from reception.server.models import Client
 from reception.server.service import ServerError
@@ -57,31 +59,60 @@ def create_app(db: ServerDatabase) -> FastAPI:
     app = FastAPI(title="信访接待中心服务器 Reception server", version=__version__,
                   description="Sync API for reception desks and the handling units' progress API.")
 
+    app.add_middleware(limits.BodyLimit)
+
     @app.exception_handler(ServerError)
     def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.message})
+
+    def _environment(_request: Request, exc: Exception) -> JSONResponse:
+        """A full disk, a read-only directory, a locked database, a lost PostgreSQL connection: 503 with the
+        reason (the desk retries later); the transaction was rolled back, nothing is half-written."""
+        reason = environment_reason(exc)
+        if not reason:
+            raise exc
+        return JSONResponse(status_code=503, content={"detail": f"服务器暂时无法处理：{reason}"},
+                            headers={"Retry-After": "60"})
+
+    app.add_exception_handler(DBAPIError, _environment)
+    app.add_exception_handler(OSError, _environment)
 
     def _token(authorization: str) -> str:
         scheme, _, token = authorization.partition(" ")
         return token.strip() if scheme.lower() == "bearer" else ""
 
-    def desk_client(authorization: Annotated[str, Header()] = "",
+    def _address(request: Request) -> str:
+        return request.client.host if request.client is not None else "unknown"
+
+    def _authenticated(request: Request, authorization: str, kind: str) -> Client:
+        """Authenticate; failed attempts are counted per address, and past the limit refused with 429."""
+        try:
+            return service.authenticate(db, _token(authorization), kind=kind)
+        except ServerError as exc:
+            if exc.status != 401:
+                raise
+            limits.count(db, f"auth:{_address(request)}", limits.AUTH_FAIL_LIMIT,
+                         "认证失败次数过多，请稍后再试")
+            raise
+
+    def desk_client(request: Request, authorization: Annotated[str, Header()] = "",
                     x_reception_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER)] = None) -> Client:
-        client = service.authenticate(db, _token(authorization), kind="desk")
+        client = _authenticated(request, authorization, "desk")
         error = _too_old(x_reception_protocol)
         if error is not None:
             raise error
         return client
 
-    def unit_client(authorization: Annotated[str, Header()] = "") -> Client:
-        return service.authenticate(db, _token(authorization), kind="unit")
+    def unit_client(request: Request, authorization: Annotated[str, Header()] = "") -> Client:
+        return _authenticated(request, authorization, "unit")
 
     DeskClient = Annotated[Client, Depends(desk_client)]
     UnitClient = Annotated[Client, Depends(unit_client)]
 
     @app.post("/enroll", response_model=EnrollReply, tags=["desks"])
-    def enroll(req: EnrollRequest) -> EnrollReply:
+    def enroll(req: EnrollRequest, request: Request) -> EnrollReply:
         """Enrol a desk with the one-time code from ``reception server add-desk``: its desk code and token."""
+        limits.count(db, f"enroll:{_address(request)}", limits.ENROL_LIMIT, "登记尝试过于频繁，请10分钟后再试")
         error = _too_old(req.protocol)
         if error is not None:
             raise error

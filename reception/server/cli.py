@@ -26,6 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--certfile", metavar="PEM", help="TLS certificate (serve HTTPS directly)")
     p.add_argument("--keyfile", metavar="PEM", help="TLS private key")
+    p.add_argument("--max-connections", type=int, default=None, metavar="N",
+                   help="connections served at once; more get 503 (default 200)")
+    p.add_argument("--read-timeout", type=float, default=None, metavar="S",
+                   help="seconds a request's head may take to arrive; slower connections are closed (default 10)")
+    p.add_argument("--body-timeout", type=float, default=None, metavar="S",
+                   help="seconds a request's body may then take (default 120)")
     p.set_defaults(handler=_run)
     ssub = p.add_subparsers(dest="server_command")
     q = ssub.add_parser("add-desk", help="register a desk; prints its one-time enrolment code")
@@ -43,6 +49,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("unit")
     _db_args(q, top=False)
     q.set_defaults(handler=_add_unit)
+    q = ssub.add_parser("trust-admin",
+                        help="register an administrator's signing key (the password is asked here and checked "
+                             "against the account on the server); shows the key's fingerprint")
+    q.add_argument("username")
+    q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_trust_admin)
     q = ssub.add_parser("import-reference",
                         help="publish the reference data (directory, categories, routing, leaders, roster, "
                              "holidays, desks, users) of a desk data directory, or a reference workbook "
@@ -69,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from reception import heap
     from reception.server.app import create_app
+    from reception.server.limits import KEEP_ALIVE, MAX_CONNECTIONS, GuardedH11Protocol
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ReceptionError("--certfile 与 --keyfile 须同时给出", key="tls_pair")
@@ -77,8 +91,39 @@ def _run(args: argparse.Namespace) -> int:
     heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
     scheme = "https" if args.certfile else "http"
     print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)
+    if args.read_timeout:
+        GuardedH11Protocol.head_timeout = args.read_timeout
+    if args.body_timeout:
+        GuardedH11Protocol.body_timeout = args.body_timeout
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, http=GuardedH11Protocol,
+                limit_concurrency=args.max_connections or MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
+                h11_max_incomplete_event_size=16 * 1024, backlog=512)
+    return 0
+
+
+def _trust_admin(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from reception.server.authority import trust_admin
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+        if not password:
+            raise ReceptionError(f"环境变量 {args.password_env} 未设置", key="password_env")
+    else:
+        password = getpass.getpass(f"管理员“{args.username}”的密码：")
+    db = _open(args)
+    try:
+        with db.session() as s:
+            user_id, fingerprint = trust_admin(s, args.username, password)
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+    print(f"已登记管理员“{args.username}”（{user_id}）的签名密钥，指纹：{fingerprint}")
+    print("请与管理员在工位上看到的指纹核对（reception user signing-key）。")
     return 0
 
 

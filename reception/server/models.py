@@ -74,6 +74,8 @@ class Record(ServerBase):
     """The case number of a case (collisions between desks are reported)."""
     origin: Mapped[str] = mapped_column(String(36), default="")
     """The client whose change this is (a desk, a unit, or "admin")."""
+    owner: Mapped[str] = mapped_column(String(36), default="", server_default="")
+    """The client that created the record: a desk changes only its own records (``reception.server.authority``)."""
     desk_time: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -86,6 +88,8 @@ class AppliedMutation(ServerBase):
     mutation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(36))
     result: Mapped[dict[str, Any]] = mapped_column()
+    digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the mutation's content (``proof.content_digest``): the id is bound to it and to ``client_id``."""
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -105,6 +109,30 @@ class Conflict(ServerBase):
     desk_data: Mapped[dict[str, Any] | None] = mapped_column()
     server_data: Mapped[dict[str, Any] | None] = mapped_column()
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountKey(ServerBase):
+    """An account's public signing key (``reception.sync.proof``): an administrator's, registered by ``reception
+    server trust-admin``, or the next key named by a change to the account signed with a trusted key."""
+
+    __tablename__ = "account_key"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    """trust-admin (the server's command) or signed (named by a signed change)."""
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Throttle(ServerBase):
+    """A fixed-window counter (enrolment attempts, failed authentications) per address, in the database so that
+    every server process sharing it counts together."""
+
+    __tablename__ = "throttle"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 _ = DateTime  # (UTCDateTime's implementation type; migrations spell it sa.DateTime())

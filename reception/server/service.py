@@ -29,10 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.server.authority import Authority
 from reception.server.db import ServerDatabase
 from reception.server.models import AppliedMutation, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
 from reception.sync.codec import TableCodec, codec_for
+from reception.sync.proof import content_digest
 from reception.sync.protocol import (
     EnrollReply,
     EnrollRequest,
@@ -229,6 +231,8 @@ class _Rec:
     changed: bool = False
     seq: int = 0
     desk_time: datetime | None = None
+    owner: str = ""
+    """The client that created the record (``record.owner``)."""
 
 
 @dataclass(slots=True)
@@ -298,9 +302,9 @@ def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[s
     for table, ids in by_table.items():  # one primary-key range per table
         for clause in _key_in(s, Record.record_id, ids):
             rows = s.execute(select(Record.record_id, Record.version, Record.deleted, Record.data,
-                                    Record.natural_key).where(Record.table_name == table, clause))
-            for r, v, deleted, data, nk in rows:
-                batch.records[(table, r)] = _Rec(v, deleted, batch.sealer.open(table, data), True, nk)
+                                    Record.natural_key, Record.owner).where(Record.table_name == table, clause))
+            for r, v, deleted, data, nk, owner in rows:
+                batch.records[(table, r)] = _Rec(v, deleted, batch.sealer.open(table, data), True, nk, owner=owner)
     for clause in _key_in(s, Record.natural_key, sorted(case_nos)):
         for rid, nk in s.execute(select(Record.record_id, Record.natural_key).where(
                 Record.table_name == "petition_case", clause)):
@@ -342,7 +346,7 @@ def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:
 def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, version: int,
            data: dict[str, Any] | None, deleted: bool) -> Answer:
     batch.seq += 1
-    rec = cur or _Rec(0, False, None, False)
+    rec = cur or _Rec(0, False, None, False, owner=batch.client.id)
     rec.version, rec.data, rec.deleted, rec.changed, rec.seq = version, data, deleted, True, batch.seq
     rec.desk_time = m.desk_time
     batch.records[key] = rec
@@ -365,10 +369,7 @@ def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, v
     return _answer(m.mutation_id, "applied", version, collision=collision)
 
 
-def _decide(batch: _Batch, m: Mutation) -> Answer:
-    reason = _validate(m)
-    if reason:
-        return _answer(m.mutation_id, "rejected", reason=reason)
+def _decide_valid(batch: _Batch, m: Mutation) -> Answer:
     key = (m.table, m.record_id)
     cur = batch.records.get(key)
     if cur is not None and not cur.exists and cur.version == 0:
@@ -409,9 +410,14 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         batch = _Batch(client, now, counter.value, db.sealer)
         ids = [m.mutation_id for m in mutations]
         stored: dict[str, Answer] = {}
+        bound: dict[str, tuple[str, str | None]] = {}  # mutation id -> (client, content digest) it is bound to
         for clause in _key_in(s, AppliedMutation.mutation_id, ids):
-            for mid, result in s.execute(select(AppliedMutation.mutation_id, AppliedMutation.result).where(clause)):
-                stored[mid] = result
+            for mid, result, owner, digest in s.execute(
+                    select(AppliedMutation.mutation_id, AppliedMutation.result, AppliedMutation.client_id,
+                           AppliedMutation.digest).where(clause)):
+                stored[mid], bound[mid] = result, (owner, digest)
+        digests = {m.mutation_id: content_digest(m.table, m.record_id, m.op, m.base_version, m.data)
+                   for m in mutations}
         fresh = [m for m in mutations if m.mutation_id not in stored]
         keys = {(m.table, m.record_id) for m in fresh if codec_for(m.table) is not None}
         nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None}
@@ -419,7 +425,13 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         results: list[Answer] = []
         applied_rows: list[dict[str, Any]] = []
         answered: dict[str, Answer] = {}
+        authority = Authority(s, client)
+        named_keys: dict[str, str] = {}
         for m in mutations:
+            reused = _reused(m, client, digests[m.mutation_id], bound)
+            if reused:
+                results.append(_answer(m.mutation_id, "rejected", reason=reused, code=409))
+                continue
             if m.mutation_id in stored:
                 answer = dict(stored[m.mutation_id])
                 if answer.get("server_data") is not None:
@@ -429,14 +441,28 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             if m.mutation_id in answered:  # the same mutation twice in one batch
                 results.append(answered[m.mutation_id])
                 continue
-            result = _decide(batch, m)
+            bound[m.mutation_id] = (client.id, digests[m.mutation_id])
+            # refused mutations are not stored (nothing was applied): sent again once the cause is fixed (an
+            # administrator signed in), they are decided anew
+            reason = _validate(m)
+            refusal = None if reason else authority.check(m, batch.records.get((m.table, m.record_id)))
+            if reason or refusal is not None:
+                answered[m.mutation_id] = (_answer(m.mutation_id, "rejected", reason=refusal.reason,
+                                                   code=refusal.code) if refusal is not None
+                                           else _answer(m.mutation_id, "rejected", reason=reason, code=400))
+                results.append(answered[m.mutation_id])
+                continue
+            if m.table == "user" and m.proof and m.proof.get("next_key"):
+                named_keys[m.record_id] = m.mutation_id
+            result = _decide_valid(batch, m)
             answered[m.mutation_id] = result
             results.append(result)
             stored_answer = result  # (the answer as sent; personal data in it sealed)
             if result.get("server_data") is not None:
                 stored_answer = {**result, "server_data": db.sealer.seal(m.table, result["server_data"])}
             applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id, "result": stored_answer,
-                                 "applied_at": now})
+                                 "digest": digests[m.mutation_id], "applied_at": now})
+        authority.commit({mid for mid, a in answered.items() if a["status"] == "applied"}, named_keys)
         _flush(s, batch, client.id, now)
         _insert_many(s, APPLIED, applied_rows)
         if batch.conflicts:
@@ -445,6 +471,20 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         inserted = len(applied_rows) + sum(1 for rec in batch.records.values() if rec.changed and not rec.exists)
     db.note_inserted(inserted)
     return results
+
+
+def _reused(m: Mutation, client: Client, digest: str, bound: dict[str, tuple[str, str | None]]) -> str:
+    """Why a mutation id seen before may not be answered (another desk's id, or the same id with other content);
+    '' when it is the same mutation again."""
+    known = bound.get(m.mutation_id)
+    if known is None:
+        return ""
+    owner, stored_digest = known
+    if owner != client.id:
+        return "该修改编号已被其他工位使用，服务器拒绝（修改编号不能重复使用）"
+    if stored_digest is not None and stored_digest != digest:
+        return "同一修改编号的内容与此前提交的不同，服务器拒绝"
+    return ""
 
 
 def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -535,7 +575,7 @@ def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
             continue
         row = {"table_name": table, "record_id": rid, "version": rec.version, "seq": rec.seq,
                "deleted": rec.deleted, "data": batch.sealer.seal(table, rec.data), "natural_key": rec.natural_key,
-               "origin": origin,
+               "origin": origin, **({} if rec.exists else {"owner": rec.owner or origin}),
                "desk_time": rec.desk_time, "updated_at": now}
         (changed_rows if rec.exists else new_rows).append(row)
     _insert_many(s, RECORD, new_rows)
@@ -620,7 +660,7 @@ def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: Uni
                            "occurred_at": now.astimezone(UTC).isoformat(),
                            "occurred_on": now.astimezone(CHINA_TZ).date().isoformat(), "actor_id": None,
                            "unit_id": client.unit_id, "note": event.note, "data": event.data},
-                     origin=client.id))
+                     origin=client.id, owner=client.id))
         return UnitEventReply(event_id=event_id, case_id=case_id, seq=counter.value)
 
 

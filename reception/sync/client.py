@@ -79,7 +79,9 @@ class SyncClient:
                 last = f"无法连接服务器（{type(exc).__name__}）"
                 continue
             if response.status_code >= 500:
-                last = f"服务器错误 {response.status_code}"
+                # 503: the server's environment (its disk, its database) with the reason: retried, then shown
+                last = (_detail(response) if response.status_code == 503
+                        else f"服务器错误 {response.status_code}")
                 continue
             if response.status_code >= 400:
                 raise SyncRefused(response.status_code, _detail(response))

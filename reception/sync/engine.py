@@ -33,6 +33,7 @@ from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import Case, CaseClock, Desk, Setting, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
+from reception.envfail import environment_reason
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.sync import credentials
@@ -41,6 +42,7 @@ from reception.sync.codec import codec_for
 from reception.sync.outbox import APPLYING_KEY, captured, enqueue, outbox_state
 from reception.sync.protocol import (
     CLOCK_SKEW_WARN_S,
+    MAX_PUSH_BYTES,
     PROTOCOL_VERSION,
     EnrollReply,
     EnrollRequest,
@@ -61,6 +63,9 @@ from reception.sync.registry import (
 log = logging.getLogger(__name__)
 
 PUSH_BATCH = 2000
+PUSH_BYTES = MAX_PUSH_BYTES // 3
+"""A batch's mutations, in characters, at most a third of the server's limit in bytes (a Chinese character is
+three bytes of UTF-8); a single mutation larger than the limit is refused (413) and parked."""
 PULL_BATCH = 5000
 """(the most the server sends in one answer: fewer round trips and transactions per pulled record)"""
 
@@ -183,7 +188,10 @@ def enroll(ctx: AppContext, server_url: str, code: str, *, officer: str | None =
         except SyncRefused as exc:
             raise SyncError(exc.message, key="enroll_refused") from exc
         except SyncTransportError as exc:
-            raise SyncError(f"无法连接服务器 {server_url}：{exc}", key="server_unreachable") from exc
+            text = str(exc)
+            if not text.startswith("服务器暂时无法处理"):  # (a 503 says why; anything else is the network)
+                text = f"无法连接服务器 {server_url}：{text}"
+            raise SyncError(text, key="server_unreachable") from exc
     store = credentials.store_token(ctx.paths.root, reply.client_id, reply.token)
     uploaded = 0
     with ctx.db.write() as session:
@@ -291,16 +299,27 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
             error = f"离线：{exc}"
         except SyncRefused as exc:
             error = exc.message
+        except Exception as exc:  # this PC's disk full, its data folder read-only, its database locked
+            reason = environment_reason(exc)
+            if not reason:
+                raise
+            error = f"本机无法保存同步数据：{reason}"
     now = utcnow()
-    with ctx.db.write() as session:
-        peer = _peer(session)
-        peer.last_attempt_at = now
-        if error:
-            peer.last_error = error[:400]
-            if peer.offline_since is None and error.startswith("离线"):
-                peer.offline_since = now
-        else:
-            peer.last_error, peer.offline_since, peer.last_success_at = "", None, now
+    try:
+        with ctx.db.write() as session:
+            peer = _peer(session)
+            peer.last_attempt_at = now
+            if error:
+                peer.last_error = error[:400]
+                if peer.offline_since is None and error.startswith("离线"):
+                    peer.offline_since = now
+            else:
+                peer.last_error, peer.offline_since, peer.last_success_at = "", None, now
+    except Exception as exc:  # (the disk filled up meanwhile: the report still says why)
+        reason = environment_reason(exc)
+        if not reason:
+            raise
+        error = error or f"本机无法保存同步数据：{reason}"
     status = sync_status(ctx)
     if error:
         log.warning("sync failed: %s", error)
@@ -394,11 +413,13 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
     with ctx.db.read() as session:  # plain rows, not ORM objects (building 2000 objects cost ~0.1 s a batch)
         rows = session.execute(select(SyncOutbox.seq, SyncOutbox.mutation_id, SyncOutbox.table_name,
                                       SyncOutbox.record_id, SyncOutbox.op, SyncOutbox.base_version,
-                                      type_coerce(SyncOutbox.data, Text), SyncOutbox.created_at)
+                                      type_coerce(SyncOutbox.data, Text), SyncOutbox.created_at,
+                                      type_coerce(SyncOutbox.proof, Text))
                                .where(SyncOutbox.state == "pending", SyncOutbox.seq > after)
                                .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
     out: list[_Outgoing] = []
-    for seq, mid, table, rid, op, base, raw, created in rows:
+    size = 0
+    for seq, mid, table, rid, op, base, raw, created, proof in rows:
         if (table, rid) in busy:
             break
         if _PLAIN.match(mid) and _PLAIN.match(table) and _PLAIN.match(rid):  # (ids: nothing to escape)
@@ -408,6 +429,11 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
             head = json.dumps({"mutation_id": mid, "table": table, "record_id": rid, "op": op,
                                "base_version": base, "desk_time": created.isoformat()}, ensure_ascii=False)
             wire = f'{head[:-1]}, "data": {raw or "null"}}}'
+        if proof and proof != "null":
+            wire = f'{wire[:-1]}, "proof": {proof}}}'
+        size += len(wire) + 2  # (characters: the server counts bytes, hence the margin of PUSH_BYTES)
+        if out and size > PUSH_BYTES:
+            break  # the server reads at most MAX_PUSH_BYTES of a push: the rest goes in the next batch
         out.append(_Outgoing(seq, mid, table, rid, wire, raw, 0 if op == "ensure" else base + 1))
     return out
 

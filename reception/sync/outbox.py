@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, event, insert, inspect, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,7 +23,11 @@ from reception.db.base import utcnow
 from reception.db.engine import Database
 from reception.db.models import SyncOutbox, SyncPeer, SyncRow
 from reception.sync.codec import codec_for, table_of
-from reception.sync.registry import LOCAL_COLUMNS, pushable, table_order
+from reception.sync.proof import NEXT_KEYS, SIGNERS_KEY
+from reception.sync.registry import ADMIN_TABLES, LOCAL_COLUMNS, pushable, table_order
+
+if TYPE_CHECKING:
+    from reception.sync.proof import Signer
 
 INFO_KEY = "reception.sync"
 PENDING_KEY = "reception.sync.pending"
@@ -38,6 +42,19 @@ APPLYING_KEY = "reception.sync.applying"
 class OutboxState:
     enabled: bool = False
     """True once the desk is enrolled; before that nothing is captured (enrolment uploads what exists)."""
+    signer: Signer | None = None
+    """The signed-in administrator's key (``reception.sync.proof``), held in memory while they are signed in:
+    changes to accounts and the centre's reference data are signed with it when they are written."""
+
+
+def set_signer(db: Database, signer: Signer | None) -> None:
+    """Hold (or forget, with None) the key that signs administrators' changes on this desk."""
+    attach_outbox(db).signer = signer
+
+
+def capturing(session: Session) -> bool:
+    """Whether this session's changes go to the outbox (the desk is enrolled and this is not a pull)."""
+    return _active(session)
 
 
 def attach_outbox(db: Database) -> OutboxState:
@@ -83,6 +100,8 @@ def _guard_bulk(orm_execute_state: ORMExecuteState) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(SIGNERS_KEY, None)
+        session.info.pop(NEXT_KEYS, None)
 
 
 def _shipped_change(obj: Any, table: str) -> bool:
@@ -168,6 +187,10 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
     outbox: list[dict[str, Any]] = []
     bumped: dict[tuple[str, str], int] = {}
     out_table = cast(Table, SyncOutbox.__table__)
+    state = session.info.get(INFO_KEY)
+    default_signer = state.signer if isinstance(state, OutboxState) else None
+    signers: dict[tuple[str, str], Signer] = session.info.get(SIGNERS_KEY) or {}
+    next_keys: dict[str, str] = session.info.get(NEXT_KEYS) or {}
     for op, table, record_id, data in keyed:
         base = versions.get((table, record_id), 0)
         if ensure:
@@ -177,9 +200,15 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
             versions[(table, record_id)] = base + 1
             bumped[(table, record_id)] = base + 1
         mutation_id = str(uuid.uuid4())
+        proof = None
+        if table in ADMIN_TABLES:
+            signer = signers.get((table, record_id)) or default_signer
+            if signer is not None:
+                proof = signer.proof(mutation_id, table, record_id, wire_op, base_version, data,
+                                     next_key=next_keys.get(record_id) if table == "user" else None)
         outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
-                       "op": wire_op, "base_version": base_version, "data": data, "created_at": now,
-                       "state": "pending", "attempts": 0, "error": ""})
+                       "op": wire_op, "base_version": base_version, "data": data, "proof": proof,
+                       "created_at": now, "state": "pending", "attempts": 0, "error": ""})
     if outbox:
         conn.execute(insert(out_table), outbox)
     if bumped:

@@ -18,6 +18,8 @@ SCHEMA_HEADER = "X-Reception-Schema"
 CLOCK_SKEW_WARN_S = 300
 """Warn when the desk's clock differs from the server's by more than five minutes (never used for ordering)."""
 MAX_BATCH = 2000
+MAX_PUSH_BYTES = 8 * 1024 * 1024
+"""The largest push body the server reads (8 MiB); the desk splits its batches to stay under it."""
 
 MutationOp = Literal["upsert", "delete", "ensure"]
 MutationStatus = Literal["applied", "conflict", "rejected"]
@@ -49,6 +51,9 @@ class Mutation(BaseModel):
     base_version: int = Field(ge=0)
     data: dict[str, Any] | None = None
     desk_time: datetime | None = None
+    proof: dict[str, Any] | None = None
+    """An administrator's (or the account holder's) signature for accounts and reference data
+    (``reception.sync.proof``): {"by": user id, "key": public key, "sig": signature, "next_key"?}."""
 
 
 class MutationResult(BaseModel):
@@ -56,6 +61,9 @@ class MutationResult(BaseModel):
     status: MutationStatus
     version: int = 0
     reason: str = ""
+    code: int = 0
+    """For a rejected mutation, the HTTP-like status of the refusal: 400 malformed, 403 not allowed for this
+    desk, 409 a mutation id reused with other content or by another desk."""
     server_data: dict[str, Any] | None = None
     server_deleted: bool = False
     collision: dict[str, Any] | None = None

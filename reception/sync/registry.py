@@ -142,3 +142,52 @@ def unclassified() -> list[str]:
 
 def table_order() -> dict[str, int]:
     return {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+
+
+# -- authority: who may write what on the server (``reception.server.authority`` enforces it) ---------------------
+#
+# A desk's token identifies a PC, not a person. The server therefore decides per table and per record:
+# - ``ADMIN_TABLES``: accounts (roles, password hashes) and the centre's directory, categories, routing rules and
+#   rules (``centre_setting``). Applied only with an administrator's signature (``reception.sync.proof``), except
+#   an account's own password change signed with the key of its old password, and a desk's own new accounts,
+#   kept only as inactive placeholders (``desk_officer``, no password: they cannot sign in anywhere) so that the
+#   records made at that desk can name them.
+# - ``SHARED_REFERENCE``: the roster, the leaders and their absences, the holiday table: edited at desks by
+#   supervisors (the desk's services check the roster permission); accepted from any enrolled desk, each change
+#   recorded with the desk that made it (``record.origin``).
+# - UP tables: a desk creates records only in its own name (``DESK_FIELDS`` must name the desk its token belongs
+#   to, or at the first upload a desk row no enrolled desk holds; the audit chain of desk X is written by desk X
+#   alone) and changes only the records it created (the
+#   server's ``record.owner``), except the columns of ``SHARED_COLUMNS`` of another desk's case or petitioner
+#   (what a lifecycle step or a further visit changes). Append-only tables are never changed, only added to.
+# - ``NEVER_DELETED``: never deleted by a desk (tombstones come from the centre only).
+
+ADMIN_TABLES: frozenset[str] = frozenset({"user", "centre_setting", "unit", "locality", "category", "routing_rule"})
+
+SHARED_REFERENCE: frozenset[str] = frozenset({"leader", "leader_membership", "leader_unavailability", "holiday_day",
+                                              "holiday_year", "roster_month", "roster_slot", "roster_version",
+                                              "roster_change"})
+
+NEVER_DELETED: frozenset[str] = frozenset({"petition_case", "petitioner", "user", "audit_entry", "case_event"})
+
+DESK_FIELDS: dict[str, tuple[str, ...]] = {
+    "petition_case": ("first_desk_id",),
+    "visit": ("desk_id",),
+    "audit_entry": ("desk_id", "chain"),
+}
+"""Fields naming the desk a record was made at: on the server they must name the pushing desk (from its token)."""
+
+SHARED_COLUMNS: dict[str, frozenset[str]] = {
+    # a lifecycle step (routing, a unit's answer recorded at a desk, the legal channel) at any desk
+    "petition_case": frozenset({"status", "routing_action", "unit_id", "legal_channel", "updated_at", "version"}),
+    # a further visit at another desk brings the contact details up to date (``intake._upsert_petitioner``)
+    "petitioner": frozenset({"phone", "address", "gender", "id_type", "id_number", "updated_at", "version"}),
+}
+"""Columns another desk may change on a record it did not create; every other column must stay as it is."""
+
+PASSWORD_COLUMNS: frozenset[str] = frozenset({"password_hash", "password_changed_at", "must_change_password",
+                                              "updated_at", "version"})
+"""What an account's holder may change on their own account (signed with the key of the old password)."""
+
+UNIT_EVENT_KINDS: frozenset[str] = frozenset({"unit_progress", "unit_feedback"})
+"""Case events only a handling unit reports (through the unit API): never accepted from a desk."""

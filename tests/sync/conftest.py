@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reception.security.accounts import DEMO_PASSWORD
+from reception.server.authority import trust_admin
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import import_reference
 from tests.pg import pg_base_url
@@ -52,6 +54,8 @@ def server_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 def env(server_db_url: str, tmp_path: Path, reference_dir: Path) -> Iterator[Env]:
     db = open_server_database(server_db_url)
     import_reference(db, reference_dir)
+    with db.session() as s:  # the centre's administrator's signing key (``reception server trust-admin admin``)
+        trust_admin(s, "admin", DEMO_PASSWORD)
     server = ServerProcess(server_db_url, tmp_path).start()
     e = Env(server, db, tmp_path, [])
     try:

@@ -56,9 +56,10 @@ def free_port() -> int:
 class ServerProcess:
     """``reception server`` as a child process (the real uvicorn app, over the given database URL)."""
 
-    def __init__(self, db_url: str, workdir: Path) -> None:
+    def __init__(self, db_url: str, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.db_url = db_url
         self.workdir = workdir
+        self.extra_args = extra_args
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -71,7 +72,7 @@ class ServerProcess:
         log = (self.workdir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reception", "server", "--db", self.db_url, "--host", "127.0.0.1",
-             "--port", str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+             "--port", str(self.port), *self.extra_args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

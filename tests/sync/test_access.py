@@ -272,8 +272,10 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
     from reception.security.accounts import add_user, authenticate, set_password
 
     a = env.desk("一号窗口")
-    add_user(a.ctx, "zhangq", "张琴", "desk_officer", password="Secret123", actor_id=None)
-    assert a.sync().ok
+    admin = authenticate(a.ctx, "admin", "demo1234")  # (an account is added by the signed-in administrator)
+    add_user(a.ctx, "zhangq", "张琴", "desk_officer", password="Secret123", actor_id=admin.user_id)
+    report = a.sync()
+    assert report.ok and report.parked == 0, report
 
     def user_rows() -> list[SyncOutbox]:
         with a.ctx.db.read() as s:
@@ -291,7 +293,9 @@ def test_lockout_counts_stay_on_the_desk(env: Env) -> None:
 
 def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None:
     """The administrator made at a desk before it enrolled is called ``admin``, as the centre's own administrator
-    is: the centre's account is stored, the local one is renamed (keeping its password), and the rename travels."""
+    is: the centre's account is stored, the local one is renamed (keeping its password here). A desk cannot add an
+    administrator to the centre: the server keeps the account only as an inactive placeholder without a password
+    or rights (the records made at this desk name it) until an administrator changes it."""
     from reception.db.models import User
     from reception.security.accounts import add_user, authenticate
     from reception.services.context import open_data_dir
@@ -313,8 +317,8 @@ def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None
         assert authenticate(ctx, local.username, "Local12345").username == local.username
         report = sync_once(ctx, client_factory=fast_client)
         assert report.ok and report.pending == 0
-        server = server_records(env.db)
-        data = server[("user", local_id)][2]
-        assert data is not None and data["username"] == local.username
+        held = server_records(env.db)[("user", local_id)][2]  # (the records made at this desk name it)
+        assert held is not None and held["username"] == local.username
+        assert held["role"] == "desk_officer" and not held["password_hash"] and held["active"] is False
     finally:
         ctx.close()

@@ -34,6 +34,7 @@ from reception.reference.model import Kind, LocalityRow, ReferenceData
 from reception.reference.workbook import write_workbook
 from reception.roster import holidays
 from reception.roster import service as roster
+from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
 from reception.services.context import open_data_dir
@@ -48,6 +49,14 @@ MONTH = "2026-12"
 REFERENCE_TABLES = ("locality", "unit", "category", "routing_rule", "leader", "leader_membership",
                     "leader_unavailability", "holiday_day", "holiday_year", "roster_month", "roster_slot",
                     "roster_version", "roster_change", "centre_setting", "desk")
+
+
+def _admin_signs_in(*desks: DeskHandle) -> None:
+    """The centre's administrator signs in at these desks: their edits of accounts, the directory and the
+    centre's rules are signed with the administrator's key (``reception.sync.proof``), which the server trusts."""
+    for desk in desks:
+        authenticate(desk.ctx, "admin", DEMO_PASSWORD)
+        assert desk.sync().ok  # (the sign-in's audit entry)
 
 
 def _user_id(desk: DeskHandle, username: str) -> str:
@@ -96,6 +105,7 @@ def _clocks(desk: DeskHandle) -> dict[tuple[str, str, str], date]:
 def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
     a = env.desk("一号窗口", seed=41)
     b = env.desk("二号窗口", seed=42)
+    _admin_signs_in(a, b)  # (changes to the directory and the centre's rules carry the administrator's signature)
     admin = _user_id(a, "admin")
     # a desk officer may not touch the roster (the services check it; the outbox never sees a refused change)
     with pytest.raises(PermissionDenied):
@@ -189,6 +199,7 @@ def test_two_desks_edit_one_roster_slot_offline(env: Env) -> None:
 def test_centre_settings_sync_and_a_pulled_roll_over_rule_recomputes_clocks(env: Env) -> None:
     a = env.desk("一号窗口", seed=61)
     b = env.desk("二号窗口", seed=62)
+    _admin_signs_in(a, b)
     # letters for the leaders' reception: "register_route" runs 15 calendar days from receipt
     weekend = _letter(b, date(2026, 8, 29))  # ends Sunday 09-13: rolled to Monday 09-14 by the default rule
     holiday = _letter(b, date(2026, 9, 10))  # ends 09-25, the Mid-Autumn Festival: rolled to 09-28
@@ -344,6 +355,7 @@ def test_import_reference_never_silently_undoes_a_desk_edit(env: Env, reference_
     from reception.server.service import import_reference
 
     a = env.desk("一号窗口", seed=91)
+    _admin_signs_in(a)
     with a.ctx.db.write() as s:
         unit = s.scalar(select(Unit).order_by(Unit.code))
         assert unit is not None

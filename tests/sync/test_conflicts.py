@@ -32,8 +32,8 @@ def _events(desk: DeskHandle, case_id: str) -> set[str]:
 def test_two_desks_edit_one_case_offline(env: Env) -> None:
     a = env.desk("一号窗口", seed=11)
     b = env.desk("二号窗口", seed=12)
-    case_id = _assigned_case(a)
-    assert a.sync().ok and b.sync().ok
+    case_id = _assigned_case(b)  # (b's case: b may rewrite its content, a only its status, by lifecycle steps)
+    assert b.sync().ok and a.sync().ok
     env.server.stop()
     # the units' steps as recorded by the system (who may record them is the accounts' concern, not sync's)
     apply(a.ctx, case_id, m.SignFor(), actor_id=None)  # a: the unit signed for it (签收)

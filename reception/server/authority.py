@@ -1,0 +1,256 @@
+"""What a desk may write on the server: per table and per record (the classification is in
+``reception.sync.registry``: ``ADMIN_TABLES``, ``SHARED_REFERENCE``, ``DESK_FIELDS``, ``SHARED_COLUMNS``...).
+
+Called once per pushed mutation from ``service.push`` (``Authority.check``), before the mutation is decided; a
+refusal is answered ``rejected`` with ``code`` 403 and a Chinese reason, which the desk parks (it never blocks the
+queue). A desk's token identifies a PC, not a person: changes to accounts and to the centre's reference data need
+an administrator's signature (``reception.sync.proof``), checked here against the public keys the server holds
+(``account_key``), and the signer must be an active administrator in the server's own copy of the accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reception.db.base import utcnow
+from reception.server.models import AccountKey, Client, Record
+from reception.sync import proof as proofs
+from reception.sync.protocol import Mutation
+from reception.sync.registry import (
+    ADMIN_TABLES,
+    APPEND_ONLY,
+    DESK_FIELDS,
+    NEVER_DELETED,
+    PASSWORD_COLUMNS,
+    SHARED_COLUMNS,
+    SHARED_REFERENCE,
+    TABLES,
+    UNIT_EVENT_KINDS,
+    Direction,
+)
+
+FORBIDDEN = 403
+
+LABELS = {"petition_case": "案件", "petitioner": "信访人", "user": "账户", "audit_entry": "审计记录",
+          "case_event": "案件事件", "centre_setting": "中心设置", "unit": "单位", "locality": "行政区划",
+          "category": "问题类别", "routing_rule": "分流规则", "visit": "来访记录"}
+
+
+class Existing(Protocol):
+    """The server's current state of a record (``service._Rec``)."""
+
+    version: int
+    deleted: bool
+    data: dict[str, Any] | None
+    exists: bool
+    owner: str
+
+
+@dataclass
+class Refusal:
+    code: int
+    reason: str
+
+
+def _label(table: str) -> str:
+    return LABELS.get(table, table)
+
+
+@dataclass
+class Authority:
+    session: Session
+    client: Client
+    keys: dict[str, str | None] = field(default_factory=dict)
+    users: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    claimed: dict[str, bool] = field(default_factory=dict)
+    next_keys: dict[str, str] = field(default_factory=dict)
+    """user id -> next public key, named by signed changes applied in this push (registered by ``commit``)."""
+
+    # -- the one entry point ----------------------------------------------------------------------------------
+
+    def check(self, m: Mutation, cur: Existing | None) -> Refusal | None:
+        table = m.table
+        live = cur if cur is not None and (cur.exists or cur.version > 0) else None
+        if m.op == "ensure" and live is not None:
+            return None  # (nothing is written: the server keeps its record and says so)
+        if m.op == "delete" and table in NEVER_DELETED:
+            return Refusal(FORBIDDEN, f"工位不能删除{_label(table)}（只能由中心处理）")
+        if table in ADMIN_TABLES:
+            return self._admin(m, live)
+        if table in SHARED_REFERENCE:
+            return None
+        if TABLES.get(table) is not Direction.UP:
+            return None  # (DOWN and LOCAL tables are refused by the validation)
+        return self._own(m, live)
+
+    # -- desk-created records ----------------------------------------------------------------------------------
+
+    def _own(self, m: Mutation, live: Existing | None) -> Refusal | None:
+        table, data = m.table, m.data or {}
+        desk_id = self.client.desk_id or ""
+        before = (live.data or {}) if live is not None else {}
+        for name in DESK_FIELDS.get(table, ()):
+            if name not in data or (live is not None and before.get(name) == data[name]):
+                continue  # (a record's desk is checked when it is made, or when a change names another)
+            value = data[name]
+            if value is None and not (table == "audit_entry" and name == "chain"):
+                continue
+            if value != desk_id and not (m.op == "ensure" and live is None and self._unclaimed(value)):
+                if table == "audit_entry":
+                    return Refusal(FORBIDDEN, "审计记录只能写入本工位自己的审计链，不能写入其他工位的")
+                return Refusal(FORBIDDEN, f"{_label(table)}须以本工位名义登记（{name} 与本工位不符）")
+        if table == "case_event" and str(data.get("kind", "")) in UNIT_EVENT_KINDS:
+            return Refusal(FORBIDDEN, "办理进展只能由责任单位通过单位接口报送，工位不能代写")
+        if live is None:
+            return None
+        if table in APPEND_ONLY:
+            if m.op == "upsert" and live.data == m.data and not live.deleted:
+                return None  # (the same entry delivered again: a union)
+            return Refusal(409, f"{_label(table)}只可追加，已有的记录不能修改或删除")
+        if not live.owner or live.owner == self.client.id:
+            return None
+        shared = SHARED_COLUMNS.get(table)
+        if m.op != "upsert" or shared is None:
+            return Refusal(FORBIDDEN, f"该{_label(table)}由其他工位登记，本工位不能修改或删除")
+        changed = {k for k in set(before) | set(data) if before.get(k) != data.get(k)}
+        if changed - shared:
+            names = "、".join(sorted(changed - shared))
+            return Refusal(FORBIDDEN, f"该{_label(table)}由其他工位登记，本工位只能通过办理流程变更其状态，"
+                                      f"不能改写其内容（{names}）")
+        if table == "petitioner" and changed & {"id_type", "id_number"} and before.get("id_number"):
+            return Refusal(FORBIDDEN, "该信访人由其他工位登记，其证件号码不能在本工位更改")
+        return None
+
+    # -- accounts and the centre's reference data ------------------------------------------------------------
+
+    def _admin(self, m: Mutation, live: Existing | None) -> Refusal | None:
+        table, data = m.table, m.data or {}
+        proof = m.proof
+        if not proof:
+            if (table == "user" and m.op in ("upsert", "ensure") and m.data is not None
+                    and (live is None or (live.owner == self.client.id and _placeholder_account(live.data)))):
+                return self._placeholder(m)  # (a desk's own new account, or its later rename)
+            return Refusal(FORBIDDEN, f"{_label(table)}只能由系统管理员修改：请由管理员在本工位登录后重新提交"
+                                      "（服务器需要管理员的签名）")
+        signer = str(proof.get("by") or "")
+        if not self._signed(m, signer, proof):
+            return Refusal(FORBIDDEN, "管理员签名无效或该管理员的密钥未在服务器登记"
+                                      "（在服务器上运行 reception server trust-admin）")
+        if self._is_admin(signer):
+            self._note_next_key(m, proof)
+            return None
+        if table == "user" and signer == m.record_id and live is not None and m.op == "upsert":
+            before = live.data or {}
+            changed = {k for k in set(before) | set(data) if before.get(k) != data.get(k)}
+            if changed <= PASSWORD_COLUMNS:
+                self._note_next_key(m, proof)
+                return None
+        return Refusal(FORBIDDEN, f"{_label(table)}只能由系统管理员修改（签名者不是管理员）")
+
+    def _placeholder(self, m: Mutation) -> Refusal | None:
+        """A desk's own account, new to the centre (its default officer, a local administrator renamed at
+        enrolment): the records made there name it, so the server keeps it, but only as a placeholder that
+        cannot sign in anywhere and has no rights (``desk_officer``, no password, inactive) until an
+        administrator changes it. The mutation's data is replaced by the placeholder's."""
+        data = dict(m.data or {})
+        username = str(data.get("username") or "")
+        for (other,) in self.session.execute(select(Record.data).where(Record.table_name == "user",
+                                                                       Record.record_id != m.record_id)):
+            if other and other.get("username") == username:
+                return Refusal(409, f"服务器上已有登录名为“{username}”的账户")
+        if data.get("role") == "desk_officer" and not data.get("password_hash"):
+            return None  # (already harmless: a desk's default officer)
+        data.update(role="desk_officer", password_hash="", active=False, must_change_password=True)
+        m.data = data
+        return None
+
+    def _signed(self, m: Mutation, signer: str, proof: dict[str, Any]) -> bool:
+        known = self._key(signer)
+        if not known or proof.get("key") != known:
+            return False
+        message = proofs.mutation_digest(m.mutation_id, m.table, m.record_id, m.op, m.base_version, m.data)
+        return proofs.verify(known, str(proof.get("sig") or ""), message)
+
+    def _key(self, user_id: str) -> str | None:
+        if user_id in self.next_keys:
+            return self.next_keys[user_id]
+        if user_id not in self.keys:
+            self.keys[user_id] = self.session.scalar(select(AccountKey.public_key)
+                                                     .where(AccountKey.user_id == user_id))
+        return self.keys[user_id]
+
+    def _unclaimed(self, desk_id: object) -> bool:
+        """A desk row no enrolled desk holds (one of the centre's desks that never enrolled, or a standalone
+        installation's own): a desk's first upload (``ensure``) may bring records made there before enrolment."""
+        if not isinstance(desk_id, str) or not desk_id:
+            return False
+        if desk_id not in self.claimed:
+            self.claimed[desk_id] = self.session.scalar(
+                select(Client.id).where(Client.desk_id == desk_id, Client.kind == "desk").limit(1)) is not None
+        return not self.claimed[desk_id]
+
+    def _is_admin(self, user_id: str) -> bool:
+        if user_id not in self.users:
+            row = self.session.execute(select(Record.data, Record.deleted).where(
+                Record.table_name == "user", Record.record_id == user_id)).first()
+            self.users[user_id] = row[0] if row is not None and not row[1] else None
+        data = self.users[user_id]
+        return data is not None and data.get("role") == "admin" and bool(data.get("active", True))
+
+    def _note_next_key(self, m: Mutation, proof: dict[str, Any]) -> None:
+        next_key = proof.get("next_key")
+        if m.table == "user" and isinstance(next_key, str) and 40 <= len(next_key) <= 64:
+            self.next_keys[m.record_id] = next_key
+
+    def commit(self, applied: set[str], by_record: dict[str, str]) -> None:
+        """Register the next keys of the account changes that were applied (``by_record``: user id -> the
+        mutation id that named the key), in the push's transaction."""
+        for user_id, key in self.next_keys.items():
+            if by_record.get(user_id) not in applied:
+                continue
+            row = self.session.get(AccountKey, user_id)
+            if row is None:
+                self.session.add(AccountKey(user_id=user_id, public_key=key, source="signed",
+                                            registered_at=utcnow()))
+            else:
+                row.public_key, row.source, row.registered_at = key, "signed", utcnow()
+
+
+def _placeholder_account(data: dict[str, Any] | None) -> bool:
+    return bool(data) and data.get("role") == "desk_officer" and not data.get("password_hash")  # type: ignore[union-attr]
+
+
+def trust_admin(session: Session, username: str, password: str) -> tuple[str, str]:
+    """Register an administrator's key: the account must be an active administrator on the server and the password
+    must match the account's hash there. Returns (user id, the key's fingerprint)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from reception.server.service import ServerError
+
+    found = None
+    for rid, data in session.execute(select(Record.record_id, Record.data).where(
+            Record.table_name == "user", Record.deleted.is_(False))):
+        if data and data.get("username") == username.strip():
+            found = (rid, data)
+            break
+    if found is None:
+        raise ServerError(404, f"服务器上没有账户“{username}”（请先导入基础数据或等该账户同步上来）")
+    user_id, data = found
+    if data.get("role") != "admin" or not data.get("active", True):
+        raise ServerError(400, f"账户“{username}”不是在用的系统管理员")
+    try:
+        PasswordHasher().verify(str(data.get("password_hash") or ""), password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise ServerError(400, "密码与服务器上该账户的密码不符") from exc
+    key = proofs.public_key_for(user_id, password)
+    row = session.get(AccountKey, user_id)
+    if row is None:
+        session.add(AccountKey(user_id=user_id, public_key=key, source="trust-admin", registered_at=utcnow()))
+    else:
+        row.public_key, row.source, row.registered_at = key, "trust-admin", utcnow()
+    return user_id, proofs.fingerprint(key)
