@@ -131,11 +131,14 @@ def _hold_signer(ctx: AppContext, user: SignedIn, password: str) -> None:
         set_signer(ctx.db, None)
 
 
-def sign_out(ctx: AppContext) -> None:
-    """Forget the signed-in administrator's signing key (lock screen, sign-out)."""
-    from reception.sync.outbox import set_signer
+def forget_signer(ctx: AppContext, user_id: str | None = None) -> None:
+    """Forget the signed-in administrator's signing key (lock screen, sign-out); with ``user_id``, only when the key
+    held is that user's (a switch of user signs the newcomer in before the one leaving is signed out)."""
+    from reception.sync.outbox import attach_outbox, set_signer
 
-    set_signer(ctx.db, None)
+    held = attach_outbox(ctx.db).signer
+    if user_id is None or (held is not None and held.user_id == user_id):
+        set_signer(ctx.db, None)
 
 
 def _name_next_key(session: Session, user: User, password: str, *, old_password: str | None = None) -> None:
@@ -201,7 +204,9 @@ def _hasher_dummy(password: str) -> None:
 
 
 def sign_out(ctx: AppContext, user_id: str, *, desk_id: str | None = None, detail: str = "") -> None:
-    """The user leaves the desk (注销, or 切换用户 to another account): audited."""
+    """The user leaves the desk (注销, or 切换用户 to another account): audited, and an administrator's signing key
+    is forgotten."""
+    forget_signer(ctx, user_id)
     with ctx.db.write() as session:
         if session.get(User, user_id) is not None:
             audit.record(session, user_id=user_id, desk_id=desk_id, action="logout", entity="user", entity_id=user_id,

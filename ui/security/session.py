@@ -285,9 +285,9 @@ def lock_window(window: MainWindow) -> None:
     central = window.centralWidget()
     if central is not None:
         central.hide()
-    from reception.security.accounts import sign_out
+    from reception.security.accounts import forget_signer
 
-    sign_out(window.ctx)  # (an administrator's signing key is dropped while the screen is locked)
+    forget_signer(window.ctx)  # (an administrator's signing key is dropped while the screen is locked)
     dialog = LoginDialog(window.ctx, window.tasks, username=user.username, desk_id=window.reference.desk_id or None,
                          parent=window)
     window.lock_dialog = dialog
