@@ -39,7 +39,7 @@ from reception.sync import credentials
 from reception.sync.checks import record_problem
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
-from reception.sync.outbox import APPLYING_KEY, captured, enqueue, outbox_state
+from reception.sync.outbox import APPLYING_KEY, captured, enqueue, open_personal, outbox_state, personal_fields
 from reception.sync.protocol import (
     CLOCK_SKEW_WARN_S,
     PROTOCOL_VERSION,
@@ -400,9 +400,12 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
                                .where(SyncOutbox.state == "pending", SyncOutbox.seq > after)
                                .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
     out: list[_Outgoing] = []
+    sealed = personal_fields()
     for seq, mid, table, rid, op, base, raw, created in rows:
         if (table, rid) in busy:
             break
+        if table in sealed and raw:  # (personal fields are encrypted in the outbox: opened for the wire only)
+            raw = json.dumps(open_personal(table, json.loads(raw)), ensure_ascii=False)
         if _PLAIN.match(mid) and _PLAIN.match(table) and _PLAIN.match(rid):  # (ids: nothing to escape)
             wire = (f'{{"mutation_id": "{mid}", "table": "{table}", "record_id": "{rid}", "op": "{op}", '
                     f'"base_version": {int(base)}, "desk_time": "{created.isoformat()}", "data": {raw or "null"}}}')
