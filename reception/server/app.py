@@ -26,6 +26,7 @@ from reception.sync.protocol import (
     MIN_PROTOCOL,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    AuditHeadsReply,
     EnrollReply,
     EnrollRequest,
     Hello,
@@ -119,6 +120,12 @@ def create_app(db: ServerDatabase) -> FastAPI:
         """Records changed after sequence number ``after``, in sequence order (tombstones included); with
         ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
         return _json(service.pull(db, after, limit, skip_origin=client.id if skip_own else ""))
+
+    @app.get("/sync/audit-heads", response_model=AuditHeadsReply, tags=["sync"])
+    def audit_heads(client: DeskClient) -> AuditHeadsReply:
+        """The newest audit entry the server holds of each chain this desk pushed: the desk's verify compares its
+        own chain with it, so a tail truncated or rewritten on the desk is found."""
+        return service.audit_heads(db, client)
 
     @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
     def unit_cases(client: UnitClient) -> list[UnitCase]:

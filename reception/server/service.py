@@ -30,10 +30,12 @@ from sqlalchemy.orm import Session
 from reception.db.base import CHINA_TZ, new_id, utcnow
 from reception.server import validate
 from reception.server.db import ServerDatabase
-from reception.server.models import AppliedMutation, Client, Conflict, Counter, Record
+from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
 from reception.sync.codec import codec_for
 from reception.sync.protocol import (
+    AuditHeadOut,
+    AuditHeadsReply,
     EnrollReply,
     EnrollRequest,
     Mutation,
@@ -469,6 +471,8 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             applied_rows.append({"mutation_id": m.mutation_id, "client_id": client.id, "result": stored_answer,
                                  "applied_at": now})
         _flush(s, batch, client.id, now)
+        _note_audit_heads(s, client, [m for m, r in zip(fresh_in_order(mutations, stored), results, strict=True)
+                                      if m is not None and r.get("status") == "applied"], now)
         _insert_many(s, APPLIED, applied_rows)
         if batch.conflicts:
             s.execute(insert(CONFLICT), batch.conflicts)
@@ -476,6 +480,35 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         inserted = len(applied_rows) + sum(1 for rec in batch.records.values() if rec.changed and not rec.exists)
     db.note_inserted(inserted)
     return results
+
+
+def fresh_in_order(mutations: list[Mutation], stored: dict[str, Answer]) -> list[Mutation | None]:
+    """``mutations`` with the ones answered from the store (applied before) as None, aligned with the answers."""
+    return [None if m.mutation_id in stored else m for m in mutations]
+
+
+def _note_audit_heads(s: Session, client: Client, applied: list[Mutation], now: datetime) -> None:
+    """Keep the newest entry of each audit chain this desk pushed (``AuditHead``): a desk's verify compares its
+    chain with it. A head another client owns is never moved."""
+    newest: dict[str, tuple[int, str]] = {}
+    for m in applied:
+        if m.table != "audit_entry" or not isinstance(m.data, dict):
+            continue
+        chain, seq = str(m.data.get("chain") or ""), m.data.get("seq")
+        if chain and isinstance(seq, int) and seq > newest.get(chain, (0, ""))[0]:
+            newest[chain] = (seq, str(m.data.get("hash") or ""))
+    for chain, (seq, digest) in newest.items():
+        head = s.get(AuditHead, chain, with_for_update=True)
+        if head is None:
+            s.add(AuditHead(chain=chain, client_id=client.id, seq=seq, hash=digest, updated_at=now))
+        elif head.client_id == client.id and seq > head.seq:
+            head.seq, head.hash, head.updated_at = seq, digest, now
+
+
+def audit_heads(db: ServerDatabase, client: Client) -> AuditHeadsReply:
+    with db.read() as s:
+        return AuditHeadsReply(heads=[AuditHeadOut(chain=h.chain, seq=h.seq, hash=h.hash) for h in s.scalars(
+            select(AuditHead).where(AuditHead.client_id == client.id).order_by(AuditHead.chain))])
 
 
 def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Text, TypeDecorator
 
+from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, text_problem
 from reception.sync.codec import TableCodec, codec_for
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -31,18 +32,7 @@ INT64 = (-(2**63), 2**63 - 1)
 CIPHER_PREFIXES = ("enc1:", "senc1:")
 RECORD_ID_RE = re.compile(r"[A-Za-z0-9_.:|+\-]{1,64}\Z")
 HASH_RE = re.compile(r"[0-9a-f]{64}\Z")
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-"""Control characters (tab, newline and carriage return allowed) and lone surrogates."""
 MAX_JSON_DEPTH = 8
-
-
-def text_problem(value: str) -> str:
-    """'' if ``value`` is text a desk can store and show; else the reason."""
-    found = _BAD_CHARS.search(value)
-    if found is None:
-        return ""
-    ch = found.group()
-    return "含有无效的字符（不成对的代理字符）" if "\ud800" <= ch <= "\udfff" else "含有控制字符"
 
 
 @cache
@@ -176,6 +166,8 @@ def _case_problem(data: dict[str, Any]) -> str:
         return "内容分类无效"
     if "status" in data and data["status"] not in {c.value for c in CaseStatus}:
         return "案件状态无效"
+    if len(str(data.get("request") or "")) > REQUEST_MAX or len(str(data.get("facts") or "")) > FACTS_MAX:
+        return f"诉求或事实和理由过长（最多 {REQUEST_MAX} / {FACTS_MAX} 字）"
     return ""
 
 

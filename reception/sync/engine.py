@@ -1028,3 +1028,38 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
         return ConflictView(conflict.id, conflict.kind, conflict.table_name, conflict.record_id,
                             conflict.local_data, conflict.server_data, conflict.server_version, conflict.message,
                             conflict.detected_at, conflict.state, conflict.resolution)
+
+
+# -- the audit chain against the server's copy ------------------------------------------------------------------
+
+
+def audit_against_server(ctx: AppContext, *, client_factory: ClientFactory = _default_client) -> tuple[list[str], str]:
+    """Compare this desk's audit chains with the heads the server keeps of what it pushed: an entry the server has
+    that is missing here (a truncated tail) or differs (a rewritten one) is a problem. Returns (problems, note): the
+    note says when no comparison was possible (not enrolled, offline)."""
+    from reception.db.models import AuditEntry
+    from reception.sync.protocol import AuditHeadsReply
+
+    with ctx.db.read() as session:
+        peer = session.get(SyncPeer, 1)
+        if peer is None:
+            return [], "本工位未登记到服务器，未与服务器核对"
+        url, client_id, store = peer.server_url, peer.client_id, peer.token_store
+    try:
+        token = credentials.load_token(ctx.paths.root, client_id, store)
+        with client_factory(url, token) as client:
+            reply = AuditHeadsReply.model_validate(client.request("GET", "/sync/audit-heads"))
+    except (SyncTransportError, SyncRefused) as exc:
+        return [], f"无法与服务器核对审计链尾：{exc}"
+    problems: list[str] = []
+    with ctx.db.read() as session:
+        for head in reply.heads:
+            local = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == head.chain,
+                                                                 AuditEntry.seq == head.seq))
+            last = session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == head.chain)) or 0
+            if local is None:
+                problems.append(f"工位链 {head.chain}：服务器已保存到第{head.seq}条，本机只有到第{last}条"
+                                "（本机审计记录被截断或删除）")
+            elif local != head.hash:
+                problems.append(f"工位链 {head.chain} 第{head.seq}条与服务器保存的不符（本机审计记录被改写）")
+    return problems, ""

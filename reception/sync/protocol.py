@@ -127,3 +127,15 @@ class UnitEventReply(BaseModel):
     event_id: str
     case_id: str
     seq: int
+
+
+class AuditHeadOut(BaseModel):
+    chain: str
+    seq: int
+    hash: str
+
+
+class AuditHeadsReply(BaseModel):
+    """The newest audit entry the server holds of each chain the calling desk pushed (its verify compares)."""
+
+    heads: list[AuditHeadOut]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from reception.db.models import Case, CaseEvent, SyncConflict, Visit, VisitPerson
-from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction
+from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
 from reception.server import service
@@ -65,7 +65,8 @@ def test_malformed_mutations_are_refused_deletes_included(env: Env) -> None:
     assert a.sync().ok
     case = server_copy(env, "petition_case", case_id)
     with a.ctx.db.read() as s:
-        petitioner_id = s.scalar(select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id).where(Visit.case_id == case_id))
+        petitioner_id = s.scalar(select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id)
+                               .where(Visit.case_id == case_id))
         event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).first()
         assert petitioner_id is not None and event is not None
     person = server_copy(env, "petitioner", petitioner_id)
@@ -104,7 +105,8 @@ def _poison_store(env: Env, desk: DeskHandle, case_id: str) -> list[tuple[str, s
     """Malformed records written straight into the server's store (as a server of an earlier version, which did not
     validate, may hold them), each a copy of a good record with one thing broken."""
     with desk.ctx.db.read() as s:
-        petitioner_id = s.scalar(select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id).where(Visit.case_id == case_id))
+        petitioner_id = s.scalar(select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id)
+                               .where(Visit.case_id == case_id))
         event_id = s.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id))
     assert petitioner_id is not None and event_id is not None
     person = server_copy(env, "petitioner", petitioner_id)
