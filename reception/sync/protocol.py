@@ -18,13 +18,18 @@ SCHEMA_HEADER = "X-Reception-Schema"
 CLOCK_SKEW_WARN_S = 300
 """Warn when the desk's clock differs from the server's by more than five minutes (never used for ordering)."""
 MAX_BATCH = 2000
+INT32_MAX = 2**31 - 1
+"""Record versions are 32-bit integers in the server's tables (PostgreSQL ``integer``)."""
+INT64_MAX = 2**63 - 1
+"""Sequence numbers are 64-bit (``bigint``): a larger ``after`` overflowed the database driver (a 500)."""
+PROTOCOL_MAX = 10_000
 
 MutationOp = Literal["upsert", "delete", "ensure"]
 MutationStatus = Literal["applied", "conflict", "rejected"]
 
 
 class Hello(BaseModel):
-    protocol: int
+    protocol: int = Field(ge=0, le=PROTOCOL_MAX)
     schema_head: str
     app_version: str = ""
     desk_time: datetime
@@ -46,7 +51,7 @@ class Mutation(BaseModel):
     table: str = Field(max_length=64)
     record_id: str = Field(max_length=64)
     op: MutationOp
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=INT32_MAX)
     data: dict[str, Any] | None = None
     desk_time: datetime | None = None
 
@@ -92,7 +97,7 @@ class PullReply(BaseModel):
 
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=4, max_length=64)
-    protocol: int
+    protocol: int = Field(ge=0, le=PROTOCOL_MAX)
     desk_id: str | None = Field(default=None, max_length=36)
     """The desk row this PC already has (kept, so its cases keep their desk); None: the server makes one."""
     name: str = Field(default="", max_length=100)
@@ -112,7 +117,7 @@ class UnitEventIn(BaseModel):
 
     kind: Literal["unit_progress", "unit_feedback"] = "unit_progress"
     note: str = Field(min_length=1, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
 class UnitCase(BaseModel):
