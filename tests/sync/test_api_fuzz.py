@@ -58,7 +58,7 @@ def _refs(node: Any) -> list[str]:
 def test_openapi_names_every_endpoint_with_resolvable_references(served: Any) -> None:
     server = served[0]
     schema = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
-    assert ENDPOINTS <= set(schema["paths"])
+    assert set(schema["paths"]) >= ENDPOINTS
     components = schema.get("components", {}).get("schemas", {})
     for ref in _refs(schema):
         assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in components, ref
