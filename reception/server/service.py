@@ -28,10 +28,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.domain.case_numbers import CASE_NO_RE
 from reception.server import validate
 from reception.server.db import ServerDatabase
 from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
+from reception.sync.checks import RECORD_ID_RE
 from reception.sync.codec import codec_for
 from reception.sync.protocol import (
     AuditHeadOut,
@@ -314,8 +316,8 @@ def _check_accusations(s: Session, batch: _Batch, fresh: list[Mutation]) -> None
     for m in fresh:  # the case as the batch leaves it
         if m.table == "petition_case" and isinstance(m.data, dict):
             cases[m.record_id] = m.data
-    wanted = {m.record_id if m.table == "petition_case" else str(m.data.get("case_id") or "")
-              for m in routing if m.data is not None}
+    wanted = {cid for m in routing if m.data is not None and RECORD_ID_RE.match(
+        cid := m.record_id if m.table == "petition_case" else str(m.data.get("case_id") or ""))}
     for cid in wanted - set(cases):
         rec = batch.records.get(("petition_case", cid))
         if rec is None:
@@ -445,8 +447,11 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             for mid, result in s.execute(select(AppliedMutation.mutation_id, AppliedMutation.result).where(clause)):
                 stored[mid] = result
         fresh = [m for m in mutations if m.mutation_id not in stored]
-        keys = {(m.table, m.record_id) for m in fresh if codec_for(m.table) is not None}
-        nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None}
+        # (only well-formed keys are looked up: a malformed one is rejected by validation, and a NUL in it would fail
+        # the query on PostgreSQL for the whole batch)
+        keys = {(m.table, m.record_id) for m in fresh
+                if codec_for(m.table) is not None and RECORD_ID_RE.match(m.record_id)}
+        nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None and CASE_NO_RE.fullmatch(nk)}
         _load(s, batch, keys, nos)
         _check_accusations(s, batch, fresh)
         results: list[Answer] = []
@@ -678,6 +683,8 @@ def unit_cases(db: ServerDatabase, client: Client, limit: int = 500) -> list[Uni
 
 def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: UnitEventIn) -> UnitEventReply:
     """A handling unit reports progress on one of its cases: a new case event that every desk pulls."""
+    if not CASE_NO_RE.fullmatch(case_no):
+        raise ServerError(404, f"未找到案件 {case_no[:40]!r}")
     with db.session() as s:
         counter = _lock_counter(s)
         case = s.execute(select(Record.record_id, Record.data).where(

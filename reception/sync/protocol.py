@@ -47,11 +47,11 @@ class HelloReply(BaseModel):
 
 
 class Mutation(BaseModel):
-    mutation_id: str = Field(min_length=8, max_length=36)
-    table: str = Field(max_length=64)
+    mutation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    table: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_]+$")
     record_id: str = Field(max_length=64)
     op: MutationOp
-    base_version: int = Field(ge=0, le=INT32_MAX)
+    base_version: int = Field(ge=0, le=INT32_MAX - 1)  # (the stored version is one more)
     data: dict[str, Any] | None = None
     desk_time: datetime | None = None
 

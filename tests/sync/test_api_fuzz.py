@@ -29,8 +29,9 @@ ENDPOINTS = {"/enroll", "/sync/hello", "/sync/push", "/sync/pull", "/sync/audit-
 
 
 @pytest.fixture
-def served(tmp_path: Path, reference_dir: Path) -> Iterator[tuple[ServerProcess, ServerDatabase, str, str]]:
-    url = f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}"
+def served(tmp_path: Path, reference_dir: Path,
+           server_db_url: str) -> Iterator[tuple[ServerProcess, ServerDatabase, str, str]]:
+    url = server_db_url  # (SQLite, and PostgreSQL where RECEPTION_TEST_PG_URL is set: NUL characters, integer sizes)
     db = open_server_database(url)
     import_reference(db, reference_dir)
     server = ServerProcess(url, tmp_path).start()

@@ -46,7 +46,7 @@ def _broken(rng: random.Random, table: str, rid: str, data: dict[str, Any]) -> d
     if data.get("id") is not None and rng.random() < 0.5:
         data["id"] = rid = str(uuid.uuid4()) if table not in ("holiday_day", "holiday_year") else rid
     return {"mutation_id": str(uuid.uuid4()), "table": table[:64], "record_id": str(rid)[:64], "op": op,
-            "base_version": rng.choice([0, 0, 1, 2, 2**31 - 1]), "data": None if op == "delete" and
+            "base_version": rng.choice([0, 0, 1, 2, 2**31 - 2]), "data": None if op == "delete" and
             rng.random() < 0.5 else data}
 
 

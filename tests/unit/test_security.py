@@ -101,7 +101,7 @@ def test_lock_expires_and_unknown_users_get_the_same_message(desk: Desk) -> None
     assert accounts.authenticate(desk.ctx, "lis", "Ducha2026x").role == "supervisor"
     with pytest.raises(LoginFailed) as unknown:
         accounts.authenticate(desk.ctx, "nobody", "whatever123")
-    assert unknown.value.message == "用户名或密码错误"
+    assert unknown.value.message == accounts.WRONG_LOGIN
 
 
 def test_password_hash_is_argon2_and_reset_forces_a_change(desk: Desk) -> None:
