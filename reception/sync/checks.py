@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -75,48 +76,82 @@ def _json_problem(value: Any, depth: int = 0) -> str:
     return "类型错误"
 
 
-def column_problem(column: Any, value: Any) -> str:
-    """'' if ``value`` (wire form) fits ``column``; else the reason (without the column's name)."""
+@dataclass(frozen=True, slots=True)
+class _Col:
+    """What the check needs of one column, worked out once per table (a pull checks every record)."""
+
+    kind: str  # bool, int, float, datetime, date, json, text, other
+    nullable: bool
+    low: int = 0
+    high: int = 0
+    length: int | None = None
+    encrypted: bool = False
+
+
+def _col(column: Any) -> _Col:
     from reception.security.crypto import EncryptedString
 
-    if value is None:
-        return "" if column.nullable else "不能为空"
     t = _base_type(column.type)
+    nullable = bool(column.nullable)
     if isinstance(t, Boolean):
-        return "" if isinstance(value, bool) else "应为是或否"
+        return _Col("bool", nullable)
     if isinstance(t, Integer):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "应为整数"
         low, high = INT64 if isinstance(t, BigInteger) else INT32
-        return "" if low <= value <= high else "整数超出范围"
+        return _Col("int", nullable, low, high)
     if isinstance(t, Float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "应为数字"
-        return "" if math.isfinite(value) else "数值无效"
-    if isinstance(t, DateTime | Date):
-        if not isinstance(value, str) or len(value) > 40:
+        return _Col("float", nullable)
+    if isinstance(t, DateTime):
+        return _Col("datetime", nullable)
+    if isinstance(t, Date):
+        return _Col("date", nullable)
+    if isinstance(t, JSON):
+        return _Col("json", nullable)
+    if isinstance(t, String | Text):
+        length = getattr(column.type, "length", None) or getattr(t, "length", None)
+        return _Col("text", nullable, length=length, encrypted=isinstance(column.type, EncryptedString))
+    return _Col("other", nullable)
+
+
+def _value_problem(c: _Col, value: Any) -> str:
+    if value is None:
+        return "" if c.nullable else "不能为空"
+    kind = c.kind
+    if kind == "text":
+        if type(value) is not str:
+            return "应为文本"
+        if c.length is not None and len(value) > c.length:
+            return f"超过 {c.length} 个字符"
+        if c.encrypted and value.startswith(CIPHER_PREFIXES):
+            return "不应是密文"
+        return text_problem(value)
+    if kind == "datetime" or kind == "date":
+        if type(value) is not str or len(value) > 40:
             return "日期格式错误"
         try:
-            from datetime import datetime
-
-            parsed: Any = datetime.fromisoformat(value) if isinstance(t, DateTime) else date.fromisoformat(value)
+            parsed: Any = datetime.fromisoformat(value) if kind == "datetime" else date.fromisoformat(value)
         except ValueError:
             return "日期格式错误"
         return "" if 1900 <= parsed.year <= 2200 else "日期超出范围"
-    if isinstance(t, JSON):
-        if not isinstance(value, dict):
+    if kind == "bool":
+        return "" if type(value) is bool else "应为是或否"
+    if kind == "int":
+        if type(value) is not int:
+            return "应为整数"
+        return "" if c.low <= value <= c.high else "整数超出范围"
+    if kind == "float":
+        if type(value) not in (int, float):
+            return "应为数字"
+        return "" if math.isfinite(value) else "数值无效"
+    if kind == "json":
+        if type(value) is not dict:
             return "应为 JSON 对象"
         return _json_problem(value)
-    if isinstance(t, String | Text):
-        if not isinstance(value, str):
-            return "应为文本"
-        length = getattr(column.type, "length", None) or getattr(t, "length", None)
-        if length is not None and len(value) > length:
-            return f"超过 {length} 个字符"
-        if isinstance(column.type, EncryptedString) and value.startswith(CIPHER_PREFIXES):
-            return "不应是密文"
-        return text_problem(value)
     return ""
+
+
+def column_problem(column: Any, value: Any) -> str:
+    """'' if ``value`` (wire form) fits ``column``; else the reason (without the column's name)."""
+    return _value_problem(_col(column), value)
 
 
 def _required(column: Any) -> bool:
@@ -124,20 +159,27 @@ def _required(column: Any) -> bool:
             and not (column.primary_key and column.autoincrement is True))
 
 
+@cache
+def _plan(table: str) -> tuple[dict[str, _Col], frozenset[str]]:
+    """Per table: each wire column's check, and the columns a new record must carry."""
+    columns = _columns(table)
+    return ({n: _col(c) for n, c in columns.items()},
+            frozenset(n for n, c in columns.items() if _required(c)))
+
+
 def schema_problem(table: str, data: dict[str, Any], *, new: bool = True) -> str:
     """The table's schema: every column's type, required columns present for a record that may be new."""
-    columns = _columns(table)
+    checks, required = _plan(table)
     for name, value in data.items():
-        column = columns.get(name)
-        if column is None:
+        c = checks.get(name)
+        if c is None:
             continue  # (unknown columns: a newer desk's; the server refuses them itself, a desk ignores them)
-        problem = column_problem(column, value)
+        problem = _value_problem(c, value)
         if problem:
             return f"字段 {name} {problem}"
-    if new:
-        missing = sorted(n for n, c in columns.items() if _required(c) and n not in data)
-        if missing:
-            return f"缺少字段：{', '.join(missing[:5])}"
+    if new and not required <= data.keys():
+        missing = sorted(required - data.keys())
+        return f"缺少字段：{', '.join(missing[:5])}"
     return ""
 
 
@@ -154,17 +196,24 @@ def record_id_problem(codec: TableCodec, record_id: str) -> str:
 # -- the domain's rules ---------------------------------------------------------------------------------------------
 
 
-def _case_problem(data: dict[str, Any]) -> str:
-    from reception.domain.case_numbers import CASE_NO_RE
+@cache
+def _case_values() -> tuple[frozenset[str], frozenset[str]]:
     from reception.domain.enums import CaseStatus, ContentClass
 
+    return frozenset(c.value for c in ContentClass), frozenset(c.value for c in CaseStatus)
+
+
+def _case_problem(data: dict[str, Any]) -> str:
+    from reception.domain.case_numbers import CASE_NO_RE
+
+    classes, statuses = _case_values()
     case_no = data.get("case_no")
     if case_no is not None and not (isinstance(case_no, str) and CASE_NO_RE.fullmatch(case_no)
                                     and "\n" not in case_no):
         return "案件编号格式错误"
-    if "content_class" in data and data["content_class"] not in {c.value for c in ContentClass}:
+    if "content_class" in data and data["content_class"] not in classes:
         return "内容分类无效"
-    if "status" in data and data["status"] not in {c.value for c in CaseStatus}:
+    if "status" in data and data["status"] not in statuses:
         return "案件状态无效"
     if len(str(data.get("request") or "")) > REQUEST_MAX or len(str(data.get("facts") or "")) > FACTS_MAX:
         return f"诉求或事实和理由过长（最多 {REQUEST_MAX} / {FACTS_MAX} 字）"
