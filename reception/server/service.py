@@ -192,9 +192,11 @@ def _next_desk_code(s: Session) -> str:
 
 
 def _desk_id_taken(s: Session, desk_id: str, client_id: str) -> bool:
-    """Whether ``desk_id`` already belongs to another client (enrolled, or revoked): a newcomer claiming it would
-    take over that desk's row and code, and the victim's next case numbers would carry the newcomer's prefix."""
-    return s.scalar(select(Client.id).where(Client.desk_id == desk_id, Client.id != client_id)) is not None
+    """Whether ``desk_id`` already belongs to another client that is still allowed to sync: a newcomer claiming it
+    would take over that desk's row and code, and the victim's next case numbers would carry the newcomer's prefix.
+    (A PC whose earlier enrolment was revoked by the administrator may enrol again with its own desk row.)"""
+    return s.scalar(select(Client.id).where(Client.desk_id == desk_id, Client.id != client_id,
+                                            Client.revoked_at.is_(None))) is not None
 
 
 def enroll(db: ServerDatabase, req: EnrollRequest) -> EnrollReply:

@@ -186,6 +186,11 @@ def test_enrolling_with_another_desks_id_does_not_take_its_code(env: Env) -> Non
     assert server_copy(env, "desk", victim_id)["code"] == victim.desk_code
     assert victim.sync().ok
     [case_id] = victim.intake(1)
+    # (once the administrator revoked a desk, its own PC may enrol again with its row)
+    service.revoke(env.db, victim.desk_code)
+    _client, again = service.add_desk(env.db, "一号窗口（重新登记）")
+    assert service.enroll(env.db, EnrollRequest(code=again, protocol=PROTOCOL_VERSION,
+                                                desk_id=victim_id)).desk_id == victim_id
     with victim.ctx.db.read() as s:
         case_no = s.scalar(select(Case.case_no).where(Case.id == case_id))
     assert case_no is not None and case_no.startswith(victim.desk_code + "-")
