@@ -67,7 +67,9 @@ class DataPaths:
         return self.root / "exports"
 
     def receipt_file(self, case_no: str) -> Path:
-        return self.receipts / f"{case_no}.pdf"
+        from reception.services.receipt_service import archive_name, archive_path
+
+        return archive_path(self.receipts, archive_name(case_no, 1))
 
     def ensure(self) -> DataPaths:
         for folder in (self.root, self.receipts, self.backups, self.logs, self.exports):

@@ -155,9 +155,14 @@ def _name_next_key(session: Session, user: User, password: str, *, old_password:
         session.info.setdefault(SIGNERS_KEY, {})[("user", user.id)] = Signer.of(user.id, old_password)
 
 
+WRONG_LOGIN = f"用户名或密码错误（连续输错{MAX_FAILURES}次，账户将被锁定{LOCK_MINUTES}分钟）"
+"""The one message for a wrong password, an unknown or a disabled account: the form never tells which accounts
+exist (a count of attempts left appeared only for real ones)."""
+
+
 def _authenticate(session: Session, username: str, password: str, now: datetime,
                   desk_id: str | None) -> SignedIn | ReceptionError:
-    wrong = LoginFailed("用户名或密码错误")
+    wrong = LoginFailed(WRONG_LOGIN)
     user = session.scalar(select(User).where(User.username == username)) if username else None
     if user is None or not user.active:
         _hasher_dummy(password)  # the same time as a real check: the form does not reveal which accounts exist
@@ -183,8 +188,7 @@ def _authenticate(session: Session, username: str, password: str, now: datetime,
                                  "或请管理员解锁。", LOCK_MINUTES)
         audit.record(session, user_id=user.id, desk_id=desk_id, action="login_failed", entity="user",
                      entity_id=user.id, detail=f"attempt={user.failed_attempts}")
-        left = MAX_FAILURES - user.failed_attempts
-        return LoginFailed(f"用户名或密码错误（再错{left}次账户将被锁定{LOCK_MINUTES}分钟）")
+        return wrong
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_attempts = 0
@@ -224,26 +228,52 @@ def verify_password(ctx: AppContext, user_id: str, password: str) -> SignedIn:
 
 
 def change_password(ctx: AppContext, user_id: str, old: str, new: str) -> None:
+    """The user changes their own password. A wrong old password counts against the lockout exactly as a wrong
+    sign-in does (so this form allows no more guesses than the login), and a locked account cannot change it."""
+    now = ctx.now()
+    outcome: ReceptionError | None = None
     with ctx.db.write() as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError("账户不存在", key="user_not_found")
-        try:
-            _hasher.verify(user.password_hash, old)
-        except (VerificationError, InvalidHashError) as exc:
-            raise FieldError(F_OLD_PASSWORD, "原密码不正确", key="old_password_wrong") from exc
-        if old == new:
-            raise FieldError(F_NEW_PASSWORD, "新密码不能与原密码相同", key="password_same")
-        check_password_policy(new, username=user.username)
-        _set_password(user, new, ctx.now(), must_change=False)
-        _name_next_key(session, user, new, old_password=old)
-        audit.record(session, user_id=user.id, action="password_changed", entity="user", entity_id=user.id)
+        outcome = _change_password(session, user, old, new, now)
+    if outcome is not None:
+        raise outcome
     from reception.sync.outbox import outbox_state, set_signer
     from reception.sync.proof import Signer
 
     signer = outbox_state(ctx.db).signer
     if signer is not None and signer.user_id == user_id:  # (an administrator's key follows their password)
         set_signer(ctx.db, Signer.of(user_id, new))
+
+
+def _change_password(session: Session, user: User, old: str, new: str, now: datetime) -> ReceptionError | None:
+    """(the failure count is committed even though the change is refused)"""
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = _minutes_left(user.locked_until, now)
+        return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，或请管理员解锁。",
+                             minutes)
+    try:
+        _hasher.verify(user.password_hash, old)
+    except (VerificationError, InvalidHashError):
+        user.failed_attempts += 1
+        if user.failed_attempts >= MAX_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_attempts = 0
+            audit.record(session, user_id=user.id, action="locked", entity="user", entity_id=user.id,
+                         detail=f"minutes={LOCK_MINUTES}")
+            return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
+                                 "或请管理员解锁。", LOCK_MINUTES)
+        audit.record(session, user_id=user.id, action="login_failed", entity="user", entity_id=user.id,
+                     detail=f"change_password attempt={user.failed_attempts}")
+        return FieldError(F_OLD_PASSWORD, "原密码不正确", key="old_password_wrong")
+    if old == new:
+        return FieldError(F_NEW_PASSWORD, "新密码不能与原密码相同", key="password_same")
+    check_password_policy(new, username=user.username)
+    _set_password(user, new, now, must_change=False)
+    _name_next_key(session, user, new, old_password=old)
+    audit.record(session, user_id=user.id, action="password_changed", entity="user", entity_id=user.id)
+    return None
 
 
 def _set_password(user: User, password: str, now: datetime, *, must_change: bool) -> None:

@@ -98,9 +98,14 @@ def prepare(session: Session) -> None:
         if count:
             log.info("protection at rest: %d petitioner rows encrypted", count)
     if not _triggers_present(session):
-        sealed = audit.seal_legacy(session)
-        if sealed:
-            log.info("audit trail: %d earlier entries sealed into their chains", sealed)
+        if state.get("at_rest") != AT_REST_VERSION:
+            # once, on the upgrade to the chained trail: entries from before it. Afterwards an entry without a hash
+            # can only have been put in around the app (the triggers dropped): verify reports it, it is never sealed
+            sealed = audit.seal_legacy(session)
+            if sealed:
+                log.info("audit trail: %d earlier entries sealed into their chains", sealed)
+        else:
+            log.warning("audit trail: the append-only triggers were missing and are installed again")
         audit.install_append_only(session)
     state.update(key_check=check, at_rest=AT_REST_VERSION)
     row = session.get(Setting, SETTING_KEY)

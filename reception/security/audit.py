@@ -228,7 +228,9 @@ def verify(session: Session) -> VerifyReport:
                 report.problems.append(f"{where}：序号不连续，应为第{expected_seq}条（记录被删除或插入）")
             if entry.prev_hash != prev:
                 report.problems.append(f"{where}：与前一条记录的哈希不衔接（前一条被删除或修改）")
-            if entry.hash != entry_hash(entry):
+            if not entry.hash:
+                report.problems.append(f"{where}：没有哈希（未封存的记录，不应出现在审计表中）")
+            elif entry.hash != entry_hash(entry):
                 report.problems.append(f"{where}：内容与哈希不符（记录被修改）")
             expected_seq, prev = entry.seq + 1, entry.hash
         report.head = prev

@@ -190,14 +190,20 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from reception.security.audit import verify
+    from reception.security.audit import ChainReport, verify
+    from reception.sync.engine import audit_against_server
 
     ctx = _open(args)
     try:
         with ctx.db.read() as session:
             report = verify(session)
+        against, note = audit_against_server(ctx)
     finally:
         ctx.close()
+    if against:
+        report.chains.append(ChainReport("服务器核对", problems=against))
+    if note:
+        print(note, file=sys.stderr)
     for chain in report.chains:
         state = "完好" if not chain.problems else f"发现{len(chain.problems)}处问题"
         print(f"工位链 {chain.chain}：{chain.entries}条，{state}，链尾哈希 {chain.head[:16]}")

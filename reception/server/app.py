@@ -8,10 +8,11 @@ functions, so FastAPI runs them in its thread pool and one slow database call ne
 # (no "from __future__ import annotations": FastAPI reads the endpoints' annotations, which name local aliases)
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
@@ -25,9 +26,12 @@ from reception.server.db import ServerDatabase
 from reception.server.models import Client
 from reception.server.service import ServerError
 from reception.sync.protocol import (
+    INT64_MAX,
     MIN_PROTOCOL,
     PROTOCOL_HEADER,
+    PROTOCOL_MAX,
     PROTOCOL_VERSION,
+    AuditHeadsReply,
     EnrollReply,
     EnrollRequest,
     Hello,
@@ -96,7 +100,8 @@ def create_app(db: ServerDatabase) -> FastAPI:
             raise
 
     def desk_client(request: Request, authorization: Annotated[str, Header()] = "",
-                    x_reception_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER)] = None) -> Client:
+                    x_reception_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER, ge=0,
+                                                                       le=PROTOCOL_MAX)] = None) -> Client:
         client = _authenticated(request, authorization, "desk")
         error = _too_old(x_reception_protocol)
         if error is not None:
@@ -130,7 +135,7 @@ def create_app(db: ServerDatabase) -> FastAPI:
 
     @app.post("/sync/push", response_model=PushReply, tags=["sync"],
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                  "schema": PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+                  "schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
     async def push(request: Request, client: DeskClient) -> Response:
         """Apply a batch of mutations once each; a mutation id seen before gets the answer stored for it.
 
@@ -139,17 +144,23 @@ def create_app(db: ServerDatabase) -> FastAPI:
         try:
             req = PushRequest.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False)) from exc
+            raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
         results = await run_in_threadpool(service.push, db, client, req.mutations)
         return Response(content=to_json({"server_id": db.server_id(), "results": results}),
                         media_type="application/json")
 
     @app.get("/sync/pull", response_model=PullReply, tags=["sync"])
-    def pull(client: DeskClient, after: Annotated[int, Query(ge=0)] = 0,
+    def pull(client: DeskClient, after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
              limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> Response:
         """Records changed after sequence number ``after``, in sequence order (tombstones included); with
         ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
         return _json(service.pull(db, after, limit, skip_origin=client.id if skip_own else ""))
+
+    @app.get("/sync/audit-heads", response_model=AuditHeadsReply, tags=["sync"])
+    def audit_heads(client: DeskClient) -> AuditHeadsReply:
+        """The newest audit entry the server holds of each chain this desk pushed: the desk's verify compares its
+        own chain with it, so a tail truncated or rewritten on the desk is found."""
+        return service.audit_heads(db, client)
 
     @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
     def unit_cases(client: UnitClient) -> list[UnitCase]:
@@ -161,4 +172,19 @@ def create_app(db: ServerDatabase) -> FastAPI:
         """A handling unit reports progress on one of its cases; every desk receives it as a case event."""
         return service.post_unit_event(db, client, case_no, event)
 
+    def openapi() -> dict[str, Any]:
+        """FastAPI's description, plus the push body's models (the endpoint parses its body itself, so FastAPI
+        does not list them): ``PushRequest`` and the models it references, as components its ``$ref`` resolves to."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            body = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in body.pop("$defs", {}).items():
+                components.setdefault(name, model)
+            components["PushRequest"] = body
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

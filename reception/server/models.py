@@ -135,4 +135,17 @@ class Throttle(ServerBase):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AuditHead(ServerBase):
+    """The newest audit entry the server holds of each desk's chain (``reception.security.audit``): a desk's verify
+    compares its own chain with it, so a tail truncated or rewritten on the desk is found."""
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 _ = DateTime  # (UTCDateTime's implementation type; migrations spell it sa.DateTime())

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,13 +28,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.domain.case_numbers import CASE_NO_RE
+from reception.server import validate
 from reception.server.authority import Authority
 from reception.server.db import ServerDatabase
-from reception.server.models import AppliedMutation, Client, Conflict, Counter, Record
+from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
-from reception.sync.codec import TableCodec, codec_for
+from reception.sync.checks import RECORD_ID_RE
+from reception.sync.codec import codec_for
 from reception.sync.proof import content_digest
 from reception.sync.protocol import (
+    AuditHeadOut,
+    AuditHeadsReply,
     EnrollReply,
     EnrollRequest,
     Mutation,
@@ -45,7 +49,7 @@ from reception.sync.protocol import (
     UnitEventIn,
     UnitEventReply,
 )
-from reception.sync.registry import APPEND_ONLY, NEVER_SHIPPED_SUFFIXES, TABLES, Direction, pushable, synced_tables
+from reception.sync.registry import APPEND_ONLY, TABLES, Direction, synced_tables
 
 ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: the code is read out and typed by hand
 RECORD = cast(Table, Record.__table__)
@@ -189,6 +193,14 @@ def _next_desk_code(s: Session) -> str:
     return f"D{n:02d}"
 
 
+def _desk_id_taken(s: Session, desk_id: str, client_id: str) -> bool:
+    """Whether ``desk_id`` already belongs to another client that is still allowed to sync: a newcomer claiming it
+    would take over that desk's row and code, and the victim's next case numbers would carry the newcomer's prefix.
+    (A PC whose earlier enrolment was revoked by the administrator may enrol again with its own desk row.)"""
+    return s.scalar(select(Client.id).where(Client.desk_id == desk_id, Client.id != client_id,
+                                            Client.revoked_at.is_(None))) is not None
+
+
 def enroll(db: ServerDatabase, req: EnrollRequest) -> EnrollReply:
     server_id = db.server_id()
     with db.session() as s:
@@ -200,6 +212,8 @@ def enroll(db: ServerDatabase, req: EnrollRequest) -> EnrollReply:
             raise ServerError(403, "该工位已被管理员停用")
         code = _next_desk_code(s)
         desk_id = req.desk_id or new_id()
+        if _desk_id_taken(s, desk_id, client.id):
+            desk_id = new_id()  # another desk's row: this desk gets its own (identity comes from enrolment only)
         token = secrets.token_urlsafe(32)
         client.desk_code, client.desk_id = code, desk_id
         client.token_hash, client.enrol_code_hash = hash_secret(token), None
@@ -246,40 +260,8 @@ class _Batch:
     case_nos: dict[str, str] = field(default_factory=dict)
     blocked: set[tuple[str, str]] = field(default_factory=set)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
-
-
-@cache
-def _pushable_codecs() -> dict[str, TableCodec]:
-    """The codec of every table desks may push (looked up once per mutation: a batch has thousands)."""
-    return {t: codec for t in TABLES if pushable(t) and (codec := codec_for(t)) is not None}
-
-
-def _validate(m: Mutation) -> str:
-    """The reason a mutation is malformed ('' when it is fine): rejected, never retried."""
-    codec = _pushable_codecs().get(m.table)
-    if codec is None:
-        if codec_for(m.table) is None or TABLES.get(m.table) is None:
-            return f"未知的表：{m.table}"
-        return f"表 {m.table} 由中心维护，工位不能上传（{TABLES[m.table].value}）"
-    if m.table in APPEND_ONLY and (m.op == "delete" or m.base_version > 0):
-        return f"表 {m.table} 只可追加，不可修改或删除"
-    if m.op == "delete":
-        return ""
-    if not isinstance(m.data, dict):
-        return "缺少记录内容"
-    extra = m.data.keys() - codec.column_names
-    if extra:
-        shipped = sorted(k for k in extra if k.endswith(NEVER_SHIPPED_SUFFIXES))
-        if shipped:
-            return f"不应上传的字段：{', '.join(shipped)}"
-        return f"未知字段：{', '.join(sorted(extra))}"
-    try:
-        if codec.record_id_of(m.data) != m.record_id:
-            return "记录编号与内容不符"
-        codec.check(m.data)
-    except (KeyError, ValueError, TypeError) as exc:
-        return f"字段格式错误：{type(exc).__name__}"
-    return ""
+    accusations: dict[str, str] = field(default_factory=dict)
+    """mutation id -> why applying it would hand an accusation to a unit it accuses (stored as a conflict)."""
 
 
 def _key_in(s: Session, column: Any, values: list[str]) -> list[Any]:
@@ -310,6 +292,58 @@ def _load(s: Session, batch: _Batch, keys: set[tuple[str, str]], case_nos: set[s
                 Record.table_name == "petition_case", clause)):
             if nk is not None:
                 batch.case_nos.setdefault(nk, rid)
+
+
+def _accused_in_store(s: Session, case_ids: list[str]) -> dict[str, set[str]]:
+    """The accused units (``accused_unit`` events) the server holds for these cases."""
+    out: dict[str, set[str]] = {cid: set() for cid in case_ids}
+    if not case_ids:
+        return out
+    kind, case_id = Record.data["kind"].as_string(), Record.data["case_id"].as_string()
+    for start in range(0, len(case_ids), CHUNK):
+        for data in s.scalars(select(Record.data).where(
+                Record.table_name == "case_event", Record.deleted.is_(False), kind == "accused_unit",
+                case_id.in_(case_ids[start:start + CHUNK]))):
+            if data and data.get("unit_id"):
+                out.setdefault(str(data.get("case_id")), set()).add(str(data["unit_id"]))
+    return out
+
+
+def _check_accusations(s: Session, batch: _Batch, fresh: list[Mutation]) -> None:
+    """Find the mutations that would route an accusation to a unit it accuses, whichever desk recorded what
+    (two desks offline: one records the accused unit, the other routes the case to it): each becomes a conflict
+    for a person (``batch.accusations``), never a stored routing."""
+    routing = [m for m in fresh if m.op != "delete" and isinstance(m.data, dict) and (
+        (m.table == "petition_case" and m.data.get("unit_id"))
+        or (m.table == "case_event" and m.data.get("kind") in ("assigned", "forwarded")))]
+    if not routing:
+        return
+    cases: dict[str, dict[str, Any] | None] = {}
+    for m in fresh:  # the case as the batch leaves it
+        if m.table == "petition_case" and isinstance(m.data, dict):
+            cases[m.record_id] = m.data
+    wanted = {cid for m in routing if m.data is not None and RECORD_ID_RE.match(
+        cid := m.record_id if m.table == "petition_case" else str(m.data.get("case_id") or ""))}
+    for cid in wanted - set(cases):
+        rec = batch.records.get(("petition_case", cid))
+        if rec is None:
+            row = s.get(Record, ("petition_case", cid))
+            cases[cid] = batch.sealer.open("petition_case", row.data) if row is not None else None
+        else:
+            cases[cid] = rec.data
+    accusations = sorted(c for c in wanted if (cases.get(c) or {}).get("content_class") == validate.ACCUSATION)
+    if not accusations:
+        return
+    accused = _accused_in_store(s, accusations)
+    for m in fresh:
+        if m.table == "case_event" and isinstance(m.data, dict) and m.data.get("kind") == "accused_unit":
+            accused.setdefault(str(m.data.get("case_id")), set()).add(str(m.data.get("unit_id")))
+    for m in routing:
+        assert m.data is not None
+        cid = m.record_id if m.table == "petition_case" else str(m.data.get("case_id") or "")
+        problem = validate.accusation_problem(m.table, m.data, cases.get(cid), accused.get(cid, set()))
+        if problem:
+            batch.accusations[m.mutation_id] = problem
 
 
 def _natural_key(table: str, data: dict[str, Any] | None) -> str | None:
@@ -370,10 +404,13 @@ def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, v
 
 
 def _decide_valid(batch: _Batch, m: Mutation) -> Answer:
+    """What a mutation that passed validation and authority does (``push``)."""
     key = (m.table, m.record_id)
     cur = batch.records.get(key)
     if cur is not None and not cur.exists and cur.version == 0:
         cur = None
+    if m.op != "delete" and m.data is not None and m.mutation_id in batch.accusations:
+        return _conflict(batch, m, cur or _Rec(0, False, None, False), batch.accusations[m.mutation_id])
     if key in batch.blocked and cur is not None:
         return _conflict(batch, m, cur, "同一记录的前一修改与服务器冲突，本修改一并待处理")
     if m.op == "ensure":
@@ -419,9 +456,13 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         digests = {m.mutation_id: content_digest(m.table, m.record_id, m.op, m.base_version, m.data)
                    for m in mutations}
         fresh = [m for m in mutations if m.mutation_id not in stored]
-        keys = {(m.table, m.record_id) for m in fresh if codec_for(m.table) is not None}
-        nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None}
+        # (only well-formed keys are looked up: a malformed one is rejected by validation, and a NUL in it would fail
+        # the query on PostgreSQL for the whole batch)
+        keys = {(m.table, m.record_id) for m in fresh
+                if codec_for(m.table) is not None and RECORD_ID_RE.match(m.record_id)}
+        nos = {nk for m in fresh if (nk := _natural_key(m.table, m.data)) is not None and CASE_NO_RE.fullmatch(nk)}
         _load(s, batch, keys, nos)
+        _check_accusations(s, batch, fresh)
         results: list[Answer] = []
         applied_rows: list[dict[str, Any]] = []
         answered: dict[str, Answer] = {}
@@ -444,7 +485,7 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
             bound[m.mutation_id] = (client.id, digests[m.mutation_id])
             # refused mutations are not stored (nothing was applied): sent again once the cause is fixed (an
             # administrator signed in), they are decided anew
-            reason = _validate(m)
+            reason = validate.mutation_problem(m)
             refusal = None if reason else authority.check(m, batch.records.get((m.table, m.record_id)))
             if reason or refusal is not None:
                 answered[m.mutation_id] = (_answer(m.mutation_id, "rejected", reason=refusal.reason,
@@ -464,6 +505,8 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
                                  "digest": digests[m.mutation_id], "applied_at": now})
         authority.commit({mid for mid, a in answered.items() if a["status"] == "applied"}, named_keys)
         _flush(s, batch, client.id, now)
+        _note_audit_heads(s, client, [m for m, r in zip(fresh_in_order(mutations, stored), results, strict=True)
+                                      if m is not None and r.get("status") == "applied"], now)
         _insert_many(s, APPLIED, applied_rows)
         if batch.conflicts:
             s.execute(insert(CONFLICT), batch.conflicts)
@@ -485,6 +528,35 @@ def _reused(m: Mutation, client: Client, digest: str, bound: dict[str, tuple[str
     if stored_digest is not None and stored_digest != digest:
         return "同一修改编号的内容与此前提交的不同，服务器拒绝"
     return ""
+
+
+def fresh_in_order(mutations: list[Mutation], stored: dict[str, Answer]) -> list[Mutation | None]:
+    """``mutations`` with the ones answered from the store (applied before) as None, aligned with the answers."""
+    return [None if m.mutation_id in stored else m for m in mutations]
+
+
+def _note_audit_heads(s: Session, client: Client, applied: list[Mutation], now: datetime) -> None:
+    """Keep the newest entry of each audit chain this desk pushed (``AuditHead``): a desk's verify compares its
+    chain with it. A head another client owns is never moved."""
+    newest: dict[str, tuple[int, str]] = {}
+    for m in applied:
+        if m.table != "audit_entry" or not isinstance(m.data, dict):
+            continue
+        chain, seq = str(m.data.get("chain") or ""), m.data.get("seq")
+        if chain and isinstance(seq, int) and seq > newest.get(chain, (0, ""))[0]:
+            newest[chain] = (seq, str(m.data.get("hash") or ""))
+    for chain, (seq, digest) in newest.items():
+        head = s.get(AuditHead, chain, with_for_update=True)
+        if head is None:
+            s.add(AuditHead(chain=chain, client_id=client.id, seq=seq, hash=digest, updated_at=now))
+        elif head.client_id == client.id and seq > head.seq:
+            head.seq, head.hash, head.updated_at = seq, digest, now
+
+
+def audit_heads(db: ServerDatabase, client: Client) -> AuditHeadsReply:
+    with db.read() as s:
+        return AuditHeadsReply(heads=[AuditHeadOut(chain=h.chain, seq=h.seq, hash=h.hash) for h in s.scalars(
+            select(AuditHead).where(AuditHead.client_id == client.id).order_by(AuditHead.chain))])
 
 
 def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -624,25 +696,38 @@ def pull(db: ServerDatabase, after: int, limit: int, *, skip_origin: str = "") -
 # -- handling units ------------------------------------------------------------------------------------------------
 
 
+def _hidden_from_unit(s: Session, client: Client, cases: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    """The accusations among ``cases`` that accuse the calling unit: never listed to it, never reported on by it
+    (the desk's rule, ``reception.security.permissions``)."""
+    ids = [rid for rid, data in cases if data.get("content_class") == validate.ACCUSATION]
+    accused = _accused_in_store(s, ids)
+    return {cid for cid in ids if client.unit_id in accused.get(cid, set())}
+
+
 def unit_cases(db: ServerDatabase, client: Client, limit: int = 500) -> list[UnitCase]:
-    out: list[UnitCase] = []
+    mine: list[tuple[str, dict[str, Any]]] = []
     with db.read() as s:
         rows = s.execute(select(Record.record_id, Record.data).where(Record.table_name == "petition_case",
                                                                       Record.deleted.is_(False))
                          .order_by(Record.seq.desc()))
-        for rid, data in rows:
-            if data and data.get("unit_id") == client.unit_id:
-                out.append(UnitCase(case_id=rid, case_no=str(data.get("case_no", "")),
-                                    status=str(data.get("status", "")),
-                                    registered_on=str(data.get("registered_on", "")),
-                                    request=str(data.get("request", ""))[:200]))
-                if len(out) >= limit:
-                    break
+        mine = [(rid, data) for rid, data in rows if data and data.get("unit_id") == client.unit_id]
+        hidden = _hidden_from_unit(s, client, mine)
+    out: list[UnitCase] = []
+    for rid, data in mine:
+        if rid in hidden:
+            continue
+        out.append(UnitCase(case_id=rid, case_no=str(data.get("case_no", "")), status=str(data.get("status", "")),
+                            registered_on=str(data.get("registered_on", "")),
+                            request=str(data.get("request", ""))[:200]))
+        if len(out) >= limit:
+            break
     return out
 
 
 def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: UnitEventIn) -> UnitEventReply:
     """A handling unit reports progress on one of its cases: a new case event that every desk pulls."""
+    if not CASE_NO_RE.fullmatch(case_no):
+        raise ServerError(404, f"未找到案件 {case_no[:40]!r}")
     with db.session() as s:
         counter = _lock_counter(s)
         case = s.execute(select(Record.record_id, Record.data).where(
@@ -650,7 +735,7 @@ def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: Uni
         if case is None:
             raise ServerError(404, f"未找到案件 {case_no}")
         case_id, data = case
-        if not data or data.get("unit_id") != client.unit_id:
+        if not data or data.get("unit_id") != client.unit_id or _hidden_from_unit(s, client, [(case_id, data)]):
             raise ServerError(403, "该案件不由本单位办理")
         now = utcnow()
         event_id = new_id()

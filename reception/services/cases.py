@@ -28,6 +28,7 @@ from reception.domain.errors import FieldError, NotFoundError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.domain.textcheck import SEARCH_MAX, field_problem
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import (
@@ -129,7 +130,11 @@ def _case_ids_for_query(session: Session, text: str, limit: int) -> list[str]:
 
 def search_cases(ctx: AppContext, text: str, *, limit: int = SEARCH_LIMIT,
                  user_id: str | None = None) -> list[CaseSummary]:
-    """Cases matching the search box that ``user_id`` may see (accusations hidden from the accused unit's staff)."""
+    """Cases matching the search box that ``user_id`` may see (accusations hidden from the accused unit's staff).
+    Text with invalid characters, or longer than any case number, ID, phone or name, is refused with a message."""
+    problem = field_problem("查询内容", text, SEARCH_MAX)
+    if problem:
+        raise FieldError("查询", problem, key="search_invalid")
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
         ids = visible_case_ids(session, user_id, _case_ids_for_query(session, text, limit))

@@ -8,8 +8,10 @@ after the commit; if that fails the record is still saved and the receipt can be
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
@@ -42,6 +44,7 @@ from reception.domain.errors import FieldError, FieldErrors, NotFoundError, Rece
 from reception.domain.idnumber import parse_resident_id, validate_document
 from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
+from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, field_problem
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, require
@@ -136,7 +139,11 @@ class _Clean:
 
 def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool = True) -> _CleanPerson:
     """Validate one person; raises FieldErrors naming the form's fields."""
-    errors: list[FieldError] = []
+    errors: list[FieldError] = _text_errors(
+        ((F_NAME, "姓名", person.name), (F_ID_NUMBER, "证件号码", person.id_number),
+         (F_PHONE, "联系电话", person.phone), (F_ADDRESS, "住址", person.address)), prefix)
+    if errors:
+        raise FieldErrors(errors)
     name = " ".join(person.name.split())
     if not name:
         errors.append(FieldError(F_NAME, f"{prefix}请填写姓名", key="name_required"))
@@ -181,6 +188,18 @@ def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool
     return _CleanPerson(name, person.id_type, id_number, gender, phone, address, person.petitioner_id)
 
 
+def _text_errors(fields: Iterable[tuple[Any, ...]], prefix: str = "") -> list[FieldError]:
+    """(field, label, value[, max length]) -> a message next to each field whose text has invalid characters (a
+    lone surrogate, a control character) or is too long: refused at the edge, before it reaches the database, the
+    receipt or sync."""
+    errors: list[FieldError] = []
+    for field_name, label, value, *rest in fields:
+        problem = field_problem(label, value or "", rest[0] if rest else None)
+        if problem:
+            errors.append(FieldError(field_name, prefix + problem, key="text_invalid"))
+    return errors
+
+
 @dataclass(frozen=True, slots=True)
 class ValidIntake:
     persons: list[_CleanPerson]
@@ -208,6 +227,11 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date | None =
     """Check the whole form at once and report every problem, each next to its field. ``today`` (the
     registration day) bounds the 收件日期."""
     errors: list[FieldError] = _check_received_on(form, today)
+    errors.extend(_text_errors(((F_REQUEST, "诉求", form.request, REQUEST_MAX),
+                                (F_FACTS, "事实和理由", form.facts, FACTS_MAX),
+                                (F_OVERRIDE_REASON, "改派理由", form.override_reason, 200),
+                                (F_LEGAL_CHANNEL, "法定途径", form.legal_channel, 200),
+                                (F_ROUTING, "备注", form.note, 2000))))
     persons: list[_CleanPerson] = []
     try:
         persons.append(clean_person(form.person))

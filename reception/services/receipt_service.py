@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from reception.db.base import to_local
 from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
+from reception.domain.case_numbers import CASE_NO_RE
 from reception.domain.deadlines import RollPolicy, due_date
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, ReceiptLayout, RoutingAction
-from reception.domain.errors import NotFoundError
+from reception.domain.errors import NotFoundError, ReceptionError
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.machine import Settings, clocks, intake_state
@@ -166,8 +167,21 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 
 def archive_name(case_no: str, visit_no: int) -> str:
-    """``<case number>.pdf`` for the registration; later visits to the same case get ``-V<n>``."""
-    return f"{case_no}.pdf" if visit_no <= 1 else f"{case_no}-V{visit_no}.pdf"
+    """``<case number>.pdf`` for the registration; later visits to the same case get ``-V<n>``. The name is built
+    only from a case number of the validated pattern (``reception.domain.case_numbers``): a case number is data
+    (another desk's, pulled by sync), and never picks where a file goes."""
+    if not CASE_NO_RE.fullmatch(case_no) or "\n" in case_no:
+        raise ReceptionError(f"案件编号格式无效，回执未存档：{case_no[:40]!r}", key="case_no_invalid")
+    return f"{case_no}.pdf" if visit_no <= 1 else f"{case_no}-V{int(visit_no)}.pdf"
+
+
+def archive_path(folder: Path, name: str) -> Path:
+    """``folder / name``, checked to resolve inside ``folder`` (never a path that escapes the data directory)."""
+    base = folder.resolve()
+    target = (base / name).resolve()
+    if target.parent != base:
+        raise ReceptionError("回执文件名无效，回执未存档", key="archive_path_invalid")
+    return target
 
 
 def archive_receipt(ctx: AppContext, case_id: str, *, visit_id: str | None = None,
@@ -178,9 +192,9 @@ def archive_receipt(ctx: AppContext, case_id: str, *, visit_id: str | None = Non
         data = build_receipt_data(session, case_id, visit_id, ctx.calendar, settings)
         visit = session.get(Visit, visit_id) if visit_id else None
         visit_no = visit.visit_no if visit is not None else 1
+    target = archive_path(ctx.paths.receipts, archive_name(data.case_no, visit_no))  # (checked before rendering)
     chosen = layout or settings.layout
     pdf = render_receipt(data, chosen)
-    target = ctx.paths.receipts / archive_name(data.case_no, visit_no)
     write_atomically(target, pdf)
     with ctx.db.write() as session:
         session.add(ReceiptPrint(case_id=case_id, visit_id=visit_id, printed_at=ctx.now(), layout=chosen.value,

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Text, delete, func, literal, select, type_coerce
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reception import __version__, heap
@@ -37,9 +37,10 @@ from reception.envfail import environment_reason
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.sync import credentials
+from reception.sync.checks import record_problem
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
-from reception.sync.outbox import APPLYING_KEY, captured, enqueue, outbox_state
+from reception.sync.outbox import APPLYING_KEY, captured, enqueue, open_personal, outbox_state, personal_fields
 from reception.sync.protocol import (
     CLOCK_SKEW_WARN_S,
     MAX_PUSH_BYTES,
@@ -57,6 +58,7 @@ from reception.sync.registry import (
     PROJECTED_FROM_EVENTS,
     pulled,
     synced_tables,
+    table_order,
     uploaded_at_enrolment,
 )
 
@@ -419,9 +421,12 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
                                .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
     out: list[_Outgoing] = []
     size = 0
+    sealed = personal_fields()
     for seq, mid, table, rid, op, base, raw, created, proof in rows:
         if (table, rid) in busy:
             break
+        if table in sealed and raw:  # (personal fields are encrypted in the outbox: opened for the wire only)
+            raw = json.dumps(open_personal(table, json.loads(raw)), ensure_ascii=False)
         if _PLAIN.match(mid) and _PLAIN.match(table) and _PLAIN.match(rid):  # (ids: nothing to escape)
             wire = (f'{{"mutation_id": "{mid}", "table": "{table}", "record_id": "{rid}", "op": "{op}", '
                     f'"base_version": {int(base)}, "desk_time": "{created.isoformat()}", "data": {raw or "null"}}}')
@@ -606,9 +611,10 @@ def _pull(ctx: AppContext, client: SyncClient, tally: _Tally, *, skip_own: bool 
                     try:
                         with ctx.db.write() as session:
                             _apply_batch(ctx, session, reply, tally, strict=False)
-                    except IntegrityError:
+                    except (SQLAlchemyError, ValueError, TypeError, KeyError):
                         # something in the batch cannot be stored here (e.g. a case number already used by another
-                        # case on this desk): apply record by record and keep the ones that fail as conflicts
+                        # case on this desk): apply record by record, parents first and retried within the batch,
+                        # and keep the ones that still fail as conflicts
                         with ctx.db.write() as session:
                             _apply_batch(ctx, session, reply, tally, strict=True)
                     cursor = reply.cursor
@@ -656,22 +662,32 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     # new rows of tables without ORM insert events go in as one ORM bulk INSERT per table (column types, and so
     # the encrypted columns' TypeDecorator, apply as usual); everything else goes through the unit of work
     bulk: dict[str, dict[str, dict[str, Any]]] | None = None if strict else {}
+    now = utcnow()
+    parked = 0
+    readable: list[PulledRecord] = []
+    for rec in records:
+        problem = record_problem(rec.table, rec.record_id, rec.data, deleted=rec.deleted)
+        if problem:  # parked, shown on the sync page with the reason; the cycle goes on without it
+            session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id[:64],
+                                     server_data=rec.data if isinstance(rec.data, dict) else None,
+                                     server_version=rec.version, message=f"无法读取下载的记录：{problem}"[:400],
+                                     detected_at=now))
+            parked += 1
+            log.warning("pulled record parked: %s %s (%s)", rec.table, rec.record_id[:64], problem)
+        else:
+            readable.append(rec)
+    records = readable
+    applied_keys: list[PulledRecord] = []
     with session.no_autoflush:
-        for rec in records:
-            if (rec.table, rec.record_id) in held:
-                tally.held += 1
-                continue
-            if strict:
-                try:
-                    with session.begin_nested():
-                        _apply_one(session, rec, known)
-                except IntegrityError as exc:
-                    session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id,
-                                             server_data=rec.data, server_version=rec.version,
-                                             message=f"无法保存下载的记录：{str(exc.orig)[:300]}",
-                                             detected_at=utcnow()))
+        if strict:
+            applied_keys = _apply_strict(session, [r for r in records if (r.table, r.record_id) not in held],
+                                         known)
+            tally.held += sum(1 for r in records if (r.table, r.record_id) in held)
+        for rec in records if not strict else applied_keys:
+            if not strict:
+                if (rec.table, rec.record_id) in held:
+                    tally.held += 1
                     continue
-            else:
                 _apply_one(session, rec, known, bulk)
             applied += 1
             if rec.table in CLOCK_INPUTS or (rec.table == "centre_setting" and rec.record_id in CLOCK_SETTINGS):
@@ -682,7 +698,7 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     if bulk:
         _bulk_insert(session, bulk)
     session.flush()
-    _upsert_versions(session, [(r.table, r.record_id, r.version) for r in records
+    _upsert_versions(session, [(r.table, r.record_id, r.version) for r in (applied_keys if strict else records)
                                if (r.table, r.record_id) not in held])
     if all_clocks:
         _recompute_all_clocks(ctx, session)
@@ -691,6 +707,46 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     peer = _peer(session)
     peer.cursor = reply.cursor  # in the same transaction as the applied batch
     tally.pulled += applied
+    tally.parked += parked
+
+
+def _apply_strict(session: Session, records: list[PulledRecord],
+                  known: dict[str, set[str]]) -> list[PulledRecord]:
+    """Apply records one by one, each in a savepoint: in dependency order (parents before children, deletes
+    children first), and again while a pass stores any that failed before (a child whose parent came later in the
+    batch, a category under another). What still fails is kept as a conflict with the reason. Returns what was
+    stored."""
+    order = table_order()
+
+    def rank(rec: PulledRecord) -> int:
+        position = order.get(rec.table, 0)
+        return 100_000 - position if rec.deleted else position
+
+    waiting = sorted(records, key=rank)
+    stored: list[PulledRecord] = []
+    errors: dict[int, str] = {}
+    while waiting:
+        failed: list[PulledRecord] = []
+        for rec in waiting:
+            try:
+                with session.begin_nested():
+                    _apply_one(session, rec, known)
+            except (SQLAlchemyError, ValueError, TypeError, KeyError) as exc:
+                errors[id(rec)] = str(getattr(exc, "orig", None) or type(exc).__name__)[:300]
+                failed.append(rec)
+                continue
+            stored.append(rec)
+        if len(failed) == len(waiting):
+            break
+        waiting = failed
+    else:
+        failed = []
+    now = utcnow()
+    for rec in failed:
+        session.add(SyncConflict(kind="apply", table_name=rec.table, record_id=rec.record_id,
+                                 server_data=rec.data, server_version=rec.version,
+                                 message=f"无法保存下载的记录：{errors.get(id(rec), '')}", detected_at=now))
+    return stored
 
 
 def _yield_usernames(session: Session, users: list[PulledRecord], tally: _Tally) -> None:
@@ -998,3 +1054,38 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
         return ConflictView(conflict.id, conflict.kind, conflict.table_name, conflict.record_id,
                             conflict.local_data, conflict.server_data, conflict.server_version, conflict.message,
                             conflict.detected_at, conflict.state, conflict.resolution)
+
+
+# -- the audit chain against the server's copy ------------------------------------------------------------------
+
+
+def audit_against_server(ctx: AppContext, *, client_factory: ClientFactory = _default_client) -> tuple[list[str], str]:
+    """Compare this desk's audit chains with the heads the server keeps of what it pushed: an entry the server has
+    that is missing here (a truncated tail) or differs (a rewritten one) is a problem. Returns (problems, note): the
+    note says when no comparison was possible (not enrolled, offline)."""
+    from reception.db.models import AuditEntry
+    from reception.sync.protocol import AuditHeadsReply
+
+    with ctx.db.read() as session:
+        peer = session.get(SyncPeer, 1)
+        if peer is None:
+            return [], "本工位未登记到服务器，未与服务器核对"
+        url, client_id, store = peer.server_url, peer.client_id, peer.token_store
+    try:
+        token = credentials.load_token(ctx.paths.root, client_id, store)
+        with client_factory(url, token) as client:
+            reply = AuditHeadsReply.model_validate(client.request("GET", "/sync/audit-heads"))
+    except (SyncTransportError, SyncRefused) as exc:
+        return [], f"无法与服务器核对审计链尾：{exc}"
+    problems: list[str] = []
+    with ctx.db.read() as session:
+        for head in reply.heads:
+            local = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == head.chain,
+                                                                 AuditEntry.seq == head.seq))
+            last = session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == head.chain)) or 0
+            if local is None:
+                problems.append(f"工位链 {head.chain}：服务器已保存到第{head.seq}条，本机只有到第{last}条"
+                                "（本机审计记录被截断或删除）")
+            elif local != head.hash:
+                problems.append(f"工位链 {head.chain} 第{head.seq}条与服务器保存的不符（本机审计记录被改写）")
+    return problems, ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, event, insert, inspect, select, tuple_
@@ -21,7 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 
 from reception.db.base import utcnow
 from reception.db.engine import Database
-from reception.db.models import SyncOutbox, SyncPeer, SyncRow
+from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow
 from reception.sync.codec import codec_for, table_of
 from reception.sync.proof import NEXT_KEYS, SIGNERS_KEY
 from reception.sync.registry import ADMIN_TABLES, LOCAL_COLUMNS, pushable, table_order
@@ -160,6 +161,51 @@ def _before_commit(session: Session) -> None:
     enqueue(session, changes)
 
 
+@cache
+def personal_fields() -> dict[str, tuple[str, ...]]:
+    """table -> its encrypted columns (``EncryptedString``: the ID numbers and phones), as in the tables."""
+    from reception.db.base import Base
+    from reception.security.crypto import EncryptedString
+
+    out: dict[str, tuple[str, ...]] = {}
+    for t in Base.metadata.sorted_tables:
+        names = tuple(c.name for c in t.columns if isinstance(c.type, EncryptedString))
+        if names:
+            out[t.name] = names
+    return out
+
+
+def seal_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of a wire record with its personal fields encrypted as the table stores them (same key, same
+    associated data ``<table>.<column>``): the outbox (and a stored conflict) never holds them in clear, while a
+    desk is offline nor in the free pages of the file after upload. Opened again by ``open_personal``."""
+    from reception.security.crypto import PREFIX, encrypt
+
+    names = personal_fields().get(table)
+    if not names or not data:
+        return data
+    out = dict(data)
+    for name in names:
+        value = out.get(name)
+        if isinstance(value, str) and value and not value.startswith(PREFIX):
+            out[name] = encrypt(value, f"{table}.{name}")
+    return out
+
+
+def open_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    from reception.security.crypto import decrypt
+
+    names = personal_fields().get(table)
+    if not names or not data:
+        return data
+    out = dict(data)
+    for name in names:
+        value = out.get(name)
+        if isinstance(value, str) and value:
+            out[name] = decrypt(value, f"{table}.{name}")
+    return out
+
+
 def captured(session: Session, table: str, record_id: str) -> bool:
     """The current transaction already has a change of this record waiting for the outbox."""
     return (table, record_id) in session.info.get(PENDING_KEY, {})
@@ -207,7 +253,8 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
                 proof = signer.proof(mutation_id, table, record_id, wire_op, base_version, data,
                                      next_key=next_keys.get(record_id) if table == "user" else None)
         outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
-                       "op": wire_op, "base_version": base_version, "data": data, "proof": proof,
+                       "op": wire_op, "base_version": base_version, "proof": proof,
+                       "data": seal_personal(table, data),  # (signed as sent, stored sealed)
                        "created_at": now, "state": "pending", "attempts": 0, "error": ""})
     if outbox:
         conn.execute(insert(out_table), outbox)
@@ -217,3 +264,21 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
                                                 set_={"version": stmt.excluded.version}),
                      [{"table_name": t, "record_id": r, "version": v} for (t, r), v in bumped.items()])
     return len(outbox)
+
+
+@event.listens_for(SyncConflict, "before_insert")
+@event.listens_for(SyncConflict, "before_update")
+def _seal_conflict(_mapper: Any, _conn: Any, target: SyncConflict) -> None:
+    """A stored conflict keeps both sides of a record: its personal fields are encrypted in the file as well."""
+    target.local_data = seal_personal(target.table_name, target.local_data)
+    target.server_data = seal_personal(target.table_name, target.server_data)
+
+
+@event.listens_for(SyncConflict, "load")
+@event.listens_for(SyncConflict, "refresh")
+def _open_conflict(target: SyncConflict, *_args: Any) -> None:
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    if personal_fields().get(target.table_name):
+        set_committed_value(target, "local_data", open_personal(target.table_name, target.local_data))
+        set_committed_value(target, "server_data", open_personal(target.table_name, target.server_data))

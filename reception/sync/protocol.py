@@ -20,13 +20,18 @@ CLOCK_SKEW_WARN_S = 300
 MAX_BATCH = 2000
 MAX_PUSH_BYTES = 8 * 1024 * 1024
 """The largest push body the server reads (8 MiB); the desk splits its batches to stay under it."""
+INT32_MAX = 2**31 - 1
+"""Record versions are 32-bit integers in the server's tables (PostgreSQL ``integer``)."""
+INT64_MAX = 2**63 - 1
+"""Sequence numbers are 64-bit (``bigint``): a larger ``after`` overflowed the database driver (a 500)."""
+PROTOCOL_MAX = 10_000
 
 MutationOp = Literal["upsert", "delete", "ensure"]
 MutationStatus = Literal["applied", "conflict", "rejected"]
 
 
 class Hello(BaseModel):
-    protocol: int
+    protocol: int = Field(ge=0, le=PROTOCOL_MAX)
     schema_head: str
     app_version: str = ""
     desk_time: datetime
@@ -44,11 +49,11 @@ class HelloReply(BaseModel):
 
 
 class Mutation(BaseModel):
-    mutation_id: str = Field(min_length=8, max_length=36)
-    table: str = Field(max_length=64)
+    mutation_id: str = Field(min_length=8, max_length=36, pattern=r"^[A-Za-z0-9-]+$")
+    table: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_]+$")
     record_id: str = Field(max_length=64)
     op: MutationOp
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=INT32_MAX - 1)  # (the stored version is one more)
     data: dict[str, Any] | None = None
     desk_time: datetime | None = None
     proof: dict[str, Any] | None = None
@@ -100,7 +105,7 @@ class PullReply(BaseModel):
 
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=4, max_length=64)
-    protocol: int
+    protocol: int = Field(ge=0, le=PROTOCOL_MAX)
     desk_id: str | None = Field(default=None, max_length=36)
     """The desk row this PC already has (kept, so its cases keep their desk); None: the server makes one."""
     name: str = Field(default="", max_length=100)
@@ -120,7 +125,7 @@ class UnitEventIn(BaseModel):
 
     kind: Literal["unit_progress", "unit_feedback"] = "unit_progress"
     note: str = Field(min_length=1, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
 class UnitCase(BaseModel):
@@ -135,3 +140,15 @@ class UnitEventReply(BaseModel):
     event_id: str
     case_id: str
     seq: int
+
+
+class AuditHeadOut(BaseModel):
+    chain: str
+    seq: int
+    hash: str
+
+
+class AuditHeadsReply(BaseModel):
+    """The newest audit entry the server holds of each chain the calling desk pushed (its verify compares)."""
+
+    heads: list[AuditHeadOut]

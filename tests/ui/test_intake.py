@@ -437,3 +437,26 @@ def test_save_and_history_through_real_background_threads(qtbot: QtBot, data_dir
     assert page.history.person_cards[0].case_cards[0].case.case_no == case_no
     win.close()
     assert win.tasks.pending == 0
+
+
+def test_request_counter_and_a_too_long_request_shown_under_its_field(qtbot: QtBot, window: MainWindow) -> None:
+    from reception.domain.textcheck import REQUEST_MAX
+
+    page = _page(window)
+    before = _case_count(window)
+    fill_valid(qtbot, page.form)
+    request = by_name(page.form, QPlainTextEdit, "诉求")
+    counter = page.form.findChild(QLabel, "requestCounter")
+    assert counter is not None and counter.isVisible()
+    assert counter.text() == f"{len('要求物业公司限期修复3栋电梯')}/{REQUEST_MAX} 字"
+    long_text = "要求" * (REQUEST_MAX // 2) + "尽快"
+    request.setPlainText(long_text)
+    assert counter.text() == f"{REQUEST_MAX + 2}/{REQUEST_MAX} 字"
+    click(qtbot, page, "保存")
+    assert page.result is None and _case_count(window) == before
+    assert f"最多{REQUEST_MAX}个字" in page.form.error_text("诉求")
+    assert page.form.errors["诉求"].isVisible()
+    assert request.toPlainText() == long_text  # nothing typed is lost
+    request.setPlainText(long_text[:REQUEST_MAX])
+    click(qtbot, page, "保存")
+    assert page.result is not None, shown_errors(page)

@@ -121,3 +121,25 @@ def test_conflict_resolved_by_merging(qtbot: QtBot, window: MainWindow, tmp_path
             assert p is not None and p.address == "一号窗口核实的住址"
     finally:
         other.close()
+
+
+def test_a_pulled_record_the_desk_cannot_read_is_parked_on_the_sync_page(
+        qtbot: QtBot, window: MainWindow, server: tuple[ServerProcess, ServerDatabase]) -> None:
+    from reception.server import service
+    from reception.server.models import Record
+
+    proc, db = server
+    _enrol(qtbot, window, proc, db)
+    with db.session() as s:  # a malformed setting (as a server of an earlier version could hold): read by no desk
+        counter = service._lock_counter(s)
+        counter.value += 1
+        s.merge(Record(table_name="centre_setting", record_id="lifecycle", version=9, seq=counter.value,
+                       deleted=False, data={"key": "lifecycle", "value": {"sign_days": "三天"},
+                                            "updated_at": "2026-03-02T01:00:00+00:00"}, origin="legacy"))
+    window.show_page(PAGE_SYNC)
+    page = window.sync_page
+    click(qtbot, page, "立即同步")
+    assert "冲突 1" in _status(window), _status(window)  # the cycle completed, the record is parked
+    assert page.tabs.tabText(2) == "冲突（1）"
+    cells = [page.conflict_table.item(0, c).text() for c in range(4)]  # type: ignore[union-attr]
+    assert cells[0] == "无法保存下载的记录" and "sign_days" in cells[3] and "无法读取下载的记录" in cells[3], cells

@@ -33,6 +33,7 @@ from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, 
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id, validate_document
 from reception.domain.phone import normalize_phone
+from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
 from reception.services import intake as svc
 from reception.services.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
 from reception.services.intake import IntakeInput, PersonInput
@@ -240,6 +241,27 @@ class IntakeForm(QWidget):
         self.cells[name] = cell
         return lab
 
+    def _counted(self, grid: _Grid, name: str, edit: QPlainTextEdit, maximum: int, object_name: str) -> QLabel:
+        """A free-text field with a live character counter beside it (``n/maximum 字``, red past the maximum: the
+        service refuses a longer text with a message next to the field, and what was typed stays)."""
+        counter = QLabel(f"0/{maximum} 字")
+        counter.setObjectName(object_name)
+        counter.setAccessibleName(f"{name}字数")
+        counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        row.addWidget(counter)
+
+        def update() -> None:
+            n = len(edit.toPlainText())
+            counter.setText(f"{n}/{maximum} 字")
+            counter.setStyleSheet("color: #c62828; font-weight: bold;" if n > maximum else "")
+
+        edit.textChanged.connect(update)
+        self._add(grid, name, edit, content=row, span=True)
+        return counter
+
     def _group(self, title: str) -> tuple[QGroupBox, _Grid]:
         box = QGroupBox(title)
         grid = _Grid(self.fontMetrics().horizontalAdvance("代表2证件号码") + 6)
@@ -374,8 +396,8 @@ class IntakeForm(QWidget):
 
         self.request_edit = _text("如实记录信访人的请求（法定登记事项）")
         self.facts_edit = _text("信访人陈述的事实和理由（法定登记事项）")
-        self._add(grid, svc.F_REQUEST, self.request_edit, span=True)
-        self._add(grid, svc.F_FACTS, self.facts_edit, span=True)
+        self.request_counter = self._counted(grid, svc.F_REQUEST, self.request_edit, REQUEST_MAX, "requestCounter")
+        self.facts_counter = self._counted(grid, svc.F_FACTS, self.facts_edit, FACTS_MAX, "factsCounter")
 
         self.content_class_combo.currentIndexChanged.connect(lambda _i: self.clear_error(svc.F_CONTENT_CLASS))
         self.category_combo.currentIndexChanged.connect(self._on_category)

@@ -123,8 +123,15 @@ class AuditViewer(QDialog):
         ctx = self.ctx
 
         def run() -> VerifyReport:
+            from reception.security.audit import ChainReport
+            from reception.sync.engine import audit_against_server
+
             with ctx.db.read() as session:
-                return verify(session)
+                report = verify(session)
+            against, _note = audit_against_server(ctx)  # (where enrolled: the server's copy of the chain's tail)
+            if against:
+                report.chains.append(ChainReport("服务器核对", problems=against))
+            return report
 
         self.tasks.run(run, self._verified, self._failed, owner=self, what="audit_verify")
 

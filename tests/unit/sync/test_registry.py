@@ -14,7 +14,7 @@ from reception.db.base import utcnow
 from reception.db.models import Base, Petitioner, SyncOutbox, SyncPeer, SyncRow
 from reception.services.context import open_data_dir
 from reception.sync.codec import build_codec
-from reception.sync.outbox import outbox_state
+from reception.sync.outbox import open_personal, outbox_state
 from reception.sync.registry import TABLES, Direction, synced_tables, unclassified
 
 
@@ -62,7 +62,8 @@ def test_outbox_row_commits_or_rolls_back_with_the_change(tmp_path: Path) -> Non
     with ctx.db.read() as s:
         rows = list(s.scalars(select(SyncOutbox).order_by(SyncOutbox.seq)))
         assert [(r.op, r.base_version) for r in rows] == [("upsert", 0), ("upsert", 1)]
-        assert rows[1].data is not None and rows[1].data["phone"] == "13800000000"
+        assert rows[1].data is not None and rows[1].data["phone"].startswith("enc1:")  # (sealed in the outbox)
+        assert (open_personal("petitioner", rows[1].data) or {})["phone"] == "13800000000"
         assert s.get(SyncRow, ("petitioner", "p1")).version == 2  # type: ignore[union-attr]
     ctx.close()
 
