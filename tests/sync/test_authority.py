@@ -128,7 +128,7 @@ def test_another_desks_records_and_audit_chain_are_refused(env: Env) -> None:
                    {"table": "audit_entry", "record_id": (ae := str(uuid.uuid4())),  # into desk A's chain
                     "data": {**entry, "id": ae, "seq": 999, "action": "forged"}},
                    {"table": "petition_case", "record_id": (c2 := str(uuid.uuid4())),  # a case in A's name
-                    "data": {**case, "id": c2, "case_no": case["case_no"] + "X", "first_desk_id": a_desk_id}})
+                    "data": {**case, "id": c2, "case_no": case["case_no"] + "9", "first_desk_id": a_desk_id}})
     _refused(results)
     # "updating" an audit entry by sending it as new (base version 0): append-only, 409, from any desk
     _refused(push(env, b, {"table": "audit_entry", "record_id": entry_id, "data": {**entry, "action": "edited"}}),
