@@ -8,8 +8,9 @@ lock up front instead of failing with "database is locked" halfway.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+
+CLOCK_KEY = "reception.clock"
+"""``session.info`` key: the desk's clock (``AppContext.now``) for the sessions of ``Database.read/write``."""
+
+
+def session_now(session: Session) -> datetime:
+    """"Now" by the clock of the desk that opened ``session`` (``AppContext.now``); the wall clock otherwise."""
+    from reception.db.base import utcnow
+
+    clock: Callable[[], datetime] = session.info.get(CLOCK_KEY, utcnow)
+    return clock()
 
 
 def sqlite_url(path: Path) -> str:
@@ -79,17 +91,25 @@ class Database:
         self._writer = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        self.clock: Callable[[], datetime] | None = None
+        """The desk's clock, set by ``open_data_dir`` (``AppContext.now``); its sessions carry it (``session_now``)."""
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
+            self._stamp(session)
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: commits when the block ends, rolls back on any exception."""
         with self._writer() as session, session.begin():
+            self._stamp(session)
             yield session
+
+    def _stamp(self, session: Session) -> None:
+        if self.clock is not None:
+            session.info[CLOCK_KEY] = self.clock
 
     def sessionmakers(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
         """The read and write session factories (``reception.sync.outbox`` listens to their flushes)."""

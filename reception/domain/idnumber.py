@@ -116,29 +116,29 @@ def _region_ok(region: str) -> bool:
     return region[2:] != "0000"
 
 
-def _birth_date(year: int, month: int, day: int, today: date) -> date:
+def _birth_date(year: int, month: int, day: int, today: date | None) -> date:
     try:
         born = date(year, month, day)
     except ValueError:
         raise _err("id_birth_invalid", "身份证号码中的出生日期不是有效日期，请核对第7至14位") from None
-    if born > today:
+    if today is not None and born > today:
         raise _err("id_birth_future", "身份证号码中的出生日期晚于今天，请核对第7至14位")
     if born.year < _EARLIEST_BIRTH_YEAR:
         raise _err("id_birth_too_early", "身份证号码中的出生日期早于1900年，请核对第7至14位")
     return born
 
 
-def parse_resident_id(text: str, *, today: date | None = None) -> ResidentId:
+def parse_resident_id(text: str, *, today: date | None) -> ResidentId:
     """Validate a resident identity number and return its parts.
 
     Accepts the 18-character GB 11643 number and the 15-digit legacy number (birth year 19YY, no check digit),
     which is converted to 18 characters. Checks, in this order: empty, characters, length, region code,
-    birth date (real, not after ``today``, not before 1900), then the check digit.
+    birth date (real, not after ``today``, not before 1900), then the check digit. ``today`` is the desk's day
+    (``AppContext.now``), never the wall clock; ``None`` only for looking up a stored number (no upper bound).
 
     Raises ``FieldError(field="证件号码")`` with one of the keys ``id_empty``, ``id_characters``, ``id_length``,
     ``id_region``, ``id_birth_invalid``, ``id_birth_future``, ``id_birth_too_early``, ``id_checksum``.
     """
-    today = today or date.today()
     s = normalize_document_text(text)
     if not s:
         raise _err("id_empty", "请填写身份证号码")
@@ -217,10 +217,11 @@ def _validate_foreign_residence(s: str) -> str:
     )
 
 
-def validate_document(doc_type: DocumentType, text: str, *, today: date | None = None) -> str:
+def validate_document(doc_type: DocumentType, text: str, *, today: date | None) -> str:
     """Validate the number of a document of ``doc_type`` and return it normalized.
 
-    * RESIDENT_ID: ``parse_resident_id`` (returns the 18-character number, legacy numbers converted);
+    * RESIDENT_ID: ``parse_resident_id`` (returns the 18-character number, legacy numbers converted; ``today`` as
+      there);
     * PASSPORT: Chinese (E/G + 8 digits, E + letter + 7 digits, …) or foreign: 5–17 letters/digits with a digit;
     * HK_MACAO_PERMIT: H or M + 8 or 10 digits;
     * TAIWAN_PERMIT: 8 or 10 digits;

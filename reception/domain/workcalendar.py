@@ -71,6 +71,10 @@ def holiday_label(package_name: str) -> str:
     return _HOLIDAY_LABELS.get(package_name, package_name)
 
 
+_PROBE_YEARS = (1990, 2200)
+"""The span of years asked of the package: it has data from 2004, published a year or so ahead."""
+
+
 @cache
 def _package_knows(year: int) -> bool:
     try:
@@ -81,8 +85,9 @@ def _package_knows(year: int) -> bool:
 
 
 def package_years() -> range:
-    """The years the installed ``chinese_calendar`` package supports (e.g. ``range(2004, 2027)``)."""
-    years = [y for y in range(1990, date.today().year + 10) if _package_knows(y)]
+    """The years the installed ``chinese_calendar`` package supports (e.g. ``range(2004, 2027)``). Probed from the
+    package itself over a fixed span, so the answer does not depend on today's date."""
+    years = [y for y in range(_PROBE_YEARS[0], _PROBE_YEARS[1]) if _package_knows(y)]
     return range(years[0], years[-1] + 1) if years else range(0)
 
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from reception.db.base import new_id, utcnow
+from reception.db.base import new_id
+from reception.db.engine import session_now
 from reception.db.models import AuditEntry, Setting
 from reception.domain.masking import mask_id, mask_name, mask_phone
 
@@ -145,7 +146,7 @@ def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
                     default_desk, looked_up = _configured_desk(session), True
             entry.desk_id = default_desk
         entry.id = entry.id or new_id()
-        entry.at = entry.at or utcnow()
+        entry.at = entry.at or session_now(session)  # the desk's clock (AppContext.now)
         entry.detail = entry.detail or ""
         entry.changes = entry.changes or {}
         chain = entry.desk_id or NO_DESK

@@ -102,7 +102,7 @@ def _case_ids_for_query(session: Session, text: str, limit: int) -> list[str]:
     petitioner_ids: list[str] = []
     if query.isascii():
         try:
-            number = parse_resident_id(upper).number
+            number = parse_resident_id(upper, today=None).number  # a look-up: any well-formed number
             petitioner_ids = list(session.scalars(
                 select(Petitioner.id).where(Petitioner.id_number_bidx == blind_index(number, "id_number"))))
         except FieldError:

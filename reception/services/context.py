@@ -34,6 +34,9 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     paths = DataPaths(root).ensure()
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
+    if now is not None:
+        ctx.now = now
+    ctx.db.clock = lambda: ctx.now()  # the audit trail's times follow the desk's clock (``session_now``)
     from reception.roster.holidays import load_work_calendar
     from reception.security import atrest
 
@@ -52,6 +55,4 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
 
     with ctx.db.read() as session:
         ctx.calendar = load_work_calendar(session)
-    if now is not None:
-        ctx.now = now
     return ctx

@@ -28,6 +28,7 @@ from reception.db.models import Case, CaseEvent, Petitioner, ReceiptPrint, User,
 from reception.domain.enums import DocumentType, Gender, ReceiptLayout, Role
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.domain.masking import mask_name
+from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
 from reception.receipts.data import ReceiptData
 from reception.security import audit
 from reception.security.crypto import blind_index
@@ -42,6 +43,7 @@ from reception.services.intake import (
     F_REQUEST,
     PersonInput,
     clean_person,
+    text_errors,
 )
 
 F_PERSON = "信访人"
@@ -234,7 +236,7 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
                 gender=Gender.UNKNOWN if "id_number" in wants else Gender.parse(person.gender),
                 phone=form.phone if "phone" in wants and form.phone is not None else (person.phone or ""),
                 address=form.address if "address" in wants and form.address is not None else person.address,
-            ), require_address=bool(person.address) or "address" in wants)
+            ), today=ctx.now().date(), require_address=bool(person.address) or "address" in wants)
         except FieldErrors as exc:
             errors.extend(exc.errors)
             clean = None
@@ -257,6 +259,10 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
         if not wants and not errors:
             errors.append(FieldError(F_GENERAL, "没有需要更正的内容（各项与登记时相同）", key="nothing_to_correct"))
         request = (form.request or "").strip()
+        errors.extend(text_errors((  # (the intake's edge checks: invalid characters, the documented maximum lengths)
+            (F_REQUEST, "诉求", request if "request" in wants else "", REQUEST_MAX),
+            (F_FACTS, "事实和理由", (form.facts or "") if "facts" in wants else "", FACTS_MAX),
+            (F_REASON, "更正理由", form.reason or ""))))  # (its length: above)
         if "request" in wants and len(request) < REQUEST_MIN:
             errors.append(FieldError(F_REQUEST, "诉求过于简略，请如实记录信访人的请求", key="request_too_short"))
         if "facts" in wants and not (form.facts or "").strip():

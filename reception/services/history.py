@@ -36,7 +36,7 @@ def _normalise_id(text: str) -> str | None:
     if not text:
         return None
     try:
-        return parse_resident_id(text).number
+        return parse_resident_id(text, today=None).number  # a look-up: any well-formed number
     except FieldError:
         # other document types are stored as typed (upper-case, no spaces)
         return "".join(text.split()) if len(text) >= 5 else None

@@ -137,9 +137,11 @@ class _Clean:
     persons: list[_CleanPerson] = field(default_factory=list)
 
 
-def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool = True) -> _CleanPerson:
-    """Validate one person; raises FieldErrors naming the form's fields."""
-    errors: list[FieldError] = _text_errors(
+def clean_person(person: PersonInput, *, today: date | None, prefix: str = "", require_address: bool = True
+                 ) -> _CleanPerson:
+    """Validate one person; raises FieldErrors naming the form's fields. ``today`` (the registration day) bounds
+    the birth date in a resident ID (``parse_resident_id``)."""
+    errors: list[FieldError] = text_errors(
         ((F_NAME, "姓名", person.name), (F_ID_NUMBER, "证件号码", person.id_number),
          (F_PHONE, "联系电话", person.phone), (F_ADDRESS, "住址", person.address)), prefix)
     if errors:
@@ -155,7 +157,7 @@ def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool
     try:
         if person.id_type is DocumentType.RESIDENT_ID:
             if raw_id:
-                parsed = parse_resident_id(raw_id)
+                parsed = parse_resident_id(raw_id, today=today)
                 id_number = parsed.number
                 if gender is Gender.UNKNOWN:
                     gender = parsed.gender
@@ -169,7 +171,7 @@ def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool
                 errors.append(FieldError(F_ID_NUMBER, f"{prefix}证件类型为“无证件”时请勿填写证件号码",
                                          key="id_without_type"))
         else:
-            id_number = validate_document(person.id_type, raw_id) or None
+            id_number = validate_document(person.id_type, raw_id, today=today) or None
     except FieldError as exc:
         errors.append(FieldError(F_ID_NUMBER, prefix + exc.message, key=exc.key))
     phone: str | None = None
@@ -188,7 +190,7 @@ def clean_person(person: PersonInput, *, prefix: str = "", require_address: bool
     return _CleanPerson(name, person.id_type, id_number, gender, phone, address, person.petitioner_id)
 
 
-def _text_errors(fields: Iterable[tuple[Any, ...]], prefix: str = "") -> list[FieldError]:
+def text_errors(fields: Iterable[tuple[Any, ...]], prefix: str = "") -> list[FieldError]:
     """(field, label, value[, max length]) -> a message next to each field whose text has invalid characters (a
     lone surrogate, a control character) or is too long: refused at the edge, before it reaches the database, the
     receipt or sync."""
@@ -207,15 +209,13 @@ class ValidIntake:
     """What the routing rule table proposed (None for a joined visit or when no rule applies)."""
 
 
-def _check_received_on(form: IntakeInput, today: date | None) -> list[FieldError]:
+def _check_received_on(form: IntakeInput, today: date) -> list[FieldError]:
     if form.received_on is None:
         return []
     if form.channel not in RECEIVED_CHANNELS:
         return [FieldError(F_RECEIVED_ON, "只有来信、网上信访需要填写收件日期", key="received_on_channel")]
     if form.join_case_id is not None:
         return [FieldError(F_RECEIVED_ON, "并入已有事项时不填写收件日期", key="received_on_join")]
-    if today is None:
-        return []
     if form.received_on > today:
         return [FieldError(F_RECEIVED_ON, "收件日期不能晚于今天（登记日期）", key="received_on_future")]
     if form.received_on < today - timedelta(days=MAX_RECEIVED_AGE_DAYS):
@@ -223,18 +223,18 @@ def _check_received_on(form: IntakeInput, today: date | None) -> list[FieldError
     return []
 
 
-def validate_intake(session: Session, form: IntakeInput, *, today: date | None = None) -> ValidIntake:
+def validate_intake(session: Session, form: IntakeInput, *, today: date) -> ValidIntake:
     """Check the whole form at once and report every problem, each next to its field. ``today`` (the
     registration day) bounds the 收件日期."""
     errors: list[FieldError] = _check_received_on(form, today)
-    errors.extend(_text_errors(((F_REQUEST, "诉求", form.request, REQUEST_MAX),
+    errors.extend(text_errors(((F_REQUEST, "诉求", form.request, REQUEST_MAX),
                                 (F_FACTS, "事实和理由", form.facts, FACTS_MAX),
                                 (F_OVERRIDE_REASON, "改派理由", form.override_reason, 200),
                                 (F_LEGAL_CHANNEL, "法定途径", form.legal_channel, 200),
                                 (F_ROUTING, "备注", form.note, 2000))))
     persons: list[_CleanPerson] = []
     try:
-        persons.append(clean_person(form.person))
+        persons.append(clean_person(form.person, today=today))
     except FieldErrors as exc:
         errors.extend(exc.errors)
     if form.headcount < 1:
@@ -248,7 +248,7 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date | None =
         errors.append(FieldError(F_HEADCOUNT, "来访人数不能少于登记的代表人数", key="headcount_below_reps"))
     for index, rep in enumerate(form.representatives, start=2):
         try:
-            persons.append(clean_person(rep, prefix=f"第{index}位代表：", require_address=False))
+            persons.append(clean_person(rep, today=today, prefix=f"第{index}位代表：", require_address=False))
         except FieldErrors as exc:
             errors.extend(FieldError(F_REPRESENTATIVES, e.message, key=e.key) for e in exc.errors)
     keys = [(p.id_type, p.id_number) for p in persons if p.id_number]

@@ -39,14 +39,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_ranking)
 
 
-def parse_period(args: argparse.Namespace, *, default_half: bool = False) -> Period:
+def parse_period(args: argparse.Namespace, *, default_half: date | None = None) -> Period:
+    """The period the arguments name; with none, the half-year containing ``default_half`` (the desk's day,
+    ``ctx.now``) when given, else an error."""
     if args.period:
         if args.start or args.end:
             raise FieldError("统计期间", "--period 与 --from/--to 只能选用一种", key="period_both")
         return periods.parse(args.period)
     if not args.start and not args.end:
-        if default_half:
-            return periods.half_of(date.today())
+        if default_half is not None:
+            return periods.half_of(default_half)
         raise FieldError("统计期间", "请用 --from 和 --to（或 --period）指定统计期间", key="period_required")
     if not args.start or not args.end:
         raise FieldError("统计期间", "--from 和 --to 须同时指定", key="period_incomplete")
@@ -95,9 +97,9 @@ def run_ranking(args: argparse.Namespace) -> int:
     from reception.stats.export import ranking_pdf, ranking_xlsx
     from reception.stats.ranking import unit_ranking
 
-    period = parse_period(args, default_half=True)
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:
+        period = parse_period(args, default_half=ctx.now().date())
         ranking = unit_ranking(ctx, period)
         if args.format == "json":
             return _write(args, ranking.to_json())

@@ -1,4 +1,5 @@
-"""Fixtures for the desk app's UI tests: a seeded data directory and the real main window on it."""
+"""Fixtures for the desk app's UI tests: a seeded data directory and the real main window on it, both on the fixed
+clock ``tests.clock.UI_NOW`` (never the wall clock)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from reception.demo import seed_demo
 from reception.services.context import open_data_dir
+from tests.clock import UI_NOW, Clock
 from ui.app import create_main_window
 from ui.main_window import MainWindow
 from ui.tasks import TaskManager
@@ -30,12 +32,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo district with a few weeks of cases, seeded once per session (copied for each test)."""
     root = tmp_path_factory.mktemp("demo-template")
-    ctx = open_data_dir(root)
+    ctx = open_data_dir(root, now=Clock(UI_NOW))
     try:
         seed_demo(ctx, weeks=2)
     finally:
         ctx.close()
     return root
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The desk's clock in a UI test: ``UI_NOW``, the day the demo template was seeded; a test may move it."""
+    return Clock(UI_NOW)
 
 
 @pytest.fixture
@@ -61,8 +69,8 @@ def printed() -> PrintRecorder:
 
 
 @pytest.fixture
-def window(qtbot: QtBot, data_dir: Path, printed: PrintRecorder) -> Iterator[MainWindow]:
-    win = create_main_window(data_dir, tasks=TaskManager(synchronous=True), printer=printed)
+def window(qtbot: QtBot, data_dir: Path, printed: PrintRecorder, clock: Clock) -> Iterator[MainWindow]:
+    win = create_main_window(data_dir, tasks=TaskManager(synchronous=True), printer=printed, now=clock)
     win.confirm_on_close = False
     qtbot.addWidget(win)
     win.show()

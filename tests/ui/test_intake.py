@@ -24,6 +24,7 @@ from reception.db.models import Case, Petitioner, Visit, VisitPerson
 from reception.domain.enums import CaseStatus, HistoryFlag
 from reception.security.crypto import blind_index
 from reception.services.cases import case_detail
+from tests.clock import Clock
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import NEW_ID, NEW_ID_2, by_name, choose, click, fill_valid, shown_errors, type_into, valid_id
 from ui.intake.page import IntakePage
@@ -413,12 +414,12 @@ def _inside_spinbox(widget: QWidget) -> bool:
     return isinstance(widget, QLineEdit) and isinstance(widget.parentWidget(), QAbstractSpinBox)
 
 
-def test_save_and_history_through_real_background_threads(qtbot: QtBot, data_dir: Path,
-                                                           printed: PrintRecorder) -> None:
+def test_save_and_history_through_real_background_threads(qtbot: QtBot, data_dir: Path, printed: PrintRecorder,
+                                                           clock: Clock) -> None:
     """The same flow as the desk runs it: look-ups and the save on worker threads, results on the GUI thread."""
     from ui.app import create_main_window
 
-    win = create_main_window(data_dir, printer=printed)  # the default, threaded TaskManager
+    win = create_main_window(data_dir, printer=printed, now=clock)  # the default, threaded TaskManager
     win.confirm_on_close = False
     qtbot.addWidget(win)
     win.show()

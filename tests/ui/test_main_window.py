@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from reception.domain.enums import ReceiptLayout
 from reception.roster.service import duty_leaders_on
 from reception.services.settings import load_desk_settings
+from tests.clock import UI_NOW, Clock
 from tests.ui.helpers import by_name, choose, click, fill_valid
 from ui import app
 from ui.main_window import NAV_ITEMS, PAGE_INTAKE, PAGE_STATISTICS, MainWindow
@@ -100,7 +101,7 @@ def test_settings_dialog_sets_the_roll_over_rule(qtbot: QtBot, window: MainWindo
 def test_window_for_a_fresh_data_dir_says_desk_not_set(qtbot: QtBot, tmp_path: Path) -> None:
     from ui.tasks import TaskManager
 
-    win = app.create_main_window(tmp_path / "empty", tasks=TaskManager(synchronous=True))
+    win = app.create_main_window(tmp_path / "empty", tasks=TaskManager(synchronous=True), now=Clock(UI_NOW))
     win.confirm_on_close = False
     qtbot.addWidget(win)
     status = [label.text() for label in win.statusBar().findChildren(QLabel)]

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from reception.db.base import CHINA_TZ, local_now
+from reception.db.base import CHINA_TZ
 from reception.roster import service as roster
 from reception.roster.service import MonthRoster, RosterDay
+from tests.clock import UI_NOW, Clock
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import by_name, click, sign_in, type_into
 from ui.app import create_main_window
@@ -30,17 +31,6 @@ from ui.main_window import PAGE_ROSTER, MainWindow
 from ui.roster.model import DayRole, MonthModel
 from ui.roster.page import RosterPage
 from ui.tasks import TaskManager
-
-
-class Clock:
-    """The desk's clock, fixed; tests move it to a working day of the demo month."""
-
-    def __init__(self) -> None:
-        today = local_now().date()
-        self.moment = datetime.combine(today.replace(day=1), time(9, 30), CHINA_TZ)
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 class Answers:
@@ -63,7 +53,8 @@ class Answers:
 
 @pytest.fixture
 def clock(data_dir: Path) -> Clock:
-    return Clock()
+    """The desk's clock, fixed: the first of the demo month (``win`` moves it to a working day of that month)."""
+    return Clock(datetime.combine(UI_NOW.date().replace(day=1), time(9, 30), CHINA_TZ))
 
 
 @pytest.fixture
@@ -356,7 +347,7 @@ def test_month_model_contract(qtmodeltester: ModelTester, win: MainWindow, month
 
 def test_the_page_loads_in_the_background(qtbot: QtBot, data_dir: Path, printed: PrintRecorder) -> None:
     """With the real TaskManager (worker threads), the month arrives on the GUI thread after the page is shown."""
-    w = create_main_window(data_dir, tasks=TaskManager(), printer=printed)
+    w = create_main_window(data_dir, tasks=TaskManager(), printer=printed, now=Clock(UI_NOW))
     w.confirm_on_close = False
     qtbot.addWidget(w)
     w.show()

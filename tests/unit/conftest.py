@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from reception.db.base import CHINA_TZ
 from reception.demo import seed_reference
 from reception.services import directory
 from reception.services.context import AppContext, open_data_dir
 from reception.services.settings import load_desk_settings
-
-
-class Clock:
-    """A settable clock for the desk (China local time)."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
+from tests.clock import UNIT_NOW, Clock
 
 
 @dataclass
@@ -83,7 +72,7 @@ class Desk:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 9, 16, 9, 30, tzinfo=CHINA_TZ))
+    return Clock(UNIT_NOW)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext
     from reception.demo import seed_reference
     from reception.services.context import open_data_dir
     from reception.services.settings import load_desk_settings
-    from tests.unit.conftest import Clock
+    from tests.clock import Clock
 
     clock = Clock(fx.at(date(2025, 12, 1)))
     ctx = open_data_dir(tmp_path_factory.mktemp("stats") / "data", now=clock)
@@ -408,7 +408,7 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
     from reception.services.context import open_data_dir
     from reception.services.settings import load_desk_settings
     from reception.stats import cache
-    from tests.unit.conftest import Clock
+    from tests.clock import Clock
 
     clock = Clock(fx.at(date(2026, 3, 2)))
     ctx = open_data_dir(tmp_path / "d", now=clock)

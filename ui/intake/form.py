@@ -164,7 +164,7 @@ class IntakeForm(QWidget):
     """Category or locality changed: time for a routing proposal."""
     joinCancelled = Signal()
 
-    def __init__(self, reference: Reference, parent: QWidget | None = None) -> None:
+    def __init__(self, reference: Reference, today: Callable[[], date], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reference = reference
         self.inputs: dict[str, QWidget] = {}
@@ -178,8 +178,9 @@ class IntakeForm(QWidget):
         self._join: CaseSummary | None = None
         self._petitioner: PersonMatch | None = None
         self._read_only = False
-        self.today: Callable[[], date] = date.today
-        """The registration day (the page sets the app's clock): bounds and default of the 收件日期."""
+        self.today = today
+        """The registration day (the app's clock, ``ctx.now``): bounds and default of the 收件日期 and of the birth
+        date in a resident ID."""
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -489,7 +490,7 @@ class IntakeForm(QWidget):
         text = self.id_edit.text()
         if text.strip() and self.id_type is not DocumentType.NONE:
             try:
-                id_number = validate_document(self.id_type, text)
+                id_number = validate_document(self.id_type, text, today=self.today())
             except FieldError:
                 id_number = ""
         phone = ""
@@ -612,7 +613,7 @@ class IntakeForm(QWidget):
             self.clear_error(svc.F_ID_NUMBER)
             return
         try:
-            validate_document(self.id_type, text)
+            validate_document(self.id_type, text, today=self.today())
         except FieldError as exc:
             self.errors[svc.F_ID_NUMBER].show_message(exc.message)
         else:
@@ -815,7 +816,7 @@ class IntakeForm(QWidget):
         """A complete resident ID fills 性别 (the 17th digit: odd for men, even for women)."""
         if self.id_type is DocumentType.RESIDENT_ID and len("".join(text.split())) in (15, 18):
             try:
-                parsed = parse_resident_id(text)
+                parsed = parse_resident_id(text, today=self.today())
             except FieldError:
                 pass
             else:

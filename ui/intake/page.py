@@ -135,8 +135,7 @@ class IntakePage(QWidget):
         self.error_banner = Banner("error", self)
         layout.addWidget(self.error_banner)
 
-        self.form = IntakeForm(reference)
-        self.form.today = lambda: ctx.now().date()
+        self.form = IntakeForm(reference, lambda: ctx.now().date())
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
