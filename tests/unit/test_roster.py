@@ -135,7 +135,8 @@ def test_2027_before_and_after_the_holiday_table_is_confirmed(ctx: AppContext) -
     service.generate_month(ctx, "2027-02")
     draft = service.month_roster(ctx, "2027-02")
     assert not draft.calendar_known and "2027年" in draft.calendar_note
-    assert day_of(draft, date(2027, 2, 8)).workday  # a Monday: the Spring Festival is not known yet
+    assert not day_of(draft, date(2027, 2, 8)).workday  # 正月初三 (a Monday): a statutory day off, known already
+    assert day_of(draft, date(2027, 2, 9)).workday  # the bridge days of the Spring Festival are not known yet
     with pytest.raises(service.UnconfirmedHolidaysError) as info:
         service.publish_month(ctx, "2027-02", by="主任")
     assert "2027年节假日安排未确认" in info.value.message and "chinese-calendar" in info.value.message
