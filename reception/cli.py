@@ -17,6 +17,7 @@ from reception import __version__
 from reception.db.base import to_local
 from reception.domain.enums import ReceiptLayout
 from reception.domain.errors import ReceptionError
+from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
@@ -147,9 +148,16 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("year", type=int)
     _data_dir_arg(p)
     p.add_argument("--json", action="store_true")
-    p = hsub.add_parser("import", help="replace a year's table from a CSV or JSON file (date, workday, name)")
+    p = hsub.add_parser("import", help="replace a year's table from a CSV, JSON or Excel file (date, workday, name)")
     p.add_argument("year", type=int)
-    p.add_argument("file", metavar="FILE.csv|FILE.json")
+    p.add_argument("file", metavar="FILE.csv|FILE.json|FILE.xlsx")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+    p.add_argument("--force", action="store_true", help="import even if it removes days from the table")
+    p = hsub.add_parser("set", help="enter one day: off (休息), workday (调休上班) or remove it from the table")
+    p.add_argument("day", type=date.fromisoformat)
+    p.add_argument("what", choices=["off", "workday", "remove"])
+    p.add_argument("name", nargs="?", default="")
     _data_dir_arg(p)
     p.add_argument("--by", default="")
     p = hsub.add_parser("confirm", help="confirm a year's table as the official arrangement")
@@ -372,7 +380,7 @@ def _case(ctx: AppContext, args: argparse.Namespace) -> int:
     for e in view["events"]:
         print(f"  {e['at'][:16]} {e['label']} {e['unit']} {e['actor']} {e['note']}".rstrip())
     for c in view["clocks"]:
-        mark = "" if c["confirmed"] else "（节假日未确认）"
+        mark = "" if c["confirmed"] else f"（{PROVISIONAL_NOTE}）"
         if c.get("paused"):
             mark += "（听证中，到期日暂定）"
         print(f"  [{c['state_label']}] {c['label']} 至{c['due']} {c['text']}{mark}")
@@ -393,6 +401,7 @@ def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:
             print(json.dumps({
                 "year": status.year, "known": status.known, "package": status.package_knows,
                 "confirmed": status.confirmed, "confirmed_by": status.confirmed_by,
+                "state": status.state.value, "state_label": status.state.label, "provisional": status.provisional,
                 "confirmed_at": status.confirmed_at.isoformat() if status.confirmed_at else None,
                 "message": status.message,
                 "days": [{"date": e.day.isoformat(), "workday": e.workday, "name": e.name, "source": e.source}
@@ -404,13 +413,23 @@ def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:
             print(f"{e.day.isoformat()} {'上班' if e.workday else '休息'} {e.name}")
         return 0
     if cmd == "import":
-        with ctx.db.write() as session:
-            count = holidays.import_holidays(session, args.year, Path(args.file), by=args.by)
-        print(f"{args.year}年节假日表已导入{count}天（尚未确认，请核对后执行 holidays confirm {args.year}）")
+        change = holidays.import_year(ctx, args.year, Path(args.file), by=args.by, force=args.force)
+        print(f"{args.year}年节假日表已导入{change.count}天（尚未确认，请核对后执行 holidays confirm {args.year}）")
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
+        return 0
+    if cmd == "set":
+        workday = {"off": False, "workday": True, "remove": None}[args.what]
+        change = holidays.edit_day(ctx, args.day, workday, args.name, by=args.by)
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
         return 0
     if cmd == "confirm":
-        with ctx.db.write() as session:
-            status = holidays.confirm_year(session, args.year, by=args.by)
-        print(status.message)
+        change = holidays.confirm(ctx, args.year, by=args.by)
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
         return 0
     return 1

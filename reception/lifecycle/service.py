@@ -12,13 +12,13 @@ lists) writes them; a case touched by a transition always has them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, insert, select
+from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import to_local
@@ -27,12 +27,16 @@ from reception.domain.deadlines import (
     ClockAssessment,
     ClockColour,
     ClockKind,
+    RollPolicy,
     Thresholds,
+    add_calendar_days,
+    add_working_days,
+    due_date,
     get_clock,
 )
 from reception.domain.enums import CaseStatus, ContentClass
 from reception.domain.errors import NotFoundError
-from reception.domain.workcalendar import WorkCalendar
+from reception.domain.workcalendar import WorkCalendar, provisional_text
 from reception.lifecycle import notify
 from reception.lifecycle.machine import (
     Accept,
@@ -144,9 +148,14 @@ def _clock_row(case_id: str, c: RunningClock, cal: WorkCalendar, st: Settings) -
             "ref": c.ref}
 
 
+def clock_rows(case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> list[dict[str, Any]]:
+    """The ``case_clock`` rows of a case in ``state`` (what ``_project`` stores; sync's re-projection too)."""
+    return [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
+
+
 def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> None:
     session.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
-    rows = [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
+    rows = clock_rows(case_id, state, cal, st)
     if rows:
         session.execute(insert(_CLOCKS), rows)
 
@@ -358,15 +367,160 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     return written
 
 
-def recompute_clocks(ctx: AppContext) -> int:
-    """Rewrite every stored clock (after the holiday table or the lifecycle settings changed)."""
+def recompute_clocks(ctx: AppContext, *, years: Sequence[int] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
+    """Bring every stored clock in line with the current calendar and settings (after the holiday table or the
+    lifecycle settings changed), in one write transaction; ``ctx.calendar`` is reloaded first."""
+    from reception.roster.holidays import load_work_calendar
+
     with ctx.db.write() as session:
-        session.execute(delete(CaseClock))
-        mark = session.get(Setting, SYNC_KEY)
-        if mark is not None:
-            session.delete(mark)
-        session.flush()
-        return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+        ctx.calendar = load_work_calendar(session)
+        return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), years=years,
+                                           progress=progress)
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeResult:
+    checked: int
+    """Clock rows looked at (those whose count goes through ``years``; all of them without ``years``)."""
+    changed: int
+    """Rows whose due date, amber day or provisional mark changed."""
+    replayed: int
+    """Cases replayed from their events (clocks whose due date the stored row cannot give: 复核 with hearings)."""
+    supervisions: int
+    """Supervisions whose feedback due date changed."""
+
+
+_REPLAYED_KEYS = frozenset({"recheck_decision"})
+"""Clocks whose due date depends on more than their row (the hearing days of a 复核): their cases are replayed."""
+
+
+_ALLOWED_FROM_SETTINGS: dict[str, Callable[[Settings], int]] = {
+    "sign_for": lambda st: st.sign_days,
+    "evaluation": lambda st: st.evaluation_days,
+    "supervision": lambda st: st.supervision_days,
+}
+"""Clocks whose length is a setting (a change of it applies to the running clocks, as a replay would)."""
+
+
+def _due_of(key: str, start: date, allowed: int, extended_by: int, cal: WorkCalendar, st: Settings) -> date:
+    """A clock's due date from what its ``case_clock`` row holds (as ``machine.clocks`` computes it); ``allowed``
+    of the clocks in ``_ALLOWED_FROM_SETTINGS`` is the current setting."""
+    if key == "handling" and extended_by:
+        original = due_date("handling", start, cal, RollPolicy.NONE)
+        return add_calendar_days(original, extended_by, cal, st.roll)
+    if key == "sign_for":
+        return add_working_days(start, allowed, cal)
+    if key in ("evaluation", "supervision"):
+        return add_calendar_days(start, allowed, cal, st.roll)
+    return due_date(key, start, cal, st.roll)
+
+
+def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date,
+                                years: Sequence[int] | None = None,
+                                progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
+    """The one clock recompute after a change of the calendar or of the clock rules (holiday import, confirm, one
+    day edited, a change pulled by sync, the roll-over rule), inside the caller's transaction.
+
+    A clock's due date, amber day and provisional mark are a function of its row (key, start, allowed, extension)
+    and the calendar, so the rows are grouped by those and each group is computed once; only the groups that change
+    are rewritten (one ``UPDATE … FROM`` through a temporary table), and open supervisions follow their clock.
+    ``years``: only clocks whose count runs through one of them (start before its end, due after its start).
+    Clocks of a 复核 (hearing days not counted) are replayed from their case's events. Cases registered since the
+    last ``sync_clocks`` are then caught up (with the new calendar)."""
+    st = load_settings(session)
+    cond: list[Any] = []
+    if years:
+        lo, hi = date(min(years), 1, 1), date(max(years), 12, 31)
+        cond = [CaseClock.started_on <= hi, CaseClock.due_on >= lo]
+    groups = session.execute(
+        select(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed, CaseClock.extended_by,
+               CaseClock.due_on, CaseClock.amber_on, CaseClock.unconfirmed, func.count())
+        .where(CaseClock.clock_key.not_in(list(_REPLAYED_KEYS)), *cond)
+        .group_by(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed,
+                  CaseClock.extended_by, CaseClock.due_on, CaseClock.amber_on, CaseClock.unconfirmed)
+    ).all()
+    total = len(groups)
+    checked = changed = 0
+    updates: list[dict[str, Any]] = []
+    for i, (key, kind, start, allowed, ext, due, amber, unconfirmed, n) in enumerate(groups):
+        checked += n
+        setting = _ALLOWED_FROM_SETTINGS.get(key)
+        new_allowed = setting(st) if setting is not None else allowed
+        new_due = _due_of(key, start, new_allowed, ext, cal, st)
+        a = assess_clock(RunningClock(key, ClockKind.parse(kind), start, new_due, None, ext,
+                                      new_allowed if setting is not None else None), start, cal, st)
+        new_unconfirmed = bool(a.unconfirmed_years)
+        if (new_due, a.amber_from, new_unconfirmed, a.allowed) != (due, amber, bool(unconfirmed), allowed):
+            changed += n
+            updates.append({"k": key, "kd": kind, "s": start, "a": allowed, "e": ext, "od": due, "oa": amber,
+                            "ou": unconfirmed, "nd": new_due, "na": a.amber_from, "nu": new_unconfirmed,
+                            "nl": a.allowed})
+        if progress is not None and i % 500 == 0:
+            progress(i, total)
+    if updates:
+        _apply_clock_updates(session, updates)
+    replayed = _replay_cases(session, cal, st, cond)
+    supervisions = _follow_supervisions(session)
+    mark = session.get(Setting, SYNC_KEY)  # cases registered since the last sync: written now, on the new calendar
+    if mark is not None:
+        sync_clocks_in_session(session, cal, today=today)
+    if progress is not None:
+        progress(total, total)
+    return RecomputeResult(checked, changed, replayed, supervisions)
+
+
+def _apply_clock_updates(session: Session, updates: list[dict[str, Any]]) -> None:
+    conn = session.connection()
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS clock_fix (k TEXT, kd TEXT, s DATE, a INTEGER, e INTEGER, "
+                         "od DATE, oa DATE, ou BOOLEAN, nd DATE, na DATE, nu BOOLEAN, nl INTEGER)")
+    conn.exec_driver_sql("DELETE FROM clock_fix")
+    fix = Table("clock_fix", MetaData(), *(Column(n, t) for n, t in (
+        ("k", String), ("kd", String), ("s", Date), ("a", Integer), ("e", Integer), ("od", Date), ("oa", Date),
+        ("ou", Boolean), ("nd", Date), ("na", Date), ("nu", Boolean), ("nl", Integer))))
+    for start in range(0, len(updates), 2000):
+        conn.execute(insert(fix), updates[start:start + 2000])
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS clock_fix_ix ON clock_fix (s, k)")
+    conn.exec_driver_sql(
+        "UPDATE case_clock SET due_on = f.nd, amber_on = f.na, unconfirmed = f.nu, allowed = f.nl FROM clock_fix AS f "
+        "WHERE case_clock.started_on = f.s AND case_clock.clock_key = f.k AND case_clock.kind = f.kd "
+        "AND case_clock.allowed = f.a AND case_clock.extended_by = f.e AND case_clock.due_on = f.od "
+        "AND case_clock.amber_on = f.oa AND case_clock.unconfirmed = f.ou")
+    conn.exec_driver_sql("DELETE FROM clock_fix")
+
+
+def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[Any]) -> int:
+    ids = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key.in_(list(_REPLAYED_KEYS)), *cond)
+                               .distinct()))
+    for case_id in ids:
+        case = session.get(Case, case_id)
+        if case is not None:
+            _project(session, case.id, load_state(session, case), cal, st)
+    return len(ids)
+
+
+def _follow_supervisions(session: Session) -> int:
+    """Open supervisions keep the due date of their clock (the supervision list reads ``supervision.due_on``)."""
+    dues = dict(session.execute(select(CaseClock.ref, CaseClock.due_on)
+                                .where(CaseClock.clock_key == "supervision", CaseClock.ref != "")).tuples().all())
+    changed = 0
+    for sup in session.scalars(select(Supervision).where(Supervision.state == "open")):
+        due = dues.get(sup.id)
+        if due is not None and due != sup.due_on:
+            sup.due_on = due
+            changed += 1
+    return changed
+
+
+def rebuild_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date) -> int:
+    """Rewrite every stored clock from scratch (replaying every case): the reference ``recompute_clocks_in_session``
+    is tested against; slow on a large database."""
+    session.execute(delete(CaseClock))
+    mark = session.get(Setting, SYNC_KEY)
+    if mark is not None:
+        session.delete(mark)
+    session.flush()
+    return sync_clocks_in_session(session, cal, today=today)
 
 
 # --- one case's clocks ----------------------------------------------------------------------------------------
@@ -386,7 +540,9 @@ class CaseClockView:
             "start": a.start.isoformat(), "due": a.due.isoformat(), "allowed": a.allowed, "elapsed": a.elapsed,
             "left": a.left, "state": a.colour.value, "state_label": a.colour.label, "text": a.text,
             "extended_by": a.extended_by, "unconfirmed_years": list(a.unconfirmed_years),
-            "confirmed": not a.unconfirmed_years, "basis": a.basis, "responsible_unit": self.unit_name,
+            "confirmed": not a.unconfirmed_years, "provisional": bool(a.unconfirmed_years),
+            "due_text": _due_text(a.due, bool(a.unconfirmed_years)),
+            "basis": a.basis, "responsible_unit": self.unit_name,
             "supervision_id": self.ref or None, "paused": a.paused, "paused_days": a.paused_days,
         }
 
@@ -430,10 +586,26 @@ class ClockRow:
     unconfirmed: bool
     supervision_id: str
 
+    @property
+    def provisional(self) -> bool:
+        """The due date was counted through a year whose arrangement is not published (statutory days only)."""
+        return self.unconfirmed
+
+    @property
+    def due_text(self) -> str:
+        return _due_text(self.due, self.unconfirmed)
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["start"], d["due"] = self.start.isoformat(), self.due.isoformat()
+        d["provisional"], d["due_text"] = self.unconfirmed, self.due_text
         return d
+
+
+def _due_text(due: date, provisional: bool) -> str:
+    """``2027年1月4日`` or ``2027年1月4日（按法定节假日推算，以国务院公布的放假安排为准）``."""
+    text = f"{due.year}年{due.month}月{due.day}日"
+    return provisional_text(text) if provisional else text
 
 
 @dataclass(frozen=True, slots=True)
