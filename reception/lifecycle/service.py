@@ -501,8 +501,8 @@ def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[
 
 def _follow_supervisions(session: Session) -> int:
     """Open supervisions keep the due date of their clock (the supervision list reads ``supervision.due_on``)."""
-    dues = dict(session.execute(select(CaseClock.ref, CaseClock.due_on)
-                                .where(CaseClock.clock_key == "supervision", CaseClock.ref != "")).tuples().all())
+    dues: dict[str, date] = {ref: due for ref, due in session.execute(
+        select(CaseClock.ref, CaseClock.due_on).where(CaseClock.clock_key == "supervision", CaseClock.ref != ""))}
     changed = 0
     for sup in session.scalars(select(Supervision).where(Supervision.state == "open")):
         due = dues.get(sup.id)
