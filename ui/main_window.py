@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
     enrolment_offer: EnrolmentOffer | None = None
     """What the first-run check decided (``ui.sync.first_run.offer_enrolment``; None: not asked)."""
     enroll_dialog: EnrollDialog | None = None
+    calendar_admin_actions: list[QAction]
+    admin_dialog: QWidget | None = None
 
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -384,6 +386,9 @@ class MainWindow(QMainWindow):
         cases.addActions([self.find_action, self.today_action])
         tools = menu.addMenu("工具")
         tools.addAction(self.settings_action)
+        from ui.admin.calendar_menu import install_calendar_admin
+
+        install_calendar_admin(self)  # 管理: 节假日表, 接访领导名录, 领导请假外出 (administrators)
 
     @property
     def cases_page(self) -> CaseListPage:

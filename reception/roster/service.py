@@ -676,6 +676,19 @@ def add_leader(ctx: AppContext, name: str, title: str, *, rank_order: int = 0, p
         return leader.id
 
 
+def change_title(ctx: AppContext, leader_id: str, title: str, *, by: str = "") -> None:
+    """A leader's new title (职务), shown from now on; published versions keep the title they were printed with."""
+    if not title.strip():
+        raise FieldError("title", "请填写新职务", key="leader_title_required")
+    with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
+        leader = session.get(Leader, leader_id)
+        if leader is None:
+            raise NotFoundError("没有该领导", key="leader_not_found")
+        old, leader.title = leader.title, title.strip()
+        _audit(session, "leader_title", "leader", leader_id, by, f"{old}→{leader.title}")
+
+
 def set_membership(ctx: AppContext, leader_id: str, *, active_from: date | None, active_to: date | None,
                    in_rotation: bool = True, note: str = "", by: str = "") -> str:
     """Add a membership period (effective dates). Published months are never changed by it."""

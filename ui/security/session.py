@@ -74,6 +74,9 @@ def apply_permissions(window: MainWindow) -> None:
     audit_action = getattr(window, "audit_action", None)
     if audit_action is not None:
         audit_action.setEnabled(may(window, Permission.VIEW_AUDIT))
+    from ui.admin.calendar_menu import update_calendar_admin
+
+    update_calendar_admin(window)
 
 
 def apply_case_actions(window_or_none: MainWindow | None, buttons: list[QWidget], role: str | None) -> None:
