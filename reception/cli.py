@@ -113,6 +113,16 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("leader", help="leader on DAY (name or id)")
     p.add_argument("new_leader", help="the substitute (name or id)")
     _change_args(p)
+    p = rsub.add_parser("cancel", help="cancel a leader's reception on a day (e.g. a day that became a holiday)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    _change_args(p)
+    p = rsub.add_parser("move", help="replace a reception by one on another working day (改期)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    p.add_argument("new_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--new-leader", default="", help="another leader receives on NEW_DAY (name or id)")
+    _change_args(p)
 
     leaders = sub.add_parser("leaders", help="the leaders who receive petitioners (接访领导名录)")
     lsub = leaders.add_subparsers(dest="leaders_command", required=True)
@@ -264,13 +274,19 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
 
     cmd = args.roster_command
     if cmd == "generate":
-        months = [f"{args.month}-{m:02d}" for m in range(1, 13)] if args.month.isdigit() else [args.month]
-        for result in service.generate_months(ctx, months, by=args.by):
+        if args.month.isdigit():
+            year_result = service.generate_year(ctx, int(args.month), by=args.by)
+            results = list(year_result.generated)
+        else:
+            results = service.generate_months(ctx, [args.month], by=args.by)
+        for result in results:
             print(f"{result.month}：已生成{result.slots}个接访安排（草稿）")
             for w in result.warnings:
                 print(f"  注意：{w}")
             if not result.calendar_known:
-                print(f"  注意：{result.month[:4]}年节假日安排未确认，按周一至周五估算工作日")
+                print(f"  注意：{result.month[:4]}年放假安排未确认，工作日按法定节假日推算，以国务院公布的放假安排为准")
+        if args.month.isdigit():
+            print(year_result.message)
         return 0
     if cmd == "show":
         roster = service.month_roster(ctx, args.month, version=args.roster_version)
@@ -310,6 +326,20 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
                                         reason=args.reason, approved_by=args.approved_by, by=args.by)
         what = (f"{change.day} {change.leader} 与 {change.other_day} {change.other_leader} 调换" if cmd == "swap"
                 else f"{change.day} 由 {change.other_leader} 替 {change.leader} 接访")
+        version = f"，已发布第{change.version}版" if change.version else "（草稿）"
+        print(f"已记录：{what}，理由：{change.reason}，批准人：{change.approved_by}{version}")
+        return 0
+    if cmd in ("cancel", "move"):
+        by_name = _leader_resolver(ctx)
+        if cmd == "cancel":
+            change = service.cancel_slot(ctx, args.day, by_name(args.leader), reason=args.reason,
+                                         approved_by=args.approved_by, by=args.by)
+            what = f"取消 {change.day} {change.leader} 的接访安排"
+        else:
+            change = service.move_slot(ctx, args.day, by_name(args.leader), args.new_day,
+                                       new_leader_id=by_name(args.new_leader) if args.new_leader else None,
+                                       reason=args.reason, approved_by=args.approved_by, by=args.by)
+            what = f"{change.day} {change.leader} 的接访改至 {change.other_day}（{change.other_leader}）"
         version = f"，已发布第{change.version}版" if change.version else "（草稿）"
         print(f"已记录：{what}，理由：{change.reason}，批准人：{change.approved_by}{version}")
         return 0

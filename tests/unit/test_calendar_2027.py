@@ -292,3 +292,106 @@ def test_confirming_flags_published_roster_days_that_became_days_off(desk: Desk,
     change = holidays.import_year(desk.ctx, 2027, arrangement, by="admin")
     assert [c[:10] for c in change.roster_conflicts] == ["2027-02-09", "2027-02-10", "2027-02-11"]
     assert len(roster.published_conflicts(desk.ctx, "2027-02")) == 3
+
+
+def _roster_text(desk: Desk, month: str) -> str:
+    import io
+
+    from reception.roster import export
+
+    pages = PdfReader(io.BytesIO(export.notice_pdf(desk.ctx, month))).pages
+    return "".join(p.extract_text() for p in pages).replace("\n", "").replace(" ", "")
+
+
+def test_published_slots_on_new_days_off_are_cancelled_or_moved(desk: Desk, arrangement: Path) -> None:
+    from reception.domain.errors import FieldErrors
+    from reception.roster import service as roster
+
+    for name, title in (("刘卫东", "副区长"), ("陈国华", "副区长")):
+        roster.add_leader(desk.ctx, name, title)
+    roster.generate_month(desk.ctx, "2027-02")
+    roster.publish_month(desk.ctx, "2027-02", by="主任", force=True)
+    assert "按法定节假日推算" in _roster_text(desk, "2027-02")
+    holidays.import_year(desk.ctx, 2027, arrangement, by="admin")
+    holidays.confirm(desk.ctx, 2027, by="admin")
+    conflicts = roster.published_conflicts(desk.ctx, "2027-02")
+    assert [c[:10] for c in conflicts] == ["2027-02-09", "2027-02-10", "2027-02-11"]
+
+    def on(day: date) -> tuple[str, ...]:
+        d = next(x for x in roster.month_roster(desk.ctx, "2027-02").days if x.day == day)
+        return tuple(x.leader_id for x in d.leaders)
+
+    (first,) = on(D(2027, 2, 9))
+    with pytest.raises(FieldErrors):
+        roster.cancel_slot(desk.ctx, D(2027, 2, 9), first, reason="", approved_by="")
+    cancelled = roster.cancel_slot(desk.ctx, D(2027, 2, 9), first, reason="春节调休放假", approved_by="张主任")
+    assert cancelled.kind == "cancel" and cancelled.version == 2 and on(D(2027, 2, 9)) == ()
+
+    (second,) = on(D(2027, 2, 10))
+    with pytest.raises(roster.RosterError, match="2027-02-07 为春节"):
+        roster.move_slot(desk.ctx, D(2027, 2, 10), second, D(2027, 2, 7), reason="调休", approved_by="张主任")
+    moved = roster.move_slot(desk.ctx, D(2027, 2, 10), second, D(2027, 2, 13), reason="改至调休上班日",
+                             approved_by="张主任")
+    assert moved.version == 3 and on(D(2027, 2, 10)) == () and on(D(2027, 2, 13)) == (second,)
+    versions = roster.versions(desk.ctx, "2027-02")
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert "取消" in versions[1].note and "改期" in versions[2].note
+    assert [c.day for c in versions[2].changes] == [D(2027, 2, 10), D(2027, 2, 13)]
+    assert [c[:10] for c in roster.published_conflicts(desk.ctx, "2027-02")] == ["2027-02-11"]
+    text = _roster_text(desk, "2027-02")
+    assert "第3版" in text and "按法定节假日推算" not in text  # the notice is the latest version, 2027 confirmed
+
+
+def test_generating_a_year_fills_every_month_not_published_and_names_the_skipped(desk: Desk) -> None:
+    from reception.roster import service as roster
+
+    roster.add_leader(desk.ctx, "刘卫东", "副区长")
+    roster.generate_month(desk.ctx, "2027-03")
+    roster.publish_month(desk.ctx, "2027-03", by="主任", force=True)
+    roster.generate_month(desk.ctx, "2027-07")
+    roster.publish_month(desk.ctx, "2027-07", by="主任", force=True)
+    result = roster.generate_year(desk.ctx, 2027)
+    assert [r.month for r in result.generated] == [f"2027-{m:02d}" for m in (1, 2, 4, 5, 6, 8, 9, 10, 11, 12)]
+    assert result.skipped == (("2027-03", 1), ("2027-07", 1))
+    assert "已发布、未重新生成：3月（第1版）、7月（第1版）" in result.message
+    for r in result.generated:
+        month = roster.month_roster(desk.ctx, r.month)
+        assert month.status == "draft" and r.slots == sum(len(d.leaders) for d in month.days) > 0
+        assert all(not d.leaders for d in month.days if not d.workday)
+
+
+def test_command_line(desk: Desk, arrangement: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reception.cli import main
+
+    data = str(desk.ctx.paths.root)
+    desk.clock.moment = at(D(2026, 12, 17))
+    result = save(desk, form(desk, channel=Channel.LETTER, received_on=D(2026, 12, 17),
+                             routing_action=RoutingAction.LEADER_RECEPTION, unit_id=None))
+    desk.ctx.close()  # (the command line opens the directory itself)
+    capsys.readouterr()
+    assert main(["holidays", "show", "2027", "--data-dir", data, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["provisional"] is True and shown["state"] == "provisional" and shown["days"] == []
+    assert main(["case", "show", result.case_no, "--data-dir", data, "--json", "--on", "2026-12-17"]) == 0
+    clock = json.loads(capsys.readouterr().out)["clocks"][0]
+    assert (clock["due"], clock["provisional"]) == ("2027-01-04", True)
+    assert clock["due_text"] == f"2027年1月4日（{PROVISIONAL_NOTE}）"
+
+    assert main(["holidays", "import", "2027", str(arrangement), "--data-dir", data]) == 0
+    assert "已重新计算期限" in capsys.readouterr().out
+    shorter = tmp_path / "shorter.csv"
+    shorter.write_text("\n".join(ARRANGEMENT_2027.splitlines()[:-2]) + "\n", encoding="utf-8")
+    assert main(["holidays", "import", "2027", str(shorter), "--data-dir", data]) == 2
+    err = capsys.readouterr().err
+    assert "2027-09-26（上班国庆节）" in err and "2027-10-09（上班国庆节）" in err and "--force" in err
+    assert main(["holidays", "import", "2027", str(shorter), "--data-dir", data, "--force"]) == 0
+    capsys.readouterr()
+    assert main(["holidays", "confirm", "2027", "--data-dir", data, "--by", "admin"]) == 0
+    assert "已由admin确认" in capsys.readouterr().out
+    assert main(["case", "show", result.case_no, "--data-dir", data, "--json", "--on", "2026-12-17"]) == 0
+    clock = json.loads(capsys.readouterr().out)["clocks"][0]
+    assert (clock["due"], clock["provisional"]) == ("2027-01-04", False)
+    assert main(["roster", "generate", "2027", "--data-dir", data]) == 0
+    assert "2027年已生成：1月、2月" in capsys.readouterr().out
