@@ -107,15 +107,16 @@ def load_settings(session: Session) -> Settings:
         evaluation_days=int(v.get("evaluation_days", 30)),
         supervision_days=int(v.get("supervision_days", 30)),
         sign_days=int(v.get("sign_days", 3)),
+        on_spot_restart=bool(v.get("on_spot_restart", False)),
     )
 
 
 def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
-                  supervision_days: int = 30, sign_days: int = 3) -> None:
+                  supervision_days: int = 30, sign_days: int = 3, on_spot_restart: bool = False) -> None:
     """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
     follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
     value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
-             "supervision_days": supervision_days, "sign_days": sign_days}
+             "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
     save_centre_setting(session, SETTINGS_KEY, value)
 
 
@@ -490,8 +491,13 @@ def _apply_clock_updates(session: Session, updates: list[dict[str, Any]]) -> Non
 
 
 def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[Any]) -> int:
+    """Replay the cases whose clocks depend on more than their rows: 复核 with hearings, and the Art. 22 clock after
+    a dissatisfied on-the-spot reply (its start depends on the ``on_spot_restart`` setting)."""
     ids = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key.in_(list(_REPLAYED_KEYS)), *cond)
                                .distinct()))
+    on_spot = exists().where(CaseEvent.case_id == CaseClock.case_id, CaseEvent.kind == "replied_on_spot")
+    ids += [i for i in session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key == "register_route",
+                                                                       on_spot).distinct()) if i not in ids]
     for case_id in ids:
         case = session.get(Case, case_id)
         if case is not None:
