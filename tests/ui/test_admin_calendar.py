@@ -187,3 +187,46 @@ def test_absences(qtbot: QtBot, win: MainWindow) -> None:
     table.selectRow(table.rowCount() - 1)
     click(qtbot, dialog, "删除所选")
     assert table.rowCount() == before
+
+
+def test_roster_page_cancels_and_moves_a_published_day_that_became_a_holiday(qtbot: QtBot, win: MainWindow,
+                                                                            tmp_path: Path) -> None:
+    from ui.main_window import PAGE_ROSTER
+
+    sign_in(win, "admin")
+    roster.generate_month(win.ctx, "2027-02")
+    roster.publish_month(win.ctx, "2027-02", by="admin", force=True)
+    good = tmp_path / "2027.csv"
+    good.write_text(ARRANGEMENT_2027, encoding="utf-8")
+    change = holidays.import_year(win.ctx, 2027, good, by="admin")
+    assert [c[:10] for c in change.roster_conflicts][:3] == ["2027-02-09", "2027-02-10", "2027-02-11"]
+    win.show_page(PAGE_ROSTER)
+    page = win.roster_page
+    page.set_month(2027, 2)
+    page.select_day(date(2027, 2, 9))
+    click(qtbot, page, "取消/改期")
+    dialog = page.adjust_dialog
+    assert dialog is not None
+    assert by_name(dialog, QComboBox, "日期").currentData() == "2027-02-09"
+    click(qtbot, dialog, "确定")
+    assert "请填写调整原因" in dialog.error.text()
+    type_into(qtbot, by_name(dialog, QLineEdit, "理由"), "春节调休放假")
+    type_into(qtbot, by_name(dialog, QLineEdit, "批准人"), "王主任")
+    click(qtbot, dialog, "确定")
+    assert not dialog.isVisible() and page.status_label.text().endswith("已发布第2版")
+    assert "取消：2月9日" in page.changes_list.item(0).text()
+
+    page.select_day(date(2027, 2, 10))
+    click(qtbot, page, "取消/改期")
+    dialog = page.adjust_dialog
+    assert dialog is not None
+    by_name(dialog, QComboBox, "处理").setCurrentIndex(1)
+    by_name(dialog, QDateEdit, "改至日期").setDate(QDate(2027, 2, 7))  # a day off: refused, in the dialog
+    type_into(qtbot, by_name(dialog, QLineEdit, "理由"), "调休")
+    type_into(qtbot, by_name(dialog, QLineEdit, "批准人"), "王主任")
+    click(qtbot, dialog, "确定")
+    assert "2027-02-07 为春节" in dialog.error.text()
+    by_name(dialog, QDateEdit, "改至日期").setDate(QDate(2027, 2, 13))  # the make-up Saturday
+    click(qtbot, dialog, "确定")
+    assert not dialog.isVisible() and page.status_label.text().endswith("已发布第3版")
+    assert [c[:10] for c in roster.published_conflicts(win.ctx, "2027-02")] == ["2027-02-11"]
