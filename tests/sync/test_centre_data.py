@@ -106,6 +106,8 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
 
     # the administrator edits: a substitution on one slot, a holiday, a unit renamed (the app has no directory
     # editor yet: through the ORM, as one would)
+    letter = _letter(b, date(2026, 12, 16))  # 15 days: Thursday 31 December, until the holiday below arrives
+    assert _clocks(b)[(letter, "register_route", "")] == date(2026, 12, 31)
     day, leader_id, _origin = sorted(_slots(a).values())[0]
     new_leader = _free_leader(a, day)
     roster.substitute(a.ctx, day, leader_id, new_leader, reason="外出开会", approved_by="区委办", by=admin)
@@ -128,6 +130,11 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
         renamed = s.get(Unit, unit_id)
         assert renamed is not None and renamed.name == new_name
     assert not b.ctx.calendar.is_workday(date(2026, 12, 31))  # b's working-day calendar follows the pulled table
+    # and b's stored clock with it, in the pulled batch's transaction: 31 December off, 1 January (元旦, by law in
+    # the provisional 2027), then the weekend: Monday 4 January, marked provisional
+    with b.ctx.db.read() as s:
+        clock = s.scalar(select(CaseClock).where(CaseClock.case_id == letter, CaseClock.clock_key == "register_route"))
+        assert clock is not None and (clock.due_on, clock.unconfirmed) == (date(2027, 1, 4), True)
 
     # regenerating the draft replaces every slot (old ones deleted through the ORM, new ids): b follows exactly
     roster.generate_month(a.ctx, MONTH, by=admin)

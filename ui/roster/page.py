@@ -430,10 +430,10 @@ class RosterPage(QWidget):
         if not r.calendar_known:
             year = int(r.month[:4])
             warnings.append(
-                f"节假日未确认：{r.calendar_note}。本月排班可能与正式放假安排不一致；请管理员导入并确认{year}年"
-                "节假日表，否则发布时需要明确确认。")
+                f"节假日未确认（推算）：{r.calendar_note}。本月排班已避开法定节假日，但可能与调休安排不一致；"
+                f"请管理员导入并确认{year}年节假日表（管理 → 节假日表），否则发布时需要明确确认。")
         if data.conflicts:
-            warnings.append("已发布的安排需要调整（请用“调换”或“替班”）：\n" + "\n".join(data.conflicts))
+            warnings.append("已发布的安排需要调整（请用“取消/改期”“调换”或“替班”）：\n" + "\n".join(data.conflicts))
         if warnings:
             self.calendar_banner.show_message("\n".join(warnings), "warning")
         else:
