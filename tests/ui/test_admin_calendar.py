@@ -67,8 +67,16 @@ def test_the_entries_are_for_administrators_only(win: MainWindow) -> None:
     sign_in(win, "admin")
     assert menu_texts(win) == ["节假日表…", "接访领导名录…", "领导请假外出…"]
     win.calendar_admin_actions[0].trigger()
-    assert isinstance(win.admin_dialog, HolidayAdminDialog)
-    win.admin_dialog.close()
+    dialog = win.admin_dialog
+    assert isinstance(dialog, HolidayAdminDialog)
+    # a change made there refreshes the window's deadline counts (the status bar agrees with the lists at once)
+    win.deadline_status.setText("")
+    dialog.calendarChanged.emit()
+    from reception.lifecycle.service import due_soon, overdue
+
+    late, soon = overdue(win.ctx, limit=500), due_soon(win.ctx, limit=500, sync=False)
+    assert win.deadline_status.text() == f"期限提醒：超期{late.total_text}件，临期{soon.total_text}件"
+    dialog.close()
 
 
 def test_holiday_table_import_confirm_and_edit(qtbot: QtBot, win: MainWindow, tmp_path: Path) -> None:

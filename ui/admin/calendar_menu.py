@@ -72,7 +72,10 @@ def open_holidays(window: MainWindow) -> None:
 
     if not is_admin(window):
         return
-    _show(window, HolidayAdminDialog(window.ctx, window.tasks, _by(window), parent=window))
+    dialog = HolidayAdminDialog(window.ctx, window.tasks, _by(window), parent=window)
+    dialog.calendarChanged.connect(window.refresh_deadlines)  # the status bar agrees with the lists at once
+    dialog.calendarChanged.connect(window.refresh_duty_leader)
+    _show(window, dialog)
 
 
 def open_leaders(window: MainWindow) -> None:

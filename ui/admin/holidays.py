@@ -67,6 +67,9 @@ class _Progress(QObject):
 
 
 class HolidayAdminDialog(QDialog):
+    calendarChanged = Signal()
+    """A change was committed (the window refreshes its deadline counts and today's duty leader)."""
+
     def __init__(self, ctx: AppContext, tasks: TaskManager, by: str, parent: QWidget | None = None, *,
                  confirm: AskFn | None = None, choose_file: OpenFileFn | None = None) -> None:
         super().__init__(parent)
@@ -250,6 +253,7 @@ class HolidayAdminDialog(QDialog):
             self.result_label.setText(change.message + ("\n" + "\n".join(change.roster_conflicts)
                                                         if change.roster_conflicts else ""))
             self.refresh()
+            self.calendarChanged.emit()
 
         def failed(exc: BaseException) -> None:
             self._busy(False)
