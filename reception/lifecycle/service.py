@@ -231,7 +231,8 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     _sync_supervision(session, transition, new_state, now, cal, st)
     notice_id = None
     if planned.notify:
-        notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
+        notice = notify.enqueue(session, case, planned.notify, event.id, today, now,
+                                _notice_values(planned, state, cal, today))
         notice_id = notice.id
     audit.record(session, user_id=actor_id, action="transition", entity="case", entity_id=case.id,
                  detail=planned.kind, changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
@@ -270,7 +271,8 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
     return event
 
 
-def _notice_values(planned: Planned, before: CaseState) -> dict[str, Any]:
+def _notice_values(planned: Planned, before: CaseState, cal: WorkCalendar | None = None,
+                   today: date | None = None) -> dict[str, Any]:
     d = planned.data
     from reception.lifecycle.machine import ReplyOutcome
 
@@ -282,8 +284,8 @@ def _notice_values(planned: Planned, before: CaseState) -> dict[str, Any]:
         return {"reason": d.get("reason", ""), "channel": d.get("channel", "")}
     if planned.notify == "extended":
         due = date.fromisoformat(str(d["due"]))
-        return {"reason": d.get("reason", ""), "days": d.get("days", ""),
-                "due": f"{due.year}年{due.month}月{due.day}日"}
+        provisional = cal is not None and bool(cal.provisional_years(today or due, due))
+        return {"reason": d.get("reason", ""), "days": d.get("days", ""), "due": _due_text(due, provisional)}
     if "outcome" in d:
         return {"outcome": ReplyOutcome.label_of(str(d["outcome"]))}
     if "requested_on" in d:

@@ -395,3 +395,19 @@ def test_command_line(desk: Desk, arrangement: Path, tmp_path: Path, capsys: pyt
     assert (clock["due"], clock["provisional"]) == ("2027-01-04", False)
     assert main(["roster", "generate", "2027", "--data-dir", data]) == 0
     assert "2027年已生成：1月、2月" in capsys.readouterr().out
+
+
+def test_the_extension_notice_says_its_date_is_provisional(desk: Desk) -> None:
+    from reception.db.models import Notification
+    from reception.lifecycle import machine as m
+    from tests.unit.test_lifecycle import register, step, user
+
+    handler = user(desk, "unit_staff")
+    cid = register(desk, D(2026, 11, 2))
+    step(desk, cid, D(2026, 11, 3), m.SignFor(), handler)
+    step(desk, cid, D(2026, 11, 3), m.Accept(), handler)
+    # 60 days from 3 November: 2 January 2027 (unrolled), + 30: Monday 1 February 2027
+    step(desk, cid, D(2026, 12, 20), m.Extend(30, "王局长", "需要调查取证", True), handler)
+    with desk.ctx.db.read() as s:
+        texts = list(s.scalars(select(Notification.text).where(Notification.case_id == cid)))
+    assert any(f"办理期限延至2027年2月1日（{PROVISIONAL_NOTE}）" in t for t in texts), texts
