@@ -82,6 +82,11 @@ _CLOCKS = cast(Table, CaseClock.__table__)
 SETTINGS_KEY = "lifecycle"
 """The centre setting (``centre_setting``) of thresholds and windows."""
 SYNC_KEY = "lifecycle_sync"
+CALENDAR_KEY = "clock_calendar"
+CALENDAR_RULES = "statutory-1"
+"""The calendar rules the stored clocks were computed under (``setting`` CALENDAR_KEY). Clocks stored by an earlier
+version (which took Monday–Friday for a year the package did not know, 1 January 2027 a working day) are recomputed
+once, by the first ``sync_clocks`` after the upgrade (at start-up, before any list)."""
 LIST_LIMIT = 200
 COUNT_CAP = 10_000
 """The overdue and due-soon totals are counted up to this many (then shown as "10000+"): counting a million
@@ -325,6 +330,14 @@ def sync_clocks(ctx: AppContext, *, batch: int = 5000) -> int:
     computed from their row; any other case is replayed from its events.
     """
     with ctx.db.write() as session:
+        mark = session.get(Setting, CALENDAR_KEY)
+        if mark is None or mark.value != {"rules": CALENDAR_RULES}:
+            if session.scalar(select(CaseClock.id).limit(1)) is not None:
+                recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+            if mark is None:
+                session.add(Setting(key=CALENDAR_KEY, value={"rules": CALENDAR_RULES}))
+            else:
+                mark.value = {"rules": CALENDAR_RULES}
         return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), batch=batch)
 
 

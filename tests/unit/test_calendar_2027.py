@@ -411,3 +411,27 @@ def test_the_extension_notice_says_its_date_is_provisional(desk: Desk) -> None:
     with desk.ctx.db.read() as s:
         texts = list(s.scalars(select(Notification.text).where(Notification.case_id == cid)))
     assert any(f"办理期限延至2027年2月1日（{PROVISIONAL_NOTE}）" in t for t in texts), texts
+
+
+def test_clocks_stored_by_an_earlier_version_are_recomputed_once_after_the_upgrade(desk: Desk) -> None:
+    from sqlalchemy import update
+
+    from reception.db.models import Setting
+
+    desk.clock.moment = at(D(2026, 12, 17))
+    result = save(desk, form(desk, channel=Channel.LETTER, received_on=D(2026, 12, 17),
+                             routing_action=RoutingAction.LEADER_RECEPTION, unit_id=None))
+    lc.sync_clocks(desk.ctx)
+    with desk.ctx.db.write() as s:  # as the previous version stored it: 1 January a working day, no mark
+        s.execute(update(CaseClock).where(CaseClock.case_id == result.case_id)
+                  .values(due_on=D(2027, 1, 1), amber_on=D(2026, 12, 29)))
+        mark = s.get(Setting, lc.CALENDAR_KEY)
+        assert mark is not None
+        s.delete(mark)
+    lc.sync_clocks(desk.ctx)
+    assert {k[1]: v[:3] for k, v in _stored(desk).items() if k[0] == result.case_id} == {
+        "register_route": (D(2027, 1, 4), D(2027, 1, 1), True)}  # (amber 3 days before)
+    with desk.ctx.db.write() as s:  # once only: a later sync does not recompute again
+        s.execute(update(CaseClock).where(CaseClock.case_id == result.case_id).values(due_on=D(2027, 1, 1)))
+    lc.sync_clocks(desk.ctx)
+    assert _stored(desk)[(result.case_id, "register_route")][0] == D(2027, 1, 1)
