@@ -438,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     conn.close()
     with ctx.db.write() as s:
         s.merge(Setting(key=lc.SYNC_KEY, value={"through": end.isoformat()}))
+        s.merge(Setting(key=lc.CALENDAR_KEY, value={"rules": lc.CALENDAR_RULES}))  # (computed with these rules)
     ctx.db.engine.dispose()
     import sqlite3
 
