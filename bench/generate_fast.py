@@ -91,7 +91,7 @@ class Sink:
         "visit_person": ("id", "visit_id", "petitioner_id", "is_representative", "position"),
         "case_event": ("id", "case_id", "kind", "occurred_at", "occurred_on", "actor_id", "unit_id", "note", "data"),
         "case_clock": ("id", "case_id", "clock_key", "kind", "unit_id", "started_on", "due_on", "amber_on",
-                       "allowed", "extended_by", "unconfirmed", "ref"),
+                       "allowed", "extended_by", "ref"),
         "supervision": ("id", "case_id", "unit_id", "reason", "note", "opened_at", "opened_on", "opened_by", "state",
                         "round", "due_on", "answered_at", "answer_note"),
         "leader_reception": ("id", "case_id", "visit_id", "appointment_id", "leader_id", "received_at",
@@ -152,7 +152,7 @@ class ClockRows:
 
     def __init__(self, cal: Any, st: Any) -> None:
         self.cal, self.st = cal, st
-        self.cache: dict[tuple[Any, ...], tuple[str, int, int]] = {}
+        self.cache: dict[tuple[Any, ...], tuple[str, int]] = {}
 
     def rows(self, case_id: str, state: CaseState) -> Iterable[tuple[Any, ...]]:
         for c in clocks(state, self.cal, self.st):
@@ -160,9 +160,9 @@ class ClockRows:
             found = self.cache.get(key)
             if found is None:
                 row = lc._clock_row("", c, self.cal, self.st)
-                found = self.cache[key] = (d(row["amber_on"]), row["allowed"], int(row["unconfirmed"]))
+                found = self.cache[key] = (d(row["amber_on"]), row["allowed"])
             yield (nid(), case_id, c.key, c.kind.value, c.unit_id, d(c.start), d(c.due), found[0], found[1],
-                   c.extended_by, found[2], c.ref)
+                   c.extended_by, c.ref)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

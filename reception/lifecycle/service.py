@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, delete, exists, func, insert, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import to_local
@@ -150,8 +150,7 @@ def _clock_row(case_id: str, c: RunningClock, cal: WorkCalendar, st: Settings) -
     a = assess_clock(c, c.start, cal, st)
     return {"id": str(uuid.uuid4()), "case_id": case_id, "clock_key": c.key, "kind": c.kind.value,
             "unit_id": c.unit_id, "started_on": c.start, "due_on": c.due, "amber_on": a.amber_from,
-            "allowed": a.allowed, "extended_by": c.extended_by, "unconfirmed": bool(a.unconfirmed_years),
-            "ref": c.ref}
+            "allowed": a.allowed, "extended_by": c.extended_by, "ref": c.ref}
 
 
 def clock_rows(case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> list[dict[str, Any]]:
@@ -400,7 +399,7 @@ class RecomputeResult:
     checked: int
     """Clock rows looked at (those whose count goes through ``years``; all of them without ``years``)."""
     changed: int
-    """Rows whose due date, amber day or provisional mark changed."""
+    """Rows whose due date, amber day or length changed."""
     replayed: int
     """Cases replayed from their events (clocks whose due date the stored row cannot give: 复核 with hearings)."""
     supervisions: int
@@ -438,12 +437,14 @@ def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: d
     """The one clock recompute after a change of the calendar or of the clock rules (holiday import, confirm, one
     day edited, a change pulled by sync, the roll-over rule), inside the caller's transaction.
 
-    A clock's due date, amber day and provisional mark are a function of its row (key, start, allowed, extension)
-    and the calendar, so the rows are grouped by those and each group is computed once; only the groups that change
-    are rewritten (one ``UPDATE … FROM`` through a temporary table), and open supervisions follow their clock.
+    A clock's due date and amber day are a function of its row (key, start, allowed, extension) and the calendar,
+    so the rows are grouped by those and each group is computed once; only the groups that change are rewritten (one
+    ``UPDATE … FROM`` through a temporary table), and open supervisions follow their clock. (The provisional mark is
+    not stored: the lists and the detail compute it from the calendar when they show a clock, migration 0010.)
     ``years``: only clocks whose count runs through one of them (start before its end, due after its start).
-    Clocks of a 复核 (hearing days not counted) are replayed from their case's events. Cases registered since the
-    last ``sync_clocks`` are then caught up (with the new calendar)."""
+    Clocks of a 复核 (hearing days not counted) and of dissatisfied on-the-spot replies are replayed from their
+    case's events. Cases without clock rows yet are left to ``sync_clocks`` (run before every list), which writes
+    them with the calendar of the day. ``today`` is kept for callers' symmetry with ``sync_clocks_in_session``."""
     st = load_settings(session)
     cond: list[Any] = []
     if years:
@@ -451,36 +452,31 @@ def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: d
         cond = [CaseClock.started_on <= hi, CaseClock.due_on >= lo]
     groups = session.execute(
         select(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed, CaseClock.extended_by,
-               CaseClock.due_on, CaseClock.amber_on, CaseClock.unconfirmed, func.count())
+               CaseClock.due_on, CaseClock.amber_on, func.count())
         .where(CaseClock.clock_key.not_in(list(_REPLAYED_KEYS)), *cond)
         .group_by(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed,
-                  CaseClock.extended_by, CaseClock.due_on, CaseClock.amber_on, CaseClock.unconfirmed)
+                  CaseClock.extended_by, CaseClock.due_on, CaseClock.amber_on)
     ).all()
     total = len(groups)
     checked = changed = 0
     updates: list[dict[str, Any]] = []
-    for i, (key, kind, start, allowed, ext, due, amber, unconfirmed, n) in enumerate(groups):
+    for i, (key, kind, start, allowed, ext, due, amber, n) in enumerate(groups):
         checked += n
         setting = _ALLOWED_FROM_SETTINGS.get(key)
         new_allowed = setting(st) if setting is not None else allowed
         new_due = _due_of(key, start, new_allowed, ext, cal, st)
         a = assess_clock(RunningClock(key, ClockKind.parse(kind), start, new_due, None, ext,
                                       new_allowed if setting is not None else None), start, cal, st)
-        new_unconfirmed = bool(a.unconfirmed_years)
-        if (new_due, a.amber_from, new_unconfirmed, a.allowed) != (due, amber, bool(unconfirmed), allowed):
+        if (new_due, a.amber_from, a.allowed) != (due, amber, allowed):
             changed += n
             updates.append({"k": key, "kd": kind, "s": start, "a": allowed, "e": ext, "od": due, "oa": amber,
-                            "ou": unconfirmed, "nd": new_due, "na": a.amber_from, "nu": new_unconfirmed,
-                            "nl": a.allowed})
+                            "nd": new_due, "na": a.amber_from, "nl": a.allowed})
         if progress is not None and i % 500 == 0:
             progress(i, total)
     if updates:
         _apply_clock_updates(session, updates)
     replayed = _replay_cases(session, cal, st, cond)
     supervisions = _follow_supervisions(session)
-    mark = session.get(Setting, SYNC_KEY)  # cases registered since the last sync: written now, on the new calendar
-    if mark is not None:
-        sync_clocks_in_session(session, cal, today=today)
     if progress is not None:
         progress(total, total)
     return RecomputeResult(checked, changed, replayed, supervisions)
@@ -489,19 +485,18 @@ def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: d
 def _apply_clock_updates(session: Session, updates: list[dict[str, Any]]) -> None:
     conn = session.connection()
     conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS clock_fix (k TEXT, kd TEXT, s DATE, a INTEGER, e INTEGER, "
-                         "od DATE, oa DATE, ou BOOLEAN, nd DATE, na DATE, nu BOOLEAN, nl INTEGER)")
+                         "od DATE, oa DATE, nd DATE, na DATE, nl INTEGER)")
     conn.exec_driver_sql("DELETE FROM clock_fix")
     fix = Table("clock_fix", MetaData(), *(Column(n, t) for n, t in (
         ("k", String), ("kd", String), ("s", Date), ("a", Integer), ("e", Integer), ("od", Date), ("oa", Date),
-        ("ou", Boolean), ("nd", Date), ("na", Date), ("nu", Boolean), ("nl", Integer))))
+        ("nd", Date), ("na", Date), ("nl", Integer))))
     for start in range(0, len(updates), 2000):
         conn.execute(insert(fix), updates[start:start + 2000])
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS clock_fix_ix ON clock_fix (s, k)")
-    conn.exec_driver_sql(
-        "UPDATE case_clock SET due_on = f.nd, amber_on = f.na, unconfirmed = f.nu, allowed = f.nl FROM clock_fix AS f "
-        "WHERE case_clock.started_on = f.s AND case_clock.clock_key = f.k AND case_clock.kind = f.kd "
-        "AND case_clock.allowed = f.a AND case_clock.extended_by = f.e AND case_clock.due_on = f.od "
-        "AND case_clock.amber_on = f.oa AND case_clock.unconfirmed = f.ou")
+    match = ("FROM clock_fix AS f WHERE case_clock.started_on = f.s AND case_clock.clock_key = f.k "
+             "AND case_clock.kind = f.kd AND case_clock.allowed = f.a AND case_clock.extended_by = f.e "
+             "AND case_clock.due_on = f.od AND case_clock.amber_on = f.oa")
+    conn.exec_driver_sql(f"UPDATE case_clock SET due_on = f.nd, amber_on = f.na, allowed = f.nl {match}")
     conn.exec_driver_sql("DELETE FROM clock_fix")
 
 
@@ -510,9 +505,11 @@ def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[
     a dissatisfied on-the-spot reply (its start depends on the ``on_spot_restart`` setting)."""
     ids = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key.in_(list(_REPLAYED_KEYS)), *cond)
                                .distinct()))
-    on_spot = exists().where(CaseEvent.case_id == CaseClock.case_id, CaseEvent.kind == "replied_on_spot")
-    ids += [i for i in session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key == "register_route",
-                                                                       on_spot).distinct()) if i not in ids]
+    waiting = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key == "register_route")))
+    for start in range(0, len(waiting), 500):  # (through the case_event.case_id index, a chunk at a time)
+        chunk = waiting[start:start + 500]
+        ids += [i for i in session.scalars(select(CaseEvent.case_id).where(
+            CaseEvent.case_id.in_(chunk), CaseEvent.kind == "replied_on_spot").distinct()) if i not in ids]
     for case_id in ids:
         case = session.get(Case, case_id)
         if case is not None:
@@ -654,7 +651,7 @@ def _rows(session: Session, found: Sequence[Any], on: date, cal: WorkCalendar, s
         out.append(ClockRow(clock.case_id, case_no, status, CaseStatus.label_of(status), clock.clock_key,
                             get_clock(clock.clock_key).label, clock.unit_id, units.get(clock.unit_id or "", ""),
                             clock.started_on, clock.due_on, a.allowed, a.elapsed, a.left, a.colour.value,
-                            clock.unconfirmed, clock.ref))
+                            bool(a.unconfirmed_years), clock.ref))
     return tuple(out)
 
 
