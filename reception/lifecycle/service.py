@@ -476,7 +476,9 @@ def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: d
     if updates:
         _apply_clock_updates(session, updates)
     replayed = _replay_cases(session, cal, st, cond)
-    supervisions = _follow_supervisions(session)
+    # open supervisions follow their clock's due date: only when a supervision clock moved
+    moved = replayed or any(u["k"] == "supervision" for u in updates)
+    supervisions = _follow_supervisions(session) if moved else 0
     if progress is not None:
         progress(total, total)
     return RecomputeResult(checked, changed, replayed, supervisions)
@@ -503,9 +505,12 @@ def _apply_clock_updates(session: Session, updates: list[dict[str, Any]]) -> Non
 def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[Any]) -> int:
     """Replay the cases whose clocks depend on more than their rows: 复核 with hearings, and the Art. 22 clock after
     a dissatisfied on-the-spot reply (its start depends on the ``on_spot_restart`` setting)."""
-    ids = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key.in_(list(_REPLAYED_KEYS)), *cond)
-                               .distinct()))
-    waiting = list(session.scalars(select(CaseClock.case_id).where(CaseClock.clock_key == "register_route")))
+    ids: list[str] = []
+    waiting: list[str] = []
+    for case_id, key in session.execute(select(CaseClock.case_id, CaseClock.clock_key).where(  # (one scan)
+            CaseClock.clock_key.in_([*_REPLAYED_KEYS, "register_route"]), *cond)):
+        (waiting if key == "register_route" else ids).append(case_id)
+    ids = sorted(set(ids))
     for start in range(0, len(waiting), 500):  # (through the case_event.case_id index, a chunk at a time)
         chunk = waiting[start:start + 500]
         ids += [i for i in session.scalars(select(CaseEvent.case_id).where(
