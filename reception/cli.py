@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.add_argument("--on", metavar="YYYY-MM-DD", help="assess the clocks on this day (default: today)")
 
+    p = csub.add_parser("on-spot-restart", help="local rule: after a 不满意 rating of a leader's on-the-spot reply, "
+                        "count the 15 days to route it from the rating day (on) or from receipt, as Art. 22 (off)")
+    p.add_argument("value", choices=["on", "off"])
+    _data_dir_arg(p)
+
     sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
     _roster_parsers(sub)
     for name in COMMAND_MODULES:
@@ -399,8 +404,14 @@ def _leaders(ctx: AppContext, args: argparse.Namespace) -> int:
 def _case(ctx: AppContext, args: argparse.Namespace) -> int:
     from datetime import date
 
-    from reception.lifecycle.service import case_view
+    from reception.lifecycle.service import case_view, set_on_spot_restart
 
+    if args.case_command == "on-spot-restart":
+        result = set_on_spot_restart(ctx, args.value == "on")
+        rule = ("自评价（不满意）之日起重新计算15日（本地规定）" if args.value == "on"
+                else "自收到信访事项之日起15日（第二十二条）")
+        print(f"现场答复不满意后的登记转送期限：{rule}；已重新计算期限{result.checked}项，更新{result.changed}项")
+        return 0
     on = date.fromisoformat(args.on) if args.on else None
     view = case_view(ctx, args.case_no, on=on)
     if args.json:

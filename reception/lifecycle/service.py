@@ -125,6 +125,21 @@ def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: floa
     save_centre_setting(session, SETTINGS_KEY, value)
 
 
+def set_on_spot_restart(ctx: AppContext, value: bool, *, actor_id: str | None = None) -> RecomputeResult:
+    """The local rule for the Art. 22 clock after a 不满意 rating of an on-the-spot reply (``Settings.
+    on_spot_restart``, README "Clocks"): stored for the whole centre, the other settings kept, and the stored clocks
+    recomputed in the same transaction. Administrators only (``actor_id`` None: the command line)."""
+    from reception.security.permissions import require
+
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        st = load_settings(session)
+        save_settings(session, amber_days=st.thresholds.amber_days, amber_fraction=st.thresholds.amber_fraction,
+                      evaluation_days=st.evaluation_days, supervision_days=st.supervision_days,
+                      sign_days=st.sign_days, on_spot_restart=value)
+        return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+
+
 # --- state and projection ------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from reception.leader import service as ls
 from reception.leader.service import Outcome, Reaction, RecordInput
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
+from reception.security.permissions import PermissionDenied
 from tests.unit.conftest import Desk
 from tests.unit.test_lifecycle import case_no, refused, register, status, step, stored_clocks, user
 
@@ -64,20 +65,20 @@ def test_on_the_spot_reply_is_delivered_then_evaluated_and_closed(desk: Desk, ou
 ])
 def test_dissatisfied_rating_of_an_on_the_spot_reply_counts_from_receipt_unless_the_setting_says(
         desk: Desk, restart: bool, due: date) -> None:
-    from reception.lifecycle.service import recompute_clocks, save_settings
+    from reception.cli import main
 
     caller = user(desk, "callback", role="supervisor", unit=None)
     cid = register(desk, D(2026, 11, 2), action=RoutingAction.LEADER_RECEPTION)
     leader_reply(desk, cid, D(2026, 11, 2), Outcome.EXPLAINED)
     step(desk, cid, D(2026, 11, 20), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.SMS, "不认可"), caller)
     assert stored_clocks(desk, cid) == {"register_route": D(2026, 11, 17)}
-    with desk.ctx.db.write() as s:
-        save_settings(s, on_spot_restart=restart)
-    recompute_clocks(desk.ctx)  # (the stored clock follows a change of the rule)
+    with pytest.raises(PermissionDenied):
+        lc.set_on_spot_restart(desk.ctx, restart, actor_id=caller)  # (administrators only)
+    lc.set_on_spot_restart(desk.ctx, restart, actor_id=desk.user("admin"))  # the stored clock follows at once
     assert stored_clocks(desk, cid) == {"register_route": due}
-    with desk.ctx.db.write() as s:
-        save_settings(s, on_spot_restart=False)
-    recompute_clocks(desk.ctx)
+    with desk.ctx.db.read() as s:
+        assert lc.load_settings(s).on_spot_restart is restart
+    assert main(["case", "on-spot-restart", "off", "--data-dir", str(desk.ctx.paths.root)]) == 0
     assert stored_clocks(desk, cid) == {"register_route": D(2026, 11, 17)}
 
 
