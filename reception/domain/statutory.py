@@ -26,8 +26,9 @@ also right when 腊月 has only 29 days (2025: 除夕 was 腊月廿九, 28 Janua
 * ``lunardate`` (pure Python, table 1900–2099): no solar terms at all (so no 清明), and its table gives 中秋 1978
   as 16 September (it was the 17th);
 * ``borax`` (pure Python, tables): has solar terms, but its 2089 中秋 differs from the astronomical date;
-* ``cnlunar`` (pure Python, tables to 2100, focused on almanac data), ``zhdate`` (table, no solar terms),
-  ``sxtwl`` (a C++ extension: a compiled wheel per platform for the Windows build, for no gain in accuracy).
+* not run here, from their descriptions: ``cnlunar`` (pure Python, an almanac library: 黄历, 宜忌, far more than
+  needed), ``zhdate`` (a lunar conversion table, no solar terms), ``sxtwl`` (a C++ extension: a compiled wheel per
+  platform for the Windows build, for the same astronomical algorithm).
 
 ``lunar-python`` agrees with the ``chinese-calendar`` package on every statutory day of 2004–2026
 (tests/unit/test_statutory.py) and with ``lunardate`` and ``borax`` in every other year they share except the two
