@@ -68,8 +68,8 @@ def _pad(ctx: AppContext, n: int) -> None:
             chunk = min(n, have)
             con.execute(
                 "insert into case_clock (id, case_id, clock_key, kind, unit_id, started_on, due_on, amber_on, allowed,"
-                " extended_by, unconfirmed, ref) select lower(hex(randomblob(16))), case_id, clock_key, kind, unit_id,"
-                " started_on, due_on, amber_on, allowed, extended_by, unconfirmed, ref from case_clock limit ?",
+                " extended_by, ref) select lower(hex(randomblob(16))), case_id, clock_key, kind, unit_id,"
+                " started_on, due_on, amber_on, allowed, extended_by, ref from case_clock limit ?",
                 (chunk,),
             )
             n -= chunk

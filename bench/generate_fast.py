@@ -91,7 +91,7 @@ class Sink:
         "visit_person": ("id", "visit_id", "petitioner_id", "is_representative", "position"),
         "case_event": ("id", "case_id", "kind", "occurred_at", "occurred_on", "actor_id", "unit_id", "note", "data"),
         "case_clock": ("id", "case_id", "clock_key", "kind", "unit_id", "started_on", "due_on", "amber_on",
-                       "allowed", "extended_by", "unconfirmed", "ref"),
+                       "allowed", "extended_by", "ref"),
         "supervision": ("id", "case_id", "unit_id", "reason", "note", "opened_at", "opened_on", "opened_by", "state",
                         "round", "due_on", "answered_at", "answer_note"),
         "leader_reception": ("id", "case_id", "visit_id", "appointment_id", "leader_id", "received_at",
@@ -119,6 +119,10 @@ class Sink:
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         self.rows[table].append(row)
         self.pending += 1
+
+    def maybe_flush(self) -> None:
+        """Flush when the buffers are full, between two visits only (a visit's rows refer to each other: flushing
+        in the middle of one wrote a leader reception before its visit, a foreign-key error, now and then)."""
         if self.pending >= self.limit:
             self.flush()
 
@@ -148,7 +152,7 @@ class ClockRows:
 
     def __init__(self, cal: Any, st: Any) -> None:
         self.cal, self.st = cal, st
-        self.cache: dict[tuple[Any, ...], tuple[str, int, int]] = {}
+        self.cache: dict[tuple[Any, ...], tuple[str, int]] = {}
 
     def rows(self, case_id: str, state: CaseState) -> Iterable[tuple[Any, ...]]:
         for c in clocks(state, self.cal, self.st):
@@ -156,9 +160,9 @@ class ClockRows:
             found = self.cache.get(key)
             if found is None:
                 row = lc._clock_row("", c, self.cal, self.st)
-                found = self.cache[key] = (d(row["amber_on"]), row["allowed"], int(row["unconfirmed"]))
+                found = self.cache[key] = (d(row["amber_on"]), row["allowed"])
             yield (nid(), case_id, c.key, c.kind.value, c.unit_id, d(c.start), d(c.due), found[0], found[1],
-                   c.extended_by, found[2], c.ref)
+                   c.extended_by, c.ref)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for day, n in zip(days, counts, strict=True):
         seconds = sorted(rng.randint(0, 9 * 3600) for _ in range(n))
         for sec in seconds:
+            sink.maybe_flush()
             moment = datetime(day.year, day.month, day.day, 8, 30, tzinfo=CHINA_TZ) + timedelta(seconds=sec)
             desk = rng.choice(desks)
             officer = rng.choice(officers)
@@ -433,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     conn.close()
     with ctx.db.write() as s:
         s.merge(Setting(key=lc.SYNC_KEY, value={"through": end.isoformat()}))
+        s.merge(Setting(key=lc.CALENDAR_KEY, value={"rules": lc.CALENDAR_RULES}))  # (computed with these rules)
     ctx.db.engine.dispose()
     import sqlite3
 

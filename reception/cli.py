@@ -17,6 +17,7 @@ from reception import __version__
 from reception.db.base import to_local
 from reception.domain.enums import ReceiptLayout
 from reception.domain.errors import ReceptionError
+from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
@@ -66,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.add_argument("--on", metavar="YYYY-MM-DD", help="assess the clocks on this day (default: today)")
 
+    p = csub.add_parser("on-spot-restart", help="local rule: after a 不满意 rating of a leader's on-the-spot reply, "
+                        "count the 15 days to route it from the rating day (on) or from receipt, as Art. 22 (off)")
+    p.add_argument("value", choices=["on", "off"])
+    _data_dir_arg(p)
+
     sub.add_parser("smoke-test", help="check this installation in a throwaway data directory, then exit")
     _roster_parsers(sub)
     for name in COMMAND_MODULES:
@@ -112,6 +118,16 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("leader", help="leader on DAY (name or id)")
     p.add_argument("new_leader", help="the substitute (name or id)")
     _change_args(p)
+    p = rsub.add_parser("cancel", help="cancel a leader's reception on a day (e.g. a day that became a holiday)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    _change_args(p)
+    p = rsub.add_parser("move", help="replace a reception by one on another working day (改期)")
+    p.add_argument("day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("leader", help="leader on DAY (name or id)")
+    p.add_argument("new_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--new-leader", default="", help="another leader receives on NEW_DAY (name or id)")
+    _change_args(p)
 
     leaders = sub.add_parser("leaders", help="the leaders who receive petitioners (接访领导名录)")
     lsub = leaders.add_subparsers(dest="leaders_command", required=True)
@@ -147,9 +163,16 @@ def _roster_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("year", type=int)
     _data_dir_arg(p)
     p.add_argument("--json", action="store_true")
-    p = hsub.add_parser("import", help="replace a year's table from a CSV or JSON file (date, workday, name)")
+    p = hsub.add_parser("import", help="replace a year's table from a CSV, JSON or Excel file (date, workday, name)")
     p.add_argument("year", type=int)
-    p.add_argument("file", metavar="FILE.csv|FILE.json")
+    p.add_argument("file", metavar="FILE.csv|FILE.json|FILE.xlsx")
+    _data_dir_arg(p)
+    p.add_argument("--by", default="")
+    p.add_argument("--force", action="store_true", help="import even if it removes days from the table")
+    p = hsub.add_parser("set", help="enter one day: off (休息), workday (调休上班) or remove it from the table")
+    p.add_argument("day", type=date.fromisoformat)
+    p.add_argument("what", choices=["off", "workday", "remove"])
+    p.add_argument("name", nargs="?", default="")
     _data_dir_arg(p)
     p.add_argument("--by", default="")
     p = hsub.add_parser("confirm", help="confirm a year's table as the official arrangement")
@@ -264,13 +287,19 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
 
     cmd = args.roster_command
     if cmd == "generate":
-        months = [f"{args.month}-{m:02d}" for m in range(1, 13)] if args.month.isdigit() else [args.month]
-        for result in service.generate_months(ctx, months, by=args.by):
+        if args.month.isdigit():
+            year_result = service.generate_year(ctx, int(args.month), by=args.by)
+            results = list(year_result.generated)
+        else:
+            results = service.generate_months(ctx, [args.month], by=args.by)
+        for result in results:
             print(f"{result.month}：已生成{result.slots}个接访安排（草稿）")
             for w in result.warnings:
                 print(f"  注意：{w}")
             if not result.calendar_known:
-                print(f"  注意：{result.month[:4]}年节假日安排未确认，按周一至周五估算工作日")
+                print(f"  注意：{result.month[:4]}年放假安排未确认，工作日按法定节假日推算，以国务院公布的放假安排为准")
+        if args.month.isdigit():
+            print(year_result.message)
         return 0
     if cmd == "show":
         roster = service.month_roster(ctx, args.month, version=args.roster_version)
@@ -310,6 +339,20 @@ def _roster(ctx: AppContext, args: argparse.Namespace) -> int:
                                         reason=args.reason, approved_by=args.approved_by, by=args.by)
         what = (f"{change.day} {change.leader} 与 {change.other_day} {change.other_leader} 调换" if cmd == "swap"
                 else f"{change.day} 由 {change.other_leader} 替 {change.leader} 接访")
+        version = f"，已发布第{change.version}版" if change.version else "（草稿）"
+        print(f"已记录：{what}，理由：{change.reason}，批准人：{change.approved_by}{version}")
+        return 0
+    if cmd in ("cancel", "move"):
+        by_name = _leader_resolver(ctx)
+        if cmd == "cancel":
+            change = service.cancel_slot(ctx, args.day, by_name(args.leader), reason=args.reason,
+                                         approved_by=args.approved_by, by=args.by)
+            what = f"取消 {change.day} {change.leader} 的接访安排"
+        else:
+            change = service.move_slot(ctx, args.day, by_name(args.leader), args.new_day,
+                                       new_leader_id=by_name(args.new_leader) if args.new_leader else None,
+                                       reason=args.reason, approved_by=args.approved_by, by=args.by)
+            what = f"{change.day} {change.leader} 的接访改至 {change.other_day}（{change.other_leader}）"
         version = f"，已发布第{change.version}版" if change.version else "（草稿）"
         print(f"已记录：{what}，理由：{change.reason}，批准人：{change.approved_by}{version}")
         return 0
@@ -369,8 +412,14 @@ def _leaders(ctx: AppContext, args: argparse.Namespace) -> int:
 def _case(ctx: AppContext, args: argparse.Namespace) -> int:
     from datetime import date
 
-    from reception.lifecycle.service import case_view
+    from reception.lifecycle.service import case_view, set_on_spot_restart
 
+    if args.case_command == "on-spot-restart":
+        result = set_on_spot_restart(ctx, args.value == "on")
+        rule = ("自评价（不满意）之日起重新计算15日（本地规定）" if args.value == "on"
+                else "自收到信访事项之日起15日（第二十二条）")
+        print(f"现场答复不满意后的登记转送期限：{rule}；已重新计算期限{result.checked}项，更新{result.changed}项")
+        return 0
     on = date.fromisoformat(args.on) if args.on else None
     view = case_view(ctx, args.case_no, on=on)
     if args.json:
@@ -380,7 +429,7 @@ def _case(ctx: AppContext, args: argparse.Namespace) -> int:
     for e in view["events"]:
         print(f"  {e['at'][:16]} {e['label']} {e['unit']} {e['actor']} {e['note']}".rstrip())
     for c in view["clocks"]:
-        mark = "" if c["confirmed"] else "（节假日未确认）"
+        mark = "" if c["confirmed"] else f"（{PROVISIONAL_NOTE}）"
         if c.get("paused"):
             mark += "（听证中，到期日暂定）"
         print(f"  [{c['state_label']}] {c['label']} 至{c['due']} {c['text']}{mark}")
@@ -401,6 +450,7 @@ def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:
             print(json.dumps({
                 "year": status.year, "known": status.known, "package": status.package_knows,
                 "confirmed": status.confirmed, "confirmed_by": status.confirmed_by,
+                "state": status.state.value, "state_label": status.state.label, "provisional": status.provisional,
                 "confirmed_at": status.confirmed_at.isoformat() if status.confirmed_at else None,
                 "message": status.message,
                 "days": [{"date": e.day.isoformat(), "workday": e.workday, "name": e.name, "source": e.source}
@@ -412,13 +462,23 @@ def _holidays(ctx: AppContext, args: argparse.Namespace) -> int:
             print(f"{e.day.isoformat()} {'上班' if e.workday else '休息'} {e.name}")
         return 0
     if cmd == "import":
-        with ctx.db.write() as session:
-            count = holidays.import_holidays(session, args.year, Path(args.file), by=args.by)
-        print(f"{args.year}年节假日表已导入{count}天（尚未确认，请核对后执行 holidays confirm {args.year}）")
+        change = holidays.import_year(ctx, args.year, Path(args.file), by=args.by, force=args.force)
+        print(f"{args.year}年节假日表已导入{change.count}天（尚未确认，请核对后执行 holidays confirm {args.year}）")
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
+        return 0
+    if cmd == "set":
+        workday = {"off": False, "workday": True, "remove": None}[args.what]
+        change = holidays.edit_day(ctx, args.day, workday, args.name, by=args.by)
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
         return 0
     if cmd == "confirm":
-        with ctx.db.write() as session:
-            status = holidays.confirm_year(session, args.year, by=args.by)
-        print(status.message)
+        change = holidays.confirm(ctx, args.year, by=args.by)
+        print(change.message)
+        for line in change.roster_conflicts:
+            print(f"  {line}")
         return 0
     return 1

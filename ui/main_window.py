@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
     reference_admin: QWidget | None = None
     accounts_admin: QWidget | None = None
     about_dialog: QWidget | None = None
+    calendar_admin_actions: list[QAction]
+    admin_dialog: QWidget | None = None
 
     def __init__(self, ctx: AppContext, *, user_id: str | None = None, tasks: TaskManager | None = None,
                  printer: PrintFn | None = None) -> None:
@@ -415,6 +417,9 @@ class MainWindow(QMainWindow):
         from ui.admin.menu import install_admin_menu
 
         install_admin_menu(self)
+        from ui.admin.calendar_menu import install_calendar_admin
+
+        install_calendar_admin(self)  # 管理: 节假日表, 接访领导名录, 领导请假外出 (administrators)
         self.about_action = self._action("关于", None, self.show_about)
         menu.addMenu("帮助").addAction(self.about_action)
 

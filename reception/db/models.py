@@ -476,7 +476,6 @@ class CaseClock(Base):
     """The first day the clock shows amber (from the thresholds in force when it was written)."""
     allowed: Mapped[int] = mapped_column(Integer)
     extended_by: Mapped[int] = mapped_column(Integer, default=0)
-    unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     """The count crossed a year whose holiday arrangement is not confirmed."""
     ref: Mapped[str] = mapped_column(String(36), default="")
     """The supervision a ``supervision`` clock belongs to."""

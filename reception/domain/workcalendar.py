@@ -5,11 +5,15 @@ Sources, in order of precedence for a given date:
 1. the override table (``dict[date, DayOverride]``), edited by the administrator: corrections and the years the
    package does not know yet (the State Council publishes next year's arrangement each autumn);
 2. the ``chinese_calendar`` package for the years it supports (2004–2026 in version 1.11);
-3. otherwise Monday–Friday are working days and Saturday/Sunday are not.
+3. otherwise the statutory holidays of the year, computed from the lunar calendar and the solar terms
+   (``reception.domain.statutory``: 13 days from 2025), are days off, and Monday–Friday are working days.
 
 A year is *known* (``knows(year)``) when the package supports it or the administrator has confirmed it
-(``confirmed_years``). Dates in unknown years still get an answer from rule 3, but callers must flag the result
-as 未确认 (``unconfirmed_years`` / ``UnconfirmedYearWarning``): holidays in such a year are missing.
+(``confirmed_years``). A year that is not known is *provisional* (``YearState.PROVISIONAL``): its statutory days
+are right, but the 调休 bridge days and make-up working weekends the State Council adds are not there yet, so a date
+computed through it must say so wherever it appears (``unconfirmed_years`` / ``provisional_years``,
+``PROVISIONAL_NOTE``, ``UnconfirmedYearWarning``). ``year_state`` tells the three states of a year (official,
+provisional, confirmed with differences from the package or from the statutory days).
 
 Make-up working days (调休上班, e.g. Saturday 2026-02-14 and 2026-10-10, Sunday 2026-09-20) are working days.
 """
@@ -24,8 +28,12 @@ from functools import cache
 
 import chinese_calendar
 
+from reception.domain.statutory import statutory_holidays
+
 __all__ = [
+    "PROVISIONAL_NOTE",
     "DayOverride",
+    "YearState",
     "UnconfirmedYearWarning",
     "WorkCalendar",
     "holiday_label",
@@ -39,7 +47,46 @@ class UnconfirmedYearWarning(UserWarning):
     def __init__(self, years: Iterable[int]) -> None:
         self.years: tuple[int, ...] = tuple(sorted(set(years)))
         listed = "、".join(f"{y}年" for y in self.years)
-        super().__init__(f"{listed}节假日安排未确认，期限按周一至周五工作日估算")
+        super().__init__(f"{listed}放假安排尚未公布，期限{PROVISIONAL_NOTE}")
+
+
+PROVISIONAL_NOTE = "按法定节假日推算，以国务院公布的放假安排为准"
+"""What a date computed through a provisional year carries, on paper and on screen: 2027年1月4日（…）."""
+
+
+def provisional_text(text: str) -> str:
+    """``text`` (a date as shown) with the provisional mark: ``2027年1月4日（按法定节假日推算，以国务院公布的…）``."""
+    return f"{text}（{PROVISIONAL_NOTE}）"
+
+
+class YearState(Enum):
+    """What the calendar knows about one year (shown wherever the year matters)."""
+
+    OFFICIAL = "official"
+    """The package's data (the State Council's arrangement), unchanged by the table."""
+    CONFIRMED = "confirmed"
+    """A table the administrator confirmed, consistent with the package (or, beyond it, with the statutory days)."""
+    DIFFERS = "differs"
+    """Confirmed by the administrator (or edited in a package year) with differences from the package or from the
+    statutory days."""
+    PROVISIONAL = "provisional"
+    """Statutory days known, the 调休 bridge days and make-up working weekends not."""
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def provisional(self) -> bool:
+        return self is YearState.PROVISIONAL
+
+
+_STATE_LABELS = {
+    YearState.OFFICIAL: "正式（国务院办公厅通知）",
+    YearState.CONFIRMED: "正式（管理员已确认）",
+    YearState.DIFFERS: "管理员已确认（与公布安排或法定节假日有差异）",
+    YearState.PROVISIONAL: "推算（调休安排未公布）",
+}
 
 
 @dataclass(frozen=True)
@@ -91,9 +138,15 @@ def package_years() -> range:
     return range(years[0], years[-1] + 1) if years else range(0)
 
 
+@cache
+def _statutory(year: int) -> Mapping[date, str]:
+    return statutory_holidays(year)
+
+
 class _Source(Enum):
     OVERRIDE = "override"
     PACKAGE = "package"
+    STATUTORY = "statutory"
     WEEKDAYS = "weekdays"
 
 
@@ -145,9 +198,43 @@ class WorkCalendar:
         return year in self._confirmed or self.package_knows(year)
 
     def unconfirmed_years(self, start: date, end: date) -> list[int]:
-        """The years between ``start`` and ``end`` (inclusive, either order) that the calendar does not know."""
+        """The years between ``start`` and ``end`` (inclusive, either order) that the calendar does not know: the
+        provisional years (statutory days only) a date computed from ``start`` to ``end`` went through."""
         lo, hi = sorted((start.year, end.year))
         return [y for y in range(lo, hi + 1) if not self.knows(y)]
+
+    provisional_years = unconfirmed_years
+
+    def is_provisional(self, year: int) -> bool:
+        return not self.knows(year)
+
+    def year_state(self, year: int) -> YearState:
+        """Official, confirmed, confirmed with differences, or provisional (see ``YearState``)."""
+        if not self.knows(year):
+            return YearState.PROVISIONAL
+        if self.package_knows(year):
+            return YearState.DIFFERS if self.package_differences(year) else YearState.OFFICIAL
+        return YearState.DIFFERS if self.statutory_differences(year) else YearState.CONFIRMED
+
+    def package_differences(self, year: int) -> list[tuple[date, bool, bool]]:
+        """Days of ``year`` where this calendar and the package disagree: (day, workday here, workday there).
+        Empty when the package does not know the year."""
+        if not self.package_knows(year):
+            return []
+        out = []
+        for day in _year_days(year):
+            here, there = self.is_workday(day), bool(chinese_calendar.is_workday(day))
+            if here != there:
+                out.append((day, here, there))
+        return out
+
+    def statutory_differences(self, year: int) -> list[tuple[date, str]]:
+        """Statutory days off of ``year`` (by law) that this calendar makes working days, with their names."""
+        return [(d, n) for d, n in _statutory(year).items() if self.is_workday(d)]
+
+    def statutory_days(self, year: int) -> dict[date, str]:
+        """The statutory days off of ``year`` by law (``reception.domain.statutory``)."""
+        return dict(_statutory(year))
 
     def with_overrides(
         self, overrides: Mapping[date, DayOverride], confirmed_years: Iterable[int] = ()
@@ -168,6 +255,8 @@ class WorkCalendar:
             return _Source.OVERRIDE
         if self.package_knows(d.year):
             return _Source.PACKAGE
+        if d in _statutory(d.year):
+            return _Source.STATUTORY
         return _Source.WEEKDAYS
 
     def is_workday(self, d: date) -> bool:
@@ -183,6 +272,8 @@ class WorkCalendar:
             return self._overrides[d].workday
         if source is _Source.PACKAGE:
             return bool(chinese_calendar.is_workday(d))
+        if source is _Source.STATUTORY:
+            return False
         return d.weekday() < 5
 
     def is_holiday(self, d: date) -> bool:
@@ -197,7 +288,7 @@ class WorkCalendar:
         if source is _Source.PACKAGE:
             on_holiday, name = chinese_calendar.get_holiday_detail(d)
             return bool(on_holiday) and name is not None
-        return False
+        return source is _Source.STATUTORY
 
     def is_makeup_workday(self, d: date) -> bool:
         """A Saturday or Sunday that is a working day (调休上班)."""
@@ -206,7 +297,7 @@ class WorkCalendar:
     def holiday_name(self, d: date) -> str | None:
         """The holiday a day belongs to, in Chinese (国庆节…): for holidays and for make-up working days.
 
-        ``None`` for ordinary days and for unknown years; an override without a name gives ``None`` too.
+        ``None`` for ordinary days; an override without a name gives ``None`` too.
         """
         source = self._source(d)
         if source is _Source.OVERRIDE:
@@ -214,6 +305,8 @@ class WorkCalendar:
         if source is _Source.PACKAGE:
             _, name = chinese_calendar.get_holiday_detail(d)
             return holiday_label(name) if name else None
+        if source is _Source.STATUTORY:
+            return _statutory(d.year)[d]
         return None
 
     # --- walking ----------------------------------------------------------------------------------------------
@@ -298,3 +391,11 @@ class WorkCalendar:
         rows = {d: DayOverride(False, n) for d, n in self.holidays(year).items()}
         rows.update({d: DayOverride(True, n) for d, n in self.makeup_workdays(year).items()})
         return rows
+
+
+def _year_days(year: int) -> list[date]:
+    day, out = date(year, 1, 1), []
+    while day.year == year:
+        out.append(day)
+        day += timedelta(days=1)
+    return out

@@ -438,6 +438,10 @@ class Settings:
     supervision_days: int = 30
     sign_days: int = 3
     """Working days a unit has to sign for a routed case (a local rule; the Art. 23 clocks start at signing)."""
+    on_spot_restart: bool = False
+    """A 不满意 rating of a leader's on-the-spot reply restarts the 15-day Art. 22 clock (route to a unit) from the
+    rating day: a local rule. Default False: the clock counts from receipt, as 《信访工作条例》第二十二条 says (the
+    条例 provides for no restart; README, "Clocks")."""
 
 
 @dataclass(frozen=True)
@@ -722,9 +726,11 @@ def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
         out.append(RunningClock("register_route", duty, s.received_on,
                                 due_date("register_route", s.received_on, cal, st.roll), None))
     elif status is CaseStatus.REPLIED and s.on_the_spot_rejected and s.evaluated_on is not None:
-        # not satisfied with the leader's reply: the centre must route the matter to a unit, 15 days from then
-        out.append(RunningClock("register_route", duty, s.evaluated_on,
-                                due_date("register_route", s.evaluated_on, cal, st.roll), None))
+        # not satisfied with the leader's reply: the centre must route the matter to a unit, within the 15 days
+        # from receipt (Art. 22), or from the rating day where the centre's local rule says so (``on_spot_restart``)
+        start = s.evaluated_on if st.on_spot_restart or s.received_on is None else s.received_on
+        out.append(RunningClock("register_route", duty, start, due_date("register_route", start, cal, st.roll),
+                                None))
     elif status in ROUTED and s.routed_on is not None:
         out.append(RunningClock("sign_for", duty, s.routed_on, add_working_days(s.routed_on, st.sign_days, cal),
                                 s.unit_id, allowed=st.sign_days))

@@ -12,13 +12,13 @@ lists) writes them; a case touched by a transition always has them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, false, func, insert, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, exists, false, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import to_local
@@ -27,12 +27,16 @@ from reception.domain.deadlines import (
     ClockAssessment,
     ClockColour,
     ClockKind,
+    RollPolicy,
     Thresholds,
+    add_calendar_days,
+    add_working_days,
+    due_date,
     get_clock,
 )
 from reception.domain.enums import CaseStatus, ContentClass
 from reception.domain.errors import NotFoundError
-from reception.domain.workcalendar import WorkCalendar
+from reception.domain.workcalendar import WorkCalendar, provisional_text
 from reception.lifecycle import notify
 from reception.lifecycle.machine import (
     Accept,
@@ -78,6 +82,11 @@ _CLOCKS = cast(Table, CaseClock.__table__)
 SETTINGS_KEY = "lifecycle"
 """The centre setting (``centre_setting``) of thresholds and windows."""
 SYNC_KEY = "lifecycle_sync"
+CALENDAR_KEY = "clock_calendar"
+CALENDAR_RULES = "statutory-1"
+"""The calendar rules the stored clocks were computed under (``setting`` CALENDAR_KEY). Clocks stored by an earlier
+version (which took Monday–Friday for a year the package did not know, 1 January 2027 a working day) are recomputed
+once, by the first ``sync_clocks`` after the upgrade (at start-up, before any list)."""
 LIST_LIMIT = 200
 COUNT_CAP = 10_000
 """The overdue and due-soon totals are counted up to this many (then shown as "10000+"): counting a million
@@ -103,16 +112,32 @@ def load_settings(session: Session) -> Settings:
         evaluation_days=int(v.get("evaluation_days", 30)),
         supervision_days=int(v.get("supervision_days", 30)),
         sign_days=int(v.get("sign_days", 3)),
+        on_spot_restart=bool(v.get("on_spot_restart", False)),
     )
 
 
 def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
-                  supervision_days: int = 30, sign_days: int = 3) -> None:
+                  supervision_days: int = 30, sign_days: int = 3, on_spot_restart: bool = False) -> None:
     """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
     follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
     value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
-             "supervision_days": supervision_days, "sign_days": sign_days}
+             "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
     save_centre_setting(session, SETTINGS_KEY, value)
+
+
+def set_on_spot_restart(ctx: AppContext, value: bool, *, actor_id: str | None = None) -> RecomputeResult:
+    """The local rule for the Art. 22 clock after a 不满意 rating of an on-the-spot reply (``Settings.
+    on_spot_restart``, README "Clocks"): stored for the whole centre, the other settings kept, and the stored clocks
+    recomputed in the same transaction. Administrators only (``actor_id`` None: the command line)."""
+    from reception.security.permissions import require
+
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        st = load_settings(session)
+        save_settings(session, amber_days=st.thresholds.amber_days, amber_fraction=st.thresholds.amber_fraction,
+                      evaluation_days=st.evaluation_days, supervision_days=st.supervision_days,
+                      sign_days=st.sign_days, on_spot_restart=value)
+        return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
 
 
 # --- state and projection ------------------------------------------------------------------------------------
@@ -140,13 +165,17 @@ def _clock_row(case_id: str, c: RunningClock, cal: WorkCalendar, st: Settings) -
     a = assess_clock(c, c.start, cal, st)
     return {"id": str(uuid.uuid4()), "case_id": case_id, "clock_key": c.key, "kind": c.kind.value,
             "unit_id": c.unit_id, "started_on": c.start, "due_on": c.due, "amber_on": a.amber_from,
-            "allowed": a.allowed, "extended_by": c.extended_by, "unconfirmed": bool(a.unconfirmed_years),
-            "ref": c.ref}
+            "allowed": a.allowed, "extended_by": c.extended_by, "ref": c.ref}
+
+
+def clock_rows(case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> list[dict[str, Any]]:
+    """The ``case_clock`` rows of a case in ``state`` (what ``_project`` stores; sync's re-projection too)."""
+    return [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
 
 
 def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> None:
     session.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
-    rows = [_clock_row(case_id, c, cal, st) for c in clocks(state, cal, st)]
+    rows = clock_rows(case_id, state, cal, st)
     if rows:
         session.execute(insert(_CLOCKS), rows)
 
@@ -221,7 +250,8 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     _sync_supervision(session, transition, new_state, now, cal, st)
     notice_id = None
     if planned.notify:
-        notice = notify.enqueue(session, case, planned.notify, event.id, today, now, _notice_values(planned, state))
+        notice = notify.enqueue(session, case, planned.notify, event.id, today, now,
+                                _notice_values(planned, state, cal, today))
         notice_id = notice.id
     audit.record(session, user_id=actor_id, action="transition", entity="case", entity_id=case.id,
                  detail=planned.kind, changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
@@ -260,7 +290,8 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
     return event
 
 
-def _notice_values(planned: Planned, before: CaseState) -> dict[str, Any]:
+def _notice_values(planned: Planned, before: CaseState, cal: WorkCalendar | None = None,
+                   today: date | None = None) -> dict[str, Any]:
     d = planned.data
     from reception.lifecycle.machine import ReplyOutcome
 
@@ -272,8 +303,8 @@ def _notice_values(planned: Planned, before: CaseState) -> dict[str, Any]:
         return {"reason": d.get("reason", ""), "channel": d.get("channel", "")}
     if planned.notify == "extended":
         due = date.fromisoformat(str(d["due"]))
-        return {"reason": d.get("reason", ""), "days": d.get("days", ""),
-                "due": f"{due.year}年{due.month}月{due.day}日"}
+        provisional = cal is not None and bool(cal.provisional_years(today or due, due))
+        return {"reason": d.get("reason", ""), "days": d.get("days", ""), "due": _due_text(due, provisional)}
     if "outcome" in d:
         return {"outcome": ReplyOutcome.label_of(str(d["outcome"]))}
     if "requested_on" in d:
@@ -313,6 +344,14 @@ def sync_clocks(ctx: AppContext, *, batch: int = 5000) -> int:
     computed from their row; any other case is replayed from its events.
     """
     with ctx.db.write() as session:
+        mark = session.get(Setting, CALENDAR_KEY)
+        if mark is None or mark.value != {"rules": CALENDAR_RULES}:
+            if session.scalar(select(CaseClock.id).limit(1)) is not None:
+                recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+            if mark is None:
+                session.add(Setting(key=CALENDAR_KEY, value={"rules": CALENDAR_RULES}))
+            else:
+                mark.value = {"rules": CALENDAR_RULES}
         return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), batch=batch)
 
 
@@ -358,15 +397,168 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     return written
 
 
-def recompute_clocks(ctx: AppContext) -> int:
-    """Rewrite every stored clock (after the holiday table or the lifecycle settings changed)."""
+def recompute_clocks(ctx: AppContext, *, years: Sequence[int] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
+    """Bring every stored clock in line with the current calendar and settings (after the holiday table or the
+    lifecycle settings changed), in one write transaction; ``ctx.calendar`` is reloaded first."""
+    from reception.roster.holidays import load_work_calendar
+
     with ctx.db.write() as session:
-        session.execute(delete(CaseClock))
-        mark = session.get(Setting, SYNC_KEY)
-        if mark is not None:
-            session.delete(mark)
-        session.flush()
-        return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+        ctx.calendar = load_work_calendar(session)
+        return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), years=years,
+                                           progress=progress)
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeResult:
+    checked: int
+    """Clock rows looked at (those whose count goes through ``years``; all of them without ``years``)."""
+    changed: int
+    """Rows whose due date, amber day or length changed."""
+    replayed: int
+    """Cases replayed from their events (clocks whose due date the stored row cannot give: 复核 with hearings)."""
+    supervisions: int
+    """Supervisions whose feedback due date changed."""
+
+
+_REPLAYED_KEYS = frozenset({"recheck_decision"})
+"""Clocks whose due date depends on more than their row (the hearing days of a 复核): their cases are replayed."""
+
+
+_ALLOWED_FROM_SETTINGS: dict[str, Callable[[Settings], int]] = {
+    "sign_for": lambda st: st.sign_days,
+    "evaluation": lambda st: st.evaluation_days,
+    "supervision": lambda st: st.supervision_days,
+}
+"""Clocks whose length is a setting (a change of it applies to the running clocks, as a replay would)."""
+
+
+def _due_of(key: str, start: date, allowed: int, extended_by: int, cal: WorkCalendar, st: Settings) -> date:
+    """A clock's due date from what its ``case_clock`` row holds (as ``machine.clocks`` computes it); ``allowed``
+    of the clocks in ``_ALLOWED_FROM_SETTINGS`` is the current setting."""
+    if key == "handling" and extended_by:
+        original = due_date("handling", start, cal, RollPolicy.NONE)
+        return add_calendar_days(original, extended_by, cal, st.roll)
+    if key == "sign_for":
+        return add_working_days(start, allowed, cal)
+    if key in ("evaluation", "supervision"):
+        return add_calendar_days(start, allowed, cal, st.roll)
+    return due_date(key, start, cal, st.roll)
+
+
+def recompute_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date,
+                                years: Sequence[int] | None = None,
+                                progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
+    """The one clock recompute after a change of the calendar or of the clock rules (holiday import, confirm, one
+    day edited, a change pulled by sync, the roll-over rule), inside the caller's transaction.
+
+    A clock's due date and amber day are a function of its row (key, start, allowed, extension) and the calendar,
+    so the rows are grouped by those and each group is computed once; only the groups that change are rewritten (one
+    ``UPDATE … FROM`` through a temporary table), and open supervisions follow their clock. (The provisional mark is
+    not stored: the lists and the detail compute it from the calendar when they show a clock, migration 0010.)
+    ``years``: only clocks whose count runs through one of them (start before its end, due after its start).
+    Clocks of a 复核 (hearing days not counted) and of dissatisfied on-the-spot replies are replayed from their
+    case's events. Cases without clock rows yet are left to ``sync_clocks`` (run before every list), which writes
+    them with the calendar of the day. ``today`` is kept for callers' symmetry with ``sync_clocks_in_session``."""
+    st = load_settings(session)
+    cond: list[Any] = []
+    if years:
+        lo, hi = date(min(years), 1, 1), date(max(years), 12, 31)
+        cond = [CaseClock.started_on <= hi, CaseClock.due_on >= lo]
+    groups = session.execute(
+        select(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed, CaseClock.extended_by,
+               CaseClock.due_on, CaseClock.amber_on, func.count())
+        .where(CaseClock.clock_key.not_in(list(_REPLAYED_KEYS)), *cond)
+        .group_by(CaseClock.clock_key, CaseClock.kind, CaseClock.started_on, CaseClock.allowed,
+                  CaseClock.extended_by, CaseClock.due_on, CaseClock.amber_on)
+    ).all()
+    total = len(groups)
+    checked = changed = 0
+    updates: list[dict[str, Any]] = []
+    for i, (key, kind, start, allowed, ext, due, amber, n) in enumerate(groups):
+        checked += n
+        setting = _ALLOWED_FROM_SETTINGS.get(key)
+        new_allowed = setting(st) if setting is not None else allowed
+        new_due = _due_of(key, start, new_allowed, ext, cal, st)
+        a = assess_clock(RunningClock(key, ClockKind.parse(kind), start, new_due, None, ext,
+                                      new_allowed if setting is not None else None), start, cal, st)
+        if (new_due, a.amber_from, a.allowed) != (due, amber, allowed):
+            changed += n
+            updates.append({"k": key, "kd": kind, "s": start, "a": allowed, "e": ext, "od": due, "oa": amber,
+                            "nd": new_due, "na": a.amber_from, "nl": a.allowed})
+        if progress is not None and i % 500 == 0:
+            progress(i, total)
+    if updates:
+        _apply_clock_updates(session, updates)
+    replayed = _replay_cases(session, cal, st, cond)
+    # open supervisions follow their clock's due date: only when a supervision clock moved
+    moved = replayed or any(u["k"] == "supervision" for u in updates)
+    supervisions = _follow_supervisions(session) if moved else 0
+    if progress is not None:
+        progress(total, total)
+    return RecomputeResult(checked, changed, replayed, supervisions)
+
+
+def _apply_clock_updates(session: Session, updates: list[dict[str, Any]]) -> None:
+    conn = session.connection()
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS clock_fix (k TEXT, kd TEXT, s DATE, a INTEGER, e INTEGER, "
+                         "od DATE, oa DATE, nd DATE, na DATE, nl INTEGER)")
+    conn.exec_driver_sql("DELETE FROM clock_fix")
+    fix = Table("clock_fix", MetaData(), *(Column(n, t) for n, t in (
+        ("k", String), ("kd", String), ("s", Date), ("a", Integer), ("e", Integer), ("od", Date), ("oa", Date),
+        ("nd", Date), ("na", Date), ("nl", Integer))))
+    for start in range(0, len(updates), 2000):
+        conn.execute(insert(fix), updates[start:start + 2000])
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS clock_fix_ix ON clock_fix (s, k)")
+    match = ("FROM clock_fix AS f WHERE case_clock.started_on = f.s AND case_clock.clock_key = f.k "
+             "AND case_clock.kind = f.kd AND case_clock.allowed = f.a AND case_clock.extended_by = f.e "
+             "AND case_clock.due_on = f.od AND case_clock.amber_on = f.oa")
+    conn.exec_driver_sql(f"UPDATE case_clock SET due_on = f.nd, amber_on = f.na, allowed = f.nl {match}")
+    conn.exec_driver_sql("DELETE FROM clock_fix")
+
+
+def _replay_cases(session: Session, cal: WorkCalendar, st: Settings, cond: list[Any]) -> int:
+    """Replay the cases whose clocks depend on more than their rows: 复核 with hearings, and the Art. 22 clock after
+    a dissatisfied on-the-spot reply (its start depends on the ``on_spot_restart`` setting)."""
+    ids: list[str] = []
+    waiting: list[str] = []
+    for case_id, key in session.execute(select(CaseClock.case_id, CaseClock.clock_key).where(  # (one scan)
+            CaseClock.clock_key.in_([*_REPLAYED_KEYS, "register_route"]), *cond)):
+        (waiting if key == "register_route" else ids).append(case_id)
+    ids = sorted(set(ids))
+    for start in range(0, len(waiting), 500):  # (through the case_event.case_id index, a chunk at a time)
+        chunk = waiting[start:start + 500]
+        ids += [i for i in session.scalars(select(CaseEvent.case_id).where(
+            CaseEvent.case_id.in_(chunk), CaseEvent.kind == "replied_on_spot").distinct()) if i not in ids]
+    for case_id in ids:
+        case = session.get(Case, case_id)
+        if case is not None:
+            _project(session, case.id, load_state(session, case), cal, st)
+    return len(ids)
+
+
+def _follow_supervisions(session: Session) -> int:
+    """Open supervisions keep the due date of their clock (the supervision list reads ``supervision.due_on``)."""
+    dues: dict[str, date] = {ref: due for ref, due in session.execute(
+        select(CaseClock.ref, CaseClock.due_on).where(CaseClock.clock_key == "supervision", CaseClock.ref != ""))}
+    changed = 0
+    for sup in session.scalars(select(Supervision).where(Supervision.state == "open")):
+        due = dues.get(sup.id)
+        if due is not None and due != sup.due_on:
+            sup.due_on = due
+            changed += 1
+    return changed
+
+
+def rebuild_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date) -> int:
+    """Rewrite every stored clock from scratch (replaying every case): the reference ``recompute_clocks_in_session``
+    is tested against; slow on a large database."""
+    session.execute(delete(CaseClock))
+    mark = session.get(Setting, SYNC_KEY)
+    if mark is not None:
+        session.delete(mark)
+    session.flush()
+    return sync_clocks_in_session(session, cal, today=today)
 
 
 # --- one case's clocks ----------------------------------------------------------------------------------------
@@ -386,7 +578,9 @@ class CaseClockView:
             "start": a.start.isoformat(), "due": a.due.isoformat(), "allowed": a.allowed, "elapsed": a.elapsed,
             "left": a.left, "state": a.colour.value, "state_label": a.colour.label, "text": a.text,
             "extended_by": a.extended_by, "unconfirmed_years": list(a.unconfirmed_years),
-            "confirmed": not a.unconfirmed_years, "basis": a.basis, "responsible_unit": self.unit_name,
+            "confirmed": not a.unconfirmed_years, "provisional": bool(a.unconfirmed_years),
+            "due_text": _due_text(a.due, bool(a.unconfirmed_years)),
+            "basis": a.basis, "responsible_unit": self.unit_name,
             "supervision_id": self.ref or None, "paused": a.paused, "paused_days": a.paused_days,
         }
 
@@ -430,10 +624,26 @@ class ClockRow:
     unconfirmed: bool
     supervision_id: str
 
+    @property
+    def provisional(self) -> bool:
+        """The due date was counted through a year whose arrangement is not published (statutory days only)."""
+        return self.unconfirmed
+
+    @property
+    def due_text(self) -> str:
+        return _due_text(self.due, self.unconfirmed)
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["start"], d["due"] = self.start.isoformat(), self.due.isoformat()
+        d["provisional"], d["due_text"] = self.unconfirmed, self.due_text
         return d
+
+
+def _due_text(due: date, provisional: bool) -> str:
+    """``2027年1月4日`` or ``2027年1月4日（按法定节假日推算，以国务院公布的放假安排为准）``."""
+    text = f"{due.year}年{due.month}月{due.day}日"
+    return provisional_text(text) if provisional else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +671,7 @@ def _rows(session: Session, found: Sequence[Any], on: date, cal: WorkCalendar, s
         out.append(ClockRow(clock.case_id, case_no, status, CaseStatus.label_of(status), clock.clock_key,
                             get_clock(clock.clock_key).label, clock.unit_id, units.get(clock.unit_id or "", ""),
                             clock.started_on, clock.due_on, a.allowed, a.elapsed, a.left, a.colour.value,
-                            clock.unconfirmed, clock.ref))
+                            bool(a.unconfirmed_years), clock.ref))
     return tuple(out)
 
 

@@ -27,6 +27,9 @@ class ReceiptDeadline:
     basis: str
     """Legal basis, e.g. "《信访工作条例》第二十二条"."""
     note: str = ""
+    provisional: bool = False
+    """The date was computed through a year whose holiday arrangement is not published yet: printed with
+    "（按法定节假日推算，以国务院公布的放假安排为准）"."""
 
 
 @dataclass(frozen=True, slots=True)

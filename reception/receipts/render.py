@@ -44,6 +44,7 @@ from reportlab.platypus import paragraph as _rl_paragraph
 
 from reception.domain import case_numbers
 from reception.domain.enums import ReceiptLayout
+from reception.domain.workcalendar import provisional_text
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.receipts.fonts import FontSet, font_set
 
@@ -449,6 +450,8 @@ class _Builder:
     @staticmethod
     def _due_text(dl: ReceiptDeadline) -> str:
         due = format_date(dl.due) if dl.due is not None else ""
+        if due and dl.provisional:
+            due = provisional_text(due)
         if dl.note:
             return f"{due}（{dl.note}）" if due else dl.note
         return due or "—"

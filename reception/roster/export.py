@@ -42,7 +42,8 @@ def notice_of(roster: MonthRoster) -> RosterNotice:
     if roster.version:
         footer += f"（第{roster.version}版）"
     if not roster.calendar_known:
-        footer += f"注：{int(year)}年节假日安排尚未确认，如有调整以另行通知为准。"
+        footer += (f"注：{int(year)}年放假安排尚未公布，节假日按法定节假日推算，以国务院公布的放假安排为准，"
+                   "如有调整另行通知。")
     status = "" if roster.status == "published" else "（草稿）"
     return RosterNotice(roster.title, f"{int(year)}年{int(month)}月{status}", rows, footer)
 

@@ -438,6 +438,40 @@ def generate_months(ctx: AppContext, months: Iterable[str], *, by: str = "") -> 
     return [generate_month(ctx, m, by=by) for m in months]
 
 
+@dataclass(frozen=True, slots=True)
+class YearGeneration:
+    year: int
+    generated: tuple[GenerationResult, ...]
+    skipped: tuple[tuple[str, int], ...]
+    """Published months left as they are: (month, published version)."""
+
+    @property
+    def message(self) -> str:
+        done = "、".join(r.month[5:].lstrip("0") + "月" for r in self.generated) or "无"
+        text = f"{self.year}年已生成：{done}"
+        if self.skipped:
+            text += "；已发布、未重新生成：" + "、".join(f"{m[5:].lstrip('0')}月（第{v}版）" for m, v in self.skipped)
+        return text
+
+
+def generate_year(ctx: AppContext, year: int, *, by: str = "") -> YearGeneration:
+    """Generate every month of ``year`` that is not published (in order, so the rotation runs on); the published
+    months are skipped and named (change them with swaps, substitutions, cancellations or moves)."""
+    generated: list[GenerationResult] = []
+    skipped: list[tuple[str, int]] = []
+    for mon in range(1, 13):
+        key = month_key(year, mon)
+        with ctx.db.read() as session:
+            row = session.get(RosterMonth, key)
+            published = row is not None and row.status == PUBLISHED
+            version = row.version if row is not None else 0
+        if published:
+            skipped.append((key, version))
+        else:
+            generated.append(generate_month(ctx, key, by=by))
+    return YearGeneration(year, tuple(generated), tuple(skipped))
+
+
 # -- publication ---------------------------------------------------------------------------------------------------
 
 
@@ -445,8 +479,8 @@ def _unconfirmed_message(session: Session, year: int, key: str) -> str:
     status = year_status(session, year)
     table = f"节假日表已录入{status.entries}天但尚未确认" if status.entries else "节假日表尚未录入"
     return (f"{key} 所在的{year}年节假日安排未确认：chinese-calendar 软件包不含{year}年，{table}，"
-            f"排班按周一至周五估算，可能把法定节假日排成接访日。请先导入并确认{year}年节假日表"
-            f"（reception holidays import/confirm {year}），或明确确认按未确认的日历发布。")
+            f"排班只避开了按法定节假日推算的休息日，调休放假的日子可能被排成接访日。请先导入并确认{year}年节假日表"
+            f"（管理 → 节假日表，或 reception holidays import/confirm {year}），或明确确认按推算的日历发布。")
 
 
 def _publish(session: Session, key: str, cal: WorkCalendar, rules: RosterRules, *, by: str, note: str
@@ -615,6 +649,68 @@ def swap(ctx: AppContext, day: date, leader_id: str, other_day: date, other_lead
         return _change_info(change, leaders)
 
 
+def cancel_slot(ctx: AppContext, day: date, leader_id: str, *, reason: str, approved_by: str,
+                by: str = "") -> ChangeInfo:
+    """Cancel a leader's reception on ``day`` (e.g. a day that turned out to be a holiday once the year's arrangement
+    was confirmed): a published month gets its next version (the public notice shows it), with reason and approver."""
+    _require(reason, approved_by)
+    with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
+        leaders = {x.id: x for x in load_leaders(session)}
+        slot = _slot(session, day, leader_id)
+        month = slot.month
+        session.delete(slot)
+        session.flush()
+        change = RosterChange(month=month, kind="cancel", day=day, leader_id=leader_id, other_day=None,
+                              other_leader_id=leader_id, reason=reason.strip(), approved_by=approved_by.strip(),
+                              created_by=by)
+        session.add(change)
+        note = f"取消：{day.month}月{day.day}日 {leaders[leader_id].name}（{reason.strip()}）"
+        change.version = _after_change(session, {month}, by=by or approved_by, note=note)
+        _audit(session, "roster_cancel", "roster_change", change.id, by)
+        session.flush()
+        return _change_info(change, leaders)
+
+
+def move_slot(ctx: AppContext, day: date, leader_id: str, new_day: date, *, new_leader_id: str | None = None,
+              reason: str, approved_by: str, by: str = "") -> ChangeInfo:
+    """Replace a reception by one on ``new_day`` (a working day; by the same leader or ``new_leader_id``), e.g. a
+    published 1 January moved to the next working day. Both months' published versions follow."""
+    _require(reason, approved_by)
+    with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
+        leaders = {x.id: x for x in load_leaders(session)}
+        taker_id = new_leader_id or leader_id
+        if taker_id not in leaders or leader_id not in leaders:
+            raise NotFoundError("没有该领导", key="leader_not_found")
+        cal = load_work_calendar(session)
+        if not cal.is_workday(new_day):
+            name = cal.holiday_name(new_day) or "休息日"
+            raise RosterError(f"{new_day.isoformat()} 为{name}，不能安排接访", key="roster_day_off")
+        slot = _slot(session, day, leader_id)
+        old_month, role = slot.month, slot.role
+        session.delete(slot)
+        session.flush()
+        taker = leaders[taker_id]
+        _check_can_take(session, taker, new_day)
+        new_month = month_key(new_day.year, new_day.month)
+        old = leaders[leader_id]
+        who = "" if taker_id == leader_id else f"，由{taker.name}接访"
+        session.add(RosterSlot(month=new_month, day=new_day, leader_id=taker_id, role=role, origin="move",
+                               reason=f"由{day.month}月{day.day}日改至本日{who}：{reason.strip()}"
+                                      f"（{approved_by.strip()}批准）"[:200]))
+        session.flush()
+        change = RosterChange(month=old_month, kind="move", day=day, leader_id=leader_id, other_day=new_day,
+                              other_leader_id=taker_id, reason=reason.strip(), approved_by=approved_by.strip(),
+                              created_by=by)
+        session.add(change)
+        note = f"改期：{old.name}（{day.month}月{day.day}日）改至{new_day.month}月{new_day.day}日{who}"
+        change.version = _after_change(session, {old_month, new_month}, by=by or approved_by, note=note)
+        _audit(session, "roster_move", "roster_change", change.id, by)
+        session.flush()
+        return _change_info(change, leaders)
+
+
 def _change_info(c: RosterChange, leaders: dict[str, RosterLeader]) -> ChangeInfo:
     return ChangeInfo(c.id, c.kind, c.day, leaders[c.leader_id].name, c.other_day, leaders[c.other_leader_id].name,
                       c.reason, c.approved_by, c.created_at, c.created_by, c.version)
@@ -674,6 +770,19 @@ def add_leader(ctx: AppContext, name: str, title: str, *, rank_order: int = 0, p
                                          created_by=by))
         _audit(session, "leader_add", "leader", leader.id, by)
         return leader.id
+
+
+def change_title(ctx: AppContext, leader_id: str, title: str, *, by: str = "") -> None:
+    """A leader's new title (职务), shown from now on; published versions keep the title they were printed with."""
+    if not title.strip():
+        raise FieldError("title", "请填写新职务", key="leader_title_required")
+    with ctx.db.write() as session:
+        require_by(session, by, Permission.ROSTER)
+        leader = session.get(Leader, leader_id)
+        if leader is None:
+            raise NotFoundError("没有该领导", key="leader_not_found")
+        old, leader.title = leader.title, title.strip()
+        _audit(session, "leader_title", "leader", leader_id, by, f"{old}→{leader.title}")
 
 
 def set_membership(ctx: AppContext, leader_id: str, *, active_from: date | None, active_to: date | None,

@@ -58,22 +58,31 @@ def receipt_deadlines(case: Case, calendar: WorkCalendar, settings: DeskSettings
     # the deadline engine: the clocks running in the state the intake left the case in
     engine = Settings(roll=roll)
     state = intake_state(CaseStatus.parse(case.status), case.registered_on, case.unit_id, case.received_on)
-    running = {c.key: c.due for c in clocks(state, calendar, engine)}
+    running = {c.key: c for c in clocks(state, calendar, engine)}
+
+    def provisional(start: date, due: date | None) -> bool:  # counted through a year not yet published
+        return due is not None and bool(calendar.provisional_years(start, due))
+
+    route = running.get("register_route")
+    route_due = route.due if route else due_date("register_route", received, calendar, roll=roll)
     out = [
         ReceiptDeadline(
             "登记并转送、交办",
-            running.get("register_route") or due_date("register_route", received, calendar, roll=roll),
+            route_due,
             "《信访工作条例》第二十二条",
             note=f"自收件日期{received.year}年{received.month}月{received.day}日起15日内" if case.received_on else "",
+            provisional=provisional(received, route_due),
         )
     ]
     if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
+        notice = running.get("routed_notice")
         out.append(
             ReceiptDeadline(
                 "有权处理机关告知是否受理",
-                running.get("routed_notice"),  # counts from the unit's receipt, recorded when it signs for it
+                notice.due if notice else None,  # counts from the unit's receipt, recorded when it signs for it
                 "《信访工作条例》第二十三条",
                 note="自责任单位收到（签收）转送、交办之日起15日内书面告知",
+                provisional=provisional(notice.start, notice.due) if notice else False,
             )
         )
     out.append(

@@ -135,8 +135,8 @@ def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **chan
             require(session, actor_id, Permission.ADMIN)
             save_roll_policy(session, updated.roll_policy)  # the centre's rule: synced to every desk
         save_desk_settings(session, updated)
-    if updated.roll_policy is not current.roll_policy:
-        from reception.lifecycle.service import recompute_clocks
+        if updated.roll_policy is not current.roll_policy:  # the stored clocks follow, in the same transaction
+            from reception.lifecycle.service import recompute_clocks_in_session
 
-        recompute_clocks(ctx)
+            recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
     return updated

@@ -294,6 +294,7 @@ def fingerprint(session: Session) -> str:
         package = str(getattr(chinese_calendar, "__version__", ""))
     except ImportError:  # pragma: no cover - a dependency of the app
         package = ""
+    package += "+statutory"  # (years beyond the package have their statutory holidays computed: issue 13)
     text = json.dumps([CACHE_VERSION, st.roll.value, package, [(d.isoformat(), bool(w)) for d, w in holidays],
                        [list(r) for r in tree], [list(r) for r in cats]])
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from reception import __version__, heap
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
-from reception.db.models import Case, CaseClock, Desk, Setting, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
+from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
 from reception.envfail import environment_reason
@@ -798,19 +798,14 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
 
 def _recompute_all_clocks(ctx: AppContext, session: Session) -> None:
     """The centre's calendar or clock rules came from the server (another desk's administrator changed them): reload
-    the working-day calendar and rewrite every stored clock, in the pulled batch's transaction (as the desk that
-    made the change did, ``update_desk_settings`` / ``recompute_clocks``)."""
-    from reception.lifecycle.service import SYNC_KEY, sync_clocks_in_session
+    the working-day calendar and bring every stored clock in line, in the pulled batch's transaction (as the desk that
+    made the change did: ``lifecycle.service.recompute_clocks_in_session``)."""
+    from reception.lifecycle.service import recompute_clocks_in_session
     from reception.roster.holidays import load_work_calendar
 
     session.flush()
     ctx.calendar = load_work_calendar(session)
-    session.execute(delete(CaseClock))
-    mark = session.get(Setting, SYNC_KEY)
-    if mark is not None:
-        session.delete(mark)
-    session.flush()
-    sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+    recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
 
 
 def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str]]:
@@ -913,8 +908,8 @@ def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> No
 
     from reception.db.models import CaseClock, CaseEvent
     from reception.domain.enums import CaseStatus
-    from reception.lifecycle.machine import Event, clocks, fold
-    from reception.lifecycle.service import _clock_row, load_settings
+    from reception.lifecycle.machine import Event, fold
+    from reception.lifecycle.service import clock_rows, load_settings
 
     st = load_settings(session)
     ids = sorted(set(case_ids))
@@ -935,7 +930,7 @@ def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> No
             if not events[cid]:
                 state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
                 state.unit_id = case.unit_id
-            rows.extend(_clock_row(cid, c, ctx.calendar, st) for c in clocks(state, ctx.calendar, st))
+            rows.extend(clock_rows(cid, state, ctx.calendar, st))
         if rows:
             session.execute(insert(clock_table), rows)
 

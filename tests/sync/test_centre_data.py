@@ -119,6 +119,8 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
 
     # the administrator edits: a substitution on one slot, a holiday, a unit renamed on the 基础数据 screen's
     # service, and a new grid imported from a workbook
+    letter = _letter(b, date(2026, 12, 16))  # 15 days: Thursday 31 December, until the holiday below arrives
+    assert _clocks(b)[(letter, "register_route", "")] == date(2026, 12, 31)
     day, leader_id, _origin = sorted(_slots(a).values())[0]
     new_leader = _free_leader(a, day)
     roster.substitute(a.ctx, day, leader_id, new_leader, reason="外出开会", approved_by="区委办", by=admin)
@@ -150,6 +152,12 @@ def test_reference_edits_at_a_desk_reach_the_other_desks(env: Env) -> None:
         new_grid = s.scalar(select(Locality).where(Locality.code == grid.code))
         assert new_grid is not None and new_grid.id == reference.stable_id("locality", grid.code)
     assert not b.ctx.calendar.is_workday(date(2026, 12, 31))  # b's working-day calendar follows the pulled table
+    # and b's stored clock with it, in the pulled batch's transaction: 31 December off, 1 January (元旦, by law in
+    # the provisional 2027), then the weekend: Monday 4 January, marked provisional
+    with b.ctx.db.read() as s:
+        clock = s.scalar(select(CaseClock).where(CaseClock.case_id == letter, CaseClock.clock_key == "register_route"))
+        assert clock is not None and clock.due_on == date(2027, 1, 4)
+        assert b.ctx.calendar.provisional_years(clock.started_on, clock.due_on) == [2027]
 
     # regenerating the draft replaces every slot (old ones deleted through the ORM, new ids): b follows exactly
     roster.generate_month(a.ctx, MONTH, by=admin)

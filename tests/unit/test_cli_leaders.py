@@ -60,12 +60,12 @@ def test_swap_on_a_published_month_creates_a_new_version(data: Path, capsys: pyt
 
 def test_substitute_and_unknown_leader(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "roster", "generate", "2027-06", "--data-dir", str(data))
-    on_duty = leader_on(data, capsys, "2027-06-09")
+    on_duty = leader_on(data, capsys, "2027-06-10")
     other = "郑国平" if on_duty != "郑国平" else "孙立群"
-    code, out, _ = run(capsys, "roster", "substitute", "2027-06-09", on_duty, other, "--reason", "外出",
+    code, out, _ = run(capsys, "roster", "substitute", "2027-06-10", on_duty, other, "--reason", "外出",
                        "--approved-by", "王建国", "--data-dir", str(data))
     assert code == 0 and "草稿" in out
-    assert leader_on(data, capsys, "2027-06-09") == other
+    assert leader_on(data, capsys, "2027-06-10") == other
     code, _, err = run(capsys, "leaders", "leave", "无此人", "2027-06-30", "--data-dir", str(data))
     assert code == 2 and "无此人" in err
 

@@ -23,7 +23,13 @@ from reception.domain.deadlines import (
     roll_forward,
     working_days_between,
 )
-from reception.domain.workcalendar import DayOverride, UnconfirmedYearWarning, WorkCalendar, package_years
+from reception.domain.workcalendar import (
+    DayOverride,
+    UnconfirmedYearWarning,
+    WorkCalendar,
+    YearState,
+    package_years,
+)
 
 # The package as of this writing knows 2004–2026; pin it so a newer package cannot change these tests.
 CAL = WorkCalendar(package_years=range(2004, 2027))
@@ -103,12 +109,17 @@ OVERRIDES_2027 = {
 }
 
 
-def test_unknown_year_falls_back_to_weekdays() -> None:
-    assert not CAL.knows(2027)
-    assert CAL.is_workday(D(2027, 1, 1))  # a Friday: Mon–Fri assumed
+def test_unknown_year_is_provisional_with_its_statutory_days() -> None:
+    assert not CAL.knows(2027) and CAL.year_state(2027) is YearState.PROVISIONAL
+    assert not CAL.is_workday(D(2027, 1, 1))  # a Friday, but 元旦 by law
+    assert CAL.is_holiday(D(2027, 1, 1)) and CAL.holiday_name(D(2027, 1, 1)) == "元旦"
     assert not CAL.is_workday(D(2027, 1, 2))  # Saturday
-    assert not CAL.is_holiday(D(2027, 1, 1))
-    assert CAL.holiday_name(D(2027, 1, 1)) is None
+    assert CAL.is_workday(D(2027, 1, 4))
+    assert CAL.holiday_name(D(2027, 1, 4)) is None
+    assert [d for d in CAL.holidays(2027) if d.weekday() < 5] == [
+        D(2027, 1, 1), D(2027, 2, 5), D(2027, 2, 8), D(2027, 4, 5), D(2027, 6, 9), D(2027, 9, 15),
+        D(2027, 10, 1)]
+    assert CAL.makeup_workdays(2027) == {}  # (调休 not known)
     assert CAL.unconfirmed_years(D(2026, 12, 1), D(2027, 2, 1)) == [2027]
     assert CAL.unconfirmed_years(D(2026, 1, 1), D(2026, 12, 31)) == []
     assert CAL.unconfirmed_years(D(2028, 1, 1), D(2026, 1, 1)) == [2027, 2028]
@@ -156,7 +167,7 @@ def test_seed_overrides_reproduce_the_package() -> None:
 def test_unconfirmed_year_warning_message() -> None:
     warning = UnconfirmedYearWarning([2028, 2027, 2027])
     assert warning.years == (2027, 2028)
-    assert "2027年" in str(warning) and "未确认" in str(warning)
+    assert "2027年" in str(warning) and "按法定节假日推算" in str(warning)
 
 
 # --- calendar days -----------------------------------------------------------------------------------------
@@ -325,7 +336,7 @@ def test_due_date_extension_amount() -> None:
 
 def test_deadline_across_an_unconfirmed_year() -> None:
     dl = deadline("handling", D(2026, 11, 28), CAL)
-    assert dl.due == D(2027, 1, 27)  # Mon–Fri assumed in 2027: a Wednesday
+    assert dl.due == D(2027, 1, 27)  # statutory days only in 2027: a Wednesday
     assert dl.unconfirmed_years == (2027,)
     assert not dl.confirmed
     confirmed = deadline("handling", D(2026, 11, 28), CAL.with_overrides(OVERRIDES_2027, {2027}))

@@ -65,7 +65,7 @@ def test_unknown_year_seeds_nothing_and_says_so(ctx: AppContext) -> None:
         assert seed_year(s, 2027) == 0
         status = year_status(s, 2027)
     assert not status.known
-    assert "2027年" in status.message and "估算" in status.message
+    assert "2027年" in status.message and "推算" in status.message
 
 
 @pytest.mark.parametrize(

@@ -385,7 +385,7 @@ def test_sync_clocks_catches_up_with_intake_and_is_cheap_afterwards(desk: Desk) 
     assert lc.sync_clocks(desk.ctx) == 1
     with desk.ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(CaseClock)) == 3  # sign_for, register_route, sign_for
-    assert lc.recompute_clocks(desk.ctx) == 3
+    assert lc.recompute_clocks(desk.ctx).checked == 3
     assert CaseStatus.parse(status(desk, ids[0])[0]) is CaseStatus.ASSIGNED
 
 

@@ -15,6 +15,7 @@ from reception.leader import service as ls
 from reception.leader.service import Outcome, Reaction, RecordInput
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
+from reception.security.permissions import PermissionDenied
 from tests.unit.conftest import Desk
 from tests.unit.test_lifecycle import case_no, refused, register, status, step, stored_clocks, user
 
@@ -58,12 +59,35 @@ def test_on_the_spot_reply_is_delivered_then_evaluated_and_closed(desk: Desk, ou
     assert stored_clocks(desk, cid) == {}
 
 
+@pytest.mark.parametrize(("restart", "due"), [
+    (False, D(2026, 11, 17)),  # the article: 15 days from receipt (11-02), already overdue when rated on 11-20
+    (True, D(2026, 12, 7)),  # the local rule: 15 days from the rating (12-05, a Saturday → Monday 12-07)
+])
+def test_dissatisfied_rating_of_an_on_the_spot_reply_counts_from_receipt_unless_the_setting_says(
+        desk: Desk, restart: bool, due: date) -> None:
+    from reception.cli import main
+
+    caller = user(desk, "callback", role="supervisor", unit=None)
+    cid = register(desk, D(2026, 11, 2), action=RoutingAction.LEADER_RECEPTION)
+    leader_reply(desk, cid, D(2026, 11, 2), Outcome.EXPLAINED)
+    step(desk, cid, D(2026, 11, 20), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.SMS, "不认可"), caller)
+    assert stored_clocks(desk, cid) == {"register_route": D(2026, 11, 17)}
+    with pytest.raises(PermissionDenied):
+        lc.set_on_spot_restart(desk.ctx, restart, actor_id=caller)  # (administrators only)
+    lc.set_on_spot_restart(desk.ctx, restart, actor_id=desk.user("admin"))  # the stored clock follows at once
+    assert stored_clocks(desk, cid) == {"register_route": due}
+    with desk.ctx.db.read() as s:
+        assert lc.load_settings(s).on_spot_restart is restart
+    assert main(["case", "on-spot-restart", "off", "--data-dir", str(desk.ctx.paths.root)]) == 0
+    assert stored_clocks(desk, cid) == {"register_route": D(2026, 11, 17)}
+
+
 def test_dissatisfied_with_the_on_the_spot_reply_goes_to_a_unit(desk: Desk) -> None:
     caller, handler = user(desk, "callback", role="supervisor", unit=None), user(desk, "unit_staff")
     cid = register(desk, D(2026, 9, 16), action=RoutingAction.LEADER_RECEPTION)
     leader_reply(desk, cid, D(2026, 9, 16), Outcome.EXPLAINED)
     step(desk, cid, D(2026, 9, 21), m.Evaluate(m.Rating.DISSATISFIED, m.EvaluationChannel.SMS, "不认可"), caller)
-    # no unit to supervise: the centre must route it, 15 days from the dissatisfied rating (10-06 → 10-08)
+    # no unit to supervise: the centre must route it, within the 15 days from receipt (Art. 22: 10-01 → 10-08)
     assert stored_clocks(desk, cid) == {"register_route": D(2026, 10, 8)}
     refused(desk, cid, D(2026, 9, 22), m.Close(), "应交办责任单位办理")
     r = step(desk, cid, D(2026, 9, 22), m.Route(desk.unit("ZJJ")))

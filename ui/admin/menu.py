@@ -23,8 +23,9 @@ def apply_admin_permissions(window: MainWindow) -> None:
     user = window.reference.user
     allowed = user is not None and Permission.ADMIN in permissions_of(user.role)
     for action in (getattr(window, "reference_action", None), getattr(window, "accounts_action", None)):
-        if action is not None:
+        if action is not None:  # (hidden from other roles, as the calendar's entries: ui.admin.calendar_menu)
             action.setEnabled(allowed)
+            action.setVisible(allowed)
 
 
 def open_reference_admin(window: MainWindow) -> ReferenceAdmin:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockKind, ClockUnit
+from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.lifecycle.service import CaseClockView, case_clocks
 from reception.services.cases import case_detail
 from reception.services.context import AppContext
@@ -85,7 +86,8 @@ def clock_view_remarks(v: CaseClockView) -> str:
     a = v.assessment
     parts = []
     if a.unconfirmed_years:
-        parts.append("未确认（" + "、".join(f"{y}年" for y in a.unconfirmed_years) + "节假日安排未确认）")
+        years = "、".join(f"{y}年" for y in a.unconfirmed_years)
+        parts.append(f"推算：{years}放假安排未公布，{PROVISIONAL_NOTE}")
     if a.extended_by:
         parts.append(f"已延期{a.extended_by}日")
     if a.paused:

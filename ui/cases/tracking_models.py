@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockUnit, get_clock
+from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.lifecycle.notify import NoticeRow
 from reception.lifecycle.service import ClockRow, SupervisionRow
 from ui.table_model import Column, RowTableModel
@@ -82,9 +83,9 @@ class ClockTableModel(ClockColours[ClockRow]):
         Column[ClockRow]("时限", lambda r: r.label),
         Column[ClockRow]("责任单位", lambda r: r.unit_name or "—"),
         Column[ClockRow]("起算日", lambda r: _day(r.start), sort=lambda r: r.start.toordinal()),
-        Column[ClockRow]("到期日", lambda r: _day(r.due) + ("（未确认）" if r.unconfirmed else ""),
+        Column[ClockRow]("到期日", lambda r: _day(r.due) + ("（推算）" if r.unconfirmed else ""),
                          sort=lambda r: r.due.toordinal(),
-                         tooltip=lambda r: "到期日所在年度的节假日安排尚未确认" if r.unconfirmed else ""),
+                         tooltip=lambda r: PROVISIONAL_NOTE if r.unconfirmed else ""),
         Column[ClockRow]("办理时限", clock_row_text, sort=lambda r: r.left, colour=lambda r: r.colour),
         Column[ClockRow]("提示", lambda r: COLOUR_LABELS.get(r.colour, r.colour), sort=lambda r: r.left,
                          colour=lambda r: r.colour),

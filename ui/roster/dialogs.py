@@ -1,4 +1,5 @@
-"""The swap (调换) and substitution (替班) dialogs: labelled pickers, a reason and who approved it.
+"""The swap (调换), substitution (替班) and cancel-or-move (取消/改期) dialogs: labelled pickers, a reason and who
+approved it.
 
 The dialogs only collect the choice; the page runs the core call in the background and either closes the dialog or
 shows the core's Chinese message in it (``show_error``). They open with ``open()``: nothing blocks.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QGridLayout,
@@ -219,3 +221,69 @@ class SubstituteDialog(_RosterDialog):
             self.error.show_message("替班领导不能是原领导本人")
             return None
         return SubstituteRequest(day.day, old, new, self.reason_edit.text(), self.approver_edit.text())
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustRequest:
+    day: date
+    leader_id: str
+    new_day: date | None
+    """None: cancel the reception; a date: move it there."""
+    reason: str
+    approved_by: str
+
+
+class AdjustDialog(_RosterDialog):
+    """取消/改期: cancel a leader's reception on a day, or move it to another working day (e.g. a published day that
+    became a holiday once the year's arrangement was confirmed)."""
+
+    def __init__(self, roster: MonthRoster, selected: date | None, parent: QWidget | None = None) -> None:
+        super().__init__("取消或改期", parent)
+        self.setObjectName("adjustDialog")
+        self._days = [d for d in roster.days if d.leaders]
+        self._by_iso = {d.day.isoformat(): d for d in self._days}
+        intro = QLabel("取消某日的接访安排，或改到另一个工作日。记录单独保存；已发布的排班将自动发布新版本。")
+        intro.setWordWrap(True)
+        self.grid.addWidget(intro, self._row, 0, 1, 2)
+        self._row += 1
+        self.day_combo = self._days_combo(self._days, selected)
+        self.leader_combo = QComboBox()
+        self.action_combo = QComboBox()
+        self.action_combo.addItem("取消接访", "cancel")
+        self.action_combo.addItem("改至其他日期", "move")
+        self.new_day_edit = QDateEdit()
+        self.new_day_edit.setCalendarPopup(True)
+        self.new_day_edit.setDisplayFormat("yyyy-MM-dd")
+        first = selected or (self._days[0].day if self._days else date.fromisoformat(roster.month + "-01"))
+        self.new_day_edit.setDate(QDate(first.year, first.month, first.day))
+        self.reason_edit = self._line("如：该日为调休放假")
+        self.approver_edit = self._line("批准的领导")
+        for text, widget in (("日期", self.day_combo), ("领导", self.leader_combo), ("处理", self.action_combo),
+                             ("改至日期", self.new_day_edit), ("理由", self.reason_edit),
+                             ("批准人", self.approver_edit)):
+            self._add(text, widget)
+        self.day_combo.currentIndexChanged.connect(lambda _i: self._fill_leaders(self.leader_combo, self._picked()))
+        self.action_combo.currentIndexChanged.connect(lambda _i: self._action_changed())
+        self._fill_leaders(self.leader_combo, self._picked())
+        self._action_changed()
+
+    def _picked(self) -> RosterDay | None:
+        data = self.day_combo.currentData()
+        return self._by_iso.get(data) if isinstance(data, str) else None
+
+    def _action_changed(self) -> None:
+        self.new_day_edit.setEnabled(self.action_combo.currentData() == "move")
+
+    def request(self) -> AdjustRequest | None:
+        day, leader = self._picked(), self.leader_combo.currentData()
+        if day is None or not isinstance(leader, str):
+            self.error.show_message("请选择日期和领导")
+            return None
+        new_day = None
+        if self.action_combo.currentData() == "move":
+            q = self.new_day_edit.date()
+            new_day = date(q.year(), q.month(), q.day())
+            if new_day == day.day:
+                self.error.show_message("改至日期不能是原日期")
+                return None
+        return AdjustRequest(day.day, leader, new_day, self.reason_edit.text(), self.approver_edit.text())

@@ -46,7 +46,14 @@ from reception.roster.service import (
 from reception.services.context import AppContext
 from ui.printing import PrintFn
 from ui.reference import Reference
-from ui.roster.dialogs import SubstituteDialog, SubstituteRequest, SwapDialog, SwapRequest
+from ui.roster.dialogs import (
+    AdjustDialog,
+    AdjustRequest,
+    SubstituteDialog,
+    SubstituteRequest,
+    SwapDialog,
+    SwapRequest,
+)
 from ui.roster.model import (
     HOLIDAY_BG,
     MAKEUP_BG,
@@ -131,6 +138,11 @@ def change_text(c: ChangeInfo) -> str:
     if c.kind == "swap" and c.other_day is not None:
         what = (f"调换：{c.leader}（{c.day.month}月{c.day.day}日）与{c.other_leader}"
                 f"（{c.other_day.month}月{c.other_day.day}日）")
+    elif c.kind == "cancel":
+        what = f"取消：{c.day.month}月{c.day.day}日 {c.leader}"
+    elif c.kind == "move" and c.other_day is not None:
+        what = (f"改期：{c.leader}（{c.day.month}月{c.day.day}日）→ "
+                f"{c.other_day.month}月{c.other_day.day}日 {c.other_leader}")
     else:
         what = f"替班：{c.day.month}月{c.day.day}日 {c.leader} → {c.other_leader}"
     who = f"　登记：{c.created_by}" if c.created_by else ""
@@ -200,6 +212,7 @@ class RosterPage(QWidget):
         self.selected_day: date | None = None
         self.swap_dialog: SwapDialog | None = None
         self.substitute_dialog: SubstituteDialog | None = None
+        self.adjust_dialog: AdjustDialog | None = None
         self._generation = 0
         self._busy = False
         today = ctx.now().date()
@@ -251,9 +264,11 @@ class RosterPage(QWidget):
         self.publish_button = button("发布")
         self.swap_button = button("调换")
         self.substitute_button = button("替班")
+        self.adjust_button = button("取消/改期")
         self.print_button = button("打印公告")
         self.export_button = button("导出Excel")
-        for b in (self.generate_button, self.publish_button, self.swap_button, self.substitute_button):
+        for b in (self.generate_button, self.publish_button, self.swap_button, self.substitute_button,
+                  self.adjust_button):
             actions.addWidget(b)
         actions.addSpacing(16)
         actions.addWidget(self.print_button)
@@ -326,6 +341,7 @@ class RosterPage(QWidget):
         self.publish_button.clicked.connect(lambda: self.publish())
         self.swap_button.clicked.connect(self.open_swap)
         self.substitute_button.clicked.connect(self.open_substitute)
+        self.adjust_button.clicked.connect(self.open_adjust)
         self.print_button.clicked.connect(self.print_notice)
         self.export_button.clicked.connect(self.export_excel)
         self.view.clicked.connect(self._day_clicked)
@@ -414,10 +430,10 @@ class RosterPage(QWidget):
         if not r.calendar_known:
             year = int(r.month[:4])
             warnings.append(
-                f"节假日未确认：{r.calendar_note}。本月排班可能与正式放假安排不一致；请管理员导入并确认{year}年"
-                "节假日表，否则发布时需要明确确认。")
+                f"节假日未确认（推算）：{r.calendar_note}。本月排班已避开法定节假日，但可能与调休安排不一致；"
+                f"请管理员导入并确认{year}年节假日表（管理 → 节假日表），否则发布时需要明确确认。")
         if data.conflicts:
-            warnings.append("已发布的安排需要调整（请用“调换”或“替班”）：\n" + "\n".join(data.conflicts))
+            warnings.append("已发布的安排需要调整（请用“取消/改期”“调换”或“替班”）：\n" + "\n".join(data.conflicts))
         if warnings:
             self.calendar_banner.show_message("\n".join(warnings), "warning")
         else:
@@ -464,6 +480,7 @@ class RosterPage(QWidget):
         self.publish_button.setEnabled(manage and r is not None and r.status == "draft")
         self.swap_button.setEnabled(manage and has_slots)
         self.substitute_button.setEnabled(manage and has_slots)
+        self.adjust_button.setEnabled(manage and has_slots)
         self.print_button.setEnabled(idle and has_slots)
         self.export_button.setEnabled(idle and has_slots)
         tip = "已发布的月份不再重新生成，请用调换或替班修改" if r and r.status == "published" else ""
@@ -554,13 +571,37 @@ class RosterPage(QWidget):
         self._open(dialog)
         self.substitute_dialog = dialog
 
+    def open_adjust(self) -> None:
+        if self.data is None:
+            return
+        dialog = AdjustDialog(self.data.roster, self.selected_day, self)
+        dialog.submitted.connect(lambda req: self._run_adjust(dialog, req))
+        self._open(dialog)
+        self.adjust_dialog = dialog
+
+    def _run_adjust(self, dialog: AdjustDialog, req: AdjustRequest) -> None:
+        by = self.by
+        if req.new_day is None:
+            def run() -> ChangeInfo:
+                return roster.cancel_slot(self.ctx, req.day, req.leader_id, reason=req.reason,
+                                          approved_by=req.approved_by, by=by)
+        else:
+            new_day = req.new_day
+
+            def run() -> ChangeInfo:
+                return roster.move_slot(self.ctx, req.day, req.leader_id, new_day, reason=req.reason,
+                                        approved_by=req.approved_by, by=by)
+        self.tasks.run(run, lambda change: self._changed(dialog, change, "取消" if req.new_day is None else "改期"),
+                       lambda exc: dialog.show_error(error_message(exc)), write=True, owner=dialog,
+                       what="roster_adjust")
+
     @staticmethod
-    def _open(dialog: SwapDialog | SubstituteDialog) -> None:
+    def _open(dialog: SwapDialog | SubstituteDialog | AdjustDialog) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.open()
 
-    def _changed(self, dialog: SwapDialog | SubstituteDialog, change: ChangeInfo, what: str) -> None:
+    def _changed(self, dialog: SwapDialog | SubstituteDialog | AdjustDialog, change: ChangeInfo, what: str) -> None:
         dialog.accept()
         version = f"，已发布第{change.version}版" if change.version else ""
         self.show_info(f"{what}已记录{version}。")

@@ -118,6 +118,9 @@ def apply_permissions(window: MainWindow) -> None:
     from ui.admin.menu import apply_admin_permissions
 
     apply_admin_permissions(window)
+    from ui.admin.calendar_menu import update_calendar_admin
+
+    update_calendar_admin(window)
 
 
 def apply_case_actions(window_or_none: MainWindow | None, buttons: list[QWidget], role: str | None) -> None:
