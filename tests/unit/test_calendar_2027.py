@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from reception.db.base import CHINA_TZ
 from reception.db.models import CaseClock
 from reception.domain import workcalendar
 from reception.domain.deadlines import deadline
@@ -20,7 +21,7 @@ from reception.domain.errors import FieldError
 from reception.domain.workcalendar import PROVISIONAL_NOTE, YearState
 from reception.lifecycle import service as lc
 from reception.roster import holidays
-from tests.unit.conftest import CHINA_TZ, Desk
+from tests.unit.conftest import Desk
 from tests.unit.test_intake_service import form, save
 
 D = date
