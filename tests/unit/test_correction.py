@@ -22,7 +22,7 @@ from reception.domain.idnumber import check_digit
 from reception.security.permissions import PermissionDenied
 from reception.services.correction import CorrectionInput, correct_registration, correction_rights, registration
 from reception.services.intake import IntakeInput, PersonInput, register_intake
-from reception.sync.outbox import attach_outbox
+from reception.sync.outbox import attach_outbox, open_personal
 from tests.unit.conftest import Desk
 
 GRID = "翠园街道/尚书茗苑社区/第1网格"
@@ -169,6 +169,7 @@ def test_a_correction_syncs_as_an_ordinary_change(desk: Desk) -> None:
     latest = {r.table_name: r for r in rows}  # one mutation per record and transaction, the last one per table
     assert {"petitioner", "petition_case", "case_event", "audit_entry"} <= set(latest)
     assert latest["petitioner"].op == "upsert" and latest["petitioner"].data is not None
-    assert latest["petitioner"].data["phone"] == "13911112222"
+    sealed = latest["petitioner"].data["phone"]  # the outbox keeps personal data sealed, as the tables do
+    assert sealed != "13911112222" and open_personal("petitioner", latest["petitioner"].data)["phone"] == "13911112222"
     assert latest["petition_case"].data is not None
     assert latest["petition_case"].data["request"] == "要求尽快办理不动产权证书"
