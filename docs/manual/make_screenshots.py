@@ -16,7 +16,12 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD_ENV = "RECEPTION_SCREENSHOT_CHILD"
@@ -47,7 +52,7 @@ def main() -> int:
 def shoot(tmp: Path, out: Path, prefix: str) -> int:
     sys.path.insert(0, str(ROOT))
     from PIL import Image
-    from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+    from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPlainTextEdit
 
     app = QApplication([sys.argv[0]])
     from reception.demo import seed_demo
@@ -164,7 +169,83 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
     window.about_dialog.close()
     window.close()
     app.processEvents()
+    shoot_going_live(tmp / "new-desk", save)
     return 0
+
+
+def shoot_going_live(root: Path, save: Callable[[QWidget, str], None]) -> None:
+    """The going-live chapter: the first-run wizard on an empty data directory, then the administrator's screens
+    on that new desk (基础数据 before and after importing a workbook, 工位与账户, 节假日表 for the provisional 2027)."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from reception.reference.model import Kind
+    from reception.services.context import open_data_dir
+    from tests.reference_fixture import write_district
+    from ui.admin.accounts import AccountsAdmin
+    from ui.admin.holidays import HolidayAdminDialog
+    from ui.admin.reference import ReferenceAdmin
+    from ui.admin.setup_wizard import SetupWizard
+    from ui.tasks import TaskManager
+
+    app = QApplication.instance()
+    assert app is not None
+    tasks = TaskManager(synchronous=True)
+    ctx = open_data_dir(root)
+    try:
+        wizard = SetupWizard(ctx, tasks)
+        wizard.show()
+        page = wizard.centre_page
+        for edit, text in ((page.centre_edit, "示范区人民来访接待中心"), (page.desk_name_edit, "一号窗口"),
+                           (page.desk_code_edit, "D01")):
+            edit.setText(text)
+        save(wizard, "setup-centre")
+        wizard.next()
+        app.processEvents()
+        admin = wizard.admin_page
+        assert wizard.currentPage() is admin, page.form.error_text("工位代码")
+        for edit, text in ((admin.username_edit, "zhangwei"), (admin.name_edit, "张伟"),
+                           (admin.password_edit, "Shifan2026"), (admin.confirm_edit, "Shifan2026")):
+            assert isinstance(edit, QLineEdit)
+            edit.setText(text)
+        save(wizard, "setup-admin")
+        wizard.next()
+        app.processEvents()
+        assert wizard.currentPage() is wizard.mode_page
+        save(wizard, "setup-mode")
+        wizard.accept()
+        app.processEvents()
+        user_id = wizard.admin_user_id()
+
+        reference = ReferenceAdmin(ctx, tasks, user_id)
+        reference.show()
+        save(reference, "reference-empty")
+        workbooks = root.parent / "workbooks"
+        workbooks.mkdir(exist_ok=True)
+        reference.open_file = lambda: write_district(workbooks / "示范区基础数据.xlsx", broken=True)
+        reference.import_file()
+        save(reference, "reference-report")
+        reference.open_file = lambda: write_district(workbooks / "示范区基础数据.xlsx")
+        reference.import_file()
+        save(reference, "reference-localities")
+        reference.tabs.setCurrentWidget(reference.tab[Kind.RULE])
+        save(reference, "reference-rules")
+        units = [(code, name) for _i, row in reference.all_rows[Kind.UNIT]
+                 for code, name in [(getattr(row, "code", ""), getattr(row, "name", ""))]]
+        reference.close()
+
+        accounts = AccountsAdmin(ctx, tasks, user_id, units)
+        accounts.show()
+        save(accounts, "accounts")
+        accounts.close()
+
+        holidays = HolidayAdminDialog(ctx, tasks, user_id or "")
+        holidays.year_spin.setValue(2027)
+        holidays.show()
+        save(holidays, "holidays-2027")
+        holidays.close()
+        app.processEvents()
+    finally:
+        ctx.close()
 
 
 if __name__ == "__main__":
