@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -160,41 +161,70 @@ WRONG_LOGIN = f"用户名或密码错误（连续输错{MAX_FAILURES}次，账�
 exist (a count of attempts left appeared only for real ones)."""
 
 
+class Lockable(Protocol):
+    """An account that signs in with a password under the lockout rules: a desk ``User``, or a handling unit's
+    account on the central server (``reception.server.unit_accounts``)."""
+
+    password_hash: str
+    failed_attempts: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of one password attempt on an account: ``error`` None when it signed in; ``action`` and ``detail``
+    are what to audit (login, login_failed, locked)."""
+
+    error: ReceptionError | None
+    action: str
+    detail: str = ""
+
+
+def check_attempt(account: Lockable, password: str, now: datetime) -> Attempt | None:
+    """Check a password against ``account`` under the lockout rules, updating its failure count, lock and (when
+    the parameters were raised) its hash in place. None for an account without a password (nothing to audit).
+    The caller commits the changes even when the attempt failed."""
+    if account.locked_until is not None and account.locked_until > now:
+        minutes = _minutes_left(account.locked_until, now)
+        return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，"
+                                     "或请管理员解锁。", minutes), "login_failed", "locked")
+    if not account.password_hash:
+        return None
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        account.failed_attempts += 1
+        if account.failed_attempts >= MAX_FAILURES:
+            account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            account.failed_attempts = 0
+            return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
+                                         "或请管理员解锁。", LOCK_MINUTES), "locked", f"minutes={LOCK_MINUTES}")
+        return Attempt(LoginFailed(WRONG_LOGIN), "login_failed", f"attempt={account.failed_attempts}")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.failed_attempts = 0
+    account.locked_until = None
+    return Attempt(None, "login")
+
+
+def refuse_unknown(password: str) -> LoginFailed:
+    """An unknown or disabled account: the same time as a real check and the same message, so a sign-in form
+    never reveals which accounts exist."""
+    _hasher_dummy(password)
+    return LoginFailed(WRONG_LOGIN)
+
+
 def _authenticate(session: Session, username: str, password: str, now: datetime,
                   desk_id: str | None) -> SignedIn | ReceptionError:
-    wrong = LoginFailed(WRONG_LOGIN)
     user = session.scalar(select(User).where(User.username == username)) if username else None
     if user is None or not user.active:
-        _hasher_dummy(password)  # the same time as a real check: the form does not reveal which accounts exist
-        return wrong
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = _minutes_left(user.locked_until, now)
-        audit.record(session, user_id=user.id, desk_id=desk_id, action="login_failed", entity="user",
-                     entity_id=user.id, detail="locked")
-        return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，或请管理员解锁。",
-                             minutes)
-    if not user.password_hash:
+        return refuse_unknown(password)
+    attempt = check_attempt(user, password, now)
+    if attempt is None:
         return LoginFailed("该账户尚未设置密码，请联系系统管理员设置。", key="no_password")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_attempts += 1
-        if user.failed_attempts >= MAX_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_attempts = 0
-            audit.record(session, user_id=user.id, desk_id=desk_id, action="locked", entity="user",
-                         entity_id=user.id, detail=f"minutes={LOCK_MINUTES}")
-            return AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
-                                 "或请管理员解锁。", LOCK_MINUTES)
-        audit.record(session, user_id=user.id, desk_id=desk_id, action="login_failed", entity="user",
-                     entity_id=user.id, detail=f"attempt={user.failed_attempts}")
-        return wrong
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.failed_attempts = 0
-    user.locked_until = None
-    audit.record(session, user_id=user.id, desk_id=desk_id, action="login", entity="user", entity_id=user.id)
-    return _signed_in(user)
+    audit.record(session, user_id=user.id, desk_id=desk_id, action=attempt.action, entity="user",
+                 entity_id=user.id, detail=attempt.detail)
+    return attempt.error if attempt.error is not None else _signed_in(user)
 
 
 _dummy_hash: list[str] = []
