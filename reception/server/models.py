@@ -148,4 +148,122 @@ class AuditHead(ServerBase):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+
+# -- the handling units' workbench (``/unit``, ``reception.server.unit_accounts``) -----------------------------------
+
+
+class UnitUser(ServerBase):
+    """An account of a handling unit's staff on the central server (the unit works its cases at ``/unit``). The
+    password hash and lockout follow the desk's rules (``reception.security.accounts``)."""
+
+    __tablename__ = "unit_user"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    unit_id: Mapped[str] = mapped_column(String(36), index=True)
+    """The unit's synced record (``record`` table ``unit``)."""
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    """unit_staff (工作人员) or unit_head (单位负责人: approves extensions)."""
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSession(ServerBase):
+    """A signed-in browser: only the SHA-256 of its cookie is kept, so every server process sharing the database
+    knows it and a dump of the database signs nobody in. Expires after ``IDLE`` without a request."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    """The session's anti-forgery token, sent back in every form."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FormPost(ServerBase):
+    """A form already applied (its one-time id, from the page that showed it): sent twice, it is applied once."""
+
+    __tablename__ = "form_post"
+
+    form_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    case_id: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnitAudit(ServerBase):
+    """What a unit's account did on the server (sign-ins, each step on a case, attachments), with who and when."""
+
+    __tablename__ = "unit_audit"
+    __table_args__ = (Index("ix_unit_audit_case", "case_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[str] = mapped_column(String(36))
+    unit_id: Mapped[str] = mapped_column(String(36), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ExtensionRequest(ServerBase):
+    """延期申请: asked by the unit's staff, approved (then the case is extended) or refused by the unit head."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    unit_id: Mapped[str] = mapped_column(String(36))
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(36))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, approved or refused."""
+    decided_by: Mapped[str | None] = mapped_column(String(36))
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class UnitAttachment(ServerBase):
+    """A file a unit attached to a case (the 处理意见书 scanned, a photo): PDF, JPEG or PNG, checked by content;
+    the bytes are kept under the server's data directory (``attachments/``), named by ``id``."""
+
+    __tablename__ = "unit_attachment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    unit_id: Mapped[str] = mapped_column(String(36))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(36))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    """The case event it belongs to (the 处理意见书), once posted."""
+
+
+class UnitDigest(ServerBase):
+    """The daily reminder of a unit's due-soon and overdue cases, once a day, with what the notifier answered."""
+
+    __tablename__ = "unit_digest"
+
+    unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    due_soon: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(16), default="")
+    """sent, failed, or no_contact (the unit has no contact phone)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 _ = DateTime  # (UTCDateTime's implementation type; migrations spell it sa.DateTime())
