@@ -49,6 +49,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("unit")
     _db_args(q, top=False)
     q.set_defaults(handler=_add_unit)
+    q = ssub.add_parser("add-unit-user",
+                        help="create an account for a handling unit's staff to work its cases at /unit "
+                             "(the password is asked here, or read from --password-env)")
+    q.add_argument("unit", help="the unit's code (or id) in the synced directory")
+    q.add_argument("username")
+    q.add_argument("--name", required=True, help="the person's name, e.g. 陈明")
+    q.add_argument("--role", default="unit_staff", help="unit_staff (工作人员, default) or unit_head (单位负责人)")
+    q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_add_unit_user)
+    q = ssub.add_parser("unit-user-password", help="set a unit account's password (and unlock it)")
+    q.add_argument("username")
+    q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_unit_user_password)
+    q = ssub.add_parser("list-unit-users", help="the handling units' accounts")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_list_unit_users)
     q = ssub.add_parser("trust-admin",
                         help="register an administrator's signing key (the password is asked here and checked "
                              "against the account on the server); shows the key's fingerprint")
@@ -215,4 +233,62 @@ def _import(args: argparse.Namespace) -> int:
         print(f"另有 {sum(counts.kept.values())} 条已在工位上修改过，未覆盖（"
               + "，".join(f"{t} {n}" for t, n in counts.kept.items())
               + "）；确需以本数据目录为准时请加 --force")
+    return 0
+
+
+def _password(args: argparse.Namespace, prompt: str) -> str:
+    import getpass
+    import os
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+        if not password:
+            raise ReceptionError(f"环境变量 {args.password_env} 未设置", key="password_env")
+        return password
+    return getpass.getpass(prompt)
+
+
+def _add_unit_user(args: argparse.Namespace) -> int:
+    from reception.server.unit_accounts import UnitRole, add_unit_user
+
+    password = _password(args, f"单位账户“{args.username}”的密码：")
+    db = _open(args)
+    try:
+        user_id = add_unit_user(db, args.unit, args.username, args.name, args.role, password)
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+    print(f"已创建单位账户“{args.username}”（{args.name}，{UnitRole.parse(args.role).label}，{user_id}）。"
+          "请在浏览器打开 <服务器地址>/unit 登录。")
+    return 0
+
+
+def _unit_user_password(args: argparse.Namespace) -> int:
+    from reception.server.unit_accounts import set_password
+
+    password = _password(args, f"单位账户“{args.username}”的新密码：")
+    db = _open(args)
+    try:
+        set_password(db, args.username, password)
+    finally:
+        db.dispose()
+    print(f"已设置单位账户“{args.username}”的密码（账户已解锁）。")
+    return 0
+
+
+def _list_unit_users(args: argparse.Namespace) -> int:
+    from reception.server.unit_accounts import list_unit_users
+
+    db = _open(args)
+    try:
+        rows = list_unit_users(db)
+    finally:
+        db.dispose()
+    for account, active, locked_until in rows:
+        state = "已停用" if not active else (f"锁定至 {locked_until.isoformat(timespec='minutes')}"
+                                            if locked_until else "可用")
+        print(f"{account.unit_name}\t{account.username}\t{account.display_name}\t{account.role_label}\t{state}")
+    if not rows:
+        print("（尚无单位账户）", file=sys.stderr)
     return 0

@@ -104,7 +104,9 @@ class ServerDatabase:
 
         self.url = url
         self.engine = make_server_engine(url)
-        self.sealer = Sealer(load_key(key_path(server_dir or default_server_dir())))
+        self.server_dir = server_dir or default_server_dir()
+        """The server's data directory: its data key, and the units' attachments (``attachments/``)."""
+        self.sealer = Sealer(load_key(key_path(self.server_dir)))
         """Seals the personal fields of stored records (``reception.server.protect``)."""
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(sqlite_begin="DEFERRED"),

@@ -1,0 +1,231 @@
+"""Handling units' accounts on the central server, their browser sessions and the forms' anti-forgery tokens.
+
+A township office has no reception desk PC: its staff sign in to the server's ``/unit`` pages. Accounts belong to
+one unit (a synced ``unit`` record) with one of two roles, 工作人员 (``unit_staff``) and 单位负责人 (``unit_head``,
+who approves extensions). Passwords and lockout are the desk's own (``reception.security.accounts``: Argon2id,
+``MAX_FAILURES`` wrong passwords lock the account for ``LOCK_MINUTES``; an unknown name gets the same answer as a
+wrong password).
+
+Sessions live in the database, so several server processes share them: the browser holds an opaque random cookie
+(HttpOnly, SameSite=Lax, Secure over HTTPS), the database only its SHA-256. A session ends after ``IDLE`` without a
+request, after ``MAX_AGE`` in any case, and at sign-out. Each session has its own CSRF token that every form sends
+back; a form without it, or with another session's, is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from reception.db.base import utcnow
+from reception.domain.errors import FieldError, ReceptionError
+from reception.security.accounts import check_attempt, check_password_policy, hash_password, refuse_unknown
+from reception.server.db import ServerDatabase
+from reception.server.models import Record, UnitAudit, UnitUser, WebSession
+from reception.server.service import ServerError, hash_secret
+
+IDLE = timedelta(minutes=30)
+MAX_AGE = timedelta(hours=12)
+COOKIE = "unit_session"
+Clock = Callable[[], datetime]
+
+
+class UnitRole(Enum):
+    STAFF = "unit_staff"
+    HEAD = "unit_head"
+
+    @property
+    def label(self) -> str:
+        return {"unit_staff": "工作人员", "unit_head": "单位负责人"}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> UnitRole:
+        text = text.strip()
+        for role in cls:
+            if text in (role.value, role.label, role.name.lower()):
+                return role
+        raise FieldError("角色", f"未知角色：{text}（可选：unit_staff 工作人员、unit_head 单位负责人）",
+                         key="unit_role_unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitAccount:
+    """A signed-in unit user (a plain value for the pages, never the ORM row)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+    unit_id: str
+    unit_name: str
+
+    @property
+    def is_head(self) -> bool:
+        return self.role == UnitRole.HEAD.value
+
+    @property
+    def role_label(self) -> str:
+        return UnitRole(self.role).label
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInSession:
+    account: UnitAccount
+    csrf: str
+
+
+def audit(session: Session, user_id: str, unit_id: str, action: str, *, case_id: str = "", detail: str = "",
+          at: datetime | None = None) -> None:
+    session.add(UnitAudit(user_id=user_id, unit_id=unit_id, action=action, case_id=case_id, detail=detail[:500],
+                          at=at or utcnow()))
+
+
+def find_unit(session: Session, ref: str) -> tuple[str, dict[str, object]]:
+    """A unit of the synced directory by code or id."""
+    ref = ref.strip()
+    for rid, data in session.execute(select(Record.record_id, Record.data)
+                                     .where(Record.table_name == "unit", Record.deleted.is_(False))):
+        if data and (rid == ref or data.get("code") == ref):
+            return rid, data
+    raise ServerError(404, f"服务器上没有单位“{ref}”（请先导入基础数据）")
+
+
+def unit_name(session: Session, unit_id: str) -> str:
+    row = session.get(Record, ("unit", unit_id))
+    return str((row.data or {}).get("name", "")) if row is not None else ""
+
+
+def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: str, role: str, password: str,
+                  *, now: datetime | None = None) -> str:
+    """A new account of ``unit`` (code or id). The password follows the desk's policy. Returns the account id."""
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
+        raise FieldError("用户名", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
+    if not display_name.strip():
+        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+    parsed = UnitRole.parse(role)
+    check_password_policy(password, field="密码", username=username)
+    with db.session() as s:
+        unit_id, _data = find_unit(s, unit)
+        if s.scalar(select(UnitUser.id).where(UnitUser.username == username)) is not None:
+            raise FieldError("用户名", f"用户名“{username}”已存在", key="username_taken")
+        user = UnitUser(unit_id=unit_id, username=username, display_name=display_name.strip(), role=parsed.value,
+                        password_hash=hash_password(password), active=True, failed_attempts=0,
+                        password_changed_at=now or utcnow())
+        s.add(user)
+        s.flush()
+        audit(s, "admin", unit_id, "user_added", detail=f"{username} {parsed.value}")
+        return user.id
+
+
+def list_unit_users(db: ServerDatabase) -> list[tuple[UnitAccount, bool, datetime | None]]:
+    """Every unit account with whether it is active and until when it is locked."""
+    with db.read() as s:
+        users = list(s.scalars(select(UnitUser).order_by(UnitUser.unit_id, UnitUser.username)))
+        names = {u.unit_id: unit_name(s, u.unit_id) for u in users}
+        return [(_account(u, names[u.unit_id]), u.active, u.locked_until) for u in users]
+
+
+def _account(user: UnitUser, unit: str) -> UnitAccount:
+    return UnitAccount(user.id, user.username, user.display_name, user.role, user.unit_id, unit)
+
+
+def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime | None = None) -> tuple[str,
+                                                                                                      SignedInSession]:
+    """Check the password under the lockout rules; a new session: (the cookie value, shown once; the session).
+    Raises the desk's ``LoginFailed`` / ``AccountLocked``; the failure count is committed all the same."""
+    now = now or utcnow()
+    username = username.strip()
+    outcome: ReceptionError | tuple[str, SignedInSession]
+    with db.session() as s:
+        user = s.scalar(select(UnitUser).where(UnitUser.username == username)) if username else None
+        if user is None or not user.active:
+            outcome = refuse_unknown(password)
+        else:
+            attempt = check_attempt(user, password, now)
+            if attempt is None:
+                outcome = ReceptionError("该账户尚未设置密码，请联系系统管理员设置。", key="no_password")
+            else:
+                audit(s, user.id, user.unit_id, attempt.action, detail=attempt.detail, at=now)
+                if attempt.error is not None:
+                    outcome = attempt.error
+                else:
+                    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+                    s.add(WebSession(token_hash=hash_secret(token), user_id=user.id, csrf=csrf, created_at=now,
+                                     last_seen_at=now))
+                    outcome = (token, SignedInSession(_account(user, unit_name(s, user.unit_id)), csrf))
+    if isinstance(outcome, ReceptionError):
+        raise outcome
+    return outcome
+
+
+def resolve(db: ServerDatabase, token: str, *, now: datetime | None = None) -> SignedInSession | None:
+    """The session of a cookie, or None (unknown, expired, the account disabled). Each request moves the idle
+    deadline on (written at most once a minute)."""
+    if not token:
+        return None
+    now = now or utcnow()
+    key = hash_secret(token)
+    with db.read() as s:
+        row = s.get(WebSession, key)
+        if row is None:
+            return None
+        user = s.get(UnitUser, row.user_id)
+        expired = now - row.last_seen_at > IDLE or now - row.created_at > MAX_AGE
+        found = None if user is None or not user.active or expired else SignedInSession(
+            _account(user, unit_name(s, user.unit_id)), row.csrf)
+        stale = now - row.last_seen_at > timedelta(minutes=1)
+    if found is None:
+        end(db, token)
+        return None
+    if stale:
+        with db.session() as s:
+            row = s.get(WebSession, key)
+            if row is not None:
+                row.last_seen_at = now
+    return found
+
+
+def end(db: ServerDatabase, token: str, *, now: datetime | None = None) -> None:
+    """Sign out: the session is deleted (its cookie means nothing from now on)."""
+    if not token:
+        return
+    with db.session() as s:
+        row = s.get(WebSession, hash_secret(token))
+        if row is not None:
+            user = s.get(UnitUser, row.user_id)
+            if user is not None:
+                audit(s, user.id, user.unit_id, "logout", at=now)
+            s.delete(row)
+
+
+def purge_expired(db: ServerDatabase, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    with db.session() as s:
+        result = s.execute(delete(WebSession).where((WebSession.last_seen_at < now - IDLE)
+                                                    | (WebSession.created_at < now - MAX_AGE)))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def csrf_ok(session: SignedInSession, sent: str) -> bool:
+    return bool(sent) and hmac.compare_digest(session.csrf.encode(), sent.encode())
+
+
+def set_password(db: ServerDatabase, username: str, password: str) -> None:
+    """The administrator sets a unit account's password (and unlocks it)."""
+    with db.session() as s:
+        user = s.scalar(select(UnitUser).where(UnitUser.username == username.strip()))
+        if user is None:
+            raise FieldError("用户名", f"没有用户名为“{username}”的单位账户", key="user_not_found")
+        check_password_policy(password, username=user.username)
+        user.password_hash, user.failed_attempts, user.locked_until = hash_password(password), 0, None
+        user.password_changed_at = utcnow()
+        audit(s, "admin", user.unit_id, "password_reset", detail=user.username)
