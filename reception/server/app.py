@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reception import __version__
 from reception.envfail import environment_reason
-from reception.server import limits, service
+from reception.server import limits, service, web
 from reception.server.db import ServerDatabase
 from reception.server.models import Client
 from reception.server.service import ServerError
@@ -64,6 +64,7 @@ def create_app(db: ServerDatabase) -> FastAPI:
                   description="Sync API for reception desks and the handling units' progress API.")
 
     app.add_middleware(limits.BodyLimit)
+    web.mount(app, db)  # (the web pages: /query, /unit..., reception/server/web)
 
     @app.exception_handler(ServerError)
     def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
