@@ -33,6 +33,10 @@ KIB = 1024
 BODY_LIMITS: dict[str, int] = {"/enroll": 4 * KIB, "/sync/hello": 4 * KIB, "/sync/push": MAX_PUSH_BYTES}
 UNIT_EVENT_LIMIT = 64 * KIB
 DEFAULT_LIMIT = 16 * KIB
+UNIT_FORM_LIMIT = 64 * KIB
+UNIT_UPLOAD_LIMIT = 32 * KIB * KIB
+"""A unit's step with its attachments (``unit_work``: at most 3 files of 10 MB each, checked by the page with a
+Chinese message; a body beyond this is refused here, on an HTML page for the ``/unit`` pages)."""
 REQUEST_READ_TIMEOUT = 10.0
 BODY_READ_TIMEOUT = 120.0
 KEEP_ALIVE = 5
@@ -47,6 +51,10 @@ def body_limit(path: str) -> int:
         return BODY_LIMITS[path]
     if path.startswith("/units/cases/"):
         return UNIT_EVENT_LIMIT
+    if path.startswith("/unit/cases/") and path.endswith("/act"):
+        return UNIT_UPLOAD_LIMIT
+    if path.startswith("/unit"):
+        return UNIT_FORM_LIMIT
     return DEFAULT_LIMIT
 
 
@@ -54,10 +62,16 @@ class _TooLarge(Exception):
     pass
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+async def _refuse(send: Send, status: int, message: str, *, html: bool = False) -> None:
     body = ('{"detail": "' + message + '"}').encode("utf-8")
+    kind = b"application/json"
+    if html:  # (the units' pages: a page a person reads, with the way back)
+        body = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>提交内容过大</title>'
+                f'<p>{message}，未保存。请返回上一页，减小或分拆附件后重新提交。</p><p><a href="/unit">返回</a></p>'
+                '</html>').encode()
+        kind = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
@@ -73,8 +87,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cap = body_limit(str(scope.get("path", "")))
-        message = f"请求内容过大（此接口最多 {cap // KIB} KB）"
+        path = str(scope.get("path", ""))
+        cap = body_limit(path)
+        html = path.startswith("/unit")
+        message = (f"提交内容过大（最多 {cap // KIB // KIB} MB）" if html and cap >= KIB * KIB
+                   else f"请求内容过大（此接口最多 {cap // KIB} KB）")
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -82,7 +99,7 @@ class BodyLimit:
                 except ValueError:
                     declared = cap + 1
                 if declared > cap:
-                    await _refuse(send, 413, message)
+                    await _refuse(send, 413, message, html=html)
                     return
         received = 0
         started = exceeded = False
@@ -102,7 +119,7 @@ class BodyLimit:
             if exceeded:
                 if msg["type"] == "http.response.start" and not started:
                     started = True
-                    await _refuse(send, 413, message)
+                    await _refuse(send, 413, message, html=html)
                 return  # (the application's own answer to the cut-off body is dropped)
             if msg["type"] == "http.response.start":
                 started = True
@@ -113,7 +130,7 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 started = True
-                await _refuse(send, 413, message)
+                await _refuse(send, 413, message, html=html)
 
 
 class GuardedH11Protocol(H11Protocol):

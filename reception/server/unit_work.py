@@ -54,7 +54,7 @@ NOT_YOURS = "未找到该案件，或该案件不由本单位办理"
 """The one answer for a case of another unit, an accusation against this one, or no case at all."""
 CLOSED = frozenset({CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.NOT_ACCEPTED, CaseStatus.LEGAL_CHANNEL})
 MAX_ATTACHMENT = 10 * 1024 * 1024
-MAX_ATTACHMENTS = 5
+MAX_ATTACHMENTS = 3
 FILE_TYPES: dict[str, tuple[str, bytes, tuple[str, ...]]] = {
     "pdf": ("application/pdf", b"%PDF-", (".pdf",)),
     "jpeg": ("image/jpeg", b"\xff\xd8\xff", (".jpg", ".jpeg")),
@@ -391,8 +391,9 @@ def check_upload(upload: Upload) -> str:
     name = Path(upload.filename.replace("\\", "/")).name.strip() or "附件"
     size = len(upload.content)
     if size > MAX_ATTACHMENT:
-        raise FieldError("附件", f"附件“{name}”大小为{size / 1024 / 1024:.1f} MB，超过{MAX_ATTACHMENT // 1024 // 1024} MB"
-                                 "的上限，未保存。请压缩或分拆后重新上传。", key="attachment_large")
+        cap = MAX_ATTACHMENT // 1024 // 1024
+        raise FieldError("附件", f"附件“{name}”大小为{size / 1024 / 1024:.1f} MB，超过{cap} MB的上限，未保存。"
+                                 "请压缩或分拆后重新上传。", key="attachment_large")
     if size == 0:
         raise FieldError("附件", f"附件“{name}”是空文件，未保存。", key="attachment_empty")
     ext = Path(name).suffix.lower()

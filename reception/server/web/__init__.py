@@ -29,7 +29,7 @@ from reception.server.db import ServerDatabase
 
 HERE = Path(__file__).resolve().parent
 STATIC_PREFIX = "/static"
-PARTS: tuple[str, ...] = ("query",)
+PARTS: tuple[str, ...] = ("query", "unit")
 """The web parts mounted by ``mount``: module names in this package (each defines ``router(db)``)."""
 
 env = jinja2.Environment(
