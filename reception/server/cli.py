@@ -278,6 +278,7 @@ def _unit_user_password(args: argparse.Namespace) -> int:
 
 
 def _list_unit_users(args: argparse.Namespace) -> int:
+    from reception.db.base import utcnow
     from reception.server.unit_accounts import list_unit_users
 
     db = _open(args)
@@ -287,7 +288,7 @@ def _list_unit_users(args: argparse.Namespace) -> int:
         db.dispose()
     for account, active, locked_until in rows:
         state = "已停用" if not active else (f"锁定至 {locked_until.isoformat(timespec='minutes')}"
-                                            if locked_until else "可用")
+                                            if locked_until and locked_until > utcnow() else "可用")
         print(f"{account.unit_name}\t{account.username}\t{account.display_name}\t{account.role_label}\t{state}")
     if not rows:
         print("（尚无单位账户）", file=sys.stderr)

@@ -1,0 +1,103 @@
+"""Handling units' accounts on the server: the desk's password policy and lockout, sessions in the database (idle
+expiry, sign-out, shared by server processes), the ``reception server add-unit-user`` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from reception.domain.errors import FieldError
+from reception.security.accounts import LOCK_MINUTES, MAX_FAILURES, AccountLocked, LoginFailed
+from reception.server import unit_accounts
+from reception.server.db import ServerDatabase, open_server_database
+from reception.server.models import UnitAudit, UnitUser, WebSession
+from reception.server.service import hash_secret, import_reference
+from tests.clock import UNIT_NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = UNIT_NOW
+
+
+@pytest.fixture
+def db(server_db_url: str, reference_dir: Path) -> Iterator[ServerDatabase]:
+    d = open_server_database(server_db_url)
+    import_reference(d, reference_dir)
+    try:
+        yield d
+    finally:
+        d.dispose()
+
+
+def test_unit_user_signs_in_then_locks_after_five_wrong_passwords(db: ServerDatabase) -> None:
+    unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
+    with pytest.raises(FieldError, match="至少8位"):
+        unit_accounts.add_unit_user(db, "CY", "cy_li", "李强", "unit_head", "short1", now=NOW)
+    with pytest.raises(FieldError, match="已存在"):
+        unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
+    cookie, session = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    assert session.account.unit_name == "翠园街道" and session.account.role_label == "工作人员"
+    # only the cookie's hash is stored
+    with db.read() as s:
+        stored = [r.token_hash for r in s.query(WebSession)]
+    assert stored == [hash_secret(cookie)] and cookie not in stored
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(LoginFailed):
+            unit_accounts.sign_in(db, "cy_chen", "wrong-password1", now=NOW)
+    with pytest.raises(AccountLocked, match=f"{LOCK_MINUTES}分钟后再试"):
+        unit_accounts.sign_in(db, "cy_chen", "wrong-password1", now=NOW)
+    with pytest.raises(AccountLocked):  # the right password is refused while locked
+        unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW + timedelta(minutes=5))
+    # an unknown account gets the same answer as a wrong password
+    with pytest.raises(LoginFailed) as unknown:
+        unit_accounts.sign_in(db, "nobody", "Cuiyuan2026", now=NOW)
+    assert "用户名或密码错误" in unknown.value.message
+    later = NOW + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    assert unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=later)[1].account.username == "cy_chen"
+    with db.read() as s:
+        actions = [a.action for a in s.query(UnitAudit).order_by(UnitAudit.at)]
+    assert actions.count("login") == 2 and "locked" in actions and actions.count("login_failed") >= MAX_FAILURES
+
+
+def test_session_idles_out_and_ends_at_sign_out(db: ServerDatabase) -> None:
+    unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
+    cookie, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    assert unit_accounts.resolve(db, cookie, now=NOW + timedelta(minutes=20)) is not None
+    # each request moves the idle deadline on: 20 + 25 minutes is still within 30 of the last request
+    assert unit_accounts.resolve(db, cookie, now=NOW + timedelta(minutes=45)) is not None
+    assert unit_accounts.resolve(db, cookie, now=NOW + timedelta(minutes=45) + unit_accounts.IDLE
+                                 + timedelta(seconds=1)) is None
+    with db.read() as s:
+        assert s.query(WebSession).count() == 0  # (an expired session is deleted)
+    cookie, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    unit_accounts.end(db, cookie, now=NOW)
+    assert unit_accounts.resolve(db, cookie, now=NOW) is None
+    assert unit_accounts.resolve(db, "forged-cookie", now=NOW) is None
+    # a disabled account's sessions stop at once
+    cookie, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    with db.session() as s:
+        s.query(UnitUser).update({UnitUser.active: False})
+    assert unit_accounts.resolve(db, cookie, now=NOW) is None
+
+
+@pytest.mark.parametrize("server_db_url", ["sqlite"], indirect=True)
+def test_add_unit_user_command(db: ServerDatabase, server_db_url: str, tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), UNIT_PW="Xueyuan2026")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "reception", "server", *args, "--db", server_db_url],
+                              cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+    ok = run("add-unit-user", "XYL", "xyl_head", "--name", "王立", "--role", "unit_head", "--password-env", "UNIT_PW")
+    assert ok.returncode == 0, ok.stderr
+    assert "单位负责人" in ok.stdout and "/unit" in ok.stdout
+    missing = run("add-unit-user", "NOPE", "x_user", "--name", "某人", "--password-env", "UNIT_PW")
+    assert missing.returncode != 0 and "没有单位“NOPE”" in missing.stderr
+    listed = run("list-unit-users")
+    assert "学院路街道\txyl_head\t王立\t单位负责人\t可用" in listed.stdout
+    assert unit_accounts.sign_in(db, "xyl_head", "Xueyuan2026", now=NOW)[1].account.is_head
