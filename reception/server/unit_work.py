@@ -45,6 +45,7 @@ from reception.server.models import (
     UnitUser,
 )
 from reception.server.unit_accounts import UnitAccount, audit
+from reception.services.cases import EVENT_LABELS as CASE_EVENT_LABELS
 
 UNIT_PERMISSIONS = ROLE_PERMISSIONS["unit_staff"]
 """A unit's accounts hold the desk's 责任单位工作人员 permissions (on their own unit's cases only)."""
@@ -61,7 +62,7 @@ FILE_TYPES: dict[str, tuple[str, bytes, tuple[str, ...]]] = {
     "png": ("image/png", b"\x89PNG\r\n\x1a\n", (".png",)),
 }
 """The attachments a unit may upload: PDF, JPEG, PNG, recognised by their first bytes (and the name must agree)."""
-PROGRESS_KIND = "unit_progress"
+PROGRESS_KIND = "unit_progress"  # (the names the desk knows: services.cases.EVENT_LABELS)
 ATTACHMENT_KIND = "unit_attachment"
 Clock = Callable[[], datetime]
 
@@ -272,14 +273,8 @@ class CaseDetail:
     extension: PendingExtension | None = None
 
 
-EVENT_LABELS = {
-    "received": "收件", "assigned": "交办", "forwarded": "转送", "signed": "签收", "objected": "异议退回",
-    "accepted": "受理", "not_accepted": "不予受理", "handling_started": "开始办理", "extended": "延期",
-    "replied": "出具处理意见书", "evaluated": "满意度评价", "closed": "销号", "supervised": "督办",
-    "supervision_resolved": "督办反馈（已办结）", "supervision_returned": "督办反馈（未办结）",
-    PROGRESS_KIND: "办理进展", ATTACHMENT_KIND: "上传附件", "review_requested": "请求复查",
-    "review_decided": "复查意见", "legal_channel": "依法分类处理", "to_leader": "领导接访",
-}
+EVENT_LABELS = {**CASE_EVENT_LABELS, ATTACHMENT_KIND: "责任单位上传附件"}
+"""The desk's names of the events (``reception.services.cases``), and the attachments' note."""
 
 
 def load_own_case(s: Session, db: ServerDatabase, account: UnitAccount, case_id: str) -> ServerCase:

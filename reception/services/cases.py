@@ -83,6 +83,7 @@ EVENT_LABELS = {
     "ownership_ended": "结束包案",
     "unit_progress": "责任单位报告办理进展",
     "unit_feedback": "责任单位反馈",
+    "unit_attachment": "责任单位上传附件",
     "corrected": "更正登记",
 }
 
@@ -234,7 +235,8 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
         ))
     events = tuple(
         EventDetail(kind=e.kind, label=EVENT_LABELS.get(e.kind, e.kind), occurred_at=e.occurred_at,
-                    actor=_user_name(session, e.actor_id), unit=_name(session, Unit, e.unit_id), note=e.note)
+                    actor=_user_name(session, e.actor_id) or str((e.data or {}).get("unit_user") or ""),
+                    unit=_name(session, Unit, e.unit_id), note=e.note)
         for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.occurred_at))
     )
     receipts = len(session.scalars(select(ReceiptPrint.id).where(ReceiptPrint.case_id == case_id)).all())
