@@ -242,7 +242,6 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
     assert desk.sync().ok
     with desk.ctx.db.read() as s:
         assert "handling" in set(s.scalars(select(CaseClock.clock_key).where(CaseClock.case_id == case_id)))
-    reply = step(page, "reply")
     big, fake, good = tmp_path / "扫描件.pdf", tmp_path / "假的.pdf", tmp_path / "处理意见书.pdf"
     big.write_bytes(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not a pdf")
