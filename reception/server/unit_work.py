@@ -491,16 +491,16 @@ def _step(s: Session, db: ServerDatabase, account: UnitAccount, case: ServerCase
         return _decide_extension(s, account, case, fields, action == "extend_approve", now, origin)
     if action == "reply":
         try:
-            outcome = m.ReplyOutcome(fields.get("outcome", ""))
+            outcome = m.ReplyOutcome.parse(fields.get("outcome", ""))
         except ValueError as exc:
             raise FieldError("处理结论", "请选择处理结论（支持、解释说明或不予支持）", key="reply_outcome") from exc
         try:
-            means = m.DeliveryMeans(fields.get("means", ""))
+            means = m.DeliveryMeans.parse(fields.get("means", ""))
         except ValueError as exc:
             raise FieldError("送达方式", "请选择送达方式", key="reply_means") from exc
-        t = m.Reply(outcome, _need_text(fields, "basis", "处理依据"), _date(fields.get("delivered_on", ""), "送达日期"),
-                    means, _need_text(fields, "text", "处理意见"))
-        step = _apply(s, account, case, t, origin, now)
+        reply = m.Reply(outcome, _need_text(fields, "basis", "处理依据"),
+                        _date(fields.get("delivered_on", ""), "送达日期"), means, _need_text(fields, "text", "处理意见"))
+        step = _apply(s, account, case, reply, origin, now)
         files = _store_uploads(s, db, account, case, uploads, now, written)
         if files:
             casework.post_note(s, case, ATTACHMENT_KIND, f"处理意见书附件{len(files)}个",

@@ -52,7 +52,7 @@ def register(desk: DeskHandle, unit_code: str, *, on: date | None = None,
         category = s.scalar(select(Category.id).where(Category.parent_id.is_not(None),
                                                       Category.legal_channel.is_(None)).order_by(Category.code))
     form = replace(form, routing_action=RoutingAction.ASSIGN, unit_id=unit_id, legal_channel="", category_id=category,
-                   content_class=content_class, request=request)
+                   content_class=content_class, request=request, override_reason="属地管理，由责任单位办理")
     saved = desk.ctx.now
     desk.ctx.now = lambda: moment
     try:
