@@ -251,7 +251,7 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
         r = step(page, "reply")
         r.get_by_label("处理结论").select_option("explain")
         r.get_by_label("处理依据").fill("《物业管理条例》第三十五条")
-        r.get_by_label("处理意见").fill("已协调物业公司于本月内修复电梯。")
+        r.get_by_label("处理意见", exact=True).fill("已协调物业公司于本月内修复电梯。")
         r.get_by_label("送达方式").select_option("in_person")
 
     before = high_seq(web_env)

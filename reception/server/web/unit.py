@@ -120,6 +120,11 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
             detail = unit_work.case_detail(db, session.account, case_id, today)
         except NotFoundError as exc:
             return page(request, "unit_error.html", {"message": exc.message}, session, status=404)
+        shown = {"progress"} | {"extend_request" if o.step == "extend" else o.step for o in detail.offers}
+        if detail.extension is not None and session.account.is_head:
+            shown |= {"extend_approve", "extend_refuse"}
+        if failed not in shown:
+            failed = ""  # (a form the page does not show: the message goes on top)
         return page(request, "unit_case.html", {
             "d": detail, "notice": notice, "bad": bad, "failed": failed, "values": values or {},
             "form_id": unit_work.new_form_id(), "outcomes": list(ReplyOutcome), "means": list(DeliveryMeans),
