@@ -67,6 +67,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = ssub.add_parser("list-unit-users", help="the handling units' accounts")
     _db_args(q, top=False)
     q.set_defaults(handler=_list_unit_users)
+    q = ssub.add_parser("unit-reminders",
+                        help="send each handling unit its daily reminder of due-soon and overdue cases through the "
+                             "notifier (the SMS gateway) to the unit's contact phone; once a day (run it daily)")
+    q.add_argument("--gateway", metavar="MODULE:NAME",
+                   help="a callable returning the SMS gateway (reception.lifecycle.notify.SmsGateway); default: "
+                        "record and print what would be sent")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_unit_reminders)
     q = ssub.add_parser("trust-admin",
                         help="register an administrator's signing key (the password is asked here and checked "
                              "against the account on the server); shows the key's fingerprint")
@@ -292,4 +300,33 @@ def _list_unit_users(args: argparse.Namespace) -> int:
         print(f"{account.unit_name}\t{account.username}\t{account.display_name}\t{account.role_label}\t{state}")
     if not rows:
         print("（尚无单位账户）", file=sys.stderr)
+    return 0
+
+
+def _unit_reminders(args: argparse.Namespace) -> int:
+    import importlib
+    from datetime import datetime
+
+    from reception.db.base import CHINA_TZ
+    from reception.lifecycle.notify import RecordingGateway, SmsGateway
+    from reception.server.unit_work import send_digests
+
+    gateway: SmsGateway
+    if args.gateway:
+        module, _, name = args.gateway.partition(":")
+        gateway = getattr(importlib.import_module(module), name or "gateway")()
+    else:
+        gateway = RecordingGateway()
+    db = _open(args)
+    try:
+        rows = send_digests(db, gateway, datetime.now(CHINA_TZ).date())
+    finally:
+        db.dispose()
+    states = {"sent": "已发送", "failed": "发送失败", "no_contact": "单位未登记联系电话"}
+    for row in rows:
+        print(f"{row.unit_id}\t临期{row.due_soon}\t超期{row.overdue}\t{states.get(row.status, row.status)}")
+    if isinstance(gateway, RecordingGateway):
+        for phone, text in gateway.sent:
+            print(f"（未接短信网关，未实际发送）{phone[:3]}****{phone[-4:]}：{text}")
+    print(f"今日提醒 {len(rows)} 个单位")
     return 0
