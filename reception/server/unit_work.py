@@ -498,8 +498,9 @@ def _step(s: Session, db: ServerDatabase, account: UnitAccount, case: ServerCase
             means = m.DeliveryMeans.parse(fields.get("means", ""))
         except ValueError as exc:
             raise FieldError("送达方式", "请选择送达方式", key="reply_means") from exc
-        reply = m.Reply(outcome, _need_text(fields, "basis", "处理依据"),
-                        _date(fields.get("delivered_on", ""), "送达日期"), means, _need_text(fields, "text", "处理意见"))
+        delivered = _date(fields.get("delivered_on", ""), "送达日期")
+        reply = m.Reply(outcome, _need_text(fields, "basis", "处理依据"), delivered, means,
+                        _need_text(fields, "text", "处理意见"))
         step = _apply(s, account, case, reply, origin, now)
         files = _store_uploads(s, db, account, case, uploads, now, written)
         if files:
