@@ -163,6 +163,20 @@ def create_app(db: ServerDatabase) -> FastAPI:
         own chain with it, so a tail truncated or rewritten on the desk is found."""
         return service.audit_heads(db, client)
 
+    @app.get("/sync/attachments/{attachment_id}", tags=["sync"],
+             responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+    def attachment(attachment_id: str, client: DeskClient) -> Response:
+        """A file a handling unit attached to a case at ``/unit`` (PDF, JPEG or PNG), for a desk to show it."""
+        from reception.domain.errors import NotFoundError
+        from reception.server.unit_work import attachment_for
+
+        try:
+            row, content = attachment_for(db, attachment_id[:64], unit_id=None)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise ServerError(404, "服务器上没有该附件") from exc
+        return Response(content, media_type=row.content_type,
+                        headers={"Content-Disposition": "attachment", "X-Content-SHA256": row.sha256})
+
     @app.get("/units/cases", response_model=list[UnitCase], tags=["units"])
     def unit_cases(client: UnitClient) -> list[UnitCase]:
         """The cases assigned to the calling handling unit (newest first)."""
