@@ -23,13 +23,15 @@ from reception.db.base import CHINA_TZ
 from reception.db.models import Case, CaseClock, Category, Unit
 from reception.domain.deadlines import due_date
 from reception.domain.enums import ContentClass, RoutingAction
+from reception.domain.errors import ReceptionError
 from reception.server import casework, unit_accounts
 from reception.server.models import Counter, ExtensionRequest, Record, UnitAudit
 from reception.services.cases import case_detail
 from reception.services.intake import register_intake
 from reception.services.settings import load_desk_settings
+from reception.sync.attachments import case_attachments, download
 from tests.sync.conftest import Env
-from tests.sync.harness import DeskHandle, _intake_form
+from tests.sync.harness import DeskHandle, _intake_form, fast_client
 
 pytestmark = pytest.mark.dated
 
@@ -283,6 +285,13 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
     events = case_detail(desk.ctx, case_id).events
     assert [e.kind for e in events][-2:] == ["replied", "unit_attachment"]
     assert all(e.actor == "陈明（翠园街道工作人员）" for e in events[-5:])
+    # the unit's attachment, fetched by the desk on demand and checked against the digest the event recorded
+    files = case_attachments(desk.ctx, case_id)
+    assert [(f.name, f.content_type, f.size) for f in files] == [("处理意见书.pdf", "application/pdf",
+                                                                  len(good.read_bytes()))]
+    assert download(desk.ctx, files[0], client_factory=fast_client) == good.read_bytes()
+    with pytest.raises(ReceptionError, match="内容不符"):
+        download(desk.ctx, replace(files[0], sha256="0" * 64), client_factory=fast_client)
 
 
 def test_extension_needs_the_unit_heads_approval(web_env: Env, accounts: None, new_page: Any, shot: Any) -> None:
