@@ -229,8 +229,13 @@ def _pdf() -> bytes:
     return buf.getvalue()
 
 
+def detail_no(desk: DeskHandle, case_id: str) -> str:
+    with desk.ctx.db.read() as s:
+        return s.get(Case, case_id).case_no
+
+
 def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
-        web_env: Env, accounts: None, new_page: Any, shot: Any, tmp_path: Path) -> None:
+        web_env: Env, accounts: None, new_page: Any, shot: Any, tmp_path: Path, qtbot: Any) -> None:
     base = web_env.server.url
     desk = web_env.desk("一号窗口")
     case_id = register(desk, "CY")
@@ -292,6 +297,23 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
     assert download(desk.ctx, files[0], client_factory=fast_client) == good.read_bytes()
     with pytest.raises(ReceptionError, match="内容不符"):
         download(desk.ctx, replace(files[0], sha256="0" * 64), client_factory=fast_client)
+    # and in the desk app: the case's 单位附件 tab, 打开附件 downloads it and hands it to the viewer
+    from reception.services.cases import search_cases
+    from ui.cases.detail import CaseDetailDialog
+    from ui.reference import load_reference
+    from ui.tasks import TaskManager
+
+    summary = next(c for c in search_cases(desk.ctx, detail_no(desk, case_id)) if c.id == case_id)
+    dialog = CaseDetailDialog(desk.ctx, load_reference(desk.ctx), TaskManager(synchronous=True),
+                              lambda *_a: None, summary)
+    qtbot.addWidget(dialog)
+    opened: list[bytes] = []
+    dialog.opener = lambda path: opened.append(path.read_bytes())
+    assert dialog.attachment_table.rowCount() == 1 and dialog.attachment_table.item(0, 0).text() == "处理意见书.pdf"
+    assert dialog.attachment_table.item(0, 3).text() == "陈明（翠园街道工作人员）"
+    dialog.open_attachment_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
+    assert opened == [good.read_bytes()]
 
 
 def test_extension_needs_the_unit_heads_approval(web_env: Env, accounts: None, new_page: Any, shot: Any) -> None:

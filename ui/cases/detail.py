@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from reception.services.cases import case_detail
 from reception.services.context import AppContext
 from reception.services.correction import CorrectionRights, correction_rights
 from reception.services.dto import CaseDetail, CaseSummary
+from reception.sync.attachments import Attachment, case_attachments, download
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
 from ui.printing import PrintFn
@@ -97,6 +99,13 @@ def clock_view_remarks(v: CaseClockView) -> str:
     if v.ref:
         parts.append("督办反馈")
     return "；".join(parts)
+
+
+def _open_file(path: Path) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def write_temp_pdf(data: bytes, case_no: str) -> Path:
@@ -178,6 +187,22 @@ class CaseDetailDialog(QDialog):
         self.tabs.addTab(self.summary, "事项")
         self.tabs.addTab(self.visits, "来访记录")
         self.tabs.addTab(self.events, "办理过程")
+        self.attachments: list[Attachment] = []
+        self.opener: Callable[[Path], None] = _open_file
+        """Shows a downloaded attachment (the system's viewer; tests replace it)."""
+        files = QWidget()
+        files_layout = QVBoxLayout(files)
+        self.attachment_table = _table(["文件", "类型", "大小", "上传人", "上传时间"])
+        self.attachment_table.setAccessibleName("责任单位附件")
+        files_layout.addWidget(self.attachment_table)
+        files_row = QHBoxLayout()
+        files_row.addWidget(QLabel("责任单位在网上办理时上传的附件保存在中心服务器，打开时下载。"))
+        files_row.addStretch(1)
+        self.open_attachment_button = button("打开附件")
+        self.open_attachment_button.clicked.connect(self.open_attachment)
+        files_row.addWidget(self.open_attachment_button)
+        files_layout.addLayout(files_row)
+        self.tabs.addTab(files, "单位附件")
         layout.addWidget(self.tabs, 1)
 
         buttons = QHBoxLayout()
@@ -326,6 +351,37 @@ class CaseDetailDialog(QDialog):
                                marks, v.desk, v.officer])
         _fill(self.visits, visit_rows)
         _fill(self.events, [[_when(e.occurred_at), e.label, e.unit, e.actor, e.note] for e in d.events])
+        self.attachments = case_attachments(self.ctx, self.case.id)
+        _fill(self.attachment_table, [[a.name, a.content_type, f"{a.size / 1024:.1f} KB", a.by,
+                                       _when(a.uploaded_at)] for a in self.attachments])
+        self.open_attachment_button.setEnabled(bool(self.attachments))
+
+    def open_attachment(self) -> None:
+        """Download the selected attachment (the first when none is selected) from the server and show it."""
+        if not self.attachments:
+            return
+        row = max(0, self.attachment_table.currentRow())
+        chosen = self.attachments[min(row, len(self.attachments) - 1)]
+        ctx = self.ctx
+        self.open_attachment_button.setEnabled(False)
+
+        def run() -> Path:
+            content = download(ctx, chosen)
+            fd, name = tempfile.mkstemp(prefix="unit-", suffix=Path(chosen.name).suffix or ".bin")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            return Path(name)
+
+        def done(path: Path) -> None:
+            self.open_attachment_button.setEnabled(True)
+            self.message.show_message(f"已下载附件“{chosen.name}”。", "success")
+            self.opener(path)
+
+        def failed(exc: BaseException) -> None:
+            self.open_attachment_button.setEnabled(True)
+            self.message.show_message(error_message(exc), "error")
+
+        self.tasks.run(run, done, failed, owner=self, what="attachment")
 
     def open_correction(self) -> QDialog:
         """更正登记: the correction dialog over this one; when saved, the case is read again."""
