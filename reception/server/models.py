@@ -62,7 +62,12 @@ class Record(ServerBase):
     __tablename__ = "record"
     __table_args__ = (Index("ix_record_natural", "table_name", "natural_key",
                             postgresql_where=text("natural_key IS NOT NULL"),
-                            sqlite_where=text("natural_key IS NOT NULL")),)
+                            sqlite_where=text("natural_key IS NOT NULL")),
+                      # PostgreSQL only (migration s0004_unit): a case's events, a unit's cases, by their JSON field
+                      Index("ix_record_event_case", text("(data ->> 'case_id')"),
+                            postgresql_where=text("table_name = 'case_event'")).ddl_if(dialect="postgresql"),
+                      Index("ix_record_case_unit", text("(data ->> 'unit_id')"),
+                            postgresql_where=text("table_name = 'petition_case'")).ddl_if(dialect="postgresql"))
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -20,6 +20,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # the server folds cases from their synced events (``casework.event_records``: events by the JSON field
+        # ``case_id``) and lists a unit's cases by ``unit_id``: without these, each is a scan of every record
+        op.execute("CREATE INDEX ix_record_event_case ON record ((data ->> 'case_id')) "
+                   "WHERE table_name = 'case_event'")
+        op.execute("CREATE INDEX ix_record_case_unit ON record ((data ->> 'unit_id')) "
+                   "WHERE table_name = 'petition_case'")
     op.create_table(
         "unit_user",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -112,6 +119,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_record_event_case")
+        op.execute("DROP INDEX IF EXISTS ix_record_case_unit")
     for table in ("unit_digest", "unit_attachment", "extension_request", "unit_audit", "form_post", "web_session",
                   "unit_user"):
         op.drop_table(table)
