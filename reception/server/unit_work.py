@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +37,7 @@ from reception.server.casework import LifecycleError, ServerCase
 from reception.server.db import ServerDatabase
 from reception.server.models import (
     Client,
+    Counter,
     ExtensionRequest,
     FormPost,
     Record,
@@ -126,11 +128,12 @@ def _row(case: ServerCase, clocks: tuple[ClockView, ...]) -> CaseRow:
                    str(d.get("request", ""))[:80], clocks)
 
 
-def _unit_cases(s: Session, db: ServerDatabase, unit_id: str) -> list[ServerCase]:
-    """The cases routed to the unit, folded; never an accusation against it."""
+def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[ServerCase]:
+    """The ``petition_case`` records matching ``where`` that the unit handles, folded with their events; never an
+    accusation against it."""
     rows = s.execute(select(Record.record_id, Record.version, Record.data, Record.owner, Record.natural_key).where(
-        Record.table_name == "petition_case", Record.deleted.is_(False),
-        Record.data["unit_id"].as_string() == unit_id)).all()
+        Record.table_name == "petition_case", Record.deleted.is_(False), where)).all()
+    rows = [r for r in rows if (db.sealer.open("petition_case", r[2]) or {}).get("unit_id") == unit_id]
     events = casework.event_records(s, [r[0] for r in rows])
     out = []
     for rid, version, data, owner, nk in rows:
@@ -143,26 +146,80 @@ def _unit_cases(s: Session, db: ServerDatabase, unit_id: str) -> list[ServerCase
     return out
 
 
+def _unit_cases(s: Session, db: ServerDatabase, unit_id: str) -> list[ServerCase]:
+    """The cases routed to the unit, folded; never an accusation against it."""
+    return _fold(s, db, unit_id, Record.data["unit_id"].as_string() == unit_id)
+
+
 FILTERS = {"": "在办", "due_soon": "临期", "overdue": "超期", "closed": "已办结"}
+REFERENCE = ("holiday_day", "holiday_year", "centre_setting")
+"""Synced tables the clocks depend on: a change to one recomputes every list (the calendar, the rules)."""
+
+
+@dataclass
+class _Listing:
+    """One unit's list rows as of sequence number ``seq`` and day ``day`` (``workbench``'s cache)."""
+
+    seq: int
+    day: date
+    rows: dict[str, tuple[bool, CaseRow]]
+    """case id -> (closed, row)."""
+    ordered: list[tuple[bool, str, CaseRow]]
+    """(closed, worst colour, row), most urgent first."""
+
+
+_LISTINGS: dict[tuple[int, str], _Listing] = {}
+_LISTINGS_LOCK = threading.Lock()
+
+
+def _listing(db: ServerDatabase, unit_id: str, today: date) -> list[tuple[bool, str, CaseRow]]:
+    """The unit's rows, brought up to date incrementally: every change to the server's records has a sequence
+    number, so only the cases whose record or events changed since the last call are folded again (all of them on
+    a new day or after a change of the calendar or the clock rules). Each server process keeps its own copy; the
+    database stays the only truth (a process that missed nothing it has not read yet is never stale)."""
+    key = (id(db), unit_id)
+    with db.read() as s:
+        high = int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
+        with _LISTINGS_LOCK:
+            known = _LISTINGS.get(key)
+        fresh: list[ServerCase] = []
+        if known is not None and known.day == today and known.seq <= high:
+            changed = s.execute(select(Record.table_name, Record.record_id, Record.data).where(
+                Record.seq > known.seq, Record.seq <= high,
+                Record.table_name.in_(("petition_case", "case_event", *REFERENCE)))).all()
+            if any(t in REFERENCE for t, _r, _d in changed):
+                known = None
+            else:
+                ids = sorted({r if t == "petition_case" else str((db.sealer.open(t, d) or {}).get("case_id", ""))
+                              for t, r, d in changed})
+                rows = dict(known.rows)
+                for cid in ids:
+                    rows.pop(cid, None)
+                fresh = [c for start in range(0, len(ids), 500)
+                         for c in _fold(s, db, unit_id, Record.record_id.in_(ids[start:start + 500]))]
+        if known is None or known.day != today or known.seq > high:
+            rows = {}
+            fresh = _unit_cases(s, db, unit_id)
+        if fresh:
+            cal, st = casework.work_calendar(s), casework.load_settings(s)
+    for case in fresh:
+        rows[case.id] = (case.status in CLOSED, _row(case, _clock_views(case, today, cal, st)))
+    if known is not None and not fresh and len(rows) == len(known.rows):
+        ordered = known.ordered
+    else:
+        ordered = [(closed, row.worst, row) for closed, row in sorted(rows.values(), key=lambda x: x[1].urgency)]
+    with _LISTINGS_LOCK:
+        _LISTINGS[key] = _Listing(high, today, rows, ordered)
+    return ordered
 
 
 def workbench(db: ServerDatabase, account: UnitAccount, today: date, which: str = "") -> list[CaseRow]:
     """The unit's cases, most urgent first: ``which`` "" (open), "due_soon" (a duty clock amber), "overdue" (a duty
     clock red) or "closed"."""
-    with db.read() as s:
-        cal, st = casework.work_calendar(s), casework.load_settings(s)
-        cases = _unit_cases(s, db, account.unit_id)
-    rows = []
-    for case in cases:
-        if (case.status in CLOSED) != (which == "closed"):
-            continue
-        row = _row(case, _clock_views(case, today, cal, st))
-        if which == "due_soon" and row.worst != "amber":
-            continue
-        if which == "overdue" and row.worst != "red":
-            continue
-        rows.append(row)
-    return sorted(rows, key=lambda r: r.urgency)
+    want = {"due_soon": "amber", "overdue": "red"}.get(which)
+    closed_wanted = which == "closed"
+    return [row for closed, worst, row in _listing(db, account.unit_id, today)
+            if closed == closed_wanted and (want is None or worst == want)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +234,7 @@ class Digest:
 
 def digest(db: ServerDatabase, unit_id: str, today: date) -> Digest:
     """The daily reminder of a unit: how many of its open cases are due soon, how many overdue."""
-    with db.read() as s:
-        cal, st = casework.work_calendar(s), casework.load_settings(s)
-        cases = [c for c in _unit_cases(s, db, unit_id) if c.status not in CLOSED]
-    worst = [_row(c, _clock_views(c, today, cal, st)).worst for c in cases]
+    worst = [w for closed, w, _row in _listing(db, unit_id, today) if not closed]
     return Digest(worst.count("amber"), worst.count("red"))
 
 
