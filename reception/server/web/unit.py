@@ -31,6 +31,8 @@ LOGIN_PURPOSE = "unit-login"
 LOGIN_FAIL_LIMIT = 30
 """Failed sign-ins per address per ``limits.WINDOW`` (each account also locks after ``MAX_FAILURES``)."""
 Now = Callable[[], datetime]
+LIST_SHOWN = 200
+"""The most urgent cases a list page shows (the total is said above them)."""
 
 
 def _address(request: Request) -> str:
@@ -110,7 +112,8 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
         all_open = rows if which == "" else unit_work.workbench(db, session.account, today, "")
         digest = unit_work.Digest(sum(1 for x in all_open if x.worst == "amber"),
                                   sum(1 for x in all_open if x.worst == "red"))
-        return page(request, "unit_list.html", {"rows": rows, "which": which, "filters": unit_work.FILTERS,
+        return page(request, "unit_list.html", {"rows": rows[:LIST_SHOWN], "total": len(rows), "which": which,
+                                                "filters": unit_work.FILTERS,
                                                 "digest": digest}, session)
 
     def detail_page(request: Request, session: SignedInSession, case_id: str, *, notice: str = "", bad: str = "",
