@@ -8,14 +8,17 @@ What is where (shared by every web part: the petitioners' query at ``/query``, t
   ``X-Content-Type-Options``, ``frame-ancestors 'none'``, ``Referrer-Policy: no-referrer``... to every answer
   (the API's ``/docs`` and ``/redoc`` pages, which load Swagger from a CDN, get all but the CSP).
 - ``csrf``: the form token (``reception.server.web.csrf``), stateless and valid in every server process.
-- ``mount(app, db)``: called by ``create_app``; includes each part's router (``PARTS``) and the static files.
-  A part is a module of this package with ``router(db: ServerDatabase) -> APIRouter``.
+- ``mount(app, db, now=...)``: called by ``create_app``; includes each part's router (``PARTS``) and the static
+  files. A part is a module of this package with ``router(db: ServerDatabase) -> APIRouter``. The pages' clock is
+  ``request.app.state.now()`` (an aware datetime; tests start the server with ``--now``).
 Web routes stay out of the OpenAPI description (``include_in_schema=False``): it documents the sync API.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reception.db.base import utcnow
 from reception.server.db import ServerDatabase
 
 HERE = Path(__file__).resolve().parent
@@ -94,8 +98,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def mount(app: FastAPI, db: ServerDatabase) -> None:
-    """The web parts' routers and the static files on ``app`` (``create_app`` calls it)."""
+def mount(app: FastAPI, db: ServerDatabase, *, now: Callable[[], datetime] | None = None) -> None:
+    """The web parts' routers and the static files on ``app`` (``create_app`` calls it). ``now``: the pages'
+    clock (aware datetime; default the wall clock): parts read it as ``request.app.state.now()``."""
+    app.state.now = now or utcnow
     app.add_middleware(SecurityHeaders)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
     for part in PARTS:
