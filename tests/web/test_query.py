@@ -7,10 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
-from reception.domain.enums import ContentClass
 from reception.lifecycle import machine as m
 from tests.sync.conftest import Env
 from tests.web.cases import ADDRESS, ID_NUMBER, NAME, PHONE, REQUEST, CaseMaker
