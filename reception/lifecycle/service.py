@@ -12,7 +12,7 @@ lists) writes them; a case touched by a transition always has them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -39,28 +39,12 @@ from reception.domain.errors import NotFoundError
 from reception.domain.workcalendar import WorkCalendar, provisional_text
 from reception.lifecycle import notify
 from reception.lifecycle.machine import (
-    Accept,
     AnswerSupervision,
     CaseState,
-    Close,
-    EndHearing,
-    Evaluate,
     Event,
-    Extend,
-    Object,
     Planned,
-    RecordAccusedUnit,
-    Reject,
-    Reply,
-    ReplyOnTheSpot,
-    RequestRecheck,
-    RequestReview,
-    Route,
     RunningClock,
     Settings,
-    SignFor,
-    StartHandling,
-    StartHearing,
     Supervise,
     SupervisionReason,
     Transition,
@@ -71,6 +55,7 @@ from reception.lifecycle.machine import (
     intake_state,
     plan,
 )
+from reception.lifecycle.offers import TRANSITION_PERMISSION
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
 from reception.services.context import AppContext
@@ -104,8 +89,13 @@ def count_text(total: int) -> str:
 def load_settings(session: Session) -> Settings:
     """The lifecycle's settings, rules of the whole centre (``centre_setting``, synced): the roll-over rule
     (``deadline_roll``), thresholds and windows (``lifecycle``)."""
-    roll = load_roll_policy(session)
-    v: dict[str, Any] = load_centre_setting(session, SETTINGS_KEY) or {}
+    return settings_from(load_centre_setting(session, SETTINGS_KEY), load_roll_policy(session))
+
+
+def settings_from(value: Mapping[str, Any] | None, roll: RollPolicy) -> Settings:
+    """The lifecycle's settings from the stored ``lifecycle`` centre setting (its JSON object, None when never set)
+    and the roll-over rule: what ``load_settings`` reads at a desk, and the server from its synced records."""
+    v: Mapping[str, Any] = value or {}
     return Settings(
         roll=roll,
         thresholds=Thresholds(int(v.get("amber_days", 3)), float(v.get("amber_fraction", 0.2))),
@@ -196,27 +186,6 @@ def apply(ctx: AppContext, case_id: str, transition: Transition, *, actor_id: st
         return apply_in_session(session, case_id, transition, actor_id=actor_id, now=ctx.now(), cal=ctx.calendar)
 
 
-TRANSITION_PERMISSION: dict[type, Permission] = {
-    Route: Permission.ROUTE,
-    RecordAccusedUnit: Permission.ROUTE,
-    SignFor: Permission.HANDLE,
-    Object: Permission.HANDLE,
-    Accept: Permission.HANDLE,
-    Reject: Permission.HANDLE,
-    StartHandling: Permission.HANDLE,
-    Extend: Permission.HANDLE,
-    Reply: Permission.HANDLE,
-    ReplyOnTheSpot: Permission.LEADER_REPLY,
-    StartHearing: Permission.HANDLE,
-    EndHearing: Permission.HANDLE,
-    Evaluate: Permission.EVALUATE,
-    RequestReview: Permission.EVALUATE,
-    RequestRecheck: Permission.EVALUATE,
-    Close: Permission.CLOSE,
-    Supervise: Permission.SUPERVISE,
-    AnswerSupervision: Permission.ANSWER_SUPERVISION,
-}
-"""Who may ask for each transition (``reception.security.permissions``); unit staff only on their unit's cases."""
 
 
 def apply_in_session(session: Session, case_id: str, transition: Transition, *, actor_id: str | None,

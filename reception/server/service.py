@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,9 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.db.base import new_id, utcnow
 from reception.domain.case_numbers import CASE_NO_RE
-from reception.server import validate
+from reception.domain.errors import NotFoundError
+from reception.server import casework, validate
 from reception.server.authority import Authority
 from reception.server.db import ServerDatabase
 from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
@@ -729,24 +730,16 @@ def post_unit_event(db: ServerDatabase, client: Client, case_no: str, event: Uni
     if not CASE_NO_RE.fullmatch(case_no):
         raise ServerError(404, f"未找到案件 {case_no[:40]!r}")
     with db.session() as s:
-        counter = _lock_counter(s)
-        case = s.execute(select(Record.record_id, Record.data).where(
-            Record.table_name == "petition_case", Record.natural_key == case_no, Record.deleted.is_(False))).first()
-        if case is None:
-            raise ServerError(404, f"未找到案件 {case_no}")
-        case_id, data = case
-        if not data or data.get("unit_id") != client.unit_id or _hidden_from_unit(s, client, [(case_id, data)]):
+        _lock_counter(s)
+        try:
+            case = casework.load_case(s, db.sealer, case_no=case_no)
+        except NotFoundError as exc:
+            raise ServerError(404, f"未找到案件 {case_no}") from exc
+        if not case.handled_by(client.unit_id):
             raise ServerError(403, "该案件不由本单位办理")
-        now = utcnow()
-        event_id = new_id()
-        counter.value += 1
-        s.add(Record(table_name="case_event", record_id=event_id, version=1, seq=counter.value, deleted=False,
-                     data={"id": event_id, "case_id": case_id, "kind": event.kind,
-                           "occurred_at": now.astimezone(UTC).isoformat(),
-                           "occurred_on": now.astimezone(CHINA_TZ).date().isoformat(), "actor_id": None,
-                           "unit_id": client.unit_id, "note": event.note, "data": event.data},
-                     origin=client.id, owner=client.id))
-        return UnitEventReply(event_id=event_id, case_id=case_id, seq=counter.value)
+        event_id, seq = casework.post_note(s, case, event.kind, event.note, event.data, origin_client=client.id,
+                                           unit_id=client.unit_id)
+        return UnitEventReply(event_id=event_id, case_id=case.id, seq=seq)
 
 
 # -- reference data --------------------------------------------------------------------------------------------------

@@ -53,9 +53,13 @@ def save_centre_setting(session: Session, key: str, value: dict[str, Any]) -> bo
 
 def load_roll_policy(session: Session) -> RollPolicy:
     """期限末日顺延 for the whole centre (the default until an administrator chose one)."""
-    value = load_centre_setting(session, ROLL_KEY) or {}
+    return roll_policy_from(load_centre_setting(session, ROLL_KEY))
+
+
+def roll_policy_from(value: dict[str, Any] | None) -> RollPolicy:
+    """The roll-over rule from its stored ``deadline_roll`` object (None when never set: the default)."""
     try:
-        return RollPolicy.parse(str(value.get("policy") or DEFAULT_ROLL.value))
+        return RollPolicy.parse(str((value or {}).get("policy") or DEFAULT_ROLL.value))
     except ValueError:
         return DEFAULT_ROLL
 
