@@ -18,13 +18,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ
 from reception.domain.case_numbers import CASE_NO_RE, QUERY_ALPHABET, QUERY_CODE_LENGTH
-from reception.server import limits
+from reception.domain.workcalendar import WorkCalendar
+from reception.lifecycle.machine import Settings
+from reception.server import casework, limits
 from reception.server.db import ServerDatabase
 from reception.server.web import caseview, csrf, render
 from reception.server.web.casedata import PublicCase, find_case, first_petitioner_name, unit_names
+from reception.server.web.evaluation import record_evaluation
 
 PURPOSE = "query"
 WRONG = "案件编号或查询码不正确，请核对受理回执后重新输入。"
@@ -164,9 +168,7 @@ def router(db: ServerDatabase) -> APIRouter:
         if len(comment) > COMMENT_MAX:
             return case_page(request, opened.case, key, error=f"意见不超过{COMMENT_MAX}字（现有{len(comment)}字）。",
                              rating=rating, comment=comment)
-        from reception.server.web.evaluation import record_evaluation
-
-        problem = record_evaluation(db, opened.case, rating, comment, now=request.app.state.now())
+        problem = record_evaluation(db, opened.case.id, rating, comment, now=request.app.state.now())
         with db.read() as s:
             fresh = find_case(s, db.sealer, number) or opened.case
         if problem:
@@ -180,9 +182,6 @@ def router(db: ServerDatabase) -> APIRouter:
     return r
 
 
-def _rules(session: Any) -> tuple[Any, Any]:
-    """The working-day calendar and the lifecycle's settings the desks use."""
-    from reception.domain.workcalendar import WorkCalendar
-    from reception.lifecycle.machine import Settings
-
-    return WorkCalendar(), Settings()
+def _rules(session: Session) -> tuple[WorkCalendar, Settings]:
+    """The working-day calendar and the lifecycle's settings the desks use (from the synced records)."""
+    return casework.work_calendar(session), casework.load_settings(session)
