@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reception.domain.enums import ContentClass
 from reception.lifecycle import machine as m
 from tests.sync.conftest import Env
 from tests.web.cases import ADDRESS, ID_NUMBER, NAME, PHONE, REQUEST, CaseMaker
@@ -160,3 +161,146 @@ def test_guessing_is_throttled_per_address_and_per_case(web_env: Env, new_page: 
     page.goto(f"{base}/q/{target.case_no}?c={target.query_code}")
     assert "查询尝试次数过多" in page.locator("#query-error").inner_text()
     shot(page, "query-locked-phone")
+
+
+def _desk_case(desk: Any, case_id: str) -> tuple[str, list[tuple[str, dict[str, Any]]], list[Any]]:
+    from sqlalchemy import select
+
+    from reception.db.models import Case, CaseEvent, Supervision
+
+    with desk.ctx.db.read() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        events = [(e.kind, dict(e.data or {})) for e in s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.occurred_at))]
+        sups = list(s.scalars(select(Supervision).where(Supervision.case_id == case_id)))
+        return case.status, events, [(x.state, x.reason) for x in sups]
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_a_dissatisfied_evaluation_reaches_the_desk_and_opens_supervision(
+        web_env: Env, new_page: Callable[..., Any], shot: Callable[[Any, str], Any], viewport: str) -> None:
+    desk = web_env.desk("一号窗口")
+    maker = CaseMaker(desk)
+    made = maker.replied(date(2026, 8, 3), outcome=m.ReplyOutcome.REJECT)  # reply delivered 24 August
+    assert desk.sync().ok
+    page = new_page(viewport)
+    page.goto(f"{web_env.server.url}/q/{made.case_no}?c={made.query_code}")
+    assert page.locator("#status").inner_text() == "已答复"
+    assert any("2026年8月24日" in s and "处理意见书送达（不予支持）" in s
+               for s in page.locator("#steps li").all_inner_texts())
+    next_steps = page.locator("#next-steps").inner_text()
+    assert "2026年9月23日前" in next_steps and "请求复查" in next_steps  # 30 days from 24 August
+    clocks = page.locator("#clocks").inner_text()
+    assert "满意度评价期" in clocks and "允许30日，已过8日" in clocks
+    assert "评价期至2026年9月23日" in page.locator("#evaluation").inner_text()
+    shot(page, f"query-evaluate-{viewport}")
+    # no choice made: a clear message next to the form, the comment kept
+    page.get_by_label("意见和建议（选填）").fill("答复没有解决问题")
+    page.get_by_role("button", name="提交评价").click()
+    assert page.locator("#eval-error").inner_text() == "请选择满意、基本满意或不满意。"
+    assert page.get_by_label("意见和建议（选填）").input_value() == "答复没有解决问题"
+    page.get_by_label("不满意").check()
+    page.get_by_role("button", name="提交评价").click()
+    assert "感谢您的评价（不满意）" in page.locator("#notice").inner_text()
+    assert "已对本次答复作出评价：不满意" in page.locator("#eval-note").inner_text()
+    assert page.get_by_role("button", name="提交评价").count() == 0
+    steps = page.locator("#steps li").all_inner_texts()
+    assert any("满意度评价：不满意（网上）" in s for s in steps), steps
+    assert any("因您对处理意见不满意，中心督办" in s for s in steps), steps
+    shot(page, f"query-evaluated-{viewport}")
+    # the desk receives it through sync: the same lifecycle event, and the 督办 it opens
+    assert desk.sync().ok
+    status, events, supervisions = _desk_case(desk, made.case_id)
+    assert status == "replied"
+    kinds = [k for k, _ in events]
+    assert kinds[-2:] == ["evaluated", "supervised"]
+    assert events[-2][1] == {"rating": "dissatisfied", "channel": "online"}
+    assert supervisions == [("open", "dissatisfied")]
+    # once per reply: posting the form again (a second tab, a replayed request) is refused by the state machine
+    token = page.locator("input[name=csrf]").count()
+    assert token == 0  # (no form left to post)
+    again = page.request.post(f"{web_env.server.url}/q/{made.case_no}/evaluate",
+                              form={"code": made.query_code, "rating": "satisfied", "comment": "",
+                                    "csrf": _token(page, web_env.server.url)})
+    assert again.status == 409 and "本次答复已有评价，不能重复评价" in again.text()
+    assert desk.sync().ok
+    assert [k for k, _ in _desk_case(desk, made.case_id)[1]].count("evaluated") == 1
+
+
+def _token(page: Any, base: str) -> str:
+    """The CSRF field of a fresh form in this browser context (its cookie is the context's)."""
+    page.goto(f"{base}/query")
+    return str(page.locator("input[name=csrf]").get_attribute("value"))
+
+
+def test_evaluation_outside_the_window_is_refused_with_a_clear_message(web_env: Env,
+                                                                       new_page: Callable[..., Any]) -> None:
+    desk = web_env.desk("一号窗口")
+    maker = CaseMaker(desk)
+    made = maker.replied(date(2026, 7, 1))  # reply delivered 22 July: the window closed 21 August
+    assert desk.sync().ok
+    page = new_page("phone")
+    page.goto(f"{web_env.server.url}/q/{made.case_no}?c={made.query_code}")
+    assert page.locator("#eval-note").inner_text() == "评价期已于2026年8月21日届满，不能再在网上评价。"
+    assert page.get_by_role("button", name="提交评价").count() == 0
+    answer = page.request.post(f"{web_env.server.url}/q/{made.case_no}/evaluate",
+                               form={"code": made.query_code, "rating": "satisfied",
+                                     "csrf": _token(page, web_env.server.url)})
+    assert answer.status == 409 and "评价期已于2026年8月21日届满" in answer.text()
+    assert desk.sync().ok
+    assert "evaluated" not in [k for k, _ in _desk_case(desk, made.case_id)[1]]
+
+
+def test_a_form_posted_without_its_token_is_refused(web_env: Env) -> None:
+    desk = web_env.desk("一号窗口")
+    made = CaseMaker(desk).replied(date(2026, 8, 3))
+    assert desk.sync().ok
+    base = web_env.server.url
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/query")  # a cookie and a token for this browser
+        token = form.text.split('name="csrf" value="')[1].split('"')[0]
+        for cookies, field in (({}, token), (None, ""), (None, "0" * 64)):
+            if cookies is not None:
+                client.cookies.clear()
+            answer = client.post(f"/q/{made.case_no}/evaluate",
+                                 data={"code": made.query_code, "rating": "satisfied", "csrf": field})
+            assert answer.status_code == 403 and "页面已过期" in answer.text
+            client.get("/query")
+        # with the cookie and its token the same post goes through (another site can read neither)
+        token = client.get("/query").text.split('name="csrf" value="')[1].split('"')[0]
+        done = client.post(f"/q/{made.case_no}/evaluate",
+                           data={"code": made.query_code, "rating": "satisfied", "csrf": token})
+        assert done.status_code == 200 and "感谢您的评价（满意）" in done.text
+
+
+def test_an_accusation_case_shows_only_its_status_and_dates(web_env: Env, new_page: Callable[..., Any],
+                                                            shot: Callable[[Any, str], Any]) -> None:
+    desk = web_env.desk("一号窗口")
+    maker = CaseMaker(desk)
+    made = maker.replied(date(2026, 8, 3), content=ContentClass.ACCUSATION, outcome=m.ReplyOutcome.SUPPORT)
+    assert desk.sync().ok
+    page = new_page("phone")
+    page.goto(f"{web_env.server.url}/q/{made.case_no}?c={made.query_code}")
+    assert page.locator("#status").inner_text() == "已答复"
+    steps = page.locator("#steps li").all_inner_texts()
+    assert [s.split("\n")[-1] for s in steps] == ["登记", "交办办理", "签收", "受理", "开始办理", "处理意见书送达"]
+    assert all("2026年8月" in s for s in steps)
+    body = page.locator("main").inner_text()
+    for detail in ("住房", "建设局", "支持", "60日", "复查", "允许"):  # no unit, outcome, clock or remedy
+        assert detail not in body, detail
+    assert page.locator("#clocks").count() == 0 and page.locator("#next-steps").count() == 0
+    assert page.get_by_role("button", name="提交评价").count() == 0
+    assert page.locator("#petitioner").inner_text() == "夏某云"
+    shot(page, "query-accusation-phone")
+
+
+def test_the_page_works_with_javascript_off(web_env: Env, new_page: Callable[..., Any]) -> None:
+    desk = web_env.desk("一号窗口")
+    made = CaseMaker(desk).replied(date(2026, 8, 3))
+    assert desk.sync().ok
+    page = new_page("phone", java_script_enabled=False)
+    fill_and_query(page, web_env.server.url, made.case_no, made.query_code)
+    page.get_by_label("基本满意").check()
+    page.get_by_role("button", name="提交评价").click()
+    assert "感谢您的评价（基本满意）" in page.locator("#notice").inner_text()
