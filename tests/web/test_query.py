@@ -15,10 +15,10 @@ from reception.lifecycle import machine as m
 from tests.sync.conftest import Env
 from tests.web.cases import ADDRESS, ID_NUMBER, NAME, PHONE, REQUEST, CaseMaker
 
-pytestmark = pytest.mark.dated
-
 NOW = "2026-09-01T10:00:00+08:00"
-"""The server's "today" (the cases are registered from 3 August 2026 on the desk's clock)."""
+"""The server's "today" (``reception server --now``; the cases are made on the desk's injected clock from July and
+August 2026). Not marked ``dated``: no result hangs on the wall clock, and chromium is not run under faketime;
+tests/web/test_two_processes.py (no browser) is."""
 
 
 @pytest.fixture
