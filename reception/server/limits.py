@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -206,10 +207,16 @@ def locked_out(db: ServerDatabase, keys: list[str], *, limit: int = QUERY_FAIL_L
                lock: timedelta = QUERY_LOCK) -> bool:
     """Whether any of ``keys`` has had ``limit`` failures and its lock of ``lock`` has not yet run out (read only;
     the state is in the database, so every server process sees the same locks)."""
-    now = utcnow()
     with db.read() as s:
-        rows = s.scalars(select(Throttle).where(Throttle.key.in_(keys))).all()
-    return any(r.count >= limit and now - r.window_start < lock for r in rows)
+        return locked_out_in(s, keys, limit=limit, lock=lock)
+
+
+def locked_out_in(session: Session, keys: list[str], *, limit: int = QUERY_FAIL_LIMIT,
+                  lock: timedelta = QUERY_LOCK) -> bool:
+    """``locked_out`` in the caller's (read) transaction."""
+    now = utcnow()
+    rows = session.execute(select(Throttle.count, Throttle.window_start).where(Throttle.key.in_(keys))).all()
+    return any(count >= limit and now - start < lock for count, start in rows)
 
 
 def note_failures(db: ServerDatabase, keys: list[str], *, limit: int = QUERY_FAIL_LIMIT,

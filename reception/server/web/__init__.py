@@ -17,6 +17,7 @@ Web routes stay out of the OpenAPI description (``include_in_schema=False``): it
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -70,7 +71,8 @@ NO_CSP_PATHS = ("/docs", "/redoc")
 
 class SecurityHeaders:
     """ASGI middleware: the security headers on every HTTP answer, the CSP on all but the API documentation; web
-    pages (``text/html``) are also marked ``Cache-Control: no-store`` (they show a case's state)."""
+    pages (``text/html``) are also marked ``Cache-Control: no-store`` (they show a case's state) and carry
+    ``Server-Timing: app;dur=<ms>``, the time from the request to the answer's head."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,6 +83,7 @@ class SecurityHeaders:
             return
         path = str(scope.get("path", ""))
         with_csp = not path.startswith(NO_CSP_PATHS)
+        started = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,8 +93,12 @@ class SecurityHeaders:
                 if with_csp and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", CSP.encode("ascii")))
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html") and b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
+                if content_type.startswith(b"text/html"):
+                    if b"cache-control" not in present:
+                        headers.append((b"cache-control", b"no-store"))
+                    # the page's own time (bench/bench_query.py reads it; a browser's developer tools show it)
+                    spent = (time.perf_counter() - started) * 1000
+                    headers.append((b"server-timing", f"app;dur={spent:.2f}".encode("ascii")))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,12 +4,12 @@ migration ``s0004_query`` (``ix_record_case_ref``, ``ix_record_visit_ref``), spe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from reception.db.base import CHINA_TZ
 from reception.domain.enums import CaseStatus
@@ -19,10 +19,18 @@ from reception.server.models import Record
 from reception.server.protect import Sealer
 
 
-def _json_ref(session: Session, key: str) -> ColumnElement[Any]:
+def _json_ref(session: Session, key: str, table: str = "record") -> ColumnElement[Any]:
+    """``data.<key>`` as the expression indexes of ``s0004_query`` spell it (``table``: the alias in the query)."""
     if session.get_bind().dialect.name == "postgresql":
-        return literal_column(f"(record.data ->> '{key}')")
-    return literal_column(f"json_extract(record.data, '$.{key}')")
+        return literal_column(f"({table}.data ->> '{key}')")
+    return literal_column(f"json_extract({table}.data, '$.{key}')")
+
+
+def _literal(table: str) -> ColumnElement[Any]:
+    """A table name written into the SQL (not a parameter): SQLite uses a partial index only when the query's
+    condition is visibly the index's."""
+    assert table.isidentifier()
+    return literal_column(f"'{table}'")
 
 
 def _moment(value: Any) -> datetime:
@@ -58,6 +66,7 @@ class PublicCase:
     data: dict[str, Any]
     events: list[dict[str, Any]]
     state: CaseState
+    visits: list[dict[str, Any]] = field(default_factory=list)
 
 
 def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | None:
@@ -68,7 +77,9 @@ def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | No
     if row is None or not row[1]:
         return None
     data = sealer.open("petition_case", row[1]) or {}
-    events = case_records(session, "case_event", row[0])
+    linked = case_records(session, row[0])
+    events = [d for table, d in linked if table == "case_event"]
+    visits = [d for table, d in linked if table == "visit"]
     # (the desk's replay order; the intake writes its registration and its routing at one moment: registration
     # first, so the page reads in the order things happened)
     events.sort(key=lambda e: (_moment(e.get("occurred_at")), e.get("kind") not in FIRST_KINDS, str(e.get("id", ""))))
@@ -76,35 +87,45 @@ def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | No
     if not events:  # (a case without events: trust its row, as the desk does)
         state.status = CaseStatus.parse(str(data.get("status") or CaseStatus.REGISTERED.value))
         state.received_on = _day(data.get("registered_on"), date.min) if data.get("registered_on") else None
-    return PublicCase(row[0], data, events, state)
+    return PublicCase(row[0], data, events, state, visits)
 
 
-def case_records(session: Session, table: str, case_id: str) -> list[dict[str, Any]]:
-    """The live records of ``table`` (case_event, visit, supervision) naming ``case_id`` (indexed)."""
-    query = select(Record.data).where(Record.table_name == table, _json_ref(session, "case_id") == case_id,
-                                      Record.deleted.is_(False))
-    return [d for d in session.scalars(query) if d]
+CASE_TABLES = ("case_event", "visit", "supervision")
+"""The tables of ``ix_record_case_ref`` (its WHERE, which the query repeats word for word: SQLite uses a partial
+index only then)."""
 
 
-def first_petitioner_name(session: Session, case_id: str) -> str:
-    """The name of the first person of the case's first visit (the representative first), "" if none."""
-    visits = sorted(case_records(session, "visit", case_id), key=lambda v: int(v.get("visit_no") or 0))
+def case_records(session: Session, case_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The live case_event, visit and supervision records naming ``case_id``, with their table: one indexed
+    query."""
+    query = select(Record.table_name, Record.data).where(
+        Record.table_name.in_([_literal(t) for t in CASE_TABLES]), _json_ref(session, "case_id") == case_id,
+        Record.deleted.is_(False))
+    return [(t, d) for t, d in session.execute(query) if d]
+
+
+def first_petitioner_name(session: Session, case: PublicCase) -> str:
+    """The name of the first person of the case's first visit (the representative first), "" if none: the
+    visit's persons and their petitioner records in one indexed query."""
+    visits = sorted(case.visits, key=lambda v: int(v.get("visit_no") or 0))
     if not visits:
         return ""
-    persons = [d for d in session.scalars(select(Record.data).where(
-        Record.table_name == "visit_person", _json_ref(session, "visit_id") == str(visits[0].get("id")),
-        Record.deleted.is_(False))) if d]
-    if not persons:
+    person = aliased(Record, name="vp")
+    petitioner_id = _json_ref(session, "petitioner_id", "vp")
+    rows = session.execute(
+        select(person.data, Record.data)
+        .select_from(person)
+        .join(Record, (Record.table_name == "petitioner") & (Record.record_id == petitioner_id))
+        .where(person.table_name == _literal("visit_person"), _json_ref(session, "visit_id", "vp") ==
+               str(visits[0].get("id")), person.deleted.is_(False))).all()
+    if not rows:
         return ""
-    first = min(persons, key=lambda p: (not p.get("is_representative"), int(p.get("position") or 0)))
-    petitioner = session.scalar(select(Record.data).where(Record.table_name == "petitioner",
-                                                          Record.record_id == str(first.get("petitioner_id"))))
-    return str((petitioner or {}).get("name") or "")
+    _, first = min(rows, key=lambda r: (not (r[0] or {}).get("is_representative"), int((r[0] or {}).get("position")
+                                                                                        or 0)))
+    return str((first or {}).get("name") or "")
 
 
-def unit_names(session: Session, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Record.record_id, Record.data).where(Record.table_name == "unit",
-                                                                        Record.record_id.in_(sorted(ids))))
+def unit_names(session: Session) -> dict[str, str]:
+    """Every unit's name by its id (the directory: a few hundred records)."""
+    rows = session.execute(select(Record.record_id, Record.data).where(Record.table_name == "unit"))
     return {rid: str((data or {}).get("name") or "") for rid, data in rows}

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -76,10 +78,13 @@ class Opened:
     case: PublicCase | None
     error: str
     status: int
+    failed: list[str] = field(default_factory=list)
+    """The throttle keys to count a failure under (a wrong pair)."""
 
 
 def router(db: ServerDatabase) -> APIRouter:
     r = APIRouter()
+    rules = Rules()
     locked_text = LOCKED.format(minutes=int(limits.QUERY_LOCK.total_seconds() // 60))
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -93,28 +98,37 @@ def router(db: ServerDatabase) -> APIRouter:
                   status: int = 200) -> HTMLResponse:
         return page(request, "query_form.html", {"case_no": case_no, "code": code, "error": error}, status)
 
-    def open_case(request: Request, case_no: str, code: str) -> Opened:
-        """The case if ``code`` is its query code; else the one generic message (and the failure counted)."""
+    def open_case(request: Request, s: Session, case_no: str, code: str) -> Opened:
+        """The case if ``code`` is its query code, else the one generic message (``failed``: count it once the
+        read transaction is over). One read transaction serves the whole page (``case_page``)."""
         keys = _keys(request, case_no)
-        if limits.locked_out(db, keys):
+        if limits.locked_out_in(s, keys):
             return Opened(None, locked_text, 429)
-        found = None
-        if well_formed(case_no, code):
-            with db.read() as s:
-                found = find_case(s, db.sealer, case_no)
+        found = find_case(s, db.sealer, case_no) if well_formed(case_no, code) else None
         expected = str(found.data.get("query_code", "")).upper() if found is not None else ""
         if found is None or not hmac.compare_digest(expected.encode(), code.encode()):
-            limits.note_failures(db, keys)
-            return Opened(None, WRONG, 200)
+            return Opened(None, WRONG, 200, failed=keys)
         return Opened(found, "", 200)
 
-    def case_page(request: Request, case: PublicCase, code: str, *, notice: str = "", notice_kind: str = "good",
-                  error: str = "", rating: str = "", comment: str = "", status: int = 200) -> HTMLResponse:
-        today = request.app.state.now().astimezone(CHINA_TZ).date()
+    def answer(request: Request, case_no: str, code: str, *, typed: str = "", typed_code: str = "",
+               **extra: Any) -> HTMLResponse:
+        """Open the case and show it, or the form with the message (the failure counted)."""
         with db.read() as s:
-            name = first_petitioner_name(s, case.id)
-            units = unit_names(s, {str(e.get("unit_id")) for e in case.events if e.get("unit_id")})
-            cal, settings = _rules(s)
+            opened = open_case(request, s, case_no, code)
+            if opened.case is not None:
+                return case_page(request, s, opened.case, code, **extra)
+        if opened.failed:
+            limits.note_failures(db, opened.failed)
+        return form_page(request, case_no=typed or case_no[:40], code=typed_code, error=opened.error,
+                         status=opened.status)
+
+    def case_page(request: Request, s: Session, case: PublicCase, code: str, *, notice: str = "",
+                  notice_kind: str = "good", error: str = "", rating: str = "", comment: str = "",
+                  status: int = 200) -> HTMLResponse:
+        today = request.app.state.now().astimezone(CHINA_TZ).date()
+        name = first_petitioner_name(s, case)
+        units = rules.unit_names(s)
+        cal, settings = rules.get(s)
         view = caseview.build(case, name=name, units=units, today=today, cal=cal, settings=settings)
         return page(request, "query_case.html", {
             "view": view, "code": code, "notice": notice, "notice_kind": notice_kind, "error": error,
@@ -134,10 +148,7 @@ def router(db: ServerDatabase) -> APIRouter:
         if not number or not key:
             return form_page(request, case_no=case_no, code=code,
                              error="请填写案件编号和查询码（见受理回执）。", status=200)
-        opened = open_case(request, number, key)
-        if opened.case is None:
-            return form_page(request, case_no=case_no, code=code, error=opened.error, status=opened.status)
-        return case_page(request, opened.case, key)
+        return answer(request, number, key, typed=case_no, typed_code=code)
 
     @r.get("/q/{case_no}", response_class=HTMLResponse)
     def query_link(request: Request, case_no: str, c: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
@@ -145,10 +156,7 @@ def router(db: ServerDatabase) -> APIRouter:
         number, key = normalise(case_no, c)
         if not key:
             return form_page(request, case_no=number[:40])
-        opened = open_case(request, number, key)
-        if opened.case is None:
-            return form_page(request, case_no=number[:40], error=opened.error, status=opened.status)
-        return case_page(request, opened.case, key)
+        return answer(request, number, key)
 
     @r.post("/q/{case_no}/evaluate", response_class=HTMLResponse)
     def evaluate(request: Request, case_no: str, code: Annotated[str, Form(max_length=200)] = "",
@@ -158,30 +166,53 @@ def router(db: ServerDatabase) -> APIRouter:
         number, key = normalise(case_no, code)
         if not csrf.check(db, request, PURPOSE, token):
             return form_page(request, case_no=number[:40], error=EXPIRED, status=403)
-        opened = open_case(request, number, key)
-        if opened.case is None:
-            return form_page(request, case_no=number[:40], error=opened.error, status=opened.status)
         comment = comment.strip()
         if rating not in {value for value, _ in RATINGS}:
-            return case_page(request, opened.case, key, error="请选择满意、基本满意或不满意。", comment=comment,
-                             status=200)
+            return answer(request, number, key, error="请选择满意、基本满意或不满意。", comment=comment)
         if len(comment) > COMMENT_MAX:
-            return case_page(request, opened.case, key, error=f"意见不超过{COMMENT_MAX}字（现有{len(comment)}字）。",
-                             rating=rating, comment=comment)
-        problem = record_evaluation(db, opened.case.id, rating, comment, now=request.app.state.now())
+            return answer(request, number, key, error=f"意见不超过{COMMENT_MAX}字（现有{len(comment)}字）。",
+                          rating=rating, comment=comment)
         with db.read() as s:
-            fresh = find_case(s, db.sealer, number) or opened.case
+            opened = open_case(request, s, number, key)
+        if opened.case is None:
+            if opened.failed:
+                limits.note_failures(db, opened.failed)
+            return form_page(request, case_no=number[:40], error=opened.error, status=opened.status)
+        problem = record_evaluation(db, opened.case.id, rating, comment, now=request.app.state.now())
         if problem:
-            return case_page(request, fresh, key, notice=problem, notice_kind="bad", status=409)
-        label = dict(RATINGS)[rating]
-        thanks = f"感谢您的评价（{label}）。"
+            return answer(request, number, key, notice=problem, notice_kind="bad", status=409)
+        thanks = f"感谢您的评价（{dict(RATINGS)[rating]}）。"
         if rating == "dissatisfied":
             thanks += "中心已督办，责任单位须重新核查办理并向您反馈。"
-        return case_page(request, fresh, key, notice=thanks)
+        return answer(request, number, key, notice=thanks)
 
     return r
 
 
-def _rules(session: Session) -> tuple[WorkCalendar, Settings]:
-    """The working-day calendar and the lifecycle's settings the desks use (from the synced records)."""
-    return casework.work_calendar(session), casework.load_settings(session)
+class Rules:
+    """The working-day calendar, the lifecycle's settings and the units' names the desks use (from the synced
+    records), kept by each server process for ``TTL`` seconds: they change a few times a year, and reading them
+    was half of a page's queries. (A cache, not shared state: each process reads the database itself.)"""
+
+    TTL = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: tuple[float, WorkCalendar, Settings] | None = None
+        self._units: tuple[float, dict[str, str]] | None = None
+
+    def get(self, session: Session) -> tuple[WorkCalendar, Settings]:
+        held = self._rules
+        if held is None or time.monotonic() - held[0] > self.TTL:
+            held = (time.monotonic(), casework.work_calendar(session), casework.load_settings(session))
+            with self._lock:
+                self._rules = held
+        return held[1], held[2]
+
+    def unit_names(self, session: Session) -> dict[str, str]:
+        held = self._units
+        if held is None or time.monotonic() - held[0] > self.TTL:
+            held = (time.monotonic(), unit_names(session))
+            with self._lock:
+                self._units = held
+        return held[1]
