@@ -43,9 +43,23 @@ def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
 
 
-def qr_payload(case_no: str, query_code: str) -> str:
-    """What the receipt's QR code carries: the case number and query code only, never personal data."""
-    payload = f"XF:{case_no}:{query_code}"
+BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")
+"""A query page base address fit for a QR code: ASCII http(s), no query string or fragment."""
+
+
+def query_url(base_url: str, case_no: str, query_code: str) -> str:
+    """The public query page of a case: ``<base URL>/q/<case no>?c=<query code>`` (``reception.server.web.query``)."""
+    return f"{base_url.strip().rstrip('/')}/q/{case_no}?c={query_code}"
+
+
+def qr_payload(case_no: str, query_code: str, base_url: str = "") -> str:
+    """What the receipt's QR code carries: the case number and query code only, never personal data. With the
+    query page's ``base_url`` (an ``http(s)://`` address), the page's address (a phone opens it directly); without,
+    the first receipts' text ``XF:<case no>:<query code>`` (which the page also accepts, typed or pasted)."""
+    base = base_url.strip()
+    if base and not BASE_URL_RE.match(base):
+        raise ValueError("query base URL must be an ASCII http(s):// address without query or fragment")
+    payload = query_url(base, case_no, query_code) if base else f"XF:{case_no}:{query_code}"
     if not payload.isascii() or not payload.isprintable():
         raise ValueError("QR payload must be printable ASCII (case number and query code only)")
     return payload

@@ -67,4 +67,7 @@ class ReceiptData:
     printed_at: datetime | None = None
     footer: str = ""
     extra_lines: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    query_base_url: str = ""
+    """The public query page's address (``DeskSettings.query_base_url``, else the sync server's): the QR code is
+    then ``<base URL>/q/<case no>?c=<query code>``; "" keeps the first receipts' ``XF:<case no>:<query code>``."""
     """Further (label, value) rows a later feature may add."""

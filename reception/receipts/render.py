@@ -3,7 +3,8 @@
 Three layouts: A4 and A5 portrait (bordered tables, signature and stamp line) and 80 mm thermal paper (72 mm
 printed, one page as tall as its content). All text is in the embedded CJK font (see ``fonts.py``); paragraphs
 wrap with ``wordWrap='CJK'`` (plus a fix to ReportLab's list of 禁则 characters) so no line starts with "，" or
-"。". The QR code carries only ASCII: ``XF:<case_no>:<query_code>``.
+"。". The QR code carries only ASCII: the query page's address ``<base URL>/q/<case_no>?c=<query_code>``, or
+``XF:<case_no>:<query_code>`` when no base URL is known.
 
 Nothing here logs personal data: only the layout, page count, size and time.
 """
@@ -145,7 +146,7 @@ def format_datetime(dt: datetime) -> str:
 
 def qr_payload(data: ReceiptData) -> str:
     """What the QR code carries: only the ASCII case number and query code, never personal data."""
-    return case_numbers.qr_payload(data.case_no, data.query_code)
+    return case_numbers.qr_payload(data.case_no, data.query_code, data.query_base_url)
 
 
 # -- building blocks -------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ functions, so FastAPI runs them in its thread pool and one slow database call ne
 
 # (no "from __future__ import annotations": FastAPI reads the endpoints' annotations, which name local aliases)
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -59,12 +60,13 @@ def _json(reply: BaseModel) -> Response:
     return Response(content=reply.model_dump_json(), media_type="application/json")
 
 
-def create_app(db: ServerDatabase) -> FastAPI:
+def create_app(db: ServerDatabase, *, now: Callable[[], datetime] | None = None) -> FastAPI:
+    """The server's application; ``now``: the web pages' clock (tests fix it; default the wall clock)."""
     app = FastAPI(title="信访接待中心服务器 Reception server", version=__version__,
                   description="Sync API for reception desks and the handling units' progress API.")
 
     app.add_middleware(limits.BodyLimit)
-    web.mount(app, db)  # (the web pages: /query, /unit..., reception/server/web)
+    web.mount(app, db, now=now)  # (the web pages: /query, /unit..., reception/server/web)
 
     @app.exception_handler(ServerError)
     def _server_error(_request: Request, exc: ServerError) -> JSONResponse:

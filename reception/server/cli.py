@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--certfile", metavar="PEM", help="TLS certificate (serve HTTPS directly)")
     p.add_argument("--keyfile", metavar="PEM", help="TLS private key")
+    p.add_argument("--now", metavar="ISO", default=None, help=argparse.SUPPRESS)
+    # (tests: the web pages' "today", a fixed moment such as 2026-09-16T09:30:00+08:00; never in production)
     p.add_argument("--max-connections", type=int, default=None, metavar="N",
                    help="connections served at once; more get 503 (default 200)")
     p.add_argument("--read-timeout", type=float, default=None, metavar="S",
@@ -113,7 +115,13 @@ def _run(args: argparse.Namespace) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         raise ReceptionError("--certfile 与 --keyfile 须同时给出", key="tls_pair")
     db = _open(args)
-    app = create_app(db)
+    now = None
+    if args.now:
+        from datetime import datetime
+
+        fixed = datetime.fromisoformat(args.now)
+        now = lambda: fixed  # noqa: E731
+    app = create_app(db, now=now)
     heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
     scheme = "https" if args.certfile else "http"
     print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -211,3 +212,53 @@ def refused_already(db: ServerDatabase, key: str, limit: int) -> bool:
     with db.read() as s:
         row = s.scalar(select(Throttle).where(Throttle.key == key))
     return row is not None and row.count >= limit and utcnow() - row.window_start <= WINDOW
+
+
+QUERY_FAIL_LIMIT = 5
+"""Wrong case number / query code pairs allowed per client address, and per case number, before a lock."""
+QUERY_LOCK = timedelta(minutes=15)
+"""How long the lock lasts (and the window in which wrong tries add up)."""
+
+
+def locked_out(db: ServerDatabase, keys: list[str], *, limit: int = QUERY_FAIL_LIMIT,
+               lock: timedelta = QUERY_LOCK) -> bool:
+    """Whether any of ``keys`` has had ``limit`` failures and its lock of ``lock`` has not yet run out (read only;
+    the state is in the database, so every server process sees the same locks)."""
+    with db.read() as s:
+        return locked_out_in(s, keys, limit=limit, lock=lock)
+
+
+def locked_out_in(session: Session, keys: list[str], *, limit: int = QUERY_FAIL_LIMIT,
+                  lock: timedelta = QUERY_LOCK) -> bool:
+    """``locked_out`` in the caller's (read) transaction."""
+    now = utcnow()
+    rows = session.execute(select(Throttle.count, Throttle.window_start).where(Throttle.key.in_(keys))).all()
+    return any(count >= limit and now - start < lock for count, start in rows)
+
+
+def note_failures(db: ServerDatabase, keys: list[str], *, limit: int = QUERY_FAIL_LIMIT,
+                  lock: timedelta = QUERY_LOCK) -> None:
+    """Count one failure under each of ``keys``. Failures add up within ``lock`` of the first; the ``limit``-th
+    starts the lock (``window_start`` becomes the moment the lock began)."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        _note_failures(db, keys, limit, lock)
+    except IntegrityError:  # another process counted a first failure of the same key at the same moment
+        _note_failures(db, keys, limit, lock)
+
+
+def _note_failures(db: ServerDatabase, keys: list[str], limit: int, lock: timedelta) -> None:
+    now = utcnow()
+    with db.session() as s:
+        for key in sorted(keys):  # (a fixed order: two processes never wait on each other's rows crosswise)
+            row = s.scalar(select(Throttle).where(Throttle.key == key).with_for_update())
+            if row is None:
+                s.add(Throttle(key=key, window_start=now, count=1))
+                s.flush()
+            elif now - row.window_start >= lock:
+                row.window_start, row.count = now, 1
+            elif row.count < limit:
+                row.count += 1
+                if row.count >= limit:
+                    row.window_start = now  # (locked from now on for ``lock``)

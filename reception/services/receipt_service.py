@@ -160,7 +160,18 @@ def build_receipt_data(session: Session, case_id: str, visit_id: str | None, cal
         reprint=reprint,
         printed_at=None,
         extra_lines=(("来访次数", f"第{visit.visit_no}次（本事项此前已登记）"),) if visit.visit_no > 1 else (),
+        query_base_url=query_base_url(session, settings),
     )
+
+
+def query_base_url(session: Session, settings: DeskSettings) -> str:
+    """The public query page's address for the QR code: the desk's setting, else its sync server's ("" if none,
+    or if it is no plain http(s) address: the receipt then carries the first receipts' ``XF:`` text)."""
+    from reception.db.models import SyncPeer
+    from reception.domain.case_numbers import BASE_URL_RE
+
+    base = settings.query_base_url.strip() or str(session.scalar(select(SyncPeer.server_url).limit(1)) or "").strip()
+    return base if BASE_URL_RE.match(base) else ""
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -80,6 +80,9 @@ class DeskSettings:
     """The officer signed in at this desk (until accounts arrive: the default officer)."""
     receipt_layout: str = ReceiptLayout.A4.value
     query_hint: str = "可凭案件编号和查询码在区信访接待中心窗口、网上信访平台或拨打12345查询办理进度并评价。"
+    query_base_url: str = ""
+    """The public query page's address for the receipt's QR code (``https://xf.example.gov.cn``; the code becomes
+    ``<it>/q/<case no>?c=<query code>``). Empty: the address of the sync server this desk is enrolled with."""
     roll_deadline_to_workday: bool = True
     """The first form of the roll-over setting (kept so older databases read the same): True = NON_WORKING_DAYS."""
     deadline_roll: str = ""

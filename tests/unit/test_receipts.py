@@ -424,6 +424,49 @@ def test_qr_payload_is_ascii_case_number_and_query_code() -> None:
         assert person.name not in payload and person.id_masked not in payload
 
 
+def test_qr_payload_is_the_query_page_address_when_a_base_url_is_known() -> None:
+    data = replace(fx.basic(), query_base_url="https://xf.example.gov.cn/")
+    payload = qr_payload(data)
+    assert payload == f"https://xf.example.gov.cn/q/{data.case_no}?c={data.query_code}"
+    assert payload.isascii()
+    for person in data.persons:
+        assert person.name not in payload and person.id_masked not in payload and person.phone_masked not in payload
+    with pytest.raises(ValueError, match="ASCII"):  # never anything but a plain address in the code
+        render_receipt(replace(data, query_base_url="https://信访.example/?x=1"), ReceiptLayout.A4)
+
+
+@pytest.mark.parametrize("layout", [ReceiptLayout.A4, ReceiptLayout.THERMAL_80])
+def test_printed_qr_code_is_the_query_page_address(layout: ReceiptLayout) -> None:
+    """The printed QR of a receipt with a base URL reads back as the page's address (module by module)."""
+    data = replace(fx.basic(), query_base_url="https://xf.example.gov.cn")
+    expected = qr_matrix(qr_payload(data))
+    assert read_printed_qr(render_receipt_result(data, layout).pdf, len(expected)) == expected
+
+
+def read_printed_qr(pdf: bytes, n: int) -> list[list[bool]]:
+    """The n x n modules of the one QR code printed on the first page (rasterised, each module's centre)."""
+    doc = pdfium.PdfDocument(pdf)
+    page = doc[0]
+    boxes = []
+    for obj in page.get_objects():
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            left, bottom, right, top = obj.get_bounds()
+            if right - left > 30 and abs((right - left) - (top - bottom)) < 2:
+                boxes.append((left, bottom, right, top))
+    assert len(boxes) == 1, boxes
+    left, bottom, right, top = boxes[0]
+    module = (right - left) / n
+    top -= module * 0.02  # the rows are drawn a hair taller
+    scale = 8
+    image = page.render(scale=scale).to_pil().convert("L")
+    page_height = page.get_height()
+    seen = [[image.getpixel((int((left + (c + 0.5) * module) * scale),
+                             int((page_height - (top - (r + 0.5) * module)) * scale))) < 128 for c in range(n)]
+            for r in range(n)]
+    doc.close()
+    return seen
+
+
 def test_non_ascii_qr_payload_is_refused() -> None:
     with pytest.raises(ValueError, match="ASCII"):
         render_receipt(replace(fx.basic(), case_no="信访-0007"), ReceiptLayout.A4)

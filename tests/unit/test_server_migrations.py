@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from reception.server.db import make_server_engine, upgrade_server_database
-from reception.server.models import ServerBase
+from reception.server.models import EXPRESSION_INDEXES, ServerBase, include_object
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
@@ -33,10 +33,15 @@ def _check(engine) -> None:  # type: ignore[no-untyped-def]
     try:
         upgrade_server_database(engine)
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                          "include_object": include_object}),
                                     ServerBase.metadata)
+            names = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'" if engine.dialect.name == "sqlite"
+                else "SELECT indexname FROM pg_indexes WHERE tablename = 'record'")}
             indexes = {ix["name"]: ix for ix in inspect(conn).get_indexes("record")}
         assert diff == []
+        assert EXPRESSION_INDEXES <= names  # (the query page's JSON indexes, outside the comparison)
         where = indexes["ix_record_natural"].get("dialect_options", {})
         assert any("natural_key IS NOT NULL" in str(v) for v in where.values()), indexes["ix_record_natural"]
     finally:

@@ -8,14 +8,18 @@ What is where (shared by every web part: the petitioners' query at ``/query``, t
   ``X-Content-Type-Options``, ``frame-ancestors 'none'``, ``Referrer-Policy: no-referrer``... to every answer
   (the API's ``/docs`` and ``/redoc`` pages, which load Swagger from a CDN, get all but the CSP).
 - ``csrf``: the form token (``reception.server.web.csrf``), stateless and valid in every server process.
-- ``mount(app, db)``: called by ``create_app``; includes each part's router (``PARTS``) and the static files.
-  A part is a module of this package with ``router(db: ServerDatabase) -> APIRouter``.
+- ``mount(app, db, now=...)``: called by ``create_app``; includes each part's router (``PARTS``) and the static
+  files. A part is a module of this package with ``router(db: ServerDatabase) -> APIRouter``. The pages' clock is
+  ``request.app.state.now()`` (an aware datetime; tests start the server with ``--now``).
 Web routes stay out of the OpenAPI description (``include_in_schema=False``): it documents the sync API.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reception.db.base import utcnow
 from reception.server.db import ServerDatabase
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +71,8 @@ NO_CSP_PATHS = ("/docs", "/redoc")
 
 class SecurityHeaders:
     """ASGI middleware: the security headers on every HTTP answer, the CSP on all but the API documentation; web
-    pages (``text/html``) are also marked ``Cache-Control: no-store`` (they show a case's state)."""
+    pages (``text/html``) are also marked ``Cache-Control: no-store`` (they show a case's state) and carry
+    ``Server-Timing: app;dur=<ms>``, the time from the request to the answer's head."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -77,6 +83,7 @@ class SecurityHeaders:
             return
         path = str(scope.get("path", ""))
         with_csp = not path.startswith(NO_CSP_PATHS)
+        started = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -86,16 +93,22 @@ class SecurityHeaders:
                 if with_csp and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", CSP.encode("ascii")))
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html") and b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
+                if content_type.startswith(b"text/html"):
+                    if b"cache-control" not in present:
+                        headers.append((b"cache-control", b"no-store"))
+                    # the page's own time (bench/bench_query.py reads it; a browser's developer tools show it)
+                    spent = (time.perf_counter() - started) * 1000
+                    headers.append((b"server-timing", f"app;dur={spent:.2f}".encode("ascii")))
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def mount(app: FastAPI, db: ServerDatabase) -> None:
-    """The web parts' routers and the static files on ``app`` (``create_app`` calls it)."""
+def mount(app: FastAPI, db: ServerDatabase, *, now: Callable[[], datetime] | None = None) -> None:
+    """The web parts' routers and the static files on ``app`` (``create_app`` calls it). ``now``: the pages'
+    clock (aware datetime; default the wall clock): parts read it as ``request.app.state.now()``."""
+    app.state.now = now or utcnow
     app.add_middleware(SecurityHeaders)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
     for part in PARTS:
