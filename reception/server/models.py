@@ -62,7 +62,11 @@ class Record(ServerBase):
     __tablename__ = "record"
     __table_args__ = (Index("ix_record_natural", "table_name", "natural_key",
                             postgresql_where=text("natural_key IS NOT NULL"),
-                            sqlite_where=text("natural_key IS NOT NULL")),)
+                            sqlite_where=text("natural_key IS NOT NULL")),
+                      # a case's events (``casework.event_records``); migration s0005_lifecycle spells it per dialect
+                      Index("ix_record_event_case", text("(data ->> 'case_id')"),
+                            postgresql_where=text("table_name = 'case_event'"),
+                            sqlite_where=text("table_name = 'case_event'")),)
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
