@@ -49,6 +49,7 @@ from reception.lifecycle.machine import (
     SupervisionReason,
     Transition,
     assess_clock,
+    case_columns,
     clocks,
     fold,
     fold_one,
@@ -248,11 +249,8 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
                       occurred_on=to_local(now).date(), actor_id=actor_id, unit_id=planned.unit_id,
                       note=planned.note.strip(), data=planned.data)
     session.add(event)
-    if planned.kind == "objected":
-        case.unit_id = None
-    elif planned.kind in ("assigned", "forwarded"):
-        case.unit_id = planned.unit_id
-        case.routing_action = "assign" if planned.kind == "assigned" else "forward"
+    for column, value in case_columns(planned.kind, planned.unit_id, event.note).items():
+        setattr(case, column, value)
     case.status = planned.status.value
     case.version += 1
     session.flush()
