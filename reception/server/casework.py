@@ -120,8 +120,14 @@ def machine_event(data: dict[str, Any]) -> Event:
                  data.get("actor_id") or None, data.get("unit_id") or None, data.get("data") or {})
 
 
-def _ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(events, key=lambda e: (_moment(e.get("occurred_at")), str(e.get("id", ""))))
+def order_key(event: dict[str, Any]) -> tuple[datetime, str]:
+    """Where an event stands in its case's history: by ``occurred_at``, then id (the desk's replay order)."""
+    return _moment(event.get("occurred_at")), str(event.get("id", ""))
+
+
+def ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events in replay order (``order_key``)."""
+    return sorted(events, key=order_key)
 
 
 def fold_case(data: dict[str, Any], events: list[dict[str, Any]]) -> CaseState:
@@ -156,7 +162,7 @@ def event_records(session: Session, case_ids: list[str]) -> dict[str, list[dict[
                 case_id.in_(case_ids[start:start + 500]))):
             if data:
                 out.setdefault(str(data.get("case_id")), []).append(data)
-    return {cid: _ordered(evs) for cid, evs in out.items()}
+    return {cid: ordered(evs) for cid, evs in out.items()}
 
 
 def load_case(session: Session, sealer: Sealer, *, case_id: str | None = None,
