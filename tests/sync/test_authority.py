@@ -167,7 +167,8 @@ def _routed_case(desk: DeskHandle) -> str:
 
 
 def test_another_desks_case_changes_only_by_lifecycle_steps(env: Env) -> None:
-    """Desks B and C on desk A's case: every case event they push is replayed through the state machine against the events
+    """Desks B and C on desk A's case: every case event they push is replayed through the state machine against the
+    events
     the server holds, and the case row's status, unit, routing and legal channel may change only to what those
     events determine. Forged steps are refused (parked with the machine's reason, the queue goes on); the steps
     taken through C's desk app reach the server and desk A."""
