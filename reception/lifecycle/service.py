@@ -107,12 +107,19 @@ def settings_from(value: Mapping[str, Any] | None, roll: RollPolicy) -> Settings
     )
 
 
-def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
-                  supervision_days: int = 30, sign_days: int = 3, on_spot_restart: bool = False) -> None:
-    """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
-    follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
-    value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
+def save_settings(session: Session, *, amber_days: int | None = None, amber_fraction: float | None = None,
+                  evaluation_days: int | None = None, supervision_days: int | None = None,
+                  sign_days: int | None = None, on_spot_restart: bool | None = None) -> None:
+    """Store the lifecycle settings given (for every desk: synced); the others keep their stored values (their
+    defaults when never set). Call ``recompute_clocks`` afterwards so stored clocks follow them (a desk that pulls
+    a change recomputes its own, ``reception.sync.engine``)."""
+    st = load_settings(session)
+    given = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
              "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
+    value = {"amber_days": st.thresholds.amber_days, "amber_fraction": st.thresholds.amber_fraction,
+             "evaluation_days": st.evaluation_days, "supervision_days": st.supervision_days,
+             "sign_days": st.sign_days, "on_spot_restart": st.on_spot_restart}
+    value.update({k: v for k, v in given.items() if v is not None})
     save_centre_setting(session, SETTINGS_KEY, value)
 
 
@@ -124,10 +131,7 @@ def set_on_spot_restart(ctx: AppContext, value: bool, *, actor_id: str | None = 
 
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
-        st = load_settings(session)
-        save_settings(session, amber_days=st.thresholds.amber_days, amber_fraction=st.thresholds.amber_fraction,
-                      evaluation_days=st.evaluation_days, supervision_days=st.supervision_days,
-                      sign_days=st.sign_days, on_spot_restart=value)
+        save_settings(session, on_spot_restart=value)
         return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
 
 
