@@ -40,7 +40,7 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.lifecycle import service as lifecycle
-from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
+from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route, SteerToLegalChannel
 from reception.security.permissions import Permission, require, visible_case_ids
 from reception.services.context import AppContext
 from reception.services.history import summarise_cases
@@ -502,16 +502,10 @@ def _headcount(session: Session, form: RecordInput, case: Case) -> int:
 
 def _steer_to_legal_channel(session: Session, case: Case, channel: str, now: datetime, actor_id: str | None,
                             ctx: AppContext) -> None:
-    """诉访分离: the matter belongs to a legal channel; it leaves the petition procedure (and its clocks)."""
-    session.add(CaseEvent(case_id=case.id, kind="legal_channel", occurred_at=now + timedelta(microseconds=1),
-                          occurred_on=now.date(), actor_id=actor_id, note=channel, data={"by": "leader"}))
-    case.legal_channel = channel
-    case.status = CaseStatus.LEGAL_CHANNEL.value
-    case.routing_action = "legal_channel"
-    case.version += 1
-    session.flush()
-    state = lifecycle.load_state(session, case)
-    lifecycle._project(session, case.id, state, ctx.calendar, lifecycle.load_settings(session))
+    """诉访分离: the matter belongs to a legal channel; it leaves the petition procedure (and its clocks). A step of
+    the lifecycle, taken on the leader's outcome (``record_in_session`` checked the permission)."""
+    lifecycle.apply_in_session(session, case.id, SteerToLegalChannel(channel, {"by": "leader"}), actor_id=actor_id,
+                               now=now + timedelta(microseconds=1), cal=ctx.calendar, follow_up=True)
 
 
 def case_owner(ctx: AppContext, case_id: str) -> str | None:

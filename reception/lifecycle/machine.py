@@ -24,9 +24,10 @@ then only the local sign-for clock runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from reception.domain.deadlines import (
@@ -92,6 +93,69 @@ class SupervisionReason(LabelledEnum):
     MANUAL = ("manual", "督查交办")
 
 
+class EventKind(StrEnum):
+    """The kinds of case events (``case_event.kind``). The lifecycle's steps are planned here (``plan``) and replayed
+    by ``fold``; the record kinds (``RECORD_KINDS``) note what happened without changing the case's state."""
+
+    # registration and routing
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    FORWARDED = "forwarded"
+    LEGAL_CHANNEL = "legal_channel"
+    TO_LEADER = "to_leader"
+    ACCUSED_UNIT = "accused_unit"
+    # the unit
+    SIGNED = "signed"
+    OBJECTED = "objected"
+    ACCEPTED = "accepted"
+    NOT_ACCEPTED = "not_accepted"
+    HANDLING_STARTED = "handling_started"
+    EXTENDED = "extended"
+    # replies and the petitioner's answer
+    REPLIED = "replied"
+    REPLIED_ON_SPOT = "replied_on_spot"
+    EVALUATED = "evaluated"
+    CLOSED = "closed"
+    REVIEW_REQUESTED = "review_requested"
+    REVIEW_DECIDED = "review_decided"
+    RECHECK_REQUESTED = "recheck_requested"
+    RECHECK_DECIDED = "recheck_decided"
+    HEARING_STARTED = "hearing_started"
+    HEARING_ENDED = "hearing_ended"
+    # supervision
+    SUPERVISED = "supervised"
+    SUPERVISION_RESOLVED = "supervision_resolved"
+    SUPERVISION_RETURNED = "supervision_returned"
+    # kinds of earlier versions, still replayed
+    IN_HANDLING = "in_handling"
+    FINAL = "final"
+    # records: what happened, without a change of state
+    VISIT_ADDED = "visit_added"
+    VISIT_TO_LEADER = "visit_to_leader"
+    LEADER_REPLY = "leader_reply"
+    CORRECTED = "corrected"
+    DOWN_VISIT = "down_visit"
+    BACKLOG_LISTED = "backlog_listed"
+    BACKLOG_RESOLVED = "backlog_resolved"
+    OWNERSHIP_ENDED = "ownership_ended"
+    UNIT_PROGRESS = "unit_progress"
+    UNIT_FEEDBACK = "unit_feedback"
+
+
+RECORD_KINDS: frozenset[EventKind] = frozenset({
+    EventKind.VISIT_ADDED, EventKind.VISIT_TO_LEADER, EventKind.LEADER_REPLY, EventKind.CORRECTED,
+    EventKind.DOWN_VISIT, EventKind.BACKLOG_LISTED, EventKind.BACKLOG_RESOLVED, EventKind.OWNERSHIP_ENDED,
+    EventKind.UNIT_PROGRESS, EventKind.UNIT_FEEDBACK})
+"""Events that ``fold`` passes over: they note what happened (a further visit, a leader's reception record, a
+correction, a unit's progress report) without changing the case's state."""
+STEP_KINDS: frozenset[EventKind] = frozenset(EventKind) - RECORD_KINDS
+"""Events that change the case's state (``fold`` acts on them): only the lifecycle writes them."""
+INTAKE_KINDS: frozenset[EventKind] = frozenset({EventKind.RECEIVED})
+"""Written once, when the case is registered (by the desk that registers it)."""
+LEGACY_KINDS: frozenset[EventKind] = frozenset({EventKind.IN_HANDLING, EventKind.FINAL})
+"""Replayed from the data of earlier versions; never written now."""
+
+
 # --- transitions: what the user asks for ---------------------------------------------------------------------
 
 
@@ -103,6 +167,23 @@ class Route:
     assign: bool = True
     """True: 交办 (with a deadline and a result report); False: 转送."""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class SendToLeader:
+    """转值班领导接访: the matter goes to the duty leader (``unit_id``: the unit asked to attend, if any)."""
+
+    unit_id: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SteerToLegalChannel:
+    """诉访分离: the matter belongs to a legal channel (``channel``, told to the petitioner); it leaves the petition
+    procedure and its clocks. ``data``: what the event keeps besides (who steered it: ``{"by": "leader"}``)."""
+
+    channel: str
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,9 +338,9 @@ class AnswerSupervision:
     note: str
 
 
-Transition = (Route | RecordAccusedUnit | SignFor | Object | Accept | Reject | StartHandling | Extend | Reply
-              | ReplyOnTheSpot | Evaluate | Close | RequestReview | RequestRecheck | StartHearing | EndHearing
-              | Supervise | AnswerSupervision)
+Transition = (Route | SendToLeader | SteerToLegalChannel | RecordAccusedUnit | SignFor | Object | Accept | Reject
+              | StartHandling | Extend | Reply | ReplyOnTheSpot | Evaluate | Close | RequestReview | RequestRecheck
+              | StartHearing | EndHearing | Supervise | AnswerSupervision)
 
 
 # --- the state folded from events ------------------------------------------------------------------------------
@@ -328,8 +409,9 @@ class CaseState:
                 and self.evaluated == "dissatisfied")
 
 
-HANDLER_KINDS = frozenset({"signed", "accepted", "not_accepted", "handling_started", "extended", "replied",
-                           "replied_on_spot", "review_decided"})
+HANDLER_KINDS: frozenset[EventKind] = frozenset({
+    EventKind.SIGNED, EventKind.ACCEPTED, EventKind.NOT_ACCEPTED, EventKind.HANDLING_STARTED, EventKind.EXTENDED,
+    EventKind.REPLIED, EventKind.REPLIED_ON_SPOT, EventKind.REVIEW_DECIDED})
 
 
 def fold(events: Iterable[Event], *, content_class: str = "") -> CaseState:
@@ -340,77 +422,80 @@ def fold(events: Iterable[Event], *, content_class: str = "") -> CaseState:
     return s
 
 
+_REPLY_LEVELS = {EventKind.REPLIED: "first", EventKind.REPLIED_ON_SPOT: "first", EventKind.REVIEW_DECIDED: "review",
+                 EventKind.RECHECK_DECIDED: "recheck"}
+
+
 def fold_one(s: CaseState, e: Event) -> None:
     """Apply one event to ``s`` in place."""
     k, d = e.kind, e.data
     if e.actor_id and k in HANDLER_KINDS:
         s.handlers.add(e.actor_id)
-    if k == "received":
+    if k == EventKind.RECEIVED:
         s.received_on = date.fromisoformat(d["received_on"]) if d.get("received_on") else e.on
-    elif k in ("assigned", "forwarded"):
-        s.status = CaseStatus.ASSIGNED if k == "assigned" else CaseStatus.FORWARDED
+    elif k in (EventKind.ASSIGNED, EventKind.FORWARDED):
+        s.status = CaseStatus.ASSIGNED if k == EventKind.ASSIGNED else CaseStatus.FORWARDED
         # the unit's own receipt is recorded when it signs for the case; until then only the sign-for clock runs
         s.unit_id, s.routed_on, s.unit_received_on, s.signed = e.unit_id, e.on, None, False
         if s.on_the_spot:  # a dissatisfied on-the-spot reply: the matter now goes to a unit
             s.reply_level, s.reply_delivered_on, s.on_the_spot, s.evaluated, s.evaluated_on = "", None, False, "", None
-    elif k == "legal_channel":
+    elif k == EventKind.LEGAL_CHANNEL:
         s.status = CaseStatus.LEGAL_CHANNEL
-    elif k == "to_leader":
+    elif k == EventKind.TO_LEADER:
         s.status = CaseStatus.REGISTERED
-    elif k == "accused_unit":
+    elif k == EventKind.ACCUSED_UNIT:
         if e.unit_id:
             s.accused_units.add(e.unit_id)
-    elif k == "signed":
+    elif k == EventKind.SIGNED:
         s.status, s.signed = CaseStatus.SIGNED, True
         s.unit_received_on = date.fromisoformat(d["received_on"]) if d.get("received_on") else e.on
-    elif k == "objected":
+    elif k == EventKind.OBJECTED:
         s.status = CaseStatus.REGISTERED
         s.unit_id = s.routed_on = s.unit_received_on = None
         s.signed = False
-    elif k == "accepted":
+    elif k == EventKind.ACCEPTED:
         s.status, s.accepted_on, s.simple = CaseStatus.ACCEPTED, e.on, bool(d.get("simple"))
-    elif k == "not_accepted":
+    elif k == EventKind.NOT_ACCEPTED:
         s.status = CaseStatus.NOT_ACCEPTED
-    elif k in ("handling_started", "in_handling"):
+    elif k in (EventKind.HANDLING_STARTED, EventKind.IN_HANDLING):
         s.status = CaseStatus.IN_HANDLING
-    elif k == "extended":
+    elif k == EventKind.EXTENDED:
         s.status, s.extension_days = CaseStatus.EXTENDED, int(d.get("days", 0))
-    elif k in ("replied", "replied_on_spot", "review_decided", "recheck_decided"):
-        s.reply_level = {"replied": "first", "replied_on_spot": "first", "review_decided": "review",
-                         "recheck_decided": "recheck"}[k]
+    elif k in (EventKind.REPLIED, EventKind.REPLIED_ON_SPOT, EventKind.REVIEW_DECIDED, EventKind.RECHECK_DECIDED):
+        s.reply_level = _REPLY_LEVELS[EventKind(k)]
         s.reply_delivered_on = date.fromisoformat(d["delivered_on"]) if d.get("delivered_on") else e.on
-        s.on_the_spot = k == "replied_on_spot"
+        s.on_the_spot = k == EventKind.REPLIED_ON_SPOT
         s.evaluated, s.evaluated_on = "", None
         s.hearing_since = None
-        s.status = CaseStatus.FINAL if k == "recheck_decided" else CaseStatus.REPLIED
-    elif k == "evaluated":
+        s.status = CaseStatus.FINAL if k == EventKind.RECHECK_DECIDED else CaseStatus.REPLIED
+    elif k == EventKind.EVALUATED:
         s.evaluated, s.evaluated_on = str(d.get("rating", "")), e.on
-    elif k == "closed":
+    elif k == EventKind.CLOSED:
         s.status = CaseStatus.CLOSED
-    elif k == "review_requested":
+    elif k == EventKind.REVIEW_REQUESTED:
         s.status = CaseStatus.IN_REVIEW
         s.review_requested_on = date.fromisoformat(d["requested_on"]) if d.get("requested_on") else e.on
         s.reviewing_body = str(d.get("body", ""))
-    elif k == "recheck_requested":
+    elif k == EventKind.RECHECK_REQUESTED:
         s.status = CaseStatus.IN_RECHECK
         s.recheck_requested_on = date.fromisoformat(d["requested_on"]) if d.get("requested_on") else e.on
         s.reviewing_body = str(d.get("body", ""))
         s.hearing_since, s.hearing_days = None, 0
-    elif k == "hearing_started":
+    elif k == EventKind.HEARING_STARTED:
         s.hearing_since = date.fromisoformat(d["started_on"]) if d.get("started_on") else e.on
-    elif k == "hearing_ended":
+    elif k == EventKind.HEARING_ENDED:
         if s.hearing_since is not None:
             ended = date.fromisoformat(d["ended_on"]) if d.get("ended_on") else e.on
             s.hearing_days += hearing_length(s.hearing_since, ended)
         s.hearing_since = None
-    elif k == "final":  # demo data of earlier versions
+    elif k == EventKind.FINAL:  # demo data of earlier versions
         s.status = CaseStatus.FINAL
-    elif k == "supervised":
+    elif k == EventKind.SUPERVISED:
         sid = str(d.get("supervision_id", ""))
         s.supervisions[sid] = OpenSupervision(sid, e.unit_id, e.on, str(d.get("reason", "")))
-    elif k == "supervision_resolved":
+    elif k == EventKind.SUPERVISION_RESOLVED:
         s.supervisions.pop(str(d.get("supervision_id", "")), None)
-    elif k == "supervision_returned":
+    elif k == EventKind.SUPERVISION_RETURNED:
         sup = s.supervisions.get(str(d.get("supervision_id", "")))
         if sup is not None:
             sup.since, sup.round = e.on, sup.round + 1
@@ -505,176 +590,258 @@ def evaluation_due(s: CaseState, cal: WorkCalendar, st: Settings) -> date:
     return add_calendar_days(s.reply_delivered_on, st.evaluation_days, cal, st.roll)
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What a planner is given besides the state and the transition: the day, the calendar, the rules, who asks."""
+
+    today: date
+    cal: WorkCalendar
+    st: Settings
+    actor_id: str | None
+
+
 def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settings, *,
          actor_id: str | None = None) -> Planned:
     """Check ``t`` against state ``s`` on ``today``; the event to append, or ``LifecycleError``."""
+    planner = _PLANNERS.get(type(t))
+    if planner is None:
+        raise TypeError(f"unknown transition {t!r}")
+    return planner(s, t, _Asked(today, cal, st, actor_id))
+
+
+# routing: the centre sends the matter to a unit, the duty leader, or a legal channel
+
+def _plan_route(s: CaseState, t: Route, a: _Asked) -> Planned:
     status = s.status
-    if isinstance(t, Route):
-        _need(status in ROUTABLE or s.on_the_spot_rejected, f"案件当前为“{status.label}”，不能再转送、交办",
-              "route_state")
-        _need(t.unit_id not in s.accused_units, "检举控告类事项不得转送、交办给被检举控告的单位", "route_accused")
-        kind = "assigned" if t.assign else "forwarded"
-        status_to = CaseStatus.ASSIGNED if t.assign else CaseStatus.FORWARDED
-        return Planned(kind, status_to, t.note, unit_id=t.unit_id, notify="routed")
-    if isinstance(t, RecordAccusedUnit):
-        _need(s.restricted, "只有检举控告类事项需要记录被检举控告单位", "accused_not_accusation")
-        _need(t.unit_id != s.unit_id or status not in RECEIVED_BY_UNIT | HANDLING,
-              "该事项正由被检举控告的单位办理，请先退回重新转送", "accused_is_handler")
-        return Planned("accused_unit", status, t.note, unit_id=t.unit_id)
-    if isinstance(t, SignFor):
-        _need(status in ROUTED, f"案件当前为“{status.label}”，没有待签收的转送、交办", "sign_state")
-        received = t.received_on or today
-        _need(received <= today, "收到日期不能晚于今天", "sign_future")
-        assert s.routed_on is not None
-        _need(received >= s.routed_on, "收到日期不能早于转送、交办日期", "sign_before_route")
-        return Planned("signed", CaseStatus.SIGNED, t.note, unit_id=s.unit_id,
-                       data={"received_on": received.isoformat()})
-    if isinstance(t, Object):
-        _need(status in RECEIVED_BY_UNIT, f"案件当前为“{status.label}”，不能异议退回", "object_state")
-        if s.signed:  # not yet signed for: the unit objects on receiving it, which is in time
-            assert s.unit_received_on is not None
-            last = due_date("objection", s.unit_received_on, cal, st.roll)
-            _need(today <= last, f"已超过异议期限（收到之日起5个工作日，至{last:%Y年%m月%d日}），不能退回",
-                  "object_late")
-        reason = _text(t.reason, "不属于本单位职权范围的理由", "object_reason")
-        return Planned("objected", CaseStatus.REGISTERED, t.note or reason, unit_id=s.unit_id,
-                       data={"reason": reason})
-    if isinstance(t, Accept):
-        _need(status in RECEIVED_BY_UNIT, _not_yet(status, "受理"), "accept_state")
-        return Planned("accepted", CaseStatus.ACCEPTED, t.note, unit_id=s.unit_id,
-                       data={"simple": 1 if t.simple else 0}, notify="accepted")
-    if isinstance(t, Reject):
-        _need(status in RECEIVED_BY_UNIT, _not_yet(status, "作出不予受理决定"), "reject_state")
-        reason = _text(t.reason, "不予受理的理由", "reject_reason")
-        channel = _text(t.channel, "应当通过的途径", "reject_channel")
-        return Planned("not_accepted", CaseStatus.NOT_ACCEPTED, t.note or reason, unit_id=s.unit_id,
-                       data={"reason": reason, "channel": channel}, notify="not_accepted")
-    if isinstance(t, StartHandling):
-        _need(status is CaseStatus.ACCEPTED, _not_yet(status, "开始办理", accept_first=True), "start_state")
-        return Planned("handling_started", CaseStatus.IN_HANDLING, t.note, unit_id=s.unit_id)
-    if isinstance(t, Extend):
-        _need(status in HANDLING, _not_yet(status, "延期", accept_first=True), "extend_state")
-        _need(not s.extension_days, "该事项已经延期一次，不能再次延期", "extend_twice")
-        _need(not s.simple, "简易办理事项不适用延期，请转为普通程序办理", "extend_simple")
-        _need(1 <= t.days <= MAX_EXTENSION_DAYS, f"延长期限不得超过{MAX_EXTENSION_DAYS}日", "extend_days")
-        due = handling_due(s, cal, st)
-        _need(today <= due, f"办理期限已于{due:%Y年%m月%d日}届满，应在期限内决定延期", "extend_late")
-        approver = _text(t.approved_by, "批准延期的负责人", "extend_approver")
-        reason = _text(t.reason, "延期理由", "extend_reason")
-        _need(t.petitioner_told, "延期须告知信访人延期理由", "extend_not_told")
-        new_due = handling_due(_with(s, extension_days=t.days), cal, st)
-        return Planned("extended", CaseStatus.EXTENDED, t.note or reason, unit_id=s.unit_id,
-                       data={"days": t.days, "approved_by": approver, "reason": reason,
-                             "due": new_due.isoformat()}, notify="extended")
-    if isinstance(t, Reply):
-        if status is CaseStatus.IN_REVIEW:
-            kind, level, notify = "review_decided", "review", "review_decided"
-        elif status is CaseStatus.IN_RECHECK:
-            _need(s.hearing_since is None, "听证尚未结束，请先记录听证结束再出具复核意见", "reply_in_hearing")
-            kind, level, notify = "recheck_decided", "recheck", "recheck_decided"
-        else:
-            _need(status in HANDLING, _not_yet(status, "出具处理意见书", accept_first=True), "reply_state")
-            kind, level, notify = "replied", "first", "replied"
-        basis = _text(t.basis, "处理意见的依据", "reply_basis")
-        _need(t.delivered_on <= today, "送达日期不能晚于今天", "reply_future")
-        started = {"first": s.accepted_on, "review": s.review_requested_on,
-                   "recheck": s.recheck_requested_on}[level]
-        _need(started is None or t.delivered_on >= started, "送达日期不能早于受理（请求）日期", "reply_early")
-        status_to = CaseStatus.FINAL if level == "recheck" else CaseStatus.REPLIED
-        return Planned(kind, status_to, t.note, unit_id=s.unit_id,
-                       data={"outcome": t.outcome.value, "basis": basis, "delivered_on": t.delivered_on.isoformat(),
-                             "means": t.means.value, "level": level}, notify=notify)
-    if isinstance(t, ReplyOnTheSpot):
-        _need(status in ROUTABLE, f"案件当前为“{status.label}”，现场答复只记入接访记录，不改变办理流程",
-              "on_spot_state")
-        _need(t.outcome in (ReplyOutcome.SUPPORT, ReplyOutcome.EXPLAIN), "现场答复只能是现场解决或解释说明",
-              "on_spot_outcome")
-        reply = _text(t.reply, "现场答复内容", "on_spot_reply")
-        return Planned("replied_on_spot", CaseStatus.REPLIED, t.note or reply,
-                       data={"outcome": t.outcome.value, "basis": reply, "delivered_on": today.isoformat(),
-                             "means": DeliveryMeans.IN_PERSON.value, "level": "first",
-                             "reception_id": t.reception_id, "leader": t.leader}, notify="replied_on_spot")
-    if isinstance(t, StartHearing):
-        _need(status is CaseStatus.IN_RECHECK, "只有复核中的事项才能组织听证", "hearing_state")
-        _need(s.hearing_since is None, "听证正在进行，请先记录听证结束", "hearing_twice")
-        assert s.recheck_requested_on is not None
-        _need(s.recheck_requested_on <= t.started_on <= today, "听证开始日期应在收到复核请求之后、不晚于今天",
-              "hearing_date")
-        due = recheck_due(s, cal, st)
-        _need(t.started_on <= due, f"复核期限已于{due:%Y年%m月%d日}届满，不能再组织听证", "hearing_late")
-        return Planned("hearing_started", status, t.note, data={"started_on": t.started_on.isoformat()})
-    if isinstance(t, EndHearing):
-        _need(status is CaseStatus.IN_RECHECK and s.hearing_since is not None, "没有正在进行的听证", "hearing_none")
-        assert s.hearing_since is not None
-        _need(s.hearing_since <= t.ended_on <= today, "听证结束日期应在听证开始之后、不晚于今天", "hearing_end_date")
-        days = hearing_length(s.hearing_since, t.ended_on)
-        return Planned("hearing_ended", status, t.note,
-                       data={"ended_on": t.ended_on.isoformat(), "days": days})
-    if isinstance(t, Evaluate):
-        _need(status is CaseStatus.REPLIED and s.reply_delivered_on is not None,
-              "处理意见书尚未送达，不能评价" if status not in (CaseStatus.CLOSED, CaseStatus.FINAL)
-              else f"案件已{status.label}，不能再评价", "evaluate_state")
-        _need(not s.evaluated, "本次答复已有评价，不能重复评价", "evaluate_twice")
-        _need(actor_id is None or actor_id not in s.handlers,
-              "承办人不得代替信访人作出满意度评价，请由其他工作人员回访记录", "evaluate_by_handler")
-        return Planned("evaluated", status, t.note, unit_id=s.unit_id,
-                       data={"rating": t.rating.value, "channel": t.channel.value})
-    if isinstance(t, Close):
-        if status is CaseStatus.NOT_ACCEPTED:
-            return Planned("closed", CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
-        _need(status is CaseStatus.REPLIED, _not_yet(status, "销号", accept_first=True, reply_first=True),
-              "close_state")
-        assert s.reply_delivered_on is not None
-        window_end = evaluation_due(s, cal, st)
-        _need(bool(s.evaluated) or today > window_end,
-              f"尚未取得满意度评价，评价期至{window_end:%Y年%m月%d日}届满前不能销号", "close_no_evaluation")
-        _need(not s.supervisions, "督办事项尚未反馈办结，不能销号", "close_supervised")
-        _need(not s.on_the_spot_rejected, "信访人对现场答复不满意，应交办责任单位办理，不能销号",
-              "close_on_spot_dissatisfied")
-        return Planned("closed", CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
-    if isinstance(t, RequestReview):
-        _need(status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "first",
-              "只有对已送达的处理意见书才能请求复查", "review_state")
-        _need(not s.on_the_spot, "现场答复不是处理意见书，不能请求复查；信访人不满意的，应交办责任单位办理",
-              "review_on_spot")
-        assert s.reply_delivered_on is not None
-        last = due_date("review_request", s.reply_delivered_on, cal, st.roll)
-        _need(s.reply_delivered_on <= t.requested_on <= today, "复查请求日期有误", "review_date")
-        _need(t.requested_on <= last, f"已超过请求复查期限（收到处理意见书之日起30日，至{last:%Y年%m月%d日}）",
-              "review_late")
-        body = _text(t.body, "复查机关", "review_body")
-        return Planned("review_requested", CaseStatus.IN_REVIEW, t.note,
-                       data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="review_requested")
-    if isinstance(t, RequestRecheck):
-        _need(status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "review",
-              "只有对已送达的复查意见才能请求复核", "recheck_state")
-        assert s.reply_delivered_on is not None
-        last = due_date("recheck_request", s.reply_delivered_on, cal, st.roll)
-        _need(s.reply_delivered_on <= t.requested_on <= today, "复核请求日期有误", "recheck_date")
-        _need(t.requested_on <= last, f"已超过请求复核期限（收到复查意见之日起30日，至{last:%Y年%m月%d日}）",
-              "recheck_late")
-        body = _text(t.body, "复核机关", "recheck_body")
-        return Planned("recheck_requested", CaseStatus.IN_RECHECK, t.note,
-                       data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="recheck_requested")
-    if isinstance(t, Supervise):
-        _need(status.is_open and status is not CaseStatus.NOT_ACCEPTED, f"案件已{status.label}，不能督办",
-              "supervise_state")
-        _need(s.unit_id is not None, "案件尚未交办到责任单位，不能督办", "supervise_no_unit")
-        note = _text(t.note, "督办意见", "supervise_note")
-        return Planned("supervised", status, note, unit_id=s.unit_id,
-                       data={"supervision_id": t.supervision_id, "reason": t.reason.value})
-    if isinstance(t, AnswerSupervision):
-        sup = s.supervisions.get(t.supervision_id)
-        _need(sup is not None, "该督办事项不存在或已办结", "supervision_closed")
-        assert sup is not None
-        note = _text(t.note, "反馈情况", "supervision_note")
-        if t.resolved:
-            return Planned("supervision_resolved", status, note, unit_id=sup.unit_id,
-                           data={"supervision_id": t.supervision_id})
-        back = CaseStatus.IN_HANDLING if status is CaseStatus.REPLIED else status
-        return Planned("supervision_returned", back, note, unit_id=sup.unit_id,
-                       data={"supervision_id": t.supervision_id, "round": sup.round + 1})
-    raise TypeError(f"unknown transition {t!r}")
+    _need(status in ROUTABLE or s.on_the_spot_rejected, f"案件当前为“{status.label}”，不能再转送、交办",
+          "route_state")
+    _need(t.unit_id not in s.accused_units, "检举控告类事项不得转送、交办给被检举控告的单位", "route_accused")
+    kind = EventKind.ASSIGNED if t.assign else EventKind.FORWARDED
+    status_to = CaseStatus.ASSIGNED if t.assign else CaseStatus.FORWARDED
+    return Planned(kind, status_to, t.note, unit_id=t.unit_id, notify="routed")
+
+
+def _plan_to_leader(s: CaseState, t: SendToLeader, a: _Asked) -> Planned:
+    _need(s.status in ROUTABLE, f"案件当前为“{s.status.label}”，不能再转值班领导接访", "to_leader_state")
+    return Planned(EventKind.TO_LEADER, CaseStatus.REGISTERED, t.note, unit_id=t.unit_id)
+
+
+def _plan_legal_channel(s: CaseState, t: SteerToLegalChannel, a: _Asked) -> Planned:
+    _need(s.status in ROUTABLE, f"案件当前为“{s.status.label}”，不能再导入法定途径", "legal_channel_state")
+    channel = _text(t.channel, "应当通过的法定途径", "legal_channel_required")
+    return Planned(EventKind.LEGAL_CHANNEL, CaseStatus.LEGAL_CHANNEL, channel, data=dict(t.data))
+
+
+def _plan_accused(s: CaseState, t: RecordAccusedUnit, a: _Asked) -> Planned:
+    _need(s.restricted, "只有检举控告类事项需要记录被检举控告单位", "accused_not_accusation")
+    _need(t.unit_id != s.unit_id or s.status not in RECEIVED_BY_UNIT | HANDLING,
+          "该事项正由被检举控告的单位办理，请先退回重新转送", "accused_is_handler")
+    return Planned(EventKind.ACCUSED_UNIT, s.status, t.note, unit_id=t.unit_id)
+
+
+# the unit: sign for, object, accept or reject, handle, extend
+
+def _plan_sign(s: CaseState, t: SignFor, a: _Asked) -> Planned:
+    _need(s.status in ROUTED, f"案件当前为“{s.status.label}”，没有待签收的转送、交办", "sign_state")
+    received = t.received_on or a.today
+    _need(received <= a.today, "收到日期不能晚于今天", "sign_future")
+    assert s.routed_on is not None
+    _need(received >= s.routed_on, "收到日期不能早于转送、交办日期", "sign_before_route")
+    return Planned(EventKind.SIGNED, CaseStatus.SIGNED, t.note, unit_id=s.unit_id,
+                   data={"received_on": received.isoformat()})
+
+
+def _plan_object(s: CaseState, t: Object, a: _Asked) -> Planned:
+    _need(s.status in RECEIVED_BY_UNIT, f"案件当前为“{s.status.label}”，不能异议退回", "object_state")
+    if s.signed:  # not yet signed for: the unit objects on receiving it, which is in time
+        assert s.unit_received_on is not None
+        last = due_date("objection", s.unit_received_on, a.cal, a.st.roll)
+        _need(a.today <= last, f"已超过异议期限（收到之日起5个工作日，至{last:%Y年%m月%d日}），不能退回",
+              "object_late")
+    reason = _text(t.reason, "不属于本单位职权范围的理由", "object_reason")
+    return Planned(EventKind.OBJECTED, CaseStatus.REGISTERED, t.note or reason, unit_id=s.unit_id,
+                   data={"reason": reason})
+
+
+def _plan_accept(s: CaseState, t: Accept, a: _Asked) -> Planned:
+    _need(s.status in RECEIVED_BY_UNIT, _not_yet(s.status, "受理"), "accept_state")
+    return Planned(EventKind.ACCEPTED, CaseStatus.ACCEPTED, t.note, unit_id=s.unit_id,
+                   data={"simple": 1 if t.simple else 0}, notify="accepted")
+
+
+def _plan_reject(s: CaseState, t: Reject, a: _Asked) -> Planned:
+    _need(s.status in RECEIVED_BY_UNIT, _not_yet(s.status, "作出不予受理决定"), "reject_state")
+    reason = _text(t.reason, "不予受理的理由", "reject_reason")
+    channel = _text(t.channel, "应当通过的途径", "reject_channel")
+    return Planned(EventKind.NOT_ACCEPTED, CaseStatus.NOT_ACCEPTED, t.note or reason, unit_id=s.unit_id,
+                   data={"reason": reason, "channel": channel}, notify="not_accepted")
+
+
+def _plan_start(s: CaseState, t: StartHandling, a: _Asked) -> Planned:
+    _need(s.status is CaseStatus.ACCEPTED, _not_yet(s.status, "开始办理", accept_first=True), "start_state")
+    return Planned(EventKind.HANDLING_STARTED, CaseStatus.IN_HANDLING, t.note, unit_id=s.unit_id)
+
+
+def _plan_extend(s: CaseState, t: Extend, a: _Asked) -> Planned:
+    _need(s.status in HANDLING, _not_yet(s.status, "延期", accept_first=True), "extend_state")
+    _need(not s.extension_days, "该事项已经延期一次，不能再次延期", "extend_twice")
+    _need(not s.simple, "简易办理事项不适用延期，请转为普通程序办理", "extend_simple")
+    _need(1 <= t.days <= MAX_EXTENSION_DAYS, f"延长期限不得超过{MAX_EXTENSION_DAYS}日", "extend_days")
+    due = handling_due(s, a.cal, a.st)
+    _need(a.today <= due, f"办理期限已于{due:%Y年%m月%d日}届满，应在期限内决定延期", "extend_late")
+    approver = _text(t.approved_by, "批准延期的负责人", "extend_approver")
+    reason = _text(t.reason, "延期理由", "extend_reason")
+    _need(t.petitioner_told, "延期须告知信访人延期理由", "extend_not_told")
+    new_due = handling_due(_with(s, extension_days=t.days), a.cal, a.st)
+    return Planned(EventKind.EXTENDED, CaseStatus.EXTENDED, t.note or reason, unit_id=s.unit_id,
+                   data={"days": t.days, "approved_by": approver, "reason": reason, "due": new_due.isoformat()},
+                   notify="extended")
+
+
+# replies: the unit's 处理意见书, the 复查 / 复核 opinions, the duty leader's on-the-spot reply
+
+def _plan_reply(s: CaseState, t: Reply, a: _Asked) -> Planned:
+    status = s.status
+    kind: EventKind
+    if status is CaseStatus.IN_REVIEW:
+        kind, level, notify = EventKind.REVIEW_DECIDED, "review", "review_decided"
+    elif status is CaseStatus.IN_RECHECK:
+        _need(s.hearing_since is None, "听证尚未结束，请先记录听证结束再出具复核意见", "reply_in_hearing")
+        kind, level, notify = EventKind.RECHECK_DECIDED, "recheck", "recheck_decided"
+    else:
+        _need(status in HANDLING, _not_yet(status, "出具处理意见书", accept_first=True), "reply_state")
+        kind, level, notify = EventKind.REPLIED, "first", "replied"
+    basis = _text(t.basis, "处理意见的依据", "reply_basis")
+    _need(t.delivered_on <= a.today, "送达日期不能晚于今天", "reply_future")
+    started = {"first": s.accepted_on, "review": s.review_requested_on, "recheck": s.recheck_requested_on}[level]
+    _need(started is None or t.delivered_on >= started, "送达日期不能早于受理（请求）日期", "reply_early")
+    status_to = CaseStatus.FINAL if level == "recheck" else CaseStatus.REPLIED
+    return Planned(kind, status_to, t.note, unit_id=s.unit_id,
+                   data={"outcome": t.outcome.value, "basis": basis, "delivered_on": t.delivered_on.isoformat(),
+                         "means": t.means.value, "level": level}, notify=notify)
+
+
+def _plan_on_the_spot(s: CaseState, t: ReplyOnTheSpot, a: _Asked) -> Planned:
+    _need(s.status in ROUTABLE, f"案件当前为“{s.status.label}”，现场答复只记入接访记录，不改变办理流程",
+          "on_spot_state")
+    _need(t.outcome in (ReplyOutcome.SUPPORT, ReplyOutcome.EXPLAIN), "现场答复只能是现场解决或解释说明",
+          "on_spot_outcome")
+    reply = _text(t.reply, "现场答复内容", "on_spot_reply")
+    return Planned(EventKind.REPLIED_ON_SPOT, CaseStatus.REPLIED, t.note or reply,
+                   data={"outcome": t.outcome.value, "basis": reply, "delivered_on": a.today.isoformat(),
+                         "means": DeliveryMeans.IN_PERSON.value, "level": "first",
+                         "reception_id": t.reception_id, "leader": t.leader}, notify="replied_on_spot")
+
+
+def _plan_start_hearing(s: CaseState, t: StartHearing, a: _Asked) -> Planned:
+    _need(s.status is CaseStatus.IN_RECHECK, "只有复核中的事项才能组织听证", "hearing_state")
+    _need(s.hearing_since is None, "听证正在进行，请先记录听证结束", "hearing_twice")
+    assert s.recheck_requested_on is not None
+    _need(s.recheck_requested_on <= t.started_on <= a.today, "听证开始日期应在收到复核请求之后、不晚于今天",
+          "hearing_date")
+    due = recheck_due(s, a.cal, a.st)
+    _need(t.started_on <= due, f"复核期限已于{due:%Y年%m月%d日}届满，不能再组织听证", "hearing_late")
+    return Planned(EventKind.HEARING_STARTED, s.status, t.note, data={"started_on": t.started_on.isoformat()})
+
+
+def _plan_end_hearing(s: CaseState, t: EndHearing, a: _Asked) -> Planned:
+    _need(s.status is CaseStatus.IN_RECHECK and s.hearing_since is not None, "没有正在进行的听证", "hearing_none")
+    assert s.hearing_since is not None
+    _need(s.hearing_since <= t.ended_on <= a.today, "听证结束日期应在听证开始之后、不晚于今天", "hearing_end_date")
+    days = hearing_length(s.hearing_since, t.ended_on)
+    return Planned(EventKind.HEARING_ENDED, s.status, t.note, data={"ended_on": t.ended_on.isoformat(), "days": days})
+
+
+# the petitioner's answer: evaluation, closing, 复查 and 复核 requests
+
+def _plan_evaluate(s: CaseState, t: Evaluate, a: _Asked) -> Planned:
+    status = s.status
+    _need(status is CaseStatus.REPLIED and s.reply_delivered_on is not None,
+          "处理意见书尚未送达，不能评价" if status not in (CaseStatus.CLOSED, CaseStatus.FINAL)
+          else f"案件已{status.label}，不能再评价", "evaluate_state")
+    _need(not s.evaluated, "本次答复已有评价，不能重复评价", "evaluate_twice")
+    _need(a.actor_id is None or a.actor_id not in s.handlers,
+          "承办人不得代替信访人作出满意度评价，请由其他工作人员回访记录", "evaluate_by_handler")
+    return Planned(EventKind.EVALUATED, status, t.note, unit_id=s.unit_id,
+                   data={"rating": t.rating.value, "channel": t.channel.value})
+
+
+def _plan_close(s: CaseState, t: Close, a: _Asked) -> Planned:
+    status = s.status
+    if status is CaseStatus.NOT_ACCEPTED:
+        return Planned(EventKind.CLOSED, CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
+    _need(status is CaseStatus.REPLIED, _not_yet(status, "销号", accept_first=True, reply_first=True), "close_state")
+    assert s.reply_delivered_on is not None
+    window_end = evaluation_due(s, a.cal, a.st)
+    _need(bool(s.evaluated) or a.today > window_end,
+          f"尚未取得满意度评价，评价期至{window_end:%Y年%m月%d日}届满前不能销号", "close_no_evaluation")
+    _need(not s.supervisions, "督办事项尚未反馈办结，不能销号", "close_supervised")
+    _need(not s.on_the_spot_rejected, "信访人对现场答复不满意，应交办责任单位办理，不能销号",
+          "close_on_spot_dissatisfied")
+    return Planned(EventKind.CLOSED, CaseStatus.CLOSED, t.note, unit_id=s.unit_id)
+
+
+def _plan_review(s: CaseState, t: RequestReview, a: _Asked) -> Planned:
+    _need(s.status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "first",
+          "只有对已送达的处理意见书才能请求复查", "review_state")
+    _need(not s.on_the_spot, "现场答复不是处理意见书，不能请求复查；信访人不满意的，应交办责任单位办理",
+          "review_on_spot")
+    assert s.reply_delivered_on is not None
+    last = due_date("review_request", s.reply_delivered_on, a.cal, a.st.roll)
+    _need(s.reply_delivered_on <= t.requested_on <= a.today, "复查请求日期有误", "review_date")
+    _need(t.requested_on <= last, f"已超过请求复查期限（收到处理意见书之日起30日，至{last:%Y年%m月%d日}）",
+          "review_late")
+    body = _text(t.body, "复查机关", "review_body")
+    return Planned(EventKind.REVIEW_REQUESTED, CaseStatus.IN_REVIEW, t.note,
+                   data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="review_requested")
+
+
+def _plan_recheck(s: CaseState, t: RequestRecheck, a: _Asked) -> Planned:
+    _need(s.status in (CaseStatus.REPLIED, CaseStatus.CLOSED) and s.reply_level == "review",
+          "只有对已送达的复查意见才能请求复核", "recheck_state")
+    assert s.reply_delivered_on is not None
+    last = due_date("recheck_request", s.reply_delivered_on, a.cal, a.st.roll)
+    _need(s.reply_delivered_on <= t.requested_on <= a.today, "复核请求日期有误", "recheck_date")
+    _need(t.requested_on <= last, f"已超过请求复核期限（收到复查意见之日起30日，至{last:%Y年%m月%d日}）",
+          "recheck_late")
+    body = _text(t.body, "复核机关", "recheck_body")
+    return Planned(EventKind.RECHECK_REQUESTED, CaseStatus.IN_RECHECK, t.note,
+                   data={"requested_on": t.requested_on.isoformat(), "body": body}, notify="recheck_requested")
+
+
+# supervision: 督办 and the unit's feedback
+
+def _plan_supervise(s: CaseState, t: Supervise, a: _Asked) -> Planned:
+    _need(s.status.is_open and s.status is not CaseStatus.NOT_ACCEPTED, f"案件已{s.status.label}，不能督办",
+          "supervise_state")
+    _need(s.unit_id is not None, "案件尚未交办到责任单位，不能督办", "supervise_no_unit")
+    note = _text(t.note, "督办意见", "supervise_note")
+    return Planned(EventKind.SUPERVISED, s.status, note, unit_id=s.unit_id,
+                   data={"supervision_id": t.supervision_id, "reason": t.reason.value})
+
+
+def _plan_answer(s: CaseState, t: AnswerSupervision, a: _Asked) -> Planned:
+    sup = s.supervisions.get(t.supervision_id)
+    _need(sup is not None, "该督办事项不存在或已办结", "supervision_closed")
+    assert sup is not None
+    note = _text(t.note, "反馈情况", "supervision_note")
+    if t.resolved:
+        return Planned(EventKind.SUPERVISION_RESOLVED, s.status, note, unit_id=sup.unit_id,
+                       data={"supervision_id": t.supervision_id})
+    back = CaseStatus.IN_HANDLING if s.status is CaseStatus.REPLIED else s.status
+    return Planned(EventKind.SUPERVISION_RETURNED, back, note, unit_id=sup.unit_id,
+                   data={"supervision_id": t.supervision_id, "round": sup.round + 1})
+
+
+_PLANNERS: dict[type, Callable[[CaseState, Any, _Asked], Planned]] = {
+    Route: _plan_route, SendToLeader: _plan_to_leader, SteerToLegalChannel: _plan_legal_channel,
+    RecordAccusedUnit: _plan_accused, SignFor: _plan_sign, Object: _plan_object, Accept: _plan_accept,
+    Reject: _plan_reject, StartHandling: _plan_start, Extend: _plan_extend, Reply: _plan_reply,
+    ReplyOnTheSpot: _plan_on_the_spot, StartHearing: _plan_start_hearing, EndHearing: _plan_end_hearing,
+    Evaluate: _plan_evaluate, Close: _plan_close, RequestReview: _plan_review, RequestRecheck: _plan_recheck,
+    Supervise: _plan_supervise, AnswerSupervision: _plan_answer,
+}
+"""Each transition's planner: the checks of the law and of the case's state, then the event it appends."""
 
 
 def _with(s: CaseState, **changes: Any) -> CaseState:
@@ -788,3 +955,87 @@ def assess_clock(c: RunningClock, on: date, cal: WorkCalendar, st: Settings) -> 
                       paused_days=counted_pause, paused=True)
     return assess(c.key, c.start, c.due, on, cal, allowed=c.allowed, kind=c.kind, thresholds=st.thresholds,
                   extended_by=c.extended_by, paused_days=c.paused_days)
+
+
+# --- an event's step and its columns: replaying what others recorded ---------------------------------------------
+
+
+def case_columns(kind: str, unit_id: str | None, note: str) -> dict[str, Any]:
+    """The columns of the case row (``petition_case``) that an event of ``kind`` sets besides ``status`` (which is
+    the planned or replayed status): a routing step's unit and routing action, the legal channel it names, and an
+    objection's cleared unit. What the desk's lifecycle writes into its case row, and the server into its record."""
+    if kind == EventKind.OBJECTED:
+        return {"unit_id": None}
+    if kind in (EventKind.ASSIGNED, EventKind.FORWARDED):
+        return {"unit_id": unit_id, "routing_action": "assign" if kind == EventKind.ASSIGNED else "forward"}
+    if kind == EventKind.TO_LEADER:
+        return {"unit_id": unit_id, "routing_action": "leader_reception"}
+    if kind == EventKind.LEGAL_CHANNEL:
+        return {"legal_channel": note, "routing_action": "legal_channel"}
+    return {}
+
+
+PROJECTED_COLUMNS: frozenset[str] = frozenset({"status", "unit_id", "routing_action", "legal_channel"})
+"""The case row's columns its events determine (``case_columns`` and the replayed status)."""
+
+
+def transition_for(e: Event, note: str = "") -> Transition | None:
+    """The step that records event ``e`` (what ``plan`` is asked for to append it), to check an event recorded
+    elsewhere by replaying it; None for an event no step makes (records, the registration, kinds of earlier versions).
+    ``LifecycleError`` (key ``event_malformed``) when its data cannot be such a step's."""
+    k, d = e.kind, e.data
+
+    def day(key: str) -> date:
+        value = d.get(key)
+        return date.fromisoformat(str(value)) if value else e.on
+
+    def text(key: str) -> str:
+        return str(d.get(key) or "")
+
+    try:
+        if k in (EventKind.ASSIGNED, EventKind.FORWARDED):
+            return Route(e.unit_id or "", k == EventKind.ASSIGNED, note)
+        if k == EventKind.TO_LEADER:
+            return SendToLeader(e.unit_id, note)
+        if k == EventKind.LEGAL_CHANNEL:
+            return SteerToLegalChannel(note, dict(d))
+        if k == EventKind.ACCUSED_UNIT:
+            return RecordAccusedUnit(e.unit_id or "", note)
+        if k == EventKind.SIGNED:
+            return SignFor(day("received_on"), note)
+        if k == EventKind.OBJECTED:
+            return Object(text("reason"), note)
+        if k == EventKind.ACCEPTED:
+            return Accept(bool(d.get("simple")), note)
+        if k == EventKind.NOT_ACCEPTED:
+            return Reject(text("reason"), text("channel"), note)
+        if k == EventKind.HANDLING_STARTED:
+            return StartHandling(note)
+        if k == EventKind.EXTENDED:
+            return Extend(int(d.get("days") or 0), text("approved_by"), text("reason"), True, note)
+        if k in (EventKind.REPLIED, EventKind.REVIEW_DECIDED, EventKind.RECHECK_DECIDED):
+            return Reply(ReplyOutcome.parse(text("outcome")), text("basis"), day("delivered_on"),
+                         DeliveryMeans.parse(text("means")), note)
+        if k == EventKind.REPLIED_ON_SPOT:
+            return ReplyOnTheSpot(ReplyOutcome.parse(text("outcome")), text("basis"), text("reception_id"),
+                                  text("leader"), note)
+        if k == EventKind.EVALUATED:
+            return Evaluate(Rating.parse(text("rating")), EvaluationChannel.parse(text("channel")), note)
+        if k == EventKind.CLOSED:
+            return Close(note)
+        if k == EventKind.REVIEW_REQUESTED:
+            return RequestReview(day("requested_on"), text("body"), note)
+        if k == EventKind.RECHECK_REQUESTED:
+            return RequestRecheck(day("requested_on"), text("body"), note)
+        if k == EventKind.HEARING_STARTED:
+            return StartHearing(day("started_on"), note)
+        if k == EventKind.HEARING_ENDED:
+            return EndHearing(day("ended_on"), note)
+        if k == EventKind.SUPERVISED:
+            return Supervise(note, SupervisionReason.parse(text("reason") or SupervisionReason.MANUAL.value),
+                             text("supervision_id"))
+        if k in (EventKind.SUPERVISION_RESOLVED, EventKind.SUPERVISION_RETURNED):
+            return AnswerSupervision(text("supervision_id"), k == EventKind.SUPERVISION_RESOLVED, note)
+    except (ValueError, TypeError) as exc:
+        raise LifecycleError(f"事件“{k}”的内容不完整或有误，不是办理流程的一步", key="event_malformed") from exc
+    return None

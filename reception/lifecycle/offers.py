@@ -50,6 +50,8 @@ class Step(StrEnum):
 
 TRANSITION_PERMISSION: dict[type, Permission] = {
     m.Route: Permission.ROUTE,
+    m.SendToLeader: Permission.ROUTE,
+    m.SteerToLegalChannel: Permission.ROUTE,
     m.RecordAccusedUnit: Permission.ROUTE,
     m.SignFor: Permission.HANDLE,
     m.Object: Permission.HANDLE,

@@ -12,7 +12,7 @@ lists) writes them; a case touched by a transition always has them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -49,6 +49,7 @@ from reception.lifecycle.machine import (
     SupervisionReason,
     Transition,
     assess_clock,
+    case_columns,
     clocks,
     fold,
     fold_one,
@@ -106,12 +107,19 @@ def settings_from(value: Mapping[str, Any] | None, roll: RollPolicy) -> Settings
     )
 
 
-def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
-                  supervision_days: int = 30, sign_days: int = 3, on_spot_restart: bool = False) -> None:
-    """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
-    follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
-    value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
+def save_settings(session: Session, *, amber_days: int | None = None, amber_fraction: float | None = None,
+                  evaluation_days: int | None = None, supervision_days: int | None = None,
+                  sign_days: int | None = None, on_spot_restart: bool | None = None) -> None:
+    """Store the lifecycle settings given (for every desk: synced); the others keep their stored values (their
+    defaults when never set). Call ``recompute_clocks`` afterwards so stored clocks follow them (a desk that pulls
+    a change recomputes its own, ``reception.sync.engine``)."""
+    st = load_settings(session)
+    given = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
              "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
+    value = {"amber_days": st.thresholds.amber_days, "amber_fraction": st.thresholds.amber_fraction,
+             "evaluation_days": st.evaluation_days, "supervision_days": st.supervision_days,
+             "sign_days": st.sign_days, "on_spot_restart": st.on_spot_restart}
+    value.update({k: v for k, v in given.items() if v is not None})
     save_centre_setting(session, SETTINGS_KEY, value)
 
 
@@ -123,10 +131,7 @@ def set_on_spot_restart(ctx: AppContext, value: bool, *, actor_id: str | None = 
 
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
-        st = load_settings(session)
-        save_settings(session, amber_days=st.thresholds.amber_days, amber_fraction=st.thresholds.amber_fraction,
-                      evaluation_days=st.evaluation_days, supervision_days=st.supervision_days,
-                      sign_days=st.sign_days, on_spot_restart=value)
+        save_settings(session, on_spot_restart=value)
         return recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
 
 
@@ -168,6 +173,33 @@ def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar
     rows = clock_rows(case_id, state, cal, st)
     if rows:
         session.execute(insert(_CLOCKS), rows)
+
+
+def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar) -> None:
+    """The one clock recompute of given cases from their events (``load_state`` and ``clock_rows``, in bulk): one
+    query for all their events, one delete and one insert per chunk. Sync runs it for cases whose events or row
+    came from the server."""
+    st = load_settings(session)
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(chunk)))}
+        events: dict[str, list[Event]] = {cid: [] for cid in cases}
+        for row in session.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.occurred_on,
+                                          CaseEvent.actor_id, CaseEvent.unit_id, CaseEvent.data)
+                                   .where(CaseEvent.case_id.in_(list(cases)))
+                                   .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.id)):
+            events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
+        session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
+        rows: list[dict[str, Any]] = []
+        for cid, case in cases.items():
+            state = fold(events[cid], content_class=case.content_class)
+            if not events[cid]:
+                state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
+                state.unit_id = case.unit_id
+            rows.extend(clock_rows(cid, state, cal, st))
+        if rows:
+            session.execute(insert(_CLOCKS), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,11 +280,8 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
                       occurred_on=to_local(now).date(), actor_id=actor_id, unit_id=planned.unit_id,
                       note=planned.note.strip(), data=planned.data)
     session.add(event)
-    if planned.kind == "objected":
-        case.unit_id = None
-    elif planned.kind in ("assigned", "forwarded"):
-        case.unit_id = planned.unit_id
-        case.routing_action = "assign" if planned.kind == "assigned" else "forward"
+    for column, value in case_columns(planned.kind, planned.unit_id, event.note).items():
+        setattr(case, column, value)
     case.status = planned.status.value
     case.version += 1
     session.flush()

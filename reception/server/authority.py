@@ -10,6 +10,7 @@ an administrator's signature (``reception.sync.proof``), checked here against th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,7 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
+from reception.domain.workcalendar import WorkCalendar
+from reception.lifecycle import machine
+from reception.lifecycle.machine import EventKind, LifecycleError
+from reception.server import casework
 from reception.server.models import AccountKey, Client, Record
+from reception.server.protect import Sealer
 from reception.sync import proof as proofs
 from reception.sync.protocol import Mutation
 from reception.sync.registry import (
@@ -69,6 +75,16 @@ class Authority:
     claimed: dict[str, bool] = field(default_factory=dict)
     next_keys: dict[str, str] = field(default_factory=dict)
     """user id -> next public key, named by signed changes applied in this push (registered by ``commit``)."""
+    sealer: Sealer | None = None
+    cases: _CaseSteps | None = None
+    """Another desk's cases touched by this push, replayed through the state machine (``prepare``)."""
+
+    def prepare(self, mutations: Iterable[Mutation], decided: Iterable[str] = ()) -> None:
+        """Look at the whole push first: the case events it brings (a case row may come before the events that
+        explain it) and the owners of the cases they and the case rows concern. ``decided``: mutation ids the push
+        decides otherwise (an accusation routed to its accused unit becomes a conflict for a person)."""
+        self.cases = _CaseSteps(self.session, self.client, self.sealer)
+        self.cases.prepare(list(mutations), set(decided))
 
     # -- the one entry point ----------------------------------------------------------------------------------
 
@@ -105,6 +121,8 @@ class Authority:
                 return Refusal(FORBIDDEN, f"{_label(table)}须以本工位名义登记（{name} 与本工位不符）")
         if table == "case_event" and str(data.get("kind", "")) in UNIT_EVENT_KINDS:
             return Refusal(FORBIDDEN, "办理进展只能由责任单位通过单位接口报送，工位不能代写")
+        if table == "case_event" and live is None and self.cases is not None:
+            return self.cases.event(m)
         if live is None:
             return None
         if table in APPEND_ONLY:
@@ -123,6 +141,12 @@ class Authority:
                                       f"不能改写其内容（{names}）")
         if table == "petitioner" and changed & {"id_type", "id_number"} and before.get("id_number"):
             return Refusal(FORBIDDEN, "该信访人由其他工位登记，其证件号码不能在本工位更改")
+        if table == "petition_case" and changed & machine.PROJECTED_COLUMNS and live.version == m.base_version:
+            # (against an older version the push answers a conflict: nothing is written)
+            if self.cases is None:
+                self.prepare([m])
+            assert self.cases is not None
+            return self.cases.row(m, before, changed & machine.PROJECTED_COLUMNS)
         return None
 
     # -- accounts and the centre's reference data ------------------------------------------------------------
@@ -218,6 +242,124 @@ class Authority:
                                             registered_at=utcnow()))
             else:
                 row.public_key, row.source, row.registered_at = key, "signed", utcnow()
+
+
+class _CaseSteps:
+    """What a desk may do to a case another desk registered: take the lifecycle's steps, never rewrite the row.
+
+    Each case event it pushes for such a case is replayed through the state machine (``machine.transition_for``,
+    then ``machine.plan`` on the state folded from the events the server holds, and this push's accepted ones,
+    before it, on the event's own day, as its actor): only a step the machine allows is stored. The case row's
+    projected columns (``machine.PROJECTED_COLUMNS``: status, unit, routing action, legal channel) may change only
+    to what those events determine."""
+
+    def __init__(self, session: Session, client: Client, sealer: Sealer | None) -> None:
+        self.session, self.client, self.sealer = session, client, sealer
+        self.batch: dict[str, list[Mutation]] = {}
+        self.decided: set[str] = set()
+        self.owners: dict[str, str | None] = {}
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.stored: dict[str, list[dict[str, Any]]] = {}
+        self.accepted: dict[str, list[dict[str, Any]]] = {}
+        self.verdicts: dict[str, Refusal | None] = {}
+        self._rules: tuple[WorkCalendar, machine.Settings] | None = None
+
+    def prepare(self, mutations: list[Mutation], decided: set[str]) -> None:
+        self.decided = decided
+        ids: set[str] = set()
+        for m in mutations:
+            if m.op == "delete" or not isinstance(m.data, dict):
+                continue
+            if m.table == "case_event":
+                cid = str(m.data.get("case_id") or "")
+                self.batch.setdefault(cid, []).append(m)
+                ids.add(cid)
+            elif m.table == "petition_case":
+                ids.add(m.record_id)
+        wanted = sorted(i for i in ids if i and i not in self.owners)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for rid, owner, data in self.session.execute(select(Record.record_id, Record.owner, Record.data).where(
+                    Record.table_name == "petition_case", Record.record_id.in_(chunk), Record.deleted.is_(False))):
+                self.owners[rid] = owner
+                opened = self.sealer.open("petition_case", data) if self.sealer is not None else data
+                self.rows[rid] = opened or {}
+        for cid in wanted:
+            self.owners.setdefault(cid, None)
+
+    def _foreign(self, case_id: str) -> bool:
+        """The case is on the server and registered by another desk."""
+        owner = self.owners.get(case_id)
+        return bool(owner) and owner != self.client.id
+
+    def _history(self, case_id: str) -> list[dict[str, Any]]:
+        if case_id not in self.stored:
+            self.stored[case_id] = casework.event_records(self.session, [case_id])[case_id]
+        return casework.ordered([*self.stored[case_id], *self.accepted.get(case_id, [])])
+
+    def rules(self) -> tuple[WorkCalendar, machine.Settings]:
+        if self._rules is None:
+            self._rules = (casework.work_calendar(self.session), casework.load_settings(self.session))
+        return self._rules
+
+    def event(self, m: Mutation) -> Refusal | None:
+        """The verdict on a new case event (memoised: a case row's check may have asked first)."""
+        if m.mutation_id not in self.verdicts:
+            self.verdicts[m.mutation_id] = self._replay(m)
+        return self.verdicts[m.mutation_id]
+
+    def _replay(self, m: Mutation) -> Refusal | None:
+        data = m.data or {}
+        case_id = str(data.get("case_id") or "")
+        if m.mutation_id in self.decided or not self._foreign(case_id):
+            return None
+        kind = str(data.get("kind") or "")
+        if kind in machine.RECORD_KINDS:
+            return None
+        known = kind in set(EventKind)
+        if not known or kind in machine.INTAKE_KINDS | machine.LEGACY_KINDS:
+            return Refusal(FORBIDDEN, f"该案件由其他工位登记，本工位不能为其补记“{kind[:32]}”事件"
+                                      "（只能按办理流程办理）")
+        event = casework.machine_event(data)
+        key = casework.order_key(data)
+        before = [e for e in self._history(case_id) if casework.order_key(e) < key]
+        state = casework.fold_case(self.rows.get(case_id, {}), before)
+        cal, st = self.rules()
+        try:
+            transition = machine.transition_for(event, str(data.get("note") or ""))
+            if transition is None:
+                raise LifecycleError("不是办理流程的一步", key="event_not_step")
+            planned = machine.plan(state, transition, event.on, cal, st, actor_id=event.actor_id)
+        except LifecycleError as exc:
+            return Refusal(FORBIDDEN, f"该案件由其他工位登记，此办理步骤不符合办理流程：{exc.message}")
+        if planned.kind != kind:
+            return Refusal(FORBIDDEN, f"该案件由其他工位登记，“{kind}”与案件当前的办理环节不符"
+                                      f"（此时应为“{planned.kind}”）")
+        self.accepted.setdefault(case_id, []).append(data)
+        return None
+
+    def row(self, m: Mutation, before: dict[str, Any], projected: set[str]) -> Refusal | None:
+        """Another desk's case row whose projected columns change: only to what its events determine."""
+        if m.mutation_id in self.decided:
+            return None
+        from reception.server import validate
+
+        for em in self.batch.get(m.record_id, []):  # this push's events of the case, whatever their place in it
+            if not validate.mutation_problem(em):
+                self.event(em)
+        history = self._history(m.record_id)
+        expected = {c: before.get(c) for c in machine.PROJECTED_COLUMNS}
+        if history:
+            expected["status"] = casework.fold_case(before, history).status.value
+        for e in history:
+            expected.update(machine.case_columns(str(e.get("kind") or ""), e.get("unit_id") or None,
+                                                 str(e.get("note") or "")))
+        data = m.data or {}
+        wrong = sorted(c for c in projected if data.get(c) != expected.get(c))
+        if wrong:
+            return Refusal(FORBIDDEN, "该案件由其他工位登记，其状态和承办单位只能随办理流程的事件变更，"
+                                      f"不能直接改写（{'、'.join(wrong)}与案件的办理记录不符）")
+        return None
 
 
 def _placeholder_account(data: dict[str, Any] | None) -> bool:

@@ -21,9 +21,9 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, literal_column, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
@@ -120,8 +120,14 @@ def machine_event(data: dict[str, Any]) -> Event:
                  data.get("actor_id") or None, data.get("unit_id") or None, data.get("data") or {})
 
 
-def _ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(events, key=lambda e: (_moment(e.get("occurred_at")), str(e.get("id", ""))))
+def order_key(event: dict[str, Any]) -> tuple[datetime, str]:
+    """Where an event stands in its case's history: by ``occurred_at``, then id (the desk's replay order)."""
+    return _moment(event.get("occurred_at")), str(event.get("id", ""))
+
+
+def ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events in replay order (``order_key``)."""
+    return sorted(events, key=order_key)
 
 
 def fold_case(data: dict[str, Any], events: list[dict[str, Any]]) -> CaseState:
@@ -134,19 +140,29 @@ def fold_case(data: dict[str, Any], events: list[dict[str, Any]]) -> CaseState:
     return state
 
 
+def event_case_id(session: Session) -> ColumnElement[str]:
+    """The ``case_id`` of a ``case_event`` record, spelled as the server's index on it (migration s0005_lifecycle)
+    so that the database uses it; with the table name compared as a literal, as the partial index's condition."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("(record.data ->> 'case_id')", String)
+    if session.get_bind().dialect.name == "sqlite":
+        return literal_column("json_extract(record.data, '$.case_id')", String)
+    return cast(ColumnElement[str], Record.data["case_id"].as_string())
+
+
 def event_records(session: Session, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The ``case_event`` rows the server holds for these cases, each case's in replay order."""
     out: dict[str, list[dict[str, Any]]] = {cid: [] for cid in case_ids}
     if not case_ids:
         return out
-    case_id = Record.data["case_id"].as_string()
+    case_id = event_case_id(session)
     for start in range(0, len(case_ids), 500):
         for data in session.scalars(select(Record.data).where(
-                Record.table_name == "case_event", Record.deleted.is_(False),
+                Record.table_name == literal_column("'case_event'"), Record.deleted.is_(False),
                 case_id.in_(case_ids[start:start + 500]))):
             if data:
                 out.setdefault(str(data.get("case_id")), []).append(data)
-    return {cid: _ordered(evs) for cid, evs in out.items()}
+    return {cid: ordered(evs) for cid, evs in out.items()}
 
 
 def load_case(session: Session, sealer: Sealer, *, case_id: str | None = None,

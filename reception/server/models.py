@@ -63,9 +63,11 @@ class Record(ServerBase):
     __table_args__ = (Index("ix_record_natural", "table_name", "natural_key",
                             postgresql_where=text("natural_key IS NOT NULL"),
                             sqlite_where=text("natural_key IS NOT NULL")),
-                      # PostgreSQL only (migration s0004_unit): a case's events, a unit's cases, by their JSON field
+                      # a case's events (``casework.event_records``); migration s0005_lifecycle spells it per dialect
                       Index("ix_record_event_case", text("(data ->> 'case_id')"),
-                            postgresql_where=text("table_name = 'case_event'")).ddl_if(dialect="postgresql"),
+                            postgresql_where=text("table_name = 'case_event'"),
+                            sqlite_where=text("table_name = 'case_event'")),
+                      # PostgreSQL only (migration s0004_unit): a unit's cases by their JSON field
                       Index("ix_record_case_unit", text("(data ->> 'unit_id')"),
                             postgresql_where=text("table_name = 'petition_case'")).ddl_if(dialect="postgresql"))
 

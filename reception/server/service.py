@@ -467,7 +467,8 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         results: list[Answer] = []
         applied_rows: list[dict[str, Any]] = []
         answered: dict[str, Answer] = {}
-        authority = Authority(s, client)
+        authority = Authority(s, client, sealer=db.sealer)
+        authority.prepare(fresh, batch.accusations)
         named_keys: dict[str, str] = {}
         for m in mutations:
             reused = _reused(m, client, digests[m.mutation_id], bound)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from reception import __version__, heap
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
-from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
+from reception.db.models import Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
 from reception.envfail import environment_reason
@@ -903,36 +903,10 @@ def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep
 
 def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> None:
     """Recompute the running clocks (a local projection of each case's events) of cases whose events or row came
-    from the server: one query for all their events, one delete and one insert (as ``lifecycle.load_state``)."""
-    from sqlalchemy import Table, insert
+    from the server: the lifecycle's one reprojection (``lifecycle.service.reproject_cases``)."""
+    from reception.lifecycle.service import reproject_cases
 
-    from reception.db.models import CaseClock, CaseEvent
-    from reception.domain.enums import CaseStatus
-    from reception.lifecycle.machine import Event, fold
-    from reception.lifecycle.service import clock_rows, load_settings
-
-    st = load_settings(session)
-    ids = sorted(set(case_ids))
-    clock_table: Table = CaseClock.__table__  # type: ignore[assignment]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(chunk)))}
-        events: dict[str, list[Event]] = {cid: [] for cid in cases}
-        for row in session.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.occurred_on,
-                                          CaseEvent.actor_id, CaseEvent.unit_id, CaseEvent.data)
-                                   .where(CaseEvent.case_id.in_(list(cases)))
-                                   .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.id)):
-            events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
-        session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
-        rows: list[dict[str, Any]] = []
-        for cid, case in cases.items():
-            state = fold(events[cid], content_class=case.content_class)
-            if not events[cid]:
-                state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
-                state.unit_id = case.unit_id
-            rows.extend(clock_rows(cid, state, ctx.calendar, st))
-        if rows:
-            session.execute(insert(clock_table), rows)
+    reproject_cases(session, case_ids, ctx.calendar)
 
 
 # -- status, lists and conflict resolution for the UI ----------------------------------------------------------

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from reception.db.models import SyncOutbox, SyncPeer, Unit, User
+from reception.db.base import CHINA_TZ
+from reception.db.models import Case, CaseEvent, SyncOutbox, SyncPeer, Unit, User
+from reception.lifecycle import machine as m
+from reception.lifecycle import service as lc
 from reception.security.accounts import DEMO_PASSWORD, authenticate, change_password, set_password
 from reception.sync import credentials
 from reception.sync.engine import list_outbox, sync_status
@@ -136,10 +140,101 @@ def test_another_desks_records_and_audit_chain_are_refused(env: Env) -> None:
     _refused(push(env, a, {"table": "audit_entry", "record_id": entry_id, "data": {**entry, "action": "edited"}}),
              code=409)
     assert server_records(env.db) == before
-    # a lifecycle step at desk B on desk A's case is a change of its status only: accepted
-    results = push(env, b, {"table": "petition_case", "record_id": case_id, "base_version": case_v,
-                            "data": {**case, "status": "closed"}})
-    assert results[0]["status"] == "applied", results
+    # desk B may change desk A's case only by lifecycle steps: its status overwritten directly is refused (the
+    # steps themselves: ``test_another_desks_case_changes_only_by_lifecycle_steps``)
+    _refused(push(env, b, {"table": "petition_case", "record_id": case_id, "base_version": case_v,
+                           "data": {**case, "status": "closed"}}))
+    assert server_records(env.db) == before
+
+
+def _event(case_id: str, kind: str, *, at: datetime, unit_id: str | None = None, **data: Any) -> dict[str, Any]:
+    ev = str(uuid.uuid4())
+    return {"table": "case_event", "record_id": ev,
+            "data": {"id": ev, "case_id": case_id, "kind": kind, "occurred_at": at.astimezone(UTC).isoformat(),
+                     "occurred_on": at.astimezone(CHINA_TZ).date().isoformat(),
+                     "actor_id": None, "unit_id": unit_id, "note": "", "data": data}}
+
+
+def _routed_case(desk: DeskHandle) -> str:
+    for _ in range(20):
+        (case_id,) = desk.intake(1)
+        with desk.ctx.db.read() as s:
+            case = s.get(Case, case_id)
+            assert case is not None
+            if case.status in ("assigned", "forwarded"):
+                return case_id
+    raise AssertionError("no routed intake")
+
+
+def test_another_desks_case_changes_only_by_lifecycle_steps(env: Env) -> None:
+    """Desks B and C on desk A's case: every case event they push is replayed through the state machine against the
+    events
+    the server holds, and the case row's status, unit, routing and legal channel may change only to what those
+    events determine. Forged steps are refused (parked with the machine's reason, the queue goes on); the steps
+    taken through C's desk app reach the server and desk A."""
+    a = env.desk("一号窗口", seed=1)
+    b = env.desk("二号窗口", seed=2)
+    case_id = _routed_case(a)
+    assert a.sync().ok and b.sync().ok
+    version, _deleted, case = _record(env, "petition_case", case_id)
+    assert case is not None
+    at = datetime.fromisoformat(case["registered_at"]) + timedelta(milliseconds=10)  # (after the intake's events)
+    day = at.astimezone(CHINA_TZ).date().isoformat()
+    other_unit = next(rid for (t, rid), (_v, _d, data) in server_records(env.db).items()
+                      if t == "unit" and rid != case["unit_id"])
+    before = server_records(env.db)
+    _refused(push(env, b, _event(case_id, "closed", at=at)))  # skipping every step
+    _refused(push(env, b, _event(case_id, "received", at=at)))  # the registration's own event, again
+    _refused(push(env, b, _event(case_id, "in_handling", at=at)))  # a kind of earlier versions
+    _refused(push(env, b, _event(case_id, "no_such_kind", at=at)))
+    _refused(push(env, b, _event(case_id, "replied", at=at, unit_id=case["unit_id"], outcome="support",
+                                 basis="伪造", delivered_on=day, means="post", level="first"),
+                  {"table": "petition_case", "record_id": case_id, "base_version": version,
+                   "data": {**case, "status": "replied"}}))  # a reply before acceptance, and its row
+    _refused(push(env, b, {"table": "petition_case", "record_id": case_id, "base_version": version,
+                           "data": {**case, "unit_id": other_unit, "routing_action": "forward"}}))  # re-routed
+    _refused(push(env, b, {"table": "petition_case", "record_id": case_id, "base_version": version,
+                           "data": {**case, "legal_channel": "仲裁", "status": "legal_channel"}}))
+    assert server_records(env.db) == before
+    # a step and the row it explains, in one push: stored; then in two pushes (a split batch), the row second
+    signed = _event(case_id, "signed", at=at, unit_id=case["unit_id"], received_on=day)
+    row = {"table": "petition_case", "record_id": case_id, "base_version": version,
+           "data": {**case, "status": "signed", "version": case["version"] + 1}}
+    results = push(env, b, row, signed)  # (the row before the event that explains it)
+    assert [r["status"] for r in results] == ["applied", "applied"], results
+    version, _d, case = _record(env, "petition_case", case_id)
+    assert case is not None and case["status"] == "signed"
+    accepted = _event(case_id, "accepted", at=at + timedelta(milliseconds=10), unit_id=case["unit_id"], simple=0)
+    assert push(env, b, accepted)[0]["status"] == "applied"
+    assert push(env, b, {"table": "petition_case", "record_id": case_id, "base_version": version,
+                         "data": {**case, "status": "accepted"}})[0]["status"] == "applied"
+    _refused(push(env, b, _event(case_id, "accepted", at=at + timedelta(milliseconds=20),
+                                 unit_id=case["unit_id"])))  # twice: not allowed
+    # through the desk apps (desk C: B's raw pushes never come back to B): C's real steps go up; a step the
+    # server's events no longer allow is parked
+    c = env.desk("三号窗口", seed=3)
+    assert a.sync().ok and c.sync().ok
+    lc.apply(c.ctx, case_id, m.StartHandling("开始调查"), actor_id=None)
+    report = c.sync()
+    assert report.ok and report.parked == 0, report
+    assert _record(env, "petition_case", case_id)[2]["status"] == "in_handling"  # type: ignore[index]
+    assert a.sync().ok
+    with a.ctx.db.read() as s:
+        row_a = s.get(Case, case_id)
+        assert row_a is not None and row_a.status == "in_handling"
+        assert "handling_started" in set(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)))
+    env.server.stop()  # offline: A (the case's desk) replies, C, unaware, extends
+    lc.apply(a.ctx, case_id, m.Reply(m.ReplyOutcome.SUPPORT, "依据规定予以解决", a.ctx.now().date(),
+                                     m.DeliveryMeans.IN_PERSON), actor_id=None)
+    lc.apply(c.ctx, case_id, m.Extend(10, "张主任", "需进一步核实", True), actor_id=None)
+    env.server.start()
+    assert a.sync().ok
+    (later,) = c.intake(1)
+    report = c.sync()  # C's extension comes after A's reply: parked with the reason, C's later intake goes up
+    assert report.ok and report.parked >= 1, report
+    parked = [o for o in list_outbox(c.ctx, state="parked") if o.table == "case_event"]
+    assert parked and "不符合办理流程" in parked[0].error
+    assert ("petition_case", later) in server_records(env.db) and sync_status(c.ctx).pending == 0
 
 
 def test_centre_data_needs_a_signed_in_administrator(env: Env) -> None:

@@ -398,3 +398,14 @@ def test_a_supervisor_who_handled_a_step_may_not_rate_it(desk: Desk) -> None:
          recorder)
     refused(desk, cid, D(2026, 9, 2), m.Evaluate(m.Rating.SATISFIED, m.EvaluationChannel.PHONE),
             "承办人不得代替信访人作出满意度评价", recorder)
+
+
+def test_saving_one_setting_keeps_the_others(desk: Desk) -> None:
+    with desk.ctx.db.write() as s:
+        lc.save_settings(s, amber_days=5, evaluation_days=20, sign_days=4)
+    with desk.ctx.db.write() as s:
+        lc.save_settings(s, supervision_days=15)  # only this one: the others stay as stored
+    with desk.ctx.db.read() as s:
+        st = lc.load_settings(s)
+    assert (st.thresholds.amber_days, st.evaluation_days, st.sign_days, st.supervision_days) == (5, 20, 4, 15)
+    assert st.thresholds.amber_fraction == 0.2 and st.on_spot_restart is False

@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.lifecycle import machine as m
+from reception.lifecycle.offers import HEARING as OFFER_HEARING
+from reception.lifecycle.offers import rules_shown
 from reception.lifecycle.service import TransitionResult, apply
 from reception.services.context import AppContext
 from ui.tasks import TaskManager, error_message
@@ -87,7 +89,7 @@ class SupervisionAnswer(LabelledEnum):
     RETURNED = ("returned", "未解决，退回责任单位重新办理")
 
 
-HEARING = "hearing"
+HEARING = OFFER_HEARING
 """The mark the detail adds to the running clocks while a 复核 hearing pauses the re-check clock."""
 
 REPLY_FIELDS = (Field("outcome", "处理结论", "choice", choices=m.ReplyOutcome),
@@ -192,14 +194,10 @@ ACTIONS: tuple[Action, ...] = (
 
 
 def actions_for(status: str, running: frozenset[str] | set[str] = frozenset()) -> list[Action]:
-    """The steps that make sense for a case in ``status`` with the clocks ``running`` (their keys)."""
-    try:
-        st = CaseStatus.parse(status)
-    except ValueError:
-        return []
-    return [a for a in ACTIONS
-            if (st in a.statuses or (a.when_clock and a.when_clock in running))
-            and (not a.requires or a.requires in running) and (not a.excludes or a.excludes not in running)]
+    """The steps that make sense for a case in ``status`` with the clocks ``running`` (their keys), in the core's
+    order and by its rules (``reception.lifecycle.offers``)."""
+    by_text = {a.text: a for a in ACTIONS}
+    return [by_text[r.label] for r in rules_shown(status, running) if r.label in by_text]
 
 
 class ActionDialog(QDialog):

@@ -15,31 +15,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
+from reception.lifecycle.offers import STEP_PERMISSIONS
 from reception.security.permissions import Permission, permissions_of
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
-ACTION_PERMISSIONS: dict[str, Permission] = {
-    "转送交办": Permission.ROUTE,
-    "签收": Permission.HANDLE,
-    "异议退回": Permission.HANDLE,
-    "受理": Permission.HANDLE,
-    "不予受理": Permission.HANDLE,
-    "开始办理": Permission.HANDLE,
-    "延期": Permission.HANDLE,
-    "出具处理意见": Permission.HANDLE,
-    "出具复查意见": Permission.HANDLE,
-    "出具复核意见": Permission.HANDLE,
-    "听证开始": Permission.HANDLE,
-    "听证结束": Permission.HANDLE,
-    "评价": Permission.EVALUATE,
-    "请求复查": Permission.EVALUATE,
-    "请求复核": Permission.EVALUATE,
-    "销号": Permission.CLOSE,
-    "督办": Permission.SUPERVISE,
-    "督办反馈": Permission.ANSWER_SUPERVISION,
-}
+ACTION_PERMISSIONS: dict[str, Permission] = dict(STEP_PERMISSIONS)
 """The case detail's lifecycle buttons and the permission each needs (as ``lifecycle.service`` checks it; a test
 checks that every step of ``ui.cases.actions.ACTIONS`` is listed)."""
 

@@ -14,17 +14,15 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "s0004_unit"
-down_revision: str | None = "s0003_harden"
+down_revision: str | None = "s0004_query"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # the server folds cases from their synced events (``casework.event_records``: events by the JSON field
-        # ``case_id``) and lists a unit's cases by ``unit_id``: without these, each is a scan of every record
-        op.execute("CREATE INDEX ix_record_event_case ON record ((data ->> 'case_id')) "
-                   "WHERE table_name = 'case_event'")
+        # the server lists a unit's cases by ``unit_id``: without this, a scan of every record (a case's events by
+        # ``case_id`` are indexed by s0005_lifecycle, on both dialects)
         op.execute("CREATE INDEX ix_record_case_unit ON record ((data ->> 'unit_id')) "
                    "WHERE table_name = 'petition_case'")
     op.create_table(
@@ -120,7 +118,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_record_event_case")
         op.execute("DROP INDEX IF EXISTS ix_record_case_unit")
     for table in ("unit_digest", "unit_attachment", "extension_request", "unit_audit", "form_post", "web_session",
                   "unit_user"):
