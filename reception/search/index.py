@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import delete, event, insert, text, tuple_
+from sqlalchemy import Table, delete, event, insert, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import get_history
@@ -33,8 +33,8 @@ INDEX_VERSION = 1
 """Bump when what the indexes hold changes: the next open rebuilds them."""
 CHUNK = 5000
 
-_TOKEN = PetitionerToken.__table__
-_GRAM = PetitionerGram.__table__
+_TOKEN: Table = PetitionerToken.__table__  # type: ignore[assignment]
+_GRAM: Table = PetitionerGram.__table__  # type: ignore[assignment]
 
 
 def _insert(conn: Connection, tok: list[tuple[int, str]], grams: list[tuple[str, str]]) -> None:
@@ -121,7 +121,7 @@ def rebuild(session: Session) -> int:
         if not people:
             break
         last = people[-1][0]
-        tok, grams = tokens.all_rows(_plain(people))  # type: ignore[arg-type]
+        tok, grams = tokens.all_rows(_plain(people))
         # the driver's own executemany: a million rows in seconds (the ORM's insert builds a dict per row)
         raw.executemany("INSERT OR IGNORE INTO petitioner_token (token, petitioner_id) VALUES (?, ?)", tok)
         raw.executemany("INSERT OR IGNORE INTO petitioner_gram (gram, petitioner_id) VALUES (?, ?)", grams)

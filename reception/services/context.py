@@ -55,7 +55,7 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
             with ctx.db.write() as session:
                 search_index.ensure_built(session)
         if pending or unbuilt or outcome.changed:
-            ctx.db.optimize(analyze=True)  # the planner's statistics after the bulk changes (SQLite analyses what needs it)
+            ctx.db.optimize(analyze=True)  # the planner's statistics, taken after the bulk changes
     except BaseException:
         ctx.close()
         raise
