@@ -30,10 +30,13 @@ from reception.services.context import AppContext
 from reception.services.dto import CaseSummary
 from reception.services.history import summarise_cases
 
-PAGE_SIZE = 50
+PAGE_SIZE = 30
+"""Rows a page shows (about what the list shows without scrolling): only these are summarised."""
 CASE_CAP = 1000
 """At most this many cases are ranked for one search (a surname alone matches thousands)."""
 PERSON_CAP = 500
+SURNAME_CAP = 200
+"""A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
 PREFIX_END = "\U0010ffff"
 CHUNK = 900
 
@@ -84,14 +87,18 @@ class _Found:
 
     def __init__(self) -> None:
         self.cases: dict[str, tuple[int, Reading]] = {}
+        self.when: dict[str, tuple[datetime, str]] = {}
+        """Each case's registration time and number (the order within a rank), read with the case."""
         self.people: dict[str, tuple[int, Reading]] = {}
+        self.people_capped = False
         self.qr_case_id: str | None = None
         self.qr_mismatch = False
 
-    def case(self, case_id: str, reading: Reading, rank: int | None = None) -> None:
+    def case(self, case_id: str, reading: Reading, at: datetime, case_no: str, rank: int | None = None) -> None:
         r = reading.rank if rank is None else rank
         if case_id not in self.cases or self.cases[case_id][0] < r:
             self.cases[case_id] = (r, reading)
+            self.when[case_id] = (at, case_no)
 
     def person(self, pid: str, reading: Reading, rank: int | None = None) -> None:
         r = reading.rank if rank is None else rank
@@ -122,6 +129,7 @@ def _by_name(session: Session, name: str) -> list[tuple[str, str]]:
     if len(name) == 1:
         stmt = select(Petitioner.id, Petitioner.name).where(Petitioner.name >= name,
                                                             Petitioner.name < name + PREFIX_END)
+        return [(pid, n) for pid, n in session.execute(stmt.limit(SURNAME_CAP))]
     else:
         grams = tokens.grams_of_query(name)
         having_all = (select(PetitionerGram.petitioner_id).where(PetitionerGram.gram.in_(grams))
@@ -131,34 +139,38 @@ def _by_name(session: Session, name: str) -> list[tuple[str, str]]:
     return [(pid, n) for pid, n in session.execute(stmt.limit(PERSON_CAP))]
 
 
+_CASE = select(Case.id, Case.registered_at, Case.case_no)
+
+
 def _look_up(session: Session, found: _Found, reading: Reading) -> None:
     kind, value = reading.kind, reading.value
     if kind is Kind.QR:
-        row = session.execute(select(Case.id, Case.query_code).where(Case.case_no == value)).first()
+        row = session.execute(select(Case.id, Case.registered_at, Case.case_no, Case.query_code)
+                              .where(Case.case_no == value)).first()
         if row is not None:
-            if row[1].upper() == reading.code:
-                found.case(row[0], reading)
+            if row[3].upper() == reading.code:
+                found.case(row[0], reading, row[1], row[2])
                 found.qr_case_id = row[0]
             else:
                 found.qr_mismatch = True
     elif kind is Kind.CASE_NO:
-        for cid in session.scalars(select(Case.id).where(Case.case_no == value)):
-            found.case(cid, reading)
+        for cid, at, no in session.execute(_CASE.where(Case.case_no == value)):
+            found.case(cid, reading, at, no)
     elif kind is Kind.CASE_PART:
         day = datetime.strptime(value[:8], "%Y%m%d").date()
-        for cid in session.scalars(select(Case.id).where(Case.registered_on == day,
-                                                         Case.case_no.like(f"%-{value}"))):
-            found.case(cid, reading)
         codes = [f"{code}-{value}" for code in session.scalars(select(Desk.code))]
-        for cid in session.scalars(select(Case.id).where(Case.case_no.in_(codes))):
-            found.case(cid, reading)
+        for cid, at, no in session.execute(_CASE.where(Case.case_no.in_(codes))):
+            found.case(cid, reading, at, no)
+        # (numbers of desks this one has not heard of yet: that day's cases, by the end of their number)
+        for cid, at, no in session.execute(_CASE.where(Case.registered_on == day, Case.case_no.like(f"%-{value}"))):
+            found.case(cid, reading, at, no)
     elif kind is Kind.CASE_PREFIX:
-        for cid in session.scalars(select(Case.id).where(Case.case_no >= value, Case.case_no < value + PREFIX_END)
-                                   .order_by(Case.case_no.desc()).limit(CASE_CAP + 1)):
-            found.case(cid, reading)
+        for cid, at, no in session.execute(_CASE.where(Case.case_no >= value, Case.case_no < value + PREFIX_END)
+                                           .order_by(Case.case_no.desc()).limit(CASE_CAP + 1)):
+            found.case(cid, reading, at, no)
     elif kind is Kind.QUERY_CODE:
-        for cid in session.scalars(select(Case.id).where(Case.query_code == value)):
-            found.case(cid, reading)
+        for cid, at, no in session.execute(_CASE.where(Case.query_code == value)):
+            found.case(cid, reading, at, no)
     elif kind is Kind.ID_NUMBER:
         for pid in session.scalars(select(Petitioner.id).where(
                 Petitioner.id_number_bidx == blind_index(value, "id_number")).limit(PERSON_CAP)):
@@ -178,7 +190,10 @@ def _look_up(session: Session, found: _Found, reading: Reading) -> None:
         for pid in session.scalars(select(Petitioner.id).where(Petitioner.name == value).limit(PERSON_CAP)):
             found.person(pid, reading)
     elif kind is Kind.NAME:
-        for pid, name in _by_name(session, value):
+        people = _by_name(session, value)
+        if len(value) == 1 and len(people) >= SURNAME_CAP:
+            found.people_capped = True
+        for pid, name in people:
             found.person(pid, reading, reading.rank + (5 if name.startswith(value) else 0))
     elif kind is Kind.INITIALS:
         gram = tokens.INITIALS_PREFIX + value
@@ -188,29 +203,24 @@ def _look_up(session: Session, found: _Found, reading: Reading) -> None:
 
 
 def _cases_of_people(session: Session, found: _Found) -> None:
+    """The cases of the petitioners found, with what ranks them, in one joined query per chunk of people."""
     pids = list(found.people)
     for chunk in _chunks(pids):
         rows = session.execute(
-            select(VisitPerson.petitioner_id, Visit.case_id).join(Visit, Visit.id == VisitPerson.visit_id)
+            select(VisitPerson.petitioner_id, Case.id, Case.registered_at, Case.case_no)
+            .join(Visit, Visit.id == VisitPerson.visit_id).join(Case, Case.id == Visit.case_id)
             .where(VisitPerson.petitioner_id.in_(chunk)))
-        for pid, cid in rows:
+        for pid, cid, at, no in rows:
             rank, reading = found.people[pid]
-            found.case(cid, reading, rank)
-            if len(found.cases) > CASE_CAP * 2:
-                return
+            found.case(cid, reading, at, no, rank)
+        if len(found.cases) > CASE_CAP:
+            return
 
 
-def _ranked(session: Session, found: _Found) -> list[str]:
+def _ranked(found: _Found) -> list[str]:
     """Case ids: best rank first, then the newest registration, then the case number (newest first)."""
-    ids = list(found.cases)
-    when: dict[str, tuple[datetime, str]] = {}
-    for chunk in _chunks(ids):
-        for cid, at, no in session.execute(select(Case.id, Case.registered_at, Case.case_no)
-                                           .where(Case.id.in_(chunk))):
-            when[cid] = (at, no)
-    present = [cid for cid in ids if cid in when]
-    present.sort(key=lambda cid: (found.cases[cid][0], when[cid][0], when[cid][1]), reverse=True)
-    return present
+    when = found.when
+    return sorted(found.cases, key=lambda cid: (found.cases[cid][0], when[cid][0], when[cid][1]), reverse=True)
 
 
 def check_text(text: str) -> None:
@@ -231,8 +241,8 @@ def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE
         for reading in readings:
             _look_up(session, found, reading)
         _cases_of_people(session, found)
-        ranked = _ranked(session, found)
-        capped = len(ranked) > CASE_CAP
+        ranked = _ranked(found)
+        capped = len(ranked) > CASE_CAP or found.people_capped
         visible = visible_case_ids(session, user_id, ranked[:CASE_CAP])
         offset = max(0, min(offset, (max(len(visible), 1) - 1) // page_size * page_size))
         page_ids = visible[offset:offset + page_size]
