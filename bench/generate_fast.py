@@ -6,7 +6,10 @@
 writes the same tables directly with Core ``executemany`` in big transactions (the SQLite driver's own bulk path, on
 pre-formatted values), so the statistics can be measured at scale. What it writes, for each visit and case:
 
-* ``petitioner`` (a population of ~35 % of the visits, valid GB 11643 IDs, mobiles), ``petition_case``,
+* ``petitioner`` (a population of ~35 % of the visits, valid GB 11643 IDs, mobiles) stored as the app stores them:
+  ID and phone encrypted (AES-GCM under this installation's data key), their blind indexes, and the case search's
+  keyed suffix tokens and name n-grams (``petitioner_token``, ``petitioner_gram``), so look-ups by ID, phone or
+  their tails find people at once; ``petition_case`` (query codes like the app's: 8 characters),
   ``visit`` and ``visit_person`` — channels 来访 55 % / 网上 20 % / 来电 12 % / 来信 8 % / 领导接访日 5 %; ~20 % of
   visits are repeat visits joined to an earlier case of the same person; ~5 % of walk-ins collective (2–60 people);
   ~2 % skip-level; categories weighted like ``synth.py`` (城乡建设 most), every grid of the demo district; the unit
@@ -20,8 +23,10 @@ pre-formatted values), so the statistics can be measured at scale. What it write
   现场解决 / 解释说明 / 交办 / 包案 / 导入法定途径), appointments (约访), ownership (包案), down-visits (下访) with the
   cases taken along, backlog cases (积案, half resolved, a fifth 骨头案).
 
-Times are spread over the working days of the ``--days`` days before ``--end``, 08:30–17:30. The ``lifecycle_sync``
-mark is set, so the app does not replay the cases at start. Not resumable: it refuses a non-empty directory.
+The planner's statistics (ANALYZE, then ``PRAGMA optimize``) are taken at the end, once every table and index is
+filled. Times are spread over the working days of the ``--days`` days before ``--end``, 08:30–17:30. The
+``lifecycle_sync`` mark is set, so the app does not replay the cases at start. Not resumable: it refuses a non-empty
+directory.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import string
 import sys
 import time
 import uuid
@@ -48,10 +52,14 @@ from sqlalchemy.engine import Connection  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, Desk, Leader, Setting, Unit, User  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
+from reception.domain.case_numbers import QUERY_ALPHABET, QUERY_CODE_LENGTH  # noqa: E402
 from reception.domain.enums import CaseStatus  # noqa: E402
 from reception.domain.idnumber import check_digit  # noqa: E402
 from reception.lifecycle import service as lc  # noqa: E402
 from reception.lifecycle.machine import CaseState, OpenSupervision, clocks  # noqa: E402
+from reception.search import index as search_index  # noqa: E402
+from reception.search import tokens as search_tokens  # noqa: E402
+from reception.security.crypto import blind_index, encrypt  # noqa: E402
 from reception.services import directory  # noqa: E402
 from reception.services.context import open_data_dir  # noqa: E402
 
@@ -80,8 +88,10 @@ class Sink:
     """Rows per table, flushed with one ``executemany`` per table when the buffer is full."""
 
     COLUMNS: dict[str, tuple[str, ...]] = {
-        "petitioner": ("id", "name", "id_type", "id_number", "gender", "phone", "address", "created_at",
-                       "updated_at", "version"),
+        "petitioner": ("id", "name", "id_type", "id_number", "gender", "phone", "id_number_bidx", "phone_bidx",
+                       "address", "created_at", "updated_at", "version"),
+        "petitioner_token": ("token", "petitioner_id"),
+        "petitioner_gram": ("gram", "petitioner_id"),
         "petition_case": ("id", "case_no", "query_code", "content_class", "category_id", "locality_id", "request",
                           "facts", "status", "routing_action", "unit_id", "proposed_unit_id",
                           "routing_override_reason", "legal_channel", "first_desk_id", "first_officer_id",
@@ -230,8 +240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
         gender = "male" if int(body[16]) % 2 else "female"
         phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
-        sink.add("petitioner", (pid, name, "resident_id", body + check_digit(body), gender, phone,
-                                "示范区某街道某社区", now_s, now_s, 1))
+        id_number = body + check_digit(body)
+        # as the app stores them: ID and phone encrypted (AES-GCM), their blind indexes, the search's keyed suffix
+        # tokens and the name's n-grams (the same functions the ORM events call)
+        sink.add("petitioner", (pid, name, "resident_id", encrypt(id_number, "petitioner.id_number"), gender,
+                                encrypt(phone, "petitioner.phone"), blind_index(id_number, "id_number"),
+                                blind_index(phone, "phone"), "示范区某街道某社区", now_s, now_s, 1))
+        tok, grams = search_tokens.rows(pid, name, id_number, phone)
+        for row in tok:
+            sink.add("petitioner_token", row)
+        for row in grams:
+            sink.add("petitioner_gram", row)
         people.append((pid, name))
         person_cases.append([])
         return len(people) - 1
@@ -390,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 state = CaseState(status=CaseStatus.REGISTERED, received_on=day)
             else:
                 state = CaseState(status=CaseStatus.LEGAL_CHANNEL, received_on=day)
-            sink.add("petition_case", (case_id, case_no, "".join(rng.choices(string.digits, k=6)),
+            sink.add("petition_case", (case_id, case_no, "".join(rng.choices(QUERY_ALPHABET, k=QUERY_CODE_LENGTH)),
                                        weighted(rng, (("claim", 85), ("suggestion", 10), ("accusation", 5))), cat,
                                        grid_id, "要求解决反映的问题", "多次反映未果。", status, routing, unit,
                                        proposed, "", legal_text, desk, officer, dt(moment), d(day), None, now_s,
@@ -439,11 +458,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ctx.db.write() as s:
         s.merge(Setting(key=lc.SYNC_KEY, value={"through": end.isoformat()}))
         s.merge(Setting(key=lc.CALENDAR_KEY, value={"rules": lc.CALENDAR_RULES}))  # (computed with these rules)
+        s.merge(Setting(key=search_index.SETTING_KEY, value={"version": search_index.INDEX_VERSION}))  # (filled)
     ctx.db.engine.dispose()
     import sqlite3
 
+    # the statistics once every table and index is filled (blind indexes and search tokens included), full (not
+    # sampled: this file is measured), then what the desk itself runs
     raw = sqlite3.connect(ctx.paths.database)
     raw.execute("ANALYZE")
+    raw.execute("PRAGMA optimize")
     raw.close()
     ctx.close()
     took = time.perf_counter() - t0

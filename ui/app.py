@@ -47,10 +47,13 @@ def create_main_window(
     """
     from reception.services.context import open_data_dir
     from ui.main_window import MainWindow
+    from ui.scanner import install_scanner
 
     ctx = open_data_dir(Path(data_dir), now=now)
     try:
-        return MainWindow(ctx, user_id=user, tasks=tasks, printer=printer)
+        window = MainWindow(ctx, user_id=user, tasks=tasks, printer=printer)
+        install_scanner(window)  # a receipt scanned on any page opens its case
+        return window
     except BaseException:
         ctx.close()
         raise

@@ -435,6 +435,7 @@ class MainWindow(QMainWindow):
             from ui.cases.page import CaseListPage
 
             page = CaseListPage(self.ctx, self.reference, self.tasks, self._print)
+            page.connect_window(self)
             stand_in = self.pages.widget(PAGE_CASES)
             assert stand_in is not None
             was_current = self.pages.currentWidget() is stand_in

@@ -148,6 +148,31 @@ class Petitioner(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class PetitionerToken(Base):
+    """Keyed partial-match index of ID numbers and phones (尾号): one row per HMAC of a suffix, never the digits.
+
+    ``token`` is the first 64 bits of HMAC-SHA256, under the desk's blind-index key, of the purpose and the suffix
+    (``reception.search.tokens``); kept by ORM events on every petitioner write, rebuilt by
+    ``reception.search.index.rebuild``. Derived, local, never synced."""
+
+    __tablename__ = "petitioner_token"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    petitioner_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class PetitionerGram(Base):
+    """Name n-grams (two consecutive characters, plus ``py:`` pinyin initials): names are stored in clear anyway, so
+    this plain index finds 秀英 in 李秀英 without scanning every petitioner. Derived, local, never synced."""
+
+    __tablename__ = "petitioner_gram"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    gram: Mapped[str] = mapped_column(String(16), primary_key=True)
+    petitioner_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
 class Case(Base):
     """信访事项: one matter, with many visits and many petitioners."""
 
@@ -155,7 +180,8 @@ class Case(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
-    query_code: Mapped[str] = mapped_column(String(16))
+    query_code: Mapped[str] = mapped_column(String(16), index=True)
+    """查询码: printed on the receipt; the search box finds the case by it (indexed)."""
     content_class: Mapped[str] = mapped_column(String(24))
     category_id: Mapped[str] = mapped_column(ForeignKey("category.id"))
     locality_id: Mapped[str] = mapped_column(ForeignKey("locality.id"), index=True)
@@ -795,4 +821,6 @@ def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: 
 
 
 # the audit trail seals new entries into their desk's hash chain on every flush (a Session event listener)
+# the search indexes (``petitioner_token``, ``petitioner_gram``) follow every ORM write of a petitioner
+from reception.search import index as _search_index  # noqa: E402,F401
 from reception.security import audit as _audit  # noqa: E402,F401

@@ -15,22 +15,16 @@ from reception.db.models import (
     CaseEvent,
     Desk,
     Locality,
-    Petitioner,
     ReceiptPrint,
     Unit,
     User,
     Visit,
     VisitPerson,
 )
-from reception.domain.case_numbers import parse_case_no
 from reception.domain.enums import Channel, ContentClass, RoutingAction
-from reception.domain.errors import FieldError, NotFoundError
-from reception.domain.idnumber import parse_resident_id
+from reception.domain.errors import NotFoundError
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
-from reception.domain.phone import normalize_phone
-from reception.domain.textcheck import SEARCH_MAX, field_problem
 from reception.security import audit
-from reception.security.crypto import blind_index
 from reception.security.permissions import (
     Permission,
     PermissionDenied,
@@ -88,60 +82,13 @@ EVENT_LABELS = {
 }
 
 
-def _case_ids_for_query(session: Session, text: str, limit: int) -> list[str]:
-    """Interpret one search box: a case number (or its prefix), an ID number, a phone, or a name (prefix)."""
-    query = "".join(text.split())
-    if not query:
-        return []
-    upper = query.upper()
-    if parse_case_no(upper) is not None:
-        return list(session.scalars(select(Case.id).where(Case.case_no == upper)))
-    if upper[:1].isalpha() and upper.isascii() and "-" in upper:
-        return list(session.scalars(
-            select(Case.id).where(Case.case_no >= upper, Case.case_no < upper + PREFIX_END).limit(limit)
-        ))
-    petitioner_ids: list[str] = []
-    if query.isascii():
-        try:
-            number = parse_resident_id(upper, today=None).number  # a look-up: any well-formed number
-            petitioner_ids = list(session.scalars(
-                select(Petitioner.id).where(Petitioner.id_number_bidx == blind_index(number, "id_number"))))
-        except FieldError:
-            try:
-                phone = normalize_phone(query).number
-                petitioner_ids = list(session.scalars(
-                    select(Petitioner.id).where(Petitioner.phone_bidx == blind_index(phone, "phone"))))
-            except FieldError:
-                petitioner_ids = list(session.scalars(
-                    select(Petitioner.id).where(Petitioner.id_number_bidx == blind_index(upper, "id_number"))))
-    else:
-        petitioner_ids = list(session.scalars(
-            select(Petitioner.id).where(Petitioner.name >= query, Petitioner.name < query + PREFIX_END).limit(limit)
-        ))
-    if not petitioner_ids:
-        return []
-    return list(session.scalars(
-        select(Visit.case_id)
-        .join(VisitPerson, VisitPerson.visit_id == Visit.id)
-        .where(VisitPerson.petitioner_id.in_(petitioner_ids))
-        .distinct()
-        .limit(limit)
-    ))
-
-
 def search_cases(ctx: AppContext, text: str, *, limit: int = SEARCH_LIMIT,
                  user_id: str | None = None) -> list[CaseSummary]:
-    """Cases matching the search box that ``user_id`` may see (accusations hidden from the accused unit's staff).
-    Text with invalid characters, or longer than any case number, ID, phone or name, is refused with a message."""
-    problem = field_problem("查询内容", text, SEARCH_MAX)
-    if problem:
-        raise FieldError("查询", problem, key="search_invalid")
-    with ctx.db.read() as session:
-        require(session, user_id, Permission.VIEW_CASES)
-        ids = visible_case_ids(session, user_id, _case_ids_for_query(session, text, limit))
-        found = summarise_cases(session, ids)
-    found.sort(key=lambda s: (s.last_visit_on, s.case_no), reverse=True)
-    return found
+    """The first ``limit`` cases matching the search box that ``user_id`` may see, best match first (the search
+    service, ``reception.search.service.search``, without its paging)."""
+    from reception.search.service import search
+
+    return list(search(ctx, text, page_size=limit, user_id=user_id).rows)
 
 
 def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,

@@ -26,6 +26,7 @@ class AppContext:
     """The desk's clock (local China time). Tests inject a fixed one."""
 
     def close(self) -> None:
+        self.db.optimize()
         self.db.dispose()
 
 
@@ -46,6 +47,15 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
         if pending:  # the key check, plaintext rows from before 0007, the audit chain's triggers (idempotent)
             with ctx.db.write() as session:
                 atrest.prepare(session)
+        from reception.search import index as search_index
+
+        with ctx.db.read() as session:
+            unbuilt = search_index.needs_build(session)
+        if unbuilt:  # the upgrade that created the search indexes (or a new index version): fill them once
+            with ctx.db.write() as session:
+                search_index.ensure_built(session)
+        if pending or unbuilt or outcome.changed:
+            ctx.db.optimize(analyze=True)  # the planner's statistics, taken after the bulk changes
     except BaseException:
         ctx.close()
         raise

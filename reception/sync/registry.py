@@ -76,6 +76,8 @@ TABLES: dict[str, Direction] = {
     # the centre-wide rules are in centre_setting)
     "stats_day": Direction.LOCAL,  # the statistics' per-day cache, derived from the synced tables by triggers
     "stats_cached_day": Direction.LOCAL,
+    "petitioner_token": Direction.LOCAL,  # the search's keyed partial indexes, derived from the petitioner locally
+    "petitioner_gram": Direction.LOCAL,
     "sync_peer": Direction.LOCAL,
     "sync_outbox": Direction.LOCAL,
     "sync_row": Direction.LOCAL,

@@ -21,6 +21,7 @@ from ui.cases.model import (
     ObjectRole,
     SortRole,
 )
+from ui.cases.page import PLACEHOLDER
 from ui.main_window import PAGE_CASES, MainWindow
 
 
@@ -54,7 +55,7 @@ def test_search_today_and_reprint(qtbot: QtBot, window: MainWindow, printed: Pri
     cases = window.cases_page
     assert window.pages.currentIndex() == PAGE_CASES
     search = by_name(cases, QLineEdit, "搜索")
-    assert search.placeholderText() == "案件编号、姓名、证件号码或电话"
+    assert search.placeholderText() == PLACEHOLDER
     assert search.hasFocus() or window.focusWidget() is search
     assert cases.model.rowCount() > 0  # recent cases shown on arrival
 

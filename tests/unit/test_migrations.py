@@ -195,7 +195,7 @@ def test_0009_moves_the_centre_wide_settings_out_of_the_desk_settings(tmp_path: 
     with ctx.db.read() as s:
         local = {r.key: r.value for r in s.scalars(select(Setting))}
         centre = {r.key: r.value for r in s.scalars(select(CentreSetting))}
-        assert set(local) == {"desk", "security"}  # (only this PC's settings stay)
+        assert set(local) == {"desk", "security", "search_index"}  # (only this PC's settings stay)
         assert local["desk"] == {k: v for k, v in desk.items() if k not in ("roll_deadline_to_workday",
                                                                             "deadline_roll")}
         assert local["security"]["lock_minutes"] == 7  # (open_data_dir adds the data key's check value)

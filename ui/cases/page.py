@@ -1,11 +1,14 @@
-"""案件查询: search by case number, name, ID number or phone; today's registrations; open a case; and the
-case-tracking tabs (临期提醒, 超期案件, 督办, 短信通知) refreshed in the background."""
+"""案件查询: one search box for whatever the petitioner brings (case number or its date-counter part, query code, the
+receipt's QR, an ID number or phone in full or their last digits, part of a name, pinyin initials), paged; today's
+registrations; open a case; and the case-tracking tabs (临期提醒, 超期案件, 督办, 短信通知) refreshed in the
+background. A receipt scanned anywhere in the app (``ui.scanner``) opens its case here (``open_scanned``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from reception.lifecycle.notify import RecordingGateway, SmsGateway
 from reception.lifecycle.service import count_text
+from reception.search.query import Kind, classify
+from reception.search.service import PAGE_SIZE, SearchPage, search
 from reception.services.cases import cases_registered_on, recent_cases, search_cases
 from reception.services.context import AppContext
 from reception.services.dto import CaseSummary
@@ -31,6 +36,9 @@ from ui.reference import Reference
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button
 
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
 TAB_LIST = 0
 TAB_DUE_SOON = 1
 TAB_OVERDUE = 2
@@ -39,9 +47,18 @@ TAB_OUTBOX = 4
 
 REFRESH_MS = 3 * 60 * 1000
 """The tracking tabs refresh themselves every three minutes while the page lives."""
+PLACEHOLDER = "案件编号、查询码、扫描回执二维码、姓名（任意两字）、证件号码或电话（可输后四位）"
+NOTHING_FOUND = "没有找到相符的案件。可按证件号码或电话查询此人的来访历史，或新建来访登记。"
 
 
 class CaseListPage(QWidget):
+    newIntakeRequested = Signal()
+    """新建来访登记 after a search that found nothing."""
+    historyRequested = Signal(str)
+    """查询来访历史: the intake page's history check, with the ID number or phone typed here ('' if none)."""
+    pageRequested = Signal()
+    """A scanned receipt could not be opened: show this page (its status line says why)."""
+
     def __init__(self, ctx: AppContext, reference: Reference, tasks: TaskManager, printer: PrintFn,
                  parent: QWidget | None = None, *, gateway: SmsGateway | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +71,9 @@ class CaseListPage(QWidget):
         self._generation = 0
         self._loaded = False
         self._mode: tuple[str, str] = ("recent", "")
+        self._offset = 0
+        self.last_page: SearchPage | None = None
+        """The last search's page (total, page number, how the text was read)."""
         self.dialog: CaseDetailDialog | None = None
 
         outer = QVBoxLayout(self)
@@ -66,7 +86,7 @@ class CaseListPage(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         bar = QHBoxLayout()
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("案件编号、姓名、证件号码或电话")
+        self.search_edit.setPlaceholderText(PLACEHOLDER)
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(320)
         label = QLabel("搜索")
@@ -82,9 +102,19 @@ class CaseListPage(QWidget):
         bar.addWidget(self.today_button)
         bar.addWidget(self.recent_button)
         layout.addLayout(bar)
+        status_bar = QHBoxLayout()
         self.status = QLabel()
         self.status.setObjectName("caseListStatus")
-        layout.addWidget(self.status)
+        self.status.setWordWrap(True)
+        self.history_button = button("查询来访历史")
+        self.new_intake_button = button("新建来访登记")
+        self.previous_button = button("上一页")
+        self.next_button = button("下一页")
+        status_bar.addWidget(self.status, 1)
+        for b in (self.history_button, self.new_intake_button, self.previous_button, self.next_button):
+            b.setVisible(False)
+            status_bar.addWidget(b)
+        layout.addLayout(status_bar)
 
         self.model = CaseTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -127,6 +157,10 @@ class CaseListPage(QWidget):
 
         self.search_edit.returnPressed.connect(self.search)
         self.search_button.clicked.connect(self.search)
+        self.previous_button.clicked.connect(lambda: self._page_step(-1))
+        self.next_button.clicked.connect(lambda: self._page_step(1))
+        self.history_button.clicked.connect(self._history_requested)
+        self.new_intake_button.clicked.connect(self.newIntakeRequested.emit)
         self.today_button.clicked.connect(self.show_today)
         self.recent_button.clicked.connect(self.load_recent)
         self.table.doubleClicked.connect(self._open_index)
@@ -138,10 +172,11 @@ class CaseListPage(QWidget):
     def loaded(self) -> bool:
         return self._loaded
 
-    def ensure_loaded(self) -> None:
+    def ensure_loaded(self, *, recent: bool = True) -> None:
         if not self._loaded:
             self._loaded = True
-            self.load_recent()
+            if recent:
+                self.load_recent()
             self.refresh_tracking()  # the counts in the tab titles are the reminders
             self.timer.start()
 
@@ -171,20 +206,38 @@ class CaseListPage(QWidget):
     def show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
 
+    def connect_window(self, window: MainWindow) -> None:
+        """The next steps this page offers lead to the intake page (called once by the main window)."""
+        from ui.main_window import PAGE_CASES
+
+        self.newIntakeRequested.connect(window.new_intake)
+        self.historyRequested.connect(lambda text: _history_at_intake(window, text))
+        self.pageRequested.connect(lambda: window.show_page(PAGE_CASES))
+
     def refresh(self) -> None:
         kind, text = self._mode
         if kind == "search":
-            user = self._user()
-            self._run(lambda: search_cases(self.ctx, text, user_id=user), f"“{text}”的查询结果", ("search", text))
+            self._run_search(text, self._offset)
         elif kind == "today":
             self.show_today()
         else:
             self.load_recent()
 
+    def _show_steps(self, *, nothing: bool = False, page: SearchPage | None = None) -> None:
+        self.history_button.setVisible(nothing)
+        self.new_intake_button.setVisible(nothing)
+        paged = page is not None and page.pages > 1
+        self.previous_button.setVisible(paged)
+        self.next_button.setVisible(paged)
+        if page is not None:
+            self.previous_button.setEnabled(page.has_previous)
+            self.next_button.setEnabled(page.has_next)
+
     def _run(self, fn: Callable[[], list[CaseSummary]], title: str, mode: tuple[str, str]) -> None:
         self._generation += 1
         generation = self._generation
         self._mode = mode
+        self._show_steps()
         if self.reference.user is None:  # signed out: nothing is read (no user is not the system)
             self.model.set_rows([])
             self.status.setText("未登录")
@@ -224,8 +277,74 @@ class CaseListPage(QWidget):
         if not text:
             self.load_recent()
             return
+        self._run_search(text, 0)
+
+    def _page_step(self, step: int) -> None:
+        kind, text = self._mode
+        if kind == "search" and self.last_page is not None:
+            self._run_search(text, max(0, self.last_page.offset + step * self.last_page.page_size))
+
+    def _run_search(self, text: str, offset: int, *, scanned: bool = False) -> None:
+        """One page of the search service's results (the typed text goes to the core only: never to a log)."""
+        self._generation += 1
+        generation = self._generation
+        self._mode = ("search", text)
+        self._offset = offset
+        self._show_steps()
+        if self.reference.user is None:
+            self.model.set_rows([])
+            self.status.setText("未登录")
+            return
+        self.status.setText("正在查询…")
         ctx, user = self.ctx, self._user()
-        self._run(lambda: search_cases(ctx, text, user_id=user), f"“{text}”的查询结果", ("search", text))
+
+        def done(page: SearchPage) -> None:
+            if generation != self._generation:
+                return
+            self.last_page = page
+            self._offset = page.offset
+            self.model.set_rows(list(page.rows))
+            self.table.resizeColumnsToContents()
+            if scanned and page.qr_case_id is not None and page.rows:
+                self.status.setText(f"已扫描回执：{page.rows[0].case_no}")
+                self.open_case(page.rows[0])
+                return
+            if page.qr_mismatch:
+                self.status.setText("回执二维码中的查询码与该案件不符，请核对回执或手工输入案件编号。")
+            elif not page.rows:
+                self.status.setText(NOTHING_FOUND)
+                self._show_steps(nothing=True)
+            else:
+                how = "、".join(dict.fromkeys(h.matched for h in page.hits))
+                more = "（结果过多，只列出最相关的部分，请输入更多内容）" if page.capped else ""
+                pages = f"，第{page.page_no}/{page.pages}页" if page.pages > 1 else ""
+                self.status.setText(f"查询结果：共{page.total}件{pages}，按{how}匹配，完全相符的在前{more}")
+                self._show_steps(page=page)
+            if scanned:
+                self.pageRequested.emit()
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self.status.setText(f"查询失败：{error_message(exc)}")
+                if scanned:
+                    self.pageRequested.emit()
+
+        self.tasks.run(lambda: search(ctx, text, offset=offset, page_size=PAGE_SIZE, user_id=user), done, failed,
+                       owner=self, what="case search")
+
+    def open_scanned(self, payload: str) -> None:
+        """A receipt's QR code scanned anywhere in the app: open its case at once (after checking its query code);
+        otherwise show this page with the reason."""
+        self.search_edit.setText(payload)
+        self.tabs.setCurrentIndex(TAB_LIST)
+        self.ensure_loaded(recent=False)  # (the list shows this search, not the recent cases)
+        self._run_search(payload, 0, scanned=True)
+
+    def _history_requested(self) -> None:
+        kind, text = self._mode
+        readings = classify(text) if kind == "search" else ()
+        full = next((r.value for r in readings if r.kind in (Kind.ID_NUMBER, Kind.PHONE)), "")
+        self.historyRequested.emit(full)
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(TAB_LIST)
@@ -274,3 +393,19 @@ class CaseListPage(QWidget):
         self.refresh_tracking()
         if self._loaded:
             self.refresh()
+
+
+def _history_at_intake(window: MainWindow, text: str) -> None:
+    """查询来访历史: the intake page, the ID number (or phone) typed in the search put in its field when the form is
+    empty there, so the history panel looks the person up."""
+    from reception.search.query import Kind as K
+    from reception.search.query import classify as read
+    from ui.main_window import PAGE_INTAKE
+
+    window.show_page(PAGE_INTAKE)
+    form = window.intake_page.form
+    kind = next((r.kind for r in read(text)), None) if text else None
+    edit = form.phone_edit if kind is K.PHONE and not form.phone_edit.text() else form.id_edit
+    if text and not edit.text():
+        edit.setText(text)
+    edit.setFocus()

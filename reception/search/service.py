@@ -1,0 +1,263 @@
+"""The search box's service: every reading of the typed text (``query.classify``) looked up through an index, the
+matching cases ranked (exact matches first, then the newest), masked, one page at a time.
+
+Only the page shown is summarised (names, masked ID and phone, category, unit...): a surname matches thousands of
+cases, and building and masking every one of them was three quarters of a search's time. Candidates are capped
+(``CASE_CAP``); beyond that the page says so and asks for more of the text.
+
+ID and phone tails are looked up by their keyed tokens (``tokens``) and every candidate is checked against the
+decrypted value, so a stale index row or a 64-bit token collision can never show a wrong case. The typed text is
+never logged nor put in an error message (it is personal data: a phone, an ID number, a name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reception.db.models import Case, Desk, Petitioner, PetitionerGram, PetitionerToken, Visit, VisitPerson
+from reception.domain.errors import FieldError
+from reception.domain.textcheck import SEARCH_MAX, field_problem
+from reception.search import tokens
+from reception.search.query import Kind, Reading, classify
+from reception.security.crypto import blind_index
+from reception.security.permissions import Permission, require, visible_case_ids
+from reception.services.context import AppContext
+from reception.services.dto import CaseSummary
+from reception.services.history import summarise_cases
+
+PAGE_SIZE = 30
+"""Rows a page shows (about what the list shows without scrolling): only these are summarised."""
+CASE_CAP = 1000
+"""At most this many cases are ranked for one search (a surname alone matches thousands)."""
+PERSON_CAP = 500
+SURNAME_CAP = 200
+"""A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
+PREFIX_END = "\U0010ffff"
+CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    summary: CaseSummary
+    matched: str
+    """How the text matched, in Chinese (``query.LABELS``): 案件编号, 电话尾号, 姓名中的字, ..."""
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...] = ()
+    total: int = 0
+    offset: int = 0
+    page_size: int = PAGE_SIZE
+    capped: bool = False
+    """More than ``CASE_CAP`` cases matched: only the best ``CASE_CAP`` are ranked; the text should be longer."""
+    readings: tuple[str, ...] = ()
+    """How the text was read (labels), for the status line."""
+    qr_case_id: str | None = None
+    """A receipt's QR payload whose case number and query code match a case the user may see: open it."""
+    qr_mismatch: bool = False
+    """A QR payload naming a case whose query code differs (a forged or mistyped receipt)."""
+    rows: tuple[CaseSummary, ...] = field(default=())
+
+    @property
+    def page_no(self) -> int:
+        return self.offset // self.page_size + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.page_size < self.total
+
+
+class _Found:
+    """Case ids with their best rank and how they matched; petitioners waiting to be turned into their cases."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, tuple[int, Reading]] = {}
+        self.when: dict[str, tuple[datetime, str]] = {}
+        """Each case's registration time and number (the order within a rank), read with the case."""
+        self.people: dict[str, tuple[int, Reading]] = {}
+        self.people_capped = False
+        self.qr_case_id: str | None = None
+        self.qr_mismatch = False
+
+    def case(self, case_id: str, reading: Reading, at: datetime, case_no: str, rank: int | None = None) -> None:
+        r = reading.rank if rank is None else rank
+        if case_id not in self.cases or self.cases[case_id][0] < r:
+            self.cases[case_id] = (r, reading)
+            self.when[case_id] = (at, case_no)
+
+    def person(self, pid: str, reading: Reading, rank: int | None = None) -> None:
+        r = reading.rank if rank is None else rank
+        if pid not in self.people or self.people[pid][0] < r:
+            self.people[pid] = (r, reading)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _by_token(session: Session, token: int, column: str, suffix: str) -> list[str]:
+    """Petitioners whose (decrypted) ID number or phone ends with ``suffix``, through the keyed token."""
+    pids = list(session.scalars(select(PetitionerToken.petitioner_id).where(PetitionerToken.token == token)
+                                .limit(PERSON_CAP * 4)))
+    found: list[str] = []
+    attr = getattr(Petitioner, column)
+    for chunk in _chunks(pids):
+        for pid, value in session.execute(select(Petitioner.id, attr).where(Petitioner.id.in_(chunk))):
+            if value and value.upper().endswith(suffix) and len(value) > len(suffix):
+                found.append(pid)
+    return found[:PERSON_CAP]
+
+
+def _by_name(session: Session, name: str) -> list[tuple[str, str]]:
+    """(id, name) of petitioners with ``name`` anywhere in their name (one character: names starting with it)."""
+    if len(name) == 1:
+        stmt = select(Petitioner.id, Petitioner.name).where(Petitioner.name >= name,
+                                                            Petitioner.name < name + PREFIX_END)
+        return [(pid, n) for pid, n in session.execute(stmt.limit(SURNAME_CAP))]
+    else:
+        grams = tokens.grams_of_query(name)
+        having_all = (select(PetitionerGram.petitioner_id).where(PetitionerGram.gram.in_(grams))
+                      .group_by(PetitionerGram.petitioner_id).having(func.count() == len(grams)))
+        stmt = select(Petitioner.id, Petitioner.name).where(Petitioner.id.in_(having_all),
+                                                            func.instr(Petitioner.name, name) > 0)
+    return [(pid, n) for pid, n in session.execute(stmt.limit(PERSON_CAP))]
+
+
+_CASE = select(Case.id, Case.registered_at, Case.case_no)
+
+
+def _look_up(session: Session, found: _Found, reading: Reading) -> None:
+    kind, value = reading.kind, reading.value
+    if kind is Kind.QR:
+        row = session.execute(select(Case.id, Case.registered_at, Case.case_no, Case.query_code)
+                              .where(Case.case_no == value)).first()
+        if row is not None:
+            if row[3].upper() == reading.code:
+                found.case(row[0], reading, row[1], row[2])
+                found.qr_case_id = row[0]
+            else:
+                found.qr_mismatch = True
+    elif kind is Kind.CASE_NO:
+        for cid, at, no in session.execute(_CASE.where(Case.case_no == value)):
+            found.case(cid, reading, at, no)
+    elif kind is Kind.CASE_PART:
+        day = datetime.strptime(value[:8], "%Y%m%d").date()
+        codes = [f"{code}-{value}" for code in session.scalars(select(Desk.code))]
+        for cid, at, no in session.execute(_CASE.where(Case.case_no.in_(codes))):
+            found.case(cid, reading, at, no)
+        # (numbers of desks this one has not heard of yet: that day's cases, by the end of their number)
+        for cid, at, no in session.execute(_CASE.where(Case.registered_on == day, Case.case_no.like(f"%-{value}"))):
+            found.case(cid, reading, at, no)
+    elif kind is Kind.CASE_PREFIX:
+        for cid, at, no in session.execute(_CASE.where(Case.case_no >= value, Case.case_no < value + PREFIX_END)
+                                           .order_by(Case.case_no.desc()).limit(CASE_CAP + 1)):
+            found.case(cid, reading, at, no)
+    elif kind is Kind.QUERY_CODE:
+        for cid, at, no in session.execute(_CASE.where(Case.query_code == value)):
+            found.case(cid, reading, at, no)
+    elif kind is Kind.ID_NUMBER:
+        for pid in session.scalars(select(Petitioner.id).where(
+                Petitioner.id_number_bidx == blind_index(value, "id_number")).limit(PERSON_CAP)):
+            found.person(pid, reading)
+    elif kind is Kind.PHONE:
+        for pid in session.scalars(select(Petitioner.id).where(
+                Petitioner.phone_bidx == blind_index(value, "phone")).limit(PERSON_CAP)):
+            found.person(pid, reading)
+    elif kind is Kind.ID_SUFFIX:
+        for pid in _by_token(session, tokens.token(tokens.ID_PURPOSE, value), "id_number", value):
+            found.person(pid, reading)
+    elif kind is Kind.PHONE_SUFFIX:
+        tail = value[-max(tokens.PHONE_SUFFIXES):]
+        for pid in _by_token(session, tokens.token(tokens.PHONE_PURPOSE, tail), "phone", value):
+            found.person(pid, reading)
+    elif kind is Kind.NAME_EXACT:
+        for pid in session.scalars(select(Petitioner.id).where(Petitioner.name == value).limit(PERSON_CAP)):
+            found.person(pid, reading)
+    elif kind is Kind.NAME:
+        people = _by_name(session, value)
+        if len(value) == 1 and len(people) >= SURNAME_CAP:
+            found.people_capped = True
+        for pid, name in people:
+            found.person(pid, reading, reading.rank + (5 if name.startswith(value) else 0))
+    elif kind is Kind.INITIALS:
+        gram = tokens.INITIALS_PREFIX + value
+        for pid in session.scalars(select(PetitionerGram.petitioner_id).where(PetitionerGram.gram == gram)
+                                   .limit(PERSON_CAP)):
+            found.person(pid, reading)
+
+
+def _cases_of_people(session: Session, found: _Found) -> None:
+    """The cases of the petitioners found, with what ranks them, in one joined query per chunk of people."""
+    pids = list(found.people)
+    for chunk in _chunks(pids):
+        rows = session.execute(
+            select(VisitPerson.petitioner_id, Case.id, Case.registered_at, Case.case_no)
+            .join(Visit, Visit.id == VisitPerson.visit_id).join(Case, Case.id == Visit.case_id)
+            .where(VisitPerson.petitioner_id.in_(chunk)))
+        for pid, cid, at, no in rows:
+            rank, reading = found.people[pid]
+            found.case(cid, reading, at, no, rank)
+        if len(found.cases) > CASE_CAP:
+            return
+
+
+def _ranked(found: _Found) -> list[str]:
+    """Case ids: best rank first, then the newest registration, then the case number (newest first)."""
+    when = found.when
+    return sorted(found.cases, key=lambda cid: (found.cases[cid][0], when[cid][0], when[cid][1]), reverse=True)
+
+
+def check_text(text: str) -> None:
+    problem = field_problem("查询内容", text, SEARCH_MAX)
+    if problem:
+        raise FieldError("查询", problem, key="search_invalid")
+
+
+def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE_SIZE,
+           user_id: str | None = None) -> SearchPage:
+    """One page of the cases matching the search box that ``user_id`` may see (accusations hidden from the accused
+    unit's staff). Text with invalid characters, or longer than anything searchable, is refused with a message."""
+    check_text(text)
+    readings = classify(text)
+    with ctx.db.read() as session:
+        require(session, user_id, Permission.VIEW_CASES)
+        found = _Found()
+        for reading in readings:
+            _look_up(session, found, reading)
+        _cases_of_people(session, found)
+        ranked = _ranked(found)
+        capped = len(ranked) > CASE_CAP or found.people_capped
+        visible = visible_case_ids(session, user_id, ranked[:CASE_CAP])
+        offset = max(0, min(offset, (max(len(visible), 1) - 1) // page_size * page_size))
+        page_ids = visible[offset:offset + page_size]
+        summaries = {s.id: s for s in summarise_cases(session, page_ids)}
+    hits = tuple(SearchHit(summaries[cid], found.cases[cid][1].kind.label, found.cases[cid][1].exact)
+                 for cid in page_ids if cid in summaries)
+    qr_case = found.qr_case_id if found.qr_case_id in set(visible) else None
+    return SearchPage(hits=hits, total=len(visible), offset=offset, page_size=page_size, capped=capped,
+                      readings=tuple(dict.fromkeys(r.kind.label for r in readings)), qr_case_id=qr_case,
+                      qr_mismatch=found.qr_mismatch, rows=tuple(h.summary for h in hits))
+
+
+def find_case_by_qr(ctx: AppContext, payload: str, *, user_id: str | None = None) -> SearchPage:
+    """A scanned receipt: the page of its one case (``qr_case_id`` set when it may be opened)."""
+    return search(ctx, payload, page_size=1, user_id=user_id)
+
+
+__all__ = ["PAGE_SIZE", "SearchHit", "SearchPage", "find_case_by_qr", "search"]

@@ -1,0 +1,119 @@
+"""What the search indexes hold for one petitioner: keyed tokens of ID and phone suffixes, plain name n-grams.
+
+ID numbers and phones are encrypted at rest (``reception.security.crypto``); their full values are found by the
+blind index. A petitioner at the window says "手机尾号3912" or "身份证后四位123X", so the search also needs their
+suffixes, and those must not be readable in the file either: each suffix becomes the first 64 bits of
+HMAC-SHA256 under the desk's blind-index key, of a purpose label and the suffix. Without the key the file holds
+only random-looking integers; with 10,000 possible 4-digit suffixes an HMAC (unlike a plain hash) cannot be
+reversed by trying them all. Equal suffixes give equal tokens, which is exactly what a look-up needs (and all the
+file reveals: which petitioners share a suffix, as the blind index reveals who shares a number).
+
+Names are stored in clear (they are searched by prefix already): their two-character n-grams are stored as they
+are, plus the pinyin initials of the whole name (``py:lxy`` for 李秀英) when the name is Chinese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterable
+
+from reception.security.crypto import DataKeys, data_keys
+
+ID_SUFFIXES = (4, 5, 6)
+"""证件号码后4至6位."""
+PHONE_SUFFIXES = (4, 5, 6, 7, 8)
+"""电话尾号: 4 to 8 digits are indexed; a longer tail (9 or 10 digits) is found through its last 8 and checked
+against the decrypted number (the full number has the blind index)."""
+ID_PURPOSE = "search/id_suffix"
+PHONE_PURPOSE = "search/phone_suffix"
+INITIALS_PREFIX = "py:"
+GRAM = 2
+
+_lock = threading.Lock()
+_base: list[tuple[DataKeys, hmac.HMAC]] = []
+
+
+def _mac() -> hmac.HMAC:
+    """A fresh HMAC under the loaded key, copied from one keyed once (keying costs more than hashing a suffix)."""
+    keys = data_keys()
+    with _lock:
+        if not _base or _base[0][0] is not keys:
+            _base[:] = [(keys, hmac.new(keys.index, b"reception/search/v1\x00", hashlib.sha256))]
+        return _base[0][1].copy()
+
+
+def token(purpose: str, suffix: str) -> int:
+    """The index token of one suffix (a signed 64-bit integer, SQLite's native INTEGER)."""
+    mac = _mac()
+    mac.update(purpose.encode("ascii") + b"\x00" + suffix.encode("utf-8"))
+    return int.from_bytes(mac.digest()[:8], "big", signed=True)
+
+
+def id_tokens(id_number: str | None) -> set[int]:
+    value = (id_number or "").upper()
+    return {token(ID_PURPOSE, value[-n:]) for n in ID_SUFFIXES if len(value) > n}
+
+
+def phone_tokens(phone: str | None) -> set[int]:
+    value = phone or ""
+    return {token(PHONE_PURPOSE, value[-n:]) for n in PHONE_SUFFIXES if len(value) > n}
+
+
+def secret_tokens(id_number: str | None, phone: str | None) -> set[int]:
+    return id_tokens(id_number) | phone_tokens(phone)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
+
+
+def clean_name(text: str) -> str:
+    """A name as the index sees it: no spaces, no middle dots (少数民族 names: 阿依·古丽)."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "·•．.")
+
+
+def initials(name: str) -> str:
+    """Lower-case pinyin initials of a Chinese name ('' when it has other characters): 李秀英 -> lxy."""
+    chars = clean_name(name)
+    if len(chars) < 2 or not all(_is_han(ch) for ch in chars):
+        return ""
+    from pypinyin import Style, lazy_pinyin
+
+    letters = lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
+    out = "".join(part[:1] for part in letters).lower()
+    return out if len(out) == len(chars) and out.isascii() and out.isalpha() else ""
+
+
+def name_grams(name: str) -> set[str]:
+    chars = clean_name(name)
+    grams = {chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)}
+    py = initials(chars)
+    if py:
+        grams.add(INITIALS_PREFIX + py)
+    return grams
+
+
+def grams_of_query(text: str) -> list[str]:
+    """The n-grams a name query must all have (a query of 2 characters is its own one n-gram)."""
+    chars = clean_name(text)
+    return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)})
+
+
+def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None
+         ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The (token, id) and (gram, id) rows of one petitioner."""
+    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone)],
+            [(g, petitioner_id) for g in name_grams(name)])
+
+
+def all_rows(people: Iterable[tuple[str, str, str | None, str | None]]
+             ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    tok: list[tuple[int, str]] = []
+    grams: list[tuple[str, str]] = []
+    for pid, name, id_number, phone in people:
+        t, g = rows(pid, name, id_number, phone)
+        tok.extend(t)
+        grams.extend(g)
+    return tok, grams
