@@ -153,8 +153,19 @@ class Profile:
     """Values for fields the ledger has no column for: ``category`` (a category code), ``channel``."""
 
     def mapping_for(self, labels: tuple[str, ...] | list[str]) -> dict[str, int]:
+        """The columns of a sheet with these header labels: the same label, else the same last part (a file
+        whose group row was dropped, e.g. its CSV export: ``信访人信息/姓名`` finds ``姓名``)."""
         index = {label: c for c, label in enumerate(labels) if label}
-        return {k: index[label] for k, label in self.columns.items() if label in index}
+        last: dict[str, int] = {}
+        for c, label in enumerate(labels):
+            if label:
+                last.setdefault(label.split("/")[-1], c)
+        out: dict[str, int] = {}
+        for key, label in self.columns.items():
+            found = index.get(label, last.get(label.split("/")[-1]))
+            if found is not None:
+                out[key] = found
+        return out
 
 
 def load_profiles(session: Session) -> dict[str, Profile]:
