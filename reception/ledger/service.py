@@ -33,12 +33,14 @@ from reception.db.models import (
     CaseClock,
     CaseEvent,
     Category,
+    Desk,
     LedgerImport,
     LedgerReview,
     LedgerRow,
     Locality,
     Notification,
     Petitioner,
+    RoutingRule,
     Supervision,
     SyncOutbox,
     SyncRow,
@@ -497,6 +499,18 @@ class _RowImporter:
         self.settings = load_settings(session)
         self.today = ctx.now().date()
         self.counts = {"imported": 0, "held": 0, "reviews": 0, "new_cases": 0, "new_petitioners": 0}
+        # the reference rows every registration looks up, held here: the session's identity map keeps only objects
+        # someone references, so without this each ``session.get`` of a unit or locality went to the database
+        self._held: list[Any] = [*session.scalars(select(Unit)), *session.scalars(select(Locality)),
+                                 *session.scalars(select(Category)), *session.scalars(select(RoutingRule)),
+                                 session.get(Desk, desk_id), session.get(User, officer_id)]
+        self._routes: dict[tuple[str, str], Any] = {}
+
+    def _propose(self, category_id: str, locality_id: str) -> Any:
+        key = (category_id, locality_id)
+        if key not in self._routes:
+            self._routes[key] = directory.propose_route(self.session, category_id, locality_id)
+        return self._routes[key]
 
     # -- petitioners
 
@@ -577,7 +591,7 @@ class _RowImporter:
                                request=v["request"], join_case_id=join)
         else:
             unit_id = v["unit_id"]
-            proposal = directory.propose_route(s, v["category_id"], v["locality_id"])
+            proposal = self._propose(v["category_id"], v["locality_id"])
             if unit_id is None:
                 if proposal is None:
                     raise FieldErrors([FieldError("责任单位", "责任单位为空，路由规则也无法确定",
@@ -605,7 +619,9 @@ class _RowImporter:
                                    petitioner_id=visit_person.petitioner_id, candidate_id=candidate))
                 self.counts["reviews"] += 1
         if result.is_new_case:
+            case_row = s.get(Case, result.case_id)  # held while the lifecycle looks it up step after step
             self._advance(result.case_id, v, moment)
+            del case_row
             self.counts["new_cases"] += 1
         if row.new_petitioner:
             self.counts["new_petitioners"] += 1
