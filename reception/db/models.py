@@ -830,7 +830,7 @@ class LedgerRow(Base):
     case_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
     """The ledger's own number of the matter (原编号): rows sharing it are visits of one case."""
     status: Mapped[str] = mapped_column(String(12))
-    """imported or held (waiting in ``ledger_review``)."""
+    """imported, held (waiting in ``ledger_review``; tried again by the next import) or ignored (left out for good)."""
     case_id: Mapped[str | None] = mapped_column(ForeignKey("petition_case.id"), index=True)
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"))
     petitioner_id: Mapped[str | None] = mapped_column(ForeignKey("petitioner.id"), index=True)

@@ -200,7 +200,9 @@ class Lookup:
                 self.categories[_key(parent.name + cat.name)] = cat.id
         self.default_category = next((cid for cid in sorted(self.leaf_categories) if cats[cid].name.startswith("其他")),
                                      None)
-        self.existing_keys: set[str] = set(session.scalars(select(LedgerRow.row_key)))
+        self.existing_keys: set[str] = set(session.scalars(select(LedgerRow.row_key)
+                                                           .where(LedgerRow.status != "held")))
+        """Rows already brought in (a held row is tried again: its petitioner may have been corrected since)."""
 
 
 # --- the dry run -----------------------------------------------------------------------------------------------
@@ -554,9 +556,21 @@ class _RowImporter:
     def import_row(self, plan: RowPlan) -> None:
         s, v = self.session, plan.values
         link, doubts, hold = self._match(v)
-        row = LedgerRow(import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no, row_key=plan.key,
-                        case_ref=v["case_ref"][:64], status="held" if hold else "imported")
-        s.add(row)
+        earlier = s.scalars(select(LedgerRow).where(LedgerRow.row_key == plan.key, LedgerRow.status == "held")
+                            .limit(1)).first()
+        if earlier is not None and hold:
+            self.counts["held"] += 1  # still held: its review item is still open
+            return
+        if earlier is not None:  # held before, importable now: that review is settled
+            for item in s.scalars(select(LedgerReview).where(LedgerReview.row_id == earlier.id,
+                                                             LedgerReview.state == "open")):
+                item.state = "resolved"
+            row = earlier
+            row.import_id, row.sheet, row.row_no, row.status = self.import_id, self.sheet[:100], plan.row_no, "imported"
+        else:
+            row = LedgerRow(import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no, row_key=plan.key,
+                            case_ref=v["case_ref"][:64], status="held" if hold else "imported")
+            s.add(row)
         s.flush()
         if hold:
             reason, message, candidate = doubts[0]
@@ -730,6 +744,30 @@ def review_items(ctx: AppContext, import_id: str | None = None) -> list[ReviewIt
         return [ReviewItem(r.id, r.import_id, row_no, r.reason, r.message, r.petitioner_id, r.candidate_id,
                            status == "held")
                 for r, row_no, status in session.execute(q.order_by(LedgerRow.row_no))]
+
+
+REVIEW_DECISIONS = {"different": "不是同一人", "ignore": "不导入此行"}
+
+
+def resolve_review(ctx: AppContext, review_id: str, decision: str, *, actor_id: str | None) -> None:
+    """Settle one doubtful match: ``different`` (two people: the records stay apart) or ``ignore`` (a held row is
+    left out for good; the file's row is then skipped like an imported one). Audited. Merging two records of one
+    person is not offered here (see the report of issue 17)."""
+    if decision not in REVIEW_DECISIONS:
+        raise LedgerError("未知的核对结论", key="ledger_review_decision")
+    with ctx.db.write() as session:
+        _check_importer(session, actor_id)
+        item = session.get(LedgerReview, review_id)
+        if item is None or item.state != "open":
+            raise NotFoundError("该核对事项不存在或已处理", key="ledger_review_unknown")
+        row = session.get(LedgerRow, item.row_id)
+        if decision == "ignore":
+            if row is None or row.status != "held":
+                raise LedgerError("只有未导入的行可以选择不导入", key="ledger_review_not_held")
+            row.status = "ignored"
+        item.state = "resolved"
+        audit.record(session, user_id=actor_id, action="ledger_review", entity="ledger_review", entity_id=item.id,
+                     detail=f"{item.reason}:{decision}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,3 +212,50 @@ def test_only_administrators_and_supervisors_import(desk: Desk, xlsx: Path) -> N
 def test_mapping_without_a_required_column_is_refused(desk: Desk, xlsx: Path) -> None:
     with pytest.raises(LedgerError, match="来访时间"):
         ledger.dry_run(desk.ctx, LedgerSource(xlsx, mapping={"name": 0, "request": 4, "locality": 6}))
+
+
+def test_held_row_comes_in_once_the_petitioner_is_corrected(desk: Desk, xlsx: Path) -> None:
+    from reception.domain.enums import DocumentType
+
+    with desk.ctx.db.write() as s:
+        known = Petitioner(name="张叁", id_type=DocumentType.RESIDENT_ID.value, id_number=ID_ZHANG, gender="male",
+                           phone="", address="")
+        s.add(known)
+        s.flush()
+        known_id = known.id
+    first = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    assert first.held == 2
+    assert ledger.dry_run(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS)).ready == 2  # the held rows, again
+    with desk.ctx.db.write() as s:  # an administrator corrects the name (更正登记)
+        p = s.get(Petitioner, known_id)
+        assert p is not None
+        p.name = "张三"
+    second = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    assert (second.imported, second.held, second.duplicates) == (2, 0, 2)
+    assert ledger.review_items(desk.ctx) == []
+    with desk.ctx.db.read() as s:
+        assert {r.petitioner_id for r in s.scalars(select(LedgerRow).where(LedgerRow.row_no.in_((4, 5))))} == \
+            {known_id}
+
+
+def test_review_decisions(desk: Desk, xlsx: Path) -> None:
+    from reception.domain.enums import DocumentType
+
+    with desk.ctx.db.write() as s:
+        s.add(Petitioner(name="张叁", id_type=DocumentType.RESIDENT_ID.value, id_number=ID_ZHANG, gender="male",
+                         phone="", address=""))
+        s.add(Petitioner(name="吴十", id_type=DocumentType.NONE.value, id_number=None, gender="unknown",
+                         phone="13999990000", address=""))
+    ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    items = {i.reason: i for i in ledger.review_items(desk.ctx)}
+    assert set(items) == {"same_id_other_name", "same_name_other_phone"}
+    with pytest.raises(LedgerError):  # an imported row cannot be "left out" (undo takes imported rows back)
+        ledger.resolve_review(desk.ctx, items["same_name_other_phone"].id, "ignore", actor_id=None)
+    ledger.resolve_review(desk.ctx, items["same_name_other_phone"].id, "different", actor_id=None)
+    held = [i for i in ledger.review_items(desk.ctx) if i.held]
+    for item in held:
+        ledger.resolve_review(desk.ctx, item.id, "ignore", actor_id=None)
+    assert ledger.review_items(desk.ctx) == []
+    assert ledger.dry_run(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS)).ready == 0  # ignored rows stay out
+    with pytest.raises(PermissionDenied):
+        ledger.resolve_review(desk.ctx, held[0].id, "different", actor_id=desk.user("desk_officer"))
