@@ -52,6 +52,7 @@ from reception.db.models import (
 from reception.domain.enums import Channel, ContentClass, DocumentType, Role, RoutingAction
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
 from reception.domain.idnumber import parse_resident_id
+from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import field_problem
 from reception.ledger.mapping import FIELD_BY_KEY, Header, find_header, guess_mapping, missing_required
@@ -732,18 +733,25 @@ class ReviewItem:
     petitioner_id: str | None
     candidate_id: str
     held: bool
+    candidate: str = ""
+    """The registered petitioner's name, masked (夏某云)."""
+    file_name: str = ""
 
 
 def review_items(ctx: AppContext, import_id: str | None = None) -> list[ReviewItem]:
     """The doubtful matches still open (no names: the UI shows them masked from the records)."""
     with ctx.db.read() as session:
-        q = (select(LedgerReview, LedgerRow.row_no, LedgerRow.status)
-             .join(LedgerRow, LedgerRow.id == LedgerReview.row_id).where(LedgerReview.state == "open"))
+        q = (select(LedgerReview, LedgerRow.row_no, LedgerRow.status, Petitioner.name, LedgerImport.file_name)
+             .join(LedgerRow, LedgerRow.id == LedgerReview.row_id)
+             .join(Petitioner, Petitioner.id == LedgerReview.candidate_id)
+             .join(LedgerImport, LedgerImport.id == LedgerReview.import_id)
+             .where(LedgerReview.state == "open"))
         if import_id is not None:
             q = q.where(LedgerReview.import_id == import_id)
         return [ReviewItem(r.id, r.import_id, row_no, r.reason, r.message, r.petitioner_id, r.candidate_id,
-                           status == "held")
-                for r, row_no, status in session.execute(q.order_by(LedgerRow.row_no))]
+                           status == "held", mask_name(name), file_name)
+                for r, row_no, status, name, file_name in session.execute(
+                    q.order_by(LedgerImport.started_at, LedgerRow.row_no))]
 
 
 REVIEW_DECISIONS = {"different": "不是同一人", "ignore": "不导入此行"}

@@ -133,3 +133,28 @@ def test_background_import_cancel_and_undo_by_administrator(qtbot: QtBot, window
         assert _rows(window) == 0
     finally:
         tasks.shutdown()
+
+
+def test_review_list_shows_doubtful_matches_masked(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    from reception.db.models import Petitioner
+    from reception.domain.enums import DocumentType
+    from reception.ledger import service
+    from tests.unit.ledger.files import ID_ZHANG
+
+    with window.ctx.db.write() as s:
+        s.add(Petitioner(name="张叁丰", id_type=DocumentType.RESIDENT_ID.value, id_number=ID_ZHANG, gender="male",
+                         phone="", address=""))
+    path = write_xlsx(tmp_path / "台账.xlsx")
+    service.run_import(window.ctx, service.LedgerSource(path, defaults={"category": "HB01"}), actor_id=None)
+    sign_in(window, "supervisor")
+    dialog = open_ledger_import(window)
+    table = by_name(dialog, QTableWidget, "待核对")
+    rows = _table(table)
+    assert [r[:3] for r in rows] == [["台账.xlsx", "4", "张某丰"], ["台账.xlsx", "5", "张某丰"]]
+    assert rows[0][3] == "身份证号已登记在另一姓名下，未导入，请核对（该行未导入）"
+    click(qtbot, dialog, "不导入此行")
+    assert dialog.review_status.text() == "请先选择一条待核对记录"
+    table.selectRow(0)
+    click(qtbot, dialog, "不导入此行")
+    assert dialog.review_status.text() == "已处理"
+    assert [r[1] for r in _table(table)] == ["5"]

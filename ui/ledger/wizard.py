@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QPushButton,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -127,14 +128,37 @@ class LedgerImportDialog(QDialog):
         self.imports_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.imports_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.imports_table, 1)
+        self.review_buttons: dict[str, QPushButton]
         self.undo_button = button("撤销所选导入")
         self.undo_button.clicked.connect(self._undo)
         self.undo_button.setVisible(self.is_admin)  # administrators only (the core checks again)
         self.undo_status = QLabel()
         self.undo_status.setObjectName("ledgerUndoStatus")
+        undo_row = QHBoxLayout()
+        undo_row.addWidget(self.undo_button)
+        undo_row.addWidget(self.undo_status, 1)
+        v.addLayout(undo_row)
+        v.addWidget(QLabel("待核对（疑似同一人，未自动合并）"))
+        self.review_table = QTableWidget(0, 4)
+        self.review_table.setHorizontalHeaderLabels(["文件", "行号", "已登记信访人", "说明"])
+        self.review_table.setAccessibleName("待核对")
+        self.review_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.review_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.review_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        v.addWidget(self.review_table, 1)
+        review_row = QHBoxLayout()
+        self.review_buttons = {}
+        for decision, text in service.REVIEW_DECISIONS.items():
+            b = button(text)
+            b.clicked.connect(lambda _checked=False, d=decision: self._resolve(d))
+            review_row.addWidget(b)
+            self.review_buttons[decision] = b
+        self.review_status = QLabel()
+        self.review_status.setObjectName("ledgerReviewStatus")
+        review_row.addWidget(self.review_status, 1)
+        v.addLayout(review_row)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.undo_button)
-        buttons.addWidget(self.undo_status, 1)
+        buttons.addStretch(1)
         self.next_to_mapping = button("下一步", default=True)
         self.next_to_mapping.clicked.connect(self._to_mapping)
         buttons.addWidget(self.next_to_mapping)
@@ -178,6 +202,32 @@ class LedgerImportDialog(QDialog):
                     self.imports_table.setItem(r, c, QTableWidgetItem(value))
 
         self.tasks.run(lambda: service.list_imports(self.ctx), done, owner=self, what="ledger_imports")
+
+        def reviews(items: list[service.ReviewItem]) -> None:
+            self.reviews = items
+            self.review_table.setRowCount(len(items))
+            for r, item in enumerate(items):
+                note = item.message + ("（该行未导入）" if item.held else "")
+                for c, value in enumerate([item.file_name, str(item.row_no), item.candidate, note]):
+                    self.review_table.setItem(r, c, QTableWidgetItem(value))
+
+        self.tasks.run(lambda: service.review_items(self.ctx), reviews, owner=self, what="ledger_reviews")
+
+    def _resolve(self, decision: str) -> None:
+        row = self.review_table.currentRow()
+        items: list[service.ReviewItem] = getattr(self, "reviews", [])
+        if row < 0 or row >= len(items):
+            self.review_status.setText("请先选择一条待核对记录")
+            return
+        review_id = items[row].id
+
+        def done(_: None) -> None:
+            self.review_status.setText("已处理")
+            self._load_imports()
+
+        self.tasks.run_write(lambda: service.resolve_review(self.ctx, review_id, decision, actor_id=self.actor_id),
+                             done, lambda exc: self.review_status.setText(error_message(exc)), owner=self,
+                             what="ledger_review")
 
     def _undo(self) -> None:
         row = self.imports_table.currentRow()
@@ -461,8 +511,7 @@ class LedgerImportDialog(QDialog):
             lines = [summary.text()]
             lines += [f"第{row_no}行未导入：{message}" for row_no, message in summary.failed]
             if summary.reviews:
-                lines.append(f"有{summary.reviews}条疑似同一人的记录未自动合并，已列入待核对清单"
-                             "（reception ledger review）。")
+                lines.append(f"有{summary.reviews}条疑似同一人的记录未自动合并，已列入第1步的待核对清单。")
             self.result_label.setText("\n".join(lines))
             self.cancel_button.setEnabled(False)
             self.finish_button.setEnabled(True)
