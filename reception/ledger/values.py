@@ -14,7 +14,8 @@ SERIAL_MIN, SERIAL_MAX = 18264, 73051
 
 _DATE_RE = re.compile(
     r"^\s*(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[T\s]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?\s*秒?)?\s*$"
+    r"(?:\s*[T\s]?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*分?(?:\s*[:：]?\s*(\d{1,2})\s*秒)?"
+    r"(?:[:：](\d{1,2}))?)?\s*$"
 )
 _COMPACT_RE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 
@@ -57,7 +58,7 @@ def parse_moment(value: Any, *, default_time: time = time(9, 0)) -> datetime | N
         if m:
             y, mo, d = int(m[1]), int(m[2]), int(m[3])
             if m[4] is not None:
-                return datetime(y, mo, d, int(m[4]), int(m[5]), int(m[6] or 0))
+                return datetime(y, mo, d, int(m[4]), int(m[5]), int(m[6] or m[7] or 0))
             return datetime.combine(date(y, mo, d), default_time)
         m = _COMPACT_RE.match(text)
         if m:

@@ -259,3 +259,16 @@ def test_review_decisions(desk: Desk, xlsx: Path) -> None:
     assert ledger.dry_run(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS)).ready == 0  # ignored rows stay out
     with pytest.raises(PermissionDenied):
         ledger.resolve_review(desk.ctx, held[0].id, "different", actor_id=desk.user("desk_officer"))
+
+
+def test_history_check_finds_the_imported_person(desk: Desk, xlsx: Path) -> None:
+    """Why the ledgers are brought in: the next visit of someone from the old ledger shows their history."""
+    from reception.services.history import lookup_history
+
+    ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    found = lookup_history(desk.ctx, id_number=ID_ZHANG, user_id=desk.officer_id)
+    assert len(found.persons) == 1
+    person = found.persons[0]
+    assert person.visit_count == 2
+    # one matter still in handling since 2021: at the desk, "do not accept again"
+    assert [c.status for c in found.open_cases] == [CaseStatus.IN_HANDLING.value]
