@@ -272,3 +272,58 @@ def test_history_check_finds_the_imported_person(desk: Desk, xlsx: Path) -> None
     assert person.visit_count == 2
     # one matter still in handling since 2021: at the desk, "do not accept again"
     assert [c.status for c in found.open_cases] == [CaseStatus.IN_HANDLING.value]
+
+
+def test_repeat_visits_results_and_channels(desk: Desk, tmp_path: Path) -> None:
+    """Rows sharing an 原编号 are visits of one matter; 不予受理, a dissatisfied rating, a letter, a result the
+    import cannot read (a warning: routed only)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["编号", "姓名", "联系电话", "来访日期", "信访形式", "来访人数", "反映问题", "问题类别", "问题属地",
+               "责任单位", "办理结果", "办结日期", "满意度"])
+    rows = [
+        ["2021-001", "陈一", "13100131000", "2021-05-06", "来访", 3, "反映小区电梯长期停运", "物业管理", "城南街道",
+         "城南街道", "已答复", "2021-06-01", "不满意"],
+        ["2021-001", "陈一", "13100131000", "2021-07-08", "来访", 1, "再次反映电梯问题未解决", "物业管理", "城南街道",
+         "城南街道", "", "", ""],
+        ["2021-002", "林二", "13100131001", "2021-05-07", "来信", 1, "要求撤销法院判决", "房屋办证", "城南街道",
+         "区住房和城乡建设局", "不予受理，属诉讼事项", "2021-05-20", ""],
+        ["2021-003", "黄三", "", "2021-05-08", "传真", 1, "反映路灯不亮影响出行", "噪声扰民", "城南街道",
+         "区生态环境分局", "另案处理", "", ""],
+    ]
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / "来访台账.xlsx"
+    wb.save(path)
+    report = ledger.dry_run(desk.ctx, LedgerSource(path))
+    warnings = {(i.row_no, i.field): i.message for i in report.issues if not i.error}
+    assert "按来访导入" in warnings[(5, "信访形式")]
+    assert "按已交办导入" in warnings[(5, "办理结果")]
+    assert report.ready == 4
+    summary = ledger.run_import(desk.ctx, LedgerSource(path), actor_id=None)
+    assert (summary.imported, summary.new_cases, summary.new_petitioners) == (4, 3, 3)
+    with desk.ctx.db.read() as s:
+        by_row = {r.row_no: r for r in s.scalars(select(LedgerRow))}
+        assert by_row[2].case_id == by_row[3].case_id and not by_row[3].new_case
+        elevator = s.get(Case, by_row[2].case_id)
+        assert elevator is not None
+        visits = s.scalars(select(Visit).where(Visit.case_id == elevator.id).order_by(Visit.visit_no)).all()
+        assert [(v.visit_no, v.visited_on, v.headcount, v.is_repeat) for v in visits] == \
+            [(1, date(2021, 5, 6), 3, False), (2, date(2021, 7, 8), 1, True)]
+        # dissatisfied: the rules open a supervision, so the case stays replied (not closed)
+        assert elevator.status == CaseStatus.REPLIED.value
+        kinds = [e.kind for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == elevator.id)
+                                           .order_by(CaseEvent.occurred_at))]
+        assert kinds == ["received", "assigned", "signed", "accepted", "handling_started", "replied", "evaluated",
+                         "supervised", "visit_added"]
+        rejected = s.get(Case, by_row[4].case_id)
+        assert rejected is not None and rejected.status == CaseStatus.CLOSED.value
+        assert s.scalar(select(CaseEvent.note).where(CaseEvent.case_id == rejected.id,
+                                                     CaseEvent.kind == "not_accepted")) == "台账导入"
+        letter = s.scalars(select(Visit).where(Visit.case_id == rejected.id)).one()
+        assert letter.channel == "letter"
+        routed = s.get(Case, by_row[5].case_id)
+        assert routed is not None and routed.status == CaseStatus.ASSIGNED.value
