@@ -799,7 +799,8 @@ class LedgerImport(Base):
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """The header rows and field -> column label used."""
     state: Mapped[str] = mapped_column(String(12), default="running")
-    """running, done, cancelled (stopped between batches: what was imported stays) or undone."""
+    """running, done, cancelled (stopped between batches: what was imported stays), failed (an error stopped it;
+    the committed batches stay) or undone."""
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, utcnow
@@ -449,25 +450,35 @@ def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, p
     done = 0
     if progress:
         progress(0, total)
-    for start in range(0, total, max(1, batch_rows)):
-        if cancelled is not None and cancelled():
-            stopped = True
-            break
-        batch = todo[start:start + batch_rows]
-        with ctx.db.write() as session:
-            importer = _RowImporter(session, ctx, import_id, report.sheet, desk.desk_id, officer_id)
-            for plan in batch:
-                try:
-                    with session.begin_nested():
-                        importer.import_row(plan)
-                except (FieldErrors, ReceptionError) as exc:
-                    messages = exc.errors if isinstance(exc, FieldErrors) else [exc]
-                    failed.append((plan.row_no, "；".join(getattr(e, "message", str(e)) for e in messages)))
-            for k in counts:
-                counts[k] += importer.counts[k]
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    try:
+        for start in range(0, total, max(1, batch_rows)):
+            if cancelled is not None and cancelled():
+                stopped = True
+                break
+            batch = todo[start:start + batch_rows]
+            with ctx.db.write() as session:
+                importer = _RowImporter(session, ctx, import_id, report.sheet, desk.desk_id, officer_id)
+                for plan in batch:
+                    try:
+                        with session.begin_nested():
+                            importer.import_row(plan)
+                    except (FieldErrors, ReceptionError) as exc:
+                        messages = exc.errors if isinstance(exc, FieldErrors) else [exc]
+                        failed.append((plan.row_no, "；".join(getattr(e, "message", str(e)) for e in messages)))
+                    except IntegrityError:  # the row came in meanwhile (another import of the same rows)
+                        failed.append((plan.row_no, "该行已由另一次导入导入"))
+                for k in counts:
+                    counts[k] += importer.counts[k]
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    except BaseException:
+        with ctx.db.write() as session:  # what the committed batches brought in stays, and can be undone
+            run_row = session.get(LedgerImport, import_id)
+            if run_row is not None:
+                run_row.state, run_row.finished_at = "failed", utcnow()
+                run_row.imported, run_row.held = counts["imported"], counts["held"]
+        raise
     with ctx.db.write() as session:
         run_row = session.get(LedgerImport, import_id)
         assert run_row is not None

@@ -193,7 +193,8 @@ class LedgerImportDialog(QDialog):
     def _load_imports(self) -> None:
         def done(rows: list[service.ImportInfo]) -> None:
             self.imports = rows
-            labels = {"done": "已完成", "cancelled": "已取消（部分导入）", "undone": "已撤销", "running": "进行中"}
+            labels = {"done": "已完成", "cancelled": "已取消（部分导入）", "undone": "已撤销", "running": "进行中",
+                      "failed": "出错中止（部分导入）"}
             self.imports_table.setRowCount(len(rows))
             for r, info in enumerate(rows):
                 values = [f"{to_local(info.started_at):%Y-%m-%d %H:%M}", info.file_name, info.sheet,

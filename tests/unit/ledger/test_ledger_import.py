@@ -327,3 +327,25 @@ def test_repeat_visits_results_and_channels(desk: Desk, tmp_path: Path) -> None:
         assert letter.channel == "letter"
         routed = s.get(Case, by_row[5].case_id)
         assert routed is not None and routed.status == CaseStatus.ASSIGNED.value
+
+
+def test_a_failure_mid_import_keeps_the_committed_batches_undoable(desk: Desk, xlsx: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ledger._RowImporter.import_row
+    calls: list[int] = []
+
+    def flaky(self: ledger._RowImporter, plan: ledger.RowPlan) -> None:
+        calls.append(plan.row_no)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        real(self, plan)
+
+    monkeypatch.setattr(ledger._RowImporter, "import_row", flaky)
+    with pytest.raises(OSError):
+        ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None, batch_rows=2)
+    [info] = ledger.list_imports(desk.ctx)
+    assert (info.state, info.imported) == ("failed", 2)
+    assert _count(desk, Case) == 2  # the first batch committed, the second rolled back whole
+    monkeypatch.setattr(ledger._RowImporter, "import_row", real)
+    assert ledger.undo_import(desk.ctx, info.id, actor_id=desk.user("admin")).cases == 2
+    assert _count(desk, Case) == 0
