@@ -30,7 +30,8 @@ def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
 
 
 COMMAND_MODULES: tuple[str, ...] = ("reception.stats.cli", "reception.security.cli", "reception.server.cli",
-                                     "reception.sync.cli", "reception.reference.cli")
+                                     "reception.sync.cli", "reception.reference.cli",
+                                     "reception.ledger.cli")
 """Feature packages that bring their own commands. Each module has ``register(sub)``, which adds its sub-parsers and
 sets ``handler=<callable taking the parsed arguments and returning the exit status>`` on each of them with
 ``set_defaults``; the handler opens the data directory (or the server database) itself."""

@@ -86,6 +86,8 @@ class MainWindow(QMainWindow):
     accounts_action: QAction
     reference_admin: QWidget | None = None
     accounts_admin: QWidget | None = None
+    ledger_action: QAction
+    ledger_dialog: QWidget | None = None
     about_dialog: QWidget | None = None
     calendar_admin_actions: list[QAction]
     admin_dialog: QWidget | None = None

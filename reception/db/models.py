@@ -809,6 +809,82 @@ class SyncConflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
 
 
+# -- ledger import (台账导入): where each imported record came from; this desk's bookkeeping --------------------
+
+
+class LedgerImport(Base):
+    """One run of the ledger import: the file, its sheet and mapping, who ran it and what came of it."""
+
+    __tablename__ = "ledger_import"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    file_name: Mapped[str] = mapped_column(String(260))
+    file_digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the file's bytes (which file it was; re-importing is refused row by row, not by this)."""
+    sheet: Mapped[str] = mapped_column(String(100))
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The header rows and field -> column label used."""
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    """running, done, cancelled (stopped between batches: what was imported stays), failed (an error stopped it;
+    the committed batches stay) or undone."""
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    """Rows left out: errors in the dry run, or already imported."""
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    """Rows not imported because their petitioner needs a person's decision (``ledger_review``)."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    started_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undone_by: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+
+
+class LedgerRow(Base):
+    """One ledger row brought in (or held): its source (import, sheet, row) and the records made from it.
+
+    ``row_key`` is a keyed hash (``blind_index``) of the row's mapped values, unique: the same row in the same or
+    another file is never imported twice."""
+
+    __tablename__ = "ledger_row"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    import_id: Mapped[str] = mapped_column(ForeignKey("ledger_import.id"), index=True)
+    sheet: Mapped[str] = mapped_column(String(100))
+    row_no: Mapped[int] = mapped_column(Integer)
+    """The row's number as the spreadsheet shows it (1 = the first row)."""
+    row_key: Mapped[str] = mapped_column(String(64), unique=True)
+    case_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
+    """The ledger's own number of the matter (原编号): rows sharing it are visits of one case."""
+    status: Mapped[str] = mapped_column(String(12))
+    """imported, held (waiting in ``ledger_review``; tried again by the next import) or ignored (left out for good)."""
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"))
+    petitioner_id: Mapped[str | None] = mapped_column(ForeignKey("petitioner.id"), index=True)
+    new_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    new_petitioner: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerReview(Base):
+    """A doubtful petitioner match for a person to decide: never merged silently."""
+
+    __tablename__ = "ledger_review"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    import_id: Mapped[str] = mapped_column(ForeignKey("ledger_import.id"), index=True)
+    row_id: Mapped[str] = mapped_column(ForeignKey("ledger_row.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    """same_id_other_name (row held), same_name_other_phone, same_name_no_phone, same_phone_other_name,
+    id_new_for_known (a known person without ID, the row with one)."""
+    message: Mapped[str] = mapped_column(String(200))
+    petitioner_id: Mapped[str | None] = mapped_column(ForeignKey("petitioner.id"))
+    """The record the row made (None when held)."""
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("petitioner.id"))
+    """The existing record it may be the same person as."""
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # -- protection at rest: blind indexes follow every ORM write of the encrypted columns ---------------------------
 
 

@@ -82,6 +82,9 @@ TABLES: dict[str, Direction] = {
     "sync_outbox": Direction.LOCAL,
     "sync_row": Direction.LOCAL,
     "sync_conflict": Direction.LOCAL,
+    "ledger_import": Direction.LOCAL,  # the ledger import's bookkeeping: which rows this desk brought in
+    "ledger_row": Direction.LOCAL,
+    "ledger_review": Direction.LOCAL,
 }
 
 APPEND_ONLY: frozenset[str] = frozenset({"case_event", "audit_entry"})

@@ -1,0 +1,121 @@
+"""Ledger import speed (issue 17): reading a sheet (python-calamine against openpyxl), the dry run, the import.
+
+    python bench/bench_ledger.py [--rows 20000] [--import-rows 2000] [--dir /work/bench-data/ledger]
+
+Writes an xlsx ledger of ``--rows`` rows (the tests' header: title row, grouped two-row header, merged cells;
+synthetic people, dates over three years, every fifth person coming back), then prints:
+
+* the time to read the sheet with calamine (the reader used) and with openpyxl (``read_only``, values only);
+* the dry run of every row (reading, checking, duplicate keys) on a fresh desk;
+* the import of the first ``--import-rows`` rows (registration through the intake service, the lifecycle steps,
+  clocks, source rows), and both extrapolated to 100,000 rows (targets: dry run ≤ 30 s, import ≤ 2 min).
+
+Not a test: nothing fails when a target is missed. Keep the data directory outside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reception.demo import seed_reference  # noqa: E402
+from reception.domain.idnumber import check_digit  # noqa: E402
+from reception.ledger import service  # noqa: E402
+from reception.ledger.reader import read_sheet  # noqa: E402
+from reception.services.context import open_data_dir  # noqa: E402
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
+PLACES = [("翠园街道", "区住房和城乡建设局", "房屋办证"), ("城南街道", "区人力资源和社会保障局", "拖欠工资"),
+          ("雨溪街道", "区生态环境分局", "噪声扰民"), ("学院路街道", "区教育局", "入学与学位"),
+          ("火车南站街道", "火车南站街道", "物业管理")]
+RESULTS = ["已办结", "已答复", "办理中", "已受理", ""]
+
+
+def write_ledger(path: Path, rows: int, seed: int = 17) -> None:
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    rng = random.Random(seed)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    ws.append(["示范区信访台账"] + [None] * 10)
+    ws.append(["信访人信息", None, None, "来访时间", "反映问题", "问题类别", "问题属地", "办理情况", None, None,
+               "办结时间"])
+    ws.append(["姓名", "身份证号", "联系电话", None, None, None, None, "责任单位", "办理结果", "满意度", None])
+    people: list[tuple[str, str, str]] = []
+    start = datetime(2021, 1, 4, 9, 0)
+    for i in range(rows):
+        if people and rng.random() < 0.2:
+            name, idn, phone = rng.choice(people)
+        else:
+            birth = f"{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+            body = f"430503{birth}{rng.randint(0, 999):03d}"
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+            idn, phone = body + check_digit(body), f"13{rng.randint(0, 999_999_999):09d}"
+            people.append((name, idn, phone))
+        place, unit, category = rng.choice(PLACES)
+        when = start + timedelta(days=rng.randint(0, 1000), minutes=rng.randint(0, 480))
+        result = rng.choice(RESULTS)
+        done = result[:2] in ("已办", "已答")
+        closed = (when + timedelta(days=rng.randint(5, 50))).strftime("%Y.%m.%d") if done else ""
+        ws.append([name, idn, phone, when, f"反映问题第{i}号：要求有关部门依法处理", category, place, unit, result,
+                   rng.choice(["满意", "基本满意", ""]) if closed else "", closed])
+    wb.save(path)
+
+
+def timed(label: str, fn):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - t0
+    print(f"{label:<44} {elapsed:8.2f} s")
+    return result, elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=20_000)
+    ap.add_argument("--import-rows", type=int, default=2_000)
+    ap.add_argument("--dir", type=Path, default=Path("/work/bench-data/ledger"))
+    args = ap.parse_args()
+    shutil.rmtree(args.dir, ignore_errors=True)
+    args.dir.mkdir(parents=True)
+    big = args.dir / "ledger.xlsx"
+    timed(f"write {args.rows} rows (openpyxl, write-only)", lambda: write_ledger(big, args.rows))
+    _, t_cal = timed("read the sheet: python-calamine", lambda: read_sheet(big))
+
+    def openpyxl_read() -> int:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(big, read_only=True, data_only=True)
+        n = sum(1 for _ in wb["台账"].iter_rows(values_only=True))
+        wb.close()
+        return n
+
+    _, t_opx = timed("read the sheet: openpyxl (read_only)", openpyxl_read)
+    print(f"{'calamine is faster by':<44} {t_opx / t_cal:8.1f} x")
+    ctx = open_data_dir(args.dir / "data")
+    with ctx.db.write() as session:
+        seed_reference(session)
+    report, t_dry = timed(f"dry run, {args.rows} rows", lambda: service.dry_run(ctx, service.LedgerSource(big)))
+    print(f"{'  ready / with errors':<44} {report.ready} / {report.with_errors}")
+    print(f"{'  extrapolated to 100,000 rows (target 30 s)':<44} {t_dry * 100_000 / args.rows:8.1f} s")
+    small = args.dir / "ledger-small.xlsx"
+    write_ledger(small, args.import_rows)
+    summary, t_imp = timed(f"import, {args.import_rows} rows",
+                           lambda: service.run_import(ctx, service.LedgerSource(small), actor_id=None))
+    print(f"{'  imported / cases / petitioners':<44} {summary.imported} / {summary.new_cases} / "
+          f"{summary.new_petitioners}")
+    print(f"{'  per row':<44} {t_imp * 1000 / max(summary.imported, 1):8.1f} ms")
+    print(f"{'  extrapolated to 100,000 rows (target 120 s)':<44} {t_imp * 100_000 / max(summary.imported, 1):8.1f} s")
+    ctx.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,884 @@
+"""The ledger import: a dry run that reports every row, the import in batches, and undoing a whole import.
+
+Each row becomes a case with one visit (rows sharing an 原编号 become visits of one case), registered through the
+intake service (``register_in_session``) on the row's own date, then walked through the lifecycle's state machine
+(``apply_in_session``: sign, accept, handle, reply, evaluate, close) on the dates the ledger gives, so its events
+and clocks are those of a case registered then. Nothing writes a case's events or status around those two services.
+
+Petitioners are found by ID number (its blind index), else by name and phone. A doubtful match is never merged:
+the row either makes a new record and a review item (``ledger_review``), or, when the ID number is already
+registered under another name, is held for review and not imported.
+
+Each record keeps its source (``ledger_row``: import, sheet, row); a row already imported (the same mapped values,
+from this or another file) is skipped, so importing a file again adds nothing. No personal data is logged: log
+lines carry counts and row numbers only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reception.db.base import CHINA_TZ, utcnow
+from reception.db.models import (
+    Case,
+    CaseClock,
+    CaseEvent,
+    Category,
+    Desk,
+    LedgerImport,
+    LedgerReview,
+    LedgerRow,
+    Locality,
+    Notification,
+    Petitioner,
+    RoutingRule,
+    Supervision,
+    SyncOutbox,
+    SyncRow,
+    Unit,
+    User,
+    Visit,
+    VisitPerson,
+)
+from reception.domain.enums import Channel, ContentClass, DocumentType, Role, RoutingAction
+from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
+from reception.domain.idnumber import parse_resident_id
+from reception.domain.masking import mask_name
+from reception.domain.phone import normalize_phone
+from reception.domain.textcheck import field_problem
+from reception.ledger.mapping import FIELD_BY_KEY, Header, find_header, guess_mapping, missing_required
+from reception.ledger.reader import read_sheet
+from reception.ledger.values import Outcome, parse_moment, parse_outcome, parse_rating, text_of
+from reception.security import audit
+from reception.security.crypto import blind_index
+from reception.security.permissions import PermissionDenied
+from reception.services import directory
+from reception.services.context import AppContext
+from reception.services.intake import IntakeInput, PersonInput, register_in_session
+from reception.services.settings import load_desk_settings
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 200
+IMPORT_OFFICER = "ledger-import"
+"""The account named as registrant of imported cases (the officer who wrote the ledger is not known): a desk
+officer without a password, so it can never sign in."""
+NO_ADDRESS = "（原台账未登记住址）"
+SOURCE_NOTE = "台账导入"
+_CLOCKS = cast(Table, CaseClock.__table__)
+IMPORT_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value})
+
+
+class LedgerError(ReceptionError):
+    pass
+
+
+# --- what to read ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSource:
+    path: Path
+    sheet: str | None = None
+    mapping: dict[str, int] | None = None
+    """field key -> column index (0-based); None: guessed from the header."""
+    header_row: int | None = None
+    """0-based first header row and ``header_rows``: fixed by hand (None: found)."""
+    header_rows: int | None = None
+    defaults: dict[str, str] = field(default_factory=dict)
+    """``category``: a category code (or name) for rows without one; ``channel``: a channel label (default 来访)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    row_no: int
+    field: str
+    message: str
+    error: bool
+    """True: the row cannot be imported; False: a warning (imported, with what the message says)."""
+
+
+@dataclass(slots=True)
+class RowPlan:
+    row_no: int
+    key: str
+    values: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+    duplicate: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.duplicate and not any(i.error for i in self.issues)
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunReport:
+    file_name: str
+    sheet: str
+    header: Header
+    mapping: dict[str, int]
+    rows: tuple[RowPlan, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def ready(self) -> int:
+        return sum(1 for r in self.rows if r.ok)
+
+    @property
+    def with_errors(self) -> int:
+        return sum(1 for r in self.rows if not r.duplicate and not r.ok)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for r in self.rows if r.duplicate)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for r in self.rows for i in r.issues]
+
+    def lines(self) -> list[str]:
+        """The report for people, one line per problem (``第12行 身份证号：…``), then the totals."""
+        out = [f"第{i.row_no}行 {'错误' if i.error else '提示'} {i.field}：{i.message}" for i in self.issues]
+        out.extend(f"第{r.row_no}行 跳过：已导入过" for r in self.rows if r.duplicate)
+        out.append(f"共{self.total}行：可导入{self.ready}行，有错误{self.with_errors}行，已导入过{self.duplicates}行")
+        return out
+
+
+# --- reference look-ups ----------------------------------------------------------------------------------------
+
+_SEPARATORS = str.maketrans("", "", " \t/\\-—>＞、，,·")
+
+
+def _key(text: str) -> str:
+    return text.translate(_SEPARATORS).strip()
+
+
+class Lookup:
+    """Localities, units and categories by the names a ledger uses (loaded once per run)."""
+
+    def __init__(self, session: Session) -> None:
+        locs = {loc.id: loc for loc in session.scalars(select(Locality))}
+        self.locality_level = {lid: loc.level for lid, loc in locs.items()}
+        self.localities: dict[str, str | None] = {}
+        by_name: dict[str, list[str]] = {}
+        for lid, loc in locs.items():
+            path: list[str] = []
+            node: Locality | None = loc
+            while node is not None:
+                path.insert(0, node.name)
+                node = locs.get(node.parent_id) if node.parent_id else None
+            for start in range(len(path)):
+                self.localities.setdefault(_key("".join(path[start:])), lid)
+            by_name.setdefault(_key(loc.name), []).append(lid)
+            self.localities[_key(loc.code)] = lid
+        for name, ids in by_name.items():  # a bare name that two places share is ambiguous
+            if len(ids) > 1:
+                self.localities[name] = None
+        self.units: dict[str, str] = {}
+        for unit in session.scalars(select(Unit)):
+            self.units[_key(unit.name)] = unit.id
+            self.units.setdefault(_key(unit.code), unit.id)
+        self.categories: dict[str, str] = {}
+        cats = {c.id: c for c in session.scalars(select(Category))}
+        self.leaf_categories = {c.id for c in cats.values()} - {c.parent_id for c in cats.values() if c.parent_id}
+        for cat in cats.values():
+            self.categories[_key(cat.code)] = cat.id
+            self.categories.setdefault(_key(cat.name), cat.id)
+            parent = cats.get(cat.parent_id) if cat.parent_id else None
+            if parent is not None:
+                self.categories[_key(parent.name + cat.name)] = cat.id
+        self.default_category = next((cid for cid in sorted(self.leaf_categories) if cats[cid].name.startswith("其他")),
+                                     None)
+        self.existing_keys: set[str] = set(session.scalars(select(LedgerRow.row_key)
+                                                           .where(LedgerRow.status != "held")))
+        """Rows already brought in (a held row is tried again: its petitioner may have been corrected since)."""
+
+
+# --- the dry run -----------------------------------------------------------------------------------------------
+
+_TEXT_FIELDS = ("name", "id_number", "phone", "address", "request", "facts", "locality", "unit", "category",
+                "channel", "headcount", "result", "rating", "case_ref")
+_LIMITS = {"name": 64, "address": 200, "request": 4000, "facts": 20000, "result": 2000, "case_ref": 64}
+
+
+def _cell(row: list[Any], column: int | None) -> Any:
+    if column is None or column >= len(row):
+        return ""
+    value = row[column]
+    return "" if value is None else value
+
+
+def _row_key(values: dict[str, Any]) -> str:
+    parts = [str(values.get(k) or "") for k in ("name", "id_number", "phone", "request", "locality", "unit",
+                                                 "case_ref")]
+    visited = values.get("visited_at")
+    parts.append(visited.isoformat() if isinstance(visited, datetime) else "")
+    key = blind_index("\x1f".join(parts), "ledger_row")
+    assert key is not None
+    return key
+
+
+def plan_row(row: list[Any], row_no: int, mapping: dict[str, int], lookup: Lookup, defaults: dict[str, str],
+             today: date) -> RowPlan:
+    """Read and check one data row: every problem found, each an error (not imported) or a warning."""
+    raw = {k: _cell(row, mapping.get(k)) for k in FIELD_BY_KEY}
+    v: dict[str, Any] = {k: text_of(raw[k]) for k in _TEXT_FIELDS}
+    issues: list[Issue] = []
+
+    def err(key: str, message: str, error: bool = True) -> None:
+        issues.append(Issue(row_no, FIELD_BY_KEY[key].label, message, error))
+
+    for key in _TEXT_FIELDS:
+        problem = field_problem(FIELD_BY_KEY[key].label, v[key], _LIMITS.get(key))
+        if problem:
+            err(key, problem)
+    for key in ("name", "request", "locality"):
+        if not v[key]:
+            err(key, f"{FIELD_BY_KEY[key].label}为空（必填）")
+    if v["request"] and len(v["request"]) < 4:
+        err("request", "反映问题过于简略（至少4个字）")
+    # the date of the visit
+    visited = parse_moment(raw["visited_on"])
+    if visited is None:
+        shown = text_of(raw["visited_on"])
+        err("visited_on", f"无法识别的日期“{shown}”（可写作2021-03-05、2021.3.5、2021年3月5日）" if shown
+            else "来访时间为空（必填）")
+    elif visited.date() > today:
+        err("visited_on", f"日期{visited:%Y年%m月%d日}晚于今天")
+    v["visited_at"] = visited
+    # the person
+    if v["id_number"]:
+        try:
+            v["id_number"] = parse_resident_id(v["id_number"], today=visited.date() if visited else today).number
+        except FieldError as exc:
+            err("id_number", exc.message)
+    if v["phone"]:
+        try:
+            v["phone"] = normalize_phone(v["phone"]).number
+        except FieldError as exc:
+            err("phone", exc.message)
+    # where, who, what
+    if v["locality"]:
+        lid = lookup.localities.get(_key(v["locality"]))
+        if lid is None:
+            err("locality", f"“{v['locality']}”不在基础数据的问题属地中" +
+                ("（名称重复，请写明所属乡镇、街道）" if _key(v["locality"]) in lookup.localities else ""))
+        elif lookup.locality_level.get(lid) == "district":
+            err("locality", "问题属地请写到乡镇、街道一级")
+        v["locality_id"] = lid
+    category = v["category"] or defaults.get("category", "")
+    cid = lookup.categories.get(_key(category)) if category else lookup.default_category
+    if cid is None:
+        err("category", f"“{category}”不在基础数据的问题类别中" if category
+            else "问题类别为空，且未指定默认类别")
+    elif cid not in lookup.leaf_categories:
+        err("category", f"“{category}”是大类，请写到具体类别")
+    v["category_id"] = cid
+    if v["unit"]:
+        uid = lookup.units.get(_key(v["unit"]))
+        if uid is None:
+            err("unit", f"“{v['unit']}”不在基础数据的责任单位中")
+        v["unit_id"] = uid
+    else:
+        v["unit_id"] = None  # the routing rules propose one at import; none: an error there
+    channel_text = v["channel"] or defaults.get("channel", "")
+    v["channel_value"] = Channel.VISIT
+    if channel_text:
+        found = next((c for c in Channel if c.label in channel_text or channel_text in c.label), None)
+        if found is None:
+            err("channel", f"“{channel_text}”不是信访形式（来访、来信、来电、网上），按来访导入", error=False)
+        else:
+            v["channel_value"] = found
+    headcount = 1
+    if v["headcount"]:
+        try:
+            headcount = max(1, int(float(v["headcount"])))
+        except ValueError:
+            err("headcount", f"“{v['headcount']}”不是人数，按1人导入", error=False)
+    v["headcount_value"] = headcount
+    outcome = parse_outcome(v["result"])
+    if outcome is None:
+        err("result", f"无法判断“{v['result'][:20]}”的办理阶段，按已交办导入", error=False)
+        outcome = Outcome.ROUTED
+    v["outcome"] = outcome
+    closed = parse_moment(raw["closed_on"], default_time=time(10, 0))
+    if closed is None and text_of(raw["closed_on"]):
+        err("closed_on", f"无法识别的日期“{text_of(raw['closed_on'])}”，按来访日期记", error=False)
+    if closed is not None and visited is not None and closed.date() < visited.date():
+        err("closed_on", "办结时间早于来访时间")
+    if closed is not None and closed.date() > today:
+        err("closed_on", f"日期{closed:%Y年%m月%d日}晚于今天")
+    if closed is None and outcome in (Outcome.REPLIED, Outcome.CLOSED, Outcome.NOT_ACCEPTED):
+        err("closed_on", "未载办结（答复）时间，按来访日期记", error=False)
+    v["closed_at"] = closed
+    rating = parse_rating(v["rating"]) if v["rating"] else None
+    if v["rating"] and rating is None:
+        err("rating", f"“{v['rating']}”不是满意度评价（满意、基本满意、不满意），不导入评价", error=False)
+    v["rating_value"] = rating
+    plan = RowPlan(row_no, "", v, issues)
+    plan.key = _row_key(v)
+    return plan
+
+
+def _today(ctx: AppContext) -> date:
+    return ctx.now().date()
+
+
+def dry_run(ctx: AppContext, source: LedgerSource) -> DryRunReport:
+    """Read the file and check every row, writing nothing."""
+    sheet = read_sheet(source.path, source.sheet)
+    header = find_header(sheet.rows, first_row=source.header_row, count=source.header_rows)
+    mapping = dict(source.mapping) if source.mapping is not None else guess_mapping(header.labels)
+    missing = missing_required(mapping)
+    if missing:
+        raise LedgerError("以下必填项没有对应的列：" + "、".join(missing) + "。请在列映射中指定。",
+                          key="ledger_mapping_incomplete")
+    with ctx.db.read() as session:
+        lookup = Lookup(session)
+    today = _today(ctx)
+    seen: set[str] = set()
+    plans: list[RowPlan] = []
+    for index in range(header.data_start, len(sheet.rows)):
+        row = sheet.rows[index]
+        if not any(text_of(c) for c in row):
+            continue  # blank rows between blocks
+        plan = plan_row(row, index + 1, mapping, lookup, source.defaults, today)
+        if plan.key in lookup.existing_keys or plan.key in seen:
+            plan.duplicate = True
+        seen.add(plan.key)
+        plans.append(plan)
+    return DryRunReport(source.path.name, sheet.name, header, mapping, tuple(plans))
+
+
+# --- the import ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    import_id: str
+    total: int
+    imported: int
+    duplicates: int
+    errors: int
+    held: int
+    reviews: int
+    new_cases: int
+    new_petitioners: int
+    cancelled: bool
+    failed: tuple[tuple[int, str], ...] = ()
+    """Rows the dry run passed that the registration still refused: (row number, reason)."""
+
+    def text(self) -> str:
+        head = "导入已取消" if self.cancelled else "导入完成"
+        return (f"{head}：共{self.total}行，导入{self.imported}行（新建信访事项{self.new_cases}件、信访人"
+                f"{self.new_petitioners}人），已导入过{self.duplicates}行，"
+                f"有错误未导入{self.errors + len(self.failed)}行，"
+                f"待人工核对{self.held}行，疑似同一人{self.reviews}条")
+
+
+Progress = Callable[[int, int], None]
+
+
+def _check_importer(session: Session, actor_id: str | None) -> None:
+    if actor_id is None:
+        return  # the command line, run by whoever holds the data directory
+    user = session.get(User, actor_id)
+    if user is None or not user.active or user.role not in IMPORT_ROLES:
+        raise PermissionDenied("只有系统管理员和督查人员可以导入台账。", key="ledger_not_allowed")
+
+
+def _import_officer(session: Session) -> str:
+    found = session.scalar(select(User.id).where(User.username == IMPORT_OFFICER))
+    if found is not None:
+        return found
+    user = User(username=IMPORT_OFFICER, display_name="台账导入", role=Role.DESK_OFFICER.value, active=True,
+                password_hash="")
+    session.add(user)
+    session.flush()
+    return user.id
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, progress: Progress | None = None,
+               cancelled: Callable[[], bool] | None = None, batch_rows: int = BATCH_ROWS,
+               report: DryRunReport | None = None) -> ImportSummary:
+    """Import the rows the dry run passes, ``batch_rows`` per write transaction. ``progress(done, total)`` after
+    each batch; ``cancelled()`` is asked between batches (what was imported stays, a later run continues)."""
+    with ctx.db.read() as session:
+        _check_importer(session, actor_id)
+    report = report or dry_run(ctx, source)
+    todo = sorted((r for r in report.rows if r.ok), key=lambda r: (r.values["visited_at"], r.row_no))
+    total = len(todo)
+    with ctx.db.write() as session:
+        _check_importer(session, actor_id)
+        desk = load_desk_settings(session)
+        officer_id = _import_officer(session)
+        run = LedgerImport(file_name=source.path.name[:260], file_digest=_digest(source.path), sheet=report.sheet,
+                           mapping={"header_row": report.header.first_row, "header_rows": report.header.rows,
+                                    "columns": {k: report.header.labels[c] if c < len(report.header.labels) else c
+                                                for k, c in report.mapping.items()},
+                                    "defaults": dict(source.defaults)},
+                           total_rows=report.total, started_by=actor_id, state="running")
+        session.add(run)
+        session.flush()
+        import_id = run.id
+        audit.record(session, user_id=actor_id, desk_id=desk.desk_id, action="ledger_import", entity="ledger_import",
+                     entity_id=import_id, detail=f"rows:{report.total}")
+    counts = {"imported": 0, "held": 0, "reviews": 0, "new_cases": 0, "new_petitioners": 0}
+    failed: list[tuple[int, str]] = []
+    stopped = False
+    done = 0
+    if progress:
+        progress(0, total)
+    try:
+        for start in range(0, total, max(1, batch_rows)):
+            if cancelled is not None and cancelled():
+                stopped = True
+                break
+            batch = todo[start:start + batch_rows]
+            with ctx.db.write() as session:
+                importer = _RowImporter(session, ctx, import_id, report.sheet, desk.desk_id, officer_id)
+                for plan in batch:
+                    try:
+                        with session.begin_nested():
+                            importer.import_row(plan)
+                    except (FieldErrors, ReceptionError) as exc:
+                        messages = exc.errors if isinstance(exc, FieldErrors) else [exc]
+                        failed.append((plan.row_no, "；".join(getattr(e, "message", str(e)) for e in messages)))
+                    except IntegrityError:  # the row came in meanwhile (another import of the same rows)
+                        failed.append((plan.row_no, "该行已由另一次导入导入"))
+                for k in counts:
+                    counts[k] += importer.counts[k]
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    except BaseException:
+        with ctx.db.write() as session:  # what the committed batches brought in stays, and can be undone
+            run_row = session.get(LedgerImport, import_id)
+            if run_row is not None:
+                run_row.state, run_row.finished_at = "failed", utcnow()
+                run_row.imported, run_row.held = counts["imported"], counts["held"]
+        raise
+    with ctx.db.write() as session:
+        run_row = session.get(LedgerImport, import_id)
+        assert run_row is not None
+        run_row.imported, run_row.held = counts["imported"], counts["held"]
+        run_row.skipped = report.total - counts["imported"] - counts["held"]
+        run_row.state = "cancelled" if stopped else "done"
+        run_row.finished_at = utcnow()
+    log.info("ledger import %s: %d rows imported, %d held, %d failed%s", import_id, counts["imported"],
+             counts["held"], len(failed), " (cancelled)" if stopped else "")
+    return ImportSummary(import_id, report.total, counts["imported"], report.duplicates, report.with_errors,
+                         counts["held"], counts["reviews"], counts["new_cases"], counts["new_petitioners"], stopped,
+                         tuple(failed))
+
+
+def _moment(day_time: datetime | None, fallback: datetime, hour: int | None = None) -> datetime:
+    d = day_time or fallback
+    if hour is not None and day_time is None:
+        d = d.replace(hour=hour, minute=0, second=0)
+    return d.replace(tzinfo=CHINA_TZ)
+
+
+class _RowImporter:
+    """One batch's rows, in the caller's write transaction."""
+
+    def __init__(self, session: Session, ctx: AppContext, import_id: str, sheet: str, desk_id: str,
+                 officer_id: str) -> None:
+        from reception.lifecycle.service import load_settings
+
+        self.session, self.ctx, self.import_id, self.sheet = session, ctx, import_id, sheet
+        self.desk_id, self.officer_id = desk_id, officer_id
+        self.cal = ctx.calendar
+        self.settings = load_settings(session)
+        self.today = ctx.now().date()
+        self.counts = {"imported": 0, "held": 0, "reviews": 0, "new_cases": 0, "new_petitioners": 0}
+        # the reference rows every registration looks up, held here: the session's identity map keeps only objects
+        # someone references, so without this each ``session.get`` of a unit or locality went to the database
+        self._held: list[Any] = [*session.scalars(select(Unit)), *session.scalars(select(Locality)),
+                                 *session.scalars(select(Category)), *session.scalars(select(RoutingRule)),
+                                 session.get(Desk, desk_id), session.get(User, officer_id)]
+        self._routes: dict[tuple[str, str], Any] = {}
+
+    def _propose(self, category_id: str, locality_id: str) -> Any:
+        key = (category_id, locality_id)
+        if key not in self._routes:
+            self._routes[key] = directory.propose_route(self.session, category_id, locality_id)
+        return self._routes[key]
+
+    # -- petitioners
+
+    def _match(self, v: dict[str, Any]) -> tuple[str | None, list[tuple[str, str, str]], bool]:
+        """(existing petitioner to link, doubtful candidates (reason, message, id), hold the row)."""
+        s = self.session
+        name, id_number, phone = v["name"], v["id_number"] or None, v["phone"] or None
+        if id_number:
+            found = s.scalars(select(Petitioner).where(
+                Petitioner.id_type == DocumentType.RESIDENT_ID.value,
+                Petitioner.id_number_bidx == blind_index(id_number, "id_number")).limit(1)).first()
+            if found is not None:
+                if found.name == name:
+                    return found.id, [], False
+                return None, [("same_id_other_name", "身份证号已登记在另一姓名下，未导入，请核对", found.id)], True
+        same_name = list(s.scalars(select(Petitioner).where(Petitioner.name == name).limit(20)))
+        phone_key = blind_index(phone, "phone") if phone else None
+        if phone_key is not None:
+            exact = [p for p in same_name if p.phone_bidx == phone_key]
+            if exact and not id_number:
+                return exact[0].id, [], False
+            if exact and id_number:  # the same name and phone, the known record without (this) ID number
+                return None, [("id_new_for_known", "姓名、电话与已登记信访人相同，但证件号码不同或未登记",
+                               exact[0].id)], False
+        doubts: list[tuple[str, str, str]] = []
+        for p in same_name[:3]:
+            if p.id_number_bidx and id_number:
+                continue  # both have ID numbers, and they differ: two people of one name
+            reason = ("same_name_other_phone", "姓名相同、电话不同") if phone and p.phone_bidx else (
+                "same_name_no_phone", "姓名相同，无法以电话核对")
+            doubts.append((reason[0], reason[1], p.id))
+        if phone_key is not None and not doubts:
+            other = s.scalars(select(Petitioner).where(Petitioner.phone_bidx == phone_key,
+                                                       Petitioner.name != name).limit(1)).first()
+            if other is not None:
+                doubts.append(("same_phone_other_name", "电话相同、姓名不同（可能是家人）", other.id))
+        return None, doubts, False
+
+    # -- one row
+
+    def import_row(self, plan: RowPlan) -> None:
+        s, v = self.session, plan.values
+        link, doubts, hold = self._match(v)
+        earlier = s.scalars(select(LedgerRow).where(LedgerRow.row_key == plan.key, LedgerRow.status == "held")
+                            .limit(1)).first()
+        if earlier is not None and hold:
+            self.counts["held"] += 1  # still held: its review item is still open
+            return
+        if earlier is not None:  # held before, importable now: that review is settled
+            for item in s.scalars(select(LedgerReview).where(LedgerReview.row_id == earlier.id,
+                                                             LedgerReview.state == "open")):
+                item.state = "resolved"
+            row = earlier
+            row.import_id, row.sheet, row.row_no, row.status = self.import_id, self.sheet[:100], plan.row_no, "imported"
+        else:
+            row = LedgerRow(import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no, row_key=plan.key,
+                            case_ref=v["case_ref"][:64], status="held" if hold else "imported")
+            s.add(row)
+        s.flush()
+        if hold:
+            reason, message, candidate = doubts[0]
+            s.add(LedgerReview(import_id=self.import_id, row_id=row.id, reason=reason, message=message,
+                               petitioner_id=None, candidate_id=candidate))
+            self.counts["held"] += 1
+            self.counts["reviews"] += 1
+            return
+        visited: datetime = v["visited_at"]
+        moment = visited.replace(tzinfo=CHINA_TZ)
+        address = v["address"]
+        phone = v["phone"]
+        if link is not None:
+            known = s.get(Petitioner, link)
+            assert known is not None
+            address = address or known.address
+            if known.phone:
+                phone = ""  # a ledger's old phone never replaces the one on record
+            if known.address:
+                address = known.address
+        id_type = DocumentType.RESIDENT_ID if v["id_number"] else DocumentType.NONE
+        person = PersonInput(name=v["name"], id_type=id_type, id_number=v["id_number"], phone=phone,
+                             address=address or NO_ADDRESS, petitioner_id=link)
+        join = None
+        if v["case_ref"]:
+            join = s.scalar(select(LedgerRow.case_id).where(LedgerRow.case_ref == v["case_ref"][:64],
+                                                            LedgerRow.case_id.is_not(None)).limit(1))
+        if join is not None:
+            case = s.get(Case, join)
+            assert case is not None
+            form = IntakeInput(person=person, channel=v["channel_value"], headcount=v["headcount_value"],
+                               request=v["request"], join_case_id=join)
+        else:
+            unit_id = v["unit_id"]
+            proposal = self._propose(v["category_id"], v["locality_id"])
+            if unit_id is None:
+                if proposal is None:
+                    raise FieldErrors([FieldError("责任单位", "责任单位为空，路由规则也无法确定",
+                                                  key="ledger_no_unit")])
+                unit_id = proposal.unit_id
+            override = proposal is not None and proposal.unit_id != unit_id
+            form = IntakeInput(person=person, channel=v["channel_value"], headcount=v["headcount_value"],
+                               content_class=ContentClass.CLAIM, category_id=v["category_id"],
+                               locality_id=v["locality_id"], request=v["request"],
+                               facts=v["facts"] or v["request"], routing_action=RoutingAction.ASSIGN,
+                               unit_id=unit_id,
+                               override_reason=f"{SOURCE_NOTE}：按原台账责任单位" if override else "",
+                               note=f"{SOURCE_NOTE}：第{plan.row_no}行")
+        result = register_in_session(s, form, desk_id=self.desk_id, officer_id=self.officer_id, now=moment)
+        visit_person = s.scalar(select(VisitPerson).where(VisitPerson.visit_id == result.visit_id).limit(1))
+        assert visit_person is not None
+        row.case_id, row.visit_id, row.petitioner_id = result.case_id, result.visit_id, visit_person.petitioner_id
+        row.new_case = result.is_new_case
+        row.new_petitioner = link is None and s.scalar(
+            select(func.count()).select_from(VisitPerson).where(
+                VisitPerson.petitioner_id == visit_person.petitioner_id)) == 1
+        for reason, message, candidate in doubts:
+            if candidate != visit_person.petitioner_id:
+                s.add(LedgerReview(import_id=self.import_id, row_id=row.id, reason=reason, message=message,
+                                   petitioner_id=visit_person.petitioner_id, candidate_id=candidate))
+                self.counts["reviews"] += 1
+        if result.is_new_case:
+            case_row = s.get(Case, result.case_id)  # held while the lifecycle looks it up step after step
+            self._advance(result.case_id, v, moment)
+            del case_row
+            self.counts["new_cases"] += 1
+        if row.new_petitioner:
+            self.counts["new_petitioners"] += 1
+        self.counts["imported"] += 1
+
+    # -- the case's history
+
+    def _advance(self, case_id: str, v: dict[str, Any], moment: datetime) -> None:
+        """Walk the new case to the stage its 办理结果 names, on the ledger's dates, through the state machine."""
+        from reception.lifecycle import machine as m
+        from reception.lifecycle.service import apply_in_session, clock_rows, load_state
+
+        s = self.session
+        outcome: Outcome = v["outcome"]
+        first = moment.date()
+        closed: datetime | None = v["closed_at"]
+        end = _moment(closed, moment + timedelta(minutes=30))
+        steps: list[tuple[datetime, m.Transition]] = []
+        if outcome is not Outcome.ROUTED:
+            steps.append((moment, m.SignFor(received_on=first, note=SOURCE_NOTE)))
+        if outcome is Outcome.NOT_ACCEPTED:
+            steps += [(end, m.Reject(v["result"] or "不予受理", "见原台账", note=SOURCE_NOTE)),
+                      (end, m.Close(note=SOURCE_NOTE))]
+        elif outcome is not Outcome.ROUTED:
+            steps.append((moment, m.Accept(note=SOURCE_NOTE)))
+            if outcome is not Outcome.ACCEPTED:
+                steps.append((moment, m.StartHandling(note=SOURCE_NOTE)))
+            if outcome in (Outcome.REPLIED, Outcome.CLOSED):
+                text = v["result"]
+                reply = (m.ReplyOutcome.REJECT if "不予支持" in text or "不支持" in text
+                         else m.ReplyOutcome.SUPPORT if "支持" in text or "解决" in text else m.ReplyOutcome.EXPLAIN)
+                steps.append((end, m.Reply(reply, text or "见原台账", end.date(), m.DeliveryMeans.OTHER,
+                                           note=SOURCE_NOTE)))
+                if v["rating_value"]:
+                    steps.append((end, m.Evaluate(m.Rating.parse(v["rating_value"]), m.EvaluationChannel.PHONE,
+                                                  note=SOURCE_NOTE)))
+        for when, transition in steps:
+            apply_in_session(s, case_id, transition, actor_id=None, now=when, cal=self.cal, settings=self.settings)
+        if outcome is Outcome.CLOSED:
+            close_at = end
+            if not v["rating_value"]:  # no rating recorded: 销号 once the evaluation window has run out
+                window = m.evaluation_due(load_state(s, self._case(case_id)), self.cal, self.settings)
+                close_at = max(end, datetime.combine(window + timedelta(days=1), time(10, 0), CHINA_TZ))
+            if close_at.date() <= self.today:
+                try:
+                    with s.begin_nested():
+                        apply_in_session(s, case_id, m.Close(note=SOURCE_NOTE), actor_id=None, now=close_at,
+                                         cal=self.cal, settings=self.settings)
+                except m.LifecycleError:
+                    pass  # (a dissatisfied rating opened a supervision: the case stays replied, as the law says)
+        # historical steps tell the petitioner nothing now: their SMS notices are dropped
+        s.execute(delete(Notification).where(Notification.case_id == case_id))
+        # the running clocks from the case's own dates (sync_clocks skips cases registered before its mark)
+        case = self._case(case_id)
+        s.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
+        rows = clock_rows(case_id, load_state(s, case), self.cal, self.settings)
+        if rows:
+            s.execute(insert(_CLOCKS), rows)
+
+    def _case(self, case_id: str) -> Case:
+        case = self.session.get(Case, case_id)
+        assert case is not None
+        return case
+
+
+# --- the review list, the imports, undo ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportInfo:
+    id: str
+    file_name: str
+    sheet: str
+    state: str
+    total_rows: int
+    imported: int
+    held: int
+    started_at: datetime
+
+
+def list_imports(ctx: AppContext) -> list[ImportInfo]:
+    with ctx.db.read() as session:
+        return [ImportInfo(r.id, r.file_name, r.sheet, r.state, r.total_rows, r.imported, r.held, r.started_at)
+                for r in session.scalars(select(LedgerImport).order_by(LedgerImport.started_at.desc()))]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    id: str
+    import_id: str
+    row_no: int
+    reason: str
+    message: str
+    petitioner_id: str | None
+    candidate_id: str
+    held: bool
+    candidate: str = ""
+    """The registered petitioner's name, masked (夏某云)."""
+    file_name: str = ""
+
+
+def review_items(ctx: AppContext, import_id: str | None = None) -> list[ReviewItem]:
+    """The doubtful matches still open (no names: the UI shows them masked from the records)."""
+    with ctx.db.read() as session:
+        q = (select(LedgerReview, LedgerRow.row_no, LedgerRow.status, Petitioner.name, LedgerImport.file_name)
+             .join(LedgerRow, LedgerRow.id == LedgerReview.row_id)
+             .join(Petitioner, Petitioner.id == LedgerReview.candidate_id)
+             .join(LedgerImport, LedgerImport.id == LedgerReview.import_id)
+             .where(LedgerReview.state == "open"))
+        if import_id is not None:
+            q = q.where(LedgerReview.import_id == import_id)
+        return [ReviewItem(r.id, r.import_id, row_no, r.reason, r.message, r.petitioner_id, r.candidate_id,
+                           status == "held", mask_name(name), file_name)
+                for r, row_no, status, name, file_name in session.execute(
+                    q.order_by(LedgerImport.started_at, LedgerRow.row_no))]
+
+
+REVIEW_DECISIONS = {"different": "不是同一人", "ignore": "不导入此行"}
+
+
+def resolve_review(ctx: AppContext, review_id: str, decision: str, *, actor_id: str | None) -> None:
+    """Settle one doubtful match: ``different`` (two people: the records stay apart) or ``ignore`` (a held row is
+    left out for good; the file's row is then skipped like an imported one). Audited. Merging two records of one
+    person is not offered here (see the report of issue 17)."""
+    if decision not in REVIEW_DECISIONS:
+        raise LedgerError("未知的核对结论", key="ledger_review_decision")
+    with ctx.db.write() as session:
+        _check_importer(session, actor_id)
+        item = session.get(LedgerReview, review_id)
+        if item is None or item.state != "open":
+            raise NotFoundError("该核对事项不存在或已处理", key="ledger_review_unknown")
+        row = session.get(LedgerRow, item.row_id)
+        if decision == "ignore":
+            if row is None or row.status != "held":
+                raise LedgerError("只有未导入的行可以选择不导入", key="ledger_review_not_held")
+            row.status = "ignored"
+        item.state = "resolved"
+        audit.record(session, user_id=actor_id, action="ledger_review", entity="ledger_review", entity_id=item.id,
+                     detail=f"{item.reason}:{decision}")
+
+
+@dataclass(frozen=True, slots=True)
+class UndoSummary:
+    cases: int
+    visits: int
+    petitioners: int
+
+
+_UNDO_TABLES = ("petition_case", "visit", "visit_person", "case_event", "petitioner", "supervision")
+
+
+def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None) -> UndoSummary:
+    """Remove everything a whole import made, administrators only, while none of it has reached the server.
+
+    The cases, their visits, events, clocks and supervisions go, and the petitioners the import created that no
+    other visit names; petitioners it only linked stay untouched. Changes still waiting in the outbox go with
+    them (the server never saw the records). Refused once any record of the import has synced, or when a case got
+    a visit the import did not make. The audit trail keeps the import and its undo."""
+    from reception.security.permissions import Permission, require
+    from reception.sync.outbox import APPLYING_KEY
+
+    with ctx.db.write() as session:
+        require(session, actor_id, Permission.ADMIN)
+        run = session.get(LedgerImport, import_id)
+        if run is None:
+            raise NotFoundError("未找到该次导入", key="ledger_import_unknown")
+        if run.state == "undone":
+            raise LedgerError("该次导入已经撤销", key="ledger_already_undone")
+        rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
+        case_ids = sorted({r.case_id for r in rows if r.case_id and r.new_case})
+        visit_ids = sorted({r.visit_id for r in rows if r.visit_id})
+        synced = session.scalar(select(func.count()).select_from(SyncRow).where(
+            SyncRow.table_name.in_(("petition_case", "visit")), SyncRow.record_id.in_(case_ids + visit_ids)))
+        if synced:
+            raise LedgerError("该次导入的记录已同步到中心服务器，不能整批撤销（请逐件更正）",
+                              key="ledger_undo_synced")
+        foreign = session.scalar(select(func.count()).select_from(Visit).where(
+            Visit.case_id.in_(case_ids), Visit.id.not_in(visit_ids)))
+        if foreign:
+            raise LedgerError("导入的信访事项此后又登记了来访，不能整批撤销", key="ledger_undo_changed")
+        audit.record(session, user_id=actor_id, action="ledger_undo", entity="ledger_import", entity_id=import_id,
+                     detail=f"cases:{len(case_ids)}")
+        run.state, run.undone_at, run.undone_by = "undone", utcnow(), actor_id
+    with ctx.db.write() as session:
+        session.info[APPLYING_KEY] = True  # the server never had these records: nothing to send about them
+        try:
+            rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
+            made_petitioners = {r.petitioner_id for r in rows if r.petitioner_id and r.new_petitioner}
+            visits = list(session.scalars(select(Visit).where(Visit.id.in_(visit_ids))))
+            ids: dict[str, set[str]] = {t: set() for t in _UNDO_TABLES}
+            session.execute(delete(LedgerReview).where(LedgerReview.import_id == import_id))
+            for r in rows:
+                session.delete(r)
+            session.flush()
+            for vp in session.scalars(select(VisitPerson).where(VisitPerson.visit_id.in_(visit_ids))):
+                ids["visit_person"].add(vp.id)
+                session.delete(vp)
+            session.flush()
+            for visit in visits:
+                ids["visit"].add(visit.id)
+                session.delete(visit)
+            for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))):
+                ids["case_event"].add(event.id)
+                session.delete(event)
+            for sup in session.scalars(select(Supervision).where(Supervision.case_id.in_(case_ids))):
+                ids["supervision"].add(sup.id)
+                session.delete(sup)
+            session.execute(delete(CaseClock).where(CaseClock.case_id.in_(case_ids)))
+            session.execute(delete(Notification).where(Notification.case_id.in_(case_ids)))
+            session.flush()
+            for case in session.scalars(select(Case).where(Case.id.in_(case_ids))):
+                ids["petition_case"].add(case.id)
+                session.delete(case)
+            session.flush()
+            removed_people = 0
+            for pid in made_petitioners:
+                still = session.scalar(select(func.count()).select_from(VisitPerson)
+                                       .where(VisitPerson.petitioner_id == pid))
+                named = session.scalar(select(func.count()).select_from(LedgerReview).where(
+                    (LedgerReview.candidate_id == pid) | (LedgerReview.petitioner_id == pid)))
+                person = session.get(Petitioner, pid)
+                if person is not None and not still and not named:
+                    ids["petitioner"].add(pid)
+                    session.delete(person)
+                    removed_people += 1
+            session.flush()
+            for table, record_ids in ids.items():
+                if record_ids:
+                    session.execute(delete(SyncOutbox).where(SyncOutbox.table_name == table,
+                                                             SyncOutbox.record_id.in_(sorted(record_ids))))
+        finally:
+            session.info.pop(APPLYING_KEY, None)
+    log.info("ledger import %s undone: %d cases", import_id, len(case_ids))
+    return UndoSummary(len(case_ids), len(visit_ids), removed_people)
