@@ -192,6 +192,23 @@ def _skip_char(ch: str) -> bool:
     return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
 
 
+def _cache_tables(font: TTFont) -> None:
+    """Keep the font's tables once read. ReportLab re-reads (copies) them from the font file's bytes for every
+    subset of every PDF: the 3.5 MB ``glyf`` table and the 0.5 MB ``post`` table of WenQuanYi twice per receipt.
+    The tables are immutable bytes, and subsetting only slices them."""
+    face = font.face
+    read = face.get_table
+    tables: dict[str, bytes] = {}
+
+    def get_table(tag: str) -> bytes:
+        data = tables.get(tag)
+        if data is None:
+            data = tables[tag] = read(tag)
+        return data
+
+    face.get_table = get_table
+
+
 class FontSet:
     """A primary CJK font and its fallbacks, registered with ReportLab."""
 
@@ -224,6 +241,7 @@ class FontSet:
             if not all(cmap.get(ord(c), 0) for c in _REQUIRED):
                 self._skipped.append((str(cand.path), "no CJK glyphs"))
                 return None
+            _cache_tables(font)
             pdfmetrics.registerFont(font)
             # no bold or italic faces: map them to the same font so markup cannot fail
             for bold in (0, 1):

@@ -10,8 +10,8 @@ Nothing here logs personal data: only the layout, page count, size and time.
 
 from __future__ import annotations
 
+import functools
 import io
-import itertools
 import logging
 import threading
 import time
@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -45,6 +44,7 @@ from reportlab.platypus import paragraph as _rl_paragraph
 from reception.domain import case_numbers
 from reception.domain.enums import ReceiptLayout
 from reception.domain.workcalendar import provisional_text
+from reception.receipts import qr
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.receipts.fonts import FontSet, font_set
 
@@ -154,19 +154,16 @@ def qr_payload(data: ReceiptData) -> str:
 class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab is untyped
     """A QR code drawn as one filled path (ReportLab's QrCodeWidget draws a shape per run and encodes twice).
 
-    ``size`` includes the 4-module quiet zone the standard asks for."""
+    ``size`` includes the 4-module quiet zone the standard asks for. The matrix comes from ``qr.qr_matrix``
+    (ReportLab's encoder with a fast mask choice; cached per payload, so a reprint encodes nothing)."""
 
     BORDER = 4
 
     def __init__(self, payload: str, size: float, level: str = "M") -> None:
         super().__init__()
-        if not payload.isascii():
-            raise ValueError("QR payload must be ASCII")
         self.payload = payload
-        code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
-        code.addData(payload)
-        code.make()
-        self.modules: list[list[bool]] = [[bool(m) for m in row] for row in code.modules]
+        self.modules = qr.qr_matrix(payload, level)  # raises ValueError unless ASCII
+        self.runs = qr.dark_runs(payload, level)
         self.width = self.height = size
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -176,25 +173,37 @@ class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab is untyped
         n = len(self.modules)
         box = self.width / (n + 2 * self.BORDER)
         path = self.canv.beginPath()
-        for r, row in enumerate(self.modules):
+        for r, c, count in self.runs:
+            # a hair taller than a module so adjacent rows never show a seam
             y = self.height - (r + self.BORDER + 1) * box
-            c = 0
-            for dark, run in itertools.groupby(row):
-                count = len(list(run))
-                if dark:
-                    # a hair taller than a module so adjacent rows never show a seam
-                    path.rect((c + self.BORDER) * box, y - box * 0.02, count * box, box * 1.04)
-                c += count
+            path.rect((c + self.BORDER) * box, y - box * 0.02, count * box, box * 1.04)
         self.canv.saveState()
         self.canv.setFillColor(colors.black)
         self.canv.drawPath(path, stroke=0, fill=1)
         self.canv.restoreState()
 
 
+class _Para(Paragraph):  # type: ignore[misc]  # ReportLab is untyped
+    """A Paragraph that breaks its lines once per width: a table sizes its cells by wrapping them, then wraps them
+    again to draw them, and KeepTogether wraps its content once more. The lines depend on the width only (and the
+    style and text, which do not change), so a repeat wrap at the same width returns the same size."""
+
+    _wrapped: tuple[float, object, float] | None = None
+    """Width, lines and height of the last wrap (``split`` may drop or replace ``blPara`` and zero the height)."""
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        done = self._wrapped
+        if (done is not None and done[0] == avail_width and done[1] is self.__dict__.get("blPara")
+                and done[2] == self.height):
+            return self.width, self.height
+        size: tuple[float, float] = super().wrap(avail_width, avail_height)
+        self._wrapped = (avail_width, self.__dict__.get("blPara"), self.height)
+        return size
+
 
 class _Styles:
-    def __init__(self, spec: _Spec, fonts: FontSet) -> None:
-        f = fonts.primary
+    def __init__(self, spec: _Spec, primary_font: str) -> None:
+        f = primary_font
 
         def style(name: str, size: float, leading: float, **kw: object) -> ParagraphStyle:
             return ParagraphStyle(name, fontName=f, fontSize=size, leading=leading, wordWrap="CJK", **kw)
@@ -229,13 +238,19 @@ class _Styles:
         self.left = style("left", spec.body, spec.leading, alignment=TA_LEFT)
 
 
+@functools.lru_cache(maxsize=16)
+def _styles(layout: ReceiptLayout, primary_font: str) -> _Styles:
+    """The paragraph styles of a layout, built once (ReportLab only reads a style while it lays out and draws)."""
+    return _Styles(_SPECS[layout], primary_font)
+
+
 class _Builder:
     def __init__(self, data: ReceiptData, layout: ReceiptLayout, fonts: FontSet) -> None:
         self.data = data
         self.layout = layout
         self.spec = _SPECS[layout]
         self.fonts = fonts
-        self.st = _Styles(self.spec, fonts)
+        self.st = _styles(layout, fonts.primary)
         self.missing: list[str] = []
         self.frame_width = self.spec.width - 2 * self.spec.margin_x - self.spec.hang
 
@@ -246,10 +261,10 @@ class _Builder:
         return self.fonts.markup(text, self.missing)
 
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(self.m(text), style or self.st.body)
+        return _Para(self.m(text), style or self.st.body)
 
     def heading(self, text: str) -> Flowable:
-        return Paragraph(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
+        return _Para(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
 
     # tables
 
@@ -332,7 +347,7 @@ class _Builder:
     def title_block(self) -> list[Flowable]:
         d = self.data
         title = TITLE + (CORRECTION_MARK if d.correction else REPRINT_MARK if d.reprint else "")
-        out: list[Flowable] = [Paragraph(self.m(title), self.st.title)]
+        out: list[Flowable] = [_Para(self.m(title), self.st.title)]
         if d.registering_unit:
             out.append(self.p(d.registering_unit, self.st.subtitle))
         if d.correction:  # replaces the receipt handed out before: the corrected content, said so
@@ -487,7 +502,7 @@ class _Builder:
         text = self.data.notice.strip()
         if not text:
             return []
-        return [Paragraph(self.m("告知事项：" + text), self.st.notice)]
+        return [_Para(self.m("告知事项：" + text), self.st.notice)]
 
     def query(self) -> list[Flowable]:
         d = self.data
