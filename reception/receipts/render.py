@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib import textsplit as _rl_textsplit
@@ -201,6 +202,73 @@ class _Para(Paragraph):  # type: ignore[misc]  # ReportLab is untyped
         return size
 
 
+class _Line(Flowable):  # type: ignore[misc]  # ReportLab is untyped
+    """Text that fits on one line of a left, centred or right aligned, borderless paragraph style, in the primary
+    font: drawn where and as that Paragraph would draw it (one line as tall as the style's leading, the baseline
+    one font size below the top), without parsing markup or breaking lines. Most of a receipt's cells are such
+    lines. When the text does not fit the width it is given, a Paragraph takes over (wrapping, splitting)."""
+
+    def __init__(self, text: str, style: ParagraphStyle, markup: str) -> None:
+        super().__init__()
+        self.text = text
+        self.style = style
+        self._markup = markup
+        self._text_width = float(pdfmetrics.stringWidth(text, style.fontName, style.fontSize))
+        self._para: _Para | None = None
+        self._use_para = False
+        self._extra = 0.0
+
+    @staticmethod
+    def suits(style: ParagraphStyle) -> bool:
+        return bool(
+            style.alignment in (TA_LEFT, TA_CENTER, TA_RIGHT) and not style.borderWidth and style.backColor is None
+            and not getattr(style, "bulletText", None) and not getattr(style, "textTransform", None)
+            and style.wordWrap == "CJK"
+        )
+
+    def _paragraph(self) -> _Para:
+        if self._para is None:
+            self._para = _Para(self._markup, self.style)
+        return self._para
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        st = self.style
+        line_width = avail_width - st.leftIndent - st.firstLineIndent - st.rightIndent
+        if self._text_width <= line_width:
+            self._use_para = False
+            self._extra = line_width - self._text_width
+            self.width, self.height = avail_width, st.leading
+            return avail_width, st.leading
+        self._use_para = True
+        self.width, self.height = self._paragraph().wrap(avail_width, avail_height)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        if self._use_para:
+            parts: list[Flowable] = self._paragraph().split(avail_width, avail_height)
+            return parts
+        return []
+
+    def minWidth(self) -> float:  # noqa: N802 (ReportLab's name)
+        st = self.style
+        return float(self._text_width + st.leftIndent + st.firstLineIndent + st.rightIndent)
+
+    def draw(self) -> None:
+        if self._use_para:
+            self._paragraph().drawOn(self.canv, 0, 0)
+            return
+        st = self.style
+        x = st.leftIndent + st.firstLineIndent
+        if st.alignment == TA_CENTER:
+            x += 0.5 * self._extra
+        elif st.alignment == TA_RIGHT:
+            x += self._extra
+        canv = self.canv
+        canv.setFillColor(st.textColor)
+        canv.setFont(st.fontName, st.fontSize, st.leading)
+        canv.drawString(x, self.height - st.fontSize, self.text)
+
+
 class _Styles:
     def __init__(self, spec: _Spec, primary_font: str) -> None:
         f = primary_font
@@ -260,8 +328,12 @@ class _Builder:
         """Markup for data text: escaped, with font fallback for rare characters."""
         return self.fonts.markup(text, self.missing)
 
-    def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return _Para(self.m(text), style or self.st.body)
+    def p(self, text: str, style: ParagraphStyle | None = None) -> Flowable:
+        style = style or self.st.body
+        line = self.fonts.plain(text)
+        if line is not None and _Line.suits(style):
+            return _Line(line, style, escape(line))  # (all in the primary font: nothing missing, no fallback runs)
+        return _Para(self.m(text), style)
 
     def heading(self, text: str) -> Flowable:
         return _Para(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
