@@ -192,6 +192,26 @@ def _skip_char(ch: str) -> bool:
     return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
 
 
+def _cache_tables(font: TTFont) -> None:
+    """Keep the font's tables once read. ReportLab re-reads (copies) them from the font file's bytes for every
+    subset of every PDF: the 3.5 MB ``glyf`` table and the 0.5 MB ``post`` table of WenQuanYi twice per receipt.
+    The tables are immutable bytes, and subsetting only slices them."""
+    face = font.face
+    read = face.get_table
+    tables: dict[str, bytes] = {}
+
+    def get_table(tag: str) -> bytes:
+        data = tables.get(tag)
+        if data is None:
+            data = tables[tag] = read(tag)
+        return data
+
+    face.get_table = get_table
+
+
+_PLAIN_CACHE_SIZE = 4096
+
+
 class FontSet:
     """A primary CJK font and its fallbacks, registered with ReportLab."""
 
@@ -203,6 +223,7 @@ class FontSet:
         self._skipped: list[tuple[str, str]] = []
         self._missing: set[int] = set()
         """Code points known to be in no font (valid once nothing is pending)."""
+        self._plain: dict[str, str | None] = {}
         while self._pending and not self._loaded:
             self._load_next()
 
@@ -224,6 +245,7 @@ class FontSet:
             if not all(cmap.get(ord(c), 0) for c in _REQUIRED):
                 self._skipped.append((str(cand.path), "no CJK glyphs"))
                 return None
+            _cache_tables(font)
             pdfmetrics.registerFont(font)
             # no bold or italic faces: map them to the same font so markup cannot fail
             for bold in (0, 1):
@@ -329,6 +351,29 @@ class FontSet:
             buf.append(ch)
         flush()
         return out
+
+    def plain(self, text: str) -> str | None:
+        """``text`` as a paragraph would print it in one line of the primary font (whitespace runs collapsed to one
+        space, ends stripped), or None when that is not so simple: a line break, a no-break space, an invisible
+        character, a character the primary font lacks, or nothing left. Cached per text (labels repeat)."""
+        if text in self._plain:
+            return self._plain[text]
+        result: str | None = " ".join(text.split())
+        cmap = self._loaded[0].cmap if self._loaded else {}
+        for ch in text:
+            if ch.isspace():
+                if ch not in " \u3000":
+                    result = None
+                    break
+            elif not cmap.get(ord(ch)) or _skip_char(ch):
+                result = None
+                break
+        if not result:
+            result = None
+        if len(self._plain) >= _PLAIN_CACHE_SIZE:
+            self._plain.clear()
+        self._plain[text] = result
+        return result
 
     def markup(self, text: str, missing: list[str] | None = None) -> str:
         """ReportLab paragraph markup for plain ``text``: escaped, fallback runs in ``<font name=…>``, newlines as

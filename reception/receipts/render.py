@@ -11,16 +11,16 @@ Nothing here logs personal data: only the layout, page count, size and time.
 
 from __future__ import annotations
 
+import functools
 import io
-import itertools
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -46,6 +46,7 @@ from reportlab.platypus import paragraph as _rl_paragraph
 from reception.domain import case_numbers
 from reception.domain.enums import ReceiptLayout
 from reception.domain.workcalendar import provisional_text
+from reception.receipts import qr
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.receipts.fonts import FontSet, font_set
 
@@ -155,19 +156,16 @@ def qr_payload(data: ReceiptData) -> str:
 class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab is untyped
     """A QR code drawn as one filled path (ReportLab's QrCodeWidget draws a shape per run and encodes twice).
 
-    ``size`` includes the 4-module quiet zone the standard asks for."""
+    ``size`` includes the 4-module quiet zone the standard asks for. The matrix comes from ``qr.qr_matrix``
+    (ReportLab's encoder with a fast mask choice; cached per payload, so a reprint encodes nothing)."""
 
     BORDER = 4
 
     def __init__(self, payload: str, size: float, level: str = "M") -> None:
         super().__init__()
-        if not payload.isascii():
-            raise ValueError("QR payload must be ASCII")
         self.payload = payload
-        code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
-        code.addData(payload)
-        code.make()
-        self.modules: list[list[bool]] = [[bool(m) for m in row] for row in code.modules]
+        self.modules = qr.qr_matrix(payload, level)  # raises ValueError unless ASCII
+        self.runs = qr.dark_runs(payload, level)
         self.width = self.height = size
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -177,25 +175,104 @@ class QrFlowable(Flowable):  # type: ignore[misc]  # ReportLab is untyped
         n = len(self.modules)
         box = self.width / (n + 2 * self.BORDER)
         path = self.canv.beginPath()
-        for r, row in enumerate(self.modules):
+        for r, c, count in self.runs:
+            # a hair taller than a module so adjacent rows never show a seam
             y = self.height - (r + self.BORDER + 1) * box
-            c = 0
-            for dark, run in itertools.groupby(row):
-                count = len(list(run))
-                if dark:
-                    # a hair taller than a module so adjacent rows never show a seam
-                    path.rect((c + self.BORDER) * box, y - box * 0.02, count * box, box * 1.04)
-                c += count
+            path.rect((c + self.BORDER) * box, y - box * 0.02, count * box, box * 1.04)
         self.canv.saveState()
         self.canv.setFillColor(colors.black)
         self.canv.drawPath(path, stroke=0, fill=1)
         self.canv.restoreState()
 
 
+class _Para(Paragraph):  # type: ignore[misc]  # ReportLab is untyped
+    """A Paragraph that breaks its lines once per width: a table sizes its cells by wrapping them, then wraps them
+    again to draw them, and KeepTogether wraps its content once more. The lines depend on the width only (and the
+    style and text, which do not change), so a repeat wrap at the same width returns the same size."""
+
+    _wrapped: tuple[float, object, float] | None = None
+    """Width, lines and height of the last wrap (``split`` may drop or replace ``blPara`` and zero the height)."""
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        done = self._wrapped
+        if (done is not None and done[0] == avail_width and done[1] is self.__dict__.get("blPara")
+                and done[2] == self.height):
+            return self.width, self.height
+        size: tuple[float, float] = super().wrap(avail_width, avail_height)
+        self._wrapped = (avail_width, self.__dict__.get("blPara"), self.height)
+        return size
+
+
+class _Line(Flowable):  # type: ignore[misc]  # ReportLab is untyped
+    """Text that fits on one line of a left, centred or right aligned, borderless paragraph style, in the primary
+    font: drawn where and as that Paragraph would draw it (one line as tall as the style's leading, the baseline
+    one font size below the top), without parsing markup or breaking lines. Most of a receipt's cells are such
+    lines. When the text does not fit the width it is given, a Paragraph takes over (wrapping, splitting)."""
+
+    def __init__(self, text: str, style: ParagraphStyle, markup: str) -> None:
+        super().__init__()
+        self.text = text
+        self.style = style
+        self._markup = markup
+        self._text_width = float(pdfmetrics.stringWidth(text, style.fontName, style.fontSize))
+        self._para: _Para | None = None
+        self._use_para = False
+        self._extra = 0.0
+
+    @staticmethod
+    def suits(style: ParagraphStyle) -> bool:
+        return bool(
+            style.alignment in (TA_LEFT, TA_CENTER, TA_RIGHT) and not style.borderWidth and style.backColor is None
+            and not getattr(style, "bulletText", None) and not getattr(style, "textTransform", None)
+            and style.wordWrap == "CJK"
+        )
+
+    def _paragraph(self) -> _Para:
+        if self._para is None:
+            self._para = _Para(self._markup, self.style)
+        return self._para
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        st = self.style
+        line_width = avail_width - st.leftIndent - st.firstLineIndent - st.rightIndent
+        if self._text_width <= line_width:
+            self._use_para = False
+            self._extra = line_width - self._text_width
+            self.width, self.height = avail_width, st.leading
+            return avail_width, st.leading
+        self._use_para = True
+        self.width, self.height = self._paragraph().wrap(avail_width, avail_height)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        if self._use_para:
+            parts: list[Flowable] = self._paragraph().split(avail_width, avail_height)
+            return parts
+        return []
+
+    def minWidth(self) -> float:  # noqa: N802 (ReportLab's name)
+        st = self.style
+        return float(self._text_width + st.leftIndent + st.firstLineIndent + st.rightIndent)
+
+    def draw(self) -> None:
+        if self._use_para:
+            self._paragraph().drawOn(self.canv, 0, 0)
+            return
+        st = self.style
+        x = st.leftIndent + st.firstLineIndent
+        if st.alignment == TA_CENTER:
+            x += 0.5 * self._extra
+        elif st.alignment == TA_RIGHT:
+            x += self._extra
+        canv = self.canv
+        canv.setFillColor(st.textColor)
+        canv.setFont(st.fontName, st.fontSize, st.leading)
+        canv.drawString(x, self.height - st.fontSize, self.text)
+
 
 class _Styles:
-    def __init__(self, spec: _Spec, fonts: FontSet) -> None:
-        f = fonts.primary
+    def __init__(self, spec: _Spec, primary_font: str) -> None:
+        f = primary_font
 
         def style(name: str, size: float, leading: float, **kw: object) -> ParagraphStyle:
             return ParagraphStyle(name, fontName=f, fontSize=size, leading=leading, wordWrap="CJK", **kw)
@@ -230,13 +307,19 @@ class _Styles:
         self.left = style("left", spec.body, spec.leading, alignment=TA_LEFT)
 
 
+@functools.lru_cache(maxsize=16)
+def _styles(layout: ReceiptLayout, primary_font: str) -> _Styles:
+    """The paragraph styles of a layout, built once (ReportLab only reads a style while it lays out and draws)."""
+    return _Styles(_SPECS[layout], primary_font)
+
+
 class _Builder:
     def __init__(self, data: ReceiptData, layout: ReceiptLayout, fonts: FontSet) -> None:
         self.data = data
         self.layout = layout
         self.spec = _SPECS[layout]
         self.fonts = fonts
-        self.st = _Styles(self.spec, fonts)
+        self.st = _styles(layout, fonts.primary)
         self.missing: list[str] = []
         self.frame_width = self.spec.width - 2 * self.spec.margin_x - self.spec.hang
 
@@ -246,11 +329,15 @@ class _Builder:
         """Markup for data text: escaped, with font fallback for rare characters."""
         return self.fonts.markup(text, self.missing)
 
-    def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(self.m(text), style or self.st.body)
+    def p(self, text: str, style: ParagraphStyle | None = None) -> Flowable:
+        style = style or self.st.body
+        line = self.fonts.plain(text)
+        if line is not None and _Line.suits(style):
+            return _Line(line, style, escape(line))  # (all in the primary font: nothing missing, no fallback runs)
+        return _Para(self.m(text), style)
 
     def heading(self, text: str) -> Flowable:
-        return Paragraph(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
+        return _Para(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
 
     # tables
 
@@ -333,7 +420,7 @@ class _Builder:
     def title_block(self) -> list[Flowable]:
         d = self.data
         title = TITLE + (CORRECTION_MARK if d.correction else REPRINT_MARK if d.reprint else "")
-        out: list[Flowable] = [Paragraph(self.m(title), self.st.title)]
+        out: list[Flowable] = [_Para(self.m(title), self.st.title)]
         if d.registering_unit:
             out.append(self.p(d.registering_unit, self.st.subtitle))
         if d.correction:  # replaces the receipt handed out before: the corrected content, said so
@@ -488,7 +575,7 @@ class _Builder:
         text = self.data.notice.strip()
         if not text:
             return []
-        return [Paragraph(self.m("告知事项：" + text), self.st.notice)]
+        return [_Para(self.m("告知事项：" + text), self.st.notice)]
 
     def query(self) -> list[Flowable]:
         d = self.data
