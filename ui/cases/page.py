@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.lifecycle.notify import RecordingGateway, SmsGateway
 from reception.lifecycle.service import count_text
 from reception.services.cases import cases_registered_on, recent_cases, search_cases
@@ -53,6 +54,9 @@ class CaseListPage(QWidget):
         self.printer = printer
         self._generation = 0
         self._loaded = False
+        self._changed = False
+        """A write (here, elsewhere, or pulled by the sync) changed what the list shows: read again when shown."""
+        tasks.changes.changed.connect(self._on_changes)
         self._mode: tuple[str, str] = ("recent", "")
         self.dialog: CaseDetailDialog | None = None
 
@@ -138,7 +142,15 @@ class CaseListPage(QWidget):
     def loaded(self) -> bool:
         return self._loaded
 
+    def _on_changes(self, changes: ChangeSet) -> None:
+        if self._loaded and changes.touches(Change.CASES, Change.REFERENCE):
+            self._changed = True
+
     def ensure_loaded(self) -> None:
+        """When shown: the first read, or a read again of what the list shows when something changed since."""
+        if self._changed:
+            self._changed = False
+            self.refresh()
         if not self._loaded:
             self._loaded = True
             self.load_recent()

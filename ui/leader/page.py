@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import service as svc
 from reception.leader.service import LeaderChoice, Outcome, QueueItem, QueueState, Reaction, RecordInput
@@ -320,6 +321,9 @@ class LeaderPage(QWidget):
         self.reference = reference
         self.tasks = tasks
         self.loaded = False
+        self._changed = False
+        """A visit sent to a leader, a reception, the roster or the directory changed: read again when shown."""
+        tasks.changes.changed.connect(self._on_changes)
         self.current: QueueItem | None = None
         self.detail: CaseDetail | None = None
         self.drafts: dict[str, Draft] = {}
@@ -455,8 +459,14 @@ class LeaderPage(QWidget):
         if isinstance(widget, BeyondTab):
             widget.ensure_loaded()
 
+    def _on_changes(self, changes: ChangeSet) -> None:
+        if changes.touches(Change.CASES, Change.LEADER, Change.ROSTER, Change.REFERENCE):
+            self._changed = True
+
     def ensure_loaded(self) -> None:
-        if not self.loaded:
+        """When shown: read the queue the first time, and again when something changed since."""
+        if not self.loaded or self._changed:
+            self._changed = False
             self.refresh()
 
     def set_reference(self, reference: Reference) -> None:

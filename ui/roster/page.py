@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.db.base import to_local
 from reception.roster import service as roster
 from reception.roster.engine import RosterLeader
@@ -205,6 +206,7 @@ class RosterPage(QWidget):
         self.ctx = ctx
         self.reference = reference
         self.tasks = tasks
+        tasks.changes.changed.connect(self._on_changes)
         self.printer = printer
         self.confirm: ConfirmFn = confirm or ask_question
         self.save_path: SavePathFn = save_path or ask_save_path
@@ -369,9 +371,11 @@ class RosterPage(QWidget):
     def month_key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
-    def mark_stale(self) -> None:
-        """The roster or the leaders may have changed (a sync, enrolment): read the month again when next shown."""
-        self._loaded_once = False
+    def _on_changes(self, changes: ChangeSet) -> None:
+        """The roster, the leaders or the directory changed (here, in a dialog, or pulled by the sync): read the
+        month again when next shown."""
+        if changes.touches(Change.ROSTER, Change.REFERENCE):
+            self._loaded_once = False
 
     def ensure_loaded(self) -> None:
         if not self._loaded_once:
