@@ -56,6 +56,10 @@ GLYPHS: dict[str, str] = {
     "print": "printer-outline",
     "refresh": "refresh",
     "export": "file-export-outline",
+    "preview": "file-eye-outline",
+    "report": "file-chart-outline",
+    "generate": "calendar-refresh-outline",
+    "publish": "bullhorn-outline",
     # the status bar
     "desk": "desktop-classic",
     "user": "account-outline",
@@ -87,6 +91,13 @@ GLYPHS: dict[str, str] = {
     "final": "check-decagram-outline",
     "legal_channel": "gavel",
 }
+
+BUTTON_ICONS: dict[str, str] = {
+    "保存": "save", "保存并打印回执": "save_print", "新登记": "new", "打印回执": "print", "打印预览": "preview",
+    "查询": "find", "刷新": "refresh", "打印": "print", "打印公告": "print", "导出Excel": "export",
+    "导出PDF": "export", "导出…": "export", "生成报告": "report", "生成排班": "generate", "发布": "publish",
+}
+"""The main actions' buttons (``ui.widgets.button``) by their text: the same icon wherever the same action is."""
 
 COLOURS: dict[str, str] = {
     "sync_ok": "#2e7d32", "sync_running": "#1565c0", "sync_pending": "#ef6c00", "sync_offline": "#ef6c00",

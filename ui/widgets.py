@@ -79,6 +79,11 @@ def button(text: str, *, default: bool = False) -> QPushButton:
     b = QPushButton(text)
     b.setAccessibleName(text)
     b.setAutoDefault(default)
+    from ui.icons import BUTTON_ICONS, icon
+
+    concept = BUTTON_ICONS.get(text)
+    if concept:  # the main actions carry the app's icon for them (the text and the name stay as they were)
+        b.setIcon(icon(concept))
     return b
 
 
