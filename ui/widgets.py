@@ -155,6 +155,10 @@ class Banner(QFrame):
         self.label.setText(text)
         self.show()
 
+    def show_error(self, text: str) -> None:
+        """An operation's Chinese error message (``TaskManager.op(message=banner.show_error)``)."""
+        self.show_message(text, "error")
+
 
 class FlagBadge(QLabel):
     """A history flag (重复访, 越级访, 已受理办理中, 复核终结) in its own colour."""

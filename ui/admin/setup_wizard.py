@@ -38,7 +38,7 @@ from reception.services.setup import (
     finish_first_run,
 )
 from ui.admin.forms import FieldForm
-from ui.tasks import TaskManager
+from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button
 
 PASSWORD_HINT = "至少8位，须同时包含字母和数字，不能包含用户名。"
@@ -268,21 +268,15 @@ class SetupWizard(QWizard):
         page.error.clear_message()
         ctx, user_id = self.ctx, self.admin_page.user_id
         standalone, defaults = page.standalone, page.standalone and page.defaults_check.isChecked()
-        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        finish = self.button(QWizard.WizardButton.FinishButton)
 
         def done(_none: object) -> None:
             self.finished_ok = True
             QTimer.singleShot(0, self.accept)
 
-        def failed(exc: BaseException) -> None:
-            from ui.tasks import error_message
-
-            self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
-            page.error.show_message(error_message(exc))
-
-        self.tasks.run_write(lambda: finish_first_run(ctx, user_id=user_id, standalone=standalone,
-                                                      default_categories=defaults), done, failed, owner=self,
-                             what="setup_finish")
+        self.tasks.op(lambda: finish_first_run(ctx, user_id=user_id, standalone=standalone,
+                                               default_categories=defaults), done, what="setup_finish", write=True,
+                      owner=self, message=page.error.show_message, busy=disable(finish))
         return False
 
     def accept(self) -> None:
