@@ -29,7 +29,7 @@ from ui.cases.model import COL_CASE_NO, COL_REGISTERED, CaseTableModel, ObjectRo
 from ui.cases.tracking import DueSoonTab, OutboxTab, OverdueTab, SupervisionTab, TrackingTab
 from ui.printing import PrintFn
 from ui.reference import Reference
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager
 from ui.widgets import button
 
 TAB_LIST = 0
@@ -210,11 +210,11 @@ class CaseListPage(QWidget):
             self.table.resizeColumnsToContents()
             self.status.setText(f"{title}：{len(rows)}件" if rows else f"{title}：没有找到案件")
 
-        def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.status.setText(f"查询失败：{error_message(exc)}")
+        def said(text: str) -> None:
+            if generation == self._generation:  # (not when another search has started since)
+                self.status.setText(text)
 
-        self.tasks.run(fn, done, failed, owner=self, what="case search")
+        self.tasks.op(fn, done, what="case search", owner=self, message=said, prefix="查询失败：")
 
     def load_recent(self) -> None:
         ctx, user = self.ctx, self._user()
@@ -264,7 +264,7 @@ class CaseListPage(QWidget):
             if case is not None:
                 self.open_case(case)
 
-        self.tasks.run(lambda: search_cases(ctx, case_no, user_id=user), found, owner=self, what="open tracked case")
+        self.tasks.op(lambda: search_cases(ctx, case_no, user_id=user), found, what="open tracked case", owner=self)
 
     def open_case(self, case: CaseSummary) -> CaseDetailDialog:
         if self.dialog is not None:

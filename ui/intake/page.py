@@ -295,8 +295,8 @@ class IntakePage(QWidget):
         def run() -> IntakeResult:
             return register_intake(ctx, form_input, desk_id=desk_id, officer_id=officer_id)
 
-        self.tasks.run(run, lambda result: self._saved(result, print_receipt), self._save_failed,
-                       write=True, owner=self, what="intake save")
+        self.tasks.op(run, lambda result: self._saved(result, print_receipt), what="intake save", write=True,
+                      owner=self, on_error=self._save_failed)
 
     def _saved(self, result: IntakeResult, print_receipt: bool) -> None:
         self.result = result
