@@ -496,7 +496,7 @@ class LeaderPage(QWidget):
             return (svc.leader_choices(ctx, today), svc.leader_queue(ctx, today, actor_id=actor),
                     svc.reception_counts(ctx, today, today))
 
-        self.tasks.run(load, self._loaded, owner=self, what="leader_queue")
+        self.tasks.op(load, self._loaded, what="leader_queue", owner=self)
 
     def _loaded(self, result: tuple[list[LeaderChoice], list[QueueItem], svc.ReceptionCounts]) -> None:
         leaders, queue, counts = result
@@ -571,15 +571,12 @@ class LeaderPage(QWidget):
             self.banner.show_message(f"已接访：{item.leader_name}，处理结果：{item.outcome_label}{unit}。", "success")
             if item.reception_id:
                 rid = item.reception_id
-                self.tasks.run(lambda: svc.reception_of(self.ctx, rid), self._record_loaded, owner=self,
-                               what="leader_reception_record")
+                self.tasks.op(lambda: svc.reception_of(self.ctx, rid), self._record_loaded,
+                              what="leader_reception_record", owner=self)
         case_id, user, desk = item.case_id, self.reference.user_id or None, self.reference.desk_id or None
-        self.tasks.run(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded,
-                       self._detail_failed, owner=self, what="leader_case_detail")
-
-    def _detail_failed(self, exc: BaseException) -> None:
-        """The case's detail could not be read (e.g. the user may not see it): said in the page, never a dialog."""
-        self.banner.show_message(error_message(exc), "error")
+        # the case's detail could not be read (e.g. the user may not see it): said in the page, never a dialog
+        self.tasks.op(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded,
+                      what="leader_case_detail", owner=self, message=self.banner.show_error)
 
     def _record_loaded(self, rec: dict[str, object]) -> None:
         if self.current is not None and self.current.reception_id == rec["id"]:
@@ -609,8 +606,8 @@ class LeaderPage(QWidget):
         self._saving = True
         self.save_button.setEnabled(False)
         self.banner.hide()
-        self.tasks.run_write(lambda: svc.record_reception(ctx, form, actor_id=actor), self._saved, self._failed,
-                             owner=self, what="leader_reception")
+        self.tasks.op(lambda: svc.record_reception(ctx, form, actor_id=actor), self._saved, what="leader_reception",
+                      write=True, owner=self, on_error=self._failed)
 
     def _saved(self, result: svc.RecordResult) -> None:
         self._saving = False
