@@ -74,22 +74,19 @@ class _WritingPage(QWizardPage):
         if self.busy:
             return False
         self.form.clear_errors()
-        self.busy = True
-        self.setup.button(QWizard.WizardButton.NextButton).setEnabled(False)
+        next_button = self.setup.button(QWizard.WizardButton.NextButton)
+
+        def busy(on: bool) -> None:
+            self.busy = on
+            next_button.setEnabled(not on)
 
         def done(result: Any) -> None:
-            self.busy = False
             self.stored = True
             self.on_stored(result)
-            self.setup.button(QWizard.WizardButton.NextButton).setEnabled(True)
             QTimer.singleShot(0, self.setup.next)
 
-        def failed(exc: BaseException) -> None:
-            self.busy = False
-            self.setup.button(QWizard.WizardButton.NextButton).setEnabled(True)
-            self.form.show_error(exc)
-
-        self.setup.tasks.run_write(self.store, done, failed, owner=self, what=f"setup_{type(self).__name__}")
+        self.setup.tasks.op(self.store, done, what=f"setup_{type(self).__name__}", write=True, owner=self,
+                            on_error=self.form.show_error, busy=busy)
         return False
 
     form: FieldForm
