@@ -1,4 +1,9 @@
-"""The desk app's main window: navigation on the left, pages on the right, the desk's state in the status bar."""
+"""The desk app's main window: navigation on the left, pages on the right, the desk's state in the status bar.
+
+It puts together its parts (``ui.window``): the pages and their navigation, the status bar with the deadline
+reminders, and the sync's schedule; and it keeps the menus, the signed-in user and the reference data they share.
+What a write changed reaches the pages by ``TaskManager.changes`` (``reception.changes``), not through here.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +11,42 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QVBoxLayout, QWidget
 
 from reception import APP_TITLE
+from reception.changes import Change, ChangeSet, attach_changes
 from reception.services.context import AppContext
 from reception.services.settings import DeskSettings
-from ui.intake.page import IntakePage
-from ui.leader.page import LeaderPage
+from ui.icons import icon
 from ui.printing import UI_SETTINGS_FILE as _UI_SETTINGS_FILE
 from ui.printing import DeskPrinter, PrintFn, preview_of
 from ui.reference import Reference, load_reference
-from ui.reminders import ReminderBanner, ReminderTracker
-from ui.roster.page import RosterPage
-from ui.stats.page import StatsPage
-from ui.sync.page import SyncPage
-from ui.sync.status import status_text
 from ui.tasks import TaskManager
+from ui.window.pages import (
+    NAV_ITEMS,
+    PAGE_CASES,
+    PAGE_INTAKE,
+    PAGE_LEADER,
+    PAGE_ROSTER,
+    PAGE_STATISTICS,
+    PAGE_SYNC,
+    Pages,
+)
+from ui.window.status import DEADLINE_REFRESH_MS, REMINDER_ROWS, DeskStatus
+from ui.window.sync_schedule import SYNC_INTERVAL_MS, SyncSchedule
 
 if TYPE_CHECKING:
-    from reception.roster.service import DutyToday
     from reception.services.enrolment import EnrolmentOffer
-    from reception.sync.engine import SyncReport, SyncStatus
     from ui.cases.page import CaseListPage
+    from ui.security.session import AccountMenu
     from ui.sync.dialogs import EnrollDialog
 
-PAGE_INTAKE = 0
-PAGE_CASES = 1
-PAGE_ROSTER = 2
-PAGE_LEADER = 3
-PAGE_STATISTICS = 4
-PAGE_SYNC = 5
-
-NAV_ITEMS = ("来访登记", "案件查询", "领导接访排班", "领导接访", "统计分析", "数据同步")
-SYNC_INTERVAL_MS = 60_000
-"""Background sync every minute (and after each save), when the desk is enrolled."""
+__all__ = [
+    "DEADLINE_REFRESH_MS", "NAV_ITEMS", "PAGE_CASES", "PAGE_INTAKE", "PAGE_LEADER", "PAGE_ROSTER", "PAGE_STATISTICS",
+    "PAGE_SYNC", "PREFERRED_SIZE", "REMINDER_ROWS", "SYNC_INTERVAL_MS", "UI_SETTINGS_FILE", "MainWindow",
+]
 
 UI_SETTINGS_FILE = _UI_SETTINGS_FILE
 """This desk's window state and printers (QSettings, INI, UTF-8) in the data directory: per user and per desk."""
@@ -59,24 +54,9 @@ PREFERRED_SIZE = (1280, 800)
 """The first start's window size, cut to the screen (ui.geometry)."""
 
 
-DEADLINE_REFRESH_MS = 5 * 60 * 1000
-REMINDER_ROWS = 500
-"""How many of the nearest overdue / due-soon clocks the reminder compares between refreshes."""
-
-
 class MainWindow(QMainWindow):
-    # the 账户 menu and its dialogs (ui.security.session)
-    switch_action: QAction
-    sign_out_action: QAction
-    draft_question: QWidget | None = None
-    """The 保留 / 放弃 / 取消 question about an unsaved registration, while it is open."""
-    password_action: QAction
-    lock_action: QAction
-    audit_action: QAction
-    lock_dialog: QWidget | None = None
-    password_dialog: QWidget | None = None
-    audit_viewer: QWidget | None = None
-    inactivity_lock: QObject | None = None
+    account: AccountMenu
+    """The 账户 menu, its dialogs and the lock after inactivity (``ui.security.session``)."""
     enrolment_offer: EnrolmentOffer | None = None
     """What the first-run check decided (``ui.sync.first_run.offer_enrolment``; None: not asked)."""
     enroll_dialog: EnrollDialog | None = None
@@ -98,52 +78,28 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.tasks = tasks or TaskManager(self)
         self.tasks.window = self
+        self.tasks.changes.attach(attach_changes(ctx.db))  # what each commit changed, to every page
         # the printer remembered per paper (直接打印 when set); tests inject a recorder
         self.printer: PrintFn = printer or DeskPrinter(
             ctx.paths.root / UI_SETTINGS_FILE, notify=lambda text: self.statusBar().showMessage(text, 10_000))
         self.reference: Reference = load_reference(ctx, user_id)
         self.confirm_on_close = True
         self._closed = False
-        self._cases_stale = False
-        self._leader_stale = False
-        self._sync_enrolled = False
-        self._sync_running = False
-        self._sync_again = False
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         from ui.geometry import fit_to_screen
 
         fit_to_screen(self, *PREFERRED_SIZE)
 
-        self.nav = QListWidget()
-        self.nav.setObjectName("navigation")
-        self.nav.setAccessibleName("导航")
-        self.nav.setFixedWidth(150)
-        self.nav.setStyleSheet(
-            "QListWidget#navigation { background: #263238; color: #eceff1; border: none; font-size: 15px; }"
-            "QListWidget#navigation::item { padding: 12px 14px; }"
-            "QListWidget#navigation::item:selected { background: #1565c0; color: white; }"
-        )
-        for text in NAV_ITEMS:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
-            self.nav.addItem(item)
-
-        self.intake_page = IntakePage(ctx, self.reference, self.tasks, self._print)
+        self.page_set = Pages(ctx, self.reference, self.tasks, self._print, self)
+        self.nav = self.page_set.nav
+        self.pages = self.page_set.stack
+        self.intake_page = self.page_set.intake
         self.intake_page.previewer = self._preview
-        self._cases_page: CaseListPage | None = None  # built on first use: keeps start-up short
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.intake_page)
-        self.pages.addWidget(QWidget())  # stands in for the case list until it is first shown
-        self.roster_page = RosterPage(ctx, self.reference, self.tasks, self._print)
-        self.pages.addWidget(self.roster_page)
-        self.leader_page = LeaderPage(ctx, self.reference, self.tasks)
-        self.pages.addWidget(self.leader_page)
-        self.stats_page = StatsPage(ctx, self.tasks, self._print)
-        self.stats_page.set_actor(self.reference.user_id or None)
-        self.pages.addWidget(self.stats_page)
-        self.sync_page = SyncPage(ctx, self.tasks)
-        self.pages.addWidget(self.sync_page)
+        self.roster_page = self.page_set.roster
+        self.leader_page = self.page_set.leader
+        self.stats_page = self.page_set.stats
+        self.sync_page = self.page_set.sync
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -153,23 +109,28 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        self.reminder_banner = ReminderBanner(central)  # 期限提醒: non-modal, dismissible
-        self.reminder_tracker = ReminderTracker()
+        self.status = DeskStatus(ctx, self.tasks, self.statusBar(), central, lambda: self.reference, self)
+        self.desk_status, self.user_status = self.status.desk, self.status.user
+        self.leader_status, self.deadline_status = self.status.leader, self.status.deadline
+        self.sync_status = self.status.sync
+        self.reminder_banner = self.status.banner
         self.reminder_banner.showOverdue.connect(lambda: self._show_case_tab(overdue=True))
         self.reminder_banner.showDueSoon.connect(lambda: self._show_case_tab(overdue=False))
+        self.status.dutyRead.connect(self.intake_page.form.set_duty_leader)
         column.addWidget(self.reminder_banner)
         column.addWidget(self.pages, 1)
         row.addLayout(column, 1)
         self.setCentralWidget(central)
+        self.sync = SyncSchedule(ctx, self.tasks, self.sync_status, self.status.icons["sync"], self.sync_page,
+                                 lambda: self.pages.currentIndex() == PAGE_SYNC, self)
+        self.sync.pulled.connect(lambda: self.reload_reference(only_if_changed=True))  # new units, desks...
 
-        self.nav.currentRowChanged.connect(self.show_page)
         self.intake_page.caseSaved.connect(self._on_case_saved)
-        self.roster_page.dutyChanged.connect(self.refresh_duty_leader)
-        self.roster_page.dutyChanged.connect(self._mark_leader_stale)
         self.leader_page.receptionSaved.connect(self._on_case_saved)
         self.sync_page.syncRequested.connect(self.sync_now)
         self.sync_page.enrolled.connect(self._on_enrolled)
-        self._build_status_bar()
+        self.status.start()
+        self.sync.start()
         self._build_actions()
         self.nav.setCurrentRow(PAGE_INTAKE)
         self._restore_geometry()
@@ -178,92 +139,21 @@ class MainWindow(QMainWindow):
         apply_permissions(self)
         self.intake_page.form.focus_first()
 
-    # -- chrome -----------------------------------------------------------------------------------------------------
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.desk_status = QLabel()
-        self.user_status = QLabel()
-        self.leader_status = QLabel("今日值班领导：读取中…")
-        self.leader_status.setObjectName("dutyLeaderStatus")
-        self.leader_status.setAccessibleName("今日值班领导")
-        self.deadline_status = QLabel("期限提醒：读取中…")
-        self.deadline_status.setObjectName("deadlineStatus")
-        self.deadline_status.setAccessibleName("期限提醒")
-        self.sync_status = QLabel("同步：单机模式")
-        self.sync_status.setObjectName("syncStatus")
-        self.sync_status.setAccessibleName("同步状态")
-        for label in (self.desk_status, self.user_status, self.leader_status, self.deadline_status, self.sync_status):
-            label.setContentsMargins(8, 0, 8, 0)
-            bar.addPermanentWidget(label)
-        self._update_status()
-        self.refresh_duty_leader()
-        self.refresh_deadlines()
-        self._deadline_timer = QTimer(self)
-        self._deadline_timer.setInterval(DEADLINE_REFRESH_MS)
-        self._deadline_timer.timeout.connect(self.refresh_deadlines)
-        self._deadline_timer.start()
-        self._sync_timer = QTimer(self)
-        self._sync_timer.setInterval(SYNC_INTERVAL_MS)
-        self._sync_timer.timeout.connect(self.sync_now)
-        self._sync_timer.start()
-        self.refresh_sync_status(then_sync=True)
-
-    # -- sync --------------------------------------------------------------------------------------------------------
+    # -- sync and status ---------------------------------------------------------------------------------------------
 
     def refresh_sync_status(self, *, then_sync: bool = False) -> None:
-        """Read the sync state (pending, conflicts, offline since...) into the status bar, in the background."""
-        from reception.sync.engine import sync_status
-
-        def done(st: SyncStatus) -> None:
-            self._sync_enrolled = st.enrolled
-            text, colour, tip = status_text(st, self.ctx.now(), running=self._sync_running)
-            self.sync_status.setText(text)
-            self.sync_status.setStyleSheet(f"color: {colour};" if colour else "")
-            self.sync_status.setToolTip(tip)
-            if then_sync and st.enrolled:
-                self.sync_now()
-
-        def failed(_exc: BaseException) -> None:
-            self.sync_status.setText("同步：无法读取状态")
-
-        self.tasks.run(lambda: sync_status(self.ctx), done, failed, owner=self, what="sync_status")
+        self.sync.refresh_status(then_sync=then_sync)
 
     def sync_now(self) -> None:
-        """One sync cycle in the background (never on the writer thread: saves are not held up by the network);
-        a request while one runs is remembered and run once after it."""
-        if not self._sync_enrolled or self._closed:
-            return
-        if self._sync_running:
-            self._sync_again = True
-            return
-        from reception.sync.engine import sync_once
+        """One sync cycle in the background, now (``SyncSchedule``)."""
+        if not self._closed:
+            self.sync.sync_now()
 
-        self._sync_running = True
-        self.sync_page.set_running(True)
-        self.refresh_sync_status()
+    def refresh_deadlines(self) -> None:
+        self.status.refresh_deadlines()
 
-        def finish() -> None:
-            self._sync_running = False
-            self.sync_page.set_running(False)
-            self.refresh_sync_status()
-            if self.pages.currentIndex() == PAGE_SYNC:
-                self.sync_page.refresh()
-            if self._sync_again:
-                self._sync_again = False
-                self.sync_now()
-
-        def done(report: SyncReport) -> None:
-            if report.pulled:
-                self._mark_pages_stale()
-                self.refresh_duty_leader()  # the centre may have changed today's roster
-                self.reload_reference(only_if_changed=True)  # new categories, units, desks... without a restart
-            finish()
-
-        def failed(_exc: BaseException) -> None:
-            finish()  # (the error is in sync_status: shown as 最近错误, never a dialog every minute)
-
-        self.tasks.run(lambda: sync_once(self.ctx), done, failed, owner=self, what="sync")
+    def refresh_duty_leader(self) -> None:
+        self.status.refresh_duty_leader()
 
     def open_enrolment(self, *, first_run: bool = False) -> EnrollDialog:
         """The enrolment dialog over this window (window-modal, not blocking); ``first_run`` adds 单机使用."""
@@ -290,7 +180,8 @@ class MainWindow(QMainWindow):
     def reload_reference(self, *, only_if_changed: bool = False) -> None:
         """Read the directory (categories, units, localities, desks), this desk, its settings and the signed-in user
         again, in the background, and hand them to every page (``set_reference``); pages that show data read from
-        it are marked stale. ``only_if_changed``: nothing happens when what was read equals what is shown."""
+        it read again (a ``Change.REFERENCE`` broadcast). ``only_if_changed``: nothing happens when what was read
+        equals what is shown."""
         user_id = self.reference.user_id or None
 
         def done(reference: Reference) -> None:
@@ -299,8 +190,7 @@ class MainWindow(QMainWindow):
             if (self.reference.user_id or None) != user_id:  # another user signed in meanwhile: keep them
                 reference = replace(reference, user=self.reference.user)
             self.set_reference(reference)
-            self._mark_pages_stale()
-            self.refresh_duty_leader()
+            self.tasks.changes.notify(ChangeSet.of(Change.REFERENCE))  # (today's duty leader is read again too)
             current = self.pages.currentIndex()
             if current in (PAGE_CASES, PAGE_ROSTER, PAGE_LEADER, PAGE_STATISTICS):
                 self.show_page(current)  # the page in front reads again now, the others when next shown
@@ -310,85 +200,14 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(lambda: load_reference(self.ctx, user_id), done, failed, owner=self, what="reference")
 
-    def _mark_pages_stale(self) -> None:
-        """Records arrived from the centre: each page that lists them reads again when it is next shown."""
-        self._cases_stale = self._cases_page is not None and self._cases_page.loaded
-        self._leader_stale = True
-        self.roster_page.mark_stale()
-        self.stats_page.mark_stale()
-
-    def refresh_deadlines(self) -> None:
-        """Overdue and due-soon counts of what the signed-in user may see (the centre's staff: the whole centre; a
-        unit's staff: their unit's), raised at start and refreshed in the background."""
-        from reception.lifecycle.service import ClockList, due_soon, overdue
-
-        actor = self.reference.user_id or None
-        if self.reference.user is None:
-            self.deadline_status.setText("期限提醒：未登录")
-            self.deadline_status.setStyleSheet("")
-            return
-
-        def count() -> tuple[ClockList, ClockList]:
-            late = overdue(self.ctx, limit=REMINDER_ROWS, actor_id=actor)
-            return late, due_soon(self.ctx, limit=REMINDER_ROWS, sync=False, actor_id=actor)
-
-        def done(lists: tuple[ClockList, ClockList]) -> None:
-            late_list, soon_list = lists
-            late, soon = late_list.total, soon_list.total
-            self.reminder_banner.remind(self.reminder_tracker.update(
-                ((r.case_id, r.clock, r.supervision_id) for r in late_list.rows),
-                ((r.case_id, r.clock, r.supervision_id) for r in soon_list.rows), overdue_total=late,
-                due_soon_total=soon))
-            self.deadline_status.setText(
-                f"期限提醒：超期{late_list.total_text}件，临期{soon_list.total_text}件")
-            colour = "#c62828" if late else ("#ef6c00" if soon else "#2e7d32")
-            self.deadline_status.setStyleSheet(f"color: {colour};")
-            self.deadline_status.setToolTip("详见“案件查询”中的“临期提醒”“超期案件”")
-
-        def failed(_exc: BaseException) -> None:
-            self.deadline_status.setText("期限提醒：无法读取")
-
-        self.tasks.run_write(count, done, failed, owner=self, what="deadline_counts")
-
     def _show_case_tab(self, *, overdue: bool) -> None:
         from ui.cases.page import TAB_DUE_SOON, TAB_OVERDUE
 
         self.show_page(PAGE_CASES)
         self.cases_page.show_tab(TAB_OVERDUE if overdue else TAB_DUE_SOON)
 
-    def refresh_duty_leader(self) -> None:
-        """Today's duty leader from the roster, in the status bar and on the intake page (read in the background)."""
-        from reception.roster.service import duty_leaders_on
-
-        today = self.ctx.now().date()
-
-        def done(duty: DutyToday) -> None:
-            label = duty.label
-            self.leader_status.setText(label)
-            self.leader_status.setToolTip(f"接访地点：{duty.place}　时间：{duty.hours}" if duty.leaders else "")
-            place = f"　接访地点：{duty.place}" if duty.leaders and duty.place else ""
-            self.intake_page.form.set_duty_leader(label + place)
-
-        def failed(_exc: BaseException) -> None:
-            self.leader_status.setText("今日值班领导：无法读取排班")
-
-        self.tasks.run(lambda: duty_leaders_on(self.ctx, today), done, failed, owner=self, what="duty_today")
-
-    def _update_status(self) -> None:
-        from reception.domain.enums import Role
-
-        desk = self.reference.desk
-        user = self.reference.user
-        self.desk_status.setText(f"工位：{desk.name}（{desk.code}）" if desk else "工位：未设置")
-        self.user_status.setText(f"当前用户：{user.display_name}（{Role.label_of(user.role)}）" if user
-                                 else "当前用户：未登录")
-        self.user_status.setObjectName("signedInUser")
-        self.user_status.setAccessibleName("当前用户")
-        for label, ok in ((self.desk_status, desk is not None), (self.user_status, user is not None)):
-            label.setStyleSheet("" if ok else "color: #c62828;")
-
-    def _action(self, text: str, shortcut: str | None, slot: object) -> QAction:
-        action = QAction(text, self)
+    def _action(self, text: str, shortcut: str | None, slot: object, concept: str = "") -> QAction:
+        action = QAction(icon(concept), text, self) if concept else QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -397,16 +216,17 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.new_action = self._action("新登记", "Ctrl+N", self.new_intake)
-        self.save_action = self._action("保存", "Ctrl+S", lambda: self.save_intake(print_receipt=False))
-        self.save_print_action = self._action("保存并打印回执", "Ctrl+P", lambda: self.save_intake(print_receipt=True))
-        self.find_action = self._action("案件查询", "Ctrl+F", self.find_cases)
-        self.today_action = self._action("今日登记", None, self.show_today)
-        self.settings_action = self._action("设置…", None, self.open_settings)
+        self.new_action = self._action("新登记", "Ctrl+N", self.new_intake, "new")
+        self.save_action = self._action("保存", "Ctrl+S", lambda: self.save_intake(print_receipt=False), "save")
+        self.save_print_action = self._action("保存并打印回执", "Ctrl+P", lambda: self.save_intake(print_receipt=True),
+                                              "save_print")
+        self.find_action = self._action("案件查询", "Ctrl+F", self.find_cases, "find")
+        self.today_action = self._action("今日登记", None, self.show_today, "today")
+        self.settings_action = self._action("设置…", None, self.open_settings, "settings")
         from ui.security.session import install_account_actions
 
-        install_account_actions(self)
-        self.quit_action = self._action("退出", "Ctrl+Q", self.close)
+        self.account = install_account_actions(self)
+        self.quit_action = self._action("退出", "Ctrl+Q", self.close, "quit")
         menu = self.menuBar()
         intake = menu.addMenu("登记")
         intake.addActions([self.new_action, self.save_action, self.save_print_action])
@@ -422,7 +242,7 @@ class MainWindow(QMainWindow):
         from ui.admin.calendar_menu import install_calendar_admin
 
         install_calendar_admin(self)  # 管理: 节假日表, 接访领导名录, 领导请假外出 (administrators)
-        self.about_action = self._action("关于", None, self.show_about)
+        self.about_action = self._action("关于", None, self.show_about, "about")
         menu.addMenu("帮助").addAction(self.about_action)
 
     def show_about(self) -> None:
@@ -433,47 +253,17 @@ class MainWindow(QMainWindow):
 
     @property
     def cases_page(self) -> CaseListPage:
-        if self._cases_page is None:
-            from ui.cases.page import CaseListPage
-
-            page = CaseListPage(self.ctx, self.reference, self.tasks, self._print)
+        """The case list (built on first use, then connected to the window's pages once)."""
+        first = self.page_set.cases_built is None
+        page = self.page_set.cases(self.reference)
+        if first:
             page.connect_window(self)
-            stand_in = self.pages.widget(PAGE_CASES)
-            assert stand_in is not None
-            was_current = self.pages.currentWidget() is stand_in
-            self.pages.insertWidget(PAGE_CASES, page)
-            self.pages.removeWidget(stand_in)
-            stand_in.deleteLater()
-            if was_current:
-                self.pages.setCurrentWidget(page)
-            self._cases_page = page
-        return self._cases_page
+        return page
 
     # -- navigation and commands ------------------------------------------------------------------------------------
 
     def show_page(self, index: int) -> None:
-        if index < 0:
-            return
-        if self.nav.currentRow() != index:
-            self.nav.setCurrentRow(index)  # re-enters through currentRowChanged
-            return
-        if index == PAGE_CASES:
-            _ = self.cases_page  # build it before it is shown
-        self.pages.setCurrentIndex(index)
-        if index == PAGE_CASES:
-            if self._cases_stale:
-                self._cases_stale = False
-                self.cases_page.refresh()
-            self.cases_page.ensure_loaded()
-        if index == PAGE_ROSTER:
-            self.roster_page.ensure_loaded()
-        if index == PAGE_STATISTICS:
-            self.stats_page.ensure_loaded()
-        if index == PAGE_LEADER and (self._leader_stale or not self.leader_page.loaded):
-            self._leader_stale = False
-            self.leader_page.refresh()
-        if index == PAGE_SYNC:
-            self.sync_page.refresh()
+        self.page_set.show_page(index)
 
     def new_intake(self) -> None:
         self.show_page(PAGE_INTAKE)
@@ -491,14 +281,8 @@ class MainWindow(QMainWindow):
         self.show_page(PAGE_CASES)
         self.cases_page.show_today()
 
-    def _mark_leader_stale(self) -> None:
-        self._leader_stale = True
-
     def _on_case_saved(self, _result: object) -> None:
-        if self._cases_page is not None and self._cases_page.loaded:
-            self._cases_stale = True
-        self._leader_stale = True  # a visit sent to the duty leader joins the queue when the page is next shown
-        self.stats_page.mark_stale()
+        # (the case list, the leader's queue and the statistics learn of it from the change broadcast)
         self.sync_now()  # send it to the centre right away (in the background; offline it simply waits)
 
     def _print(self, parent: QWidget | None, path: Path) -> None:
@@ -524,10 +308,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"设置已保存：回执纸张 {settings.layout.label}", 5000)
 
     def _lock_minutes_changed(self, minutes: int) -> None:
-        from ui.security.session import InactivityLock
-
-        if isinstance(self.inactivity_lock, InactivityLock):
-            self.inactivity_lock.set_minutes(minutes)
+        self.account.set_lock_minutes(minutes)
 
     def set_reference(self, reference: Reference) -> None:
         """New settings, another signed-in user or new reference data (``reload_reference``): every page acts for
@@ -535,21 +316,13 @@ class MainWindow(QMainWindow):
         keeping what was chosen."""
         user_changed = reference.user_id != self.reference.user_id
         self.reference = reference
-        self.intake_page.set_reference(self.reference)
-        self.stats_page.set_actor(reference.user_id or None)
-        self.roster_page.reference = self.reference
-        self.leader_page.set_reference(self.reference)
-        if self._cases_page is not None:
-            self._cases_page.set_reference(self.reference)
-        self._update_status()
+        self.page_set.set_reference(reference)
+        self.status.update_identity()
         from ui.security.session import apply_permissions
 
         apply_permissions(self)
         if user_changed:  # what the lists and reminders show is the new user's
-            self.reminder_tracker = ReminderTracker()
-            self.reminder_banner.hide()
-            self.refresh_deadlines()
-            self._leader_stale = True
+            self.status.user_changed()
             if self.pages.currentIndex() == PAGE_LEADER:
                 self.show_page(PAGE_LEADER)
 
@@ -587,6 +360,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._closed = True
+        self.sync.stop()
+        self.tasks.changes.detach()
         self._ui_settings().setValue("main/geometry", self.saveGeometry())
         self.tasks.shutdown(wait=True)
         self.ctx.close()

@@ -24,7 +24,7 @@ from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button, combo_enum
 
 PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
@@ -194,7 +194,6 @@ class SettingsDialog(QDialog):
         desk_id = desk if isinstance(desk, str) else ""
         minutes = self.lock_spin.value() if self.lock_spin.value() != self.initial_lock else None
         actor = self.actor_id
-        self.save_button.setEnabled(False)
 
         def done(settings: DeskSettings) -> None:
             if minutes is not None:
@@ -209,9 +208,5 @@ class SettingsDialog(QDialog):
                 save_lock_minutes(ctx, minutes, actor_id=actor)
             return store_settings(ctx, layout, desk_id, roll, actor_id=actor)
 
-        def failed(exc: BaseException) -> None:
-            self.save_button.setEnabled(True)
-            self.error.show_message(error_message(exc))
-
-        self.tasks.run(store, done, failed, write=True, owner=self,
-                       what="settings")
+        self.tasks.op(store, done, what="settings", write=True, owner=self, message=self.error.show_message,
+                      busy=disable(self.save_button))

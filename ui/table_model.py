@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon
 
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
@@ -32,6 +32,8 @@ class Column(Generic[T]):
     """A key of the model's ``COLOURS``: the cell takes that background and foreground."""
     tooltip: Callable[[T], str | None] | None = None
     right: bool = False
+    icon: Callable[[T], QIcon | None] | None = None
+    """The cell's icon (``ui.icons``), beside its text: the case list's states."""
 
 
 class RowTableModel(QAbstractTableModel, Generic[T]):
@@ -90,6 +92,8 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
             colours = self.COLOURS.get(col.colour(row))
             colour = None if colours is None else colours[0 if role == Qt.ItemDataRole.BackgroundRole else 1]
             return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.DecorationRole and col.icon is not None:
+            return col.icon(row)
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
             return col.tooltip(row) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and col.right:

@@ -8,6 +8,11 @@
   "操作失败" and logs the failure without personal data (exception type and stack frames only, never the message:
   SQL errors, for instance, carry the bound parameters in their text).
 - ``TaskManager(synchronous=True)`` runs everything inline, for tests.
+- ``op`` is the one-line call site (Anki's ``CollectionOp``/``QueryOp``): the work, what to do with its result,
+  and where its Chinese error message goes (the default: a message box), with visible progress (``busy``: buttons
+  disabled or a busy bar shown while it runs; and the main window's status bar says 正在处理… while any op runs).
+- ``changes`` (``ui/changes.py``) broadcasts what the committed writes changed; it is flushed before each result
+  is delivered, so the pages already know what a task changed when its handler runs.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from reception.domain.errors import ReceptionError
+from ui.changes import ChangeBroadcast
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,10 @@ READ_WORKERS = 3
 
 DoneFn = Callable[[Any], None]
 ErrorFn = Callable[[BaseException], None]
+MessageFn = Callable[[str], None]
+"""Where an op's Chinese error message goes: a banner's or a label's setter (``lambda m: banner.show(m)``)."""
+BusyFn = Callable[[bool], None]
+"""Called with True when an op starts and False when it ends, whichever way: the op's visible progress."""
 
 
 def error_message(exc: BaseException) -> str:
@@ -41,6 +51,24 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, ReceptionError):
         return exc.message
     return GENERIC_ERROR
+
+
+def disable(*widgets: QWidget) -> BusyFn:
+    """An op's progress as buttons (or a form) disabled while it runs."""
+    def busy(on: bool) -> None:
+        for w in widgets:
+            if shiboken6.isValid(w):
+                w.setEnabled(not on)
+    return busy
+
+
+def reveal(*widgets: QWidget) -> BusyFn:
+    """An op's progress as a busy bar (or a "正在…" label) shown while it runs."""
+    def busy(on: bool) -> None:
+        for w in widgets:
+            if shiboken6.isValid(w):
+                w.setVisible(on)
+    return busy
 
 
 def log_failure(exc: BaseException, what: str = "task") -> None:
@@ -89,6 +117,8 @@ class TaskManager(QObject):
     """Run ``fn`` in the background and hand its result to ``on_done`` on the GUI thread."""
 
     busyChanged = Signal(bool)
+    opsChanged = Signal(int)
+    """How many ops (``op``, the officer's own requests) are running: the status bar's 正在处理…."""
 
     def __init__(
         self,
@@ -106,7 +136,10 @@ class TaskManager(QObject):
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._pending = 0
+        self._ops = 0
         self._closed = False
+        self.changes = ChangeBroadcast(self)
+        """What committed writes changed (``attach`` it to the database's hub): pages subscribe to ``changed``."""
 
     # -- public API -------------------------------------------------------------------------------------------------
 
@@ -151,6 +184,63 @@ class TaskManager(QObject):
     ) -> None:
         self.run(fn, on_done, on_error, write=True, owner=owner, what=what)
 
+    @property
+    def ops(self) -> int:
+        """Ops running (submitted by ``op`` and not yet delivered)."""
+        return self._ops
+
+    def op(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        *,
+        what: str,
+        write: bool = False,
+        owner: QObject | None = None,
+        message: MessageFn | None = None,
+        prefix: str = "",
+        on_error: ErrorFn | None = None,
+        busy: BusyFn | None = None,
+    ) -> None:
+        """One background operation, with default error handling and visible progress.
+
+        ``fn`` runs on the writer (``write=True``) or the read pool; ``on_done(result)`` on the GUI thread. A
+        failure is logged without personal data and its Chinese message (``error_message``, after ``prefix``) goes
+        to ``message``, or to ``on_error`` when the exception itself is wanted (a form that marks the field), or by
+        default to a message box: never a traceback. ``busy(True)`` is called now and ``busy(False)`` before the
+        result or the error is handled, unless ``owner`` has gone.
+        """
+        if self._closed:
+            log.warning("op submitted after shutdown: %s", what)
+            return
+        if busy is not None:
+            busy(True)
+        self._set_ops(self._ops + 1)
+
+        def end() -> bool:
+            self._set_ops(self._ops - 1)
+            if self._owner_gone(owner):
+                return False
+            if busy is not None:
+                busy(False)
+            return True
+
+        def done(result: T) -> None:
+            if end() and on_done is not None:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            if not end():
+                return
+            if on_error is not None:
+                on_error(exc)
+            elif message is not None:
+                message(prefix + error_message(exc))
+            else:
+                self.error_handler(exc)
+
+        self.run(fn, done, failed, write=write, what=what)  # (the owner is checked in ``end``, which must run)
+
     def show_error(self, exc: BaseException) -> None:
         """The default error handler: a non-blocking message box with the Chinese message."""
         box = QMessageBox(QMessageBox.Icon.Warning, "操作失败", error_message(exc), QMessageBox.StandardButton.Ok,
@@ -182,6 +272,10 @@ class TaskManager(QObject):
             self._readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="desk-read")
         return self._readers
 
+    def _set_ops(self, value: int) -> None:
+        self._ops = value
+        self.opsChanged.emit(value)
+
     def _set_pending(self, value: int) -> None:
         was_busy = self._pending > 0
         self._pending = value
@@ -211,11 +305,13 @@ class TaskManager(QObject):
 
     def _succeed(self, result: T, on_done: Callable[[T], None] | None, owner: QObject | None) -> None:
         self._set_pending(self._pending - 1)
+        self.changes.flush()
         if on_done is not None and not self._owner_gone(owner):
             on_done(result)
 
     def _fail(self, exc: BaseException, on_error: ErrorFn | None, owner: QObject | None, what: str) -> None:
         self._set_pending(self._pending - 1)
+        self.changes.flush()
         log_failure(exc, what)
         if self._owner_gone(owner):
             return

@@ -79,6 +79,11 @@ def button(text: str, *, default: bool = False) -> QPushButton:
     b = QPushButton(text)
     b.setAccessibleName(text)
     b.setAutoDefault(default)
+    from ui.icons import BUTTON_ICONS, icon
+
+    concept = BUTTON_ICONS.get(text)
+    if concept:  # the main actions carry the app's icon for them (the text and the name stay as they were)
+        b.setIcon(icon(concept))
     return b
 
 
@@ -149,6 +154,10 @@ class Banner(QFrame):
             self.set_kind(kind)
         self.label.setText(text)
         self.show()
+
+    def show_error(self, text: str) -> None:
+        """An operation's Chinese error message (``TaskManager.op(message=banner.show_error)``)."""
+        self.show_message(text, "error")
 
 
 class FlagBadge(QLabel):

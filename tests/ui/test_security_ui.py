@@ -57,12 +57,12 @@ def test_window_shows_who_is_signed_in_and_greys_out_what_the_role_may_not(qtbot
     status = window.findChild(QLabel, "signedInUser")
     assert status.text() == "当前用户：刘晓燕（接待窗口工作人员）"
     assert window.intake_page.isEnabled() and window.save_action.isEnabled()
-    assert not window.audit_action.isEnabled() and not window.roster_page.generate_button.isEnabled()
+    assert not window.account.audit_action.isEnabled() and not window.roster_page.generate_button.isEnabled()
     sign_in(window, "supervisor")
     assert status.text() == "当前用户：何督查（督查）"
     assert not window.intake_page.isEnabled() and not window.save_action.isEnabled()
     assert window.intake_page.toolTip() == "您的角色无权使用此功能"
-    assert window.audit_action.isEnabled()
+    assert window.account.audit_action.isEnabled()
     window.roster_page.ensure_loaded()
     assert window.roster_page.generate_button.isEnabled()
     sign_in(window, "leader")
@@ -74,7 +74,7 @@ def test_window_shows_who_is_signed_in_and_greys_out_what_the_role_may_not(qtbot
 def test_lock_screen_hides_the_window_until_the_same_user_types_the_password(qtbot: QtBot,
                                                                                window: MainWindow) -> None:
     lock_window(window)
-    dialog = window.lock_dialog
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog) and dialog.isVisible()
     central = window.centralWidget()
     assert central is not None and not central.isVisible()
@@ -86,7 +86,7 @@ def test_lock_screen_hides_the_window_until_the_same_user_types_the_password(qtb
     assert dialog.isVisible() and "用户名或密码错误" in dialog.error.text()
     type_into(qtbot, by_name(dialog, QLineEdit, "密码"), DEMO_PASSWORD)
     click(qtbot, dialog, "解锁")
-    assert window.lock_dialog is None and central.isVisible()
+    assert window.account.lock_dialog is None and central.isVisible()
 
 
 def test_audit_viewer_filters_by_user_and_action(qtbot: QtBot, window: MainWindow,
@@ -102,7 +102,7 @@ def test_audit_viewer_filters_by_user_and_action(qtbot: QtBot, window: MainWindo
         authenticate(window.ctx, "liuxy", "bad-password1")
     supervisor = sign_in(window, "supervisor")
     open_audit_viewer(window)
-    viewer = window.audit_viewer
+    viewer = window.account.audit_viewer
     assert isinstance(viewer, AuditViewer)
     qtbot.addWidget(viewer)
     viewer.tasks = TaskManager(synchronous=True)

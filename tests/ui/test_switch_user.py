@@ -23,7 +23,7 @@ def account_menu(window: MainWindow) -> list[str]:
 
 
 def answer_draft_question(qtbot: QtBot, window: MainWindow, answer: str) -> None:
-    box = window.draft_question
+    box = window.account.draft_question
     assert isinstance(box, QMessageBox) and box.isVisible()
     assert "尚未保存" in box.text()
     assert {b.text() for b in box.findChildren(QPushButton)} >= {"保留", "放弃"}
@@ -49,36 +49,36 @@ def test_switching_user_with_a_half_filled_form_keeps_or_discards_it_as_asked(qt
     central = window.centralWidget()
     assert central is not None
 
-    window.switch_action.trigger()
+    window.account.switch_action.trigger()
     answer_draft_question(qtbot, window, "取消")  # nothing happens
-    assert window.lock_dialog is None and central.isVisible() and status.text().startswith("当前用户：刘晓燕")
+    assert window.account.lock_dialog is None and central.isVisible() and status.text().startswith("当前用户：刘晓燕")
     assert by_name(form, QLineEdit, "姓名").text() == "夏半填"
 
-    window.switch_action.trigger()
+    window.account.switch_action.trigger()
     answer_draft_question(qtbot, window, "保留")
-    dialog = window.lock_dialog
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog) and dialog.isVisible() and not central.isVisible()
     assert dialog.windowTitle() == "切换用户" and by_name(dialog, QLineEdit, "用户名").text() == ""
     sign_in_at(qtbot, dialog, "leader")
-    assert window.lock_dialog is None and central.isVisible()
+    assert window.account.lock_dialog is None and central.isVisible()
     assert status.text().endswith("（值班领导）")  # the status bar and the permissions follow at once
     assert "来访登记" not in shown_pages(window) and "领导接访" in shown_pages(window)
     assert window.leader_page.may_record and not window.save_action.isEnabled()
     assert window.pages.currentIndex() != 0  # moved off the intake page it may not use
 
-    window.switch_action.trigger()  # the kept form is not the leader's to decide about: no question while hidden
+    window.account.switch_action.trigger()  # the kept form is not the leader's to decide: no question while hidden
     answer_draft_question(qtbot, window, "保留")
-    sign_in_at(qtbot, window.lock_dialog, "liuxy")  # type: ignore[arg-type]
+    sign_in_at(qtbot, window.account.lock_dialog, "liuxy")  # type: ignore[arg-type]
     assert status.text().startswith("当前用户：刘晓燕") and "来访登记" in shown_pages(window)
     assert by_name(form, QLineEdit, "姓名").text() == "夏半填"  # kept, as answered
     assert by_name(form, QLineEdit, "联系电话").text() == "13912345678"
 
-    window.switch_action.trigger()
+    window.account.switch_action.trigger()
     answer_draft_question(qtbot, window, "放弃")
-    dialog = window.lock_dialog
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog)
     click(qtbot, dialog, "取消")  # changed their mind about the switch: still signed in
-    assert window.lock_dialog is None and central.isVisible() and status.text().startswith("当前用户：刘晓燕")
+    assert window.account.lock_dialog is None and central.isVisible() and status.text().startswith("当前用户：刘晓燕")
     assert by_name(form, QLineEdit, "姓名").text() == "" and not form.is_dirty()  # discarded, as answered
 
 
@@ -89,9 +89,9 @@ def test_sign_out_leaves_nobody_signed_in_until_another_account_signs_in(qtbot: 
 
     status = window.findChild(QLabel, "signedInUser")
     liuxy = window.reference.user_id
-    window.sign_out_action.trigger()  # an empty form: no question
-    assert window.draft_question is None
-    dialog = window.lock_dialog
+    window.account.sign_out_action.trigger()  # an empty form: no question
+    assert window.account.draft_question is None
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog) and dialog.windowTitle() == "已注销"
     assert status.text() == "当前用户：未登录" and shown_pages(window) == []
     with window.ctx.db.read() as s:
@@ -106,8 +106,8 @@ def test_sign_out_leaves_nobody_signed_in_until_another_account_signs_in(qtbot: 
     late, soon = overdue(window.ctx, actor_id=unit_cy), due_soon(window.ctx, actor_id=unit_cy)
     assert overdue(window.ctx).total > late.total
     assert window.deadline_status.text() == f"期限提醒：超期{late.total_text}件，临期{soon.total_text}件"
-    window.sign_out_action.trigger()  # and the same person may sign in again after signing out
-    dialog = window.lock_dialog
+    window.account.sign_out_action.trigger()  # and the same person may sign in again after signing out
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog) and status.text() == "当前用户：未登录"
     sign_in_at(qtbot, dialog, "unit_cy")
     assert status.text() == "当前用户：翠园街道经办人（责任单位工作人员）"
@@ -118,14 +118,14 @@ def test_another_account_may_sign_in_at_the_lock_screen(qtbot: QtBot, window: Ma
 
     type_into(qtbot, by_name(window.intake_page.form, QLineEdit, "姓名"), "夏锁屏")
     lock_window(window)
-    dialog = window.lock_dialog
+    dialog = window.account.lock_dialog
     assert isinstance(dialog, LoginDialog)
     assert by_name(dialog, QLineEdit, "用户名").text() == "liuxy"
     sign_in_at(qtbot, dialog, "supervisor")
     assert window.findChild(QLabel, "signedInUser").text() == "当前用户：何督查（督查）"
-    assert window.audit_action.isEnabled() and "来访登记" not in shown_pages(window)
+    assert window.account.audit_action.isEnabled() and "来访登记" not in shown_pages(window)
     # the registration typed before the lock is the desk officer's: it stays (no supervisor may register it)
-    assert window.draft_question is None
+    assert window.account.draft_question is None
     assert by_name(window.intake_page.form, QLineEdit, "姓名").text() == "夏锁屏"
 
 

@@ -111,3 +111,80 @@ def test_nothing_is_delivered_to_a_deleted_owner(qtbot: QtBot) -> None:
     tasks.run(lambda: 1, called.append, owner=owner)
     assert called == []
     assert tasks.pending == 0
+
+
+def test_op_says_the_chinese_message_where_asked_and_shows_progress(
+        qtbot: QtBot, caplog: pytest.LogCaptureFixture) -> None:
+    from ui.tasks import disable
+
+    tasks = TaskManager(synchronous=True)
+    button = QWidget()
+    qtbot.addWidget(button)
+    progress: list[bool] = []
+    running: list[int] = []
+    tasks.opsChanged.connect(running.append)
+    said: list[str] = []
+
+    def busy(on: bool) -> None:
+        progress.append(on)
+        disable(button)(on)
+        assert button.isEnabled() is not on
+
+    def fail() -> None:
+        raise RuntimeError("UNIQUE constraint failed: petitioner 430502198703151234")
+
+    with caplog.at_level(logging.INFO, logger="ui.tasks"):
+        tasks.op(fail, what="test_op", message=said.append, prefix="保存失败：", busy=busy)
+    assert said == [f"保存失败：{GENERIC_ERROR}"]  # never the exception's text
+    assert progress == [True, False] and button.isEnabled()
+    assert running == [1, 0] and tasks.ops == 0 and tasks.pending == 0
+    assert "RuntimeError" in caplog.text and "430502198703151234" not in caplog.text
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+    results: list[int] = []
+    tasks.op(lambda: 7, results.append, what="test_op", message=said.append, busy=busy)
+    assert results == [7] and progress[-2:] == [True, False] and len(said) == 1
+
+
+def test_op_hands_the_exception_to_on_error_or_shows_the_default_box(qtbot: QtBot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    tasks = TaskManager(synchronous=True)
+    tasks.window = parent
+    errors: list[BaseException] = []
+    said: list[str] = []
+
+    def fail() -> None:
+        raise FieldError("证件号码", "身份证号码校验位不符，请逐位核对")
+
+    tasks.op(fail, what="test_op", on_error=errors.append, message=said.append)
+    assert isinstance(errors[0], FieldError) and said == []  # the form marks the field itself
+    tasks.op(fail, what="test_op")
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert boxes and boxes[-1].text() == "身份证号码校验位不符，请逐位核对"
+    for box in boxes:
+        box.close()
+
+
+def test_op_for_a_deleted_owner_delivers_nothing_and_ends(qtbot: QtBot) -> None:
+    import shiboken6
+
+    tasks = TaskManager(synchronous=True)
+    owner = QWidget()
+    shiboken6.delete(owner)
+    progress: list[bool] = []
+    called: list[int] = []
+    tasks.op(lambda: 1, called.append, what="test_op", owner=owner, busy=progress.append)
+    assert called == [] and progress == [True] and tasks.ops == 0
+
+
+def test_op_runs_off_the_gui_thread(qtbot: QtBot) -> None:
+    tasks = TaskManager()
+    gui = threading.get_ident()
+    seen: list[int] = []
+    results: list[int] = []
+    tasks.op(lambda: seen.append(threading.get_ident()) or 1, results.append, what="test_op", write=True)
+    assert tasks.ops == 1
+    qtbot.waitUntil(lambda: results == [1], timeout=3000)
+    assert seen[0] != gui and tasks.ops == 0
+    tasks.shutdown()

@@ -33,7 +33,7 @@ from reception.security.accounts import (
 from reception.services.context import AppContext
 from reception.services.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
 from ui.admin.forms import FieldForm
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable
 from ui.widgets import Banner, button
 
 HEADERS = ("用户名", "姓名", "角色", "所属单位", "状态")
@@ -115,7 +115,8 @@ class AccountDialog(QDialog):
                 exc = FieldErrors([FieldError("初始密码", exc.message)])
             self.form.show_error(exc)
 
-        self.admin.tasks.run_write(run, lambda _r: self._done(), failed, owner=self, what="account_save")
+        self.admin.tasks.op(run, lambda _r: self._done(), what="account_save", write=True, owner=self, on_error=failed,
+                            busy=disable(self.ok_button))
 
     def _done(self) -> None:
         self.saved.emit()
@@ -156,8 +157,9 @@ class ResetPasswordDialog(QDialog):
             self.form.show_error(FieldError(F_CONFIRM, "两次输入的密码不一致"))
             return
         ctx, actor, username = self.admin.ctx, self.admin.actor_id, self.username
-        self.admin.tasks.run_write(lambda: reset_password(ctx, username, password, actor_id=actor),
-                                   lambda _r: self._done(), self.form.show_error, owner=self, what="password_reset")
+        self.admin.tasks.op(lambda: reset_password(ctx, username, password, actor_id=actor), lambda _r: self._done(),
+                            what="password_reset", write=True, owner=self, on_error=self.form.show_error,
+                            busy=disable(self.ok_button))
 
     def _done(self) -> None:
         self.saved.emit()
@@ -256,7 +258,8 @@ class AccountsAdmin(QDialog):
                 self.select(chosen.username)
             self._selection_changed()
 
-        self.tasks.run(lambda: list_accounts(ctx, actor_id=actor), done, owner=self, what="accounts")
+        self.tasks.op(lambda: list_accounts(ctx, actor_id=actor), done, what="accounts", owner=self,
+                      message=self.banner.show_error)
 
     def select(self, username: str) -> None:
         for r, a in enumerate(self.accounts):
@@ -311,11 +314,8 @@ class AccountsAdmin(QDialog):
             self.banner.show_message(f"{message}：{username}", "success")
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
-            self.banner.show_message(error_message(exc), "error")
-
-        self.tasks.run_write(lambda: fn(ctx, username, actor_id=actor), done, failed,  # type: ignore[operator]
-                             owner=self, what="account_action")
+        self.tasks.op(lambda: fn(ctx, username, actor_id=actor), done,  # type: ignore[operator]
+                      what="account_action", write=True, owner=self, message=self.banner.show_error)
 
     def save_desk(self) -> None:
         self.desk_form.clear_errors()
@@ -326,6 +326,5 @@ class AccountsAdmin(QDialog):
             self.banner.show_message("工位设置已保存：回执上的登记单位为“" + centre.strip() + "”", "success")
             self.deskChanged.emit()
 
-        self.tasks.run_write(lambda: configure_desk(ctx, centre_name=centre, desk_name=name, desk_code=code,
-                                                    actor_id=actor), done, self.desk_form.show_error, owner=self,
-                             what="desk_save")
+        self.tasks.op(lambda: configure_desk(ctx, centre_name=centre, desk_name=name, desk_code=code, actor_id=actor),
+                      done, what="desk_save", write=True, owner=self, on_error=self.desk_form.show_error)

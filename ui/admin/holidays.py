@@ -246,24 +246,16 @@ class HolidayAdminDialog(QDialog):
     def _run(self, fn: Callable[[Callable[[int, int], None]], holidays.CalendarChange], what: str,
              on_error: Callable[[BaseException], None] | None = None) -> None:
         self.error.clear_message()
-        self._busy(True)
 
         def done(change: holidays.CalendarChange) -> None:
-            self._busy(False)
             self.result_label.setText(change.message + ("\n" + "\n".join(change.roster_conflicts)
                                                         if change.roster_conflicts else ""))
             self.refresh()
             self.calendarChanged.emit()
 
-        def failed(exc: BaseException) -> None:
-            self._busy(False)
-            if on_error is not None:
-                on_error(exc)
-            else:
-                self.error.show_message(error_message(exc))
-
         emit = self._progress.changed.emit
-        self.tasks.run(lambda: fn(emit), done, failed, write=True, owner=self, what=what)
+        self.tasks.op(lambda: fn(emit), done, what=what, write=True, owner=self, message=self.error.show_message,
+                      on_error=on_error, busy=self._busy)
 
     def import_clicked(self) -> None:
         path = self.choose_file(self)

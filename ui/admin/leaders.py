@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from reception.roster import service
 from reception.roster.engine import RosterLeader
 from reception.services.context import AppContext
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager
 from ui.widgets import ErrorLabel, button, field_label
 
 
@@ -78,10 +78,7 @@ class _Base(QDialog):
             self.result_label.setText(message)
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
-            self.error.show_message(error_message(exc))
-
-        self.tasks.run(fn, done, failed, write=True, owner=self, what=what)  # type: ignore[arg-type]
+        self.tasks.op(fn, done, what=what, write=True, owner=self, message=self.error.show_message)  # type: ignore[arg-type]
 
     def refresh(self) -> None:  # pragma: no cover (overridden)
         raise NotImplementedError

@@ -56,7 +56,7 @@ from reception.reference.store import (
 )
 from reception.services.context import AppContext
 from ui.admin.forms import FieldForm
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, button
 
 ROW_TYPES: dict[Kind, type[Any]] = {Kind.LOCALITY: LocalityRow, Kind.UNIT: UnitRow, Kind.CATEGORY: CategoryRow,
@@ -175,19 +175,14 @@ class RowDialog(QDialog):
         self.form.clear_errors()
         ctx, kind, record_id, row = self.admin.ctx, self.kind, self.record_id, self.row()
         actor = self.admin.actor_id
-        self.ok_button.setEnabled(False)
 
         def done(saved_id: str) -> None:
-            self.ok_button.setEnabled(True)
             self.saved.emit(saved_id)
             self.accept()
 
-        def failed(exc: BaseException) -> None:
-            self.ok_button.setEnabled(True)
-            self.form.show_error(exc)
-
-        self.admin.tasks.run_write(lambda: save_row(ctx, kind, row, record_id=record_id, actor_id=actor), done,
-                                   failed, owner=self, what="reference_save")
+        self.admin.tasks.op(lambda: save_row(ctx, kind, row, record_id=record_id, actor_id=actor), done,
+                            what="reference_save", write=True, owner=self, on_error=self.form.show_error,
+                            busy=disable(self.ok_button))
 
 
 class ReferenceTab(QWidget):
@@ -294,14 +289,10 @@ class ReferenceTab(QWidget):
             return
         ctx, kind, actor = self.admin.ctx, self.kind, self.admin.actor_id
 
-        def done(_none: object) -> None:
-            self.admin.changed_here(f"已{'启用' if active else '停用'}", select=(kind, rid))
-
-        def failed(exc: BaseException) -> None:
-            self.admin.show_message(error_message(exc), "error")
-
-        self.admin.tasks.run_write(lambda: set_active(ctx, kind, rid, active, actor_id=actor), done, failed,
-                                   owner=self, what="reference_retire")
+        said = f"已{'启用' if active else '停用'}"
+        self.admin.tasks.op(lambda: set_active(ctx, kind, rid, active, actor_id=actor),
+                            lambda _none: self.admin.changed_here(said, select=(kind, rid)), what="reference_retire",
+                            write=True, owner=self, message=self.admin.banner.show_error)
 
 
 class ReferenceAdmin(QDialog):
@@ -385,7 +376,7 @@ class ReferenceAdmin(QDialog):
                 self.show_message("尚无" + "、".join(missing) + "：请“下载模板”，填写后“导入”，或逐条“新增”。"
                                   "来访登记需要问题类别和属地；交办规则让系统建议责任单位。", "warning")
 
-        self.tasks.run(read, done, owner=self, what="reference_rows")
+        self.tasks.op(read, done, what="reference_rows", owner=self, message=self.banner.show_error)
 
     def changed_here(self, message: str, *, select: tuple[Kind, str] | None = None) -> None:
         self.show_message(message, "success")

@@ -38,7 +38,7 @@ from reception.services.setup import (
     finish_first_run,
 )
 from ui.admin.forms import FieldForm
-from ui.tasks import TaskManager
+from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button
 
 PASSWORD_HINT = "至少8位，须同时包含字母和数字，不能包含用户名。"
@@ -74,22 +74,19 @@ class _WritingPage(QWizardPage):
         if self.busy:
             return False
         self.form.clear_errors()
-        self.busy = True
-        self.setup.button(QWizard.WizardButton.NextButton).setEnabled(False)
+        next_button = self.setup.button(QWizard.WizardButton.NextButton)
+
+        def busy(on: bool) -> None:
+            self.busy = on
+            next_button.setEnabled(not on)
 
         def done(result: Any) -> None:
-            self.busy = False
             self.stored = True
             self.on_stored(result)
-            self.setup.button(QWizard.WizardButton.NextButton).setEnabled(True)
             QTimer.singleShot(0, self.setup.next)
 
-        def failed(exc: BaseException) -> None:
-            self.busy = False
-            self.setup.button(QWizard.WizardButton.NextButton).setEnabled(True)
-            self.form.show_error(exc)
-
-        self.setup.tasks.run_write(self.store, done, failed, owner=self, what=f"setup_{type(self).__name__}")
+        self.setup.tasks.op(self.store, done, what=f"setup_{type(self).__name__}", write=True, owner=self,
+                            on_error=self.form.show_error, busy=busy)
         return False
 
     form: FieldForm
@@ -268,21 +265,15 @@ class SetupWizard(QWizard):
         page.error.clear_message()
         ctx, user_id = self.ctx, self.admin_page.user_id
         standalone, defaults = page.standalone, page.standalone and page.defaults_check.isChecked()
-        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        finish = self.button(QWizard.WizardButton.FinishButton)
 
         def done(_none: object) -> None:
             self.finished_ok = True
             QTimer.singleShot(0, self.accept)
 
-        def failed(exc: BaseException) -> None:
-            from ui.tasks import error_message
-
-            self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
-            page.error.show_message(error_message(exc))
-
-        self.tasks.run_write(lambda: finish_first_run(ctx, user_id=user_id, standalone=standalone,
-                                                      default_categories=defaults), done, failed, owner=self,
-                             what="setup_finish")
+        self.tasks.op(lambda: finish_first_run(ctx, user_id=user_id, standalone=standalone,
+                                               default_categories=defaults), done, what="setup_finish", write=True,
+                      owner=self, message=page.error.show_message, busy=disable(finish))
         return False
 
     def accept(self) -> None:

@@ -131,8 +131,8 @@ class CorrectionDialog(QDialog):
     def load(self) -> None:
         ctx, case_id, actor = self.ctx, self.case_id, self.actor_id
         self.message.show_message("正在读取…", "info")
-        self.tasks.run(lambda: registration(ctx, case_id, actor_id=actor), self._loaded, self._load_failed,
-                       owner=self, what="correction load")
+        self.tasks.op(lambda: registration(ctx, case_id, actor_id=actor), self._loaded, what="correction load",
+                      owner=self, message=self.message.show_error)
 
     def _loaded(self, reg: Registration) -> None:
         self.loaded = reg
@@ -154,9 +154,6 @@ class CorrectionDialog(QDialog):
             "更正姓名或证件号码时请填写更正理由。" if identity else
             "姓名和证件号码的更正须由督查办理（并说明理由）。"))
         self.save_button.setEnabled(True)
-
-    def _load_failed(self, exc: BaseException) -> None:
-        self.message.show_message(error_message(exc), "error")
 
     def _on_file(self, person_id: str | None) -> PersonOnFile | None:
         if self.loaded is None:

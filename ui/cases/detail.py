@@ -39,7 +39,7 @@ from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
 from ui.printing import PrintFn
 from ui.reference import Reference
-from ui.tasks import TaskManager, error_message, log_failure
+from ui.tasks import TaskManager, disable, error_message, log_failure
 from ui.widgets import Banner, FlagBadge, button, shown_flags
 
 
@@ -230,7 +230,7 @@ class CaseDetailDialog(QDialog):
             return detail, case_clocks(ctx, case_id), correction_rights(ctx, case_id, actor_id=user)
 
         # viewing a petitioner's case is audited, hence the writer
-        self.tasks.run(read, self._show_all, self._failed, write=True, owner=self, what="case detail")
+        self.tasks.op(read, self._show_all, what="case detail", write=True, owner=self, message=self.message.show_error)
 
     def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView], CorrectionRights]) -> None:
         detail, views, rights = loaded
@@ -404,7 +404,6 @@ class CaseDetailDialog(QDialog):
 
     def reprint(self) -> None:
         ctx, case_no, officer = self.ctx, self.case.case_no, self.reference.user_id or None
-        self.reprint_button.setEnabled(False)
 
         def run() -> Path:
             from reception.services.receipt_service import reprint_receipt  # ReportLab only when needed
@@ -413,7 +412,6 @@ class CaseDetailDialog(QDialog):
             return write_temp_pdf(pdf, case_no)
 
         def done(path: Path) -> None:
-            self.reprint_button.setEnabled(True)
             try:
                 self.printer(self, path)
                 self.message.show_message("已补打回执（回执上注明“补打”）。", "success")
@@ -423,8 +421,5 @@ class CaseDetailDialog(QDialog):
             finally:
                 path.unlink(missing_ok=True)
 
-        def failed(exc: BaseException) -> None:
-            self.reprint_button.setEnabled(True)
-            self.message.show_message(f"补打失败：{error_message(exc)}", "error")
-
-        self.tasks.run(run, done, failed, write=True, owner=self, what="reprint")
+        self.tasks.op(run, done, what="reprint", write=True, owner=self, message=self.message.show_error,
+                      prefix="补打失败：", busy=disable(self.reprint_button))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from reception.services.dto import CaseSummary
+from ui.icons import case_status_icon
 from ui.table_model import Column, ObjectRole, RowTableModel, SortRole
 from ui.widgets import shown_flags
 
@@ -43,7 +44,7 @@ class CaseTableModel(RowTableModel[CaseSummary]):
         Column[CaseSummary]("问题类别", lambda c: c.category, tooltip=_request),
         Column[CaseSummary]("问题属地", lambda c: c.locality),
         Column[CaseSummary]("责任单位", lambda c: c.unit, tooltip=_request),
-        Column[CaseSummary]("状态", lambda c: c.status_label),
+        Column[CaseSummary]("状态", lambda c: c.status_label, icon=lambda c: case_status_icon(c.status)),
         Column[CaseSummary]("来访次数", lambda c: str(c.visit_count), sort=lambda c: c.visit_count, right=True),
         Column[CaseSummary]("最近来访", lambda c: _day(c.last_visit_on), sort=lambda c: c.last_visit_on.toordinal()),
         Column[CaseSummary]("提示", lambda c: "、".join(f.label for f in shown_flags(c))),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.lifecycle.notify import RecordingGateway, SmsGateway
 from reception.lifecycle.service import count_text
 from reception.search.query import Kind, classify
@@ -70,6 +71,9 @@ class CaseListPage(QWidget):
         self.printer = printer
         self._generation = 0
         self._loaded = False
+        self._changed = False
+        """A write (here, elsewhere, or pulled by the sync) changed what the list shows: read again when shown."""
+        tasks.changes.changed.connect(self._on_changes)
         self._mode: tuple[str, str] = ("recent", "")
         self._offset = 0
         self.last_page: SearchPage | None = None
@@ -172,7 +176,15 @@ class CaseListPage(QWidget):
     def loaded(self) -> bool:
         return self._loaded
 
+    def _on_changes(self, changes: ChangeSet) -> None:
+        if self._loaded and changes.touches(Change.CASES, Change.REFERENCE):
+            self._changed = True
+
     def ensure_loaded(self, *, recent: bool = True) -> None:
+        """When shown: the first read, or a read again of what the list shows when something changed since."""
+        if self._changed:
+            self._changed = False
+            self.refresh()
         if not self._loaded:
             self._loaded = True
             if recent:
@@ -251,11 +263,11 @@ class CaseListPage(QWidget):
             self.table.resizeColumnsToContents()
             self.status.setText(f"{title}：{len(rows)}件" if rows else f"{title}：没有找到案件")
 
-        def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.status.setText(f"查询失败：{error_message(exc)}")
+        def said(text: str) -> None:
+            if generation == self._generation:  # (not when another search has started since)
+                self.status.setText(text)
 
-        self.tasks.run(fn, done, failed, owner=self, what="case search")
+        self.tasks.op(fn, done, what="case search", owner=self, message=said, prefix="查询失败：")
 
     def load_recent(self) -> None:
         ctx, user = self.ctx, self._user()
@@ -371,7 +383,7 @@ class CaseListPage(QWidget):
             if case is not None:
                 self.open_case(case)
 
-        self.tasks.run(lambda: search_cases(ctx, case_no, user_id=user), found, owner=self, what="open tracked case")
+        self.tasks.op(lambda: search_cases(ctx, case_no, user_id=user), found, what="open tracked case", owner=self)
 
     def open_case(self, case: CaseSummary) -> CaseDetailDialog:
         if self.dialog is not None:

@@ -168,6 +168,13 @@ class TrackingTab(QWidget):
         self.status.setText("未登录")
         return True
 
+    def _said(self, generation: int) -> Callable[[str], None]:
+        """Where a read's error goes: the status line, unless another read has started since."""
+        def said(text: str) -> None:
+            if generation == self._generation:
+                self.status.setText(text)
+        return said
+
     def refresh(self) -> None:
         if self.signed_out():
             return
@@ -186,12 +193,8 @@ class TrackingTab(QWidget):
             self.total = total
             self.countChanged.emit(total)
 
-        def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.status.setText(f"读取失败：{error_message(exc)}")
-
-        self.tasks.run(lambda: self.load(unit_id), done, failed, write=self.write, owner=self,
-                       what=f"tracking {type(self).__name__}")
+        self.tasks.op(lambda: self.load(unit_id), done, what=f"tracking {type(self).__name__}", write=self.write,
+                      owner=self, message=self._said(generation), prefix="读取失败：")
 
     # -- opening ----------------------------------------------------------------------------------------------------
 
@@ -310,11 +313,8 @@ class OutboxTab(TrackingTab):
             self.resend_button.setEnabled(self.counts.get("failed", 0) > 0 and self.may_send())
             self.countChanged.emit(pending)
 
-        def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.status.setText(f"读取失败：{error_message(exc)}")
-
-        self.tasks.run(lambda: self.load(None), done, failed, owner=self, what="outbox")
+        self.tasks.op(lambda: self.load(None), done, what="outbox", owner=self, message=self._said(generation),
+                      prefix="读取失败：")
 
     def rows(self) -> list[NoticeRow]:
         return [r for r in self.model.rows() if isinstance(r, NoticeRow)]

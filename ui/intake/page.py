@@ -24,6 +24,7 @@ from reception.services.context import AppContext
 from reception.services.dto import CaseSummary, HistoryResult, IntakeResult, PersonMatch, RouteProposal
 from reception.services.history import lookup_history
 from reception.services.intake import register_intake
+from ui.icons import icon
 from ui.intake.form import IntakeForm
 from ui.intake.history import HistoryPanel
 from ui.printing import PrintFn
@@ -166,6 +167,7 @@ class IntakePage(QWidget):
         self.save_button = button("保存")
         self.save_print_button = button("保存并打印回执", default=True)
         self.save_print_button.setObjectName("primaryButton")
+        self.save_print_button.setIcon(icon("save_print", colour="white"))
         self.save_print_button.setStyleSheet(
             "QPushButton#primaryButton { background: #1565c0; color: white; border: 1px solid #0d47a1;"
             " border-radius: 3px; padding: 5px 14px; font-weight: bold; }"
@@ -293,8 +295,8 @@ class IntakePage(QWidget):
         def run() -> IntakeResult:
             return register_intake(ctx, form_input, desk_id=desk_id, officer_id=officer_id)
 
-        self.tasks.run(run, lambda result: self._saved(result, print_receipt), self._save_failed,
-                       write=True, owner=self, what="intake save")
+        self.tasks.op(run, lambda result: self._saved(result, print_receipt), what="intake save", write=True,
+                      owner=self, on_error=self._save_failed)
 
     def _saved(self, result: IntakeResult, print_receipt: bool) -> None:
         self.result = result

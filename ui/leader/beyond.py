@@ -37,7 +37,7 @@ from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import beyond as core
 from reception.leader.service import AppointmentInput, LeaderChoice, leader_choices
 from reception.services.context import AppContext
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, FieldCell, button, field_label
 
 HARD_MARK = "骨头案"
@@ -185,22 +185,20 @@ class FormDialog(QDialog):
     def submit(self) -> None:
         assert self.call is not None
         self.clear_errors()
-        self.ok_button.setEnabled(False)
 
         def ok(result: object) -> None:
-            self.ok_button.setEnabled(True)
             self.result_ = result
             self.saved.emit(result)
             self.accept()
 
         def failed(exc: BaseException) -> None:
-            self.ok_button.setEnabled(True)
             if isinstance(exc, FieldErrors):
                 self.show_errors(exc.errors)
             else:
                 self.message.show_message(error_message(exc), "error")
 
-        self.tasks.run(self.call, ok, failed, write=True, owner=self, what=self.windowTitle())
+        self.tasks.op(self.call, ok, what=self.windowTitle(), write=True, owner=self, on_error=failed,
+                      busy=disable(self.ok_button))
 
 
 class BeyondTab(QWidget):
@@ -260,10 +258,8 @@ class BeyondTab(QWidget):
             self.leaders, data = result
             self.show_data(data)
 
-        def failed(exc: BaseException) -> None:
-            self.status.setText(f"读取失败：{error_message(exc)}")
-
-        self.tasks.run(read, done, failed, owner=self, what=type(self).__name__)
+        self.tasks.op(read, done, what=type(self).__name__, owner=self, message=self.status.setText,
+                      prefix="读取失败：")
 
     def load(self) -> Any:
         raise NotImplementedError

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import service as svc
 from reception.leader.service import LeaderChoice, Outcome, QueueItem, QueueState, Reaction, RecordInput
@@ -320,6 +321,9 @@ class LeaderPage(QWidget):
         self.reference = reference
         self.tasks = tasks
         self.loaded = False
+        self._changed = False
+        """A visit sent to a leader, a reception, the roster or the directory changed: read again when shown."""
+        tasks.changes.changed.connect(self._on_changes)
         self.current: QueueItem | None = None
         self.detail: CaseDetail | None = None
         self.drafts: dict[str, Draft] = {}
@@ -455,8 +459,14 @@ class LeaderPage(QWidget):
         if isinstance(widget, BeyondTab):
             widget.ensure_loaded()
 
+    def _on_changes(self, changes: ChangeSet) -> None:
+        if changes.touches(Change.CASES, Change.LEADER, Change.ROSTER, Change.REFERENCE):
+            self._changed = True
+
     def ensure_loaded(self) -> None:
-        if not self.loaded:
+        """When shown: read the queue the first time, and again when something changed since."""
+        if not self.loaded or self._changed:
+            self._changed = False
             self.refresh()
 
     def set_reference(self, reference: Reference) -> None:
@@ -486,7 +496,7 @@ class LeaderPage(QWidget):
             return (svc.leader_choices(ctx, today), svc.leader_queue(ctx, today, actor_id=actor),
                     svc.reception_counts(ctx, today, today))
 
-        self.tasks.run(load, self._loaded, owner=self, what="leader_queue")
+        self.tasks.op(load, self._loaded, what="leader_queue", owner=self)
 
     def _loaded(self, result: tuple[list[LeaderChoice], list[QueueItem], svc.ReceptionCounts]) -> None:
         leaders, queue, counts = result
@@ -561,15 +571,12 @@ class LeaderPage(QWidget):
             self.banner.show_message(f"已接访：{item.leader_name}，处理结果：{item.outcome_label}{unit}。", "success")
             if item.reception_id:
                 rid = item.reception_id
-                self.tasks.run(lambda: svc.reception_of(self.ctx, rid), self._record_loaded, owner=self,
-                               what="leader_reception_record")
+                self.tasks.op(lambda: svc.reception_of(self.ctx, rid), self._record_loaded,
+                              what="leader_reception_record", owner=self)
         case_id, user, desk = item.case_id, self.reference.user_id or None, self.reference.desk_id or None
-        self.tasks.run(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded,
-                       self._detail_failed, owner=self, what="leader_case_detail")
-
-    def _detail_failed(self, exc: BaseException) -> None:
-        """The case's detail could not be read (e.g. the user may not see it): said in the page, never a dialog."""
-        self.banner.show_message(error_message(exc), "error")
+        # the case's detail could not be read (e.g. the user may not see it): said in the page, never a dialog
+        self.tasks.op(lambda: svc_case_detail(self.ctx, case_id, user, desk), self._detail_loaded,
+                      what="leader_case_detail", owner=self, message=self.banner.show_error)
 
     def _record_loaded(self, rec: dict[str, object]) -> None:
         if self.current is not None and self.current.reception_id == rec["id"]:
@@ -599,8 +606,8 @@ class LeaderPage(QWidget):
         self._saving = True
         self.save_button.setEnabled(False)
         self.banner.hide()
-        self.tasks.run_write(lambda: svc.record_reception(ctx, form, actor_id=actor), self._saved, self._failed,
-                             owner=self, what="leader_reception")
+        self.tasks.op(lambda: svc.record_reception(ctx, form, actor_id=actor), self._saved, what="leader_reception",
+                      write=True, owner=self, on_error=self._failed)
 
     def _saved(self, result: svc.RecordResult) -> None:
         self._saving = False

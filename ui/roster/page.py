@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.changes import Change, ChangeSet
 from reception.db.base import to_local
 from reception.roster import service as roster
 from reception.roster.engine import RosterLeader
@@ -205,6 +206,7 @@ class RosterPage(QWidget):
         self.ctx = ctx
         self.reference = reference
         self.tasks = tasks
+        tasks.changes.changed.connect(self._on_changes)
         self.printer = printer
         self.confirm: ConfirmFn = confirm or ask_question
         self.save_path: SavePathFn = save_path or ask_save_path
@@ -369,9 +371,11 @@ class RosterPage(QWidget):
     def month_key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
-    def mark_stale(self) -> None:
-        """The roster or the leaders may have changed (a sync, enrolment): read the month again when next shown."""
-        self._loaded_once = False
+    def _on_changes(self, changes: ChangeSet) -> None:
+        """The roster, the leaders or the directory changed (here, in a dialog, or pulled by the sync): read the
+        month again when next shown."""
+        if changes.touches(Change.ROSTER, Change.REFERENCE):
+            self._loaded_once = False
 
     def ensure_loaded(self) -> None:
         if not self._loaded_once:
@@ -511,10 +515,8 @@ class RosterPage(QWidget):
             self.show_info(f"{r.month} 已发布（第{r.version}版），不再重新生成；如需修改请用“调换”或“替班”。", "error")
             return
         month, by = self.month_key, self.by
-        self._set_busy(True)
 
         def done(result: roster.GenerationResult) -> None:
-            self._set_busy(False)
             text = f"已生成 {result.month} 排班草稿，共 {result.slots} 个接访安排。核对后请点击“发布”。"
             if result.warnings:
                 text += "\n" + "\n".join(result.warnings)
@@ -522,25 +524,18 @@ class RosterPage(QWidget):
             self.reload()
             self.dutyChanged.emit()
 
-        def failed(exc: BaseException) -> None:
-            self._set_busy(False)
-            self.show_error(exc)
-
-        self.tasks.run(lambda: roster.generate_month(self.ctx, month, by=by), done, failed, write=True, owner=self,
-                       what="roster_generate")
+        self.tasks.op(lambda: roster.generate_month(self.ctx, month, by=by), done, what="roster_generate", write=True,
+                      owner=self, on_error=self.show_error, busy=self._set_busy)
 
     def publish(self, *, force: bool = False) -> None:
         month, by = self.month_key, self.by
-        self._set_busy(True)
 
         def done(info: VersionInfo) -> None:
-            self._set_busy(False)
             self.show_info(f"{info.month} 排班已发布（第{info.version}版）。")
             self.reload()
             self.dutyChanged.emit()
 
         def failed(exc: BaseException) -> None:
-            self._set_busy(False)
             if isinstance(exc, UnconfirmedHolidaysError) and not force:
                 question = f"{exc.message}\n\n确定按未确认的节假日安排发布{month}的排班吗？"
                 if self.confirm(self, "发布排班：节假日未确认", question):
@@ -550,8 +545,8 @@ class RosterPage(QWidget):
                 return
             self.show_error(exc)
 
-        self.tasks.run(lambda: roster.publish_month(self.ctx, month, by=by, force=force), done, failed, write=True,
-                       owner=self, what="roster_publish")
+        self.tasks.op(lambda: roster.publish_month(self.ctx, month, by=by, force=force), done, what="roster_publish",
+                      write=True, owner=self, on_error=failed, busy=self._set_busy)
 
     # -- swaps and substitutions ------------------------------------------------------------------------------------
 
@@ -591,9 +586,8 @@ class RosterPage(QWidget):
             def run() -> ChangeInfo:
                 return roster.move_slot(self.ctx, req.day, req.leader_id, new_day, reason=req.reason,
                                         approved_by=req.approved_by, by=by)
-        self.tasks.run(run, lambda change: self._changed(dialog, change, "取消" if req.new_day is None else "改期"),
-                       lambda exc: dialog.show_error(error_message(exc)), write=True, owner=dialog,
-                       what="roster_adjust")
+        self.tasks.op(run, lambda change: self._changed(dialog, change, "取消" if req.new_day is None else "改期"),
+                      what="roster_adjust", write=True, owner=dialog, message=dialog.show_error)
 
     @staticmethod
     def _open(dialog: SwapDialog | SubstituteDialog | AdjustDialog) -> None:
@@ -610,21 +604,19 @@ class RosterPage(QWidget):
 
     def _run_swap(self, dialog: SwapDialog, req: SwapRequest) -> None:
         by = self.by
-        self.tasks.run(
+        self.tasks.op(
             lambda: roster.swap(self.ctx, req.day, req.leader_id, req.other_day, req.other_leader_id,
                                 reason=req.reason, approved_by=req.approved_by, by=by),
-            lambda change: self._changed(dialog, change, "调换"),
-            lambda exc: dialog.show_error(error_message(exc)),
-            write=True, owner=dialog, what="roster_swap")
+            lambda change: self._changed(dialog, change, "调换"), what="roster_swap", write=True, owner=dialog,
+            message=dialog.show_error)
 
     def _run_substitute(self, dialog: SubstituteDialog, req: SubstituteRequest) -> None:
         by = self.by
-        self.tasks.run(
+        self.tasks.op(
             lambda: roster.substitute(self.ctx, req.day, req.leader_id, req.new_leader_id, reason=req.reason,
                                       approved_by=req.approved_by, by=by),
-            lambda change: self._changed(dialog, change, "替班"),
-            lambda exc: dialog.show_error(error_message(exc)),
-            write=True, owner=dialog, what="roster_substitute")
+            lambda change: self._changed(dialog, change, "替班"), what="roster_substitute", write=True, owner=dialog,
+            message=dialog.show_error)
 
     # -- the public notice ------------------------------------------------------------------------------------------
 
@@ -649,7 +641,7 @@ class RosterPage(QWidget):
                 with contextlib.suppress(OSError):
                     path.unlink()
 
-        self.tasks.run(render, done, self.show_error, owner=self, what="roster_notice_pdf")
+        self.tasks.op(render, done, what="roster_notice_pdf", owner=self, message=self.message_banner.show_error)
 
     def export_excel(self) -> None:
         month = self.month_key
@@ -669,5 +661,5 @@ class RosterPage(QWidget):
             else:
                 self.show_error(exc)
 
-        self.tasks.run(write, lambda p: self.show_info(f"已导出：{p}"), failed, owner=self,
-                       what="roster_export_xlsx")
+        self.tasks.op(write, lambda p: self.show_info(f"已导出：{p}"), what="roster_export_xlsx", owner=self,
+                      on_error=failed)

@@ -51,7 +51,6 @@ def sign_in_at_start(data_dir: Path, *, demo: bool = False, username: str | None
 def after_sign_in(window: MainWindow, signed: SignedIn) -> None:
     """A reset password must be changed before work starts; then the inactivity lock is armed."""
     from ui.security.login import ChangePasswordDialog
-    from ui.security.session import InactivityLock
 
     if signed.must_change_password:
         dialog = ChangePasswordDialog(window.ctx, window.tasks, signed.user_id, required=True, parent=window)
@@ -59,4 +58,4 @@ def after_sign_in(window: MainWindow, signed: SignedIn) -> None:
             window.confirm_on_close = False
             window.close()
             sys.exit(0)
-    window.inactivity_lock = InactivityLock(window, lock_minutes(window.ctx))
+    window.account.arm_inactivity_lock(lock_minutes(window.ctx))

@@ -25,7 +25,7 @@ from reception.security.audit import AuditRow, VerifyReport, action_label, known
 from reception.services import directory
 from reception.services.context import AppContext
 from ui.table_model import Column, RowTableModel
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager
 from ui.widgets import button, field_label
 
 COLUMNS: tuple[Column[AuditRow], ...] = (
@@ -108,16 +108,13 @@ class AuditViewer(QDialog):
             self.status.setText("起始日期不能晚于截止日期")
             return
         self.status.setText("正在读取…")
-        self.tasks.run_write(lambda: list_entries(ctx, actor_id=actor, **f), self._loaded, self._failed, owner=self,
-                             what="audit_list")
+        self.tasks.op(lambda: list_entries(ctx, actor_id=actor, **f), self._loaded, what="audit_list", write=True,
+                      owner=self, message=self.status.setText)
 
     def _loaded(self, rows: list[AuditRow]) -> None:
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
         self.status.setText(f"共{len(rows)}条记录" if rows else "没有符合条件的记录")
-
-    def _failed(self, exc: BaseException) -> None:
-        self.status.setText(error_message(exc))
 
     def check_chain(self) -> None:
         ctx = self.ctx
@@ -133,7 +130,7 @@ class AuditViewer(QDialog):
                 report.chains.append(ChainReport("服务器核对", problems=against))
             return report
 
-        self.tasks.run(run, self._verified, self._failed, owner=self, what="audit_verify")
+        self.tasks.op(run, self._verified, what="audit_verify", owner=self, message=self.status.setText)
 
     def _verified(self, report: VerifyReport) -> None:
         total = sum(c.entries for c in report.chains)

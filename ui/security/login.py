@@ -14,7 +14,7 @@ from reception import APP_TITLE
 from reception.domain.errors import FieldError
 from reception.security.accounts import DEMO_PASSWORD, SignedIn, authenticate, change_password
 from reception.services.context import AppContext
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import ErrorLabel, button, field_label
 
 DEMO_HINT = ("演示账户：liuxy（接待窗口）、leader（值班领导）、supervisor（督查）、admin（管理员）、"
@@ -98,13 +98,11 @@ class LoginDialog(QDialog):
             self.error.show_message("请输入密码")
             self.password_edit.setFocus()
             return
-        self.ok_button.setEnabled(False)
         ctx, desk = self.ctx, self.desk_id
-        self.tasks.run_write(lambda: authenticate(ctx, username, password, desk_id=desk), self._done, self._failed,
-                             owner=self, what="sign_in")
+        self.tasks.op(lambda: authenticate(ctx, username, password, desk_id=desk), self._done, what="sign_in",
+                      write=True, owner=self, on_error=self._failed, busy=disable(self.ok_button))
 
     def _done(self, user: SignedIn) -> None:
-        self.ok_button.setEnabled(True)
         self.password_edit.clear()
         self.user = user
         self.error.clear_message()
@@ -112,7 +110,6 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self.ok_button.setEnabled(True)
         self.password_edit.clear()
         self.password_edit.setFocus()
         self.error.show_message(error_message(exc))
@@ -177,8 +174,8 @@ class ChangePasswordDialog(QDialog):
             self.errors["再次输入新密码"].show_message("两次输入的新密码不一致")
             return
         ctx, user_id = self.ctx, self.user_id
-        self.tasks.run_write(lambda: change_password(ctx, user_id, old, new), lambda _r: self.accept(),
-                             self._failed, owner=self, what="change_password")
+        self.tasks.op(lambda: change_password(ctx, user_id, old, new), lambda _r: self.accept(),
+                      what="change_password", write=True, owner=self, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, FieldError) and exc.field in self.errors:

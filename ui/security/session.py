@@ -94,9 +94,9 @@ def apply_permissions(window: MainWindow) -> None:
     roster = window.roster_page
     roster.may_manage = may(window, Permission.ROSTER)
     roster._update_actions()
-    audit_action = getattr(window, "audit_action", None)
-    if audit_action is not None:
-        audit_action.setEnabled(may(window, Permission.VIEW_AUDIT))
+    account: AccountMenu | None = getattr(window, "account", None)  # (not yet while the window is being built)
+    if account is not None:
+        account.audit_action.setEnabled(may(window, Permission.VIEW_AUDIT))
     from ui.admin.menu import apply_admin_permissions
 
     apply_admin_permissions(window)
@@ -114,17 +114,46 @@ def apply_case_actions(window_or_none: MainWindow | None, buttons: list[QWidget]
         _enable(b, needed is None or needed in allowed)
 
 
-def install_account_actions(window: MainWindow) -> None:
+class AccountMenu:
+    """The 账户 menu's actions, the dialogs it has open and the lock after inactivity, for one window (which holds
+    it as ``window.account``)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.switch_action = window._action("切换用户…", None, lambda: change_user(window), "switch_user")
+        self.sign_out_action = window._action("注销", None, lambda: change_user(window, sign_out=True), "sign_out")
+        self.password_action = window._action("修改密码…", None, lambda: open_change_password(window), "password")
+        self.lock_action = window._action("锁定屏幕", "Ctrl+L", lambda: lock_window(window), "lock")
+        self.audit_action = window._action("审计日志…", None, lambda: open_audit_viewer(window), "audit")
+        self.draft_question: QMessageBox | None = None
+        """The 保留 / 放弃 / 取消 question about an unsaved registration, while it is open."""
+        self.lock_dialog: QWidget | None = None
+        """The sign-in over the hidden window (锁定屏幕, 切换用户, 注销), while it is open."""
+        self.password_dialog: QWidget | None = None
+        self.audit_viewer: QWidget | None = None
+        self.inactivity_lock: InactivityLock | None = None
+        self._window = window
+
+    def arm_inactivity_lock(self, minutes: int) -> None:
+        """Lock the window after ``minutes`` without input (0: never); armed once someone has signed in."""
+        if self.inactivity_lock is None:
+            self.inactivity_lock = InactivityLock(self._window, minutes)
+        else:
+            self.inactivity_lock.set_minutes(minutes)
+
+    def set_lock_minutes(self, minutes: int) -> None:
+        """The settings changed the lock's delay (nothing happens before the lock is armed)."""
+        if self.inactivity_lock is not None:
+            self.inactivity_lock.set_minutes(minutes)
+
+
+def install_account_actions(window: MainWindow) -> AccountMenu:
     """The 账户 menu: 切换用户, 注销, 修改密码, 锁定屏幕, 审计日志 (supervisors and administrators)."""
     menu = window.menuBar().addMenu("账户")
-    window.switch_action = window._action("切换用户…", None, lambda: change_user(window))
-    window.sign_out_action = window._action("注销", None, lambda: change_user(window, sign_out=True))
-    window.password_action = window._action("修改密码…", None, lambda: open_change_password(window))
-    window.lock_action = window._action("锁定屏幕", "Ctrl+L", lambda: lock_window(window))
-    window.audit_action = window._action("审计日志…", None, lambda: open_audit_viewer(window))
-    menu.addActions([window.switch_action, window.sign_out_action])
+    account = AccountMenu(window)
+    menu.addActions([account.switch_action, account.sign_out_action])
     menu.addSeparator()
-    menu.addActions([window.password_action, window.lock_action, window.audit_action])
+    menu.addActions([account.password_action, account.lock_action, account.audit_action])
+    return account
 
 
 # -- another user at the desk -----------------------------------------------------------------------------------------
@@ -164,7 +193,7 @@ def ask_about_draft(window: MainWindow, then: Callable[[], None], *, can_cancel:
         box.setEscapeButton(buttons[CANCEL])
 
     def answered(clicked: object) -> None:
-        window.draft_question = None
+        window.account.draft_question = None
         if clicked is buttons[DISCARD]:
             page.new_form()
             then()
@@ -172,14 +201,14 @@ def ask_about_draft(window: MainWindow, then: Callable[[], None], *, can_cancel:
             then()
 
     box.buttonClicked.connect(answered)
-    window.draft_question = box
+    window.account.draft_question = box
     box.open()
 
 
 def change_user(window: MainWindow, *, sign_out: bool = False) -> None:
     """账户 → 切换用户 / 注销: settle the intake form first, then hide the window behind a sign-in for any account.
     切换用户 can be cancelled (the user stays signed in); after 注销 nobody is signed in until someone signs in."""
-    if window.reference.user is None or getattr(window, "lock_dialog", None) is not None:
+    if window.reference.user is None or window.account.lock_dialog is not None:
         return
     ask_about_draft(window, lambda: _sign_in_again(window, sign_out=sign_out))
 
@@ -198,10 +227,10 @@ def _sign_in_again(window: MainWindow, *, sign_out: bool) -> None:
         window.set_reference(replace(window.reference, user=None))
     dialog = LoginDialog(window.ctx, window.tasks, desk_id=window.reference.desk_id or None, parent=window,
                          mode="signed_out" if sign_out else "switch")
-    window.lock_dialog = dialog
+    window.account.lock_dialog = dialog
 
     def signed_in() -> None:
-        window.lock_dialog = None
+        window.account.lock_dialog = None
         user = dialog.user
         if user is not None and (sign_out or previous is None or user.user_id != previous.id):
             if previous is not None and not sign_out and user.user_id != previous.id:
@@ -214,7 +243,7 @@ def _sign_in_again(window: MainWindow, *, sign_out: bool) -> None:
             central.show()
 
     def gave_up() -> None:
-        window.lock_dialog = None
+        window.account.lock_dialog = None
         if sign_out:  # 退出程序: nobody is signed in, the window closes
             window.confirm_on_close = False
             window.close()
@@ -233,7 +262,7 @@ def _after_sign_in(window: MainWindow, user: object) -> None:
 
     if isinstance(user, SignedIn) and user.must_change_password:
         dialog = ChangePasswordDialog(window.ctx, window.tasks, user.user_id, required=True, parent=window)
-        window.password_dialog = dialog
+        window.account.password_dialog = dialog
         dialog.open()
 
 
@@ -245,7 +274,7 @@ def open_change_password(window: MainWindow) -> None:
         return
     dialog = ChangePasswordDialog(window.ctx, window.tasks, user.id, parent=window)
     dialog.accepted.connect(lambda: window.statusBar().showMessage("密码已修改", 5000))
-    window.password_dialog = dialog
+    window.account.password_dialog = dialog
     dialog.open()
 
 
@@ -253,7 +282,7 @@ def open_audit_viewer(window: MainWindow) -> None:
     from ui.security.audit_viewer import AuditViewer
 
     viewer = AuditViewer(window.ctx, window.tasks, window.reference.user_id or None, parent=window)
-    window.audit_viewer = viewer
+    window.account.audit_viewer = viewer
     viewer.show()
     viewer.refresh()
 
@@ -265,7 +294,7 @@ def lock_window(window: MainWindow) -> None:
     from ui.security.login import LoginDialog
 
     user = window.reference.user
-    if user is None or getattr(window, "lock_dialog", None) is not None:
+    if user is None or window.account.lock_dialog is not None:
         return
     central = window.centralWidget()
     if central is not None:
@@ -275,14 +304,14 @@ def lock_window(window: MainWindow) -> None:
     forget_signer(window.ctx)  # (an administrator's signing key is dropped while the screen is locked)
     dialog = LoginDialog(window.ctx, window.tasks, username=user.username, desk_id=window.reference.desk_id or None,
                          parent=window)
-    window.lock_dialog = dialog
+    window.account.lock_dialog = dialog
 
     def show_again() -> None:
         if central is not None:
             central.show()
 
     def unlocked() -> None:
-        window.lock_dialog = None
+        window.account.lock_dialog = None
         other = dialog.user
         if other is None or other.user_id == user.id:
             show_again()
@@ -327,6 +356,6 @@ class InactivityLock(QObject):
             self.timer.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if self.minutes > 0 and event.type() in self.INPUT_EVENTS and getattr(self.window, "lock_dialog", None) is None:
+        if self.minutes > 0 and event.type() in self.INPUT_EVENTS and self.window.account.lock_dialog is None:
             self.timer.start()
         return False

@@ -162,8 +162,8 @@ class DashboardView(QWidget):
         self.status.setText("正在统计…（首次统计大量数据时需要较长时间）")
         self.busy.show()
         self.banner.hide()
-        self.tasks.run(lambda: dashboard(self.ctx, on=day, sync=False), self._loaded, self._failed, owner=self,
-                       what="stats_dashboard")
+        self.tasks.op(lambda: dashboard(self.ctx, on=day, sync=False), self._loaded, what="stats_dashboard",
+                      owner=self, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.loading = False
@@ -288,5 +288,4 @@ class DashboardView(QWidget):
             self.drill_dialog = DrillDialog(listed, self, scope=scope)
             self.drill_dialog.show()
 
-        self.tasks.run(fn, show, lambda exc: self.banner.show_message(error_message(exc)), owner=self,
-                       what="stats_drill")
+        self.tasks.op(fn, show, what="stats_drill", owner=self, message=self.banner.show_message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from reception.changes import Change, ChangeSet
 from reception.services.context import AppContext
 from ui.printing import PrintFn
 from ui.stats.common import SavePathFn
@@ -32,7 +33,8 @@ class StatsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         self.loaded = False
-        self.stale = False
+        self._changed = False
+        tasks.changes.changed.connect(self._on_changes)
 
     def set_actor(self, actor_id: str | None) -> None:
         """The signed-in user, for whom every drill-down and export is read (the core filters by it)."""
@@ -44,12 +46,13 @@ class StatsPage(QWidget):
 
     def ensure_loaded(self) -> None:
         """First show (and after a registration elsewhere): compute the dashboard in the background."""
-        if not self.loaded or self.stale:
-            self.loaded, self.stale = True, False
+        if not self.loaded or self._changed:
+            self.loaded, self._changed = True, False
             self.dashboard.refresh()
 
-    def mark_stale(self) -> None:
-        self.stale = True
+    def _on_changes(self, changes: ChangeSet) -> None:
+        if changes.touches(Change.CASES, Change.LEADER, Change.REFERENCE):
+            self._changed = True
 
     def _tab_changed(self, index: int) -> None:
         if index == TAB_RANKING:

@@ -139,15 +139,14 @@ class RankingView(QWidget):
     def ensure_loaded(self) -> None:
         if not self.loaded:
             self.loaded = True
-            self.tasks.run(lambda: get_weights(self.ctx), self._show_weights, self.show_error, owner=self,
-                           what="stats_weights")
+            self.tasks.op(lambda: get_weights(self.ctx), self._show_weights, what="stats_weights", owner=self,
+                          on_error=self.show_error)
             self.refresh()
 
     def refresh(self) -> None:
         period = self.period
-        self._set_busy(True)
-        self.tasks.run(lambda: unit_ranking(self.ctx, period), self._shown, self.show_error, owner=self,
-                       what="stats_ranking")
+        self.tasks.op(lambda: unit_ranking(self.ctx, period), self._shown, what="stats_ranking", owner=self,
+                      message=self.banner.show_error, busy=self._set_busy)
 
     def _shown(self, ranking: Ranking) -> None:
         self.ranking = ranking
@@ -163,7 +162,6 @@ class RankingView(QWidget):
             error.clear_message()
 
         def failed(exc: BaseException) -> None:
-            self._set_busy(False)
             if isinstance(exc, FieldErrors):
                 for field, message in exc.by_field().items():
                     self.weight_errors[field].show_message(message)
@@ -175,10 +173,9 @@ class RankingView(QWidget):
             self.banner.show_message("权重已保存，排名已按新权重重新计算。", "info")
             self.refresh()
 
-        self._set_busy(True)
         actor = self.actor_id
-        self.tasks.run_write(lambda: save_weights(self.ctx, values, actor_id=actor), done, failed, owner=self,
-                             what="stats_save_weights")
+        self.tasks.op(lambda: save_weights(self.ctx, values, actor_id=actor), done, what="stats_save_weights",
+                      write=True, owner=self, on_error=failed, busy=self._set_busy)
 
     def _row_clicked(self, model: TableModel, index: QModelIndex) -> None:
         filt = model.row_filter(index.row())
@@ -194,8 +191,8 @@ class RankingView(QWidget):
             self.drill_dialog.show()
 
         actor = self.actor_id
-        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, filt, actor_id=actor), show, self.show_error,
-                       owner=self, what="stats_drill")
+        self.tasks.op(lambda: drill_filtered(self.ctx, key, period, filt, actor_id=actor), show, what="stats_drill",
+                      owner=self, on_error=self.show_error)
 
     def export(self, kind: str) -> None:
         if self.ranking is None:
@@ -217,5 +214,5 @@ class RankingView(QWidget):
             else:
                 self.show_error(exc)
 
-        self.tasks.run(write, lambda p: self.banner.show_message(f"已导出：{p}", "info"), failed, owner=self,
-                       what=f"stats_ranking_{kind}")
+        self.tasks.op(write, lambda p: self.banner.show_message(f"已导出：{p}", "info"), what=f"stats_ranking_{kind}",
+                      owner=self, on_error=failed)

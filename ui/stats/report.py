@@ -211,10 +211,9 @@ class ReportView(QWidget):
         period = self.chooser.checked_period()
         if period is None:
             return
-        self._set_busy(True)
         self.banner.show_message(f"正在统计{period.label}…", "info")
-        self.tasks.run(lambda: period_report(self.ctx, period), self._shown, self.show_error, owner=self,
-                       what="stats_report")
+        self.tasks.op(lambda: period_report(self.ctx, period), self._shown, what="stats_report", owner=self,
+                      message=self.banner.show_error, busy=self._set_busy)
 
     def _shown(self, report: PeriodReport) -> None:
         self.report = report
@@ -243,8 +242,8 @@ class ReportView(QWidget):
             self.drill_dialog.show()
 
         actor = self.actor_id
-        self.tasks.run(lambda: drill_filtered(self.ctx, key, period, kw, actor_id=actor), show, self.show_error,
-                       owner=self, what="stats_drill")
+        self.tasks.op(lambda: drill_filtered(self.ctx, key, period, kw, actor_id=actor), show, what="stats_drill",
+                      owner=self, on_error=self.show_error)
 
     # -- export and print --------------------------------------------------------------------------------------------
 
@@ -255,7 +254,6 @@ class ReportView(QWidget):
         path = self.save_path(self, f"信访工作统计报告-{period.label}.{kind}", kind)
         if path is None:
             return
-        self._set_busy(True)
 
         def write() -> Path:
             from reception.stats.export import report_pdf, report_xlsx
@@ -267,22 +265,17 @@ class ReportView(QWidget):
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, OSError):
-                self._set_busy(False)
                 self.banner.show_message(f"无法保存到 {path}：文件可能正被打开，或没有写入权限。", "error")
             else:
                 self.show_error(exc)
 
-        def done(p: Path) -> None:
-            self._set_busy(False)
-            self.banner.show_message(f"已导出：{p}", "info")
-
-        self.tasks.run(write, done, failed, owner=self, what=f"stats_export_{kind}")
+        self.tasks.op(write, lambda p: self.banner.show_message(f"已导出：{p}", "info"), what=f"stats_export_{kind}",
+                      owner=self, on_error=failed, busy=self._set_busy)
 
     def print_report(self) -> None:
         if self.report is None:
             return
         period = self.report.period
-        self._set_busy(True)
 
         def render() -> Path:
             from reception.stats.export import report_pdf
@@ -291,7 +284,6 @@ class ReportView(QWidget):
             return temp_pdf(report_pdf(e.report, e.details), "stats-report-")
 
         def done(path: Path) -> None:
-            self._set_busy(False)
             try:
                 self.printer(self.window(), path)
             except Exception as exc:  # a printer driver problem: say so, never a traceback
@@ -299,4 +291,4 @@ class ReportView(QWidget):
             finally:
                 remove_quietly(path)
 
-        self.tasks.run(render, done, self.show_error, owner=self, what="stats_print")
+        self.tasks.op(render, done, what="stats_print", owner=self, message=self.banner.show_error, busy=self._set_busy)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from reception.domain.masking import mask_id, mask_name, mask_phone
 from reception.services.context import AppContext
 from reception.sync.engine import ConflictView, EnrollResult, enroll, resolve_conflict
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button, field_label
 
 TABLE_LABELS = {
@@ -122,19 +122,14 @@ class EnrollDialog(QDialog):
         from reception.services.enrolment import choose_standalone
 
         self.error.clear_message()
-        self.standalone_button.setEnabled(False)
         user_id = self.user_id
 
         def done(_none: object) -> None:
             self.standaloneChosen.emit()
             self.reject()
 
-        def failed(exc: BaseException) -> None:
-            self.standalone_button.setEnabled(True)
-            self.error.show_message(error_message(exc))
-
-        self.tasks.run_write(lambda: choose_standalone(self.ctx, user_id), done, failed, owner=self,
-                             what="choose_standalone")
+        self.tasks.op(lambda: choose_standalone(self.ctx, user_id), done, what="choose_standalone", write=True,
+                      owner=self, message=self.error.show_message, busy=disable(self.standalone_button))
 
     def submit(self) -> None:
         server = self.server_edit.text().strip()
@@ -148,17 +143,12 @@ class EnrollDialog(QDialog):
         if len(code.replace("-", "")) < 8:
             self.code_error.show_message("请填写管理员提供的登记码")
             return
-        self._busy(True)
-
         def done(result: EnrollResult) -> None:
             self.enrolled.emit(result)
             self.accept()
 
-        def failed(exc: BaseException) -> None:
-            self._busy(False)
-            self.error.show_message(error_message(exc))
-
-        self.tasks.run(lambda: enroll(self.ctx, server, code), done, failed, owner=self, what="enroll")
+        self.tasks.op(lambda: enroll(self.ctx, server, code), done, what="enroll", owner=self,
+                      message=self.error.show_message, busy=self._busy)
 
     def _busy(self, busy: bool) -> None:
         self.ok_button.setEnabled(not busy)
@@ -252,11 +242,8 @@ class ConflictDialog(QDialog):
             self.resolved.emit(view)
             self.accept()
 
-        def failed(exc: BaseException) -> None:
-            self.error.show_message(error_message(exc))
-
-        self.tasks.run_write(lambda: resolve_conflict(self.ctx, cid, choice, merged), done, failed, owner=self,
-                             what="resolve_conflict")
+        self.tasks.op(lambda: resolve_conflict(self.ctx, cid, choice, merged), done, what="resolve_conflict",
+                      write=True, owner=self, message=self.error.show_message)
 
 
 def _shown(field: str, value: Any) -> str:

@@ -30,7 +30,7 @@ from reception.sync.engine import (
 )
 from ui.sync.dialogs import ConflictDialog, EnrollDialog, table_label
 from ui.sync.status import status_text
-from ui.tasks import TaskManager
+from ui.tasks import TaskManager, disable
 from ui.widgets import Banner, button
 
 OPS = {"upsert": "新增或修改", "delete": "删除", "ensure": "补传"}
@@ -163,8 +163,8 @@ class SyncPage(QWidget):
         return dialog
 
     def retry(self) -> None:
-        self.tasks.run_write(lambda: retry_parked(self.ctx), lambda _n: self.refresh(), owner=self,
-                             what="retry_parked")
+        self.tasks.op(lambda: retry_parked(self.ctx), lambda _n: self.refresh(), what="retry_parked", write=True,
+                      owner=self, busy=disable(self.retry_button))
 
     def open_conflict(self) -> ConflictDialog | None:
         if self.lists is None or not self.lists.conflicts:
