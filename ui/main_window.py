@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.page_set = Pages(ctx, self.reference, self.tasks, self._print, self)
         self.nav = self.page_set.nav
         self.pages = self.page_set.stack
+        self.page_set.on_cases_built = lambda page: page.connect_window(self)
         self.intake_page = self.page_set.intake
         self.intake_page.previewer = self._preview
         self.roster_page = self.page_set.roster
@@ -253,12 +254,8 @@ class MainWindow(QMainWindow):
 
     @property
     def cases_page(self) -> CaseListPage:
-        """The case list (built on first use, then connected to the window's pages once)."""
-        first = self.page_set.cases_built is None
-        page = self.page_set.cases(self.reference)
-        if first:
-            page.connect_window(self)
-        return page
+        """The case list (built on first use)."""
+        return self.page_set.cases(self.reference)
 
     # -- navigation and commands ------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSize, Qt
@@ -61,6 +62,8 @@ class Pages(QObject):
 
         self.intake = IntakePage(ctx, reference, tasks, printer)
         self._cases: CaseListPage | None = None  # built on first use: keeps start-up short
+        self.on_cases_built: Callable[[CaseListPage], None] | None = None
+        """Called once with the case list when it is built (the window connects its next steps to its pages)."""
         self.stack = QStackedWidget()
         self.stack.addWidget(self.intake)
         self.stack.addWidget(QWidget())  # stands in for the case list until it is first shown
@@ -95,6 +98,8 @@ class Pages(QObject):
             if was_current:
                 self.stack.setCurrentWidget(page)
             self._cases = page
+            if self.on_cases_built is not None:
+                self.on_cases_built(page)
         return self._cases
 
     def set_reference(self, reference: Reference) -> None:
