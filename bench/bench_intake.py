@@ -53,10 +53,10 @@ from synth import ROOT, Identities, Reference, new_case_form, reference_from_db,
 
 assert str(ROOT) in sys.path
 
+from reception.context import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Case  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.enums import ReceiptLayout  # noqa: E402
-from reception.services.context import AppContext, open_data_dir  # noqa: E402
 from reception.services.intake import IntakeInput, register_intake  # noqa: E402
 from reception.services.settings import load_desk_settings  # noqa: E402
 

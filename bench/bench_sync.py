@@ -36,12 +36,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from reception import heap  # noqa: E402
+from reception.context import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case  # noqa: E402
 from reception.server.db import open_server_database  # noqa: E402
 from reception.server.models import Record  # noqa: E402
 from reception.server.service import import_reference  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 from reception.services.intake import register_in_session  # noqa: E402
 from reception.sync.codec import codec_for  # noqa: E402
 from reception.sync.engine import sync_once  # noqa: E402

@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
+from reception.context import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, Desk, Leader, Setting, Unit, User  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
@@ -53,7 +54,6 @@ from reception.domain.idnumber import check_digit  # noqa: E402
 from reception.lifecycle import service as lc  # noqa: E402
 from reception.lifecycle.machine import CaseState, OpenSupervision, clocks  # noqa: E402
 from reception.services import directory  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 
 CHANNELS = (("visit", 55), ("online", 20), ("phone", 12), ("letter", 8), ("leader_day", 5))
 GROUP_WEIGHT = {"CJ": 30, "LD": 15, "GT": 10, "NY": 7, "HB": 6, "MZ": 6, "JY": 4, "WS": 4, "SC": 5, "ZA": 8,

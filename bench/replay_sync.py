@@ -142,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
     from bench_sync import desk_bulk_baseline, pg_bulk_baseline
 
     from reception import heap
+    from reception.context import open_data_dir
     from reception.db.models import SyncPeer
     from reception.server.models import Record
-    from reception.services.context import open_data_dir
     from reception.sync.client import SyncClient
     from reception.sync.engine import sync_once
     from tests.sync.harness import ServerProcess

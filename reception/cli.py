@@ -21,7 +21,7 @@ from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reception.services.context import open_data_dir
+    from reception.context import open_data_dir
 
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is not None:

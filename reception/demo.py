@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     Case,
@@ -44,7 +45,6 @@ from reception.domain.enums import (
 from reception.domain.idnumber import check_digit
 from reception.domain.workcalendar import WorkCalendar
 from reception.services import directory
-from reception.services.context import AppContext
 from reception.services.intake import IntakeInput, PersonInput, register_in_session
 from reception.services.settings import DeskSettings, save_desk_settings
 

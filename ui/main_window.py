@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception import APP_TITLE
-from reception.services.context import AppContext
+from reception.context import AppContext
 from reception.services.settings import DeskSettings
 from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
-from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     BacklogCase,
@@ -32,7 +33,6 @@ from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.leader.service import AppointmentInput, schedule_appointment
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
-from reception.services.context import AppContext
 
 F_CASES = "带案案件编号"
 F_CASE_NO = "案件编号"

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import CHINA_TZ, to_local
 from reception.db.models import (
     AuditEntry,
@@ -42,7 +43,6 @@ from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
 from reception.security.permissions import Permission, require, visible_case_ids
-from reception.services.context import AppContext
 from reception.services.history import summarise_cases
 
 # Field names are the form's labels, so the UI can put each message next to its field.

@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, exists, false, func, insert, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
 from reception.domain.deadlines import (
@@ -73,7 +74,6 @@ from reception.lifecycle.machine import (
 )
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
-from reception.services.context import AppContext
 from reception.services.settings import load_centre_setting, load_roll_policy, save_centre_setting
 
 _CLOCKS = cast(Table, CaseClock.__table__)

@@ -35,8 +35,8 @@ from reception.security.permissions import Permission, require_by
 from reception.textio import UnreadableText, read_text_file
 
 if TYPE_CHECKING:
+    from reception.context import AppContext
     from reception.lifecycle.service import RecomputeResult
-    from reception.services.context import AppContext
 
 __all__ = [
     "CalendarChange",

@@ -56,7 +56,7 @@ from reception.roster.rules import (
 from reception.security.permissions import Permission, require_by, resolve_by
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 DRAFT = "draft"
 PUBLISHED = "published"

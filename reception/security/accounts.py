@@ -20,12 +20,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Unit, User
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.security import audit
 from reception.security.permissions import Permission, require
-from reception.services.context import AppContext
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15

@@ -30,7 +30,7 @@ from reception.db.models import AuditEntry, Setting
 from reception.domain.masking import mask_id, mask_name, mask_phone
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 NO_DESK = "-"
 """The chain of entries written where no desk is configured (a server-side tool, a bare data directory)."""

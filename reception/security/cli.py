@@ -97,7 +97,7 @@ def _password(args: argparse.Namespace, *, confirm: bool = True) -> str:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from reception.services.context import open_data_dir
+    from reception.context import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -39,7 +40,6 @@ from reception.security.permissions import (
     visible_case_ids,
 )
 from reception.services import directory
-from reception.services.context import AppContext
 from reception.services.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
 from reception.services.history import summarise_cases
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Case, CaseEvent, Petitioner, ReceiptPrint, User, Visit, VisitPerson
 from reception.domain.enums import DocumentType, Gender, ReceiptLayout, Role
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
@@ -33,7 +34,6 @@ from reception.receipts.data import ReceiptData
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, allowed, can_see_case, require
-from reception.services.context import AppContext
 from reception.services.intake import (
     F_ADDRESS,
     F_FACTS,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -49,7 +50,6 @@ from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, require
 from reception.services import directory
-from reception.services.context import AppContext
 from reception.services.dto import IntakeResult, RouteProposal
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
 from reception.domain.case_numbers import CASE_NO_RE
@@ -25,7 +26,6 @@ from reception.receipts import render_receipt
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.services import directory
 from reception.services.cases import case_id_by_no
-from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from reception.domain.deadlines import DEFAULT_ROLL, RollPolicy
 from reception.domain.enums import ReceiptLayout
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 DESK_KEY = "desk"
 ROLL_KEY = "deadline_roll"

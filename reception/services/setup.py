@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext, open_data_dir
 from reception.db.models import Desk, User
 from reception.domain.case_numbers import DESK_CODE_RE
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError
-from reception.services.context import AppContext, open_data_dir
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 
 DEFAULT_DESK_CODE = "D01"

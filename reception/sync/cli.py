@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _open(args: argparse.Namespace) -> AppContext:
-    from reception.services.context import open_data_dir
+    from reception.context import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 

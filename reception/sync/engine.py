@@ -28,13 +28,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reception import __version__, heap
+from reception.context import AppContext
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
 from reception.envfail import environment_reason
-from reception.services.context import AppContext
 from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.sync import credentials
 from reception.sync.checks import record_problem

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 
+from reception.context import AppContext, open_data_dir
 from reception.db.models import Base, Category, Locality, SyncOutbox
 from reception.demo import _make_id, _make_name, seed_reference
 from reception.domain.enums import (
@@ -37,7 +38,6 @@ from reception.server.db import ServerDatabase, open_server_database
 from reception.server.models import Record
 from reception.server.service import add_desk, import_reference
 from reception.services import directory
-from reception.services.context import AppContext, open_data_dir
 from reception.services.intake import IntakeInput, PersonInput, register_intake
 from reception.services.settings import load_desk_settings
 from reception.sync.client import SyncClient

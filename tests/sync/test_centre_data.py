@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reception.context import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     CaseClock,
@@ -37,7 +38,6 @@ from reception.roster import service as roster
 from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
-from reception.services.context import open_data_dir
 from reception.services.intake import register_intake
 from reception.services.settings import load_desk_settings, update_desk_settings
 from reception.stats.ranking import get_weights, save_weights

@@ -11,11 +11,11 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from reception.context import open_data_dir
 from reception.db.models import Category
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import add_desk, import_reference
 from reception.services import directory
-from reception.services.context import open_data_dir
 from reception.services.enrolment import EnrolmentOffer
 from reception.sync.engine import sync_status
 from tests.sync.harness import ServerProcess, make_reference

@@ -14,11 +14,11 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QRadioButton, Q
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
+from reception.context import open_data_dir
 from reception.db.models import Case, Category, Desk, Locality, Setting, User
 from reception.reference.workbook import read_workbook
 from reception.server.db import open_server_database
 from reception.server.service import add_desk, import_reference_workbook
-from reception.services.context import open_data_dir
 from reception.services.enrolment import CHOICE_KEY
 from reception.services.settings import load_desk_settings
 from reception.services.setup import needs_first_run

@@ -12,6 +12,7 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
+from reception.context import open_data_dir
 from reception.db.models import AuditEntry, Case
 from reception.domain.errors import FieldError, FieldErrors, ReceptionError
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
@@ -19,7 +20,6 @@ from reception.security import accounts
 from reception.security.accounts import AccountLocked, LoginFailed
 from reception.security.audit import verify
 from reception.services.cases import search_cases
-from reception.services.context import open_data_dir
 from reception.services.receipt_service import archive_receipt
 from tests.unit.conftest import Desk
 from tests.unit.test_security import intake

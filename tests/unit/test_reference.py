@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from reception.cli import main as cli_main
+from reception.context import AppContext
 from reception.db.models import Category, Locality, RoutingRule, Unit
 from reception.domain.errors import FieldErrors, ReceptionError
 from reception.reference.defaults import default_categories, load_default_file, seed_default_categories
@@ -27,7 +28,6 @@ from reception.reference.store import (
 )
 from reception.reference.workbook import WorkbookError, read_workbook
 from reception.services import directory
-from reception.services.context import AppContext
 from reception.services.setup import init_data_dir
 from tests.reference_fixture import write_district
 

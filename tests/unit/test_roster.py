@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from reception.cli import main
+from reception.context import AppContext, open_data_dir
 from reception.db.models import Leader
 from reception.demo import seed_reference
 from reception.domain.errors import FieldErrors
@@ -32,7 +33,6 @@ from reception.roster.rules import (
     secretary_day,
     secretary_days_in,
 )
-from reception.services.context import AppContext, open_data_dir
 from tests.unit.test_holidays import HOLIDAYS_2027_CSV
 from tests.unit.test_receipts import embedded_file
 

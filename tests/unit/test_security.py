@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reception.context import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import AuditEntry, Petitioner, Setting
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction
@@ -31,7 +32,6 @@ from reception.security.accounts import AccountLocked, LoginFailed
 from reception.security.audit import verify
 from reception.security.permissions import PermissionDenied
 from reception.services.cases import case_detail, export_cases, search_cases
-from reception.services.context import open_data_dir
 from reception.services.history import lookup_history
 from reception.services.intake import IntakeInput, PersonInput, register_intake
 from tests.unit.conftest import Desk

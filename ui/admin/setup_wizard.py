@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception import APP_TITLE
-from reception.services.context import AppContext
+from reception.context import AppContext
 from reception.services.setup import (
     F_CENTRE,
     F_CONFIRM,

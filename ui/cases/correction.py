@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldErrors
 from reception.domain.masking import mask_id
-from reception.services.context import AppContext
 from reception.services.correction import (
     F_PERSON,
     F_REASON,

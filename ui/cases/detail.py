@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockKind, ClockUnit
 from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.lifecycle.service import CaseClockView, case_clocks
 from reception.services.cases import case_detail
-from reception.services.context import AppContext
 from reception.services.correction import CorrectionRights, correction_rights
 from reception.services.dto import CaseDetail, CaseSummary
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for

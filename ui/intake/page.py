@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.enums import HistoryFlag
 from reception.domain.errors import FieldErrors, ReceptionError
 from reception.services import directory
-from reception.services.context import AppContext
 from reception.services.dto import CaseSummary, HistoryResult, IntakeResult, PersonMatch, RouteProposal
 from reception.services.history import lookup_history
 from reception.services.intake import register_intake

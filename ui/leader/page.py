@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import service as svc
 from reception.leader.service import LeaderChoice, Outcome, QueueItem, QueueState, Reaction, RecordInput
-from reception.services.context import AppContext
 from reception.services.dto import CaseDetail
 from ui.leader.beyond import AppointmentsTab, BacklogTab, BeyondTab, DownVisitsTab
 from ui.leader.model import COL_CATEGORY, COL_PETITIONER, COL_STATE, ObjectRole, QueueModel

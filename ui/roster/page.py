@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.roster import service as roster
 from reception.roster.engine import RosterLeader
@@ -43,7 +44,6 @@ from reception.roster.service import (
     UnconfirmedHolidaysError,
     VersionInfo,
 )
-from reception.services.context import AppContext
 from ui.printing import PrintFn
 from ui.reference import Reference
 from ui.roster.dialogs import (

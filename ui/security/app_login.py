@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reception.context import open_data_dir
 from reception.security.accounts import SignedIn, any_password_set, lock_minutes
-from reception.services.context import open_data_dir
 from reception.services.settings import load_desk_settings
 
 if TYPE_CHECKING:

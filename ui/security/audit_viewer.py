@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.security.audit import AuditRow, VerifyReport, action_label, known_actions, list_entries, verify
 from reception.services import directory
-from reception.services.context import AppContext
 from ui.table_model import Column, RowTableModel
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button, field_label

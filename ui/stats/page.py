@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from reception.services.context import AppContext
+from reception.context import AppContext
 from ui.printing import PrintFn
 from ui.stats.common import SavePathFn
 from ui.stats.dashboard import DashboardView

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.masking import mask_id, mask_name, mask_phone
-from reception.services.context import AppContext
 from reception.sync.engine import ConflictView, EnrollResult, enroll, resolve_conflict
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, field_label

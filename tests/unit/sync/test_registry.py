@@ -10,9 +10,9 @@ from sqlalchemy import String, TypeDecorator, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from reception.context import open_data_dir
 from reception.db.base import utcnow
 from reception.db.models import Base, Petitioner, SyncOutbox, SyncPeer, SyncRow
-from reception.services.context import open_data_dir
 from reception.sync.codec import build_codec
 from reception.sync.outbox import open_personal, outbox_state
 from reception.sync.registry import TABLES, Direction, synced_tables, unclassified
