@@ -55,10 +55,10 @@ assert str(ROOT) in sys.path
 
 from reception.context import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Case  # noqa: E402
+from reception.db.settings import load_desk_settings  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.enums import ReceiptLayout  # noqa: E402
 from reception.services.intake import IntakeInput, register_intake  # noqa: E402
-from reception.services.settings import load_desk_settings  # noqa: E402
 
 TARGET_SAVE = 60.0
 TARGET_PDF_KB = 100.0

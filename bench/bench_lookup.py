@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             return find_history(session, **kw)
 
     with ctx.db.read() as session:
-        from reception.services.settings import load_desk_settings
+        from reception.db.settings import load_desk_settings
 
         settings = load_desk_settings(session)
 

@@ -70,7 +70,7 @@ def bulk_intakes(ctx, n: int, seed: int) -> None:  # type: ignore[no-untyped-def
 
     rng = random.Random(seed)
     with ctx.db.read() as s:
-        from reception.services.settings import load_desk_settings
+        from reception.db.settings import load_desk_settings
 
         st = load_desk_settings(s)
     moment = datetime(2026, 9, 1, 8, 30, tzinfo=CHINA_TZ)

@@ -31,6 +31,7 @@ from reception.db.models import (
     Unit,
     User,
 )
+from reception.db.settings import DeskSettings, save_desk_settings
 from reception.domain.enums import (
     CaseStatus,
     Channel,
@@ -46,7 +47,6 @@ from reception.domain.idnumber import check_digit
 from reception.domain.workcalendar import WorkCalendar
 from reception.services import directory
 from reception.services.intake import IntakeInput, PersonInput, register_in_session
-from reception.services.settings import DeskSettings, save_desk_settings
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_district.json"
 

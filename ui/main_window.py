@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from reception import APP_TITLE
 from reception.context import AppContext
-from reception.services.settings import DeskSettings
+from reception.db.settings import DeskSettings
 from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage
 from ui.printing import UI_SETTINGS_FILE as _UI_SETTINGS_FILE

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from PySide6.QtWidgets import QComboBox
 
 from reception.context import AppContext
+from reception.db.settings import DeskSettings, load_desk_settings
 from reception.services import directory
 from reception.services.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
-from reception.services.settings import DeskSettings, load_desk_settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from reception.context import AppContext
+from reception.db.settings import DeskSettings, update_desk_settings
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
-from reception.services.settings import DeskSettings, update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
+from reception.db.settings import load_centre_setting, load_roll_policy, save_centre_setting
 from reception.domain.deadlines import (
     ClockAssessment,
     ClockColour,
@@ -74,7 +75,6 @@ from reception.lifecycle.machine import (
 )
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
-from reception.services.settings import load_centre_setting, load_roll_policy, save_centre_setting
 
 _CLOCKS = cast(Table, CaseClock.__table__)
 """Bulk inserts go through the table (Core), not the ORM: the clock rows are plain projections."""

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reception.db.settings import load_centre_setting, save_centre_setting
 from reception.domain.errors import FieldError
 from reception.domain.workcalendar import WorkCalendar
-from reception.services.settings import load_centre_setting, save_centre_setting
 
 ROSTER_KEY = "roster"
 

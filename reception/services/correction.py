@@ -192,8 +192,8 @@ def registration(ctx: AppContext, case_id: str, *, actor_id: str | None) -> Regi
 
 
 def _receipt_data(session: Session, ctx: AppContext, case_id: str, visit_id: str) -> ReceiptData:
+    from reception.db.settings import load_desk_settings
     from reception.services.receipt_service import build_receipt_data
-    from reception.services.settings import load_desk_settings
 
     return build_receipt_data(session, case_id, visit_id, ctx.calendar, load_desk_settings(session))
 
@@ -322,9 +322,9 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
 def _reprint_corrected(ctx: AppContext, case_id: str, case_no: str, visit_id: str, data: ReceiptData,
                        changed: tuple[str, ...], actor_id: str | None, desk_id: str | None,
                        layout: ReceiptLayout | None, now: datetime) -> CorrectionResult:
+    from reception.db.settings import load_desk_settings
     from reception.receipts import render_receipt
     from reception.services.receipt_service import write_atomically
-    from reception.services.settings import load_desk_settings
 
     with ctx.db.read() as session:
         chosen = layout or load_desk_settings(session).layout

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
+from reception.db.settings import DeskSettings, load_desk_settings
 from reception.domain.case_numbers import CASE_NO_RE
 from reception.domain.deadlines import RollPolicy, due_date
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, ReceiptLayout, RoutingAction
@@ -26,7 +27,6 @@ from reception.receipts import render_receipt
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
 from reception.services import directory
 from reception.services.cases import case_id_by_no
-from reception.services.settings import DeskSettings, load_desk_settings
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext, open_data_dir
 from reception.db.models import Desk, User
+from reception.db.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.domain.case_numbers import DESK_CODE_RE
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError
-from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 
 DEFAULT_DESK_CODE = "D01"
 DEFAULT_UNIT = "区信访接待中心"

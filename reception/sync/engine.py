@@ -32,10 +32,10 @@ from reception.context import AppContext
 from reception.db.base import utcnow
 from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import Case, Desk, SyncConflict, SyncOutbox, SyncPeer, SyncRow, User
+from reception.db.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.domain.enums import Role
 from reception.domain.errors import ReceptionError
 from reception.envfail import environment_reason
-from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 from reception.sync import credentials
 from reception.sync.checks import record_problem
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError

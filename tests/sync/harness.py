@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, select, text
 
 from reception.context import AppContext, open_data_dir
 from reception.db.models import Base, Category, Locality, SyncOutbox
+from reception.db.settings import load_desk_settings
 from reception.demo import _make_id, _make_name, seed_reference
 from reception.domain.enums import (
     Channel,
@@ -39,7 +40,6 @@ from reception.server.models import Record
 from reception.server.service import add_desk, import_reference
 from reception.services import directory
 from reception.services.intake import IntakeInput, PersonInput, register_intake
-from reception.services.settings import load_desk_settings
 from reception.sync.client import SyncClient
 from reception.sync.engine import enroll, sync_once
 from reception.sync.registry import synced_tables, uploaded_at_enrolment

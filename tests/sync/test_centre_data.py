@@ -26,6 +26,7 @@ from reception.db.models import (
     Unit,
     User,
 )
+from reception.db.settings import load_desk_settings, update_desk_settings
 from reception.demo import seed_reference
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Channel, RoutingAction
@@ -39,7 +40,6 @@ from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
 from reception.services.intake import register_intake
-from reception.services.settings import load_desk_settings, update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
 from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from reception.context import open_data_dir
 from reception.db.models import Case, Category, Desk, Locality, Setting, User
+from reception.db.settings import load_desk_settings
 from reception.reference.workbook import read_workbook
 from reception.server.db import open_server_database
 from reception.server.service import add_desk, import_reference_workbook
 from reception.services.enrolment import CHOICE_KEY
-from reception.services.settings import load_desk_settings
 from reception.services.setup import needs_first_run
 from tests.reference_fixture import write_district
 from tests.sync.harness import ServerProcess

@@ -168,10 +168,10 @@ def test_0009_moves_the_centre_wide_settings_out_of_the_desk_settings(tmp_path: 
     from sqlalchemy import select
 
     from reception.db.models import CentreSetting, Setting
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
     from reception.lifecycle.service import load_settings
     from reception.roster.rules import load_roster_rules
-    from reception.services.settings import load_desk_settings
     from reception.stats.ranking import load_weights
 
     db = tmp_path / "reception.sqlite3"
@@ -217,8 +217,8 @@ def test_0009_keeps_the_first_form_of_the_roll_over_rule(tmp_path: Path) -> None
     """A desk that only ever had the boolean (``roll_deadline_to_workday`` False: never roll) keeps its rule."""
     import json
 
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
-    from reception.services.settings import load_desk_settings
 
     db = tmp_path / "reception.sqlite3"
     _database_at(db, "0008")

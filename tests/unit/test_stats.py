@@ -26,8 +26,8 @@ from tests.unit.conftest import Desk
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, fx.StatsData, Desk]]:
     """The data set is built once for the module (it takes a few seconds through the services)."""
     from reception.context import open_data_dir
+    from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
-    from reception.services.settings import load_desk_settings
     from tests.clock import Clock
 
     clock = Clock(fx.at(date(2025, 12, 1)))
@@ -404,9 +404,9 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
 
     from reception.context import open_data_dir
     from reception.db.models import Case, StatsCachedDay, StatsDay
+    from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
     from reception.lifecycle import machine as m
-    from reception.services.settings import load_desk_settings
     from reception.stats import cache
     from tests.clock import Clock
 
