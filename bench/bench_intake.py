@@ -53,7 +53,7 @@ from synth import ROOT, Identities, Reference, new_case_form, reference_from_db,
 
 assert str(ROOT) in sys.path
 
-from reception.context import AppContext, open_data_dir  # noqa: E402
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Case  # noqa: E402
 from reception.db.settings import load_desk_settings  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402

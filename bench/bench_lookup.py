@@ -48,7 +48,7 @@ from synth import ROOT, _resident_id, make_name  # noqa: E402
 assert str(ROOT) in sys.path
 from sqlalchemy import Connection, text  # noqa: E402
 
-from reception.context import open_data_dir  # noqa: E402
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.domain.enums import Gender  # noqa: E402
 from reception.security.crypto import blind_index, decrypt  # noqa: E402
 from reception.services.cases import search_cases  # noqa: E402

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from reception.context import open_data_dir  # noqa: E402
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, CaseEvent, Visit  # noqa: E402
 from reception.stats import cache, periods  # noqa: E402

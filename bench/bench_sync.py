@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from reception import heap  # noqa: E402
-from reception.context import open_data_dir  # noqa: E402
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case  # noqa: E402
 from reception.server.db import open_server_database  # noqa: E402

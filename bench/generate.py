@@ -42,7 +42,7 @@ assert str(ROOT) in sys.path
 from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from reception.context import AppContext, open_data_dir  # noqa: E402
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import (  # noqa: E402
     Case,

@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
-from reception.context import open_data_dir  # noqa: E402
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, Desk, Leader, Setting, Unit, User  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402

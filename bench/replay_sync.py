@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from bench_sync import desk_bulk_baseline, pg_bulk_baseline
 
     from reception import heap
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.db.models import SyncPeer
     from reception.server.models import Record
     from reception.sync.client import SyncClient

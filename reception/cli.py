@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is not None:

@@ -28,7 +28,7 @@ def run_smoke_test(keep: Path | None = None) -> int:
 
 
 def _run(root: Path, started: float) -> int:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
     from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction

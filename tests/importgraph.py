@@ -2,8 +2,8 @@
 
 Every import counts, at module level or inside a function (a local import hides a loop, it does not break it), except
 those under ``if TYPE_CHECKING:``, which never run. Importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py``
-first, so it is an edge to each of them as well; ``from a.b import c`` is an edge to the module ``a.b.c`` when there is
-one, else to ``a.b``.
+first, so it is an edge to each of them as well (but not from a module inside them: its own packages always ran
+first); ``from a.b import c`` is an edge to the module ``a.b.c`` when there is one, else to ``a.b``.
 
 Run it as ``python -m tests.importgraph [package-dir]`` (default ``reception``): it prints each cycle (a strongly
 connected component of more than one module, or a module that imports itself), smallest first, and one shortest loop
@@ -94,7 +94,7 @@ def imports(root: Path) -> list[Import]:
                     if sub in known:
                         targets.append(sub)
             for target in dict.fromkeys(targets):
-                if target != name:
+                if target != name and not name.startswith(target + "."):  # its own packages ran before it
                     found.append(Import(name, target, node.lineno, local))
     return found
 

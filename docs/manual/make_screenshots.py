@@ -55,7 +55,7 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
     from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPlainTextEdit
 
     app = QApplication([sys.argv[0]])
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo
     from reception.services.enrolment import mark_demo
     from ui.app import create_main_window, prepare_application
@@ -178,7 +178,7 @@ def shoot_going_live(root: Path, save: Callable[[QWidget, str], None]) -> None:
     on that new desk (基础数据 before and after importing a workbook, 工位与账户, 节假日表 for the provisional 2027)."""
     from PySide6.QtWidgets import QApplication, QLineEdit
 
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.reference.model import Kind
     from tests.reference_fixture import write_district
     from ui.admin.accounts import AccountsAdmin

@@ -792,7 +792,3 @@ def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: 
     """Every ORM write (intake, an update, rows a sync applies) keeps ``*_bidx`` in step with the plaintext."""
     target.id_number_bidx = blind_index(target.id_number, "id_number")
     target.phone_bidx = blind_index(target.phone, "phone")
-
-
-# the audit trail seals new entries into their desk's hash chain on every flush (a Session event listener)
-from reception.security import audit as _audit  # noqa: E402,F401

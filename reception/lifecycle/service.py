@@ -258,7 +258,7 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
                                                                 {"status": case.status, "unit_id": case.unit_id}))
     if planned.kind in ("closed", "recheck_decided"):
         # the matter is settled: a leader's ownership (包案) of it ends with it
-        from reception.leader.beyond import end_ownerships_in_session  # local: the leader package imports this one
+        from reception.lifecycle.ownership import end_ownerships_in_session
 
         end_ownerships_in_session(session, case.id, today, "案件已" + planned.status.label, actor_id=actor_id,
                                   now=now)
@@ -401,7 +401,7 @@ def recompute_clocks(ctx: AppContext, *, years: Sequence[int] | None = None,
                      progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
     """Bring every stored clock in line with the current calendar and settings (after the holiday table or the
     lifecycle settings changed), in one write transaction; ``ctx.calendar`` is reloaded first."""
-    from reception.roster.holidays import load_work_calendar
+    from reception.db.calendar_table import load_work_calendar
 
     with ctx.db.write() as session:
         ctx.calendar = load_work_calendar(session)

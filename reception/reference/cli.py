@@ -33,7 +33,7 @@ def _write(target: str, data: bytes) -> Path:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.reference.store import ReferenceImportError, import_workbook
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
@@ -51,7 +51,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.reference.store import export_workbook
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))

@@ -159,15 +159,21 @@ def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
         heads[chain] = (entry.seq, entry.hash)
 
 
-@event.listens_for(Session, "before_flush")
+def install_sealing() -> None:
+    """Seal new entries into their desk's hash chain on every flush of any ``Session`` (a listener on the class).
+    Idempotent; ``reception.bootstrap`` calls it at start-up."""
+    if not event.contains(Session, "before_flush", _seal_new_entries):
+        event.listen(Session, "before_flush", _seal_new_entries)
+        event.listen(Session, "after_commit", _forget_chain_heads)
+        event.listen(Session, "after_rollback", _forget_chain_heads)
+
+
 def _seal_new_entries(session: Session, _context: Any, _instances: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, AuditEntry)]
     if new:
         seal(session, new)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget_chain_heads(session: Session) -> None:
     session.info.pop(HEADS_KEY, None)
 

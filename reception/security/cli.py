@@ -97,7 +97,7 @@ def _password(args: argparse.Namespace, *, confirm: bool = True) -> str:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 

@@ -32,6 +32,7 @@ from reception.domain.case_numbers import CASE_NO_RE
 from reception.server import validate
 from reception.server.authority import Authority
 from reception.server.db import ServerDatabase
+from reception.server.errors import ServerError as ServerError  # (its old home: callers import it from here)
 from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
 from reception.sync.checks import RECORD_ID_RE
@@ -56,15 +57,6 @@ RECORD = cast(Table, Record.__table__)
 APPLIED = cast(Table, AppliedMutation.__table__)
 CONFLICT = cast(Table, Conflict.__table__)
 CHUNK = 500
-
-
-class ServerError(Exception):
-    """An error with an HTTP status and a Chinese message the desk shows as is."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def hash_secret(secret: str) -> str:
@@ -779,10 +771,12 @@ def import_reference(db: ServerDatabase, data_dir: Path, *, force: bool = False)
     record whose latest version came from a desk is NOT overwritten by a differing copy in ``data_dir`` (a stale
     data directory would silently undo that edit) unless ``force``; such records are counted as kept.
     """
+    from reception.bootstrap import install_hooks
     from reception.db.engine import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
 
+    install_hooks()
     paths = DataPaths(data_dir)
     upgrade_database(paths.database, paths.backups)
     desk_db = Database(paths.database)
@@ -837,6 +831,7 @@ def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool
     with problems raises ``ReferenceImportError`` with the report, and nothing is published."""
     import tempfile
 
+    from reception.bootstrap import install_hooks
     from reception.db.engine import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
@@ -845,6 +840,7 @@ def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool
 
     data, issues = read_workbook(workbook)
     with tempfile.TemporaryDirectory(prefix="reception-reference-") as tmp:
+        install_hooks()
         paths = DataPaths(Path(tmp))
         upgrade_database(paths.database, paths.backups)
         desk_db = Database(paths.database)

@@ -1,17 +1,20 @@
-"""First-run set-up of a data directory: this PC's desk, its officer and the desk settings."""
+"""First-run set-up of a data directory (this PC's desk, its officer and the desk settings), and later changes to
+those settings (``update_desk_settings``: the roll-over rule moves every stored clock)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reception.context import AppContext, open_data_dir
+from reception.bootstrap import AppContext, open_data_dir
 from reception.db.models import Desk, User
-from reception.db.settings import DeskSettings, load_desk_settings, save_desk_settings
+from reception.db.settings import DeskSettings, load_desk_settings, save_desk_settings, save_roll_policy
 from reception.domain.case_numbers import DESK_CODE_RE
+from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError
 
@@ -210,3 +213,26 @@ def finish_first_run(ctx: AppContext, *, user_id: str, standalone: bool, default
                              entity_id="default_categories", detail=summary.text)
     if standalone:
         choose_standalone(ctx, user_id)
+
+
+def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
+    """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
+    the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
+    again before this returns. ``actor_id`` None is the system (the command line, set-up)."""
+    if "roll_deadline_to_workday" in changes and "deadline_roll" not in changes:  # (the first form of the rule)
+        changes["deadline_roll"] = (RollPolicy.NON_WORKING_DAYS if changes["roll_deadline_to_workday"]
+                                    else RollPolicy.NONE).value
+    with ctx.db.write() as session:
+        current = load_desk_settings(session)
+        updated = replace(current, **changes)
+        if updated.roll_policy is not current.roll_policy:
+            from reception.security.permissions import Permission, require
+
+            require(session, actor_id, Permission.ADMIN)
+            save_roll_policy(session, updated.roll_policy)  # the centre's rule: synced to every desk
+        save_desk_settings(session, updated)
+        if updated.roll_policy is not current.roll_policy:  # the stored clocks follow, in the same transaction
+            from reception.lifecycle.service import recompute_clocks_in_session
+
+            recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+    return updated

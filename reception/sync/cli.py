@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _open(args: argparse.Namespace) -> AppContext:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 

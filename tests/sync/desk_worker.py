@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import reception.sync.engine as engine
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from tests.sync.harness import fast_client
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 
-from reception.context import AppContext, open_data_dir
+from reception.bootstrap import AppContext, open_data_dir
 from reception.db.models import Base, Category, Locality, SyncOutbox
 from reception.db.settings import load_desk_settings
 from reception.demo import _make_id, _make_name, seed_reference

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     CaseClock,
@@ -26,7 +26,7 @@ from reception.db.models import (
     Unit,
     User,
 )
-from reception.db.settings import load_desk_settings, update_desk_settings
+from reception.db.settings import load_desk_settings
 from reception.demo import seed_reference
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Channel, RoutingAction
@@ -40,6 +40,7 @@ from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
 from reception.services.intake import register_intake
+from reception.services.setup import update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
 from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.envfail import DISK_FULL, LOCKED, environment_reason
 from reception.server.db import open_server_database
 from reception.server.service import add_desk

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.demo import seed_demo
 from tests.clock import UI_NOW, Clock
 from ui.app import create_main_window

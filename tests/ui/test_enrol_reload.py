@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.models import Category
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import add_desk, import_reference

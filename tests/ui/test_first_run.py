@@ -94,7 +94,7 @@ def test_never_for_a_demo_directory(tmp_path: Path, data_dir: Path, windows: Win
 
 
 def _user_id(data_dir: Path, username: str) -> str:
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.services import directory
 
     ctx = open_data_dir(data_dir)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QRadioButton, Q
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.models import Case, Category, Desk, Locality, Setting, User
 from reception.db.settings import load_desk_settings
 from reception.reference.workbook import read_workbook

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reception.context import AppContext, open_data_dir
+from reception.bootstrap import AppContext, open_data_dir
 from reception.db.settings import load_desk_settings
 from reception.demo import seed_reference
 from reception.services import directory

@@ -51,7 +51,7 @@ def test_init_demo_then_export_and_reprint(tmp_path: Path) -> None:
 
 def test_demo_is_not_seeded_twice(tmp_path: Path) -> None:
     assert main(["init", "--data-dir", str(tmp_path), "--demo"]) == 0
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo
 
     ctx = open_data_dir(tmp_path)

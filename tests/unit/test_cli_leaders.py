@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from reception.bootstrap import open_data_dir
 from reception.cli import main
-from reception.context import open_data_dir
 from reception.roster import service
 
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.models import AuditEntry, Case
 from reception.domain.errors import FieldError, FieldErrors, ReceptionError
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX

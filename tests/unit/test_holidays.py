@@ -9,7 +9,7 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from reception.context import AppContext, open_data_dir
+from reception.bootstrap import AppContext, open_data_dir
 from reception.domain.errors import FieldError
 from reception.roster.holidays import (
     confirm_year,

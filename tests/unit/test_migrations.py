@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.engine import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
 from reception.db.migrate import current_revision, head_revision, upgrade_database
 from reception.db.models import Base
@@ -139,7 +139,7 @@ def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) 
 
     open_data_dir(tmp_path).close()
     code = (
-        "import sys; from pathlib import Path; from reception.context import open_data_dir; "
+        "import sys; from pathlib import Path; from reception.bootstrap import open_data_dir; "
         f"open_data_dir(Path({str(tmp_path)!r})).close(); "
         "sys.exit(1 if 'alembic' in sys.modules else 0)"
     )

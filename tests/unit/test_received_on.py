@@ -104,8 +104,9 @@ def test_bulk_registrations_get_their_clocks_from_the_day_received(desk: Desk) -
 
 
 def test_changing_the_roll_over_rule_recomputes_every_clock(desk: Desk) -> None:
-    from reception.db.settings import load_desk_settings, update_desk_settings
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
+    from reception.services.setup import update_desk_settings
 
     def letter(received: date) -> str:
         return str(save(desk, form(desk, channel=Channel.LETTER, received_on=received,

@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from reception.bootstrap import AppContext, open_data_dir
 from reception.cli import main
-from reception.context import AppContext, open_data_dir
 from reception.db.models import Leader
 from reception.demo import seed_reference
 from reception.domain.errors import FieldErrors

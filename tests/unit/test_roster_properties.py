@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.demo import seed_reference
 from reception.domain.workcalendar import WorkCalendar
 from reception.roster import service

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import AuditEntry, Petitioner, Setting
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction

@@ -25,7 +25,7 @@ from tests.unit.conftest import Desk
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, fx.StatsData, Desk]]:
     """The data set is built once for the module (it takes a few seconds through the services)."""
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
     from tests.clock import Clock
@@ -402,7 +402,7 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
     """A new visit, a lifecycle step and a change of unit each invalidate their day; the next report is right."""
     from sqlalchemy import func, select
 
-    from reception.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.db.models import Case, StatsCachedDay, StatsDay
     from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reception.context import open_data_dir
+from reception.bootstrap import open_data_dir
 from reception.db.settings import load_desk_settings
 from reception.security.accounts import SignedIn, any_password_set, lock_minutes
 
