@@ -196,7 +196,7 @@ def install_directory_preload() -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from reception.db.engine import Database
+    from reception.db.database import Database
     from reception.db.models import Category, Desk, Locality, RoutingRule, Unit, User
 
     def preload(session: Session) -> None:

@@ -50,9 +50,9 @@ from sqlalchemy import Connection, text  # noqa: E402
 
 from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.domain.enums import Gender  # noqa: E402
+from reception.intake.cases import search_cases  # noqa: E402
+from reception.intake.history import find_history, lookup_history  # noqa: E402
 from reception.security.crypto import blind_index, decrypt  # noqa: E402
-from reception.services.cases import search_cases  # noqa: E402
-from reception.services.history import find_history, lookup_history  # noqa: E402
 
 TABLES = ("petitioner", "petition_case", "visit", "visit_person", "case_event", "audit_entry", "receipt_print",
           "case_number_counter", "locality", "category", "unit", "routing_rule")
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy import func, select
 
         from reception.db.models import Visit, VisitPerson
-        from reception.services.history import summarise_cases
+        from reception.intake.history import summarise_cases
 
         def cases_of(pid: str, limit: int | None) -> list[str]:
             with ctx.db.read() as session:

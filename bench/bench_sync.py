@@ -39,10 +39,10 @@ from reception import heap  # noqa: E402
 from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case  # noqa: E402
+from reception.intake.service import register_in_session  # noqa: E402
 from reception.server.db import open_server_database  # noqa: E402
 from reception.server.models import Record  # noqa: E402
 from reception.server.service import import_reference  # noqa: E402
-from reception.services.intake import register_in_session  # noqa: E402
 from reception.sync.codec import codec_for  # noqa: E402
 from reception.sync.engine import sync_once  # noqa: E402
 from reception.sync.registry import synced_tables  # noqa: E402

@@ -60,7 +60,7 @@ from reception.demo import seed_reference  # noqa: E402
 from reception.domain.enums import DocumentType, Gender  # noqa: E402
 from reception.domain.errors import FieldErrors  # noqa: E402
 from reception.domain.workcalendar import WorkCalendar  # noqa: E402
-from reception.services.intake import register_in_session  # noqa: E402
+from reception.intake.service import register_in_session  # noqa: E402
 
 PARAMS_FILE = "bench-generate.json"
 JOIN_SHARE = 0.20

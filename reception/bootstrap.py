@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reception.context import AppContext
 from reception.db.calendar_table import load_work_calendar
-from reception.db.engine import Database
+from reception.db.database import Database
 from reception.db.migrate import upgrade_database
 from reception.paths import DataPaths
 from reception.security import atrest, audit

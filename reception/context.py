@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reception.db.base import local_now
-from reception.db.engine import Database
+from reception.db.database import Database
 from reception.db.migrate import MigrationOutcome
 from reception.domain.workcalendar import WorkCalendar
 from reception.paths import DataPaths

@@ -45,8 +45,8 @@ from reception.domain.enums import (
 )
 from reception.domain.idnumber import check_digit
 from reception.domain.workcalendar import WorkCalendar
-from reception.services import directory
-from reception.services.intake import IntakeInput, PersonInput, register_in_session
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_in_session
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_district.json"
 

@@ -105,7 +105,7 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
         return False
     from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo  # the demo generator is only needed here
-    from reception.services.enrolment import mark_demo
+    from reception.sync.first_start import mark_demo
 
     ctx = open_data_dir(data_dir)
     try:
@@ -118,10 +118,10 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
 
 
 def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
-    """The first-run wizard on a desk nobody can sign in to yet (``reception.services.setup.needs_first_run``):
+    """The first-run wizard on a desk nobody can sign in to yet (``reception.setup.needs_first_run``):
     the administrator's user name once set up, False when cancelled, None when no set-up was needed."""
     from reception.bootstrap import open_data_dir
-    from reception.services.setup import needs_first_run
+    from reception.setup import needs_first_run
 
     ctx = open_data_dir(data_dir)
     try:

@@ -37,8 +37,8 @@ from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from reception.roster.service import DutyToday
-    from reception.services.enrolment import EnrolmentOffer
     from reception.sync.engine import SyncReport, SyncStatus
+    from reception.sync.first_start import EnrolmentOffer
     from ui.cases.page import CaseListPage
     from ui.sync.dialogs import EnrollDialog
 
@@ -552,7 +552,7 @@ class MainWindow(QMainWindow):
 
     def switch_user(self, user_id: str) -> None:
         """Sign another user in at this window (after the login or lock dialog; tests call it directly)."""
-        from reception.services import directory
+        from reception.intake import directory
 
         with self.ctx.db.read() as session:
             user = directory.user_info(session, user_id)

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QComboBox
 
 from reception.context import AppContext
 from reception.db.settings import DeskSettings, load_desk_settings
-from reception.services import directory
-from reception.services.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
+from reception.intake import directory
+from reception.intake.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
 
 
 @dataclass(frozen=True, slots=True)

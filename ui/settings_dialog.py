@@ -22,7 +22,7 @@ from reception.context import AppContext
 from reception.db.settings import DeskSettings
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
-from reception.services.setup import update_desk_settings
+from reception.setup import update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, error_message

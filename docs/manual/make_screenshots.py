@@ -57,7 +57,7 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
     app = QApplication([sys.argv[0]])
     from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo
-    from reception.services.enrolment import mark_demo
+    from reception.sync.first_start import mark_demo
     from ui.app import create_main_window, prepare_application
     from ui.tasks import TaskManager
 
@@ -154,7 +154,7 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
                         (PAGE_SYNC, "sync")):
         window.show_page(index)
         save(window, name)
-    from reception.services import directory
+    from reception.intake import directory
 
     with window.ctx.db.read() as session:
         admin = directory.user_by_username(session, "admin")

@@ -5,7 +5,7 @@ local ``setting`` table; and the centre's rules (``centre_setting``, synced to e
 rule here, the lifecycle's windows (``reception.lifecycle.service``), the ranking's weights
 (``reception.stats.ranking``) and the roster's rules (``reception.roster.rules``). ``DeskSettings`` still carries the
 roll-over rule for its readers: ``load_desk_settings`` fills it from the centre setting, and only
-``reception.services.setup.update_desk_settings`` (an administrator) changes it.
+``reception.setup.update_desk_settings`` (an administrator) changes it.
 """
 
 from __future__ import annotations

@@ -40,10 +40,10 @@ from reception.db.models import (
 )
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
+from reception.intake.history import summarise_cases
 from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route
 from reception.security.permissions import Permission, require, visible_case_ids
-from reception.services.history import summarise_cases
 
 # Field names are the form's labels, so the UI can put each message next to its field.
 F_LEADER = "接访领导"

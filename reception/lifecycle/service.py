@@ -825,7 +825,7 @@ def supervise_overdue(ctx: AppContext, *, actor_id: str | None, note: str = "", 
 
 def case_view(ctx: AppContext, case_no: str, *, on: date | None = None) -> dict[str, Any]:
     """A case with its events and every running clock (due date, state), JSON-ready. No ID numbers or phones."""
-    from reception.services.cases import EVENT_LABELS, case_id_by_no
+    from reception.intake.cases import EVENT_LABELS, case_id_by_no
 
     today = on or ctx.now().date()
     with ctx.db.read() as session:

@@ -30,7 +30,8 @@ from reception.db.models import (
 )
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.domain.workcalendar import WorkCalendar
-from reception.roster.engine import (
+from reception.roster.holidays import load_work_calendar, year_status
+from reception.roster.rotation import (
     DUTY,
     SECRETARY,
     Absence,
@@ -39,7 +40,6 @@ from reception.roster.engine import (
     RotationState,
     plan_month,
 )
-from reception.roster.holidays import load_work_calendar, year_status
 from reception.roster.rules import (
     WEEKDAYS_ZH,
     RosterRules,

@@ -25,7 +25,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from reception.db.base import new_id
-from reception.db.engine import session_now
+from reception.db.database import session_now
 from reception.db.models import AuditEntry, Setting
 from reception.domain.masking import mask_id, mask_name, mask_phone
 

@@ -772,7 +772,7 @@ def import_reference(db: ServerDatabase, data_dir: Path, *, force: bool = False)
     data directory would silently undo that edit) unless ``force``; such records are counted as kept.
     """
     from reception.bootstrap import install_hooks
-    from reception.db.engine import Database
+    from reception.db.database import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
 
@@ -832,7 +832,7 @@ def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool
     import tempfile
 
     from reception.bootstrap import install_hooks
-    from reception.db.engine import Database
+    from reception.db.database import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
     from reception.reference.store import import_in_session

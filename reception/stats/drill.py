@@ -38,11 +38,11 @@ from reception.domain.deadlines import get_clock
 from reception.domain.enums import CaseStatus, Channel
 from reception.domain.errors import ReceptionError
 from reception.domain.masking import mask_name
+from reception.intake import directory as dirsvc
 from reception.leader.service import Outcome
 from reception.lifecycle.machine import Rating
 from reception.lifecycle.service import load_settings
 from reception.security.permissions import EVERYTHING, case_scope
-from reception.services import directory as dirsvc
 from reception.stats import queries as q
 from reception.stats.common import Timeliness, as_date, as_int, load_directory
 from reception.stats.indicators import INDICATORS

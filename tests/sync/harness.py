@@ -35,11 +35,11 @@ from reception.domain.enums import (
     LocalityLevel,
     RoutingAction,
 )
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.models import Record
 from reception.server.service import add_desk, import_reference
-from reception.services import directory
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from reception.sync.client import SyncClient
 from reception.sync.engine import enroll, sync_once
 from reception.sync.registry import synced_tables, uploaded_at_enrolment

@@ -30,6 +30,7 @@ from reception.db.settings import load_desk_settings
 from reception.demo import seed_reference
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Channel, RoutingAction
+from reception.intake.service import register_intake
 from reception.lifecycle.service import recompute_clocks
 from reception.reference import store as reference
 from reception.reference.model import Kind, LocalityRow, ReferenceData
@@ -39,8 +40,7 @@ from reception.roster import service as roster
 from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
-from reception.services.intake import register_intake
-from reception.services.setup import update_desk_settings
+from reception.setup import update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
 from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env

@@ -76,7 +76,7 @@ def test_export_to_stdout(desk: Desk, capsys: pytest.CaptureFixture[str]) -> Non
 def test_no_personal_data_in_logs(desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     result = save(desk, form(desk), receipt=True)
-    from reception.services.history import lookup_history
+    from reception.intake.history import lookup_history
 
     lookup_history(desk.ctx, id_number=resident_id(), phone="13812345678", name="夏明云", user_id=desk.officer_id)
     logged = "\n".join(r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from reception.bootstrap import open_data_dir
-from reception.db.engine import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
+from reception.db.database import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
 from reception.db.migrate import current_revision, head_revision, upgrade_database
 from reception.db.models import Base
 from reception.domain.errors import DatabaseVersionError

@@ -22,9 +22,9 @@ from reception.demo import seed_reference
 from reception.domain.errors import FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.roster import service
-from reception.roster.engine import DUTY, SECRETARY
 from reception.roster.export import notice_pdf, notice_xlsx
 from reception.roster.holidays import confirm_year, import_holidays, parse_holiday_file, set_holiday
+from reception.roster.rotation import DUTY, SECRETARY
 from reception.roster.rules import (
     ClashPolicy,
     NoMeetingWeek,

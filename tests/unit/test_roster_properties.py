@@ -14,7 +14,7 @@ from reception.bootstrap import open_data_dir
 from reception.demo import seed_reference
 from reception.domain.workcalendar import WorkCalendar
 from reception.roster import service
-from reception.roster.engine import DUTY, Absence, RosterLeader, RotationState, plan_month
+from reception.roster.rotation import DUTY, Absence, RosterLeader, RotationState, plan_month
 from reception.roster.rules import RosterRules
 
 CAL = WorkCalendar()

@@ -423,7 +423,7 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
 
         def register(day: date, unit: str = "ZJJ") -> str:
             from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
-            from reception.services.intake import IntakeInput, PersonInput, register_intake
+            from reception.intake.service import IntakeInput, PersonInput, register_intake
 
             clock.moment = fx.at(day, 9)
             form = IntakeInput(person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",

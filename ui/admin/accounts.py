@@ -31,7 +31,7 @@ from reception.security.accounts import (
     unlock,
     update_account,
 )
-from reception.services.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
+from reception.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
 from ui.admin.forms import FieldForm
 from ui.tasks import TaskManager, error_message
 from ui.widgets import Banner, button

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from reception.context import AppContext
 from reception.roster import service
-from reception.roster.engine import RosterLeader
+from reception.roster.rotation import RosterLeader
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, field_label
 

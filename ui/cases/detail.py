@@ -29,10 +29,10 @@ from reception.context import AppContext
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockKind, ClockUnit
 from reception.domain.workcalendar import PROVISIONAL_NOTE
+from reception.intake.cases import case_detail
+from reception.intake.correction import CorrectionRights, correction_rights
+from reception.intake.dto import CaseDetail, CaseSummary
 from reception.lifecycle.service import CaseClockView, case_clocks
-from reception.services.cases import case_detail
-from reception.services.correction import CorrectionRights, correction_rights
-from reception.services.dto import CaseDetail, CaseSummary
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
 from ui.printing import PrintFn
@@ -340,7 +340,7 @@ class CaseDetailDialog(QDialog):
         return dialog
 
     def _corrected(self, result: object) -> None:
-        from reception.services.correction import CorrectionResult, describe
+        from reception.intake.correction import CorrectionResult, describe
 
         self._after_load = describe(result) if isinstance(result, CorrectionResult) else ""
         self.load()  # (the message is shown once the corrected case is read: reading hides the banner)
@@ -351,7 +351,7 @@ class CaseDetailDialog(QDialog):
         self.reprint_button.setEnabled(False)
 
         def run() -> Path:
-            from reception.services.receipt_service import reprint_receipt  # ReportLab only when needed
+            from reception.intake.receipt import reprint_receipt  # ReportLab only when needed
 
             _case_id, pdf = reprint_receipt(ctx, case_no, officer_id=officer)
             return write_temp_pdf(pdf, case_no)

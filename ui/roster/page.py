@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from reception.context import AppContext
 from reception.db.base import to_local
 from reception.roster import service as roster
-from reception.roster.engine import RosterLeader
+from reception.roster.rotation import RosterLeader
 from reception.roster.service import (
     ChangeInfo,
     DayChange,

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from reception.context import AppContext
+from reception.intake import directory
 from reception.security.audit import AuditRow, VerifyReport, action_label, known_actions, list_entries, verify
-from reception.services import directory
 from ui.table_model import Column, RowTableModel
 from ui.tasks import TaskManager, error_message
 from ui.widgets import button, field_label

@@ -119,7 +119,7 @@ class EnrollDialog(QDialog):
 
     def choose_standalone(self) -> None:
         """Remember 单机使用 on this desk (a LOCAL setting), then close."""
-        from reception.services.enrolment import choose_standalone
+        from reception.sync.first_start import choose_standalone
 
         self.error.clear_message()
         self.standalone_button.setEnabled(False)

@@ -139,7 +139,7 @@ def test_a_centre_rule_changed_at_an_enrolled_desk_is_queued_and_a_desk_setting_
 
     from reception.db.settings import load_desk_settings, save_desk_settings
     from reception.domain.deadlines import RollPolicy
-    from reception.services.setup import update_desk_settings
+    from reception.setup import update_desk_settings
 
     ctx = _enrolled(tmp_path)
     with ctx.db.write() as s:  # this PC's own settings: local, and they never carry the centre's rule

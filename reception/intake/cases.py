@@ -30,6 +30,9 @@ from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import SEARCH_MAX, field_problem
+from reception.intake import directory
+from reception.intake.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
+from reception.intake.history import summarise_cases
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import (
@@ -39,9 +42,6 @@ from reception.security.permissions import (
     require,
     visible_case_ids,
 )
-from reception.services import directory
-from reception.services.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
-from reception.services.history import summarise_cases
 
 SEARCH_LIMIT = 200
 PREFIX_END = "\U0010ffff"

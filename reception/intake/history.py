@@ -21,10 +21,10 @@ from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.intake import directory
+from reception.intake.dto import CaseSummary, HistoryResult, PersonMatch
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, require
-from reception.services import directory
-from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
 
 MAX_PERSONS = 20
 MAX_CASES_PER_PERSON = 20

@@ -59,7 +59,7 @@ def init_data_dir(root: Path, *, demo: bool = False, desk_code: str = DEFAULT_DE
     ctx = open_data_dir(root)
     if demo:
         from reception.demo import seed_demo
-        from reception.services.enrolment import mark_demo
+        from reception.sync.first_start import mark_demo
 
         seed_demo(ctx)
         with ctx.db.write() as session:
@@ -93,7 +93,7 @@ class DeskSetup:
 def needs_first_run(ctx: AppContext, *, demo: bool = False) -> bool:
     """A desk nobody can sign in to yet: not a demo, not enrolled, and no active account with a password."""
     from reception.db.models import SyncPeer
-    from reception.services.enrolment import is_demo
+    from reception.sync.first_start import is_demo
 
     if demo:
         return False
@@ -200,7 +200,7 @@ def create_first_admin(ctx: AppContext, *, username: str, display_name: str, pas
 def finish_first_run(ctx: AppContext, *, user_id: str, standalone: bool, default_categories: bool) -> None:
     """The wizard's last step: 单机使用 remembered (the enrolment dialog then never asks again), and the shipped
     category tree stored when chosen and the desk has none."""
-    from reception.services.enrolment import choose_standalone
+    from reception.sync.first_start import choose_standalone
 
     if default_categories:
         from reception.reference.defaults import seed_default_categories
