@@ -44,7 +44,7 @@ from reception.server.db import open_server_database  # noqa: E402
 from reception.server.models import Record  # noqa: E402
 from reception.server.service import import_reference  # noqa: E402
 from reception.sync.codec import codec_for  # noqa: E402
-from reception.sync.engine import sync_once  # noqa: E402
+from reception.sync.desk import sync_once  # noqa: E402
 from reception.sync.registry import synced_tables  # noqa: E402
 from tests.sync.harness import (  # noqa: E402
     ServerProcess,

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from reception.db.models import SyncPeer
     from reception.server.models import Record
     from reception.sync.client import SyncClient
-    from reception.sync.engine import sync_once
+    from reception.sync.desk import sync_once
     from tests.sync.harness import ServerProcess
 
     heap.settle()  # (as the desk app does once its window is up)

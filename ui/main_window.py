@@ -37,7 +37,7 @@ from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from reception.roster.service import DutyToday
-    from reception.sync.engine import SyncReport, SyncStatus
+    from reception.sync.desk import SyncReport, SyncStatus
     from reception.sync.first_start import EnrolmentOffer
     from ui.cases.page import CaseListPage
     from ui.sync.dialogs import EnrollDialog
@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
 
     def refresh_sync_status(self, *, then_sync: bool = False) -> None:
         """Read the sync state (pending, conflicts, offline since...) into the status bar, in the background."""
-        from reception.sync.engine import sync_status
+        from reception.sync.desk import sync_status
 
         def done(st: SyncStatus) -> None:
             self._sync_enrolled = st.enrolled
@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         if self._sync_running:
             self._sync_again = True
             return
-        from reception.sync.engine import sync_once
+        from reception.sync.desk import sync_once
 
         self._sync_running = True
         self.sync_page.set_running(True)

@@ -119,7 +119,7 @@ def load_settings(session: Session) -> Settings:
 def save_settings(session: Session, *, amber_days: int = 3, amber_fraction: float = 0.2, evaluation_days: int = 30,
                   supervision_days: int = 30, sign_days: int = 3, on_spot_restart: bool = False) -> None:
     """Store the lifecycle settings (for every desk: synced); call ``recompute_clocks`` afterwards so stored clocks
-    follow them (a desk that pulls a change recomputes its own, ``reception.sync.engine``)."""
+    follow them (a desk that pulls a change recomputes its own, ``reception.sync.desk``)."""
     value = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
              "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
     save_centre_setting(session, SETTINGS_KEY, value)

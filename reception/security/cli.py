@@ -191,7 +191,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from reception.security.audit import ChainReport, verify
-    from reception.sync.engine import audit_against_server
+    from reception.sync.desk import audit_against_server
 
     ctx = _open(args)
     try:

@@ -42,7 +42,7 @@ def _open(args: argparse.Namespace) -> AppContext:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    from reception.sync.engine import enroll
+    from reception.sync.desk import enroll
 
     ctx = _open(args)
     try:
@@ -61,7 +61,7 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from reception.sync import engine
+    from reception.sync import desk as engine
 
     ctx = _open(args)
     try:

@@ -41,7 +41,7 @@ from reception.server.db import ServerDatabase, open_server_database
 from reception.server.models import Record
 from reception.server.service import add_desk, import_reference
 from reception.sync.client import SyncClient
-from reception.sync.engine import enroll, sync_once
+from reception.sync.desk import enroll, sync_once
 from reception.sync.registry import synced_tables, uploaded_at_enrolment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import CaseClock, CaseEvent, SyncConflict, SyncOutbox, SyncPeer
 from reception.server.service import add_desk, add_unit, revoke
 from reception.sync.client import SyncClient
-from reception.sync.engine import (
+from reception.sync.desk import (
     SyncError,
     enroll,
     list_outbox,

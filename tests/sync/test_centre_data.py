@@ -42,7 +42,7 @@ from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
 from reception.setup import update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
-from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
+from reception.sync.desk import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, _intake_form, assert_converged, fast_client, server_records
 

@@ -16,7 +16,7 @@ from reception.db.models import Category
 from reception.intake import directory
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import add_desk, import_reference
-from reception.sync.engine import sync_status
+from reception.sync.desk import sync_status
 from reception.sync.first_start import EnrolmentOffer
 from tests.sync.harness import ServerProcess, make_reference
 from tests.ui.enrol_helpers import Windows, fresh_desk, visible_enroll_dialogs, windows

@@ -124,7 +124,7 @@ class AuditViewer(QDialog):
 
         def run() -> VerifyReport:
             from reception.security.audit import ChainReport
-            from reception.sync.engine import audit_against_server
+            from reception.sync.desk import audit_against_server
 
             with ctx.db.read() as session:
                 report = verify(session)

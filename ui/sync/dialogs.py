@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from reception.context import AppContext
 from reception.domain.masking import mask_id, mask_name, mask_phone
-from reception.sync.engine import ConflictView, EnrollResult, enroll, resolve_conflict
+from reception.sync.desk import ConflictView, EnrollResult, enroll, resolve_conflict
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, field_label
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from reception.context import AppContext
 from reception.db.base import to_local
-from reception.sync.engine import (
+from reception.sync.desk import (
     ConflictView,
     OutboxItem,
     SyncStatus,
