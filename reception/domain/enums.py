@@ -33,13 +33,6 @@ class LabelledEnum(StrEnum):
         raise ValueError(f"unknown {cls.__name__} value")
 
     @classmethod
-    def from_label(cls, label: str) -> Self:
-        for member in cls:
-            if member.label == label:
-                return member
-        raise ValueError(f"unknown {cls.__name__} label")
-
-    @classmethod
     def label_of(cls, value: str) -> str:
         """The label of a stored value, or the value itself when unknown (data from a newer version)."""
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -130,11 +130,6 @@ class _CleanPerson:
     phone: str | None
     address: str
     petitioner_id: str | None
-
-
-@dataclass(slots=True)
-class _Clean:
-    persons: list[_CleanPerson] = field(default_factory=list)
 
 
 def clean_person(person: PersonInput, *, today: date | None, prefix: str = "", require_address: bool = True

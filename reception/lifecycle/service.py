@@ -585,8 +585,8 @@ class CaseClockView:
         }
 
 
-def case_clocks_in_session(session: Session, case: Case, cal: WorkCalendar, on: date,
-                           *, restricted_for: str | None = None) -> tuple[CaseState, list[CaseClockView]]:
+def case_clocks_in_session(session: Session, case: Case, cal: WorkCalendar, on: date
+                           ) -> tuple[CaseState, list[CaseClockView]]:
     st = load_settings(session)
     state = load_state(session, case)
     names = {u.id: u.name for u in session.scalars(select(Unit))}

@@ -188,9 +188,3 @@ def count(db: ServerDatabase, key: str, limit: int, message: str) -> None:
     if over:
         raise ServerError(429, message)
 
-
-def refused_already(db: ServerDatabase, key: str, limit: int) -> bool:
-    """Whether ``key`` is past its limit in the current window (read only)."""
-    with db.read() as s:
-        row = s.scalar(select(Throttle).where(Throttle.key == key))
-    return row is not None and row.count >= limit and utcnow() - row.window_start <= WINDOW

@@ -149,11 +149,6 @@ def _value_problem(c: _Col, value: Any) -> str:
     return ""
 
 
-def column_problem(column: Any, value: Any) -> str:
-    """'' if ``value`` (wire form) fits ``column``; else the reason (without the column's name)."""
-    return _value_problem(_col(column), value)
-
-
 def _required(column: Any) -> bool:
     return (not column.nullable and column.default is None and column.server_default is None
             and not (column.primary_key and column.autoincrement is True))

@@ -528,11 +528,6 @@ class LeaderPage(QWidget):
         self._stash()
         self._show_item(item)
 
-    def select_key(self, key: str) -> None:
-        row = self.model.row_of(key)
-        if row >= 0:
-            self.table.selectRow(row)
-
     def _show_item(self, item: QueueItem | None) -> None:
         self.current = item
         self.detail = None
