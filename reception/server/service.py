@@ -46,6 +46,7 @@ from reception.sync.protocol import (
     Mutation,
     PulledRecord,
     PullReply,
+    PushAnswer,
     UnitCase,
     UnitEventIn,
     UnitEventReply,
@@ -345,16 +346,11 @@ def _natural_key(table: str, data: dict[str, Any] | None) -> str | None:
 
 
 Answer = dict[str, Any]
-"""A mutation's answer in its wire form (``protocol.MutationResult`` without its default fields): built as a plain
-dict, as it is sent and stored (a pydantic model per mutation cost more than deciding it)."""
+"""A mutation's answer in its wire form (``protocol.PushAnswer.wire()``), as it is sent and stored."""
 
 
 def _answer(mutation_id: str, status: str, version: int = 0, **extra: Any) -> Answer:
-    out: Answer = {"mutation_id": mutation_id, "status": status}
-    if version:
-        out["version"] = version
-    out.update((k, v) for k, v in extra.items() if v)
-    return out
+    return PushAnswer(mutation_id, status, version, **extra).wire()
 
 
 def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:

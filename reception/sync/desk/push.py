@@ -20,7 +20,7 @@ from reception.sync.codec import codec_for
 from reception.sync.desk.common import _Tally
 from reception.sync.desk.pull import _upsert_versions
 from reception.sync.outbox import APPLYING_KEY, open_personal, personal_fields
-from reception.sync.protocol import MAX_PUSH_BYTES
+from reception.sync.protocol import MAX_PUSH_BYTES, AnswerUnreadable, PushAnswer
 
 PUSH_BATCH = 2000
 PUSH_BYTES = MAX_PUSH_BYTES // 3
@@ -93,7 +93,7 @@ def _push(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     after = 0
-    in_flight: tuple[list[_Outgoing], Future[dict[str, _Answer]]] | None = None
+    in_flight: tuple[list[_Outgoing], Future[dict[str, PushAnswer]]] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
         try:
             while True:
@@ -115,49 +115,29 @@ def _push(ctx: AppContext, client: SyncClient, tally: _Tally) -> None:
                 in_flight[1].exception()
 
 
-@dataclass(slots=True)
-class _Answer:
-    """The server's answer to one pushed mutation (``protocol.MutationResult``), read without building a pydantic
-    model per mutation (thousands per batch)."""
-
-    mutation_id: str
-    status: str
-    version: int = 0
-    reason: str = ""
-    server_data: dict[str, Any] | None = None
-    server_deleted: bool = False
-    collision: dict[str, Any] | None = None
-
-    @classmethod
-    def of(cls, r: dict[str, Any]) -> _Answer:
-        status = str(r["status"])
-        if status not in ("applied", "conflict", "rejected"):
-            raise SyncTransportError(f"服务器的应答无法识别（{status[:20]}）")
-        return cls(str(r["mutation_id"]), status, int(r.get("version") or 0), str(r.get("reason") or ""),
-                   r.get("server_data"), bool(r.get("server_deleted")), r.get("collision"))
-
-
-def _send(client: SyncClient, wires: list[str], ids: list[str]) -> dict[str, _Answer]:
+def _send(client: SyncClient, wires: list[str], ids: list[str]) -> dict[str, PushAnswer]:
     """Push a batch; a batch refused as a whole (4xx) is re-sent one by one so only the bad mutation is parked."""
     body = ('{"mutations": [' + ", ".join(wires) + "]}").encode("utf-8")
     try:
         raw = client.request_raw("POST", "/sync/push", body)
         try:
-            return {a.mutation_id: a for a in map(_Answer.of, json.loads(raw)["results"])}
+            return {a.mutation_id: a for a in map(PushAnswer.of, json.loads(raw)["results"])}
+        except AnswerUnreadable as exc:
+            raise SyncTransportError(str(exc)) from exc
         except (KeyError, TypeError, ValueError) as exc:  # (not the answer of a reception server: try later)
             raise SyncTransportError(f"服务器的应答无法识别（{type(exc).__name__}）") from exc
     except SyncRefused as exc:
         if exc.fatal:
             raise
         if len(wires) == 1:
-            return {ids[0]: _Answer(ids[0], "rejected", reason=exc.message)}
-    out: dict[str, _Answer] = {}
+            return {ids[0]: PushAnswer(ids[0], "rejected", reason=exc.message)}
+    out: dict[str, PushAnswer] = {}
     for wire, mid in zip(wires, ids, strict=True):
         out.update(_send(client, [wire], [mid]))
     return out
 
 
-def _store_results(ctx: AppContext, rows: Sequence[_Outgoing], results: dict[str, _Answer],
+def _store_results(ctx: AppContext, rows: Sequence[_Outgoing], results: dict[str, PushAnswer],
                    tally: _Tally) -> None:
     """``rows``: the pushed outbox rows, in the order they were sent."""
     now = utcnow()
