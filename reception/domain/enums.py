@@ -80,7 +80,7 @@ class Gender(LabelledEnum):
 
 
 class RoutingAction(LabelledEnum):
-    """How the desk routes a matter (docs/domain.md §2.3)."""
+    """How the desk routes a matter (docs/domain.md §2 step 3)."""
 
     ASSIGN = ("assign", "交办")
     FORWARD = ("forward", "转送")
@@ -127,7 +127,7 @@ class CaseStatus(LabelledEnum):
 
 
 class HistoryFlag(LabelledEnum):
-    """Flags the desk shows when a person or matter has been here before (docs/domain.md §2.2)."""
+    """Flags the desk shows when a person or matter has been here before (docs/domain.md §2 step 2)."""
 
     REPEAT = ("repeat", "重复访")
     SKIP_LEVEL = ("skip_level", "越级访")

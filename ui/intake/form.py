@@ -1,4 +1,4 @@
-"""The 来访登记 form: the legal minimum and what practice adds (docs/domain.md §2.1).
+"""The 来访登记 form: the legal minimum and what practice adds (docs/domain.md §2 step 1).
 
 The form only gathers input and shows what the core says: validation rules, routing rules and the legal-channel
 table live in ``reception/``. Every input has a visible label that is its buddy, and the same text as its
