@@ -172,16 +172,6 @@ def file_mb(path: Path) -> float:
     return total / 1e6
 
 
-@contextmanager
-def stopwatch() -> Iterator[list[float]]:
-    out: list[float] = []
-    t0 = time.perf_counter()
-    try:
-        yield out
-    finally:
-        out.append((time.perf_counter() - t0) * 1000)
-
-
 def install_directory_preload() -> None:
     """What-if experiment: every session of ``Database.read()``/``write()`` starts with the directory in its
     identity map (held strongly for the session's life).
@@ -196,7 +186,7 @@ def install_directory_preload() -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from reception.db.engine import Database
+    from reception.db.database import Database
     from reception.db.models import Category, Desk, Locality, RoutingRule, Unit, User
 
     def preload(session: Session) -> None:

@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.models import Case, CaseClock, Visit  # noqa: E402
 from reception.lifecycle import service as lc  # noqa: E402
 from reception.roster import holidays  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 
 DB_NAME = "reception.sqlite3"
 

@@ -53,12 +53,12 @@ from synth import ROOT, Identities, Reference, new_case_form, reference_from_db,
 
 assert str(ROOT) in sys.path
 
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Case  # noqa: E402
+from reception.db.settings import load_desk_settings  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.enums import ReceiptLayout  # noqa: E402
-from reception.services.context import AppContext, open_data_dir  # noqa: E402
-from reception.services.intake import IntakeInput, register_intake  # noqa: E402
-from reception.services.settings import load_desk_settings  # noqa: E402
+from reception.intake.service import IntakeInput, register_intake  # noqa: E402
 
 TARGET_SAVE = 60.0
 TARGET_PDF_KB = 100.0
@@ -231,9 +231,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
                               lambda: register_intake(ctx, next(forms2), desk_id=desk, officer_id=officer,
                                                       render_receipt=False),
                               args.saves, warmup=args.warmup, counter=counter)
+    from reception.intake.receipt import archive_receipt, build_receipt_data
     from reception.receipts import render_receipt
     from reception.receipts.fonts import font_set
-    from reception.services.receipt_service import archive_receipt, build_receipt_data
 
     rt = iter(results2)
 
@@ -296,7 +296,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
 
 def _build(ctx: AppContext, result, settings):  # type: ignore[no-untyped-def]
-    from reception.services.receipt_service import build_receipt_data
+    from reception.intake.receipt import build_receipt_data
 
     with ctx.db.read() as session:
         return build_receipt_data(session, result.case_id, result.visit_id, ctx.calendar, settings)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.idnumber import check_digit  # noqa: E402
 from reception.ledger import service  # noqa: E402
 from reception.ledger.reader import read_sheet  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"

@@ -48,11 +48,11 @@ from synth import ROOT, _resident_id, make_name  # noqa: E402
 assert str(ROOT) in sys.path
 from sqlalchemy import Connection, text  # noqa: E402
 
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.domain.enums import Gender  # noqa: E402
+from reception.intake.cases import search_cases  # noqa: E402
+from reception.intake.history import find_history, lookup_history  # noqa: E402
 from reception.security.crypto import blind_index, decrypt  # noqa: E402
-from reception.services.cases import search_cases  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
-from reception.services.history import find_history, lookup_history  # noqa: E402
 
 TABLES = ("petitioner", "petition_case", "visit", "visit_person", "case_event", "audit_entry", "receipt_print",
           "case_number_counter", "locality", "category", "unit", "routing_rule")
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             return find_history(session, **kw)
 
     with ctx.db.read() as session:
-        from reception.services.settings import load_desk_settings
+        from reception.db.settings import load_desk_settings
 
         settings = load_desk_settings(session)
 
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy import func, select
 
         from reception.db.models import Visit, VisitPerson
-        from reception.services.history import summarise_cases
+        from reception.intake.history import summarise_cases
 
         def cases_of(pid: str, limit: int | None) -> list[str]:
             with ctx.db.read() as session:

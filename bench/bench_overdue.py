@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Case, CaseClock, Unit, Visit  # noqa: E402
 from reception.lifecycle import service as lc  # noqa: E402
-from reception.services.context import AppContext, open_data_dir  # noqa: E402
 
 DB_NAME = "reception.sqlite3"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.roster import service  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 
 
 def main() -> int:

@@ -32,12 +32,12 @@ from synth import ROOT  # noqa: E402
 assert str(ROOT) in sys.path
 from sqlalchemy import select, text  # noqa: E402
 
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.models import Setting  # noqa: E402
+from reception.intake.history import find_history  # noqa: E402
 from reception.search import tokens  # noqa: E402
 from reception.search.service import search  # noqa: E402
 from reception.security.crypto import decrypt  # noqa: E402
-from reception.services.context import AppContext, open_data_dir  # noqa: E402
-from reception.services.history import find_history  # noqa: E402
 
 TARGET_SEARCH = 40.0
 TARGET_HISTORY = 5.0
@@ -96,9 +96,9 @@ def save_cost(ctx: AppContext, saves: int) -> tuple[float, float]:
     from synth import Identities, Reference, new_case_form, reference_from_db
 
     from reception.db.models import Petitioner
+    from reception.db.settings import load_desk_settings
+    from reception.intake.service import register_intake
     from reception.search import index
-    from reception.services.intake import register_intake
-    from reception.services.settings import load_desk_settings
 
     with ctx.db.read() as s:
         settings = load_desk_settings(s)

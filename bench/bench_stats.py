@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, CaseEvent, Visit  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 from reception.stats import cache, periods  # noqa: E402
 from reception.stats.dashboard import dashboard  # noqa: E402
 from reception.stats.drill import drill  # noqa: E402

@@ -36,15 +36,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from reception import heap  # noqa: E402
+from reception.bootstrap import open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case  # noqa: E402
+from reception.intake.service import register_in_session  # noqa: E402
 from reception.server.db import open_server_database  # noqa: E402
 from reception.server.models import Record  # noqa: E402
 from reception.server.service import import_reference  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
-from reception.services.intake import register_in_session  # noqa: E402
 from reception.sync.codec import codec_for  # noqa: E402
-from reception.sync.engine import sync_once  # noqa: E402
+from reception.sync.desk import sync_once  # noqa: E402
 from reception.sync.registry import synced_tables  # noqa: E402
 from tests.sync.harness import (  # noqa: E402
     ServerProcess,
@@ -70,7 +70,7 @@ def bulk_intakes(ctx, n: int, seed: int) -> None:  # type: ignore[no-untyped-def
 
     rng = random.Random(seed)
     with ctx.db.read() as s:
-        from reception.services.settings import load_desk_settings
+        from reception.db.settings import load_desk_settings
 
         st = load_desk_settings(s)
     moment = datetime(2026, 9, 1, 8, 30, tzinfo=CHINA_TZ)

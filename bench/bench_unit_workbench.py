@@ -56,10 +56,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
 
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_reference
     from reception.server import unit_accounts, unit_work
     from reception.server.service import import_reference
-    from reception.services.context import open_data_dir
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-unit-"))
     schema = ""

@@ -42,6 +42,7 @@ assert str(ROOT) in sys.path
 from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from reception.bootstrap import AppContext, open_data_dir  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import (  # noqa: E402
     Case,
@@ -59,8 +60,7 @@ from reception.demo import seed_reference  # noqa: E402
 from reception.domain.enums import DocumentType, Gender  # noqa: E402
 from reception.domain.errors import FieldErrors  # noqa: E402
 from reception.domain.workcalendar import WorkCalendar  # noqa: E402
-from reception.services.context import AppContext, open_data_dir  # noqa: E402
-from reception.services.intake import register_in_session  # noqa: E402
+from reception.intake.service import register_in_session  # noqa: E402
 
 PARAMS_FILE = "bench-generate.json"
 JOIN_SHARE = 0.20

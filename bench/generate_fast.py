@@ -49,19 +49,19 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
+from reception.bootstrap import open_data_dir  # noqa: E402  # noqa: E402
 from reception.db.base import CHINA_TZ  # noqa: E402
 from reception.db.models import Case, Desk, Leader, Setting, Unit, User  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.case_numbers import QUERY_ALPHABET, QUERY_CODE_LENGTH  # noqa: E402
 from reception.domain.enums import CaseStatus  # noqa: E402
 from reception.domain.idnumber import check_digit  # noqa: E402
+from reception.intake import directory  # noqa: E402  # noqa: E402
 from reception.lifecycle import service as lc  # noqa: E402
 from reception.lifecycle.machine import CaseState, OpenSupervision, clocks  # noqa: E402
 from reception.search import index as search_index  # noqa: E402
 from reception.search import tokens as search_tokens  # noqa: E402
 from reception.security.crypto import blind_index, encrypt  # noqa: E402
-from reception.services import directory  # noqa: E402
-from reception.services.context import open_data_dir  # noqa: E402
 
 CHANNELS = (("visit", 55), ("online", 20), ("phone", 12), ("letter", 8), ("leader_day", 5))
 GROUP_WEIGHT = {"CJ": 30, "LD": 15, "GT": 10, "NY": 7, "HB": 6, "MZ": 6, "JY": 4, "WS": 4, "SC": 5, "ZA": 8,

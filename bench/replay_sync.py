@@ -142,11 +142,11 @@ def run(args: argparse.Namespace) -> int:
     from bench_sync import desk_bulk_baseline, pg_bulk_baseline
 
     from reception import heap
+    from reception.bootstrap import open_data_dir
     from reception.db.models import SyncPeer
     from reception.server.models import Record
-    from reception.services.context import open_data_dir
     from reception.sync.client import SyncClient
-    from reception.sync.engine import sync_once
+    from reception.sync.desk import sync_once
     from tests.sync.harness import ServerProcess
 
     heap.settle()  # (as the desk app does once its window is up)

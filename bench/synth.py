@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction  # noqa: E402
 from reception.domain.idnumber import check_digit  # noqa: E402
-from reception.services import directory  # noqa: E402
-from reception.services.intake import IntakeInput, PersonInput  # noqa: E402
+from reception.intake import directory  # noqa: E402
+from reception.intake.service import IntakeInput, PersonInput  # noqa: E402
 
 # --- names -------------------------------------------------------------------------------------------------------
 

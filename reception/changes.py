@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
-from reception.db.engine import Database
+from reception.db.database import Database
 
 
 class Change(StrEnum):

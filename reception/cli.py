@@ -21,7 +21,7 @@ from reception.domain.workcalendar import PROVISIONAL_NOTE
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is not None:
@@ -226,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
 
     root = resolve_data_dir(args.data_dir)
     if args.command == "init":
-        from reception.services.setup import init_data_dir
+        from reception.setup import init_data_dir
 
         ctx = init_data_dir(root, demo=args.demo, desk_code=args.desk_code)
         ctx.close()
@@ -235,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
     ctx = open_data_dir(root)
     try:
         if args.command == "receipt":
-            from reception.services.receipt_service import reprint_receipt
+            from reception.intake.receipt import reprint_receipt
 
             layout = ReceiptLayout.parse(args.layout) if args.layout else None
             _case_id, pdf = reprint_receipt(ctx, args.case_no, layout=layout)
@@ -260,7 +260,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _export(ctx: AppContext, output: str | None, masked: bool = False) -> int:
-    from reception.services.cases import export_cases
+    from reception.intake.cases import export_cases
 
     target = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout  # noqa: SIM115
     try:

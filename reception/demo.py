@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     Case,
@@ -30,6 +31,7 @@ from reception.db.models import (
     Unit,
     User,
 )
+from reception.db.settings import DeskSettings, save_desk_settings
 from reception.domain.enums import (
     CaseStatus,
     Channel,
@@ -43,10 +45,8 @@ from reception.domain.enums import (
 )
 from reception.domain.idnumber import check_digit
 from reception.domain.workcalendar import WorkCalendar
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.intake import IntakeInput, PersonInput, register_in_session
-from reception.services.settings import DeskSettings, save_desk_settings
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_in_session
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_district.json"
 

@@ -66,11 +66,6 @@ class DataPaths:
     def exports(self) -> Path:
         return self.root / "exports"
 
-    def receipt_file(self, case_no: str) -> Path:
-        from reception.services.receipt_service import archive_name, archive_path
-
-        return archive_path(self.receipts, archive_name(case_no, 1))
-
     def ensure(self) -> DataPaths:
         for folder in (self.root, self.receipts, self.backups, self.logs, self.exports):
             folder.mkdir(parents=True, exist_ok=True)

@@ -28,13 +28,13 @@ def run_smoke_test(keep: Path | None = None) -> int:
 
 
 def _run(root: Path, started: float) -> int:
+    from reception.bootstrap import open_data_dir
+    from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
     from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
+    from reception.intake import directory
+    from reception.intake.service import IntakeInput, PersonInput, register_intake
     from reception.receipts import check_fonts
-    from reception.services import directory
-    from reception.services.context import open_data_dir
-    from reception.services.intake import IntakeInput, PersonInput, register_intake
-    from reception.services.settings import load_desk_settings
 
     ctx = open_data_dir(root)
     try:

@@ -32,11 +32,11 @@ from sqlalchemy import select, update
 from reception.db.base import CHINA_TZ
 from reception.db.models import BacklogCase, CaseOwnership, DownVisit, DownVisitCase, Leader, User
 from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.leader import service as ls
 from reception.leader.service import AppointmentInput, Outcome, Reaction, RecordInput
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 
 GRIDS = {
     "CY": "翠园街道/尚书茗苑社区/第1网格",

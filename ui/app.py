@@ -45,7 +45,7 @@ def create_main_window(
     ``user`` is the id of the officer signed in (default: the desk's configured officer). ``tasks`` and ``printer``
     are for tests: a synchronous TaskManager and a print function that opens no dialog.
     """
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from ui.main_window import MainWindow
     from ui.scanner import install_scanner
 
@@ -106,9 +106,9 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
     """Fill a fresh data directory with the demo district; a directory that has a database is left alone."""
     if DataPaths(data_dir).database.exists():
         return False
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo  # the demo generator is only needed here
-    from reception.services.context import open_data_dir
-    from reception.services.enrolment import mark_demo
+    from reception.sync.first_start import mark_demo
 
     ctx = open_data_dir(data_dir)
     try:
@@ -121,10 +121,10 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
 
 
 def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
-    """The first-run wizard on a desk nobody can sign in to yet (``reception.services.setup.needs_first_run``):
+    """The first-run wizard on a desk nobody can sign in to yet (``reception.setup.needs_first_run``):
     the administrator's user name once set up, False when cancelled, None when no set-up was needed."""
-    from reception.services.context import open_data_dir
-    from reception.services.setup import needs_first_run
+    from reception.bootstrap import open_data_dir
+    from reception.setup import needs_first_run
 
     ctx = open_data_dir(data_dir)
     try:
@@ -325,8 +325,8 @@ def smoke_test_window() -> int:
     from reception.smoke import throwaway_key
 
     with tempfile.TemporaryDirectory(prefix="reception-ui-smoke-") as tmp, throwaway_key(Path(tmp)):
+        from reception.bootstrap import open_data_dir
         from reception.demo import seed_reference
-        from reception.services.context import open_data_dir
 
         ctx = open_data_dir(Path(tmp))
         try:

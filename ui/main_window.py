@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QMenu, QVBoxLayout, QWid
 
 from reception import APP_TITLE
 from reception.changes import Change, ChangeSet, attach_changes
-from reception.services.context import AppContext
-from reception.services.settings import DeskSettings
+from reception.context import AppContext
+from reception.db.settings import DeskSettings
 from ui.icons import icon
 from ui.printing import UI_SETTINGS_FILE as _UI_SETTINGS_FILE
 from ui.printing import DeskPrinter, PrintFn, preview_of
@@ -38,7 +38,7 @@ from ui.window.status import DEADLINE_REFRESH_MS, REMINDER_ROWS, DeskStatus
 from ui.window.sync_schedule import SYNC_INTERVAL_MS, SyncSchedule
 
 if TYPE_CHECKING:
-    from reception.services.enrolment import EnrolmentOffer
+    from reception.sync.first_start import EnrolmentOffer
     from ui.cases.page import CaseListPage
     from ui.security.session import AccountMenu
     from ui.sync.dialogs import EnrollDialog
@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
 
     def switch_user(self, user_id: str) -> None:
         """Sign another user in at this window (after the login or lock dialog; tests call it directly)."""
-        from reception.services import directory
+        from reception.intake import directory
 
         with self.ctx.db.read() as session:
             user = directory.user_info(session, user_id)

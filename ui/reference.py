@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtWidgets import QComboBox
 
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
-from reception.services.settings import DeskSettings, load_desk_settings
+from reception.context import AppContext
+from reception.db.settings import DeskSettings, load_desk_settings
+from reception.intake import directory
+from reception.intake.dto import CategoryNode, DeskInfo, LocalityNode, UnitInfo, UserInfo
 
 
 @dataclass(frozen=True, slots=True)

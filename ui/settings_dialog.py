@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
+from reception.db.settings import DeskSettings
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
-from reception.services.context import AppContext
-from reception.services.settings import DeskSettings, update_desk_settings
+from reception.setup import update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, disable

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception.domain.enums import CaseStatus, HistoryFlag, LabelledEnum
-from reception.services.dto import CaseSummary
+from reception.intake.dto import CaseSummary
 
 E = TypeVar("E", bound=LabelledEnum)
 

@@ -55,9 +55,9 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
     from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPlainTextEdit
 
     app = QApplication([sys.argv[0]])
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo
-    from reception.services.context import open_data_dir
-    from reception.services.enrolment import mark_demo
+    from reception.sync.first_start import mark_demo
     from ui.app import create_main_window, prepare_application
     from ui.tasks import TaskManager
 
@@ -154,7 +154,7 @@ def shoot(tmp: Path, out: Path, prefix: str) -> int:
                         (PAGE_SYNC, "sync")):
         window.show_page(index)
         save(window, name)
-    from reception.services import directory
+    from reception.intake import directory
 
     with window.ctx.db.read() as session:
         admin = directory.user_by_username(session, "admin")
@@ -178,8 +178,8 @@ def shoot_going_live(root: Path, save: Callable[[QWidget, str], None]) -> None:
     on that new desk (基础数据 before and after importing a workbook, 工位与账户, 节假日表 for the provisional 2027)."""
     from PySide6.QtWidgets import QApplication, QLineEdit
 
+    from reception.bootstrap import open_data_dir
     from reception.reference.model import Kind
-    from reception.services.context import open_data_dir
     from tests.reference_fixture import write_district
     from ui.admin.accounts import AccountsAdmin
     from ui.admin.holidays import HolidayAdminDialog

@@ -101,7 +101,7 @@ def upgrade_database(db_path: Path, backups_dir: Path) -> MigrationOutcome:
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
-    from reception.db.engine import make_engine
+    from reception.db.database import make_engine
 
     config = alembic_config()
     script = ScriptDirectory.from_config(config)

@@ -33,13 +33,6 @@ class LabelledEnum(StrEnum):
         raise ValueError(f"unknown {cls.__name__} value")
 
     @classmethod
-    def from_label(cls, label: str) -> Self:
-        for member in cls:
-            if member.label == label:
-                return member
-        raise ValueError(f"unknown {cls.__name__} label")
-
-    @classmethod
     def label_of(cls, value: str) -> str:
         """The label of a stored value, or the value itself when unknown (data from a newer version)."""
         try:
@@ -87,7 +80,7 @@ class Gender(LabelledEnum):
 
 
 class RoutingAction(LabelledEnum):
-    """How the desk routes a matter (docs/domain.md §2.3)."""
+    """How the desk routes a matter (docs/domain.md §2 step 3)."""
 
     ASSIGN = ("assign", "交办")
     FORWARD = ("forward", "转送")
@@ -134,7 +127,7 @@ class CaseStatus(LabelledEnum):
 
 
 class HistoryFlag(LabelledEnum):
-    """Flags the desk shows when a person or matter has been here before (docs/domain.md §2.2)."""
+    """Flags the desk shows when a person or matter has been here before (docs/domain.md §2 step 2)."""
 
     REPEAT = ("repeat", "重复访")
     SKIP_LEVEL = ("skip_level", "越级访")

@@ -205,9 +205,6 @@ class WorkCalendar:
 
     provisional_years = unconfirmed_years
 
-    def is_provisional(self, year: int) -> bool:
-        return not self.knows(year)
-
     def year_state(self, year: int) -> YearState:
         """Official, confirmed, confirmed with differences, or provisional (see ``YearState``)."""
         if not self.knows(year):

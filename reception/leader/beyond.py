@@ -11,11 +11,12 @@ about cases and leaders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     BacklogCase,
@@ -31,8 +32,8 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.leader.service import AppointmentInput, schedule_appointment
+from reception.lifecycle.ownership import close_ownership, end_ownerships_in_session
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
-from reception.services.context import AppContext
 
 F_CASES = "带案案件编号"
 F_CASE_NO = "案件编号"
@@ -479,25 +480,5 @@ def end_ownership(ctx: AppContext, ownership_id: str, ended_on: date, note: str,
             errors.append(FieldError(F_NOTE, "请写明结束包案的原因（如已化解、已办结）", key="note_required"))
         if errors:
             raise FieldErrors(errors)
-        _end(session, own, ended_on, note.strip(), actor_id, ctx.now())
+        close_ownership(session, own, ended_on, note.strip(), actor_id, ctx.now())
 
-
-def end_ownerships_in_session(session: Session, case_id: str, ended_on: date, note: str, *, actor_id: str | None,
-                              now: datetime) -> int:
-    """End every open ownership of a case (inside the caller's transaction); the lifecycle calls this when a case
-    is closed (销号) or concluded (复核终结). Returns how many ended."""
-    rows = session.scalars(select(CaseOwnership).where(CaseOwnership.case_id == case_id,
-                                                       CaseOwnership.ended_on.is_(None))).all()
-    for own in rows:
-        _end(session, own, max(ended_on, own.since), note, actor_id, now)
-    return len(rows)
-
-
-def _end(session: Session, own: CaseOwnership, ended_on: date, note: str, actor_id: str | None,
-         now: datetime) -> None:
-    own.ended_on = ended_on
-    own.note = (own.note + "\n" if own.note else "") + f"{ended_on:%Y-%m-%d}结束包案：{note}"
-    session.add(CaseEvent(case_id=own.case_id, kind="ownership_ended", occurred_at=now, occurred_on=now.date(),
-                          actor_id=actor_id, note=note, data={"ownership_id": own.id,
-                                                              "ended_on": ended_on.isoformat()}))
-    session.flush()

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import CHINA_TZ, to_local
 from reception.db.models import (
     AuditEntry,
@@ -39,11 +40,10 @@ from reception.db.models import (
 )
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
+from reception.intake.history import summarise_cases
 from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route, SteerToLegalChannel
 from reception.security.permissions import Permission, require, visible_case_ids
-from reception.services.context import AppContext
-from reception.services.history import summarise_cases
 
 # Field names are the form's labels, so the UI can put each message next to its field.
 F_LEADER = "接访领导"

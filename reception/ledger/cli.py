@@ -59,6 +59,7 @@ def _column(spec: str, labels: tuple[str, ...]) -> int | None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.ledger import service
     from reception.ledger.mapping import (
         FIELD_BY_KEY,
@@ -70,7 +71,6 @@ def _import(args: argparse.Namespace) -> int:
         save_profile,
     )
     from reception.ledger.reader import read_sheet
-    from reception.services.context import open_data_dir
 
     path = Path(args.file)
     sheet = read_sheet(path, args.sheet)
@@ -131,9 +131,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.db.base import to_local
     from reception.ledger.service import list_imports
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:
@@ -146,8 +146,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.ledger.service import review_items
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:
@@ -161,8 +161,8 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.ledger.service import undo_import
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:

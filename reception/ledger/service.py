@@ -28,6 +28,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import CHINA_TZ, utcnow
 from reception.db.models import (
     Case,
@@ -50,22 +51,21 @@ from reception.db.models import (
     Visit,
     VisitPerson,
 )
+from reception.db.settings import load_desk_settings
 from reception.domain.enums import Channel, ContentClass, DocumentType, Role, RoutingAction
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import field_problem
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_in_session
 from reception.ledger.mapping import FIELD_BY_KEY, Header, find_header, guess_mapping, missing_required
 from reception.ledger.reader import read_sheet
 from reception.ledger.values import Outcome, parse_moment, parse_outcome, parse_rating, text_of
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import PermissionDenied
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.intake import IntakeInput, PersonInput, register_in_session
-from reception.services.settings import load_desk_settings
 
 log = logging.getLogger(__name__)
 

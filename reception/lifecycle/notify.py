@@ -19,10 +19,10 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Case, Notification, Petitioner, Unit, Visit, VisitPerson
 from reception.domain.enums import ContentClass
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
-from reception.services.context import AppContext
 
 log = logging.getLogger(__name__)
 

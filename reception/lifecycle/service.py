@@ -21,8 +21,10 @@ from typing import Any, cast
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, exists, false, func, insert, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
+from reception.db.settings import load_centre_setting, load_roll_policy, save_centre_setting
 from reception.domain.deadlines import (
     ClockAssessment,
     ClockColour,
@@ -59,8 +61,6 @@ from reception.lifecycle.machine import (
 from reception.lifecycle.offers import TRANSITION_PERMISSION
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
-from reception.services.context import AppContext
-from reception.services.settings import load_centre_setting, load_roll_policy, save_centre_setting
 
 _CLOCKS = cast(Table, CaseClock.__table__)
 """Bulk inserts go through the table (Core), not the ORM: the clock rows are plain projections."""
@@ -112,7 +112,7 @@ def save_settings(session: Session, *, amber_days: int | None = None, amber_frac
                   sign_days: int | None = None, on_spot_restart: bool | None = None) -> None:
     """Store the lifecycle settings given (for every desk: synced); the others keep their stored values (their
     defaults when never set). Call ``recompute_clocks`` afterwards so stored clocks follow them (a desk that pulls
-    a change recomputes its own, ``reception.sync.engine``)."""
+    a change recomputes its own, ``reception.sync.desk``)."""
     st = load_settings(session)
     given = {"amber_days": amber_days, "amber_fraction": amber_fraction, "evaluation_days": evaluation_days,
              "supervision_days": supervision_days, "sign_days": sign_days, "on_spot_restart": on_spot_restart}
@@ -259,7 +259,7 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
                                                                 {"status": case.status, "unit_id": case.unit_id}))
     if planned.kind in ("closed", "recheck_decided"):
         # the matter is settled: a leader's ownership (包案) of it ends with it
-        from reception.leader.beyond import end_ownerships_in_session  # local: the leader package imports this one
+        from reception.lifecycle.ownership import end_ownerships_in_session
 
         end_ownerships_in_session(session, case.id, today, "案件已" + planned.status.label, actor_id=actor_id,
                                   now=now)
@@ -399,7 +399,7 @@ def recompute_clocks(ctx: AppContext, *, years: Sequence[int] | None = None,
                      progress: Callable[[int, int], None] | None = None) -> RecomputeResult:
     """Bring every stored clock in line with the current calendar and settings (after the holiday table or the
     lifecycle settings changed), in one write transaction; ``ctx.calendar`` is reloaded first."""
-    from reception.roster.holidays import load_work_calendar
+    from reception.db.calendar_table import load_work_calendar
 
     with ctx.db.write() as session:
         ctx.calendar = load_work_calendar(session)
@@ -583,8 +583,8 @@ class CaseClockView:
         }
 
 
-def case_clocks_in_session(session: Session, case: Case, cal: WorkCalendar, on: date,
-                           *, restricted_for: str | None = None) -> tuple[CaseState, list[CaseClockView]]:
+def case_clocks_in_session(session: Session, case: Case, cal: WorkCalendar, on: date
+                           ) -> tuple[CaseState, list[CaseClockView]]:
     st = load_settings(session)
     state = load_state(session, case)
     names = {u.id: u.name for u in session.scalars(select(Unit))}
@@ -823,7 +823,7 @@ def supervise_overdue(ctx: AppContext, *, actor_id: str | None, note: str = "", 
 
 def case_view(ctx: AppContext, case_no: str, *, on: date | None = None) -> dict[str, Any]:
     """A case with its events and every running clock (due date, state), JSON-ready. No ID numbers or phones."""
-    from reception.services.cases import EVENT_LABELS, case_id_by_no
+    from reception.intake.cases import EVENT_LABELS, case_id_by_no
 
     today = on or ctx.now().date()
     with ctx.db.read() as session:

@@ -33,8 +33,8 @@ def _write(target: str, data: bytes) -> Path:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.reference.store import ReferenceImportError, import_workbook
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:
@@ -51,8 +51,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from reception.bootstrap import open_data_dir
     from reception.reference.store import export_workbook
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(resolve_data_dir(args.data_dir))
     try:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Category, Locality, RoutingRule, Unit
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError, ReceptionError
 from reception.reference.model import (
@@ -34,7 +35,6 @@ from reception.reference.validate import validate
 from reception.reference.workbook import read_workbook, write_workbook
 from reception.security import audit
 from reception.security.permissions import Permission, require
-from reception.services.context import AppContext
 
 NAMESPACE = uuid.UUID("5d0c3c6e-2f7a-4c1e-9a57-7e1f0b6a2c41")
 MODELS: dict[Kind, type[Locality] | type[Unit] | type[Category] | type[RoutingRule]] = {

@@ -9,7 +9,7 @@ from reception.receipts.roster_notice import NoticeRow, RosterNotice, render_ros
 from reception.roster.service import MonthRoster, RosterDay, month_roster
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 
 def _mark(day: RosterDay) -> str:

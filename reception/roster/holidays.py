@@ -28,15 +28,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
+from reception.db.calendar_table import load_work_calendar
 from reception.db.models import AuditEntry, HolidayDay, HolidayYear, User
 from reception.domain.errors import FieldError
-from reception.domain.workcalendar import DayOverride, WorkCalendar, YearState
+from reception.domain.workcalendar import WorkCalendar, YearState
 from reception.security.permissions import Permission, require_by
 from reception.textio import UnreadableText, read_text_file
 
 if TYPE_CHECKING:
+    from reception.context import AppContext
     from reception.lifecycle.service import RecomputeResult
-    from reception.services.context import AppContext
 
 __all__ = [
     "CalendarChange",
@@ -106,15 +107,6 @@ def _audit(session: Session, action: str, entity_id: str, by: str, detail: str =
     user_id = by if by and session.get(User, by) is not None else None
     session.add(AuditEntry(user_id=user_id, action=action, entity="holiday", entity_id=entity_id,
                            detail=(f"by={by} " + detail).strip()[:200]))
-
-
-def load_work_calendar(session: Session) -> WorkCalendar:
-    """The working-day calendar: the package's official arrangement, overridden by the holiday table."""
-    overrides = {
-        row.day: DayOverride(row.workday, row.name) for row in session.scalars(select(HolidayDay))
-    }
-    confirmed = session.scalars(select(HolidayYear.year).where(HolidayYear.confirmed.is_(True))).all()
-    return WorkCalendar(overrides, confirmed)
 
 
 def _year_range(year: int) -> tuple[date, date]:

@@ -14,16 +14,16 @@
 from __future__ import annotations
 
 import calendar as _cal
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reception.db.settings import load_centre_setting, save_centre_setting
 from reception.domain.errors import FieldError
 from reception.domain.workcalendar import WorkCalendar
-from reception.services.settings import load_centre_setting, save_centre_setting
 
 ROSTER_KEY = "roster"
 
@@ -116,12 +116,6 @@ def save_roster_rules(session: Session, rules: RosterRules) -> None:
     """Store the rules for the whole centre (a synced centre setting)."""
     rules.validate()
     save_centre_setting(session, ROSTER_KEY, asdict(rules))
-
-
-def update_rules(rules: RosterRules, **changes: Any) -> RosterRules:
-    new = replace(rules, **changes)
-    new.validate()
-    return new
 
 
 # -- months ------------------------------------------------------------------------------------------------------

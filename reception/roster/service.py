@@ -30,7 +30,8 @@ from reception.db.models import (
 )
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.domain.workcalendar import WorkCalendar
-from reception.roster.engine import (
+from reception.roster.holidays import load_work_calendar, year_status
+from reception.roster.rotation import (
     DUTY,
     SECRETARY,
     Absence,
@@ -39,7 +40,6 @@ from reception.roster.engine import (
     RotationState,
     plan_month,
 )
-from reception.roster.holidays import load_work_calendar, year_status
 from reception.roster.rules import (
     WEEKDAYS_ZH,
     RosterRules,
@@ -56,7 +56,7 @@ from reception.roster.rules import (
 from reception.security.permissions import Permission, require_by, resolve_by
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -783,23 +783,6 @@ def change_title(ctx: AppContext, leader_id: str, title: str, *, by: str = "") -
             raise NotFoundError("没有该领导", key="leader_not_found")
         old, leader.title = leader.title, title.strip()
         _audit(session, "leader_title", "leader", leader_id, by, f"{old}→{leader.title}")
-
-
-def set_membership(ctx: AppContext, leader_id: str, *, active_from: date | None, active_to: date | None,
-                   in_rotation: bool = True, note: str = "", by: str = "") -> str:
-    """Add a membership period (effective dates). Published months are never changed by it."""
-    if active_from and active_to and active_to < active_from:
-        raise FieldError("active_to", "结束日期不能早于开始日期", key="period_invalid")
-    with ctx.db.write() as session:
-        require_by(session, by, Permission.ROSTER)
-        if session.get(Leader, leader_id) is None:
-            raise NotFoundError("没有该领导", key="leader_not_found")
-        row = LeaderMembership(leader_id=leader_id, active_from=active_from, active_to=active_to,
-                               in_rotation=in_rotation, note=note, created_by=by)
-        session.add(row)
-        session.flush()
-        _audit(session, "leader_membership", "leader", leader_id, by)
-        return row.id
 
 
 def end_membership(ctx: AppContext, leader_id: str, last_day: date, *, by: str = "") -> None:

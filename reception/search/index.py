@@ -1,7 +1,7 @@
 """Keeping the search indexes (``petitioner_token``, ``petitioner_gram``) in step with the petitioners.
 
 - Every ORM write of a petitioner (intake, a correction, a record a sync pull applies: pulled petitioners always go
-  through the ORM, ``sync.engine._bulk_insertable``) updates them in the same transaction, by mapper events: the
+  through the ORM, ``sync.desk.pull._bulk_insertable``) updates them in the same transaction, by mapper events: the
   rows of the old values are deleted (from the attribute history), those of the new ones inserted.
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed

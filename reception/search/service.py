@@ -19,16 +19,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Case, Desk, Petitioner, PetitionerGram, PetitionerToken, Visit, VisitPerson
 from reception.domain.errors import FieldError
 from reception.domain.textcheck import SEARCH_MAX, field_problem
+from reception.intake.dto import CaseSummary
+from reception.intake.history import summarise_cases
 from reception.search import tokens
 from reception.search.query import Kind, Reading, classify
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, require, visible_case_ids
-from reception.services.context import AppContext
-from reception.services.dto import CaseSummary
-from reception.services.history import summarise_cases
 
 PAGE_SIZE = 30
 """Rows a page shows (about what the list shows without scrolling): only these are summarised."""

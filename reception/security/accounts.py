@@ -21,12 +21,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Unit, User
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.security import audit
 from reception.security.permissions import Permission, require
-from reception.services.context import AppContext
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -247,16 +247,6 @@ def sign_out(ctx: AppContext, user_id: str, *, desk_id: str | None = None, detai
                          detail=detail)
 
 
-def verify_password(ctx: AppContext, user_id: str, password: str) -> SignedIn:
-    """The lock screen: the same user signs in again (same lockout rules)."""
-    with ctx.db.read() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFoundError("账户不存在", key="user_not_found")
-        username = user.username
-    return authenticate(ctx, username, password)
-
-
 def change_password(ctx: AppContext, user_id: str, old: str, new: str) -> None:
     """The user changes their own password. A wrong old password counts against the lockout exactly as a wrong
     sign-in does (so this form allows no more guesses than the login), and a locked account cannot change it."""
@@ -400,13 +390,6 @@ def list_accounts(ctx: AppContext, *, actor_id: str | None) -> list[AccountInfo]
                         u.active, bool(u.password_hash), u.locked_until, u.failed_attempts, u.must_change_password)
             for u in session.scalars(select(User).order_by(User.username))
         ]
-
-
-def signed_in_user(ctx: AppContext, user_id: str) -> SignedIn | None:
-    """The account's current state (tests and ``create_main_window(user=…)`` sign in without a password)."""
-    with ctx.db.read() as session:
-        user = session.get(User, user_id)
-        return _signed_in(user) if user is not None and user.active else None
 
 
 DEFAULT_LOCK_MINUTES = 10

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from reception.db.base import new_id
-from reception.db.engine import session_now
+from reception.db.database import session_now
 from reception.db.models import AuditEntry, Setting
 from reception.domain.masking import mask_id, mask_name, mask_phone
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 NO_DESK = "-"
 """The chain of entries written where no desk is configured (a server-side tool, a bare data directory)."""
@@ -159,15 +159,21 @@ def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
         heads[chain] = (entry.seq, entry.hash)
 
 
-@event.listens_for(Session, "before_flush")
+def install_sealing() -> None:
+    """Seal new entries into their desk's hash chain on every flush of any ``Session`` (a listener on the class).
+    Idempotent; ``reception.bootstrap`` calls it at start-up."""
+    if not event.contains(Session, "before_flush", _seal_new_entries):
+        event.listen(Session, "before_flush", _seal_new_entries)
+        event.listen(Session, "after_commit", _forget_chain_heads)
+        event.listen(Session, "after_rollback", _forget_chain_heads)
+
+
 def _seal_new_entries(session: Session, _context: Any, _instances: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, AuditEntry)]
     if new:
         seal(session, new)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget_chain_heads(session: Session) -> None:
     session.info.pop(HEADS_KEY, None)
 
@@ -304,10 +310,6 @@ ACTION_LABELS = {
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
-
-
-def count_entries(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
 def list_entries(ctx: AppContext, *, actor_id: str | None, start: date | None = None, end: date | None = None,

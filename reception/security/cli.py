@@ -97,7 +97,7 @@ def _password(args: argparse.Namespace, *, confirm: bool = True) -> str:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 
@@ -191,7 +191,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from reception.security.audit import ChainReport, verify
-    from reception.sync.engine import audit_against_server
+    from reception.sync.desk import audit_against_server
 
     ctx = _open(args)
     try:

@@ -1,6 +1,6 @@
 """Keep personal data out of log files, whatever level an administrator turns logging up to.
 
-- Engines are created with ``hide_parameters=True`` (``reception.db.engine``): logged SQL and error messages never
+- Engines are created with ``hide_parameters=True`` (``reception.db.database``): logged SQL and error messages never
   show bound values (names, addresses, ID numbers before encryption).
 - At DEBUG, SQLAlchemy also logs every fetched row, decrypted: ``RowDataFilter`` on its engine loggers drops those
   records (and only those: statements at INFO stay, useful for troubleshooting).

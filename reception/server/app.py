@@ -21,11 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from reception import __version__
+from reception.bootstrap import install_hooks
 from reception.envfail import environment_reason
 from reception.server import limits, service, web
 from reception.server.db import ServerDatabase
+from reception.server.errors import ServerError
 from reception.server.models import Client
-from reception.server.service import ServerError
 from reception.sync.protocol import (
     INT64_MAX,
     MIN_PROTOCOL,
@@ -62,6 +63,7 @@ def _json(reply: BaseModel) -> Response:
 
 def create_app(db: ServerDatabase, *, now: Callable[[], datetime] | None = None) -> FastAPI:
     """The server's application; ``now``: the web pages' clock (tests fix it; default the wall clock)."""
+    install_hooks()  # the audit trail's sealing, for the desk databases its reference import writes
     app = FastAPI(title="信访接待中心服务器 Reception server", version=__version__,
                   description="Sync API for reception desks and the handling units' progress API.")
 

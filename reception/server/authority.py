@@ -372,7 +372,7 @@ def trust_admin(session: Session, username: str, password: str) -> tuple[str, st
     from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    from reception.server.service import ServerError
+    from reception.server.errors import ServerError
 
     found = None
     for rid, data in session.execute(select(Record.record_id, Record.data).where(

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, String, literal_column, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.db.settings import ROLL_KEY, roll_policy_from
 from reception.domain.deadlines import ClockAssessment
 from reception.domain.enums import CaseStatus, ContentClass
 from reception.domain.errors import NotFoundError
@@ -48,7 +49,6 @@ from reception.lifecycle.offers import TRANSITION_PERMISSION, Offer, offered
 from reception.security.permissions import Permission
 from reception.server.models import Counter, Record
 from reception.server.protect import Sealer
-from reception.services.settings import ROLL_KEY, roll_policy_from
 
 __all__ = ["AppliedStep", "LifecycleError", "NotFoundError", "ServerCase", "apply", "case_clocks", "event_records",
            "load_case", "load_settings", "offers", "permission_for", "post_note", "work_calendar"]

@@ -7,7 +7,7 @@ import sys
 
 from reception.domain.errors import ReceptionError
 from reception.server.db import ServerDatabase, open_server_database, resolve_db_url
-from reception.server.service import ServerError
+from reception.server.errors import ServerError
 
 
 def _db_args(parser: argparse.ArgumentParser, *, top: bool) -> None:

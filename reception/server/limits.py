@@ -190,7 +190,7 @@ class GuardedH11Protocol(H11Protocol):
 
 def count(db: ServerDatabase, key: str, limit: int, message: str) -> None:
     """Count one event under ``key`` in the current window; raises 429 past ``limit``."""
-    from reception.server.service import ServerError
+    from reception.server.errors import ServerError
 
     now = utcnow()
     with db.session() as s:

@@ -33,6 +33,7 @@ from reception.domain.errors import NotFoundError
 from reception.server import casework, validate
 from reception.server.authority import Authority
 from reception.server.db import ServerDatabase
+from reception.server.errors import ServerError as ServerError  # (its old home: callers import it from here)
 from reception.server.models import AppliedMutation, AuditHead, Client, Conflict, Counter, Record
 from reception.server.protect import Sealer
 from reception.sync.checks import RECORD_ID_RE
@@ -46,6 +47,7 @@ from reception.sync.protocol import (
     Mutation,
     PulledRecord,
     PullReply,
+    PushAnswer,
     UnitCase,
     UnitEventIn,
     UnitEventReply,
@@ -57,15 +59,6 @@ RECORD = cast(Table, Record.__table__)
 APPLIED = cast(Table, AppliedMutation.__table__)
 CONFLICT = cast(Table, Conflict.__table__)
 CHUNK = 500
-
-
-class ServerError(Exception):
-    """An error with an HTTP status and a Chinese message the desk shows as is."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def hash_secret(secret: str) -> str:
@@ -354,16 +347,11 @@ def _natural_key(table: str, data: dict[str, Any] | None) -> str | None:
 
 
 Answer = dict[str, Any]
-"""A mutation's answer in its wire form (``protocol.MutationResult`` without its default fields): built as a plain
-dict, as it is sent and stored (a pydantic model per mutation cost more than deciding it)."""
+"""A mutation's answer in its wire form (``protocol.PushAnswer.wire()``), as it is sent and stored."""
 
 
 def _answer(mutation_id: str, status: str, version: int = 0, **extra: Any) -> Answer:
-    out: Answer = {"mutation_id": mutation_id, "status": status}
-    if version:
-        out["version"] = version
-    out.update((k, v) for k, v in extra.items() if v)
-    return out
+    return PushAnswer(mutation_id, status, version, **extra).wire()
 
 
 def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:
@@ -773,10 +761,12 @@ def import_reference(db: ServerDatabase, data_dir: Path, *, force: bool = False)
     record whose latest version came from a desk is NOT overwritten by a differing copy in ``data_dir`` (a stale
     data directory would silently undo that edit) unless ``force``; such records are counted as kept.
     """
-    from reception.db.engine import Database
+    from reception.bootstrap import install_hooks
+    from reception.db.database import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
 
+    install_hooks()
     paths = DataPaths(data_dir)
     upgrade_database(paths.database, paths.backups)
     desk_db = Database(paths.database)
@@ -831,7 +821,8 @@ def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool
     with problems raises ``ReferenceImportError`` with the report, and nothing is published."""
     import tempfile
 
-    from reception.db.engine import Database
+    from reception.bootstrap import install_hooks
+    from reception.db.database import Database
     from reception.db.migrate import upgrade_database
     from reception.paths import DataPaths
     from reception.reference.store import import_in_session
@@ -839,6 +830,7 @@ def import_reference_workbook(db: ServerDatabase, workbook: Path, *, force: bool
 
     data, issues = read_workbook(workbook)
     with tempfile.TemporaryDirectory(prefix="reception-reference-") as tmp:
+        install_hooks()
         paths = DataPaths(Path(tmp))
         upgrade_database(paths.database, paths.backups)
         desk_db = Database(paths.database)

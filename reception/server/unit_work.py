@@ -29,6 +29,7 @@ from reception.db.base import CHINA_TZ, utcnow
 from reception.domain.deadlines import ClockColour, ClockKind
 from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
+from reception.intake.cases import EVENT_LABELS as CASE_EVENT_LABELS
 from reception.lifecycle import machine as m
 from reception.lifecycle.notify import GatewayError, SmsGateway
 from reception.security.permissions import ROLE_PERMISSIONS
@@ -47,7 +48,6 @@ from reception.server.models import (
     UnitUser,
 )
 from reception.server.unit_accounts import UnitAccount, audit
-from reception.services.cases import EVENT_LABELS as CASE_EVENT_LABELS
 
 UNIT_PERMISSIONS = ROLE_PERMISSIONS["unit_staff"]
 """A unit's accounts hold the desk's 责任单位工作人员 permissions (on their own unit's cases only)."""
@@ -328,7 +328,7 @@ class CaseDetail:
 
 
 EVENT_LABELS = {**CASE_EVENT_LABELS, ATTACHMENT_KIND: "责任单位上传附件"}
-"""The desk's names of the events (``reception.services.cases``), and the attachments' note."""
+"""The desk's names of the events (``reception.intake.cases``), and the attachments' note."""
 
 
 def load_own_case(s: Session, db: ServerDatabase, account: UnitAccount, case_id: str) -> ServerCase:

@@ -74,7 +74,7 @@ def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> int:
 def run_report(args: argparse.Namespace) -> int:
     if args.ranking:
         return run_ranking(args)
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.stats.drill import drill
     from reception.stats.export import DETAIL_KEYS, report_pdf, report_xlsx
     from reception.stats.report import period_report
@@ -93,7 +93,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_ranking(args: argparse.Namespace) -> int:
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
     from reception.stats.export import ranking_pdf, ranking_xlsx
     from reception.stats.ranking import unit_ranking
 

@@ -10,7 +10,6 @@ rows), so this costs milliseconds even over a million cases.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -201,6 +200,3 @@ def as_int(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def ids_in(values: Iterable[str]) -> list[str]:
-    return sorted(set(values))

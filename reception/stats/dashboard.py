@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.domain.workcalendar import WorkCalendar
-from reception.services.context import AppContext
 from reception.stats import cache, periods
 from reception.stats import queries as q
 from reception.stats.common import Figure, Table, figure, load_directory

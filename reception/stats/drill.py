@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, null, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     BacklogCase,
     Case,
@@ -37,12 +38,11 @@ from reception.domain.deadlines import get_clock
 from reception.domain.enums import CaseStatus, Channel
 from reception.domain.errors import ReceptionError
 from reception.domain.masking import mask_name
+from reception.intake import directory as dirsvc
 from reception.leader.service import Outcome
 from reception.lifecycle.machine import Rating
 from reception.lifecycle.service import load_settings
 from reception.security.permissions import EVERYTHING, case_scope
-from reception.services import directory as dirsvc
-from reception.services.context import AppContext
 from reception.stats import queries as q
 from reception.stats.common import Timeliness, as_date, as_int, load_directory
 from reception.stats.indicators import INDICATORS

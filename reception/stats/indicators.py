@@ -24,11 +24,6 @@ class Indicator:
     """Whether the cases behind the figure can be listed."""
     higher_is_better: bool = True
 
-    @property
-    def is_rate(self) -> bool:
-        return self.unit == "%"
-
-
 S_LEADER = "领导接访下访"
 S_VISITS = "来访登记"
 S_HANDLING = "事项办理"

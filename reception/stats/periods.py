@@ -10,7 +10,7 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from reception.domain.errors import FieldError
 
@@ -107,10 +107,6 @@ def half_of(day: date) -> Period:
     return half(day.year, 1 if day.month <= 6 else 2)
 
 
-def month_of(day: date) -> Period:
-    return month(day.year, day.month)
-
-
 def last_months(day: date, n: int) -> Period:
     """The ``n`` whole months up to and including the month of ``day`` (the dashboard's trend)."""
     y, m = day.year, day.month
@@ -151,6 +147,3 @@ def parse_day(text: str) -> date:
     except ValueError:
         raise FieldError("统计期间", f"日期格式应为 YYYY-MM-DD：“{text.strip()}”", key="period_date") from None
 
-
-def previous_day(day: date) -> date:
-    return day - timedelta(days=1)

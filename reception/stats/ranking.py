@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Supervision, Unit
+from reception.db.settings import load_centre_setting, save_centre_setting
 from reception.domain.enums import UnitKind
 from reception.domain.errors import FieldError, FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
 from reception.security.permissions import Permission, require
-from reception.services.context import AppContext
-from reception.services.settings import load_centre_setting, save_centre_setting
 from reception.stats import cache
 from reception.stats import queries as q
 from reception.stats.common import Table, Timeliness, format_value

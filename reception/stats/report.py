@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
-from reception.services.context import AppContext
 from reception.stats import cache
 from reception.stats import queries as q
 from reception.stats.cache import Aggregates

@@ -14,12 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from reception.context import AppContext
 from reception.db.models import CaseEvent, SyncPeer
 from reception.domain.errors import ReceptionError
-from reception.services.context import AppContext
 from reception.sync import credentials
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
-from reception.sync.engine import ClientFactory, _default_client
+from reception.sync.desk.common import ClientFactory, _default_client
 
 KINDS = ("unit_attachment", "unit_progress")
 

@@ -2,7 +2,7 @@
 
 The server checks every pushed mutation with ``mutation_problem`` before it stores anything
 (``reception.server.validate``); a desk checks every pulled record with ``record_problem`` before it applies it,
-and parks one it cannot read (``reception.sync.engine``) instead of failing the whole cycle. Both answer a short
+and parks one it cannot read (``reception.sync.desk``) instead of failing the whole cycle. Both answer a short
 Chinese reason ('' when the record is fine), shown as is on the sync page and in the push answer.
 
 The schema part comes from the desk's models (``reception.db.models``): each wire column's type (text and its
@@ -147,11 +147,6 @@ def _value_problem(c: _Col, value: Any) -> str:
             return "应为 JSON 对象"
         return _json_problem(value)
     return ""
-
-
-def column_problem(column: Any, value: Any) -> str:
-    """'' if ``value`` (wire form) fits ``column``; else the reason (without the column's name)."""
-    return _value_problem(_col(column), value)
 
 
 def _required(column: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reception.paths import DATA_DIR_ENV, resolve_data_dir
 
 if TYPE_CHECKING:
-    from reception.services.context import AppContext
+    from reception.context import AppContext
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -36,13 +36,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _open(args: argparse.Namespace) -> AppContext:
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     return open_data_dir(resolve_data_dir(args.data_dir))
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    from reception.sync.engine import enroll
+    from reception.sync.desk import enroll
 
     ctx = _open(args)
     try:
@@ -61,7 +61,7 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from reception.sync import engine
+    from reception.sync import desk as engine
 
     ctx = _open(args)
     try:

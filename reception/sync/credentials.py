@@ -68,13 +68,3 @@ def load_token(data_dir: Path, client_id: str, store: str) -> str:
         raise ReceptionError("找不到本工位的同步令牌文件，请重新登记（reception enroll）。",
                              key="token_missing") from exc
 
-
-def forget_token(data_dir: Path, client_id: str, store: str) -> None:
-    if store == "keyring":
-        try:
-            import keyring
-
-            keyring.delete_password(SERVICE, client_id)
-        except Exception:  # noqa: BLE001 - nothing to forget
-            pass
-    token_file(data_dir).unlink(missing_ok=True)

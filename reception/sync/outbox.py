@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from reception.db.base import utcnow
-from reception.db.engine import Database
+from reception.db.database import Database
 from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow
 from reception.sync.codec import codec_for, table_of
 from reception.sync.proof import NEXT_KEYS, SIGNERS_KEY

@@ -118,10 +118,6 @@ CLOCK_SETTINGS: frozenset[str] = frozenset({"deadline_roll", "lifecycle"})
 lifecycle's windows and thresholds)."""
 
 
-def direction(table: str) -> Direction | None:
-    return TABLES.get(table)
-
-
 def pushable(table: str) -> bool:
     """A desk may send changes of this table to the server."""
     return TABLES.get(table) in (Direction.UP, Direction.BOTH)

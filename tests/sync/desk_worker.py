@@ -6,17 +6,18 @@ import os
 import sys
 from pathlib import Path
 
-import reception.sync.engine as engine
-from reception.services.context import open_data_dir
+import reception.sync.desk as engine
+from reception.bootstrap import open_data_dir
+from reception.sync.desk import pull, push
 from tests.sync.harness import fast_client
 
 
 def main() -> int:
     data_dir = Path(sys.argv[1])
-    engine.PUSH_BATCH = int(os.environ.get("WORKER_PUSH_BATCH", "7"))
-    engine.PULL_BATCH = int(os.environ.get("WORKER_PULL_BATCH", "13"))
+    push.PUSH_BATCH = int(os.environ.get("WORKER_PUSH_BATCH", "7"))
+    pull.PULL_BATCH = int(os.environ.get("WORKER_PULL_BATCH", "13"))
     ctx = open_data_dir(data_dir)
-    store, apply = engine._store_results, engine._apply_batch
+    store, apply = push._store_results, pull._apply_batch
 
     def stored(*args, **kwargs):  # type: ignore[no-untyped-def]
         store(*args, **kwargs)
@@ -26,8 +27,8 @@ def main() -> int:
         print("pulling-batch", flush=True)
         apply(*args, **kwargs)
 
-    engine._store_results = stored  # type: ignore[assignment]
-    engine._apply_batch = applied  # type: ignore[assignment]
+    push._store_results = stored  # type: ignore[assignment]
+    pull._apply_batch = applied  # type: ignore[assignment]
     print("ready", flush=True)
     while True:
         report = engine.sync_once(ctx, client_factory=fast_client)

@@ -23,7 +23,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 
+from reception.bootstrap import AppContext, open_data_dir
 from reception.db.models import Base, Category, Locality, SyncOutbox
+from reception.db.settings import load_desk_settings
 from reception.demo import _make_id, _make_name, seed_reference
 from reception.domain.enums import (
     Channel,
@@ -33,15 +35,13 @@ from reception.domain.enums import (
     LocalityLevel,
     RoutingAction,
 )
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.models import Record
 from reception.server.service import add_desk, import_reference
-from reception.services import directory
-from reception.services.context import AppContext, open_data_dir
-from reception.services.intake import IntakeInput, PersonInput, register_intake
-from reception.services.settings import load_desk_settings
 from reception.sync.client import SyncClient
-from reception.sync.engine import enroll, sync_once
+from reception.sync.desk import enroll, sync_once
 from reception.sync.registry import synced_tables, uploaded_at_enrolment
 
 ROOT = Path(__file__).resolve().parents[2]

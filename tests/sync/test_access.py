@@ -14,7 +14,7 @@ from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import CaseClock, CaseEvent, SyncConflict, SyncOutbox, SyncPeer
 from reception.server.service import add_desk, add_unit, revoke
 from reception.sync.client import SyncClient
-from reception.sync.engine import (
+from reception.sync.desk import (
     SyncError,
     enroll,
     list_outbox,
@@ -53,7 +53,7 @@ def test_every_endpoint_needs_a_valid_token(env: Env) -> None:
 
 
 def test_enrolment_code_is_single_use(env: Env, tmp_path: object) -> None:
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     _id, code = add_desk(env.db, "三号窗口")
     ctx = open_data_dir(env.root / "d3")
@@ -296,9 +296,9 @@ def test_a_local_account_named_like_a_centre_account_gives_way(env: Env) -> None
     is: the centre's account is stored, the local one is renamed (keeping its password here). A desk cannot add an
     administrator to the centre: the server keeps the account only as an inactive placeholder without a password
     or rights (the records made at this desk name it) until an administrator changes it."""
+    from reception.bootstrap import open_data_dir
     from reception.db.models import User
     from reception.security.accounts import add_user, authenticate
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(env.root / "新工位")
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from reception.cli import main
 from reception.db.models import AuditEntry
 from reception.security.audit import entry_hash, verify
-from reception.sync.engine import audit_against_server
+from reception.sync.desk import audit_against_server
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, fast_client
 

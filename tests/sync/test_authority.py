@@ -21,7 +21,7 @@ from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
 from reception.security.accounts import DEMO_PASSWORD, authenticate, change_password, set_password
 from reception.sync import credentials
-from reception.sync.engine import list_outbox, sync_status
+from reception.sync.desk import list_outbox, sync_status
 from reception.sync.proof import Signer
 from reception.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.sync.conftest import Env

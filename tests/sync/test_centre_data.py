@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reception.bootstrap import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import (
     CaseClock,
@@ -25,9 +26,11 @@ from reception.db.models import (
     Unit,
     User,
 )
+from reception.db.settings import load_desk_settings
 from reception.demo import seed_reference
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Channel, RoutingAction
+from reception.intake.service import register_intake
 from reception.lifecycle.service import recompute_clocks
 from reception.reference import store as reference
 from reception.reference.model import Kind, LocalityRow, ReferenceData
@@ -37,11 +40,9 @@ from reception.roster import service as roster
 from reception.security.accounts import DEMO_PASSWORD, authenticate
 from reception.security.permissions import PermissionDenied
 from reception.server.service import add_desk
-from reception.services.context import open_data_dir
-from reception.services.intake import register_intake
-from reception.services.settings import load_desk_settings, update_desk_settings
+from reception.setup import update_desk_settings
 from reception.stats.ranking import get_weights, save_weights
-from reception.sync.engine import enroll, list_conflicts, resolve_conflict, sync_status
+from reception.sync.desk import enroll, list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, _intake_form, assert_converged, fast_client, server_records
 

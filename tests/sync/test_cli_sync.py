@@ -21,7 +21,7 @@ def test_enroll_and_sync_from_the_command_line(env: Env, capsys: pytest.CaptureF
     assert main(["enroll", "--data-dir", data_dir, "--server", env.server.url, "--code", code.group(1)]) == 0
     out = capsys.readouterr().out
     assert "已登记：工位代码 D" in out and "已下载" in out
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
 
     ctx = open_data_dir(env.root / "desk3")
     import random

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from reception.db.models import Case, CaseEvent, Desk, Petitioner
 from reception.lifecycle import machine as m
 from reception.lifecycle.service import apply
-from reception.sync.engine import list_conflicts, resolve_conflict, sync_status
+from reception.sync.desk import list_conflicts, resolve_conflict, sync_status
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, assert_converged, server_records
 
@@ -116,12 +116,13 @@ def test_pull_never_overwrites_pending_local_edit(env: Env) -> None:
         assert person is not None
         person.address = "二号窗口未上传的修改"
     # b cannot reach the server for its push (simulated by pulling only): the pulled change is held back
-    from reception.sync import engine
+    from reception.sync.desk.common import _Tally
+    from reception.sync.desk.pull import _pull
     from tests.sync.harness import fast_client
 
-    tally = engine._Tally()
+    tally = _Tally()
     with fast_client(env.server.url, _token(b)) as client:
-        engine._pull(b.ctx, client, tally)
+        _pull(b.ctx, client, tally)
     assert tally.held == 1
     with b.ctx.db.read() as s:
         person = s.get(Petitioner, person_id)

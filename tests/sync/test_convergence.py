@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reception.db.models import Case, SyncOutbox
-from reception.sync.engine import SyncReport
+from reception.sync.desk import SyncReport
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, assert_converged, server_records
 
@@ -90,7 +90,7 @@ def test_response_lost_after_commit_then_retry(env: Env) -> None:
 def test_server_restarted_mid_sync(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    import reception.sync.engine as engine
+    import reception.sync.desk.push as engine
 
     monkeypatch.setattr(engine, "PUSH_BATCH", 10)
     a = env.desk("一号窗口")
@@ -110,6 +110,6 @@ def test_server_restarted_mid_sync(env: Env, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def sync_with(desk: DeskHandle, factory: object) -> SyncReport:
-    from reception.sync.engine import sync_once
+    from reception.sync.desk import sync_once
 
     return sync_once(desk.ctx, client_factory=factory)  # type: ignore[arg-type]

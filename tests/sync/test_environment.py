@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from reception.bootstrap import open_data_dir
 from reception.envfail import DISK_FULL, LOCKED, environment_reason
 from reception.server.db import open_server_database
 from reception.server.service import add_desk
-from reception.services.context import open_data_dir
-from reception.sync.engine import SyncError, enroll
+from reception.sync.desk import SyncError, enroll
 from tests.sync.conftest import Env
 from tests.sync.harness import ROOT, ServerProcess, fast_client
 

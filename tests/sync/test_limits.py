@@ -176,7 +176,7 @@ def test_enrolment_and_failed_authentication_are_rate_limited(env: Env) -> None:
 
 
 def test_the_desk_splits_its_pushes_to_fit_the_cap(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reception.sync import engine
+    from reception.sync.desk import push as engine
 
     a = env.desk("一号窗口")
     sent: list[int] = []

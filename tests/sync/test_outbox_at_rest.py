@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from reception.db.models import Petitioner, SyncConflict, SyncOutbox
-from reception.sync.engine import list_conflicts
+from reception.sync.desk import list_conflicts
 from tests.sync.conftest import Env
 
 pytestmark = pytest.mark.slow

@@ -197,7 +197,7 @@ def test_enrolling_with_another_desks_id_does_not_take_its_code(env: Env) -> Non
 
 
 def _accusation(desk: DeskHandle) -> str:
-    from reception.services.intake import IntakeInput, PersonInput, register_intake
+    from reception.intake.service import IntakeInput, PersonInput, register_intake
     from tests.sync.harness import _intake_form
 
     with desk.ctx.db.read() as s:

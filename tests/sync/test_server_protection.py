@@ -68,7 +68,7 @@ def test_a_conflict_on_a_petitioner_keeps_the_numbers_sealed(env: Env, server_db
     assert report.ok and report.new_conflicts == 1
     dump = _raw_text(server_db_url)
     assert "13900000001" not in dump and "13900000002" not in dump
-    from reception.sync.engine import list_conflicts
+    from reception.sync.desk import list_conflicts
 
     (conflict,) = list_conflicts(b.ctx)
     assert conflict.server_data is not None and conflict.server_data["phone"] == "13900000001"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from reception.bootstrap import open_data_dir
 from reception.demo import seed_demo
-from reception.services.context import open_data_dir
 from tests.clock import UI_NOW, Clock
 from ui.app import create_main_window
 from ui.main_window import MainWindow

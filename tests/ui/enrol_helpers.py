@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from reception.db.settings import load_desk_settings
 from reception.security.accounts import add_user
-from reception.services.settings import load_desk_settings
-from reception.services.setup import init_data_dir
+from reception.setup import init_data_dir
 from ui.app import create_main_window
 from ui.main_window import MainWindow
 from ui.sync.dialogs import EnrollDialog

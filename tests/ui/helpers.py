@@ -87,7 +87,7 @@ def shown_errors(page: IntakePage) -> dict[str, str]:
 
 def sign_in(window: MainWindow, username: str) -> str:
     """Sign ``username`` (a demo account) in at the window, as the login dialog would; returns the user's id."""
-    from reception.services import directory
+    from reception.intake import directory
 
     with window.ctx.db.read() as session:
         user = directory.user_by_username(session, username)

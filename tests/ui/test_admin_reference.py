@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from reception.db.models import Case, Category, Locality, RoutingRule, Unit
+from reception.intake import directory
+from reception.intake.cases import case_detail
 from reception.reference.model import Kind
-from reception.services import directory
-from reception.services.cases import case_detail
 from tests.ui.helpers import by_name, choose, click, sign_in, type_into
 from ui.admin.menu import open_reference_admin
 from ui.admin.reference import ReferenceAdmin, RowDialog

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from reception.services.cases import recent_cases
+from reception.intake.cases import recent_cases
 from tests.ui.helpers import NEW_ID, by_name, click, fill_valid, type_into
 from ui.cases.page import NOTHING_FOUND, CaseListPage
 from ui.main_window import PAGE_CASES, PAGE_INTAKE, MainWindow

@@ -22,11 +22,11 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from reception.domain.enums import CaseStatus
+from reception.intake.cases import search_cases
+from reception.intake.dto import CaseSummary
 from reception.lifecycle import machine as m
 from reception.lifecycle.notify import RecordingGateway, outbox, outbox_counts
 from reception.lifecycle.service import apply, overdue, supervision_list
-from reception.services.cases import search_cases
-from reception.services.dto import CaseSummary
 from tests.ui.helpers import by_name, click, fill_valid, sign_in, type_into
 from ui.cases.actions import ACTIONS, ActionDialog
 from ui.cases.detail import CaseDetailDialog

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from reception.services.cases import recent_cases
+from reception.intake.cases import recent_cases
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import NEW_ID, by_name, click, fill_valid, type_into
 from ui.cases.model import (

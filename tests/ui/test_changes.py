@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from reception.bootstrap import open_data_dir
 from reception.changes import Change, ChangeSet, attach_changes
 from reception.db.models import Unit
-from reception.services.context import open_data_dir
 from tests.clock import UI_NOW, Clock
 from tests.ui.helpers import fill_valid, sign_in
 from tests.ui.test_leader_page import send_to_leader

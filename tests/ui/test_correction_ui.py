@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
-from reception.services.cases import search_cases
+from reception.intake.cases import search_cases
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import by_name, click, fill_valid, sign_in, type_into
 from ui.cases.correction import CorrectionDialog
@@ -78,7 +78,7 @@ def test_the_next_day_only_a_supervisor_sees_the_button_and_corrects_the_name(qt
     detail = _open(window, case_no)
     assert not detail.correct_button.isVisibleTo(detail)
     detail.close()
-    from reception.services.correction import correction_rights
+    from reception.intake.correction import correction_rights
 
     unit_cy = sign_in(window, "unit_cy")  # a unit's staff never correct the centre's registration
     assert not correction_rights(window.ctx, detail.case.id, actor_id=unit_cy).any

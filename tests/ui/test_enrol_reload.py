@@ -11,13 +11,13 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from reception.bootstrap import open_data_dir
 from reception.db.models import Category
+from reception.intake import directory
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import add_desk, import_reference
-from reception.services import directory
-from reception.services.context import open_data_dir
-from reception.services.enrolment import EnrolmentOffer
-from reception.sync.engine import sync_status
+from reception.sync.desk import sync_status
+from reception.sync.first_start import EnrolmentOffer
 from tests.sync.harness import ServerProcess, make_reference
 from tests.ui.enrol_helpers import Windows, fresh_desk, visible_enroll_dialogs, windows
 from tests.ui.helpers import by_name, choose, click, fill_valid, shown_errors, type_into

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
-from reception.services.enrolment import CHOICE_KEY, EnrolmentOffer, enrolment_offer
+from reception.sync.first_start import CHOICE_KEY, EnrolmentOffer, enrolment_offer
 from tests.ui.enrol_helpers import Windows, fresh_desk, visible_enroll_dialogs, windows
 from tests.ui.helpers import by_name, click
 from ui.app import seed_demo_if_empty
@@ -94,8 +94,8 @@ def test_never_for_a_demo_directory(tmp_path: Path, data_dir: Path, windows: Win
 
 
 def _user_id(data_dir: Path, username: str) -> str:
-    from reception.services import directory
-    from reception.services.context import open_data_dir
+    from reception.bootstrap import open_data_dir
+    from reception.intake import directory
 
     ctx = open_data_dir(data_dir)
     try:

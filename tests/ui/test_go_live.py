@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QRadioButton, Q
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
+from reception.bootstrap import open_data_dir
 from reception.db.models import Case, Category, Desk, Locality, Setting, User
+from reception.db.settings import load_desk_settings
 from reception.reference.workbook import read_workbook
 from reception.server.db import open_server_database
 from reception.server.service import add_desk, import_reference_workbook
-from reception.services.context import open_data_dir
-from reception.services.enrolment import CHOICE_KEY
-from reception.services.settings import load_desk_settings
-from reception.services.setup import needs_first_run
+from reception.setup import needs_first_run
+from reception.sync.first_start import CHOICE_KEY
 from tests.reference_fixture import write_district
 from tests.sync.harness import ServerProcess
 from tests.ui.conftest import PrintRecorder

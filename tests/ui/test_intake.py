@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from reception.db.models import Case, Petitioner, Visit, VisitPerson
 from reception.domain.enums import CaseStatus, HistoryFlag
+from reception.intake.cases import case_detail
 from reception.security.crypto import blind_index
-from reception.services.cases import case_detail
 from tests.clock import Clock
 from tests.ui.conftest import PrintRecorder
 from tests.ui.helpers import NEW_ID, NEW_ID_2, by_name, choose, click, fill_valid, shown_errors, type_into, valid_id

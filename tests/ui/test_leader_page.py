@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from reception.db.models import Case, CaseEvent, LeaderReception, Unit
 from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.leader import service as ls
 from reception.leader.service import QueueState
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from tests.ui.helpers import by_name, choose, click, sign_in, type_into
 from ui.leader.model import COL_STATE
 from ui.leader.page import LeaderPage

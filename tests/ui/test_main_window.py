@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
+from reception.db.settings import load_desk_settings
 from reception.domain.enums import ReceiptLayout
 from reception.roster.service import duty_leaders_on
-from reception.services.settings import load_desk_settings
 from tests.clock import UI_NOW, Clock
 from tests.ui.helpers import by_name, choose, click, fill_valid
 from ui import app

@@ -92,8 +92,8 @@ def test_lock_screen_hides_the_window_until_the_same_user_types_the_password(qtb
 def test_audit_viewer_filters_by_user_and_action(qtbot: QtBot, window: MainWindow,
                                                  qtmodeltester: ModelTester) -> None:
     # a few audited events: a history view by the desk officer, a failed sign-in
+    from reception.intake.history import lookup_history
     from reception.security.accounts import LoginFailed, authenticate
-    from reception.services.history import lookup_history
 
     lookup_history(window.ctx, name="夏明云", user_id=window.reference.user_id)
     found = lookup_history(window.ctx, phone="13800000000", user_id=window.reference.user_id)
@@ -158,7 +158,7 @@ def test_settings_lock_minutes_only_for_the_administrator(qtbot: QtBot, window: 
 
 
 def test_case_detail_greys_out_the_steps_the_role_may_not_take(qtbot: QtBot, window: MainWindow) -> None:
-    from reception.services.cases import search_cases
+    from reception.intake.cases import search_cases
     from tests.ui.helpers import fill_valid
     from ui.main_window import PAGE_CASES
 

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from reception.db.models import Petitioner
 from reception.server.db import ServerDatabase, open_server_database
 from reception.server.service import add_desk, import_reference
-from reception.sync.engine import list_conflicts
+from reception.sync.desk import list_conflicts
 from tests.sync.harness import ServerProcess, new_desk, server_records
 from tests.ui.helpers import by_name, click, fill_valid
 from ui.main_window import PAGE_SYNC, MainWindow

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from reception.bootstrap import AppContext, open_data_dir
+from reception.db.settings import load_desk_settings
 from reception.demo import seed_reference
-from reception.services import directory
-from reception.services.context import AppContext, open_data_dir
-from reception.services.settings import load_desk_settings
+from reception.intake import directory
 from tests.clock import UNIT_NOW, Clock
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from reception.bootstrap import open_data_dir
 from reception.changes import ALL_CHANGES, TABLE_CHANGES, Change, ChangeSet, attach_changes
 from reception.db.base import Base
 from reception.db.models import Leader, Unit
 from reception.security import audit
-from reception.services.context import open_data_dir
 from tests.clock import UI_NOW, Clock
 
 

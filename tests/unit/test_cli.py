@@ -51,8 +51,8 @@ def test_init_demo_then_export_and_reprint(tmp_path: Path) -> None:
 
 def test_demo_is_not_seeded_twice(tmp_path: Path) -> None:
     assert main(["init", "--data-dir", str(tmp_path), "--demo"]) == 0
+    from reception.bootstrap import open_data_dir
     from reception.demo import seed_demo
-    from reception.services.context import open_data_dir
 
     ctx = open_data_dir(tmp_path)
     assert seed_demo(ctx) == 0
@@ -76,7 +76,7 @@ def test_export_to_stdout(desk: Desk, capsys: pytest.CaptureFixture[str]) -> Non
 def test_no_personal_data_in_logs(desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     result = save(desk, form(desk), receipt=True)
-    from reception.services.history import lookup_history
+    from reception.intake.history import lookup_history
 
     lookup_history(desk.ctx, id_number=resident_id(), phone="13812345678", name="夏明云", user_id=desk.officer_id)
     logged = "\n".join(r.getMessage() for r in caplog.records)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reception.bootstrap import open_data_dir
 from reception.cli import main
 from reception.roster import service
-from reception.services.context import open_data_dir
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

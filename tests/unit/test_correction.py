@@ -19,9 +19,9 @@ from reception.db.models import AuditEntry, Case, CaseEvent, Petitioner, Receipt
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction
 from reception.domain.errors import FieldErrors
 from reception.domain.idnumber import check_digit
+from reception.intake.correction import CorrectionInput, correct_registration, correction_rights, registration
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.security.permissions import PermissionDenied
-from reception.services.correction import CorrectionInput, correct_registration, correction_rights, registration
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from reception.sync.outbox import attach_outbox, open_personal
 from tests.unit.conftest import Desk
 

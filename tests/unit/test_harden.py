@@ -12,15 +12,15 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
+from reception.bootstrap import open_data_dir
 from reception.db.models import AuditEntry, Case
 from reception.domain.errors import FieldError, FieldErrors, ReceptionError
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
+from reception.intake.cases import search_cases
+from reception.intake.receipt import archive_receipt
 from reception.security import accounts
 from reception.security.accounts import AccountLocked, LoginFailed
 from reception.security.audit import verify
-from reception.services.cases import search_cases
-from reception.services.context import open_data_dir
-from reception.services.receipt_service import archive_receipt
 from tests.unit.conftest import Desk
 from tests.unit.test_security import intake
 
@@ -31,7 +31,7 @@ SURROGATES = ("\ud800", "\udfff", "a\udc80b")
 def test_invalid_characters_are_refused_next_to_the_field_at_intake(desk: Desk, bad: str) -> None:
     from dataclasses import replace
 
-    from reception.services.intake import IntakeInput, PersonInput, register_intake
+    from reception.intake.service import IntakeInput, PersonInput, register_intake
     from tests.unit.test_security import GRID, ID_NUMBER, PHONE
 
     def form(**changes: str) -> IntakeInput:
@@ -68,7 +68,7 @@ def test_fuzzed_search_texts_never_crash(desk: Desk) -> None:
 
 def test_request_and_facts_have_a_documented_maximum(desk: Desk) -> None:
     from reception.domain.enums import ContentClass
-    from reception.services.intake import IntakeInput, PersonInput, register_intake
+    from reception.intake.service import IntakeInput, PersonInput, register_intake
     from tests.unit.test_security import GRID, ID_NUMBER, PHONE
 
     form = IntakeInput(person=PersonInput(name="夏明云", id_number=ID_NUMBER, phone=PHONE, address="示范区翠园街道"),

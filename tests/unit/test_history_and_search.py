@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from reception.db.models import AuditEntry, Case
 from reception.domain.enums import CaseStatus, DocumentType, HistoryFlag
-from reception.services.cases import case_detail, cases_registered_on, search_cases
-from reception.services.history import lookup_history
-from reception.services.intake import PersonInput
+from reception.intake.cases import case_detail, cases_registered_on, search_cases
+from reception.intake.history import lookup_history
+from reception.intake.service import PersonInput
 from tests.unit.conftest import Desk
 from tests.unit.test_intake_service import form, resident_id, save
 

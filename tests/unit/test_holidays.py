@@ -9,6 +9,7 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
+from reception.bootstrap import AppContext, open_data_dir
 from reception.domain.errors import FieldError
 from reception.roster.holidays import (
     confirm_year,
@@ -20,7 +21,6 @@ from reception.roster.holidays import (
     year_entries,
     year_status,
 )
-from reception.services.context import AppContext, open_data_dir
 
 # A plausible 2027 arrangement (the State Council publishes it in the autumn): 元旦, 春节 with two make-up days.
 HOLIDAYS_2027_CSV = """日期,是否上班,名称

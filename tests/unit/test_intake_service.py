@@ -14,7 +14,7 @@ from reception.db.models import AuditEntry, Case, CaseEvent, Petitioner, Receipt
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, Gender, HistoryFlag, RoutingAction
 from reception.domain.errors import FieldErrors
 from reception.domain.idnumber import check_digit
-from reception.services.intake import IntakeInput, PersonInput, register_intake
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from tests.unit.conftest import Desk
 
 GRID = "翠园街道/尚书茗苑社区/第1网格"

@@ -12,11 +12,11 @@ from reception.db.base import CHINA_TZ
 from reception.db.models import CaseEvent, CaseOwnership, Leader
 from reception.domain.enums import RoutingAction
 from reception.domain.errors import FieldErrors
+from reception.intake.cases import case_detail
 from reception.leader import beyond as b
 from reception.leader import service as ls
 from reception.leader.service import AppointmentInput, Outcome
 from reception.lifecycle import machine as m
-from reception.services.cases import case_detail
 from tests.unit.conftest import Desk
 from tests.unit.test_leader_reception import form as reception_form
 from tests.unit.test_leader_reception import to_leader

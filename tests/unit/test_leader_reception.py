@@ -12,10 +12,10 @@ from reception.db.base import CHINA_TZ
 from reception.db.models import Case, CaseClock, CaseEvent, CaseOwnership, Leader, LeaderReception
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, RoutingAction
 from reception.domain.errors import FieldErrors
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.leader import service as ls
 from reception.leader.service import Outcome, QueueState, Reaction, RecordInput
 from reception.lifecycle import service as lc
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from tests.unit.conftest import Desk
 
 GRID = "翠园街道/尚书茗苑社区/第1网格"

@@ -13,12 +13,12 @@ from reception.cli import main
 from reception.db.base import CHINA_TZ
 from reception.db.models import Case, CaseClock, CaseEvent, Notification, Supervision, User
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, RoutingAction
+from reception.intake.service import IntakeInput, PersonInput, register_in_session, register_intake
 from reception.lifecycle import machine as m
 from reception.lifecycle import notify
 from reception.lifecycle import service as lc
 from reception.lifecycle.machine import LifecycleError
 from reception.security.permissions import PermissionDenied
-from reception.services.intake import IntakeInput, PersonInput, register_in_session, register_intake
 from tests.unit.conftest import Desk
 
 GRID = "翠园街道/尚书茗苑社区/第1网格"

@@ -10,11 +10,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from reception.db.engine import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
+from reception.bootstrap import open_data_dir
+from reception.db.database import CACHE_KIB, WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, make_engine
 from reception.db.migrate import current_revision, head_revision, upgrade_database
 from reception.db.models import Base
 from reception.domain.errors import DatabaseVersionError
-from reception.services.context import open_data_dir
 
 
 def test_upgrade_head_on_empty_database_equals_the_models(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) 
 
     open_data_dir(tmp_path).close()
     code = (
-        "import sys; from pathlib import Path; from reception.services.context import open_data_dir; "
+        "import sys; from pathlib import Path; from reception.bootstrap import open_data_dir; "
         f"open_data_dir(Path({str(tmp_path)!r})).close(); "
         "sys.exit(1 if 'alembic' in sys.modules else 0)"
     )
@@ -168,10 +168,10 @@ def test_0009_moves_the_centre_wide_settings_out_of_the_desk_settings(tmp_path: 
     from sqlalchemy import select
 
     from reception.db.models import CentreSetting, Setting
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
     from reception.lifecycle.service import load_settings
     from reception.roster.rules import load_roster_rules
-    from reception.services.settings import load_desk_settings
     from reception.stats.ranking import load_weights
 
     db = tmp_path / "reception.sqlite3"
@@ -217,8 +217,8 @@ def test_0009_keeps_the_first_form_of_the_roll_over_rule(tmp_path: Path) -> None
     """A desk that only ever had the boolean (``roll_deadline_to_workday`` False: never roll) keeps its rule."""
     import json
 
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
-    from reception.services.settings import load_desk_settings
 
     db = tmp_path / "reception.sqlite3"
     _database_at(db, "0008")

@@ -99,7 +99,7 @@ def test_dissatisfied_with_the_on_the_spot_reply_goes_to_a_unit(desk: Desk) -> N
 
 
 def test_on_the_spot_reply_of_a_case_already_with_a_unit_keeps_the_units_clocks(desk: Desk) -> None:
-    from reception.services.intake import IntakeInput, PersonInput, register_intake
+    from reception.intake.service import IntakeInput, PersonInput, register_intake
 
     cid = register(desk, D(2026, 9, 15))  # assigned at the desk
     desk.clock.moment = datetime(2026, 9, 16, 9, tzinfo=CHINA_TZ)

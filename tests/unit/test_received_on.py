@@ -12,8 +12,8 @@ from sqlalchemy import select
 from reception.db.models import Case, CaseClock, CaseEvent
 from reception.domain.enums import Channel, RoutingAction
 from reception.domain.errors import FieldErrors
+from reception.intake.service import register_in_session
 from reception.lifecycle import service as lc
-from reception.services.intake import register_in_session
 from tests.unit.conftest import Desk
 from tests.unit.test_intake_service import form, save
 
@@ -104,8 +104,9 @@ def test_bulk_registrations_get_their_clocks_from_the_day_received(desk: Desk) -
 
 
 def test_changing_the_roll_over_rule_recomputes_every_clock(desk: Desk) -> None:
+    from reception.db.settings import load_desk_settings
     from reception.domain.deadlines import RollPolicy
-    from reception.services.settings import load_desk_settings, update_desk_settings
+    from reception.setup import update_desk_settings
 
     def letter(received: date) -> str:
         return str(save(desk, form(desk, channel=Channel.LETTER, received_on=received,

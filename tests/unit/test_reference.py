@@ -10,8 +10,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from reception.cli import main as cli_main
+from reception.context import AppContext
 from reception.db.models import Category, Locality, RoutingRule, Unit
 from reception.domain.errors import FieldErrors, ReceptionError
+from reception.intake import directory
 from reception.reference.defaults import default_categories, load_default_file, seed_default_categories
 from reception.reference.model import Kind, UnitRow
 from reception.reference.store import (
@@ -26,9 +28,7 @@ from reception.reference.store import (
     template_workbook,
 )
 from reception.reference.workbook import WorkbookError, read_workbook
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.setup import init_data_dir
+from reception.setup import init_data_dir
 from tests.reference_fixture import write_district
 
 

@@ -15,15 +15,16 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from reception.bootstrap import AppContext, open_data_dir
 from reception.cli import main
 from reception.db.models import Leader
 from reception.demo import seed_reference
 from reception.domain.errors import FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.roster import service
-from reception.roster.engine import DUTY, SECRETARY
 from reception.roster.export import notice_pdf, notice_xlsx
 from reception.roster.holidays import confirm_year, import_holidays, parse_holiday_file, set_holiday
+from reception.roster.rotation import DUTY, SECRETARY
 from reception.roster.rules import (
     ClashPolicy,
     NoMeetingWeek,
@@ -32,7 +33,6 @@ from reception.roster.rules import (
     secretary_day,
     secretary_days_in,
 )
-from reception.services.context import AppContext, open_data_dir
 from tests.unit.test_holidays import HOLIDAYS_2027_CSV
 from tests.unit.test_receipts import embedded_file
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reception.bootstrap import open_data_dir
 from reception.demo import seed_reference
 from reception.domain.workcalendar import WorkCalendar
 from reception.roster import service
-from reception.roster.engine import DUTY, Absence, RosterLeader, RotationState, plan_month
+from reception.roster.rotation import DUTY, Absence, RosterLeader, RotationState, plan_month
 from reception.roster.rules import RosterRules
-from reception.services.context import open_data_dir
 
 CAL = WorkCalendar()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reception.db.models import RoutingRule
 from reception.domain.enums import RoutingAction
-from reception.services import directory
+from reception.intake import directory
 from tests.unit.conftest import Desk
 
 

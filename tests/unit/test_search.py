@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reception.bootstrap import open_data_dir
 from reception.db.models import Case, Petitioner, PetitionerGram, PetitionerToken, Setting
 from reception.domain.enums import DocumentType
 from reception.domain.errors import FieldError
+from reception.intake.service import PersonInput
 from reception.search import index, tokens
 from reception.search.service import CASE_CAP, search
-from reception.services.context import open_data_dir
-from reception.services.intake import PersonInput
 from tests.unit.conftest import Desk
 from tests.unit.test_intake_service import form, resident_id, save
 

@@ -17,11 +17,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from reception.bootstrap import open_data_dir
 from reception.db.base import CHINA_TZ
 from reception.db.models import AuditEntry, Petitioner, Setting
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction
 from reception.domain.errors import FieldError, FieldErrors
 from reception.domain.idnumber import check_digit
+from reception.intake.cases import case_detail, export_cases, search_cases
+from reception.intake.history import lookup_history
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.leader import service as ls
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
@@ -30,10 +34,6 @@ from reception.security import accounts, crypto
 from reception.security.accounts import AccountLocked, LoginFailed
 from reception.security.audit import verify
 from reception.security.permissions import PermissionDenied
-from reception.services.cases import case_detail, export_cases, search_cases
-from reception.services.context import open_data_dir
-from reception.services.history import lookup_history
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from tests.unit.conftest import Desk
 
 GRID = "翠园街道/尚书茗苑社区/第1网格"
@@ -219,7 +219,7 @@ def test_accusation_cases_are_hidden_from_the_accused_unit(desk: Desk) -> None:
         with pytest.raises(PermissionDenied):
             lc.apply(desk.ctx, hidden, m.SignFor(), actor_id=staff)
     assert case_detail(desk.ctx, claim, user_id=cy_staff).summary.id == claim
-    from reception.services.receipt_service import reprint_receipt
+    from reception.intake.receipt import reprint_receipt
 
     with pytest.raises(PermissionDenied):
         reprint_receipt(desk.ctx, search_cases(desk.ctx, "林检举")[0].case_no, officer_id=cy_staff)
@@ -498,7 +498,7 @@ def test_lists_and_the_printed_receipt_show_only_masked_values(desk: Desk) -> No
 
 
 def test_a_new_installation_has_no_password_until_the_administrator_sets_one(tmp_path: Path) -> None:
-    from reception.services.setup import init_data_dir
+    from reception.setup import init_data_dir
 
     ctx = init_data_dir(tmp_path / "new")
     try:

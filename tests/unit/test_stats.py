@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from reception.context import AppContext
 from reception.domain.errors import FieldError, FieldErrors
 from reception.lifecycle import service as lc
-from reception.services.context import AppContext
 from reception.stats import periods
 from reception.stats.dashboard import dashboard
 from reception.stats.drill import DrillError, drill
@@ -25,9 +25,9 @@ from tests.unit.conftest import Desk
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, fx.StatsData, Desk]]:
     """The data set is built once for the module (it takes a few seconds through the services)."""
+    from reception.bootstrap import open_data_dir
+    from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
-    from reception.services.context import open_data_dir
-    from reception.services.settings import load_desk_settings
     from tests.clock import Clock
 
     clock = Clock(fx.at(date(2025, 12, 1)))
@@ -402,11 +402,11 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
     """A new visit, a lifecycle step and a change of unit each invalidate their day; the next report is right."""
     from sqlalchemy import func, select
 
+    from reception.bootstrap import open_data_dir
     from reception.db.models import Case, StatsCachedDay, StatsDay
+    from reception.db.settings import load_desk_settings
     from reception.demo import seed_reference
     from reception.lifecycle import machine as m
-    from reception.services.context import open_data_dir
-    from reception.services.settings import load_desk_settings
     from reception.stats import cache
     from tests.clock import Clock
 
@@ -423,7 +423,7 @@ def test_cache_follows_changes_through_the_triggers(tmp_path: Path) -> None:
 
         def register(day: date, unit: str = "ZJJ") -> str:
             from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
-            from reception.services.intake import IntakeInput, PersonInput, register_intake
+            from reception.intake.service import IntakeInput, PersonInput, register_intake
 
             clock.moment = fx.at(day, 9)
             form = IntakeInput(person=PersonInput(name="夏明云", id_type=DocumentType.NONE, phone="13812345678",

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from reception.db.models import Case, User
 from reception.domain.enums import Channel, ContentClass, DocumentType, Gender, RoutingAction
 from reception.domain.idnumber import check_digit
+from reception.intake.cases import export_cases, search_cases
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.leader.service import leader_queue
 from reception.lifecycle import machine as m
 from reception.lifecycle import notify
 from reception.lifecycle import service as lc
 from reception.security.permissions import PermissionDenied, case_scope
-from reception.services.cases import export_cases, search_cases
-from reception.services.intake import IntakeInput, PersonInput, register_intake
 from reception.stats import periods
 from reception.stats.drill import drill, drill_filtered
 from tests.unit.conftest import Desk

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from reception.db.base import CHINA_TZ
 from reception.db.models import Case, Category, Unit, User
+from reception.db.settings import load_desk_settings
 from reception.domain.enums import Channel, ContentClass, DocumentType, RoutingAction
+from reception.intake import directory
+from reception.intake.service import IntakeInput, PersonInput, register_intake
 from reception.lifecycle import machine as m
 from reception.lifecycle import service as lc
-from reception.services import directory
-from reception.services.intake import IntakeInput, PersonInput, register_intake
-from reception.services.settings import load_desk_settings
 from tests.clock import Clock
 from tests.sync.harness import DeskHandle
 

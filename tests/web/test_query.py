@@ -62,9 +62,9 @@ def test_query_by_form_shows_progress_in_plain_words(web_env: Env, new_page: Cal
 
 def receipt_qr(desk: Any, case_id: str) -> str:
     """What the desk's receipt of the case prints in its QR code (the real receipt data and payload)."""
+    from reception.db.settings import load_desk_settings
+    from reception.intake.receipt import build_receipt_data
     from reception.receipts import qr_payload
-    from reception.services.receipt_service import build_receipt_data
-    from reception.services.settings import load_desk_settings
 
     with desk.ctx.db.read() as s:
         data = build_receipt_data(s, case_id, None, desk.ctx.calendar, load_desk_settings(s))

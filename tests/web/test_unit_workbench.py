@@ -21,14 +21,14 @@ from sqlalchemy import select
 
 from reception.db.base import CHINA_TZ
 from reception.db.models import Case, CaseClock, Category, Unit
+from reception.db.settings import load_desk_settings
 from reception.domain.deadlines import due_date
 from reception.domain.enums import ContentClass, RoutingAction
 from reception.domain.errors import ReceptionError
+from reception.intake.cases import case_detail
+from reception.intake.service import register_intake
 from reception.server import casework, unit_accounts
 from reception.server.models import Counter, ExtensionRequest, Record, UnitAudit
-from reception.services.cases import case_detail
-from reception.services.intake import register_intake
-from reception.services.settings import load_desk_settings
 from reception.sync.attachments import case_attachments, download
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, _intake_form, fast_client
@@ -298,7 +298,7 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
     with pytest.raises(ReceptionError, match="内容不符"):
         download(desk.ctx, replace(files[0], sha256="0" * 64), client_factory=fast_client)
     # and in the desk app: the case's 单位附件 tab, 打开附件 downloads it and hands it to the viewer
-    from reception.services.cases import search_cases
+    from reception.intake.cases import search_cases
     from ui.cases.detail import CaseDetailDialog
     from ui.reference import load_reference
     from ui.tasks import TaskManager

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError, FieldErrors
@@ -30,8 +31,7 @@ from reception.security.accounts import (
     unlock,
     update_account,
 )
-from reception.services.context import AppContext
-from reception.services.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
+from reception.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
 from ui.admin.forms import FieldForm
 from ui.tasks import TaskManager, disable
 from ui.widgets import Banner, button

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.workcalendar import YearState
 from reception.roster import holidays
 from reception.roster.rules import WEEKDAYS_ZH
-from reception.services.context import AppContext
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, field_label
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.roster import service
-from reception.roster.engine import RosterLeader
-from reception.services.context import AppContext
+from reception.roster.rotation import RosterLeader
 from ui.tasks import TaskManager
 from ui.widgets import ErrorLabel, button, field_label
 

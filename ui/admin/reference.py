@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.enums import LocalityLevel, RoutingAction, UnitKind
 from reception.reference.model import (
     ACTIVE_TEXT,
@@ -54,7 +55,6 @@ from reception.reference.store import (
     save_row,
     set_active,
 )
-from reception.services.context import AppContext
 from ui.admin.forms import FieldForm
 from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, button

@@ -4,7 +4,7 @@ Three pages: the centre and this desk (the centre's name is printed on every rec
 first administrator's account and password (the rules of ``reception.security.accounts``, errors next to the
 field), and how the desk is used: 单机使用 (optionally with the shipped category tree), or 登记到中心服务器 through
 the enrolment dialog (``ui.sync.dialogs.EnrollDialog``, the same one the 数据同步 page opens). Each page's input is
-written by the core's services (``reception.services.setup``) when 下一步 is pressed, in the background; the
+written by the core's services (``reception.setup``) when 下一步 is pressed, in the background; the
 directory, units and routing rules then come from the 管理 → 基础数据 screens (a workbook to fill in) or the server.
 """
 
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from reception import APP_TITLE
-from reception.services.context import AppContext
-from reception.services.setup import (
+from reception.context import AppContext
+from reception.setup import (
     F_CENTRE,
     F_CONFIRM,
     F_DESK_CODE,

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.lifecycle import machine as m
 from reception.lifecycle.offers import HEARING as OFFER_HEARING
 from reception.lifecycle.offers import rules_shown
 from reception.lifecycle.service import TransitionResult, apply
-from reception.services.context import AppContext
 from ui.tasks import TaskManager, error_message
 from ui.widgets import Banner, FieldCell, button, field_label
 

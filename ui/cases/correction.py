@@ -1,4 +1,4 @@
-"""更正登记: the dialog that corrects a saved registration (``reception.services.correction``).
+"""更正登记: the dialog that corrects a saved registration (``reception.intake.correction``).
 
 Opened from the case detail's 更正登记 button (shown only to those who may correct the case now). Every input has
 its label; the core's messages go under the input they name; what was typed stays when saving fails. Name and ID
@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldErrors
 from reception.domain.masking import mask_id
-from reception.services.context import AppContext
-from reception.services.correction import (
+from reception.intake.correction import (
     F_PERSON,
     F_REASON,
     CorrectionInput,
@@ -37,7 +37,7 @@ from reception.services.correction import (
     describe,
     registration,
 )
-from reception.services.intake import F_ADDRESS, F_FACTS, F_ID_NUMBER, F_NAME, F_PHONE, F_REQUEST
+from reception.intake.service import F_ADDRESS, F_FACTS, F_ID_NUMBER, F_NAME, F_PHONE, F_REQUEST
 from ui.printing import PrintFn
 from ui.tasks import TaskManager, error_message, log_failure
 from ui.widgets import Banner, FieldCell, button, field_label

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.domain.deadlines import ClockKind, ClockUnit
 from reception.domain.workcalendar import PROVISIONAL_NOTE
+from reception.intake.cases import case_detail
+from reception.intake.correction import CorrectionRights, correction_rights
+from reception.intake.dto import CaseDetail, CaseSummary
 from reception.lifecycle.service import CaseClockView, case_clocks
-from reception.services.cases import case_detail
-from reception.services.context import AppContext
-from reception.services.correction import CorrectionRights, correction_rights
-from reception.services.dto import CaseDetail, CaseSummary
 from reception.sync.attachments import Attachment, case_attachments, download
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
@@ -396,7 +396,7 @@ class CaseDetailDialog(QDialog):
         return dialog
 
     def _corrected(self, result: object) -> None:
-        from reception.services.correction import CorrectionResult, describe
+        from reception.intake.correction import CorrectionResult, describe
 
         self._after_load = describe(result) if isinstance(result, CorrectionResult) else ""
         self.load()  # (the message is shown once the corrected case is read: reading hides the banner)
@@ -406,7 +406,7 @@ class CaseDetailDialog(QDialog):
         ctx, case_no, officer = self.ctx, self.case.case_no, self.reference.user_id or None
 
         def run() -> Path:
-            from reception.services.receipt_service import reprint_receipt  # ReportLab only when needed
+            from reception.intake.receipt import reprint_receipt  # ReportLab only when needed
 
             _case_id, pdf = reprint_receipt(ctx, case_no, officer_id=officer)
             return write_temp_pdf(pdf, case_no)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reception.services.dto import CaseSummary
+from reception.intake.dto import CaseSummary
 from ui.icons import case_status_icon
 from ui.table_model import Column, ObjectRole, RowTableModel, SortRole
 from ui.widgets import shown_flags

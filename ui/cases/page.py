@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from reception.changes import Change, ChangeSet
+from reception.context import AppContext
+from reception.intake.cases import cases_registered_on, recent_cases, search_cases
+from reception.intake.dto import CaseSummary
 from reception.lifecycle.notify import RecordingGateway, SmsGateway
 from reception.lifecycle.service import count_text
 from reception.search.query import Kind, classify
 from reception.search.service import PAGE_SIZE, SearchPage, search
-from reception.services.cases import cases_registered_on, recent_cases, search_cases
-from reception.services.context import AppContext
-from reception.services.dto import CaseSummary
 from ui.cases.detail import CaseDetailDialog
 from ui.cases.model import COL_CASE_NO, COL_REGISTERED, CaseTableModel, ObjectRole, SortRole
 from ui.cases.tracking import DueSoonTab, OutboxTab, OverdueTab, SupervisionTab, TrackingTab

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.enums import Role
 from reception.lifecycle import notify
 from reception.lifecycle.notify import NoticeRow, SmsGateway
 from reception.lifecycle.service import ClockRow, SupervisionRow, count_text, due_soon, overdue, supervision_list
 from reception.security.permissions import Permission, allowed
-from reception.services.context import AppContext
 from ui.cases.model import ObjectRole, SortRole
 from ui.cases.tracking_models import (
     CLOCK_COL_DUE,

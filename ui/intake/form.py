@@ -1,4 +1,4 @@
-"""The 来访登记 form: the legal minimum and what practice adds (docs/domain.md §2.1).
+"""The 来访登记 form: the legal minimum and what practice adds (docs/domain.md §2 step 1).
 
 The form only gathers input and shows what the core says: validation rules, routing rules and the legal-channel
 table live in ``reception/``. Every input has a visible label that is its buddy, and the same text as its
@@ -34,9 +34,9 @@ from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id, validate_document
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
-from reception.services import intake as svc
-from reception.services.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
-from reception.services.intake import IntakeInput, PersonInput
+from reception.intake import service as svc
+from reception.intake.dto import CaseSummary, LocalityNode, PersonMatch, RouteProposal
+from reception.intake.service import IntakeInput, PersonInput
 from ui.reference import Reference, refill_combo
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception.domain.enums import Gender
-from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
+from reception.intake.dto import CaseSummary, HistoryResult, PersonMatch
 from ui.widgets import FlagBadge, button, is_open_case, shown_flags
 
 MATCH_LABELS = {"id_number": "证件号码", "phone": "联系电话", "name": "姓名"}

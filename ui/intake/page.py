@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.enums import HistoryFlag
 from reception.domain.errors import FieldErrors, ReceptionError
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.dto import CaseSummary, HistoryResult, IntakeResult, PersonMatch, RouteProposal
-from reception.services.history import lookup_history
-from reception.services.intake import register_intake
+from reception.intake import directory
+from reception.intake.dto import CaseSummary, HistoryResult, IntakeResult, PersonMatch, RouteProposal
+from reception.intake.history import lookup_history
+from reception.intake.service import register_intake
 from ui.icons import icon
 from ui.intake.form import IntakeForm
 from ui.intake.history import HistoryPanel

@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import beyond as core
 from reception.leader.service import AppointmentInput, LeaderChoice, leader_choices
-from reception.services.context import AppContext
 from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, FieldCell, button, field_label
 

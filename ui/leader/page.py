@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from reception.changes import Change, ChangeSet
+from reception.context import AppContext
 from reception.domain.errors import FieldError, FieldErrors
+from reception.intake.dto import CaseDetail
 from reception.leader import service as svc
 from reception.leader.service import LeaderChoice, Outcome, QueueItem, QueueState, Reaction, RecordInput
-from reception.services.context import AppContext
-from reception.services.dto import CaseDetail
 from ui.leader.beyond import AppointmentsTab, BacklogTab, BeyondTab, DownVisitsTab
 from ui.leader.model import COL_CATEGORY, COL_PETITIONER, COL_STATE, ObjectRole, QueueModel
 from ui.reference import Reference, refill_combo
@@ -538,11 +538,6 @@ class LeaderPage(QWidget):
         self._stash()
         self._show_item(item)
 
-    def select_key(self, key: str) -> None:
-        row = self.model.row_of(key)
-        if row >= 0:
-            self.table.selectRow(row)
-
     def _show_item(self, item: QueueItem | None) -> None:
         self.current = item
         self.detail = None
@@ -635,7 +630,7 @@ class LeaderPage(QWidget):
 
 
 def svc_case_detail(ctx: AppContext, case_id: str, user_id: str | None, desk_id: str | None) -> CaseDetail:
-    from reception.services.cases import case_detail
+    from reception.intake.cases import case_detail
 
     return case_detail(ctx, case_id, user_id=user_id, desk_id=desk_id)
 

@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
+from reception.intake import directory
 from reception.ledger import service
 from reception.ledger.mapping import (
     FIELDS,
@@ -48,8 +50,6 @@ from reception.ledger.mapping import (
 )
 from reception.ledger.reader import SUFFIXES, read_sheet, sheet_names
 from reception.security.permissions import Permission, allowed
-from reception.services import directory
-from reception.services.context import AppContext
 from ui.tasks import TaskManager, error_message
 from ui.widgets import ErrorLabel, button, field_label
 

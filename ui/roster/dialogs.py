@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reception.roster.engine import RosterLeader
+from reception.roster.rotation import RosterLeader
 from reception.roster.service import MonthRoster, RosterDay
 from ui.widgets import ErrorLabel, field_label
 

@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from reception.changes import Change, ChangeSet
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.roster import service as roster
-from reception.roster.engine import RosterLeader
+from reception.roster.rotation import RosterLeader
 from reception.roster.service import (
     ChangeInfo,
     DayChange,
@@ -44,7 +45,6 @@ from reception.roster.service import (
     UnconfirmedHolidaysError,
     VersionInfo,
 )
-from reception.services.context import AppContext
 from ui.printing import PrintFn
 from ui.reference import Reference
 from ui.roster.dialogs import (

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reception.bootstrap import open_data_dir
+from reception.db.settings import load_desk_settings
 from reception.security.accounts import SignedIn, any_password_set, lock_minutes
-from reception.services.context import open_data_dir
-from reception.services.settings import load_desk_settings
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
+from reception.intake import directory
 from reception.security.audit import AuditRow, VerifyReport, action_label, known_actions, list_entries, verify
-from reception.services import directory
-from reception.services.context import AppContext
 from ui.table_model import Column, RowTableModel
 from ui.tasks import TaskManager
 from ui.widgets import button, field_label
@@ -121,7 +121,7 @@ class AuditViewer(QDialog):
 
         def run() -> VerifyReport:
             from reception.security.audit import ChainReport
-            from reception.sync.engine import audit_against_server
+            from reception.sync.desk import audit_against_server
 
             with ctx.db.read() as session:
                 report = verify(session)

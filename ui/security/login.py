@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from reception import APP_TITLE
+from reception.context import AppContext
 from reception.domain.errors import FieldError
 from reception.security.accounts import DEMO_PASSWORD, SignedIn, authenticate, change_password
-from reception.services.context import AppContext
 from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import ErrorLabel, button, field_label
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reception.services.context import AppContext
+from reception.context import AppContext
 from reception.stats import periods
 from reception.stats.dashboard import GLANCE_KEYS, Dashboard, dashboard
 from reception.stats.drill import DrillList, drill, drill_filtered

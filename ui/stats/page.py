@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from reception.changes import Change, ChangeSet
-from reception.services.context import AppContext
+from reception.context import AppContext
 from ui.printing import PrintFn
 from ui.stats.common import SavePathFn
 from ui.stats.dashboard import DashboardView

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldErrors
-from reception.services.context import AppContext
 from reception.stats import periods
 from reception.stats.drill import DrillList, drill_filtered
 from reception.stats.periods import Period

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.errors import FieldError
-from reception.services.context import AppContext
 from reception.stats import periods
 from reception.stats.drill import DrillList, drill, drill_filtered
 from reception.stats.periods import Period

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.domain.masking import mask_id, mask_name, mask_phone
-from reception.services.context import AppContext
-from reception.sync.engine import ConflictView, EnrollResult, enroll, resolve_conflict
+from reception.sync.desk import ConflictView, EnrollResult, enroll, resolve_conflict
 from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button, field_label
 
@@ -119,7 +119,7 @@ class EnrollDialog(QDialog):
 
     def choose_standalone(self) -> None:
         """Remember 单机使用 on this desk (a LOCAL setting), then close."""
-        from reception.services.enrolment import choose_standalone
+        from reception.sync.first_start import choose_standalone
 
         self.error.clear_message()
         user_id = self.user_id

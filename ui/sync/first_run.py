@@ -2,7 +2,7 @@
 
 ``ui.app.main`` calls ``offer_enrolment`` once the main window is shown and the sign-in is complete; nothing else
 does (the window never pops the dialog by itself, so tests and ``create_main_window`` are never blocked by it).
-The decision is ``reception.services.enrolment.enrolment_offer``: enrolled desks, demo directories and desks where
+The decision is ``reception.sync.first_start.enrolment_offer``: enrolled desks, demo directories and desks where
 单机使用（暂不登记） was chosen are never asked.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from reception.services.enrolment import EnrolmentOffer, enrolment_offer
+from reception.sync.first_start import EnrolmentOffer, enrolment_offer
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

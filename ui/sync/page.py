@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reception.context import AppContext
 from reception.db.base import to_local
-from reception.services.context import AppContext
-from reception.sync.engine import (
+from reception.sync.desk import (
     ConflictView,
     OutboxItem,
     SyncStatus,

@@ -1,11 +1,11 @@
-"""The status bar's sync text, from ``reception.sync.engine.SyncStatus`` (pure: no widgets)."""
+"""The status bar's sync text, from ``reception.sync.desk.SyncStatus`` (pure: no widgets)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from reception.db.base import to_local
-from reception.sync.engine import SyncStatus
+from reception.sync.desk import SyncStatus
 
 OK, BUSY, WARN, ERROR = "#2e7d32", "#1565c0", "#ef6c00", "#c62828"
 

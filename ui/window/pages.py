@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
-from reception.services.context import AppContext
+from reception.context import AppContext
 from ui.icons import nav_icon
 from ui.intake.page import IntakePage
 from ui.leader.page import LeaderPage

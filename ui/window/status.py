@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from reception.changes import Change, ChangeSet
-from reception.services.context import AppContext
+from reception.context import AppContext
 from ui.icons import IconLabel, status_item
 from ui.reference import Reference
 from ui.reminders import ReminderBanner, ReminderTracker

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from reception.services.context import AppContext
+from reception.context import AppContext
 from ui.icons import IconLabel
 from ui.sync.page import SyncPage
 from ui.sync.status import status_text
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
-    from reception.sync.engine import SyncReport, SyncStatus
+    from reception.sync.desk import SyncReport, SyncStatus
 
 SYNC_INTERVAL_MS = 60_000
 """Background sync every minute (and after each save), when the desk is enrolled."""
@@ -56,7 +56,7 @@ class SyncSchedule(QObject):
 
     def refresh_status(self, *, then_sync: bool = False) -> None:
         """Read the sync state (pending, conflicts, offline since...) into the status bar, in the background."""
-        from reception.sync.engine import sync_status
+        from reception.sync.desk import sync_status
 
         def done(st: SyncStatus) -> None:
             self.enrolled = st.enrolled
@@ -81,7 +81,7 @@ class SyncSchedule(QObject):
         if self.running:
             self.again = True
             return
-        from reception.sync.engine import sync_once
+        from reception.sync.desk import sync_once
 
         self.running = True
         self.sync_page.set_running(True)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from reception.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from reception.db.base import Base
-from reception.db.engine import make_engine
+from reception.db.database import make_engine
 
 target_metadata = Base.metadata
 

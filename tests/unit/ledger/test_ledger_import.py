@@ -263,7 +263,7 @@ def test_review_decisions(desk: Desk, xlsx: Path) -> None:
 
 def test_history_check_finds_the_imported_person(desk: Desk, xlsx: Path) -> None:
     """Why the ledgers are brought in: the next visit of someone from the old ledger shows their history."""
-    from reception.services.history import lookup_history
+    from reception.intake.history import lookup_history
 
     ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
     found = lookup_history(desk.ctx, id_number=ID_ZHANG, user_id=desk.officer_id)

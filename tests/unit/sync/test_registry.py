@@ -10,9 +10,9 @@ from sqlalchemy import String, TypeDecorator, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from reception.bootstrap import open_data_dir
 from reception.db.base import utcnow
 from reception.db.models import Base, Petitioner, SyncOutbox, SyncPeer, SyncRow
-from reception.services.context import open_data_dir
 from reception.sync.codec import build_codec
 from reception.sync.outbox import open_personal, outbox_state
 from reception.sync.registry import TABLES, Direction, synced_tables, unclassified
@@ -137,8 +137,9 @@ def test_reference_data_syncs_both_ways_but_enrolment_uploads_only_desk_records(
 def test_a_centre_rule_changed_at_an_enrolled_desk_is_queued_and_a_desk_setting_is_not(tmp_path: Path) -> None:
     from dataclasses import replace
 
+    from reception.db.settings import load_desk_settings, save_desk_settings
     from reception.domain.deadlines import RollPolicy
-    from reception.services.settings import load_desk_settings, save_desk_settings, update_desk_settings
+    from reception.setup import update_desk_settings
 
     ctx = _enrolled(tmp_path)
     with ctx.db.write() as s:  # this PC's own settings: local, and they never carry the centre's rule

@@ -14,17 +14,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import AuditEntry, Case, Category, Petitioner, Unit, Visit, VisitPerson
 from reception.domain.enums import CaseStatus, HistoryFlag
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
+from reception.intake import directory
+from reception.intake.dto import CaseSummary, HistoryResult, PersonMatch
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, require
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.dto import CaseSummary, HistoryResult, PersonMatch
 
 MAX_PERSONS = 20
 MAX_CASES_PER_PERSON = 20

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from reception.db.models import Category, Desk, Locality, RoutingRule, Unit, User
 from reception.domain.enums import RoutingAction
-from reception.services.dto import CategoryNode, DeskInfo, LocalityNode, RouteProposal, UnitInfo, UserInfo
+from reception.intake.dto import CategoryNode, DeskInfo, LocalityNode, RouteProposal, UnitInfo, UserInfo
 
 
 def locality_tree(session: Session) -> tuple[LocalityNode, ...]:

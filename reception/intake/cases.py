@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -24,6 +25,9 @@ from reception.db.models import (
 from reception.domain.enums import Channel, ContentClass, RoutingAction
 from reception.domain.errors import NotFoundError
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
+from reception.intake import directory
+from reception.intake.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
+from reception.intake.history import summarise_cases
 from reception.security import audit
 from reception.security.permissions import (
     Permission,
@@ -32,10 +36,6 @@ from reception.security.permissions import (
     require,
     visible_case_ids,
 )
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
-from reception.services.history import summarise_cases
 
 SEARCH_LIMIT = 200
 PREFIX_END = "\U0010ffff"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -45,12 +46,11 @@ from reception.domain.idnumber import parse_resident_id, validate_document
 from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, field_problem
+from reception.intake import directory
+from reception.intake.dto import IntakeResult, RouteProposal
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, require
-from reception.services import directory
-from reception.services.context import AppContext
-from reception.services.dto import IntakeResult, RouteProposal
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +130,6 @@ class _CleanPerson:
     phone: str | None
     address: str
     petitioner_id: str | None
-
-
-@dataclass(slots=True)
-class _Clean:
-    persons: list[_CleanPerson] = field(default_factory=list)
 
 
 def clean_person(person: PersonInput, *, today: date | None, prefix: str = "", require_address: bool = True
@@ -433,7 +428,7 @@ def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer
 
         sync_clocks(ctx)  # the new case's legal clocks, at once (the lists would catch up anyway)
     if render_receipt:
-        from reception.services.receipt_service import archive_receipt  # local: keeps ReportLab off the import path
+        from reception.intake.receipt import archive_receipt  # local: keeps ReportLab off the import path
 
         try:
             path = archive_receipt(ctx, result.case_id, visit_id=result.visit_id, officer_id=officer_id)

@@ -12,10 +12,10 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import utcnow
 from reception.db.models import Setting, SyncPeer, User
 from reception.security.permissions import Permission, allowed
-from reception.services.context import AppContext
 
 DEMO_KEY = "demo_data"
 """Setting row present (``{"demo": true}``) in a data directory seeded with the demo district."""

@@ -12,21 +12,21 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.base import to_local
 from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
+from reception.db.settings import DeskSettings, load_desk_settings
 from reception.domain.case_numbers import CASE_NO_RE
 from reception.domain.deadlines import RollPolicy, due_date
 from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentType, ReceiptLayout, RoutingAction
 from reception.domain.errors import NotFoundError, ReceptionError
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.workcalendar import WorkCalendar
+from reception.intake import directory
+from reception.intake.cases import case_id_by_no
 from reception.lifecycle.machine import Settings, clocks, intake_state
 from reception.receipts import render_receipt
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
-from reception.services import directory
-from reception.services.cases import case_id_by_no
-from reception.services.context import AppContext
-from reception.services.settings import DeskSettings, load_desk_settings
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def reprint_receipt(ctx: AppContext, case_no: str, *, officer_id: str | None = N
     """A reprint (补打) of the latest visit's receipt: marked as such, and recorded; the archive is not touched."""
     with ctx.db.read() as session:
         case_id = case_id_by_no(session, case_no)
-        from reception.services.cases import require_case_visible
+        from reception.intake.cases import require_case_visible
 
         require_case_visible(session, officer_id, case_id)  # an accusation never reaches the accused unit's printer
         settings = load_desk_settings(session)

@@ -1,46 +1,50 @@
-"""Everything a use case needs, bundled once at start-up: data paths, the database, settings, the clock."""
+"""The start-up wiring, in one place: open a data directory and hook the core's listeners onto its database.
+
+The app (``ui/app.py``), the command line, the smoke test, the central server and the tests open a desk's data
+through ``open_data_dir``; nothing below this module wires anything in. What it connects, in order:
+
+- the database, migrated to the current schema (``reception.db.migrate``), its sessions on the desk's clock;
+- the audit trail's sealing (``reception.security.audit.install_sealing``: every flush seals new entries into
+  their desk's hash chain);
+- protection at rest (``reception.security.atrest``: the key check, plaintext rows from before 0007, the audit
+  chain's triggers);
+- the sync outbox (``reception.sync.outbox.attach_outbox``: changes to synced tables fill it in their own
+  transaction, when the desk is enrolled);
+- the working-day calendar from the holiday table (``reception.db.calendar_table``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reception.db.base import local_now
-from reception.db.engine import Database
-from reception.db.migrate import MigrationOutcome, upgrade_database
-from reception.domain.workcalendar import WorkCalendar
+from reception.context import AppContext
+from reception.db.calendar_table import load_work_calendar
+from reception.db.database import Database
+from reception.db.migrate import upgrade_database
 from reception.paths import DataPaths
+from reception.security import atrest, audit
+from reception.sync.outbox import attach_outbox
+
+__all__ = ["AppContext", "install_hooks", "open_data_dir"]
 
 
-@dataclass
-class AppContext:
-    paths: DataPaths
-    db: Database
-    migration: MigrationOutcome | None = None
-    calendar: WorkCalendar = field(default_factory=WorkCalendar)
-    """Working days and holidays: the package's official calendar overridden by the editable holiday table
-    (``reception.roster.holidays``); loaded by ``open_data_dir``."""
-    now: Callable[[], datetime] = field(default=local_now)
-    """The desk's clock (local China time). Tests inject a fixed one."""
-
-    def close(self) -> None:
-        self.db.optimize()
-        self.db.dispose()
+def install_hooks() -> None:
+    """The process-wide listeners (on every SQLAlchemy ``Session``): the audit trail's sealing. Idempotent; also
+    for a process that opens a desk database without ``open_data_dir`` (the server's reference import)."""
+    audit.install_sealing()
 
 
 def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> AppContext:
     """Create the folders if needed, migrate the database to the current schema, and open it."""
+    install_hooks()
     paths = DataPaths(root).ensure()
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
     if now is not None:
         ctx.now = now
     ctx.db.clock = lambda: ctx.now()  # the audit trail's times follow the desk's clock (``session_now``)
-    from reception.roster.holidays import load_work_calendar
-    from reception.security import atrest
-
     try:
         with ctx.db.read() as session:
             pending = atrest.needs_work(session)
@@ -59,7 +63,6 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
     except BaseException:
         ctx.close()
         raise
-    from reception.sync.outbox import attach_outbox
 
     attach_outbox(ctx.db)  # changes to synced tables fill the sync outbox in their own transaction (when enrolled)
 

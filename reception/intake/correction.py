@@ -24,17 +24,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.context import AppContext
 from reception.db.models import Case, CaseEvent, Petitioner, ReceiptPrint, User, Visit, VisitPerson
 from reception.domain.enums import DocumentType, Gender, ReceiptLayout, Role
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.domain.masking import mask_name
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX
-from reception.receipts.data import ReceiptData
-from reception.security import audit
-from reception.security.crypto import blind_index
-from reception.security.permissions import Permission, PermissionDenied, allowed, can_see_case, require
-from reception.services.context import AppContext
-from reception.services.intake import (
+from reception.intake.service import (
     F_ADDRESS,
     F_FACTS,
     F_ID_NUMBER,
@@ -45,6 +41,10 @@ from reception.services.intake import (
     clean_person,
     text_errors,
 )
+from reception.receipts.data import ReceiptData
+from reception.security import audit
+from reception.security.crypto import blind_index
+from reception.security.permissions import Permission, PermissionDenied, allowed, can_see_case, require
 
 F_PERSON = "信访人"
 F_REASON = "更正理由"
@@ -192,8 +192,8 @@ def registration(ctx: AppContext, case_id: str, *, actor_id: str | None) -> Regi
 
 
 def _receipt_data(session: Session, ctx: AppContext, case_id: str, visit_id: str) -> ReceiptData:
-    from reception.services.receipt_service import build_receipt_data
-    from reception.services.settings import load_desk_settings
+    from reception.db.settings import load_desk_settings
+    from reception.intake.receipt import build_receipt_data
 
     return build_receipt_data(session, case_id, visit_id, ctx.calendar, load_desk_settings(session))
 
@@ -322,9 +322,9 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
 def _reprint_corrected(ctx: AppContext, case_id: str, case_no: str, visit_id: str, data: ReceiptData,
                        changed: tuple[str, ...], actor_id: str | None, desk_id: str | None,
                        layout: ReceiptLayout | None, now: datetime) -> CorrectionResult:
+    from reception.db.settings import load_desk_settings
+    from reception.intake.receipt import write_atomically
     from reception.receipts import render_receipt
-    from reception.services.receipt_service import write_atomically
-    from reception.services.settings import load_desk_settings
 
     with ctx.db.read() as session:
         chosen = layout or load_desk_settings(session).layout

@@ -5,22 +5,19 @@ local ``setting`` table; and the centre's rules (``centre_setting``, synced to e
 rule here, the lifecycle's windows (``reception.lifecycle.service``), the ranking's weights
 (``reception.stats.ranking``) and the roster's rules (``reception.roster.rules``). ``DeskSettings`` still carries the
 roll-over rule for its readers: ``load_desk_settings`` fills it from the centre setting, and only
-``update_desk_settings`` (an administrator) changes it.
+``reception.setup.update_desk_settings`` (an administrator) changes it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from reception.db.models import CentreSetting, Setting
 from reception.domain.deadlines import DEFAULT_ROLL, RollPolicy
 from reception.domain.enums import ReceiptLayout
-
-if TYPE_CHECKING:
-    from reception.services.context import AppContext
 
 DESK_KEY = "desk"
 ROLL_KEY = "deadline_roll"
@@ -125,25 +122,3 @@ def save_desk_settings(session: Session, settings: DeskSettings) -> None:
     else:
         row.value = value
 
-
-def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
-    """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
-    the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
-    again before this returns. ``actor_id`` None is the system (the command line, set-up)."""
-    if "roll_deadline_to_workday" in changes and "deadline_roll" not in changes:  # (the first form of the rule)
-        changes["deadline_roll"] = (RollPolicy.NON_WORKING_DAYS if changes["roll_deadline_to_workday"]
-                                    else RollPolicy.NONE).value
-    with ctx.db.write() as session:
-        current = load_desk_settings(session)
-        updated = replace(current, **changes)
-        if updated.roll_policy is not current.roll_policy:
-            from reception.security.permissions import Permission, require
-
-            require(session, actor_id, Permission.ADMIN)
-            save_roll_policy(session, updated.roll_policy)  # the centre's rule: synced to every desk
-        save_desk_settings(session, updated)
-        if updated.roll_policy is not current.roll_policy:  # the stored clocks follow, in the same transaction
-            from reception.lifecycle.service import recompute_clocks_in_session
-
-            recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
-    return updated

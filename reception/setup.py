@@ -1,19 +1,22 @@
-"""First-run set-up of a data directory: this PC's desk, its officer and the desk settings."""
+"""First-run set-up of a data directory (this PC's desk, its officer and the desk settings), and later changes to
+those settings (``update_desk_settings``: the roll-over rule moves every stored clock)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reception.bootstrap import AppContext, open_data_dir
 from reception.db.models import Desk, User
+from reception.db.settings import DeskSettings, load_desk_settings, save_desk_settings, save_roll_policy
 from reception.domain.case_numbers import DESK_CODE_RE
+from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError
-from reception.services.context import AppContext, open_data_dir
-from reception.services.settings import DeskSettings, load_desk_settings, save_desk_settings
 
 DEFAULT_DESK_CODE = "D01"
 DEFAULT_UNIT = "区信访接待中心"
@@ -56,7 +59,7 @@ def init_data_dir(root: Path, *, demo: bool = False, desk_code: str = DEFAULT_DE
     ctx = open_data_dir(root)
     if demo:
         from reception.demo import seed_demo
-        from reception.services.enrolment import mark_demo
+        from reception.sync.first_start import mark_demo
 
         seed_demo(ctx)
         with ctx.db.write() as session:
@@ -90,7 +93,7 @@ class DeskSetup:
 def needs_first_run(ctx: AppContext, *, demo: bool = False) -> bool:
     """A desk nobody can sign in to yet: not a demo, not enrolled, and no active account with a password."""
     from reception.db.models import SyncPeer
-    from reception.services.enrolment import is_demo
+    from reception.sync.first_start import is_demo
 
     if demo:
         return False
@@ -197,7 +200,7 @@ def create_first_admin(ctx: AppContext, *, username: str, display_name: str, pas
 def finish_first_run(ctx: AppContext, *, user_id: str, standalone: bool, default_categories: bool) -> None:
     """The wizard's last step: 单机使用 remembered (the enrolment dialog then never asks again), and the shipped
     category tree stored when chosen and the desk has none."""
-    from reception.services.enrolment import choose_standalone
+    from reception.sync.first_start import choose_standalone
 
     if default_categories:
         from reception.reference.defaults import seed_default_categories
@@ -210,3 +213,26 @@ def finish_first_run(ctx: AppContext, *, user_id: str, standalone: bool, default
                              entity_id="default_categories", detail=summary.text)
     if standalone:
         choose_standalone(ctx, user_id)
+
+
+def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
+    """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
+    the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
+    again before this returns. ``actor_id`` None is the system (the command line, set-up)."""
+    if "roll_deadline_to_workday" in changes and "deadline_roll" not in changes:  # (the first form of the rule)
+        changes["deadline_roll"] = (RollPolicy.NON_WORKING_DAYS if changes["roll_deadline_to_workday"]
+                                    else RollPolicy.NONE).value
+    with ctx.db.write() as session:
+        current = load_desk_settings(session)
+        updated = replace(current, **changes)
+        if updated.roll_policy is not current.roll_policy:
+            from reception.security.permissions import Permission, require
+
+            require(session, actor_id, Permission.ADMIN)
+            save_roll_policy(session, updated.roll_policy)  # the centre's rule: synced to every desk
+        save_desk_settings(session, updated)
+        if updated.roll_policy is not current.roll_policy:  # the stored clocks follow, in the same transaction
+            from reception.lifecycle.service import recompute_clocks_in_session
+
+            recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
+    return updated
