@@ -96,13 +96,21 @@ def browser() -> Iterator[Any]:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
+    # Under CI's faketime step (libfaketime preloaded into pytest and what it starts) the browser and Playwright's
+    # driver start without it: a faked clock stalls chromium's own timers. The server under test stays faked.
+    preload = os.environ.pop("LD_PRELOAD", None)
+    try:
+        pw = sync_playwright().start()
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
+    finally:
+        if preload is not None:
+            os.environ["LD_PRELOAD"] = preload
+    try:
+        yield b
+    finally:
+        b.close()
+        pw.stop()
 
 
 @pytest.fixture
