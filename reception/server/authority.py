@@ -276,7 +276,8 @@ class _CaseSteps:
                 ids.add(cid)
             elif m.table == "petition_case":
                 ids.add(m.record_id)
-        wanted = sorted(i for i in ids if i and i not in self.owners)
+        # (before each mutation's own validation: an id no record can have, e.g. with a NUL, is never looked up)
+        wanted = sorted(i for i in ids if i and len(i) <= 64 and "\x00" not in i and i not in self.owners)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             for rid, owner, data in self.session.execute(select(Record.record_id, Record.owner, Record.data).where(
