@@ -44,7 +44,7 @@ class Change(StrEnum):
 TABLE_CHANGES: dict[str, Change] = {
     **dict.fromkeys(("petitioner", "petition_case", "visit", "visit_person", "case_event", "receipt_print",
                      "supervision", "notification", "case_ownership", "down_visit", "down_visit_case",
-                     "backlog_case"), Change.CASES),
+                     "backlog_case", "ledger_import", "ledger_row", "ledger_review"), Change.CASES),
     **dict.fromkeys(("leader_appointment", "leader_reception"), Change.LEADER),
     **dict.fromkeys(("leader", "leader_membership", "leader_unavailability", "holiday_day", "holiday_year",
                      "roster_month", "roster_slot", "roster_version", "roster_change"), Change.ROSTER),
@@ -54,7 +54,8 @@ TABLE_CHANGES: dict[str, Change] = {
 }
 """Which kind each table's rows are. Tables absent here change nothing a screen shows by themselves: the audit
 trail, case-number counters, and caches derived from other rows and rewritten by reads (``case_clock``,
-``stats_day``, ``stats_cached_day``); a screen refreshing on them would refresh on its own reads."""
+``stats_day``, ``stats_cached_day``), and the search indexes derived from petitioners (``petitioner_token``,
+``petitioner_gram``); a screen refreshing on them would refresh on its own reads."""
 
 
 @dataclass(frozen=True)
