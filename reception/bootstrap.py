@@ -34,6 +34,9 @@ def install_hooks() -> None:
     """The process-wide listeners (on every SQLAlchemy ``Session``): the audit trail's sealing. Idempotent; also
     for a process that opens a desk database without ``open_data_dir`` (the server's reference import)."""
     audit.install_sealing()
+    # the search indexes (``petitioner_token``, ``petitioner_gram``) follow every ORM write of a petitioner: the
+    # mapper listeners are registered when ``reception.search.index`` is imported
+    import reception.search.index  # noqa: F401
 
 
 def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> AppContext:

@@ -896,7 +896,3 @@ def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: 
     target.phone_bidx = blind_index(target.phone, "phone")
 
 
-# the audit trail seals new entries into their desk's hash chain on every flush (a Session event listener)
-# the search indexes (``petitioner_token``, ``petitioner_gram``) follow every ORM write of a petitioner
-from reception.search import index as _search_index  # noqa: E402,F401
-from reception.security import audit as _audit  # noqa: E402,F401
