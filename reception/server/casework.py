@@ -95,7 +95,8 @@ class ServerCase:
         return unit_id is not None and self.unit_id == unit_id and not self.hidden_from(unit_id)
 
 
-def _moment(value: Any) -> datetime:
+def event_moment(value: Any) -> datetime:
+    """A synced ``occurred_at`` (ISO text or a datetime) as an aware moment; the earliest for one unreadable."""
     if isinstance(value, datetime):
         moment = value
     else:
@@ -106,7 +107,8 @@ def _moment(value: Any) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _day(value: Any, fallback: date) -> date:
+def iso_day(value: Any, fallback: date) -> date:
+    """A synced ISO date, ``fallback`` for one unreadable."""
     try:
         return date.fromisoformat(str(value))
     except ValueError:
@@ -115,14 +117,14 @@ def _day(value: Any, fallback: date) -> date:
 
 def machine_event(data: dict[str, Any]) -> Event:
     """A synced ``case_event`` row as the machine sees it."""
-    at = _moment(data.get("occurred_at"))
-    return Event(str(data.get("kind", "")), _day(data.get("occurred_on"), at.astimezone(CHINA_TZ).date()),
+    at = event_moment(data.get("occurred_at"))
+    return Event(str(data.get("kind", "")), iso_day(data.get("occurred_on"), at.astimezone(CHINA_TZ).date()),
                  data.get("actor_id") or None, data.get("unit_id") or None, data.get("data") or {})
 
 
 def order_key(event: dict[str, Any]) -> tuple[datetime, str]:
     """Where an event stands in its case's history: by ``occurred_at``, then id (the desk's replay order)."""
-    return _moment(event.get("occurred_at")), str(event.get("id", ""))
+    return event_moment(event.get("occurred_at")), str(event.get("id", ""))
 
 
 def ordered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,7 +137,7 @@ def fold_case(data: dict[str, Any], events: list[dict[str, Any]]) -> CaseState:
     state = machine.fold([machine_event(e) for e in events], content_class=str(data.get("content_class", "")))
     if not events:  # a case without events (should not happen): trust its row
         state.status = CaseStatus.parse(str(data.get("status") or CaseStatus.REGISTERED.value))
-        state.received_on = _day(data.get("registered_on"), date.min) if data.get("registered_on") else None
+        state.received_on = iso_day(data.get("registered_on"), date.min) if data.get("registered_on") else None
         state.unit_id = data.get("unit_id") or None
     return state
 
@@ -284,7 +286,7 @@ def _iso(moment: datetime) -> str:
 def _event_moment(case: ServerCase, now: datetime) -> datetime:
     """``now``, or just after the case's last event (the history stays strictly ordered, ``service._append``)."""
     if case.events:
-        last = _moment(case.events[-1].get("occurred_at"))
+        last = event_moment(case.events[-1].get("occurred_at"))
         if now <= last:
             return last + timedelta(microseconds=1)
     return now

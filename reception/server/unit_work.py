@@ -362,7 +362,7 @@ def case_detail(db: ServerDatabase, account: UnitAccount, case_id: str, today: d
     history = []
     for e in case.events:
         data = e.get("data") or {}
-        at = casework._moment(e.get("occurred_at"))
+        at = casework.event_moment(e.get("occurred_at"))
         by = str(data.get("unit_user") or ("接待中心" if e.get("actor_id") else ""))
         history.append(HistoryItem(at, str(e.get("kind")), EVENT_LABELS.get(str(e.get("kind")), str(e.get("kind"))),
                                    str(e.get("note") or ""), by))

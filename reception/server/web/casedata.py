@@ -5,16 +5,16 @@ migration ``s0004_query`` (``ix_record_case_ref``, ``ix_record_visit_ref``), spe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
-from reception.db.base import CHINA_TZ
 from reception.domain.enums import CaseStatus
 from reception.lifecycle import machine
-from reception.lifecycle.machine import CaseState, Event
+from reception.lifecycle.machine import CaseState
+from reception.server.casework import event_moment, iso_day, machine_event
 from reception.server.models import Record
 from reception.server.protect import Sealer
 
@@ -31,28 +31,6 @@ def _literal(table: str) -> ColumnElement[Any]:
     condition is visibly the index's."""
     assert table.isidentifier()
     return literal_column(f"'{table}'")
-
-
-def _moment(value: Any) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _day(value: Any, fallback: date) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return fallback
-
-
-def machine_event(data: dict[str, Any]) -> Event:
-    """A synced ``case_event`` row as the state machine sees it (``lifecycle.service.load_state``)."""
-    at = _moment(data.get("occurred_at"))
-    return Event(str(data.get("kind", "")), _day(data.get("occurred_on"), at.astimezone(CHINA_TZ).date()),
-                 data.get("actor_id") or None, data.get("unit_id") or None, data.get("data") or {})
 
 
 FIRST_KINDS = frozenset({"received", "visit_added"})
@@ -82,11 +60,12 @@ def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | No
     visits = [d for table, d in linked if table == "visit"]
     # (the desk's replay order; the intake writes its registration and its routing at one moment: registration
     # first, so the page reads in the order things happened)
-    events.sort(key=lambda e: (_moment(e.get("occurred_at")), e.get("kind") not in FIRST_KINDS, str(e.get("id", ""))))
+    events.sort(key=lambda e: (event_moment(e.get("occurred_at")), e.get("kind") not in FIRST_KINDS,
+                               str(e.get("id", ""))))
     state = machine.fold([machine_event(e) for e in events], content_class=str(data.get("content_class", "")))
     if not events:  # (a case without events: trust its row, as the desk does)
         state.status = CaseStatus.parse(str(data.get("status") or CaseStatus.REGISTERED.value))
-        state.received_on = _day(data.get("registered_on"), date.min) if data.get("registered_on") else None
+        state.received_on = iso_day(data.get("registered_on"), date.min) if data.get("registered_on") else None
     return PublicCase(row[0], data, events, state, visits)
 
 

@@ -17,7 +17,8 @@ from reception.domain.masking import mask_name
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle import machine
 from reception.lifecycle.machine import EvaluationChannel, Rating, ReplyOutcome, Settings
-from reception.server.web.casedata import PublicCase, machine_event
+from reception.server.casework import machine_event
+from reception.server.web.casedata import PublicCase
 
 
 def cn_date(d: date) -> str:
