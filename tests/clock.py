@@ -18,6 +18,10 @@ UI_NOW = datetime(2026, 6, 11, 10, 0, tzinfo=CHINA_TZ)
 UNIT_NOW = datetime(2026, 9, 16, 9, 30, tzinfo=CHINA_TZ)
 """The core tests' "now": Wednesday 16 September 2026, 09:30."""
 
+SERVER_NOW = datetime(2026, 9, 16, 15, 0, tzinfo=CHINA_TZ)
+"""Where the web tests' server clock starts (``reception server --now``, ``reception.server.clock``) for the units'
+workbench: the same Wednesday, in the afternoon (the desk registers its cases that morning)."""
+
 
 class Clock:
     """A settable clock for the desk (China local time): ``clock.moment = ...`` moves it."""

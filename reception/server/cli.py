@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from reception.domain.errors import ReceptionError
+from reception.server.clock import Clock, server_clock
 from reception.server.db import ServerDatabase, open_server_database, resolve_db_url
 from reception.server.errors import ServerError
 
@@ -27,7 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--certfile", metavar="PEM", help="TLS certificate (serve HTTPS directly)")
     p.add_argument("--keyfile", metavar="PEM", help="TLS private key")
     p.add_argument("--now", metavar="ISO", default=None, help=argparse.SUPPRESS)
-    # (tests: the web pages' "today", a fixed moment such as 2026-09-16T09:30:00+08:00; never in production)
+    # (tests: the server's clock starts at this moment, e.g. 2026-09-16T15:00:00+08:00, for the pages and every
+    # subcommand: reception.server.clock; never in production)
     p.add_argument("--max-connections", type=int, default=None, metavar="N",
                    help="connections served at once; more get 503 (default 200)")
     p.add_argument("--read-timeout", type=float, default=None, metavar="S",
@@ -97,6 +99,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(handler=_import)
 
 
+def _clock(args: argparse.Namespace) -> Clock:
+    """The server's clock: the wall clock, or the one ``--now`` starts (``reception.server.clock``)."""
+    return server_clock(getattr(args, "now", None))
+
+
 def _open(args: argparse.Namespace) -> ServerDatabase:
     from pathlib import Path
 
@@ -114,13 +121,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ReceptionError("--certfile 与 --keyfile 须同时给出", key="tls_pair")
+    now = _clock(args)
     db = _open(args)
-    now = None
-    if args.now:
-        from datetime import datetime
-
-        fixed = datetime.fromisoformat(args.now)
-        now = lambda: fixed  # noqa: E731
     app = create_app(db, now=now)
     heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
     scheme = "https" if args.certfile else "http"
@@ -294,9 +296,9 @@ def _unit_user_password(args: argparse.Namespace) -> int:
 
 
 def _list_unit_users(args: argparse.Namespace) -> int:
-    from reception.db.base import utcnow
     from reception.server.unit_accounts import list_unit_users
 
+    now = _clock(args)()
     db = _open(args)
     try:
         rows = list_unit_users(db)
@@ -304,7 +306,7 @@ def _list_unit_users(args: argparse.Namespace) -> int:
         db.dispose()
     for account, active, locked_until in rows:
         state = "已停用" if not active else (f"锁定至 {locked_until.isoformat(timespec='minutes')}"
-                                            if locked_until and locked_until > utcnow() else "可用")
+                                            if locked_until and locked_until > now else "可用")
         print(f"{account.unit_name}\t{account.username}\t{account.display_name}\t{account.role_label}\t{state}")
     if not rows:
         print("（尚无单位账户）", file=sys.stderr)
@@ -313,7 +315,6 @@ def _list_unit_users(args: argparse.Namespace) -> int:
 
 def _unit_reminders(args: argparse.Namespace) -> int:
     import importlib
-    from datetime import datetime
 
     from reception.db.base import CHINA_TZ
     from reception.lifecycle.notify import RecordingGateway, SmsGateway
@@ -325,9 +326,10 @@ def _unit_reminders(args: argparse.Namespace) -> int:
         gateway = getattr(importlib.import_module(module), name or "gateway")()
     else:
         gateway = RecordingGateway()
+    now = _clock(args)()
     db = _open(args)
     try:
-        rows = send_digests(db, gateway, datetime.now(CHINA_TZ).date())
+        rows = send_digests(db, gateway, now.astimezone(CHINA_TZ).date(), now=now)
     finally:
         db.dispose()
     states = {"sent": "已发送", "failed": "发送失败", "no_contact": "单位未登记联系电话"}

@@ -2,9 +2,10 @@
 ``reception server`` process on loopback, with a real desk enrolled and syncing (SQLite, and PostgreSQL when
 RECEPTION_TEST_PG_URL is set).
 
-The server runs on the wall clock (it has no clock seam of its own), so every date here is computed from "today"
-with the server's own calendar (``casework.work_calendar``); the module is marked ``dated`` and CI runs it again
-under three faked dates.
+The server's clock starts at ``tests.clock.SERVER_NOW`` (``reception server --now``, the server's one clock seam,
+``reception.server.clock``) and the desks run on the same fixed clock, so nothing here reads the wall clock: not
+marked ``dated`` (chromium is not run under faketime either). Dates are still computed from that "today" with the
+server's own calendar (``casework.work_calendar``), never written out by hand.
 """
 
 from __future__ import annotations
@@ -30,17 +31,29 @@ from reception.intake.service import register_intake
 from reception.server import casework, unit_accounts
 from reception.server.models import Counter, ExtensionRequest, Record, UnitAudit
 from reception.sync.attachments import case_attachments, download
+from tests.clock import SERVER_NOW, Clock
 from tests.sync.conftest import Env
 from tests.sync.harness import DeskHandle, _intake_form, fast_client
-
-pytestmark = pytest.mark.dated
 
 STAFF_PW = "Cuiyuan2026"
 HEAD_PW = "Cuiyuan2027"
 
 
 def china_today() -> date:
-    return datetime.now(CHINA_TZ).date()
+    """The server's "today" (China time) at ``SERVER_NOW``."""
+    return SERVER_NOW.astimezone(CHINA_TZ).date()
+
+
+@pytest.fixture
+def server_args() -> tuple[str, ...]:
+    return ("--now", SERVER_NOW.isoformat())
+
+
+def desk_of(web_env: Env, name: str = "一号窗口") -> DeskHandle:
+    """An enrolled desk on the tests' fixed clock (the server's "now")."""
+    desk = web_env.desk(name)
+    desk.ctx.now = Clock(SERVER_NOW)
+    return desk
 
 
 def register(desk: DeskHandle, unit_code: str, *, on: date | None = None,
@@ -102,7 +115,7 @@ def forced_post(page: Any, base: str, case_id: str, section: str, fields: dict[s
 def test_sign_for_online_reaches_the_desk_by_sync(web_env: Env, accounts: None, new_page: Any, shot: Any,
                                                   viewport: str) -> None:
     base = web_env.server.url
-    desk = web_env.desk("一号窗口")
+    desk = desk_of(web_env)
     mine = register(desk, "CY", request="小区电梯长期故障无人维修")
     other = register(desk, "XYL", request="学院路噪音扰民")
     assert desk.sync().ok
@@ -143,7 +156,7 @@ def test_sign_for_online_reaches_the_desk_by_sync(web_env: Env, accounts: None, 
 def test_another_units_case_and_an_accusation_against_the_unit_stay_out_of_reach(
         web_env: Env, accounts: None, new_page: Any, shot: Any) -> None:
     base = web_env.server.url
-    desk = web_env.desk("一号窗口")
+    desk = desk_of(web_env)
     theirs = register(desk, "XYL")
     accusation = register(desk, "CY", content_class=ContentClass.ACCUSATION, request="检举某街道工作人员违规收费")
     assert desk.sync().ok
@@ -155,7 +168,7 @@ def test_another_units_case_and_an_accusation_against_the_unit_stay_out_of_reach
         counter.value += 1
         s.add(Record(table_name="case_event", record_id="e-accused-1", version=1, seq=counter.value, deleted=False,
                      origin="admin", data={"id": "e-accused-1", "case_id": accusation, "kind": "accused_unit",
-                                           "occurred_at": datetime.now(CHINA_TZ).isoformat(),
+                                           "occurred_at": SERVER_NOW.isoformat(),
                                            "occurred_on": china_today().isoformat(), "actor_id": None,
                                            "unit_id": cy_id, "note": "", "data": {}}))
     page = new_page("phone")
@@ -194,7 +207,9 @@ def test_objection_after_the_fifth_working_day_is_refused_with_the_date(web_env:
     while due_date("objection", received, cal, st.roll) >= today:  # the latest receipt whose 5 days are over
         received -= timedelta(days=1)
     last = due_date("objection", received, cal, st.roll)
-    desk = web_env.desk("一号窗口")
+    # on the fixed clock: today is the 6th working day after the unit's receipt (the 5th was the last)
+    assert cal.count_workdays(received + timedelta(days=1), today) == 6 and last < today
+    desk = desk_of(web_env)
     case_id = register(desk, "CY", on=received - timedelta(days=1))
     assert desk.sync().ok
     page = new_page("phone")
@@ -237,7 +252,7 @@ def detail_no(desk: DeskHandle, case_id: str) -> str:
 def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
         web_env: Env, accounts: None, new_page: Any, shot: Any, tmp_path: Path, qtbot: Any) -> None:
     base = web_env.server.url
-    desk = web_env.desk("一号窗口")
+    desk = desk_of(web_env)
     case_id = register(desk, "CY")
     assert desk.sync().ok
     page = new_page("desktop")
@@ -318,7 +333,7 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
 
 def test_extension_needs_the_unit_heads_approval(web_env: Env, accounts: None, new_page: Any, shot: Any) -> None:
     base = web_env.server.url
-    desk = web_env.desk("一号窗口")
+    desk = desk_of(web_env)
     case_id = register(desk, "CY")
     assert desk.sync().ok
     staff = new_page("phone")
@@ -365,7 +380,7 @@ def test_extension_needs_the_unit_heads_approval(web_env: Env, accounts: None, n
 
 def test_a_form_sent_twice_is_applied_once(web_env: Env, accounts: None, new_page: Any) -> None:
     base = web_env.server.url
-    desk = web_env.desk("一号窗口")
+    desk = desk_of(web_env)
     case_id = register(desk, "CY")
     assert desk.sync().ok
     page = new_page("phone")
@@ -389,8 +404,8 @@ def test_a_form_sent_twice_is_applied_once(web_env: Env, accounts: None, new_pag
     assert high_seq(web_env) == after
 
 
-def test_sessions_are_shared_by_server_processes_and_locked_accounts_say_so(web_env: Env, accounts: None,
-                                                                            new_page: Any, shot: Any) -> None:
+def test_sessions_are_shared_by_server_processes_and_locked_accounts_say_so(
+        web_env: Env, accounts: None, new_page: Any, shot: Any, server_args: tuple[str, ...]) -> None:
     from tests.sync.harness import ServerProcess
 
     base = web_env.server.url
@@ -399,7 +414,7 @@ def test_sessions_are_shared_by_server_processes_and_locked_accounts_say_so(web_
     cookie = next(c for c in page.context.cookies() if c["name"] == unit_accounts.COOKIE)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     (web_env.root / "second").mkdir()
-    second = ServerProcess(web_env.server.db_url, web_env.root / "second").start()
+    second = ServerProcess(web_env.server.db_url, web_env.root / "second", extra_args=server_args).start()
     try:
         answer = httpx.get(f"{second.url}/unit", cookies={unit_accounts.COOKIE: cookie["value"]})
         assert answer.status_code == 200 and "陈明" in answer.text

@@ -10,7 +10,6 @@ the same page with a Chinese message next to the form, what was typed kept.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from reception.db.base import CHINA_TZ, utcnow
+from reception.db.base import CHINA_TZ
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.lifecycle.machine import DeliveryMeans, ReplyOutcome
 from reception.server import limits, unit_accounts, unit_work
@@ -30,7 +29,6 @@ from reception.server.web import csrf, render
 LOGIN_PURPOSE = "unit-login"
 LOGIN_FAIL_LIMIT = 30
 """Failed sign-ins per address per ``limits.WINDOW`` (each account also locks after ``MAX_FAILURES``)."""
-Now = Callable[[], datetime]
 LIST_SHOWN = 200
 """The most urgent cases a list page shows (the total is said above them)."""
 
@@ -39,11 +37,16 @@ def _address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
+def router(db: ServerDatabase) -> APIRouter:
     r = APIRouter()
 
+    def now(request: Request) -> datetime:
+        """The server's clock (``web.mount``: the wall clock, or the one ``reception server --now`` starts)."""
+        moment: datetime = request.app.state.now()
+        return moment
+
     def signed_in(request: Request) -> SignedInSession | None:
-        return unit_accounts.resolve(db, request.cookies.get(COOKIE, ""), now=now())
+        return unit_accounts.resolve(db, request.cookies.get(COOKIE, ""), now=now(request))
 
     def token_for(request: Request, session: SignedInSession) -> tuple[str, str | None]:
         return csrf.issue(db, request, f"unit:{session.csrf}")
@@ -52,7 +55,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
              status: int = 200) -> HTMLResponse:
         token, cookie = (token_for(request, session) if session is not None
                          else csrf.issue(db, request, LOGIN_PURPOSE))
-        today = now().astimezone(CHINA_TZ).date()
+        today = now(request).astimezone(CHINA_TZ).date()
         response = render(request, name, {"account": session.account if session else None, "csrf": token,
                                           "csrf_field": csrf.FIELD, "today": today, "tz": CHINA_TZ, **context},
                           status=status)
@@ -80,7 +83,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
             return page(request, "unit_login.html", {"error": "登录失败次数过多，请10分钟后再试",
                                                      "username": username}, None, status=429)
         try:
-            cookie, session = unit_accounts.sign_in(db, username, password, now=now())
+            cookie, session = unit_accounts.sign_in(db, username, password, now=now(request))
         except ReceptionError as exc:
             with contextlib.suppress(ServerError):  # (this attempt's answer is the account's own message)
                 limits.count(db, key, LOGIN_FAIL_LIMIT, "登录失败次数过多，请10分钟后再试")
@@ -96,7 +99,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
     def logout(request: Request, token: Annotated[str, Form(alias=csrf.FIELD)] = "") -> Response:
         session = signed_in(request)
         if session is not None and csrf.check(db, request, f"unit:{session.csrf}", token):
-            unit_accounts.end(db, request.cookies.get(COOKIE, ""), now=now())
+            unit_accounts.end(db, request.cookies.get(COOKIE, ""), now=now(request))
         response = to_login()
         response.delete_cookie(COOKIE, path="/unit")
         return response
@@ -107,7 +110,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
         if session is None:
             return to_login()
         which = f if f in unit_work.FILTERS else ""
-        today = now().astimezone(CHINA_TZ).date()
+        today = now(request).astimezone(CHINA_TZ).date()
         rows = unit_work.workbench(db, session.account, today, which)
         all_open = rows if which == "" else unit_work.workbench(db, session.account, today, "")
         digest = unit_work.Digest(sum(1 for x in all_open if x.worst == "amber"),
@@ -118,7 +121,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
 
     def detail_page(request: Request, session: SignedInSession, case_id: str, *, notice: str = "", bad: str = "",
                     failed: str = "", values: dict[str, str] | None = None, status: int = 200) -> Response:
-        today = now().astimezone(CHINA_TZ).date()
+        today = now(request).astimezone(CHINA_TZ).date()
         try:
             detail = unit_work.case_detail(db, session.account, case_id, today)
         except NotFoundError as exc:
@@ -159,7 +162,7 @@ def router(db: ServerDatabase, now: Now = utcnow) -> APIRouter:
 
         try:
             done = await run_in_threadpool(unit_work.act, db, session.account, case_id, action, fields,
-                                           form_id=fields.get("form_id", ""), now=now(), uploads=uploads)
+                                           form_id=fields.get("form_id", ""), now=now(request), uploads=uploads)
         except unit_work.Duplicate as exc:
             return detail_page(request, session, case_id, notice=exc.message, status=200)
         except NotFoundError as exc:
