@@ -21,9 +21,9 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, literal_column, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, new_id, utcnow
@@ -47,6 +47,7 @@ from reception.lifecycle.machine import (
 )
 from reception.lifecycle.offers import TRANSITION_PERMISSION, Offer, offered
 from reception.security.permissions import Permission
+from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Counter, Record
 from reception.server.protect import Sealer
 
@@ -143,13 +144,9 @@ def fold_case(data: dict[str, Any], events: list[dict[str, Any]]) -> CaseState:
 
 
 def event_case_id(session: Session) -> ColumnElement[str]:
-    """The ``case_id`` of a ``case_event`` record, spelled as the server's index on it (migration s0005_lifecycle)
-    so that the database uses it; with the table name compared as a literal, as the partial index's condition."""
-    if session.get_bind().dialect.name == "postgresql":
-        return literal_column("(record.data ->> 'case_id')", String)
-    if session.get_bind().dialect.name == "sqlite":
-        return literal_column("json_extract(record.data, '$.case_id')", String)
-    return cast(ColumnElement[str], Record.data["case_id"].as_string())
+    """The ``case_id`` of a ``case_event`` record, spelled as the server's index on it (``ix_record_event_case``,
+    ``reception.server.jsonref``) so that the database uses it."""
+    return json_ref(session, "case_id")
 
 
 def event_records(session: Session, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -160,7 +157,7 @@ def event_records(session: Session, case_ids: list[str]) -> dict[str, list[dict[
     case_id = event_case_id(session)
     for start in range(0, len(case_ids), 500):
         for data in session.scalars(select(Record.data).where(
-                Record.table_name == literal_column("'case_event'"), Record.deleted.is_(False),
+                Record.table_name == table_literal("case_event"), Record.deleted.is_(False),
                 case_id.in_(case_ids[start:start + 500]))):
             if data:
                 out.setdefault(str(data.get("case_id")), []).append(data)

@@ -62,14 +62,8 @@ class Record(ServerBase):
     __tablename__ = "record"
     __table_args__ = (Index("ix_record_natural", "table_name", "natural_key",
                             postgresql_where=text("natural_key IS NOT NULL"),
-                            sqlite_where=text("natural_key IS NOT NULL")),
-                      # a case's events (``casework.event_records``); migration s0005_lifecycle spells it per dialect
-                      Index("ix_record_event_case", text("(data ->> 'case_id')"),
-                            postgresql_where=text("table_name = 'case_event'"),
-                            sqlite_where=text("table_name = 'case_event'")),
-                      # PostgreSQL only (migration s0004_unit): a unit's cases by their JSON field
-                      Index("ix_record_case_unit", text("(data ->> 'unit_id')"),
-                            postgresql_where=text("table_name = 'petition_case'")).ddl_if(dialect="postgresql"))
+                            sqlite_where=text("natural_key IS NOT NULL")),)
+    # (and the indexes on fields inside ``data``: EXPRESSION_INDEXES, made by the migrations)
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -271,10 +265,60 @@ class UnitDigest(ServerBase):
     status: Mapped[str] = mapped_column(String(16), default="")
     """sent, failed, or no_contact (the unit has no contact phone)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-EXPRESSION_INDEXES = frozenset({"ix_record_case_ref", "ix_record_visit_ref"})
-"""Indexes on ``record``'s JSON (a case's events, visits, supervisions by ``data.case_id``; a visit's persons by
-``data.visit_id``), made by migration ``s0004_query`` with each dialect's own spelling: not declared here, and left
-out of autogenerate's comparison (``include_object``)."""
+class WebAdmin(ServerBase):
+    """An administrator of the server's web pages (``/admin``: the handling units' accounts), created on the server
+    itself (``reception server add-web-admin``): Argon2 password and the desk's lockout rules, like a unit account."""
+
+    __tablename__ = "web_admin"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+
+
+class AdminSession(ServerBase):
+    """A signed-in administrator's browser (only the SHA-256 of the cookie; a table of its own, so a unit's
+    session can never be taken for an administrator's)."""
+
+    __tablename__ = "admin_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_id: Mapped[str] = mapped_column(String(36), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdminAudit(ServerBase):
+    """What an administrator did on the server's web pages or commands: sign-ins (failed ones too), and each change
+    to a unit account (``target``: its user name), with who and when."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_at", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    admin_id: Mapped[str] = mapped_column(String(36))
+    """The administrator's id ("cli" for a command run on the server)."""
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+EXPRESSION_INDEXES = frozenset({"ix_record_case_ref", "ix_record_visit_ref", "ix_record_event_case",
+                                "ix_record_case_unit"})
+"""The partial indexes on fields inside ``record.data`` (a case's events, visits and supervisions by ``case_id``,
+a visit's persons by ``visit_id``, a case's events alone by ``case_id``, a unit's cases by ``unit_id``), on SQLite
+and PostgreSQL alike. One approach for all (migration ``s0006_unit2`` says why): made by the migrations in each
+dialect's own spelling, queried through ``reception.server.jsonref`` (the same spelling), not declared here (an
+expression index has no dialect-neutral form, and autogenerate does not compare them) and left out of the
+comparison (``include_object``)."""
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

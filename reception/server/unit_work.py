@@ -36,6 +36,7 @@ from reception.security.permissions import ROLE_PERMISSIONS
 from reception.server import casework
 from reception.server.casework import LifecycleError, ServerCase
 from reception.server.db import ServerDatabase
+from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import (
     Client,
     Counter,
@@ -132,7 +133,7 @@ def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[Serv
     """The ``petition_case`` records matching ``where`` that the unit handles, folded with their events; never an
     accusation against it."""
     rows = s.execute(select(Record.record_id, Record.version, Record.data, Record.owner, Record.natural_key).where(
-        Record.table_name == "petition_case", Record.deleted.is_(False), where)).all()
+        Record.table_name == table_literal("petition_case"), Record.deleted.is_(False), where)).all()
     rows = [r for r in rows if (db.sealer.open("petition_case", r[2]) or {}).get("unit_id") == unit_id]
     events = casework.event_records(s, [r[0] for r in rows])
     out = []
@@ -147,8 +148,9 @@ def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[Serv
 
 
 def _unit_cases(s: Session, db: ServerDatabase, unit_id: str) -> list[ServerCase]:
-    """The cases routed to the unit, folded; never an accusation against it."""
-    return _fold(s, db, unit_id, Record.data["unit_id"].as_string() == unit_id)
+    """The cases routed to the unit, folded; never an accusation against it (found through ``ix_record_case_unit``,
+    spelled by ``jsonref``)."""
+    return _fold(s, db, unit_id, json_ref(s, "unit_id") == unit_id)
 
 
 FILTERS = {"": "在办", "due_soon": "临期", "overdue": "超期", "closed": "已办结"}

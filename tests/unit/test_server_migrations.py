@@ -46,3 +46,84 @@ def _check(engine) -> None:  # type: ignore[no-untyped-def]
         assert any("natural_key IS NOT NULL" in str(v) for v in where.values()), indexes["ix_record_natural"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_each_json_lookup_uses_its_expression_index(dialect: str, tmp_path: Path) -> None:
+    """The real queries (a unit's cases for ``/unit``, a case's events for the state machine, a case's records and a
+    visit's persons for ``/query``), captured as the database receives them and run again under EXPLAIN: each uses
+    its expression index of ``models.EXPRESSION_INDEXES``, on both dialects (``reception.server.jsonref``)."""
+    if dialect == "sqlite":
+        _check_plans(f"sqlite:///{(tmp_path / 'server.sqlite3').as_posix()}", tmp_path)
+        return
+    from tests.pg import pg_base_url
+    from tests.sync.harness import pg_schema_url
+
+    with pg_schema_url(pg_base_url()) as url:
+        _check_plans(url, tmp_path)
+
+
+def _check_plans(url: str, tmp_path: Path) -> None:
+    from typing import Any
+
+    from sqlalchemy import event
+
+    from reception.server import casework, unit_work
+    from reception.server.db import ServerDatabase
+    from reception.server.models import Record
+    from reception.server.web import casedata
+
+    db = ServerDatabase(url, tmp_path)
+    try:
+        db.migrate()
+        with db.session() as s:  # a few hundred records of each kind, so that an index is worth it
+            for i in range(300):
+                case = f"c{i}"
+                s.add(Record(table_name="petition_case", record_id=case, version=1, seq=4 * i + 1, deleted=False,
+                             data={"id": case, "unit_id": f"u{i % 30}", "content_class": "claim"}, origin="t"))
+                s.add(Record(table_name="case_event", record_id=f"e{i}", version=1, seq=4 * i + 2, deleted=False,
+                             data={"id": f"e{i}", "case_id": case, "kind": "received",
+                                   "occurred_at": "2026-09-16T01:00:00+00:00"}, origin="t"))
+                s.add(Record(table_name="visit", record_id=f"v{i}", version=1, seq=4 * i + 3, deleted=False,
+                             data={"id": f"v{i}", "case_id": case}, origin="t"))
+                s.add(Record(table_name="visit_person", record_id=f"p{i}", version=1, seq=4 * i + 4, deleted=False,
+                             data={"id": f"p{i}", "visit_id": f"v{i}", "petitioner_id": f"x{i}"}, origin="t"))
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        seen: list[tuple[str, Any]] = []
+
+        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+            seen.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            with db.read() as s:
+                lookups = {
+                    "ix_record_case_unit": lambda: unit_work._unit_cases(s, db, "u7"),
+                    "ix_record_event_case": lambda: casework.event_records(s, ["c7", "c8"]),
+                    "ix_record_case_ref": lambda: casedata.case_records(s, "c7"),
+                    "ix_record_visit_ref": lambda: casedata.first_petitioner_name(
+                        s, casedata.PublicCase("c7", {}, [], casework.fold_case({}, []), [{"id": "v7"}])),
+                }
+                plans = {}
+                for index, run in lookups.items():
+                    seen.clear()
+                    run()
+                    statement, parameters = next((st, p) for st, p in seen if "FROM record" in st)
+                    plans[index] = _plan(db.engine, statement, parameters)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        for index, plan in plans.items():
+            assert index in plan, (index, plan)
+    finally:
+        db.dispose()
+
+
+def _plan(engine, statement: str, parameters: object) -> str:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return "\n".join(str(r[-1]) for r in rows)
+        conn.exec_driver_sql("SET enable_seqscan = off")  # (a small table: the planner would rather scan it)
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+        return "\n".join(str(r[0]) for r in rows)

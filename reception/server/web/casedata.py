@@ -8,29 +8,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from reception.domain.enums import CaseStatus
 from reception.lifecycle import machine
 from reception.lifecycle.machine import CaseState
 from reception.server.casework import event_moment, iso_day, machine_event
+from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Record
 from reception.server.protect import Sealer
 
 
 def _json_ref(session: Session, key: str, table: str = "record") -> ColumnElement[Any]:
     """``data.<key>`` as the expression indexes of ``s0004_query`` spell it (``table``: the alias in the query)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return literal_column(f"({table}.data ->> '{key}')")
-    return literal_column(f"json_extract({table}.data, '$.{key}')")
+    return json_ref(session, key, table)
 
 
 def _literal(table: str) -> ColumnElement[Any]:
     """A table name written into the SQL (not a parameter): SQLite uses a partial index only when the query's
     condition is visibly the index's."""
-    assert table.isidentifier()
-    return literal_column(f"'{table}'")
+    return table_literal(table)
 
 
 FIRST_KINDS = frozenset({"received", "visit_added"})
