@@ -68,6 +68,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     _db_args(q, top=False)
     q.set_defaults(handler=_unit_user_password)
+    q = ssub.add_parser("add-web-admin",
+                        help="create an administrator of the server's web pages, who manages the handling units' "
+                             "accounts at /admin (the password is asked here, or read from --password-env)")
+    q.add_argument("username")
+    q.add_argument("--name", required=True, help="the person's name, e.g. 张伟")
+    q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_add_web_admin)
     q = ssub.add_parser("list-unit-users", help="the handling units' accounts")
     _db_args(q, top=False)
     q.set_defaults(handler=_list_unit_users)
@@ -279,6 +287,21 @@ def _add_unit_user(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"已创建单位账户“{args.username}”（{args.name}，{UnitRole.parse(args.role).label}，{user_id}）。"
           "请在浏览器打开 <服务器地址>/unit 登录。")
+    return 0
+
+
+def _add_web_admin(args: argparse.Namespace) -> int:
+    from reception.server.admin_accounts import add_web_admin
+
+    password = _password(args, f"管理员“{args.username}”的密码：")
+    now = _clock(args)()
+    db = _open(args)
+    try:
+        admin_id = add_web_admin(db, args.username, args.name, password, now=now)
+    finally:
+        db.dispose()
+    print(f"已创建系统管理员“{args.username}”（{args.name}，{admin_id}）。请在浏览器打开 <服务器地址>/admin 登录，"
+          "管理责任单位的网上办理账户。")
     return 0
 
 

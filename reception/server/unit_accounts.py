@@ -104,8 +104,9 @@ def unit_name(session: Session, unit_id: str) -> str:
 
 
 def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: str, role: str, password: str,
-                  *, now: datetime | None = None) -> str:
-    """A new account of ``unit`` (code or id). The password follows the desk's policy. Returns the account id."""
+                  *, now: datetime | None = None, by: str = "admin") -> str:
+    """A new account of ``unit`` (code or id). The password follows the desk's policy. Returns the account id.
+    ``by``: who made it, for the unit's audit (an administrator's id on the web pages; "admin" for the command)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
         raise FieldError("用户名", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
@@ -122,7 +123,7 @@ def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: st
                         password_changed_at=now or utcnow())
         s.add(user)
         s.flush()
-        audit(s, "admin", unit_id, "user_added", detail=f"{username} {parsed.value}")
+        audit(s, by, unit_id, "user_added", detail=f"{username} {parsed.value}", at=now)
         return user.id
 
 
@@ -219,7 +220,7 @@ def csrf_ok(session: SignedInSession, sent: str) -> bool:
     return bool(sent) and hmac.compare_digest(session.csrf.encode(), sent.encode())
 
 
-def set_password(db: ServerDatabase, username: str, password: str) -> None:
+def set_password(db: ServerDatabase, username: str, password: str, *, now: datetime | None = None) -> None:
     """The administrator sets a unit account's password (and unlocks it)."""
     with db.session() as s:
         user = s.scalar(select(UnitUser).where(UnitUser.username == username.strip()))
@@ -227,5 +228,5 @@ def set_password(db: ServerDatabase, username: str, password: str) -> None:
             raise FieldError("用户名", f"没有用户名为“{username}”的单位账户", key="user_not_found")
         check_password_policy(password, username=user.username)
         user.password_hash, user.failed_attempts, user.locked_until = hash_password(password), 0, None
-        user.password_changed_at = utcnow()
-        audit(s, "admin", user.unit_id, "password_reset", detail=user.username)
+        user.password_changed_at = now or utcnow()
+        audit(s, "admin", user.unit_id, "password_reset", detail=user.username, at=now)

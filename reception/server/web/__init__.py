@@ -1,6 +1,7 @@
 """The server's web pages: plain server-rendered HTML (Jinja2), one stylesheet, no scripts, no build step.
 
-What is where (shared by every web part: the petitioners' query at ``/query``, the units' workbench at ``/unit``):
+What is where (shared by every web part: the petitioners' query at ``/query``, the units' workbench at ``/unit``, the
+administrators' page for the units' accounts at ``/admin``):
 - ``templates/base.html``: the page frame (Simplified Chinese, phone first, system fonts only); parts extend it.
 - ``static/web.css``: the one stylesheet, served at ``/static/web.css`` (``STATIC_PREFIX``).
 - ``render(request, name, context, status=...)``: a template as an ``HTMLResponse`` (autoescaped).
@@ -34,7 +35,7 @@ from reception.server.db import ServerDatabase
 
 HERE = Path(__file__).resolve().parent
 STATIC_PREFIX = "/static"
-PARTS: tuple[str, ...] = ("query", "unit")
+PARTS: tuple[str, ...] = ("query", "unit", "admin")
 """The web parts mounted by ``mount``: module names in this package (each defines ``router(db)``)."""
 
 env = jinja2.Environment(

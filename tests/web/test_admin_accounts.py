@@ -1,0 +1,228 @@
+"""The administrators' page for the handling units' accounts (``/admin``) in a real browser against a real
+``reception server`` process (SQLite, and PostgreSQL when RECEPTION_TEST_PG_URL is set): an administrator made by
+``reception server add-web-admin`` opens a unit account, and that user then signs in at ``/unit``; passwords reset
+(typed, or generated and shown once), disable / enable, unlock; a unit user cannot reach the page; a form without
+its anti-forgery token changes nothing. The server's clock starts at ``tests.clock.SERVER_NOW`` (not ``dated``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from reception.db.base import CHINA_TZ
+from reception.security.accounts import LOCK_MINUTES
+from reception.server import unit_accounts
+from reception.server.admin_accounts import COOKIE
+from reception.server.models import AdminAudit, UnitAudit, UnitUser
+from tests.clock import SERVER_NOW
+from tests.sync.conftest import Env
+from tests.web.test_unit_workbench import login
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PW = "Guanli2026x"
+
+
+@pytest.fixture
+def server_args() -> tuple[str, ...]:
+    return ("--now", SERVER_NOW.isoformat())
+
+
+def server_command(web_env: Env, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reception", "server", "--now", SERVER_NOW.isoformat(), *args,
+                           "--db", web_env.server.db_url], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+@pytest.fixture
+def admin(web_env: Env) -> None:
+    done = server_command(web_env, "add-web-admin", "zhangwei", "--name", "张伟", "--password-env", "ADMIN_PW",
+                          ADMIN_PW=ADMIN_PW)
+    assert done.returncode == 0, done.stderr
+    assert "/admin" in done.stdout
+
+
+def admin_login(page: Any, base: str, username: str = "zhangwei", password: str = ADMIN_PW) -> None:
+    page.goto(f"{base}/admin")
+    assert page.url.endswith("/admin/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def card(page: Any, username: str) -> Any:
+    return page.locator(f"#account-{username}")
+
+
+def add_account(page: Any, unit: str, username: str, name: str, role: str, password: str = "") -> None:
+    form = page.locator("#add-account")
+    form.get_by_label("所属单位").select_option(unit)
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("姓名").fill(name)
+    form.get_by_label("角色").select_option(role)
+    form.get_by_label("初始密码（留空则自动生成）").fill(password)
+    form.get_by_role("button", name="开设账户").click()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_admin_opens_a_unit_account_that_then_signs_in_at_unit(web_env: Env, admin: None, new_page: Any,
+                                                                shot: Any, viewport: str) -> None:
+    base = web_env.server.url
+    page = new_page(viewport)
+    admin_login(page, base)
+    page.wait_for_url(f"{base}/admin")
+    assert "系统管理员 · 张伟" in page.locator("nav.unit-nav").inner_text()
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
+    # bad input: a short password, said next to the form, what was typed kept (the password never)
+    add_account(page, "CY", "cy_zhao", "赵敏", "unit_head", "short1")
+    form = page.locator("#add-account")
+    assert "密码至少8位" in form.locator(".notice.bad").inner_text()
+    assert form.get_by_label("用户名").input_value() == "cy_zhao"
+    assert form.get_by_label("姓名").input_value() == "赵敏"
+    assert form.get_by_label("角色").input_value() == "unit_head"
+    assert form.get_by_label("初始密码（留空则自动生成）").input_value() == ""
+    with web_env.db.read() as s:
+        assert s.scalar(select(UnitUser.id).where(UnitUser.username == "cy_zhao")) is None
+    # a generated initial password, shown once
+    add_account(page, "CY", "cy_zhao", "赵敏", "unit_head")
+    assert "已创建单位账户“cy_zhao”" in page.locator(".notice.good").inner_text()
+    password = page.locator("#shown-password").inner_text().strip()
+    assert len(password) == 12
+    row = card(page, "cy_zhao")
+    assert "翠园街道" in row.inner_text() and "单位负责人" in row.inner_text()
+    assert row.locator(".account-state").inner_text() == "可用"
+    shot(page, f"admin-accounts-{viewport}")
+    page.goto(f"{base}/admin")
+    assert page.locator("#shown-password").count() == 0 and password not in page.content()
+    # the unit user signs in at /unit with it
+    unit_page = new_page(viewport)
+    login(unit_page, base, "cy_zhao", password)
+    assert "赵敏（单位负责人）" in unit_page.locator("nav.unit-nav").inner_text()
+    # audited: the administrator's own trail and the unit's
+    with web_env.db.read() as s:
+        actions = [(a.action, a.target) for a in s.scalars(select(AdminAudit).order_by(AdminAudit.at))]
+        unit_trail = [(a.action, a.detail)
+                      for a in s.scalars(select(UnitAudit).where(UnitAudit.action == "user_added"))]
+    assert ("admin_added", "zhangwei") in actions and ("login", "zhangwei") in actions
+    assert ("unit_user_added", "cy_zhao") in actions
+    assert unit_trail == [("user_added", "cy_zhao unit_head")]
+    assert password not in str(actions) + str(unit_trail)
+
+
+def test_reset_disable_enable_and_unlock(web_env: Env, admin: None, new_page: Any, shot: Any) -> None:
+    base = web_env.server.url
+    unit_accounts.add_unit_user(web_env.db, "XYL", "xyl_wang", "王立", "unit_staff", "Xueyuan2026")
+    # five wrong passwords at /unit lock the account
+    unit_page = new_page("phone")
+    for _ in range(5):
+        unit_page.goto(f"{base}/unit/login")
+        unit_page.get_by_label("用户名").fill("xyl_wang")
+        unit_page.get_by_label("密码").fill("wrong-password1")
+        unit_page.get_by_role("button", name="登录").click()
+    assert "账户已锁定" in unit_page.locator(".notice.bad").inner_text()
+    page = new_page("desktop")
+    admin_login(page, base)
+    row = card(page, "xyl_wang")
+    with web_env.db.read() as s:
+        until = s.scalar(select(UnitUser.locked_until).where(UnitUser.username == "xyl_wang")).astimezone(CHINA_TZ)
+    # (on the server's clock, which started at SERVER_NOW and has run on since)
+    assert SERVER_NOW + timedelta(minutes=LOCK_MINUTES) <= until < SERVER_NOW + timedelta(minutes=LOCK_MINUTES + 5)
+    assert row.locator(".account-state").inner_text() == f"已锁定（至{until:%H:%M}，密码连续输错）"
+    shot(page, "admin-locked-account")
+    row.get_by_role("button", name="解锁").click()
+    assert "账户“xyl_wang”已解锁" in page.locator(".notice.good").inner_text()
+    assert card(page, "xyl_wang").locator(".account-state").inner_text() == "可用"
+    login(unit_page, base, "xyl_wang", "Xueyuan2026")
+    # a typed new password: the old one no longer works, the account's sessions end
+    card(page, "xyl_wang").get_by_label("新密码（留空则自动生成）").fill("xyl")
+    card(page, "xyl_wang").get_by_role("button", name="重设密码").click()
+    assert "密码至少8位" in card(page, "xyl_wang").locator(".notice.bad").inner_text()
+    card(page, "xyl_wang").get_by_label("新密码（留空则自动生成）").fill("Xinmima2027")
+    card(page, "xyl_wang").get_by_role("button", name="重设密码").click()
+    assert "已重设账户“xyl_wang”的密码" in page.locator(".notice.good").inner_text()
+    assert page.locator("#shown-password").count() == 0  # (typed, so not shown)
+    unit_page.goto(f"{base}/unit")
+    assert unit_page.url.endswith("/unit/login")
+    login(unit_page, base, "xyl_wang", "Xinmima2027")
+    # disabled: signed out at once, refused at sign-in like an unknown name; enabled again, it works
+    card(page, "xyl_wang").get_by_role("button", name="停用").click()
+    assert card(page, "xyl_wang").locator(".account-state").inner_text() == "已停用"
+    unit_page.goto(f"{base}/unit")
+    assert unit_page.url.endswith("/unit/login")
+    unit_page.get_by_label("用户名").fill("xyl_wang")
+    unit_page.get_by_label("密码").fill("Xinmima2027")
+    unit_page.get_by_role("button", name="登录").click()
+    assert "用户名或密码错误" in unit_page.locator(".notice.bad").inner_text()
+    card(page, "xyl_wang").get_by_role("button", name="启用").click()
+    assert card(page, "xyl_wang").locator(".account-state").inner_text() == "可用"
+    login(unit_page, base, "xyl_wang", "Xinmima2027")
+    # a generated password, shown once
+    card(page, "xyl_wang").get_by_role("button", name="重设密码").click()
+    generated = page.locator("#shown-password").inner_text().strip()
+    assert unit_accounts.sign_in(web_env.db, "xyl_wang", generated, now=SERVER_NOW)[1].account.username == "xyl_wang"
+    with web_env.db.read() as s:
+        actions = [a.action for a in s.scalars(select(AdminAudit).where(AdminAudit.target == "xyl_wang"))]
+    assert sorted(actions) == sorted(["user_unlocked", "password_reset", "user_disabled", "user_enabled",
+                                      "password_reset"])
+
+
+def test_a_unit_user_cannot_reach_the_admin_page(web_env: Env, admin: None, new_page: Any) -> None:
+    base = web_env.server.url
+    unit_accounts.add_unit_user(web_env.db, "CY", "cy_chen", "陈明", "unit_head", "Cuiyuan2026")
+    page = new_page("phone")
+    login(page, base, "cy_chen", "Cuiyuan2026")
+    answer = page.goto(f"{base}/admin")
+    assert answer is not None and page.url.endswith("/admin/login") and "cy_chen" not in page.content()
+    # a unit account's password is not an administrator's
+    page.get_by_label("用户名").fill("cy_chen")
+    page.get_by_label("密码").fill("Cuiyuan2026")
+    page.get_by_role("button", name="登录").click()
+    assert "用户名或密码错误" in page.locator(".notice.bad").inner_text()
+    # nor is its session, even sent under the administrators' cookie name
+    unit_cookie = next(c for c in page.context.cookies() if c["name"] == unit_accounts.COOKIE)
+    page.context.add_cookies([{"name": COOKIE, "value": unit_cookie["value"], "url": f"{base}/admin"}])
+    page.goto(f"{base}/admin")
+    assert page.url.endswith("/admin/login")
+    token = page.locator("input[name=csrf]").first.input_value()
+    forged = page.request.post(f"{base}/admin/users", form={
+        "csrf": token, "action": "add", "unit": "CY", "username": "cy_evil", "display_name": "某人",
+        "role": "unit_head", "password": "Evil2026pass"}, max_redirects=0)
+    assert forged.status == 403 and "请先以系统管理员身份登录" in forged.text()
+    with web_env.db.read() as s:
+        assert s.scalar(select(UnitUser.id).where(UnitUser.username == "cy_evil")) is None
+
+
+def test_a_form_without_its_token_changes_nothing(web_env: Env, admin: None, new_page: Any) -> None:
+    base = web_env.server.url
+    unit_accounts.add_unit_user(web_env.db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026")
+    page = new_page("desktop")
+    admin_login(page, base)
+    page.wait_for_url(f"{base}/admin")
+    with web_env.db.read() as s:
+        user_id = s.scalar(select(UnitUser.id).where(UnitUser.username == "cy_chen"))
+    for form in ({"action": "add", "unit": "CY", "username": "cy_new", "display_name": "某人", "role": "unit_staff",
+                  "password": "Newpass2026"},
+                 {"action": "disable", "user_id": user_id},
+                 {"action": "password", "user_id": user_id, "new_password": "Other2026pw"}):
+        for token in ({}, {"csrf": "forged"}):
+            answer = page.request.post(f"{base}/admin/users", form={**form, **token})
+            assert answer.status == 400 and "未作任何更改" in answer.text()
+    # another session's token is refused too: the token is bound to this session
+    other = new_page("phone")
+    admin_login(other, base)
+    other_token = other.locator("#add-account input[name=csrf]").input_value()
+    answer = page.request.post(f"{base}/admin/users", form={"action": "disable", "user_id": user_id,
+                                                            "csrf": other_token})
+    assert answer.status == 400
+    with web_env.db.read() as s:
+        assert s.scalar(select(UnitUser.id).where(UnitUser.username == "cy_new")) is None
+        user = s.get(UnitUser, user_id)
+        assert user is not None and user.active
+    assert unit_accounts.sign_in(web_env.db, "cy_chen", "Cuiyuan2026", now=SERVER_NOW)[1].account.username == "cy_chen"
