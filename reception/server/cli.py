@@ -341,6 +341,7 @@ def _unit_reminders(args: argparse.Namespace) -> int:
 
     from reception.db.base import CHINA_TZ
     from reception.lifecycle.notify import RecordingGateway, SmsGateway
+    from reception.server.unit_accounts import unit_name
     from reception.server.unit_work import send_digests
 
     gateway: SmsGateway
@@ -353,11 +354,14 @@ def _unit_reminders(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         rows = send_digests(db, gateway, now.astimezone(CHINA_TZ).date(), now=now)
+        with db.read() as s:
+            names = {row.unit_id: unit_name(s, row.unit_id) for row in rows}
     finally:
         db.dispose()
     states = {"sent": "已发送", "failed": "发送失败", "no_contact": "单位未登记联系电话"}
     for row in rows:
-        print(f"{row.unit_id}\t临期{row.due_soon}\t超期{row.overdue}\t{states.get(row.status, row.status)}")
+        print(f"{names.get(row.unit_id) or row.unit_id}\t临期{row.due_soon}\t超期{row.overdue}\t"
+              f"{states.get(row.status, row.status)}")
     if isinstance(gateway, RecordingGateway):
         for phone, text in gateway.sent:
             print(f"（未接短信网关，未实际发送）{phone[:3]}****{phone[-4:]}：{text}")
