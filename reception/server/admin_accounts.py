@@ -179,7 +179,8 @@ def end(db: ServerDatabase, token: str, *, now: datetime | None = None) -> None:
     with db.session() as s:
         row = s.get(AdminSession, hash_secret(token))
         if row is not None:
-            admin_audit(s, row.admin_id, "logout", at=now)
+            admin = s.get(WebAdmin, row.admin_id)
+            admin_audit(s, row.admin_id, "logout", target=admin.username if admin else "", at=now)
             s.delete(row)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,14 @@ import pytest
 from sqlalchemy import select
 
 from reception.db.base import CHINA_TZ
-from reception.security.accounts import LOCK_MINUTES
-from reception.server import unit_accounts
+from reception.domain.errors import FieldError
+from reception.security.accounts import LOCK_MINUTES, MAX_FAILURES, AccountLocked, LoginFailed
+from reception.server import admin_accounts, unit_accounts
 from reception.server.admin_accounts import COOKIE
-from reception.server.models import AdminAudit, UnitAudit, UnitUser
+from reception.server.db import ServerDatabase, open_server_database
+from reception.server.models import AdminAudit, AdminSession, UnitAudit, UnitUser
+from reception.server.service import hash_secret, import_reference
+from reception.server.unit_accounts import IDLE
 from tests.clock import SERVER_NOW
 from tests.sync.conftest import Env
 from tests.web.test_unit_workbench import login
@@ -226,3 +231,51 @@ def test_a_form_without_its_token_changes_nothing(web_env: Env, admin: None, new
         user = s.get(UnitUser, user_id)
         assert user is not None and user.active
     assert unit_accounts.sign_in(web_env.db, "cy_chen", "Cuiyuan2026", now=SERVER_NOW)[1].account.username == "cy_chen"
+
+
+@pytest.fixture
+def server_db(server_db_url: str, reference_dir: Path) -> Iterator[ServerDatabase]:
+    d = open_server_database(server_db_url)
+    import_reference(d, reference_dir)
+    try:
+        yield d
+    finally:
+        d.dispose()
+
+
+def test_admin_sign_in_locks_after_five_wrong_passwords_and_sessions_idle_out(server_db: ServerDatabase) -> None:
+    db, now = server_db, SERVER_NOW
+    admin_accounts.add_web_admin(db, "zhangwei", "张伟", ADMIN_PW, now=now)
+    with pytest.raises(FieldError, match="已存在"):
+        admin_accounts.add_web_admin(db, "zhangwei", "张伟", ADMIN_PW, now=now)
+    with pytest.raises(FieldError, match="不能包含用户名"):
+        admin_accounts.add_web_admin(db, "liqiang", "李强", "liqiang2026", now=now)
+    cookie, session = admin_accounts.sign_in(db, "zhangwei", ADMIN_PW, now=now)
+    with db.read() as s:
+        assert [r.token_hash for r in s.query(AdminSession)] == [hash_secret(cookie)]
+    # a unit's session table knows nothing of it, and the administrators' knows nothing of a unit's
+    assert unit_accounts.resolve(db, cookie, now=now) is None
+    unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=now)
+    unit_cookie, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=now)
+    assert admin_accounts.resolve(db, unit_cookie, now=now) is None
+    # idle for longer than IDLE: gone
+    assert admin_accounts.resolve(db, cookie, now=now + timedelta(minutes=20)) == session
+    assert admin_accounts.resolve(db, cookie, now=now + timedelta(minutes=20) + IDLE + timedelta(seconds=1)) is None
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(LoginFailed):
+            admin_accounts.sign_in(db, "zhangwei", "wrong-password1", now=now)
+    with pytest.raises(AccountLocked, match=f"{LOCK_MINUTES}分钟后再试"):
+        admin_accounts.sign_in(db, "zhangwei", "wrong-password1", now=now)
+    with pytest.raises(AccountLocked):
+        admin_accounts.sign_in(db, "zhangwei", ADMIN_PW, now=now + timedelta(minutes=1))
+    with pytest.raises(LoginFailed, match="用户名或密码错误"):  # an unknown name: the same answer
+        admin_accounts.sign_in(db, "nobody", ADMIN_PW, now=now)
+    later = now + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    cookie, _ = admin_accounts.sign_in(db, "zhangwei", ADMIN_PW, now=later)
+    admin_accounts.end(db, cookie, now=later)
+    assert admin_accounts.resolve(db, cookie, now=later) is None
+    with db.read() as s:
+        trail = [(a.action, a.target) for a in s.scalars(select(AdminAudit).order_by(AdminAudit.at))]
+    assert trail.count(("login", "zhangwei")) == 2 and ("locked", "zhangwei") in trail
+    assert ("login_failed", "nobody") in trail and ("logout", "zhangwei") in trail
+    assert ADMIN_PW not in str(trail)
