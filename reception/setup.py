@@ -36,7 +36,7 @@ def ensure_desk(session: Session, *, code: str = DEFAULT_DESK_CODE, name: str = 
         return settings
     code = code.strip().upper()
     if not DESK_CODE_RE.match(code):
-        raise FieldError("工位代码", "工位代码应为2至10位大写字母或数字，以字母开头", key="desk_code_invalid")
+        raise FieldError(F_DESK_CODE, "工位代码应为2至10位大写字母或数字，以字母开头", key="desk_code_invalid")
     desk = session.scalar(select(Desk).where(Desk.code == code))
     if desk is None:
         desk = Desk(code=code, name=name, unit_name=unit_name)
@@ -72,10 +72,10 @@ def init_data_dir(root: Path, *, demo: bool = False, desk_code: str = DEFAULT_DE
 
 # -- the first-run wizard of the desk app (ui/setup_wizard.py) ----------------------------------------------------
 
-F_CENTRE = "中心名称"
-F_DESK_NAME = "本工位名称"
-F_DESK_CODE = "工位代码"
-F_CONFIRM = "确认密码"
+F_CENTRE = "centre_name"
+F_DESK_NAME = "desk_name"
+F_DESK_CODE = "desk_code"
+F_CONFIRM = "confirm_password"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Identity document numbers: the GB 11643 citizen identity number and the other documents a petitioner may show.
 
-All errors are ``FieldError(field="证件号码", ...)`` with a stable ``key`` and a Chinese message that never
+All errors are ``FieldError(field="id_number", ...)`` with a stable ``key`` and a Chinese message that never
 contains the number itself.
 
 Input is forgiving about form, strict about content: surrounding and inner whitespace is removed, full-width
@@ -29,7 +29,7 @@ __all__ = [
     "validate_document",
 ]
 
-ID_FIELD = "证件号码"
+ID_FIELD = "id_number"
 
 # ISO 7064 MOD 11-2 as used by GB 11643-1999: weights 2^(17-i) mod 11 for positions 0..16.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -136,7 +136,7 @@ def parse_resident_id(text: str, *, today: date | None) -> ResidentId:
     birth date (real, not after ``today``, not before 1900), then the check digit. ``today`` is the desk's day
     (``AppContext.now``), never the wall clock; ``None`` only for looking up a stored number (no upper bound).
 
-    Raises ``FieldError(field="证件号码")`` with one of the keys ``id_empty``, ``id_characters``, ``id_length``,
+    Raises ``FieldError(field="id_number")`` with one of the keys ``id_empty``, ``id_characters``, ``id_length``,
     ``id_region``, ``id_birth_invalid``, ``id_birth_future``, ``id_birth_too_early``, ``id_checksum``.
     """
     s = normalize_document_text(text)

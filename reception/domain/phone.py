@@ -4,7 +4,7 @@
 full-width digits from a Chinese input method) and returns a ``Phone`` with digits only. Service numbers
 (110, 12345, 95588, 400/800 hotlines) are refused: they are never a petitioner's own number.
 
-Errors are ``FieldError(field="联系电话", ...)``; messages never repeat the number.
+Errors are ``FieldError(field="phone", ...)``; messages never repeat the number.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from reception.domain.masking import mask_phone
 
 __all__ = ["PHONE_FIELD", "Phone", "PhoneKind", "normalize_phone"]
 
-PHONE_FIELD = "联系电话"
+PHONE_FIELD = "phone"
 
 
 class PhoneKind(LabelledEnum):
@@ -121,7 +121,7 @@ def normalize_phone(text: str) -> Phone:
       (starting with 2–9) is accepted as a local landline.
     * Spaces, dashes, dots and parentheses between digits are ignored; full-width characters are folded.
 
-    Raises ``FieldError(field="联系电话")`` with key ``phone_empty``, ``phone_characters``, ``phone_extension``,
+    Raises ``FieldError(field="phone")`` with key ``phone_empty``, ``phone_characters``, ``phone_extension``,
     ``phone_foreign``, ``phone_service``, ``phone_mobile``, ``phone_area_code``, ``phone_landline`` or
     ``phone_length``.
     """

@@ -46,8 +46,8 @@ from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, allowed, can_see_case, require
 
-F_PERSON = "信访人"
-F_REASON = "更正理由"
+F_PERSON = "person"
+F_REASON = "reason"
 F_GENERAL = ""
 REASON_MAX = 200
 REQUEST_MIN = 4
@@ -56,8 +56,12 @@ CONTACT_FIELDS = ("phone", "address", "request", "facts")
 """What the registering officer may correct on the day."""
 IDENTITY_FIELDS = ("name", "id_number")
 """What only a supervisor corrects, with a reason."""
-LABELS = {"phone": F_PHONE, "address": F_ADDRESS, "request": F_REQUEST, "facts": F_FACTS, "name": F_NAME,
+FIELDS = {"phone": F_PHONE, "address": F_ADDRESS, "request": F_REQUEST, "facts": F_FACTS, "name": F_NAME,
           "id_number": F_ID_NUMBER}
+"""Each correctable attribute's field key (of its errors)."""
+LABELS = {"phone": "联系电话", "address": "住址", "request": "诉求", "facts": "事实和理由", "name": "姓名",
+          "id_number": "证件号码"}
+"""Each correctable attribute in Chinese (the case history's note, the result's ``changed``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +251,7 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
                     "phone": clean.phone == person.phone, "address": clean.address == person.address}
             wants -= {f for f, unchanged in same.items() if unchanged}
         if wants & set(IDENTITY_FIELDS) and not rights.identity:
-            errors.extend(FieldError(LABELS[f], "姓名和证件号码的更正须由督查办理（并说明理由）",
+            errors.extend(FieldError(FIELDS[f], "姓名和证件号码的更正须由督查办理（并说明理由）",
                                      key="identity_needs_supervisor") for f in IDENTITY_FIELDS if f in wants)
         if wants & set(CONTACT_FIELDS) and not rights.contact:
             errors.append(FieldError(F_GENERAL, rights.why_not or "无权更正登记信息", key="correction_denied"))

@@ -2,8 +2,9 @@
 (带案下访), backlog cases (积案, "bone" cases 骨头案) and their resolution,
 and the end of a leader's case ownership (包案).
 
-Every writer validates the whole form first and raises ``FieldErrors`` named by the form's labels (the ``F_*``
-constants), so the UI puts each message under its field; cases are named by their case numbers, as staff type them.
+Every writer validates the whole form first and raises ``FieldErrors`` keyed by the ``F_*`` field keys (stable
+English names the UI maps to its inputs), so the UI puts each message under its field; cases are named by their
+case numbers, as staff type them.
 Readers return dataclasses (never ORM objects); petitioners' names do not appear here at all: these lists are
 about cases and leaders.
 """
@@ -35,20 +36,20 @@ from reception.leader.service import AppointmentInput, schedule_appointment
 from reception.lifecycle.ownership import close_ownership, end_ownerships_in_session
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
 
-F_CASES = "带案案件编号"
-F_CASE_NO = "案件编号"
-F_LEADER = "领导"
-F_DAY = "日期"
-F_PLACE = "地点"
-F_PURPOSE = "下访事由"
-F_RESULT = "下访成效"
-F_HOUSEHOLDS = "走访户数"
-F_REASON = "列为积案原因"
-F_RESOLUTION = "化解情况"
-F_RESOLVED_ON = "化解日期"
-F_TIME = "约访时间"
-F_HEADCOUNT = "人数"
-F_NOTE = "说明"
+F_CASES = "cases"
+F_CASE_NO = "case_no"
+F_LEADER = "leader"
+F_DAY = "day"
+F_PLACE = "place"
+F_PURPOSE = "purpose"
+F_RESULT = "result"
+F_HOUSEHOLDS = "households"
+F_REASON = "reason"
+F_RESOLUTION = "resolution"
+F_RESOLVED_ON = "resolved_on"
+F_TIME = "time"
+F_HEADCOUNT = "headcount"
+F_NOTE = "note"
 F_GENERAL = ""
 
 MAX_CASES_PER_VISIT = 50

@@ -3,7 +3,7 @@ counts the statistics report (批次 / 人次 / 现场答复).
 
 - ``leader_queue(ctx, day)``: the visits the desk sent to the duty leader that day (intake's "to_leader" event)
   and the appointments (约访) for that day, each waiting or received.
-- ``record_reception(ctx, form, actor_id=)``: validates (``FieldErrors`` named by the form's labels), stores the
+- ``record_reception(ctx, form, actor_id=)``: validates (``FieldErrors`` keyed by the ``F_*`` field keys), stores the
   record and a ``leader_reply`` case event, and in the same write transaction acts on the outcome: 交办 routes the
   case to the unit through the lifecycle (``Route(unit, assign=True)``) and keeps the leader's due date; 现场解决 /
   解释说明 of a case not yet routed is the case's reply delivered on the spot (``ReplyOnTheSpot``: the intake clock
@@ -45,16 +45,16 @@ from reception.lifecycle import service as lifecycle
 from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route, SteerToLegalChannel
 from reception.security.permissions import Permission, require, visible_case_ids
 
-# Field names are the form's labels, so the UI can put each message next to its field.
-F_LEADER = "接访领导"
-F_REPLY = "现场答复"
-F_OUTCOME = "处理结果"
-F_UNIT = "责任单位"
-F_DUE = "办理期限"
-F_LEGAL_CHANNEL = "法定途径"
-F_PRESENT = "到场单位"
-F_REACTION = "信访人态度"
-F_FOLLOW_UP = "后续要求"
+# Field keys: stable English names the UI maps to its own widget (and Chinese label); messages are Chinese.
+F_LEADER = "leader"
+F_REPLY = "reply"
+F_OUTCOME = "outcome"
+F_UNIT = "unit"
+F_DUE = "due"
+F_LEGAL_CHANNEL = "legal_channel"
+F_PRESENT = "present"
+F_REACTION = "reaction"
+F_FOLLOW_UP = "follow_up"
 F_GENERAL = ""
 """Errors that belong to no single field (the case or visit itself)."""
 
@@ -315,11 +315,11 @@ def schedule_appointment(ctx: AppContext, form: AppointmentInput, *, actor_id: s
         except ValueError:
             ok = False
         if not ok:
-            errors.append(FieldError("约访时间", "时间格式应为“时:分”，如 09:30", key="appointment_time"))
+            errors.append(FieldError("time", "时间格式应为“时:分”，如 09:30", key="appointment_time"))
         else:
             time = f"{hour:02d}:{minute:02d}"
     if form.headcount < 1:
-        errors.append(FieldError("人数", "人数至少为1人", key="headcount_min"))
+        errors.append(FieldError("headcount", "人数至少为1人", key="headcount_min"))
     with ctx.db.write() as session:
         require(session, actor_id, Permission.LEADER_WORK)
         if session.get(Case, form.case_id) is None:
@@ -347,7 +347,7 @@ def _clean_units(names: tuple[str, ...]) -> list[str]:
 
 
 def validate(session: Session, form: RecordInput, today: date) -> list[FieldError]:
-    """Every problem of the form at once, each named by its field's label."""
+    """Every problem of the form at once, each keyed by its field (``F_*``)."""
     errors: list[FieldError] = []
     if not form.leader_id:
         errors.append(FieldError(F_LEADER, "请选择接访领导", key="leader_required"))

@@ -59,7 +59,7 @@ from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import field_problem
 from reception.intake import directory
-from reception.intake.service import IntakeInput, PersonInput, register_in_session
+from reception.intake.service import F_UNIT, IntakeInput, PersonInput, register_in_session
 from reception.ledger.mapping import FIELD_BY_KEY, Header, find_header, guess_mapping, missing_required
 from reception.ledger.reader import read_sheet
 from reception.ledger.values import Outcome, parse_moment, parse_outcome, parse_rating, text_of
@@ -620,7 +620,7 @@ class _RowImporter:
             proposal = self._propose(v["category_id"], v["locality_id"])
             if unit_id is None:
                 if proposal is None:
-                    raise FieldErrors([FieldError("责任单位", "责任单位为空，路由规则也无法确定",
+                    raise FieldErrors([FieldError(F_UNIT, "责任单位为空，路由规则也无法确定",
                                                   key="ledger_no_unit")])
                 unit_id = proposal.unit_id
             override = proposal is not None and proposal.unit_id != unit_id

@@ -177,7 +177,10 @@ class Issue:
     row: int
     """The workbook's row number (0: the sheet as a whole; a single edited row on the admin screen)."""
     column: str
+    """The column's header (in Chinese), as the workbook shows it."""
     message: str
+    attr: str = ""
+    """The column's field key (``Column.attr``; empty for a sheet- or row-wide problem): an edit form's errors."""
 
     @property
     def text(self) -> str:

@@ -273,7 +273,7 @@ def _stored_row(session: Session, kind: Kind, record_id: str) -> Row:
 
 def save_row(ctx: AppContext, kind: Kind, row: Row, *, record_id: str | None = None,
              actor_id: str | None) -> str:
-    """Add (``record_id`` None) or edit one record; ``FieldErrors`` keyed by the column headers on problems.
+    """Add (``record_id`` None) or edit one record; ``FieldErrors`` keyed by the columns' ``attr`` on problems.
     Returns the record's id."""
     if kind is Kind.RULE and isinstance(row, RuleRow):
         row = replace(row, rule_id=record_id or "")
@@ -285,16 +285,16 @@ def save_row(ctx: AppContext, kind: Kind, row: Row, *, record_id: str | None = N
         old_code = getattr(before, "code", None)
         if code is not None and code != old_code and code in {getattr(r, "code", None) for r in
                                                                 existing.rows(kind) or ()}:
-            raise FieldErrors([FieldError("代码", f"代码“{code}”已存在", key="code_taken")])
+            raise FieldErrors([FieldError("code", f"代码“{code}”已存在", key="code_taken")])
         if (kind is Kind.RULE and isinstance(row, RuleRow)
                 and any(r.key == row.key and r.rule_id != record_id for r in existing.rules or ())):
-            raise FieldErrors([FieldError("责任单位代码", "同一类别、属地和单位的规则已存在，请编辑原规则",
+            raise FieldErrors([FieldError("unit_code", "同一类别、属地和单位的规则已存在，请编辑原规则",
                                               key="rule_exists")])
         incoming = ReferenceData()
         setattr(incoming, ATTR[kind], [row])
         issues = validate(incoming, existing)
         if issues:
-            raise FieldErrors([FieldError(i.column, i.message) for i in issues])
+            raise FieldErrors([FieldError(i.attr, i.message) for i in issues])
         if record_id and code is not None and code != old_code:
             obj: Any = session.get(MODELS[kind], record_id)
             assert obj is not None and not isinstance(obj, RoutingRule)

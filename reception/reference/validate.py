@@ -41,7 +41,7 @@ class _Report:
 
     def add(self, kind: Kind, index: int, attr: str, message: str) -> None:
         row = self.data.row_numbers.get((kind, index), 0)
-        self.issues.append(Issue(kind.sheet, row, header(kind, attr) if attr else "", message))
+        self.issues.append(Issue(kind.sheet, row, header(kind, attr) if attr else "", message, attr))
 
 
 def _merged(incoming: Sequence[R] | None, existing: Sequence[R] | None) -> dict[str, R]:

@@ -226,7 +226,7 @@ def _ranked(found: _Found) -> list[str]:
 def check_text(text: str) -> None:
     problem = field_problem("查询内容", text, SEARCH_MAX)
     if problem:
-        raise FieldError("查询", problem, key="search_invalid")
+        raise FieldError("query", problem, key="search_invalid")
 
 
 def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE_SIZE,

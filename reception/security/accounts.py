@@ -34,10 +34,14 @@ MIN_LENGTH = 8
 DEMO_PASSWORD = "demo1234"
 """The password of the demo district's accounts (README); never used outside ``reception.demo``."""
 
-F_USERNAME = "用户名"
-F_PASSWORD = "密码"
-F_NEW_PASSWORD = "新密码"
-F_OLD_PASSWORD = "原密码"
+F_USERNAME = "username"
+F_PASSWORD = "password"
+F_NEW_PASSWORD = "new_password"
+F_OLD_PASSWORD = "old_password"
+F_ROLE = "role"
+F_DISPLAY_NAME = "display_name"
+F_UNIT = "unit"
+F_LOCK_MINUTES = "lock_minutes"
 
 _hasher = PasswordHasher()
 
@@ -352,10 +356,10 @@ def add_user(ctx: AppContext, username: str, display_name: str, role: str, *, pa
     try:
         parsed = Role.parse(role)
     except ValueError as exc:
-        raise FieldError("角色", f"未知角色：{role}（可选：{', '.join(r.value for r in Role)}）",
+        raise FieldError(F_ROLE, f"未知角色：{role}（可选：{', '.join(r.value for r in Role)}）",
                          key="role_unknown") from exc
     if not display_name.strip():
-        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+        raise FieldError(F_DISPLAY_NAME, "请填写姓名", key="display_name_required")
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
         if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -363,10 +367,10 @@ def add_user(ctx: AppContext, username: str, display_name: str, role: str, *, pa
         unit_id: str | None = None
         if parsed is Role.UNIT_STAFF:
             if not unit_code:
-                raise FieldError("单位", "责任单位工作人员须指定所属单位（--unit 单位代码）", key="unit_required")
+                raise FieldError(F_UNIT, "责任单位工作人员须指定所属单位（--unit 单位代码）", key="unit_required")
             unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code.strip()))
             if unit_id is None:
-                raise FieldError("单位", f"没有代码为“{unit_code}”的单位", key="unit_unknown")
+                raise FieldError(F_UNIT, f"没有代码为“{unit_code}”的单位", key="unit_unknown")
         user = User(username=username, display_name=display_name.strip(), role=parsed.value, unit_id=unit_id,
                     active=True, failed_attempts=0, must_change_password=False, password_hash="")
         if password is not None:
@@ -409,7 +413,7 @@ def save_lock_minutes(ctx: AppContext, minutes: int, *, actor_id: str | None) ->
     from reception.db.models import Setting
 
     if not 0 <= minutes <= 240:
-        raise FieldError("自动锁定", "自动锁定时间应在0至240分钟之间（0表示不锁定）", key="lock_minutes_range")
+        raise FieldError(F_LOCK_MINUTES, "自动锁定时间应在0至240分钟之间（0表示不锁定）", key="lock_minutes_range")
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
         row = session.get(Setting, "security")
@@ -435,21 +439,21 @@ def update_account(ctx: AppContext, username: str, *, display_name: str, role: s
     try:
         parsed = Role.parse(role)
     except ValueError as exc:
-        raise FieldError("角色", f"未知角色：{role}", key="role_unknown") from exc
+        raise FieldError(F_ROLE, f"未知角色：{role}", key="role_unknown") from exc
     if not display_name.strip():
-        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+        raise FieldError(F_DISPLAY_NAME, "请填写姓名", key="display_name_required")
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
         user = _user_by_name(session, username)
         unit_id: str | None = None
         if parsed is Role.UNIT_STAFF:
             if not unit_code:
-                raise FieldError("单位", "责任单位工作人员须指定所属单位", key="unit_required")
+                raise FieldError(F_UNIT, "责任单位工作人员须指定所属单位", key="unit_required")
             unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code.strip()))
             if unit_id is None:
-                raise FieldError("单位", f"没有代码为“{unit_code}”的单位", key="unit_unknown")
+                raise FieldError(F_UNIT, f"没有代码为“{unit_code}”的单位", key="unit_unknown")
         if user.role == Role.ADMIN.value and parsed is not Role.ADMIN and _other_admins(session, user.id) == 0:
-            raise FieldError("角色", "这是最后一个可用的系统管理员账户，不能改为其他角色", key="last_admin")
+            raise FieldError(F_ROLE, "这是最后一个可用的系统管理员账户，不能改为其他角色", key="last_admin")
         before = {"display_name": user.display_name, "role": user.role, "unit_id": user.unit_id}
         user.display_name, user.role, user.unit_id = display_name.strip(), parsed.value, unit_id
         audit.record(session, user_id=actor_id, action="update", entity="user", entity_id=user.id,

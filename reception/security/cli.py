@@ -88,11 +88,11 @@ def _password(args: argparse.Namespace, *, confirm: bool = True) -> str:
     if args.password_env:
         value = os.environ.get(args.password_env)
         if not value:
-            raise FieldError("密码", f"环境变量 {args.password_env} 未设置或为空", key="password_env_missing")
+            raise FieldError("password", f"环境变量 {args.password_env} 未设置或为空", key="password_env_missing")
         return value
     first = getpass.getpass("密码：")
     if confirm and getpass.getpass("再输一次：") != first:
-        raise FieldError("密码", "两次输入的密码不一致", key="password_mismatch")
+        raise FieldError("password", "两次输入的密码不一致", key="password_mismatch")
     return first
 
 

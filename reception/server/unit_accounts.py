@@ -52,7 +52,7 @@ class UnitRole(Enum):
         for role in cls:
             if text in (role.value, role.label, role.name.lower()):
                 return role
-        raise FieldError("角色", f"未知角色：{text}（可选：unit_staff 工作人员、unit_head 单位负责人）",
+        raise FieldError("role", f"未知角色：{text}（可选：unit_staff 工作人员、unit_head 单位负责人）",
                          key="unit_role_unknown")
 
 
@@ -109,15 +109,15 @@ def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: st
     ``by``: who made it, for the unit's audit (an administrator's id on the web pages; "admin" for the command)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
-        raise FieldError("用户名", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
+        raise FieldError("username", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
     if not display_name.strip():
-        raise FieldError("姓名", "请填写姓名", key="display_name_required")
+        raise FieldError("display_name", "请填写姓名", key="display_name_required")
     parsed = UnitRole.parse(role)
-    check_password_policy(password, field="密码", username=username)
+    check_password_policy(password, field="password", username=username)
     with db.session() as s:
         unit_id, _data = find_unit(s, unit)
         if s.scalar(select(UnitUser.id).where(UnitUser.username == username)) is not None:
-            raise FieldError("用户名", f"用户名“{username}”已存在", key="username_taken")
+            raise FieldError("username", f"用户名“{username}”已存在", key="username_taken")
         user = UnitUser(unit_id=unit_id, username=username, display_name=display_name.strip(), role=parsed.value,
                         password_hash=hash_password(password), active=True, failed_attempts=0,
                         password_changed_at=now or utcnow())
@@ -225,7 +225,7 @@ def set_password(db: ServerDatabase, username: str, password: str, *, now: datet
     with db.session() as s:
         user = s.scalar(select(UnitUser).where(UnitUser.username == username.strip()))
         if user is None:
-            raise FieldError("用户名", f"没有用户名为“{username}”的单位账户", key="user_not_found")
+            raise FieldError("username", f"没有用户名为“{username}”的单位账户", key="user_not_found")
         check_password_policy(password, username=user.username)
         user.password_hash, user.failed_attempts, user.locked_until = hash_password(password), 0, None
         user.password_changed_at = now or utcnow()

@@ -393,7 +393,7 @@ def _claim(s: Session, form_id: str, account: UnitAccount, case_id: str, action:
     """The form's one-time id, stored in the step's own transaction: a second post of the same form finds it and
     changes nothing; a step refused rolls the claim back with everything else, so the corrected form can be sent."""
     if not form_id or len(form_id) > 64:
-        raise FieldError("表单", "表单已失效，请刷新页面后重新填写", key="form_missing")
+        raise FieldError("form_id", "表单已失效，请刷新页面后重新填写", key="form_missing")
     if s.get(FormPost, form_id) is not None:
         raise Duplicate("该表单已经提交并办理过，本次没有重复办理。")
     s.add(FormPost(form_id=form_id, user_id=account.user_id, case_id=case_id, action=action, applied_at=now))
@@ -419,22 +419,23 @@ def who(account: UnitAccount) -> str:
     return f"{account.display_name}（{account.unit_name}{account.role_label}）"
 
 
-def _date(text: str, what: str, default: date | None = None) -> date:
-    text = (text or "").strip()
+def _date(fields: dict[str, str], name: str, what: str, default: date | None = None) -> date:
+    """The date in form field ``name`` (``what``: its label, for the message)."""
+    text = (fields.get(name) or "").strip()
     if not text and default is not None:
         return default
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise FieldError(what, f"请填写正确的{what}（如 2026-06-11）", key="date_invalid") from exc
+        raise FieldError(name, f"请填写正确的{what}（如 2026-06-11）", key="date_invalid") from exc
 
 
 def _need_text(fields: dict[str, str], name: str, what: str) -> str:
     value = (fields.get(name) or "").strip()
     if not value:
-        raise FieldError(what, f"请填写{what}", key="field_required")
+        raise FieldError(name, f"请填写{what}", key="field_required")
     if len(value) > 2000:
-        raise FieldError(what, f"{what}不超过2000字", key="field_long")
+        raise FieldError(name, f"{what}不超过2000字", key="field_long")
     return value
 
 
@@ -451,18 +452,18 @@ def check_upload(upload: Upload) -> str:
     size = len(upload.content)
     if size > MAX_ATTACHMENT:
         cap = MAX_ATTACHMENT // 1024 // 1024
-        raise FieldError("附件", f"附件“{name}”大小为{size / 1024 / 1024:.1f} MB，超过{cap} MB的上限，未保存。"
+        raise FieldError("files", f"附件“{name}”大小为{size / 1024 / 1024:.1f} MB，超过{cap} MB的上限，未保存。"
                                  "请压缩或分拆后重新上传。", key="attachment_large")
     if size == 0:
-        raise FieldError("附件", f"附件“{name}”是空文件，未保存。", key="attachment_empty")
+        raise FieldError("files", f"附件“{name}”是空文件，未保存。", key="attachment_empty")
     ext = Path(name).suffix.lower()
     claimed = next((k for k, (_t, _magic, exts) in FILE_TYPES.items() if ext in exts), None)
     actual = next((k for k, (_t, magic, _e) in FILE_TYPES.items() if upload.content.startswith(magic)), None)
     if claimed is None:
-        raise FieldError("附件", f"附件“{name}”的类型不支持，只能上传PDF、JPEG或PNG文件。", key="attachment_type")
+        raise FieldError("files", f"附件“{name}”的类型不支持，只能上传PDF、JPEG或PNG文件。", key="attachment_type")
     if actual != claimed:
         shown = {"pdf": "PDF文件", "jpeg": "JPEG图片", "png": "PNG图片"}[claimed]
-        raise FieldError("附件", f"附件“{name}”的内容不是{shown}（文件名与内容不符），未保存。", key="attachment_fake")
+        raise FieldError("files", f"附件“{name}”的内容不是{shown}（文件名与内容不符），未保存。", key="attachment_fake")
     return claimed
 
 
@@ -503,7 +504,7 @@ def act(db: ServerDatabase, account: UnitAccount, case_id: str, action: str, fie
     field), ``Duplicate`` (sent twice): in every case nothing is written."""
     uploads = [u for u in uploads if u.filename or u.content]
     if len(uploads) > MAX_ATTACHMENTS:
-        raise FieldError("附件", f"每次最多上传{MAX_ATTACHMENTS}个附件", key="attachment_many")
+        raise FieldError("files", f"每次最多上传{MAX_ATTACHMENTS}个附件", key="attachment_many")
     for up in uploads:
         check_upload(up)  # (before anything is written)
     today = now.astimezone(CHINA_TZ).date()
@@ -532,7 +533,7 @@ def _step(s: Session, db: ServerDatabase, account: UnitAccount, case: ServerCase
           written: list[Path]) -> Done:
     note = (fields.get("note") or "").strip()[:2000]
     if action == "sign_for":
-        step = _apply(s, account, case, m.SignFor(_date(fields.get("received_on", ""), "收到日期", today), note),
+        step = _apply(s, account, case, m.SignFor(_date(fields, "received_on", "收到日期", today), note),
                       origin, now)
         return Done(f"已签收案件 {case.case_no}", step.status_label)
     if action == "object":
@@ -557,12 +558,12 @@ def _step(s: Session, db: ServerDatabase, account: UnitAccount, case: ServerCase
         try:
             outcome = m.ReplyOutcome.parse(fields.get("outcome", ""))
         except ValueError as exc:
-            raise FieldError("处理结论", "请选择处理结论（支持、解释说明或不予支持）", key="reply_outcome") from exc
+            raise FieldError("outcome", "请选择处理结论（支持、解释说明或不予支持）", key="reply_outcome") from exc
         try:
             means = m.DeliveryMeans.parse(fields.get("means", ""))
         except ValueError as exc:
-            raise FieldError("送达方式", "请选择送达方式", key="reply_means") from exc
-        delivered = _date(fields.get("delivered_on", ""), "送达日期")
+            raise FieldError("means", "请选择送达方式", key="reply_means") from exc
+        delivered = _date(fields, "delivered_on", "送达日期")
         reply = m.Reply(outcome, _need_text(fields, "basis", "处理依据"), delivered, means,
                         _need_text(fields, "text", "处理意见"))
         step = _apply(s, account, case, reply, origin, now)
@@ -589,14 +590,14 @@ def _step(s: Session, db: ServerDatabase, account: UnitAccount, case: ServerCase
         step = _apply(s, account, case, m.AnswerSupervision(sid, resolved, _need_text(fields, "note", "反馈情况")),
                       origin, now)
         return Done(f"督办反馈已提交（{case.case_no}）", step.status_label)
-    raise FieldError("操作", "未知的操作", key="action_unknown")
+    raise FieldError("action", "未知的操作", key="action_unknown")
 
 
 def _days(fields: dict[str, str]) -> int:
     try:
         days = int((fields.get("days") or "").strip())
     except ValueError as exc:
-        raise FieldError("延长天数", f"请填写延长天数（1至{m.MAX_EXTENSION_DAYS}日）", key="extend_days") from exc
+        raise FieldError("days", f"请填写延长天数（1至{m.MAX_EXTENSION_DAYS}日）", key="extend_days") from exc
     return days
 
 

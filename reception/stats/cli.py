@@ -44,14 +44,14 @@ def parse_period(args: argparse.Namespace, *, default_half: date | None = None) 
     ``ctx.now``) when given, else an error."""
     if args.period:
         if args.start or args.end:
-            raise FieldError("统计期间", "--period 与 --from/--to 只能选用一种", key="period_both")
+            raise FieldError("period", "--period 与 --from/--to 只能选用一种", key="period_both")
         return periods.parse(args.period)
     if not args.start and not args.end:
         if default_half is not None:
             return periods.half_of(default_half)
-        raise FieldError("统计期间", "请用 --from 和 --to（或 --period）指定统计期间", key="period_required")
+        raise FieldError("period", "请用 --from 和 --to（或 --period）指定统计期间", key="period_required")
     if not args.start or not args.end:
-        raise FieldError("统计期间", "--from 和 --to 须同时指定", key="period_incomplete")
+        raise FieldError("period", "--from 和 --to 须同时指定", key="period_incomplete")
     return periods.of(periods.parse_day(args.start), periods.parse_day(args.end))
 
 

@@ -25,7 +25,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise FieldError("统计期间", "结束日期不能早于开始日期", key="period_order")
+            raise FieldError("period", "结束日期不能早于开始日期", key="period_order")
 
     @property
     def days(self) -> int:
@@ -51,7 +51,7 @@ def year(y: int) -> Period:
 
 def half(y: int, h: int) -> Period:
     if h not in (1, 2):
-        raise FieldError("统计期间", "半年只能是上半年或下半年", key="period_half")
+        raise FieldError("period", "半年只能是上半年或下半年", key="period_half")
     if h == 1:
         return Period(date(y, 1, 1), date(y, 6, 30), f"{y}年上半年", "half")
     return Period(date(y, 7, 1), date(y, 12, 31), f"{y}年下半年", "half")
@@ -59,7 +59,7 @@ def half(y: int, h: int) -> Period:
 
 def quarter(y: int, q: int) -> Period:
     if not 1 <= q <= 4:
-        raise FieldError("统计期间", "季度应为1至4", key="period_quarter")
+        raise FieldError("period", "季度应为1至4", key="period_quarter")
     first = 3 * (q - 1) + 1
     last = first + 2
     return Period(date(y, first, 1), date(y, last, calendar.monthrange(y, last)[1]),
@@ -68,13 +68,13 @@ def quarter(y: int, q: int) -> Period:
 
 def month(y: int, m: int) -> Period:
     if not 1 <= m <= 12:
-        raise FieldError("统计期间", "月份应为1至12", key="period_month")
+        raise FieldError("period", "月份应为1至12", key="period_month")
     return Period(date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), f"{y}年{m}月", "month")
 
 
 def day_range(start: date, end: date) -> Period:
     if end < start:
-        raise FieldError("统计期间", "结束日期不能早于开始日期", key="period_order")
+        raise FieldError("period", "结束日期不能早于开始日期", key="period_order")
     if start == end:
         return Period(start, end, f"{start.year}年{start.month}月{start.day}日", "range")
     return Period(start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日",
@@ -128,7 +128,7 @@ def parse(spec: str) -> Period:
         return day_range(parse_day(a), parse_day(b))
     m = _SPEC.match(s)
     if not m:
-        raise FieldError("统计期间", f"无法识别的统计期间“{spec}”（例：2021、2021-H1、2021-Q3、2021-09）",
+        raise FieldError("period", f"无法识别的统计期间“{spec}”（例：2021、2021-H1、2021-Q3、2021-09）",
                          key="period_spec")
     y = int(m.group(1))
     part = (m.group(2) or "").upper()
@@ -145,5 +145,5 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise FieldError("统计期间", f"日期格式应为 YYYY-MM-DD：“{text.strip()}”", key="period_date") from None
+        raise FieldError("period", f"日期格式应为 YYYY-MM-DD：“{text.strip()}”", key="period_date") from None
 

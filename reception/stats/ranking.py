@@ -60,7 +60,7 @@ class Weights:
 
 
 def validate_weights(values: dict[str, Any]) -> Weights:
-    """Weights from user input (numbers or text); ``FieldErrors`` named by the indicators' labels."""
+    """Weights from user input (numbers or text); ``FieldErrors`` keyed by the weights' names (``accept_rate``…)."""
     errors: list[FieldError] = []
     clean: dict[str, float] = {}
     for key, label in WEIGHT_LABELS.items():
@@ -68,14 +68,14 @@ def validate_weights(values: dict[str, Any]) -> Weights:
         try:
             number = float(str(raw).strip())
         except ValueError:
-            errors.append(FieldError(label, f"{label}的权重应为数字", key="weight_number"))
+            errors.append(FieldError(key, f"{label}的权重应为数字", key="weight_number"))
             continue
         if not 0 <= number <= 1000:
-            errors.append(FieldError(label, f"{label}的权重应在0至1000之间", key="weight_range"))
+            errors.append(FieldError(key, f"{label}的权重应在0至1000之间", key="weight_range"))
             continue
         clean[key] = number
     if not errors and sum(clean.values()) <= 0:
-        errors.append(FieldError(WEIGHT_LABELS["accept_rate"], "权重不能全部为0", key="weight_zero"))
+        errors.append(FieldError("accept_rate", "权重不能全部为0", key="weight_zero"))
     if errors:
         raise FieldErrors(errors)
     return Weights(**clean)

@@ -32,7 +32,7 @@ def test_add_set_role_reset_unlock_retire(qtbot: QtBot, window: MainWindow, acco
     type_into(qtbot, by_name(dialog, QLineEdit, "初始密码"), "abc")
     type_into(qtbot, by_name(dialog, QLineEdit, "确认密码"), "abc")
     click(qtbot, dialog, "保存")
-    assert "至少8位" in dialog.form.error_text("初始密码")  # type: ignore[attr-defined]
+    assert "至少8位" in dialog.form.error_text("password")  # type: ignore[attr-defined]
     for name in ("初始密码", "确认密码"):
         by_name(dialog, QLineEdit, name).clear()
         type_into(qtbot, by_name(dialog, QLineEdit, name), "Chen2026ab")
@@ -66,7 +66,7 @@ def test_add_set_role_reset_unlock_retire(qtbot: QtBot, window: MainWindow, acco
     type_into(qtbot, by_name(dialog, QLineEdit, "新密码"), "Liu2026new")
     type_into(qtbot, by_name(dialog, QLineEdit, "确认密码"), "Liu2026neW")
     click(qtbot, dialog, "重置")
-    assert "不一致" in dialog.form.error_text("确认密码")  # type: ignore[attr-defined]
+    assert "不一致" in dialog.form.error_text("confirm_password")  # type: ignore[attr-defined]
     by_name(dialog, QLineEdit, "确认密码").clear()
     type_into(qtbot, by_name(dialog, QLineEdit, "确认密码"), "Liu2026new")
     click(qtbot, dialog, "重置")
@@ -92,7 +92,7 @@ def test_this_desks_centre_name(qtbot: QtBot, window: MainWindow, accounts: Acco
     centre = by_name(accounts, QLineEdit, "中心名称")
     centre.clear()
     click(qtbot, accounts, "保存工位设置")
-    assert "请填写中心名称" in accounts.desk_form.error_text("中心名称")
+    assert "请填写中心名称" in accounts.desk_form.error_text("centre_name")
     type_into(qtbot, centre, "示范区人民来访接待中心")
     click(qtbot, accounts, "保存工位设置")
     assert "示范区人民来访接待中心" in accounts.banner.label.text()

@@ -50,7 +50,7 @@ def test_a_correction_that_changes_the_receipt_reprints_it_marked_correction(qtb
     request.setPlainText("要求物业公司限期修复5栋电梯")
     before = len(printed.calls)
     click(qtbot, dialog, "保存更正")
-    assert dialog.isVisible() and dialog.error_text("联系电话")  # next to the field, and what was typed stays
+    assert dialog.isVisible() and dialog.error_text("phone")  # next to the field, and what was typed stays
     assert phone.text() == "1391234" and request.toPlainText() == "要求物业公司限期修复5栋电梯"
     assert len(printed.calls) == before
     phone.clear()
@@ -92,7 +92,7 @@ def test_the_next_day_only_a_supervisor_sees_the_button_and_corrects_the_name(qt
     name.clear()
     type_into(qtbot, name, "紫更政")
     click(qtbot, dialog, "保存更正")
-    assert "请说明理由" in dialog.error_text("更正理由") and name.text() == "紫更政"
+    assert "请说明理由" in dialog.error_text("reason") and name.text() == "紫更政"
     type_into(qtbot, by_name(dialog, QLineEdit, "更正理由"), "姓名录入错误，已核对身份证原件")
     before = len(printed.calls)
     click(qtbot, dialog, "保存更正")

@@ -60,7 +60,7 @@ def run_wizard(qtbot: QtBot, root: Path, tmp_path: Path) -> str:
         _set(qtbot, code, "1号")
         _next(qtbot, wizard)
         assert wizard.currentPage() is page
-        assert "工位代码应为" in page.form.error_text("工位代码")
+        assert "工位代码应为" in page.form.error_text("desk_code")
         assert by_name(page, QLineEdit, "中心名称").text() == CENTRE  # nothing typed is lost
         _set(qtbot, code, "hp01")
         _next(qtbot, wizard)
@@ -73,8 +73,8 @@ def run_wizard(qtbot: QtBot, root: Path, tmp_path: Path) -> str:
         _set(qtbot, by_name(admin, QLineEdit, "确认密码"), "short2")
         _next(qtbot, wizard)
         assert wizard.currentPage() is admin
-        assert "至少8位" in admin.form.error_text("密码")
-        assert "不一致" in admin.form.error_text("确认密码")
+        assert "至少8位" in admin.form.error_text("password")
+        assert "不一致" in admin.form.error_text("confirm_password")
         _set(qtbot, by_name(admin, QLineEdit, "密码"), "Heping2026")
         _set(qtbot, by_name(admin, QLineEdit, "确认密码"), "Heping2026")
         _next(qtbot, wizard)

@@ -103,13 +103,13 @@ def test_invalid_id_is_shown_under_the_field_and_nothing_is_saved(qtbot: QtBot, 
 
     assert page.result is None
     assert _case_count(window) == before
-    message = page.form.error_text("证件号码")
+    message = page.form.error_text("id_number")
     assert "校验位" in message
-    assert page.form.errors["证件号码"].isVisible()
+    assert page.form.errors["id_number"].isVisible()
     # the message sits directly under its field, in the same cell
     id_edit = by_name(page.form, QLineEdit, "证件号码")
-    assert page.form.errors["证件号码"].parentWidget() is id_edit.parentWidget()
-    assert page.form.errors["证件号码"].y() > id_edit.y()
+    assert page.form.errors["id_number"].parentWidget() is id_edit.parentWidget()
+    assert page.form.errors["id_number"].y() > id_edit.y()
     # nothing typed is lost
     assert id_edit.text() == bad
     assert by_name(page.form, QLineEdit, "姓名").text() == "夏丽云"
@@ -119,7 +119,7 @@ def test_invalid_id_is_shown_under_the_field_and_nothing_is_saved(qtbot: QtBot, 
     # correcting the number clears its message and saving works
     id_edit.clear()
     type_into(qtbot, id_edit, good)
-    assert page.form.error_text("证件号码") == ""
+    assert page.form.error_text("id_number") == ""
     click(qtbot, page, "保存")
     assert page.result is not None
 
@@ -128,7 +128,7 @@ def test_missing_legal_minimum_reports_every_field(qtbot: QtBot, window: MainWin
     page = _page(window)
     click(qtbot, page, "保存")
     assert page.result is None
-    for field in ("姓名", "住址", "内容分类", "问题类别", "问题属地", "诉求", "事实和理由"):
+    for field in ("name", "address", "content_class", "category", "locality", "request", "facts"):
         assert page.form.error_text(field), field
     assert by_name(page.form, QLineEdit, "姓名").hasFocus() or window.focusWidget() is page.form.name_edit
 
@@ -138,15 +138,15 @@ def test_live_validation_of_id_and_phone(qtbot: QtBot, window: MainWindow) -> No
     phone = by_name(form, QLineEdit, "联系电话")
     type_into(qtbot, phone, "12345")
     qtbot.keyClick(phone, Qt.Key.Key_Return)
-    assert form.error_text("联系电话")
+    assert form.error_text("phone")
     id_edit = by_name(form, QLineEdit, "证件号码")
     type_into(qtbot, id_edit, "43050219870315")  # too short
     qtbot.keyClick(id_edit, Qt.Key.Key_Return)
-    assert "18位" in form.error_text("证件号码")
+    assert "18位" in form.error_text("id_number")
     phone.clear()
     type_into(qtbot, phone, "0731-55550000")
     qtbot.keyClick(phone, Qt.Key.Key_Return)
-    assert form.error_text("联系电话") == ""
+    assert form.error_text("phone") == ""
 
 
 def test_resident_id_fills_gender(qtbot: QtBot, window: MainWindow) -> None:
@@ -193,7 +193,7 @@ def test_collective_visit_records_representatives(qtbot: QtBot, window: MainWind
     click(qtbot, page, "保存")
 
     result = page.result
-    assert result is not None, page.form.error_text("代表人")
+    assert result is not None, page.form.error_text("representatives")
     detail = case_detail(window.ctx, result.case_id)
     visit = detail.visits[0]
     assert visit.headcount == 3 and visit.is_collective
@@ -210,7 +210,7 @@ def test_representative_errors_are_shown_in_the_section(qtbot: QtBot, window: Ma
     type_into(qtbot, by_name(form, QLineEdit, "代表2证件号码"), "123")
     click(qtbot, page, "保存")
     assert page.result is None
-    assert "第2位代表" in form.error_text("代表人")
+    assert "第2位代表" in form.error_text("representatives")
     assert by_name(form, QLineEdit, "代表2证件号码").text() == "123"
 
 
@@ -335,7 +335,7 @@ def test_routing_proposal_and_override_reason(qtbot: QtBot, window: MainWindow) 
     reason = by_name(form, QLineEdit, "改派理由")
     click(qtbot, page, "保存")
     assert page.result is None
-    assert "改派理由" in form.error_text("改派理由")
+    assert "改派理由" in form.error_text("override_reason")
     type_into(qtbot, reason, "涉及小区维修资金，由住建局牵头")
     click(qtbot, page, "保存")
     assert page.result is not None
@@ -455,8 +455,8 @@ def test_request_counter_and_a_too_long_request_shown_under_its_field(qtbot: QtB
     assert counter.text() == f"{REQUEST_MAX + 2}/{REQUEST_MAX} 字"
     click(qtbot, page, "保存")
     assert page.result is None and _case_count(window) == before
-    assert f"最多{REQUEST_MAX}个字" in page.form.error_text("诉求")
-    assert page.form.errors["诉求"].isVisible()
+    assert f"最多{REQUEST_MAX}个字" in page.form.error_text("request")
+    assert page.form.errors["request"].isVisible()
     assert request.toPlainText() == long_text  # nothing typed is lost
     request.setPlainText(long_text[:REQUEST_MAX])
     click(qtbot, page, "保存")

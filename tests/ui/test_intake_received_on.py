@@ -62,6 +62,6 @@ def test_a_date_after_registration_is_refused_next_to_the_field(qtbot: QtBot, wi
     window.ctx.now = lambda: earlier
     click(qtbot, page, "保存")
     assert page.result is None
-    assert "收件日期不能晚于今天" in page.form.error_text("收件日期")
+    assert "收件日期不能晚于今天" in page.form.error_text("received_on")
     assert by_name(page.form, QDateEdit, "收件日期").hasFocus()
     assert page.form.name_edit.text() == "夏丽云"  # nothing typed is lost

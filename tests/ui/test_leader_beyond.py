@@ -56,14 +56,14 @@ def test_appointments_tab(qtbot: QtBot, window: MainWindow) -> None:
     _accessible(dialog)
     click(qtbot, dialog, "确定")
     assert dialog.isVisible()
-    assert dialog.cells["案件编号"].error.text() == "请填写一个案件编号"
-    assert dialog.cells["领导"].error.text() == "请选择领导"
+    assert dialog.cells["case_no"].error.text() == "请填写一个案件编号"
+    assert dialog.cells["leader"].error.text() == "请选择领导"
     case_no = send_to_leader(window, name="邝国华")
     type_into(qtbot, by_name(dialog, QLineEdit, "案件编号"), case_no)
     by_name(dialog, QComboBox, "领导").setCurrentIndex(0)
     type_into(qtbot, by_name(dialog, QLineEdit, "约访时间"), "25:00")
     click(qtbot, dialog, "确定")
-    assert "时间格式" in dialog.cells["约访时间"].error.text()
+    assert "时间格式" in dialog.cells["time"].error.text()
     assert by_name(dialog, QLineEdit, "案件编号").text() == case_no  # kept
     by_name(dialog, QLineEdit, "约访时间").setText("16:30")
     today = window.ctx.now().date()
@@ -91,7 +91,7 @@ def test_down_visits_tab(qtbot: QtBot, window: MainWindow) -> None:
     taken = tab.rows[0].cases[0].case_no
     type_into(qtbot, by_name(dialog, QLineEdit, "带案案件编号"), f"{taken}, JD09-20200101-0009")
     click(qtbot, dialog, "确定")
-    assert dialog.cells["带案案件编号"].error.text() == "未找到案件编号：JD09-20200101-0009"
+    assert dialog.cells["cases"].error.text() == "未找到案件编号：JD09-20200101-0009"
     by_name(dialog, QLineEdit, "带案案件编号").setText(taken)
     by_name(dialog, QPlainTextEdit, "下访事由").setPlainText("无会周带案下访")
     by_name(dialog, QPlainTextEdit, "下访成效").setPlainText("现场答复群众诉求")
@@ -118,7 +118,7 @@ def test_backlog_and_ownership_tab(qtbot: QtBot, window: MainWindow) -> None:
     assert dialog is not None and dialog.isVisible()
     _accessible(dialog)
     click(qtbot, dialog, "确定")
-    assert dialog.cells["化解情况"].error.text() == "请写明化解情况"
+    assert dialog.cells["resolution"].error.text() == "请写明化解情况"
     by_name(dialog, QPlainTextEdit, "化解情况").setPlainText("包案领导协调解决，信访人息诉罢访")
     click(qtbot, dialog, "确定")
     assert not dialog.isVisible()
@@ -154,7 +154,7 @@ def test_ending_an_ownership_by_hand(qtbot: QtBot, window: MainWindow) -> None:
     assert dialog is not None
     _accessible(dialog)
     click(qtbot, dialog, "确定")
-    assert "请写明结束包案的原因" in dialog.cells["说明"].error.text()
+    assert "请写明结束包案的原因" in dialog.cells["note"].error.text()
     by_name(dialog, QLineEdit, "说明").setText("改由区长包案")
     click(qtbot, dialog, "确定")
     assert not dialog.isVisible() and tab.owner_rows == []

@@ -118,15 +118,15 @@ def test_invalid_save_shows_the_message_next_to_the_field_and_keeps_the_text(qtb
     type_into(qtbot, by_name(page, QLineEdit, "到场单位"), "翠园街道")
     choose(by_name(page, QComboBox, "处理结果"), "导入法定途径")
     click(qtbot, page, "保存接访记录")
-    assert page.form.error_text("现场答复") == "请记录领导的现场答复"
-    assert "法定途径" in page.form.error_text("法定途径")
-    assert page.form.error_text("信访人态度") == "请选择信访人态度"
+    assert page.form.error_text("reply") == "请记录领导的现场答复"
+    assert "法定途径" in page.form.error_text("legal_channel")
+    assert page.form.error_text("reaction") == "请选择信访人态度"
     assert by_name(page, QLineEdit, "到场单位").text() == "翠园街道"  # typed text is never lost
     with window.ctx.db.read() as s:
         assert s.scalars(select(LeaderReception)).first() is None
     # typing clears the message; a draft survives selecting another row and coming back
     type_into(qtbot, by_name(page, QPlainTextEdit, "现场答复"), "依法")
-    assert page.form.error_text("现场答复") == ""
+    assert page.form.error_text("reply") == ""
     other = send_to_leader(window, name="龚晓梅", headcount=1)
     page.refresh()
     select_case(page, other)

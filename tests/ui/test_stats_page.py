@@ -136,7 +136,7 @@ def test_ranking_weights_are_edited_with_errors_next_to_the_field(qtbot: QtBot, 
     edit.clear()
     type_into(qtbot, edit, "abc")
     click(qtbot, view, "保存权重")
-    error = view.weight_errors["按期受理率"]
+    error = view.weight_errors["accept_rate"]
     assert error.isVisible() and error.text() == "按期受理率的权重应为数字"
     assert edit.text() == "abc"  # what was typed is kept
     assert get_weights(window.ctx).accept_rate == 20

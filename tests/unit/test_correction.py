@@ -103,7 +103,7 @@ def test_after_the_day_only_a_supervisor_corrects_and_name_or_id_need_one_with_a
     with pytest.raises(FieldErrors) as refused:  # the officer may not change who the petitioner is
         correct_registration(desk.ctx, CorrectionInput(case_id, name="夏明芸", reason="录入错误"),
                              actor_id=desk.officer_id)
-    assert "须由督查办理" in _errors(refused)["姓名"]
+    assert "须由督查办理" in _errors(refused)["name"]
     desk.clock.moment += timedelta(days=1)
     assert not correction_rights(desk.ctx, case_id, actor_id=desk.officer_id).any
     with pytest.raises(PermissionDenied) as late:
@@ -113,7 +113,7 @@ def test_after_the_day_only_a_supervisor_corrects_and_name_or_id_need_one_with_a
     new_id = _id("43050319800101135")
     with pytest.raises(FieldErrors) as no_reason:
         correct_registration(desk.ctx, CorrectionInput(case_id, id_number=new_id), actor_id=supervisor)
-    assert "请说明理由" in _errors(no_reason).get("更正理由", ""), _errors(no_reason)
+    assert "请说明理由" in _errors(no_reason).get("reason", ""), _errors(no_reason)
     result = correct_registration(desk.ctx, CorrectionInput(case_id, id_number=new_id, name="夏明芸",
                                                             reason="身份证号码和姓名录入错误，已核对原件"),
                                   actor_id=supervisor)
@@ -143,7 +143,7 @@ def test_others_may_not_correct_and_bad_values_are_named_by_their_field(desk: De
         correct_registration(desk.ctx, CorrectionInput(case_id, phone="1391111", request="改"),
                              actor_id=desk.officer_id)
     errors = _errors(bad)
-    assert set(errors) == {"联系电话", "诉求"}
+    assert set(errors) == {"phone", "request"}
     with pytest.raises(FieldErrors) as same:  # typed differently, the same number
         correct_registration(desk.ctx, CorrectionInput(case_id, phone="138-1234-5678"), actor_id=desk.officer_id)
     assert "没有需要更正的内容" in _errors(same)[""]
@@ -152,7 +152,7 @@ def test_others_may_not_correct_and_bad_values_are_named_by_their_field(desk: De
     with pytest.raises(FieldErrors) as taken:
         correct_registration(desk.ctx, CorrectionInput(case_id, id_number=_id("43050319820202234"), reason="核对"),
                              actor_id=desk.user("supervisor"))
-    assert "另一位信访人" in _errors(taken)["证件号码"]
+    assert "另一位信访人" in _errors(taken)["id_number"]
     with desk.ctx.db.read() as s:  # nothing refused was stored
         assert s.scalar(select(CaseEvent.id).where(CaseEvent.kind == "corrected")) is None
 

@@ -44,8 +44,8 @@ def test_invalid_characters_are_refused_next_to_the_field_at_intake(desk: Desk, 
 
         return replace(base, content_class=ContentClass.CLAIM, **changes)
 
-    for field, changes in (("诉求", {"request": "要求办证" + bad}), ("事实和理由", {"facts": bad + "小区未办证"}),
-                           ("姓名", {"name": "夏" + bad + "云"}), ("住址", {"address": "翠园" + bad})):
+    for field, changes in (("request", {"request": "要求办证" + bad}), ("facts", {"facts": bad + "小区未办证"}),
+                           ("name", {"name": "夏" + bad + "云"}), ("address", {"address": "翠园" + bad})):
         with pytest.raises(FieldErrors) as refused:
             register_intake(desk.ctx, form(**changes), desk_id=desk.desk_id, officer_id=desk.officer_id,
                             render_receipt=False)
@@ -63,7 +63,7 @@ def test_fuzzed_search_texts_never_crash(desk: Desk) -> None:
         try:
             search_cases(desk.ctx, text, user_id=desk.officer_id)
         except FieldError as exc:
-            assert exc.message and exc.field == "查询"
+            assert exc.message and exc.field == "query"
 
 
 def test_request_and_facts_have_a_documented_maximum(desk: Desk) -> None:
@@ -78,7 +78,7 @@ def test_request_and_facts_have_a_documented_maximum(desk: Desk) -> None:
     with pytest.raises(FieldErrors) as refused:
         register_intake(desk.ctx, form, desk_id=desk.desk_id, officer_id=desk.officer_id, render_receipt=True)
     messages = {e.field: e.message for e in refused.value.errors}
-    assert f"最多{REQUEST_MAX}个字" in messages["诉求"] and f"最多{FACTS_MAX}个字" in messages["事实和理由"]
+    assert f"最多{REQUEST_MAX}个字" in messages["request"] and f"最多{FACTS_MAX}个字" in messages["facts"]
 
 
 def test_a_case_number_from_the_data_never_places_a_receipt_outside_the_data_directory(desk: Desk) -> None:

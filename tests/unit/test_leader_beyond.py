@@ -43,12 +43,12 @@ def test_appointment_by_case_number_joins_the_leaders_queue(desk: Desk) -> None:
     with pytest.raises(FieldErrors) as info:
         b.schedule_by_case_no(desk.ctx, "JD09-20260101-0001", AppointmentInput("", DAY - timedelta(days=1),
                                                                             "9点", None), actor_id=None)
-    assert errors_of(info) == {"案件编号": "未找到案件编号：JD09-20260101-0001", "领导": "请选择领导",
-                               "日期": "约访日期不能早于今天"}
+    assert errors_of(info) == {"case_no": "未找到案件编号：JD09-20260101-0001", "leader": "请选择领导",
+                               "day": "约访日期不能早于今天"}
     with pytest.raises(FieldErrors) as info:
         b.schedule_by_case_no(desk.ctx, no, AppointmentInput("", DAY + timedelta(days=2), "9点", lead),
                               actor_id=None)
-    assert "约访时间" in errors_of(info)
+    assert "time" in errors_of(info)
     aid = b.schedule_by_case_no(desk.ctx, no.lower(), AppointmentInput("", D(2026, 9, 18), "9:30", lead,
                                                                        place="区信访接待中心", headcount=2),
                                 actor_id=None)
@@ -66,9 +66,9 @@ def test_down_visit_with_its_cases(desk: Desk) -> None:
     with pytest.raises(FieldErrors) as info:
         b.create_down_visit(desk.ctx, b.DownVisitInput(lead, D(2026, 9, 29), "  ", "JD01-20990101-0001",
                                                        result="已化解", households=-1), actor_id=None)
-    assert errors_of(info) == {"地点": "请填写下访地点", "走访户数": "走访户数不能为负数",
-                               "下访成效": "尚未下访，不能填写下访成效",
-                               "带案案件编号": "未找到案件编号：JD01-20990101-0001"}
+    assert errors_of(info) == {"place": "请填写下访地点", "households": "走访户数不能为负数",
+                               "result": "尚未下访，不能填写下访成效",
+                               "cases": "未找到案件编号：JD01-20990101-0001"}
     vid = b.create_down_visit(desk.ctx, b.DownVisitInput(
         lead, D(2026, 9, 28), "翠园街道尚书茗苑社区", f"{case_no(desk, a)}，{case_no(desk, c)} {case_no(desk, a)}",
         purpose="无会周带案下访", result="现场协调物业公司，约定十日内修复", households=12), actor_id=None)
@@ -89,20 +89,20 @@ def test_backlog_listed_resolved_and_ownership_ended(desk: Desk) -> None:
     desk.clock.moment = datetime(2026, 10, 12, 10, tzinfo=CHINA_TZ)
     with pytest.raises(FieldErrors) as info:
         b.list_backlog_case(desk.ctx, b.BacklogInput(no, "  "), actor_id=None)
-    assert errors_of(info) == {"列为积案原因": "请写明列为积案的原因"}
+    assert errors_of(info) == {"reason": "请写明列为积案的原因"}
     bid = b.list_backlog_case(desk.ctx, b.BacklogInput(no, "历时五年多次重复访", hard=True), actor_id=None)
     with pytest.raises(FieldErrors) as info:
         b.list_backlog_case(desk.ctx, b.BacklogInput(no, "重复"), actor_id=None)
-    assert errors_of(info) == {"案件编号": "该案件已列入积案"}
+    assert errors_of(info) == {"case_no": "该案件已列入积案"}
     [row] = b.backlog(desk.ctx)
     assert row.hard and row.leader and not row.resolved and row.age_days(D(2026, 10, 12)) == 26
     assert b.ownerships(desk.ctx)[0].case_no == no
     with pytest.raises(FieldErrors) as info:
         b.resolve_backlog_case(desk.ctx, bid, "", D(2026, 10, 13), actor_id=None)
-    assert errors_of(info) == {"化解情况": "请写明化解情况", "化解日期": "化解日期不能晚于今天"}
+    assert errors_of(info) == {"resolution": "请写明化解情况", "resolved_on": "化解日期不能晚于今天"}
     with pytest.raises(FieldErrors) as info:
         b.resolve_backlog_case(desk.ctx, bid, "已化解", D(2026, 10, 11), actor_id=None)
-    assert errors_of(info) == {"化解日期": "化解日期不能早于列为积案的日期"}
+    assert errors_of(info) == {"resolved_on": "化解日期不能早于列为积案的日期"}
     done = b.resolve_backlog_case(desk.ctx, bid, "包案领导协调解决办证问题，信访人息诉罢访", D(2026, 10, 12),
                                   actor_id=None)
     assert done.resolved and done.resolved_on == D(2026, 10, 12)
@@ -137,6 +137,6 @@ def test_ownership_ends_when_the_case_is_closed_or_by_hand(desk: Desk) -> None:
     desk.clock.moment = datetime(2026, 9, 20, 10, tzinfo=CHINA_TZ)
     with pytest.raises(FieldErrors) as info:
         b.end_ownership(desk.ctx, open_one.id, D(2026, 9, 21), "", actor_id=None)
-    assert errors_of(info) == {"日期": "结束日期不能晚于今天", "说明": "请写明结束包案的原因（如已化解、已办结）"}
+    assert errors_of(info) == {"day": "结束日期不能晚于今天", "note": "请写明结束包案的原因（如已化解、已办结）"}
     b.end_ownership(desk.ctx, open_one.id, D(2026, 9, 20), "改由区长包案", actor_id=None)
     assert b.ownerships(desk.ctx) == [] and len(b.ownerships(desk.ctx, open_only=False)) == 2

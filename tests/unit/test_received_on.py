@@ -79,7 +79,7 @@ def test_assigned_letter_prints_the_register_deadline_from_receipt_and_the_notic
 def test_received_on_is_validated(desk: Desk, changes: dict[str, object], message: str) -> None:
     with pytest.raises(FieldErrors) as info:
         save(desk, form(desk, **changes))
-    assert message in info.value.by_field()["收件日期"]
+    assert message in info.value.by_field()["received_on"]
 
 
 def test_a_year_back_is_still_accepted(desk: Desk) -> None:

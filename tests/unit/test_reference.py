@@ -115,10 +115,10 @@ def test_add_edit_retire_one_row(empty: AppContext, tmp_path: Path) -> None:
                        actor_id=None)
     with pytest.raises(FieldErrors) as info:
         save_row(empty, Kind.UNIT, UnitRow("MZJ", "另一个", "department"), actor_id=None)
-    assert info.value.by_field() == {"代码": "代码“MZJ”已存在"}
+    assert info.value.by_field() == {"code": "代码“MZJ”已存在"}
     with pytest.raises(FieldErrors) as info:
         save_row(empty, Kind.UNIT, UnitRow("X1", "", "department", locality_code="ZZ"), actor_id=None)
-    assert set(info.value.by_field()) == {"名称", "所在属地代码"}
+    assert set(info.value.by_field()) == {"name", "locality_code"}
     save_row(empty, Kind.UNIT, UnitRow("MZJ", "区民政局（改）", "department", contact_phone="0731-1"),
              record_id=unit_id, actor_id=None)
     set_active(empty, Kind.UNIT, unit_id, False, actor_id=None)

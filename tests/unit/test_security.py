@@ -119,10 +119,10 @@ def test_password_hash_is_argon2_and_reset_forces_a_change(desk: Desk) -> None:
     assert signed.must_change_password
     with pytest.raises(FieldError) as weak:
         accounts.change_password(desk.ctx, signed.user_id, "Temp2026ab", "short1")
-    assert weak.value.field == "新密码" and "至少8位" in weak.value.message
+    assert weak.value.field == "new_password" and "至少8位" in weak.value.message
     with pytest.raises(FieldError) as old:
         accounts.change_password(desk.ctx, signed.user_id, "not-the-old-1", "Better2026x")
-    assert old.value.field == "原密码"
+    assert old.value.field == "old_password"
     accounts.change_password(desk.ctx, signed.user_id, "Temp2026ab", "Better2026x")
     assert not accounts.authenticate(desk.ctx, "zhao", "Better2026x").must_change_password
 

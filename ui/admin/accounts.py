@@ -21,8 +21,14 @@ from PySide6.QtWidgets import (
 from reception.context import AppContext
 from reception.db.base import to_local
 from reception.domain.enums import Role
-from reception.domain.errors import FieldError, FieldErrors
+from reception.domain.errors import FieldError
 from reception.security.accounts import (
+    F_DISPLAY_NAME,
+    F_NEW_PASSWORD,
+    F_PASSWORD,
+    F_ROLE,
+    F_UNIT,
+    F_USERNAME,
     AccountInfo,
     add_user,
     list_accounts,
@@ -32,7 +38,7 @@ from reception.security.accounts import (
     update_account,
 )
 from reception.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
-from ui.admin.forms import FieldForm
+from ui.admin.forms import CENTRE_LABEL, CONFIRM_LABEL, DESK_CODE_LABEL, DESK_NAME_LABEL, FieldForm
 from ui.tasks import TaskManager, disable
 from ui.widgets import Banner, button
 
@@ -62,14 +68,14 @@ class AccountDialog(QDialog):
         self.setWindowTitle("编辑账户" if account else "新增账户")
         layout = QVBoxLayout(self)
         self.form = FieldForm()
-        self.username_edit = self.form.add("用户名", QLineEdit(account.username if account else ""))
+        self.username_edit = self.form.add(F_USERNAME, "用户名", QLineEdit(account.username if account else ""))
         self.username_edit.setReadOnly(account is not None)
-        self.name_edit = self.form.add("姓名", QLineEdit(account.display_name if account else ""))
-        self.role_combo = self.form.add("角色", QComboBox())
+        self.name_edit = self.form.add(F_DISPLAY_NAME, "姓名", QLineEdit(account.display_name if account else ""))
+        self.role_combo = self.form.add(F_ROLE, "角色", QComboBox())
         for role in Role:
             self.role_combo.addItem(role.label, role.value)
         self.role_combo.setCurrentIndex(self.role_combo.findData(account.role if account else Role.DESK_OFFICER.value))
-        self.unit_combo = self.form.add("单位", QComboBox())
+        self.unit_combo = self.form.add(F_UNIT, "单位", QComboBox())
         self.unit_combo.addItem("（中心工作人员）", "")
         for code, name in admin.units:
             self.unit_combo.addItem(f"{code} {name}", code)
@@ -78,8 +84,8 @@ class AccountDialog(QDialog):
         self.password_edit = QLineEdit()
         self.confirm_edit = QLineEdit()
         if account is None:
-            self.form.add("初始密码", self.password_edit)
-            self.form.add(F_CONFIRM, self.confirm_edit)
+            self.form.add(F_PASSWORD, "初始密码", self.password_edit)
+            self.form.add(F_CONFIRM, CONFIRM_LABEL, self.confirm_edit)
             for edit in (self.password_edit, self.confirm_edit):
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add_general()
@@ -110,12 +116,8 @@ class AccountDialog(QDialog):
             else:
                 update_account(ctx, username, display_name=name, role=role, unit_code=unit, actor_id=actor)
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, FieldError) and exc.field == "密码":
-                exc = FieldErrors([FieldError("初始密码", exc.message)])
-            self.form.show_error(exc)
-
-        self.admin.tasks.op(run, lambda _r: self._done(), what="account_save", write=True, owner=self, on_error=failed,
+        self.admin.tasks.op(run, lambda _r: self._done(), what="account_save", write=True, owner=self,
+                            on_error=self.form.show_error,
                             busy=disable(self.ok_button))
 
     def _done(self) -> None:
@@ -134,8 +136,8 @@ class ResetPasswordDialog(QDialog):
         self.setWindowTitle(f"重置密码：{username}")
         layout = QVBoxLayout(self)
         self.form = FieldForm()
-        self.password_edit = self.form.add("新密码", QLineEdit())
-        self.confirm_edit = self.form.add(F_CONFIRM, QLineEdit())
+        self.password_edit = self.form.add(F_NEW_PASSWORD, "新密码", QLineEdit())
+        self.confirm_edit = self.form.add(F_CONFIRM, CONFIRM_LABEL, QLineEdit())
         for edit in (self.password_edit, self.confirm_edit):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add_general()
@@ -190,9 +192,9 @@ class AccountsAdmin(QDialog):
         desk_layout = QVBoxLayout(desk_box)
         self.desk_form = FieldForm()
         current = desk_setup(ctx)
-        self.centre_edit = self.desk_form.add(F_CENTRE, QLineEdit(current.centre_name))
-        self.desk_name_edit = self.desk_form.add(F_DESK_NAME, QLineEdit(current.desk_name))
-        self.desk_code_edit = self.desk_form.add(F_DESK_CODE, QLineEdit(current.desk_code))
+        self.centre_edit = self.desk_form.add(F_CENTRE, CENTRE_LABEL, QLineEdit(current.centre_name))
+        self.desk_name_edit = self.desk_form.add(F_DESK_NAME, DESK_NAME_LABEL, QLineEdit(current.desk_name))
+        self.desk_code_edit = self.desk_form.add(F_DESK_CODE, DESK_CODE_LABEL, QLineEdit(current.desk_code))
         self.desk_form.add_general()
         desk_layout.addLayout(self.desk_form)
         self.desk_button = button("保存工位设置")

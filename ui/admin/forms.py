@@ -12,6 +12,12 @@ from ui.widgets import ErrorLabel, FieldCell, field_label
 
 W = TypeVar("W", bound=QWidget)
 
+# The labels of the desk-setup fields (reception.setup's keys), shared by the first-run wizard and 工位与账户.
+CENTRE_LABEL = "中心名称"
+DESK_NAME_LABEL = "本工位名称"
+DESK_CODE_LABEL = "工位代码"
+CONFIRM_LABEL = "确认密码"
+
 
 class FieldForm(QFormLayout):
     """A form whose every field has a visible label (its accessible name) and an error line right under it."""
@@ -23,10 +29,11 @@ class FieldForm(QFormLayout):
         self.general = ErrorLabel()
         self.general.setObjectName("formError")
 
-    def add(self, label: str, widget: W) -> W:
+    def add(self, key: str, label: str, widget: W) -> W:
+        """``widget`` labelled ``label``; the core's errors of field ``key`` are shown under it."""
         cell = FieldCell(widget)
-        self.errors[label] = cell.error
-        self.fields[label] = widget
+        self.errors[key] = cell.error
+        self.fields[key] = widget
         self.addRow(field_label(label, widget), cell)
         return widget
 
@@ -56,6 +63,7 @@ class FieldForm(QFormLayout):
         if first is not None:
             first.setFocus()
 
-    def error_text(self, label: str) -> str:
-        error = self.errors.get(label)
+    def error_text(self, key: str) -> str:
+        """The message shown under field ``key`` (empty when none)."""
+        error = self.errors.get(key)
         return error.text() if error is not None and not error.isHidden() else ""

@@ -118,7 +118,7 @@ class RowDialog(QDialog):
             if column.attr == "active":
                 continue
             value = getattr(row, column.attr) if row is not None else None
-            self.inputs[column.attr] = self.form.add(column.header, self._input(column, value))
+            self.inputs[column.attr] = self.form.add(column.attr, column.header, self._input(column, value))
         self.form.add_general()
         layout.addLayout(self.form)
         buttons = QHBoxLayout()

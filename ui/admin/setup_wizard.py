@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from reception import APP_TITLE
 from reception.context import AppContext
+from reception.security.accounts import F_DISPLAY_NAME, F_PASSWORD, F_USERNAME
 from reception.setup import (
     F_CENTRE,
     F_CONFIRM,
@@ -37,7 +38,7 @@ from reception.setup import (
     desk_setup,
     finish_first_run,
 )
-from ui.admin.forms import FieldForm
+from ui.admin.forms import CENTRE_LABEL, CONFIRM_LABEL, DESK_CODE_LABEL, DESK_NAME_LABEL, FieldForm
 from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button
 
@@ -99,9 +100,9 @@ class CentrePage(_WritingPage):
         self.setSubTitle("中心名称打印在每张登记回执上（登记单位）；工位代码是本工位案件编号的前缀。")
         layout = QVBoxLayout(self)
         self.form = FieldForm()
-        self.centre_edit = self.form.add(F_CENTRE, QLineEdit(current.centre_name))
-        self.desk_name_edit = self.form.add(F_DESK_NAME, QLineEdit(current.desk_name))
-        self.desk_code_edit = self.form.add(F_DESK_CODE, QLineEdit(current.desk_code))
+        self.centre_edit = self.form.add(F_CENTRE, CENTRE_LABEL, QLineEdit(current.centre_name))
+        self.desk_name_edit = self.form.add(F_DESK_NAME, DESK_NAME_LABEL, QLineEdit(current.desk_name))
+        self.desk_code_edit = self.form.add(F_DESK_CODE, DESK_CODE_LABEL, QLineEdit(current.desk_code))
         self.form.add_general()
         layout.addLayout(self.form)
         layout.addWidget(_hint("工位代码为2至10位大写字母或数字，以字母开头（如 D01、JD02）。登记到中心服务器的工位，"
@@ -124,10 +125,10 @@ class AdminPage(_WritingPage):
         self.setSubTitle("第一个系统管理员：之后由他在“管理 → 工位与账户”中为其他工作人员开设账户。")
         layout = QVBoxLayout(self)
         self.form = FieldForm()
-        self.username_edit = self.form.add("用户名", QLineEdit("admin"))
-        self.name_edit = self.form.add("姓名", QLineEdit())
-        self.password_edit = self.form.add("密码", QLineEdit())
-        self.confirm_edit = self.form.add(F_CONFIRM, QLineEdit())
+        self.username_edit = self.form.add(F_USERNAME, "用户名", QLineEdit("admin"))
+        self.name_edit = self.form.add(F_DISPLAY_NAME, "姓名", QLineEdit())
+        self.password_edit = self.form.add(F_PASSWORD, "密码", QLineEdit())
+        self.confirm_edit = self.form.add(F_CONFIRM, CONFIRM_LABEL, QLineEdit())
         for edit in (self.password_edit, self.confirm_edit):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add_general()

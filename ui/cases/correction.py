@@ -44,6 +44,9 @@ from ui.widgets import Banner, FieldCell, button, field_label
 
 SAVE_TEXT = "保存更正"
 PERSON_FIELDS = (F_NAME, F_ID_NUMBER, F_PHONE, F_ADDRESS)
+LABELS = {F_PERSON: "信访人", F_NAME: "姓名", F_ID_NUMBER: "证件号码", F_PHONE: "联系电话", F_ADDRESS: "住址",
+          F_REQUEST: "诉求", F_FACTS: "事实和理由", F_REASON: "更正理由"}
+"""The core's field keys and the label of each one's input."""
 
 
 class CorrectionDialog(QDialog):
@@ -114,7 +117,7 @@ class CorrectionDialog(QDialog):
         cell = FieldCell(widget)
         self.inputs[name] = widget
         self.cells[name] = cell
-        form.addRow(field_label(name, widget), cell)
+        form.addRow(field_label(LABELS[name], widget), cell)
 
     def line(self, name: str) -> QLineEdit:
         widget = self.inputs[name]

@@ -50,7 +50,17 @@ ROUTING_CHOICES = (
     (RoutingAction.LEGAL_CHANNEL, "导入法定途径"),
 )
 
-# Field names of the core (each is the label of its input) in the order they appear on screen.
+LABELS = {
+    svc.F_NAME: "姓名", svc.F_ID_TYPE: "证件类型", svc.F_ID_NUMBER: "证件号码", svc.F_GENDER: "性别",
+    svc.F_PHONE: "联系电话", svc.F_ADDRESS: "住址", svc.F_CHANNEL: "信访形式", svc.F_RECEIVED_ON: "收件日期",
+    svc.F_HEADCOUNT: "来访人数", svc.F_REPRESENTATIVES: "代表人", svc.F_CONTENT_CLASS: "内容分类",
+    svc.F_CATEGORY: "问题类别", svc.F_LOCALITY: "问题属地", svc.F_REQUEST: "诉求", svc.F_FACTS: "事实和理由",
+    svc.F_ROUTING: "处理方式", svc.F_UNIT: "责任单位", svc.F_OVERRIDE_REASON: "改派理由",
+    svc.F_LEGAL_CHANNEL: "法定途径",
+}  # fmt: skip
+"""The core's field keys and the label of each one's input (the core's messages are shown under that input)."""
+
+# The core's field keys in the order their inputs appear on screen.
 FIELD_ORDER = (
     svc.F_NAME, svc.F_ID_TYPE, svc.F_ID_NUMBER, svc.F_GENDER, svc.F_PHONE, svc.F_ADDRESS,
     svc.F_CHANNEL, svc.F_RECEIVED_ON, svc.F_HEADCOUNT, svc.F_REPRESENTATIVES,
@@ -168,7 +178,7 @@ class IntakeForm(QWidget):
         super().__init__(parent)
         self.reference = reference
         self.inputs: dict[str, QWidget] = {}
-        """Core field name → the input to focus."""
+        """Core field key → the input to focus."""
         self.errors: dict[str, ErrorLabel] = {}
         self.cells: dict[str, FieldCell] = {}
         self._proposal: RouteProposal | None = None
@@ -227,8 +237,9 @@ class IntakeForm(QWidget):
 
     def _add(self, grid: _Grid, name: str, widget: QWidget, *, content: QWidget | QHBoxLayout | None = None,
              column: int = 0, span: bool = False, label: str | None = None) -> QLabel:
-        """Place ``label`` (default: the field name) and ``widget`` (with its error line) in the grid."""
-        lab = field_label(label or name, widget)
+        """Place ``label`` (default: the field's label) and ``widget`` (with its error line) in the grid; ``name``
+        is the core's field key."""
+        lab = field_label(label or LABELS[name], widget)
         cell = FieldCell(content if content is not None else widget)
         grid.addWidget(lab, grid.row, column)
         if span:
@@ -247,7 +258,7 @@ class IntakeForm(QWidget):
         service refuses a longer text with a message next to the field, and what was typed stays)."""
         counter = QLabel(f"0/{maximum} 字")
         counter.setObjectName(object_name)
-        counter.setAccessibleName(f"{name}字数")
+        counter.setAccessibleName(f"{LABELS[name]}字数")
         counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -316,7 +327,7 @@ class IntakeForm(QWidget):
         self.received_edit.setToolTip("来信、网上信访的收到日期：登记、转送交办的15日期限自收到之日起计算")
         self.received_label = self._add(grid, svc.F_RECEIVED_ON, self.received_edit)
         grid.row += 1
-        self._add(grid, "越级访", self.skip_level_check, span=True)
+        self._add(grid, "skip_level", self.skip_level_check, span=True, label="越级访")
         self.channel_combo.currentIndexChanged.connect(lambda _i: self._update_received_row())
         self.received_edit.dateChanged.connect(lambda _d: self.clear_error(svc.F_RECEIVED_ON))
         self._update_received_row()

@@ -41,6 +41,14 @@ from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, FieldCell, button, field_label
 
 HARD_MARK = "骨头案"
+F_HARD = "hard"
+"""The 骨头案 check box of 列为积案 (a choice, never in error)."""
+
+LABELS = {core.F_CASES: "带案案件编号", core.F_CASE_NO: "案件编号", core.F_LEADER: "领导", core.F_DAY: "日期",
+          core.F_PLACE: "地点", core.F_PURPOSE: "下访事由", core.F_RESULT: "下访成效", core.F_HOUSEHOLDS: "走访户数",
+          core.F_REASON: "列为积案原因", core.F_RESOLUTION: "化解情况", core.F_RESOLVED_ON: "化解日期",
+          core.F_TIME: "约访时间", core.F_HEADCOUNT: "人数", core.F_NOTE: "说明"}
+"""The core's field keys and the label of each one's input."""
 
 
 def _qdate(d: date) -> QDate:
@@ -156,7 +164,7 @@ class FormDialog(QDialog):
             label.setBuddy(widget)
             self.form.addRow(label, cell)
         else:
-            self.form.addRow(field_label(name, widget), cell)
+            self.form.addRow(field_label(LABELS[name], widget), cell)
         return widget
 
     def show_errors(self, errors: Sequence[FieldError]) -> None:
@@ -448,7 +456,7 @@ class BacklogTab(BeyondTab):
         reason = text_edit("如：历时多年、多次重复访、涉及多个部门")
         d.add(core.F_REASON, reason)
         hard = QCheckBox("骨头案（疑难复杂、长期未化解）")
-        d.add("骨头案", hard)
+        d.add(F_HARD, hard)
         leader = leader_combo(self.leaders, "默认为包案领导")
         d.add(core.F_LEADER, leader)
         ctx, actor = self.ctx, self.actor()

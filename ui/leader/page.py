@@ -43,6 +43,10 @@ from ui.reference import Reference, refill_combo
 from ui.tasks import TaskManager, error_message
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, combo_enum, field_label
 
+LABELS = {svc.F_LEADER: "接访领导", svc.F_REPLY: "现场答复", svc.F_OUTCOME: "处理结果", svc.F_UNIT: "责任单位",
+          svc.F_DUE: "办理期限", svc.F_LEGAL_CHANNEL: "法定途径", svc.F_PRESENT: "到场单位",
+          svc.F_REACTION: "信访人态度", svc.F_FOLLOW_UP: "后续要求"}
+"""The core's field keys and the label of each one's input."""
 FIELD_ORDER = (svc.F_LEADER, svc.F_REPLY, svc.F_OUTCOME, svc.F_UNIT, svc.F_DUE, svc.F_LEGAL_CHANNEL,
                svc.F_PRESENT, svc.F_REACTION, svc.F_FOLLOW_UP)
 DEFAULT_DUE_DAYS = 15
@@ -155,7 +159,7 @@ class ReceptionForm(QWidget):
 
     def _add(self, row: int, column: int, name: str, widget: QWidget, *, span: int = 1) -> int:
         cell = FieldCell(widget)
-        self._grid.addWidget(field_label(name, widget), row, column)
+        self._grid.addWidget(field_label(LABELS[name], widget), row, column)
         self._grid.addWidget(cell, row, column + 1, 1, span)
         self.inputs[name] = widget
         self.errors[name] = cell.error

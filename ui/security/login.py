@@ -13,9 +13,19 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEd
 from reception import APP_TITLE
 from reception.context import AppContext
 from reception.domain.errors import FieldError
-from reception.security.accounts import DEMO_PASSWORD, SignedIn, authenticate, change_password
+from reception.security.accounts import (
+    DEMO_PASSWORD,
+    F_NEW_PASSWORD,
+    F_OLD_PASSWORD,
+    SignedIn,
+    authenticate,
+    change_password,
+)
 from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import ErrorLabel, button, field_label
+
+AGAIN = "new_password_again"
+"""The 再次输入新密码 field (checked here, before the core is asked)."""
 
 DEMO_HINT = ("演示账户：liuxy（接待窗口）、leader（值班领导）、supervisor（督查）、admin（管理员）、"
              f"unit_cy（翠园街道），密码均为 {DEMO_PASSWORD}")
@@ -142,14 +152,15 @@ class ChangePasswordDialog(QDialog):
         form = QFormLayout()
         self.old_edit, self.new_edit, self.again_edit = QLineEdit(), QLineEdit(), QLineEdit()
         self.errors: dict[str, ErrorLabel] = {}
-        for text, edit in (("原密码", self.old_edit), ("新密码", self.new_edit), ("再次输入新密码", self.again_edit)):
+        for key, text, edit in ((F_OLD_PASSWORD, "原密码", self.old_edit), (F_NEW_PASSWORD, "新密码", self.new_edit),
+                                (AGAIN, "再次输入新密码", self.again_edit)):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
             cell = QWidget()
             cell_layout = QVBoxLayout(cell)
             cell_layout.setContentsMargins(0, 0, 0, 0)
             cell_layout.addWidget(edit)
-            self.errors[text] = ErrorLabel(cell)
-            cell_layout.addWidget(self.errors[text])
+            self.errors[key] = ErrorLabel(cell)
+            cell_layout.addWidget(self.errors[key])
             form.addRow(field_label(text, edit), cell)
         layout.addLayout(form)
         hint = QLabel("至少8位，须同时包含字母和数字，不能包含用户名。")
@@ -171,7 +182,7 @@ class ChangePasswordDialog(QDialog):
             label.clear_message()
         old, new, again = self.old_edit.text(), self.new_edit.text(), self.again_edit.text()
         if new != again:
-            self.errors["再次输入新密码"].show_message("两次输入的新密码不一致")
+            self.errors[AGAIN].show_message("两次输入的新密码不一致")
             return
         ctx, user_id = self.ctx, self.user_id
         self.tasks.op(lambda: change_password(ctx, user_id, old, new), lambda _r: self.accept(),
@@ -181,4 +192,4 @@ class ChangePasswordDialog(QDialog):
         if isinstance(exc, FieldError) and exc.field in self.errors:
             self.errors[exc.field].show_message(exc.message)
         else:
-            self.errors["新密码"].show_message(error_message(exc))
+            self.errors[F_NEW_PASSWORD].show_message(error_message(exc))

@@ -75,7 +75,7 @@ class RankingView(QWidget):
             error = ErrorLabel()
             edit.textEdited.connect(lambda _t, e=error: e.clear_message())
             self.weight_edits[key] = edit
-            self.weight_errors[label] = error
+            self.weight_errors[key] = error
             weights.addWidget(field_label(label, edit), 0, 1 + 2 * col)
             weights.addWidget(cell, 0, 2 + 2 * col)
             weights.addWidget(error, 1, 1 + 2 * col, 1, 2)
