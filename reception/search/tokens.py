@@ -10,6 +10,12 @@ file reveals: which petitioners share a suffix, as the blind index reveals who s
 
 Names are stored in clear (they are searched by prefix already): their two-character n-grams are stored as they
 are, plus the pinyin initials of the whole name (``py:lxy`` for 李秀英) when the name is Chinese.
+
+Addresses (住址: ``示范区城南街道紫霞社区3栋2单元1502室``) are personal data too. They are stored in clear in
+``petitioner.address`` today, but their partial index is keyed all the same, like IDs and phones (so the index adds
+nothing readable to the file, and stays right if the column is ever encrypted): one token per pair of consecutive
+Chinese characters (``紫霞``, ``霞社``, ``社区``...; pairs with a digit or a letter are left out, which keeps the index
+about half the size: a search for ``紫霞社区3栋`` goes through its Chinese pairs and is checked against the whole text).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ PHONE_SUFFIXES = (4, 5, 6, 7, 8)
 against the decrypted number (the full number has the blind index)."""
 ID_PURPOSE = "search/id_suffix"
 PHONE_PURPOSE = "search/phone_suffix"
+ADDRESS_PURPOSE = "search/address_gram"
 INITIALS_PREFIX = "py:"
 GRAM = 2
 
@@ -61,8 +68,19 @@ def phone_tokens(phone: str | None) -> set[int]:
     return {token(PHONE_PURPOSE, value[-n:]) for n in PHONE_SUFFIXES if len(value) > n}
 
 
-def secret_tokens(id_number: str | None, phone: str | None) -> set[int]:
-    return id_tokens(id_number) | phone_tokens(phone)
+def address_grams(address: str | None) -> list[str]:
+    """The pairs of consecutive Chinese characters of an address (or of an address query), without repeats."""
+    chars = "".join((address or "").split())
+    return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
+                   if _is_han(chars[i]) and _is_han(chars[i + 1])})
+
+
+def address_tokens(address: str | None) -> set[int]:
+    return {token(ADDRESS_PURPOSE, g) for g in address_grams(address)}
+
+
+def secret_tokens(id_number: str | None, phone: str | None, address: str | None = None) -> set[int]:
+    return id_tokens(id_number) | phone_tokens(phone) | address_tokens(address)
 
 
 def _is_han(ch: str) -> bool:
@@ -101,19 +119,19 @@ def grams_of_query(text: str) -> list[str]:
     return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)})
 
 
-def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None
+def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None, address: str | None = None
          ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
     """The (token, id) and (gram, id) rows of one petitioner."""
-    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone)],
+    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone, address)],
             [(g, petitioner_id) for g in name_grams(name)])
 
 
-def all_rows(people: Iterable[tuple[str, str, str | None, str | None]]
+def all_rows(people: Iterable[tuple[str, str, str | None, str | None, str | None]]
              ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
     tok: list[tuple[int, str]] = []
     grams: list[tuple[str, str]] = []
-    for pid, name, id_number, phone in people:
-        t, g = rows(pid, name, id_number, phone)
+    for pid, name, id_number, phone, address in people:
+        t, g = rows(pid, name, id_number, phone, address)
         tok.extend(t)
         grams.extend(g)
     return tok, grams
