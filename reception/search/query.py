@@ -148,7 +148,7 @@ def classify(text: str) -> tuple[Reading, ...]:
             if len(name) >= 2:
                 out.append(Reading(Kind.NAME_EXACT, name))
             out.append(Reading(Kind.NAME, name))  # 2+ characters anywhere in a name; one character: a surname
-        if address_grams(folded):  # 2+ consecutive Chinese characters: also a part of an address or community
+        if address_grams(folded):  # also a part of an address or community (``tokens.address_grams``)
             out.append(Reading(Kind.ADDRESS, query))
         return tuple(out)
     digits = re.sub(r"[-()+]", "", upper)

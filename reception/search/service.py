@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -142,6 +143,11 @@ def _by_name(session: Session, name: str) -> list[tuple[str, str]]:
     return [(pid, n) for pid, n in session.execute(stmt.limit(PERSON_CAP))]
 
 
+def _squeezed(column: Any) -> Any:
+    """An address as the check compares it: no spaces, ASCII letters in upper case (as ``query.classify`` gives)."""
+    return func.upper(func.replace(func.replace(column, " ", ""), "\u3000", ""))
+
+
 def _by_address(session: Session, text: str) -> tuple[list[str], bool]:
     """Petitioners whose address contains ``text``, through the keyed tokens of its pairs of Chinese characters:
     the rarest pair leads (each pair's rows are counted up to ``ADDRESS_SCAN``), the others must be there too, then
@@ -166,9 +172,10 @@ def _by_address(session: Session, text: str) -> tuple[list[str], bool]:
     pids = list(session.scalars(stmt.limit(ADDRESS_SCAN + 1)))
     more = len(pids) > ADDRESS_SCAN
     found: list[str] = []
+    wanted = text.upper()
     for chunk in _chunks(pids[:ADDRESS_SCAN]):
         found += session.scalars(select(Petitioner.id).where(Petitioner.id.in_(chunk),
-                                                             func.instr(Petitioner.address, text) > 0))
+                                                             func.instr(_squeezed(Petitioner.address), wanted) > 0))
     return found[:PERSON_CAP], more or len(found) > PERSON_CAP
 
 

@@ -14,8 +14,8 @@ are, plus the pinyin initials of the whole name (``py:lxy`` for 李秀英) when 
 Addresses (住址: ``示范区城南街道紫霞社区3栋2单元1502室``) are personal data too. They are stored in clear in
 ``petitioner.address`` today, but their partial index is keyed all the same, like IDs and phones (so the index adds
 nothing readable to the file, and stays right if the column is ever encrypted): one token per pair of consecutive
-Chinese characters (``紫霞``, ``霞社``, ``社区``...; pairs with a digit or a letter are left out, which keeps the index
-about half the size: a search for ``紫霞社区3栋`` goes through its Chinese pairs and is checked against the whole text).
+characters (``紫霞``, ``霞社``, ``社区``, ``区8``, ``8栋``...: the building and room numbers narrow a search for a
+community of thousands; ``reception.search.service._by_address`` checks every candidate against the whole text).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import unicodedata
 from collections.abc import Iterable
 
 from reception.security.crypto import DataKeys, data_keys
@@ -68,11 +69,17 @@ def phone_tokens(phone: str | None) -> set[int]:
     return {token(PHONE_PURPOSE, value[-n:]) for n in PHONE_SUFFIXES if len(value) > n}
 
 
+def _address_char(ch: str) -> bool:
+    return _is_han(ch) or (ch.isascii() and ch.isalnum())
+
+
 def address_grams(address: str | None) -> list[str]:
-    """The pairs of consecutive Chinese characters of an address (or of an address query), without repeats."""
-    chars = "".join((address or "").split())
+    """The pairs of consecutive characters of an address (or of an address query) that have a Chinese character or
+    are both digits or letters (``紫霞``, ``区8``, ``8栋``, ``30``...; not across spaces or punctuation), without
+    repeats. Full-width digits and letters are folded first (NFKC), as the search box folds the text."""
+    chars = "".join(unicodedata.normalize("NFKC", address or "").split()).upper()
     return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
-                   if _is_han(chars[i]) and _is_han(chars[i + 1])})
+                   if _address_char(chars[i]) and _address_char(chars[i + 1])})
 
 
 def address_tokens(address: str | None) -> set[int]:
