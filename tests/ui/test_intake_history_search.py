@@ -4,6 +4,9 @@ people found masked, and their cases ready to join; nothing found says so and wh
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
@@ -43,7 +46,9 @@ def _names(cards: list[PersonCard]) -> list[str]:
     return [c.person.name for c in cards]
 
 
-def test_every_kind_of_text_finds_the_earlier_visit(qtbot: QtBot, window: MainWindow) -> None:
+def test_every_kind_of_text_finds_the_earlier_visit(qtbot: QtBot, window: MainWindow,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     page, case_no, code = _saved(qtbot, window)
     panel = page.history
     edit = by_name(panel, QLineEdit, SEARCH_LABEL)
@@ -71,6 +76,9 @@ def test_every_kind_of_text_finds_the_earlier_visit(qtbot: QtBot, window: MainWi
         assert _names(cards) == ["欧阳丽云"], text
         shown = "\n".join(lb.text() for lb in cards[0].findChildren(QLabel))
         assert "请核对是否同一人" not in shown, text  # (a case number or code names the case for certain)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for typed in ("7391", NEW_ID[-4:], "阳丽", "尚书茗苑"):  # what was typed is never logged
+        assert typed not in logged, typed
     # the number without its desk prefix: the same day's case of the same counter at other desks too
     cards = _find(qtbot, panel, case_no.split("-", 1)[1])
     assert "欧阳丽云" in _names(cards)
