@@ -38,9 +38,11 @@ CASE_CAP = 1000
 PERSON_CAP = 500
 SURNAME_CAP = 200
 """A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
-ADDRESS_SCAN = 4000
-"""Address candidates read through the rarest pair of the text before each is checked against the address itself
-(a pair like 社区 is in most addresses: beyond this the page says the result is capped)."""
+ADDRESS_COUNT = 20000
+"""Each pair of an address text has its rows counted up to this, to choose the rarest to lead the look-up."""
+ADDRESS_CAP = SURNAME_CAP
+"""A community's name alone matches thousands of people, like a surname: fewer of them are ranked, the page says
+so (the building, unit or room narrows it)."""
 PREFIX_END = "\U0010ffff"
 CHUNK = 900
 
@@ -149,34 +151,31 @@ def _squeezed(column: Any) -> Any:
 
 
 def _by_address(session: Session, text: str) -> tuple[list[str], bool]:
-    """Petitioners whose address contains ``text``, through the keyed tokens of its pairs of Chinese characters:
-    the rarest pair leads (each pair's rows are counted up to ``ADDRESS_SCAN``), the others must be there too, then
-    the address itself is checked. Returns the ids and whether there were more than could be ranked."""
+    """Petitioners whose address contains ``text``, through the keyed tokens of its pairs (``tokens.address_grams``):
+    each pair's rows are counted (up to ``ADDRESS_COUNT``), the rarest leads, the others must be there too (checked
+    rarest first), then the address itself is checked, all in one statement that stops at ``ADDRESS_CAP`` people.
+    Returns the ids and whether there were more than could be ranked (a community of thousands: the page says so)."""
     toks = [tokens.token(tokens.ADDRESS_PURPOSE, g) for g in tokens.address_grams(text)]
     if not toks:
         return [], False
     counted = []
-    for t in toks:
-        some = select(PetitionerToken.petitioner_id).where(PetitionerToken.token == t).limit(ADDRESS_SCAN + 1)
+    for t in dict.fromkeys(toks):
+        some = select(PetitionerToken.petitioner_id).where(PetitionerToken.token == t).limit(ADDRESS_COUNT)
         n = session.scalar(select(func.count()).select_from(some.subquery())) or 0
         if n == 0:
             return [], False
         counted.append((n, t))
     counted.sort()
     lead = PetitionerToken.__table__.alias("lead")
-    stmt = select(lead.c.petitioner_id).where(lead.c.token == counted[0][1])
+    stmt = (select(lead.c.petitioner_id).join(Petitioner, Petitioner.id == lead.c.petitioner_id)
+            .where(lead.c.token == counted[0][1]))
     for i, (_n, t) in enumerate(counted[1:]):
         other = PetitionerToken.__table__.alias(f"also{i}")
         stmt = stmt.where(select(other.c.token).where(other.c.token == t,
                                                       other.c.petitioner_id == lead.c.petitioner_id).exists())
-    pids = list(session.scalars(stmt.limit(ADDRESS_SCAN + 1)))
-    more = len(pids) > ADDRESS_SCAN
-    found: list[str] = []
-    wanted = text.upper()
-    for chunk in _chunks(pids[:ADDRESS_SCAN]):
-        found += session.scalars(select(Petitioner.id).where(Petitioner.id.in_(chunk),
-                                                             func.instr(_squeezed(Petitioner.address), wanted) > 0))
-    return found[:PERSON_CAP], more or len(found) > PERSON_CAP
+    stmt = stmt.where(func.instr(_squeezed(Petitioner.address), text.upper()) > 0)
+    found = list(session.scalars(stmt.limit(ADDRESS_CAP + 1)))
+    return found[:ADDRESS_CAP], len(found) > ADDRESS_CAP
 
 
 _CASE = select(Case.id, Case.registered_at, Case.case_no)

@@ -222,7 +222,7 @@ def test_a_name_outranks_the_same_characters_in_an_address(desk: Desk) -> None:
 def test_an_address_pair_shared_by_everyone_is_capped_not_slow(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     from reception.search import service
 
-    monkeypatch.setattr(service, "ADDRESS_SCAN", 3)
+    monkeypatch.setattr(service, "ADDRESS_CAP", 3)
     for _ in range(5):
         save(desk, form(desk, person=PersonInput(name="赵六", id_type=DocumentType.NONE, address="示范区城南街道")))
     page = search(desk.ctx, "街道")
