@@ -29,8 +29,8 @@ from reception.security.crypto import decrypt
 log = logging.getLogger(__name__)
 
 SETTING_KEY = "search_index"
-INDEX_VERSION = 3
-"""Bump when what the indexes hold changes: the next open rebuilds them (2, 3: address pairs added)."""
+INDEX_VERSION = 4
+"""Bump when what the indexes hold changes: the next open rebuilds them (2-4: address pairs and triples added)."""
 CHUNK = 5000
 
 _TOKEN: Table = PetitionerToken.__table__  # type: ignore[assignment]

@@ -12,6 +12,7 @@ never logged nor put in an error message (it is personal data: a phone, an ID nu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,8 +39,8 @@ CASE_CAP = 1000
 PERSON_CAP = 500
 SURNAME_CAP = 200
 """A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
-ADDRESS_COUNT = 20000
-"""Each pair of an address text has its rows counted up to this, to choose the rarest to lead the look-up."""
+PAIR_COUNTS_KEPT = 50_000
+"""Address pairs whose row counts are remembered (``_pair_rows``): the district's addresses have a few thousand."""
 ADDRESS_CAP = SURNAME_CAP
 """A community's name alone matches thousands of people, like a surname: fewer of them are ranked, the page says
 so (the building, unit or room narrows it)."""
@@ -150,18 +151,39 @@ def _squeezed(column: Any) -> Any:
     return func.upper(func.replace(func.replace(column, " ", ""), "\u3000", ""))
 
 
+_pair_counts: dict[tuple[str, int], int] = {}
+_pair_lock = threading.Lock()
+
+
+def _pair_rows(session: Session, token: int) -> int:
+    """How many petitioners have this address pair (how long its list is: the rarest leads), remembered for the
+    process: an estimate that a few saves do not change much, where an exact count of a pair that everyone has (示范,
+    社区) costs ~10 ms at a million visits. A pair not found is counted again (it may have come since)."""
+    key = (str(session.connection().engine.url), token)
+    with _pair_lock:
+        known = _pair_counts.get(key)
+    if known is not None:
+        return known
+    n = session.scalar(select(func.count()).select_from(PetitionerToken).where(PetitionerToken.token == token)) or 0
+    if n:
+        with _pair_lock:
+            if len(_pair_counts) >= PAIR_COUNTS_KEPT:
+                _pair_counts.clear()
+            _pair_counts[key] = n
+    return n
+
+
 def _by_address(session: Session, text: str) -> tuple[list[str], bool]:
     """Petitioners whose address contains ``text``, through the keyed tokens of its pairs (``tokens.address_grams``):
-    each pair's rows are counted (up to ``ADDRESS_COUNT``), the rarest leads, the others must be there too (checked
-    rarest first), then the address itself is checked, all in one statement that stops at ``ADDRESS_CAP`` people.
+    the rarest pair leads (``_pair_rows``), the others must be there too (checked rarest first), then the address
+    itself is checked, all in one statement that stops at ``ADDRESS_CAP`` people.
     Returns the ids and whether there were more than could be ranked (a community of thousands: the page says so)."""
     toks = [tokens.token(tokens.ADDRESS_PURPOSE, g) for g in tokens.address_grams(text)]
     if not toks:
         return [], False
     counted = []
     for t in dict.fromkeys(toks):
-        some = select(PetitionerToken.petitioner_id).where(PetitionerToken.token == t).limit(ADDRESS_COUNT)
-        n = session.scalar(select(func.count()).select_from(some.subquery())) or 0
+        n = _pair_rows(session, t)
         if n == 0:
             return [], False
         counted.append((n, t))

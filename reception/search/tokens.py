@@ -75,11 +75,20 @@ def _address_char(ch: str) -> bool:
 
 def address_grams(address: str | None) -> list[str]:
     """The pairs of consecutive characters of an address (or of an address query) that have a Chinese character or
-    are both digits or letters (``紫霞``, ``区8``, ``8栋``, ``30``...; not across spaces or punctuation), without
-    repeats. Full-width digits and letters are folded first (NFKC), as the search box folds the text."""
+    are both digits or letters (``紫霞``, ``区8``, ``8栋``, ``30``...; not across spaces or punctuation), and the
+    triples with a digit and a Chinese character, without repeats. Full-width digits and letters are folded first
+    (NFKC), as the search box folds the text."""
     chars = "".join(unicodedata.normalize("NFKC", address or "").split()).upper()
-    return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
-                   if _address_char(chars[i]) and _address_char(chars[i + 1])})
+    grams = {chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
+             if _address_char(chars[i]) and _address_char(chars[i + 1])}
+    # and the triples that join a number to its Chinese neighbours (区2栋, 2栋1, 元15...): 2栋 alone is one address
+    # in ten, a community's 区2栋 one in sixty, so a building's look-up reads a short list
+    for i in range(len(chars) - 2):
+        triple = chars[i:i + 3]
+        if (all(_address_char(ch) for ch in triple) and any(ch.isdigit() for ch in triple)
+                and any(_is_han(ch) for ch in triple)):
+            grams.add(triple)
+    return sorted(grams)
 
 
 def address_tokens(address: str | None) -> set[int]:
