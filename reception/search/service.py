@@ -41,9 +41,9 @@ SURNAME_CAP = 200
 """A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
 PAIR_COUNTS_KEPT = 50_000
 """Address pairs whose row counts are remembered (``_pair_rows``): the district's addresses have a few thousand."""
-ADDRESS_CAP = SURNAME_CAP
-"""A community's name alone matches thousands of people, like a surname: fewer of them are ranked, the page says
-so (the building, unit or room narrows it)."""
+ADDRESS_CAP = 100
+"""A community's name alone matches thousands of people, a building a few hundred: at most this many are ranked (the
+people with the most recent cases), the page says so, and the unit or room narrows it."""
 PREFIX_END = "\U0010ffff"
 CHUNK = 900
 
