@@ -43,7 +43,8 @@ PAIR_COUNTS_KEPT = 50_000
 """Address pairs whose row counts are remembered (``_pair_rows``): the district's addresses have a few thousand."""
 ADDRESS_CAP = 100
 """A community's name alone matches thousands of people, a building a few hundred: at most this many are ranked (the
-people with the most recent cases), the page says so, and the unit or room narrows it."""
+first found, in index order, as a surname alone ranks its first ``SURNAME_CAP``), the page says so, and the unit or
+room narrows it."""
 PREFIX_END = "\U0010ffff"
 CHUNK = 900
 
