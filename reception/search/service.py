@@ -264,8 +264,11 @@ def _look_up(session: Session, found: _Found, reading: Reading) -> None:
             found.person(pid, reading)
     elif kind is Kind.INITIALS:
         gram = tokens.INITIALS_PREFIX + value
-        for pid in session.scalars(select(PetitionerGram.petitioner_id).where(PetitionerGram.gram == gram)
-                                   .limit(PERSON_CAP)):
+        # (common initials, wxy or zjh, are shared by thousands: as few are ranked as for a surname alone)
+        pids = list(session.scalars(select(PetitionerGram.petitioner_id).where(PetitionerGram.gram == gram)
+                                    .limit(SURNAME_CAP + 1)))
+        found.people_capped = found.people_capped or len(pids) > SURNAME_CAP
+        for pid in pids[:SURNAME_CAP]:
             found.person(pid, reading)
 
 
