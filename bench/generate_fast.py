@@ -8,8 +8,9 @@ pre-formatted values), so the statistics can be measured at scale. What it write
 
 * ``petitioner`` (a population of ~35 % of the visits, valid GB 11643 IDs, mobiles) stored as the app stores them:
   ID and phone encrypted (AES-GCM under this installation's data key), their blind indexes, and the case search's
-  keyed suffix tokens and name n-grams (``petitioner_token``, ``petitioner_gram``), so look-ups by ID, phone or
-  their tails find people at once; ``petition_case`` (query codes like the app's: 8 characters),
+  keyed suffix and address tokens and name n-grams (``petitioner_token``, ``petitioner_gram``), so look-ups by ID,
+  phone, their tails or part of an address find people at once; home addresses in the demo district's villages and
+  communities; ``petition_case`` (query codes like the app's: 8 characters),
   ``visit`` and ``visit_person`` — channels 来访 55 % / 网上 20 % / 来电 12 % / 来信 8 % / 领导接访日 5 %; ~20 % of
   visits are repeat visits joined to an earlier case of the same person; ~5 % of walk-ins collective (2–60 people);
   ~2 % skip-level; categories weighted like ``synth.py`` (城乡建设 most), every grid of the demo district; the unit
@@ -241,12 +242,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         gender = "male" if int(body[16]) % 2 else "female"
         phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
         id_number = body + check_digit(body)
+        # a home address as people give it (``synth.Identities.address``): the village or community, then the
+        # building, unit and room (or group and number in a village)
+        prefix = rng.choice(leaves)[2]
+        address = (f"{prefix}{rng.randint(1, 18)}组{rng.randint(1, 120)}号" if prefix.endswith("村") else
+                   f"{prefix}{rng.randint(1, 60)}栋{rng.randint(1, 6)}单元"
+                   f"{rng.randint(1, 33)}{rng.randint(1, 4):02d}室")
         # as the app stores them: ID and phone encrypted (AES-GCM), their blind indexes, the search's keyed suffix
         # tokens and the name's n-grams (the same functions the ORM events call)
         sink.add("petitioner", (pid, name, "resident_id", encrypt(id_number, "petitioner.id_number"), gender,
                                 encrypt(phone, "petitioner.phone"), blind_index(id_number, "id_number"),
-                                blind_index(phone, "phone"), "示范区某街道某社区", now_s, now_s, 1))
-        tok, grams = search_tokens.rows(pid, name, id_number, phone)
+                                blind_index(phone, "phone"), address, now_s, now_s, 1))
+        tok, grams = search_tokens.rows(pid, name, id_number, phone, address)
         for row in tok:
             sink.add("petitioner_token", row)
         for row in grams:

@@ -102,7 +102,8 @@ class PersonMatch:
     gender: str
     address: str
     matched_by: tuple[str, ...]
-    """Which inputs matched: "id_number", "phone", "name"."""
+    """Which inputs matched: "id_number", "phone", "name"; from the history panel's search box also the other
+    readings of ``reception.search.query.Kind`` ("phone_suffix", "id_suffix", "name_part", "address", "case_no"...)."""
     visit_count: int
     last_visit_on: date | None
     cases: tuple[CaseSummary, ...] = ()
@@ -125,6 +126,24 @@ class HistoryResult:
                 if CaseStatus.parse(case.status).is_open:
                     seen.setdefault(case.id, case)
         return tuple(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """The history panel's search box: the people the text matched (the strongest first, at most ``MAX_PERSONS``
+    of ``total``), as the automatic look-up shows them."""
+
+    history: HistoryResult = field(default_factory=HistoryResult)
+    total: int = 0
+    """People matched in all (more than shown: the text should say more)."""
+    capped: bool = False
+    """So many matched that only the best were ranked (a surname, 社区...)."""
+    readings: tuple[str, ...] = ()
+    """How the text was read, in Chinese (电话尾号, 姓名中的字...)."""
+
+    @property
+    def empty(self) -> bool:
+        return self.history.empty
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ stored encrypted (``reception.security.crypto``), and an index range scan for na
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,9 +23,11 @@ from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
 from reception.intake import directory
-from reception.intake.dto import CaseSummary, HistoryResult, PersonMatch
+from reception.intake.dto import CaseSummary, HistoryPage, HistoryResult, PersonMatch
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, require
+
+R = TypeVar("R", HistoryResult, HistoryPage)
 
 MAX_PERSONS = 20
 MAX_CASES_PER_PERSON = 20
@@ -63,14 +66,24 @@ def lookup_history(
     """Earlier petitioners matching any of the inputs, strongest match first, with their cases and flags.
 
     Only the centre's staff may look people up (``user_id`` None: the system); each person shown is audited."""
+    return audited_history(ctx, lambda session: find_history(session, id_number=id_number, phone=phone, name=name),
+                           user_id=user_id, desk_id=desk_id)
+
+
+def audited_history(ctx: AppContext, find: Callable[[Session], R], *, user_id: str | None,
+                    desk_id: str | None) -> R:
+    """Run a history look-up ``find`` for ``user_id`` (the centre's staff only), then audit each person it shows
+    (which person, matched how: never what was typed). Also serves the history panel's search box
+    (``reception.search.service.search_history``)."""
     with ctx.db.read() as session:
         user = require(session, user_id, Permission.VIEW_CASES)
         if user is not None and user.role == "unit_staff":
             raise PermissionDenied("责任单位工作人员无权查询信访人历史记录。")
-        result = find_history(session, id_number=id_number, phone=phone, name=name)
-    if not result.empty and user_id is not None:
+        result = find(session)
+    persons = result.history.persons if isinstance(result, HistoryPage) else result.persons
+    if persons and user_id is not None:
         with ctx.db.write() as session:
-            for person in result.persons:
+            for person in persons:
                 session.add(AuditEntry(user_id=user_id, desk_id=desk_id, action="view_history", entity="petitioner",
                                        entity_id=person.petitioner_id, detail=",".join(person.matched_by)))
     return result
@@ -96,12 +109,22 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
         return HistoryResult()
     strength = {"id_number": 4, "phone": 2, "name": 1}
     ranked = sorted(matches, key=lambda pid: -sum(strength[m] for m in matches[pid]))[:MAX_PERSONS]
+    return history_of(session, ranked,
+                      {pid: tuple(m for m in ("id_number", "phone", "name") if m in matches[pid]) for pid in ranked})
+
+
+def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str, tuple[str, ...]]) -> HistoryResult:
+    """The given petitioners in this order, masked, each with their visit count and newest cases."""
+    if not ranked:
+        return HistoryResult()
     people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(ranked)))}
     stats, newest = _visits_by_person(session, ranked)
     summaries = {s.id: s for s in summarise_cases(session, {cid for ids in newest.values() for cid in ids})}
     persons: list[PersonMatch] = []
     for pid in ranked:
-        p = people[pid]
+        p = people.get(pid)
+        if p is None:
+            continue
         visit_count, last = stats.get(pid, (0, None))
         persons.append(
             PersonMatch(
@@ -112,7 +135,7 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
                 phone_masked=mask_phone(p.phone or ""),
                 gender=p.gender,
                 address=p.address,
-                matched_by=tuple(m for m in ("id_number", "phone", "name") if m in matches[pid]),
+                matched_by=matched_by[pid],
                 visit_count=visit_count,
                 last_visit_on=last,
                 cases=tuple(summaries[cid] for cid in newest.get(pid, ())),

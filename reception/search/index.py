@@ -29,8 +29,8 @@ from reception.security.crypto import decrypt
 log = logging.getLogger(__name__)
 
 SETTING_KEY = "search_index"
-INDEX_VERSION = 1
-"""Bump when what the indexes hold changes: the next open rebuilds them."""
+INDEX_VERSION = 4
+"""Bump when what the indexes hold changes: the next open rebuilds them (2-4: address pairs and triples added)."""
 CHUNK = 5000
 
 _TOKEN: Table = PetitionerToken.__table__  # type: ignore[assignment]
@@ -64,24 +64,24 @@ def _old(target: Petitioner, attr: str) -> str | None:
 
 @event.listens_for(Petitioner, "after_insert")
 def _on_insert(_mapper: Mapper[Petitioner], conn: Connection, target: Petitioner) -> None:
-    _insert(conn, *tokens.rows(target.id, target.name, target.id_number, target.phone))
+    _insert(conn, *tokens.rows(target.id, target.name, target.id_number, target.phone, target.address))
 
 
 @event.listens_for(Petitioner, "after_update")
 def _on_update(_mapper: Mapper[Petitioner], conn: Connection, target: Petitioner) -> None:
-    changed = [a for a in ("name", "id_number", "phone") if get_history(target, a).has_changes()]
+    changed = [a for a in ("name", "id_number", "phone", "address") if get_history(target, a).has_changes()]
     if not changed:
         return
     old_tok, old_grams = tokens.rows(target.id, _old(target, "name") or "", _old(target, "id_number"),
-                                     _old(target, "phone"))
-    new_tok, new_grams = tokens.rows(target.id, target.name, target.id_number, target.phone)
+                                     _old(target, "phone"), _old(target, "address"))
+    new_tok, new_grams = tokens.rows(target.id, target.name, target.id_number, target.phone, target.address)
     _delete(conn, set(old_tok) - set(new_tok), set(old_grams) - set(new_grams))
     _insert(conn, new_tok, new_grams)
 
 
 @event.listens_for(Petitioner, "after_delete")
 def _on_delete(_mapper: Mapper[Petitioner], conn: Connection, target: Petitioner) -> None:
-    _delete(conn, *tokens.rows(target.id, target.name, target.id_number, target.phone))
+    _delete(conn, *tokens.rows(target.id, target.name, target.id_number, target.phone, target.address))
 
 
 def refresh(session: Session, petitioner_ids: Iterable[str]) -> None:
@@ -92,17 +92,17 @@ def refresh(session: Session, petitioner_ids: Iterable[str]) -> None:
         chunk = ids[start:start + 500]
         conn.execute(delete(_TOKEN).where(_TOKEN.c.petitioner_id.in_(chunk)))
         conn.execute(delete(_GRAM).where(_GRAM.c.petitioner_id.in_(chunk)))
-        people = conn.execute(text("SELECT id, name, id_number, phone FROM petitioner WHERE id IN "
+        people = conn.execute(text("SELECT id, name, id_number, phone, address FROM petitioner WHERE id IN "
                                    f"({', '.join(f':p{i}' for i in range(len(chunk)))})"),
                               {f"p{i}": pid for i, pid in enumerate(chunk)}).all()
         _insert(conn, *tokens.all_rows(_plain(people)))
 
 
-def _plain(rows: Iterable[tuple[str, str, str | None, str | None]]
-           ) -> Iterable[tuple[str, str, str | None, str | None]]:
-    for pid, name, id_number, phone in rows:
+def _plain(rows: Iterable[tuple[str, str, str | None, str | None, str | None]]
+           ) -> Iterable[tuple[str, str, str | None, str | None, str | None]]:
+    for pid, name, id_number, phone, address in rows:
         yield (pid, name or "", decrypt(id_number, "petitioner.id_number") if id_number else None,
-               decrypt(phone, "petitioner.phone") if phone else None)
+               decrypt(phone, "petitioner.phone") if phone else None, address)
 
 
 def rebuild(session: Session) -> int:
@@ -116,7 +116,7 @@ def rebuild(session: Session) -> int:
     done = 0
     last = ""
     while True:
-        people = conn.execute(text("SELECT id, name, id_number, phone FROM petitioner WHERE id > :last "
+        people = conn.execute(text("SELECT id, name, id_number, phone, address FROM petitioner WHERE id > :last "
                                    "ORDER BY id LIMIT :n"), {"last": last, "n": CHUNK}).all()
         if not people:
             break

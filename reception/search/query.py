@@ -19,7 +19,7 @@ from reception.domain.case_numbers import CASE_NO_RE, parse_case_no
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.phone import normalize_phone
-from reception.search.tokens import ID_SUFFIXES, clean_name
+from reception.search.tokens import ID_SUFFIXES, address_grams, clean_name
 
 
 class Kind(StrEnum):
@@ -34,6 +34,7 @@ class Kind(StrEnum):
     ID_SUFFIX = "id_suffix"
     PHONE_SUFFIX = "phone_suffix"
     NAME = "name"
+    ADDRESS = "address"
     INITIALS = "initials"
 
     @property
@@ -45,12 +46,12 @@ LABELS = {
     Kind.QR: "回执二维码", Kind.CASE_NO: "案件编号", Kind.QUERY_CODE: "查询码", Kind.ID_NUMBER: "证件号码",
     Kind.PHONE: "联系电话", Kind.CASE_PART: "案件编号（日期-序号）", Kind.NAME_EXACT: "姓名",
     Kind.CASE_PREFIX: "案件编号前缀", Kind.ID_SUFFIX: "证件号码后几位", Kind.PHONE_SUFFIX: "电话尾号",
-    Kind.NAME: "姓名中的字", Kind.INITIALS: "姓名拼音首字母",
+    Kind.NAME: "姓名中的字", Kind.ADDRESS: "住址或社区", Kind.INITIALS: "姓名拼音首字母",
 }
 RANK = {
     Kind.QR: 100, Kind.CASE_NO: 100, Kind.QUERY_CODE: 95, Kind.ID_NUMBER: 90, Kind.PHONE: 90,
     Kind.CASE_PART: 85, Kind.NAME_EXACT: 70, Kind.CASE_PREFIX: 60, Kind.ID_SUFFIX: 50, Kind.PHONE_SUFFIX: 50,
-    Kind.NAME: 30, Kind.INITIALS: 20,
+    Kind.NAME: 30, Kind.ADDRESS: 25, Kind.INITIALS: 20,
 }
 """Exact readings first; among partial ones a longer tail ranks higher (``Reading.rank``)."""
 
@@ -147,6 +148,8 @@ def classify(text: str) -> tuple[Reading, ...]:
             if len(name) >= 2:
                 out.append(Reading(Kind.NAME_EXACT, name))
             out.append(Reading(Kind.NAME, name))  # 2+ characters anywhere in a name; one character: a surname
+        if address_grams(folded):  # also a part of an address or community (``tokens.address_grams``)
+            out.append(Reading(Kind.ADDRESS, query))
         return tuple(out)
     digits = re.sub(r"[-()+]", "", upper)
     with contextlib.suppress(FieldError):

@@ -12,9 +12,11 @@ never logged nor put in an error message (it is personal data: a phone, an ID nu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,8 +25,8 @@ from reception.context import AppContext
 from reception.db.models import Case, Desk, Petitioner, PetitionerGram, PetitionerToken, Visit, VisitPerson
 from reception.domain.errors import FieldError
 from reception.domain.textcheck import SEARCH_MAX, field_problem
-from reception.intake.dto import CaseSummary
-from reception.intake.history import summarise_cases
+from reception.intake.dto import CaseSummary, HistoryPage
+from reception.intake.history import MAX_PERSONS, audited_history, history_of, summarise_cases
 from reception.search import tokens
 from reception.search.query import Kind, Reading, classify
 from reception.security.crypto import blind_index
@@ -37,6 +39,12 @@ CASE_CAP = 1000
 PERSON_CAP = 500
 SURNAME_CAP = 200
 """A surname alone is the weakest query (thousands of people): fewer of them are ranked, and the page says so."""
+PAIR_COUNTS_KEPT = 50_000
+"""Address pairs whose row counts are remembered (``_pair_rows``): the district's addresses have a few thousand."""
+ADDRESS_CAP = 100
+"""A community's name alone matches thousands of people, a building a few hundred: at most this many are ranked (the
+first found, in index order, as a surname alone ranks its first ``SURNAME_CAP``), the page says so, and the unit or
+room narrows it."""
 PREFIX_END = "\U0010ffff"
 CHUNK = 900
 
@@ -139,6 +147,60 @@ def _by_name(session: Session, name: str) -> list[tuple[str, str]]:
     return [(pid, n) for pid, n in session.execute(stmt.limit(PERSON_CAP))]
 
 
+def _squeezed(column: Any) -> Any:
+    """An address as the check compares it: no spaces, ASCII letters in upper case (as ``query.classify`` gives)."""
+    return func.upper(func.replace(func.replace(column, " ", ""), "\u3000", ""))
+
+
+_pair_counts: dict[tuple[str, int], int] = {}
+_pair_lock = threading.Lock()
+
+
+def _pair_rows(session: Session, token: int) -> int:
+    """How many petitioners have this address pair (how long its list is: the rarest leads), remembered for the
+    process: an estimate that a few saves do not change much, where an exact count of a pair that everyone has (示范,
+    社区) costs ~10 ms at a million visits. A pair not found is counted again (it may have come since)."""
+    key = (str(session.connection().engine.url), token)
+    with _pair_lock:
+        known = _pair_counts.get(key)
+    if known is not None:
+        return known
+    n = session.scalar(select(func.count()).select_from(PetitionerToken).where(PetitionerToken.token == token)) or 0
+    if n:
+        with _pair_lock:
+            if len(_pair_counts) >= PAIR_COUNTS_KEPT:
+                _pair_counts.clear()
+            _pair_counts[key] = n
+    return n
+
+
+def _by_address(session: Session, text: str) -> tuple[list[str], bool]:
+    """Petitioners whose address contains ``text``, through the keyed tokens of its pairs (``tokens.address_grams``):
+    the rarest pair leads (``_pair_rows``), the others must be there too (checked rarest first), then the address
+    itself is checked, all in one statement that stops at ``ADDRESS_CAP`` people.
+    Returns the ids and whether there were more than could be ranked (a community of thousands: the page says so)."""
+    toks = [tokens.token(tokens.ADDRESS_PURPOSE, g) for g in tokens.address_grams(text)]
+    if not toks:
+        return [], False
+    counted = []
+    for t in dict.fromkeys(toks):
+        n = _pair_rows(session, t)
+        if n == 0:
+            return [], False
+        counted.append((n, t))
+    counted.sort()
+    lead = PetitionerToken.__table__.alias("lead")
+    stmt = (select(lead.c.petitioner_id).join(Petitioner, Petitioner.id == lead.c.petitioner_id)
+            .where(lead.c.token == counted[0][1]))
+    for i, (_n, t) in enumerate(counted[1:]):
+        other = PetitionerToken.__table__.alias(f"also{i}")
+        stmt = stmt.where(select(other.c.token).where(other.c.token == t,
+                                                      other.c.petitioner_id == lead.c.petitioner_id).exists())
+    stmt = stmt.where(func.instr(_squeezed(Petitioner.address), text.upper()) > 0)
+    found = list(session.scalars(stmt.limit(ADDRESS_CAP + 1)))
+    return found[:ADDRESS_CAP], len(found) > ADDRESS_CAP
+
+
 _CASE = select(Case.id, Case.registered_at, Case.case_no)
 
 
@@ -195,10 +257,18 @@ def _look_up(session: Session, found: _Found, reading: Reading) -> None:
             found.people_capped = True
         for pid, name in people:
             found.person(pid, reading, reading.rank + (5 if name.startswith(value) else 0))
+    elif kind is Kind.ADDRESS:
+        pids, more = _by_address(session, value)
+        found.people_capped = found.people_capped or more
+        for pid in pids:
+            found.person(pid, reading)
     elif kind is Kind.INITIALS:
         gram = tokens.INITIALS_PREFIX + value
-        for pid in session.scalars(select(PetitionerGram.petitioner_id).where(PetitionerGram.gram == gram)
-                                   .limit(PERSON_CAP)):
+        # (common initials, wxy or zjh, are shared by thousands: as few are ranked as for a surname alone)
+        pids = list(session.scalars(select(PetitionerGram.petitioner_id).where(PetitionerGram.gram == gram)
+                                    .limit(SURNAME_CAP + 1)))
+        found.people_capped = found.people_capped or len(pids) > SURNAME_CAP
+        for pid in pids[:SURNAME_CAP]:
             found.person(pid, reading)
 
 
@@ -255,9 +325,69 @@ def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE
                       qr_mismatch=found.qr_mismatch, rows=tuple(h.summary for h in hits))
 
 
+HISTORY_KEYS = {Kind.ID_NUMBER: "id_number", Kind.PHONE: "phone", Kind.NAME_EXACT: "name", Kind.NAME: "name_part"}
+"""How a reading is named in ``PersonMatch.matched_by`` (the automatic look-up's own names where they mean the same;
+the ``Kind`` value otherwise)."""
+
+
+def _people(session: Session, readings: Sequence[Reading]) -> tuple[list[tuple[str, Reading]], bool]:
+    """Petitioners matching the readings, the strongest first and, within a rank, the one with the most recent case
+    first: the people found by ID, phone, name or address themselves; everyone on a case found by its number, code
+    or QR."""
+    found = _Found()
+    for reading in readings:
+        _look_up(session, found, reading)
+    best: dict[str, tuple[int, datetime, str, Reading]] = {}
+    direct = list(found.people)
+    for pid in direct:  # (a petitioner with no case yet stays last of their rank)
+        rank, reading = found.people[pid]
+        best[pid] = (rank, datetime.min, "", reading)
+    for chunk in _chunks(direct):
+        for pid, at, no in session.execute(
+                select(VisitPerson.petitioner_id, func.max(Case.registered_at), func.max(Case.case_no))
+                .join(Visit, Visit.id == VisitPerson.visit_id).join(Case, Case.id == Visit.case_id)
+                .where(VisitPerson.petitioner_id.in_(chunk)).group_by(VisitPerson.petitioner_id)):
+            rank, reading = found.people[pid]
+            best[pid] = (rank, at, no, reading)
+    for chunk in _chunks(list(found.cases)[:CASE_CAP]):
+        for pid, cid in session.execute(
+                select(VisitPerson.petitioner_id, Visit.case_id).join(Visit, Visit.id == VisitPerson.visit_id)
+                .where(Visit.case_id.in_(chunk)).distinct()):
+            rank, reading = found.cases[cid]
+            at, no = found.when[cid]
+            if pid not in best or best[pid][:3] < (rank, at, no):
+                best[pid] = (rank, at, no, reading)
+    order = sorted(best, key=lambda pid: best[pid][:3], reverse=True)
+    return [(pid, best[pid][3]) for pid in order], found.people_capped or len(found.cases) > CASE_CAP
+
+
+def find_history_by_text(session: Session, text: str, *, limit: int = MAX_PERSONS) -> HistoryPage:
+    """The history panel's search box: earlier petitioners matching what was typed, read as the case list's search
+    box reads it (a phone's or ID's tail, part of a name or an address, a case number, a query code, the receipt's
+    QR...), shown masked as the automatic look-up shows them (``history.history_of``)."""
+    check_text(text)
+    readings = classify(text)
+    if not readings:
+        return HistoryPage()
+    people, capped = _people(session, readings)
+    shown = people[:limit]
+    matched = {pid: (HISTORY_KEYS.get(reading.kind, reading.kind.value),) for pid, reading in shown}
+    return HistoryPage(history=history_of(session, [pid for pid, _r in shown], matched), total=len(people),
+                       capped=capped, readings=tuple(dict.fromkeys(r.kind.label for r in readings)))
+
+
+def search_history(ctx: AppContext, text: str, *, user_id: str | None = None,
+                   desk_id: str | None = None) -> HistoryPage:
+    """``find_history_by_text`` for ``user_id`` (the centre's staff only), each person shown audited as the automatic
+    look-up audits them (who was looked at and how they matched; never the text)."""
+    return audited_history(ctx, lambda session: find_history_by_text(session, text), user_id=user_id,
+                           desk_id=desk_id)
+
+
 def find_case_by_qr(ctx: AppContext, payload: str, *, user_id: str | None = None) -> SearchPage:
     """A scanned receipt: the page of its one case (``qr_case_id`` set when it may be opened)."""
     return search(ctx, payload, page_size=1, user_id=user_id)
 
 
-__all__ = ["PAGE_SIZE", "SearchHit", "SearchPage", "find_case_by_qr", "search"]
+__all__ = ["PAGE_SIZE", "SearchHit", "SearchPage", "find_case_by_qr", "find_history_by_text", "search",
+           "search_history"]

@@ -10,6 +10,12 @@ file reveals: which petitioners share a suffix, as the blind index reveals who s
 
 Names are stored in clear (they are searched by prefix already): their two-character n-grams are stored as they
 are, plus the pinyin initials of the whole name (``py:lxy`` for 李秀英) when the name is Chinese.
+
+Addresses (住址: ``示范区城南街道紫霞社区3栋2单元1502室``) are personal data too. They are stored in clear in
+``petitioner.address`` today, but their partial index is keyed all the same, like IDs and phones (so the index adds
+nothing readable to the file, and stays right if the column is ever encrypted): one token per pair of consecutive
+characters (``紫霞``, ``霞社``, ``社区``, ``区8``, ``8栋``...: the building and room numbers narrow a search for a
+community of thousands; ``reception.search.service._by_address`` checks every candidate against the whole text).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import unicodedata
 from collections.abc import Iterable
 
 from reception.security.crypto import DataKeys, data_keys
@@ -28,6 +35,7 @@ PHONE_SUFFIXES = (4, 5, 6, 7, 8)
 against the decrypted number (the full number has the blind index)."""
 ID_PURPOSE = "search/id_suffix"
 PHONE_PURPOSE = "search/phone_suffix"
+ADDRESS_PURPOSE = "search/address_gram"
 INITIALS_PREFIX = "py:"
 GRAM = 2
 
@@ -61,8 +69,34 @@ def phone_tokens(phone: str | None) -> set[int]:
     return {token(PHONE_PURPOSE, value[-n:]) for n in PHONE_SUFFIXES if len(value) > n}
 
 
-def secret_tokens(id_number: str | None, phone: str | None) -> set[int]:
-    return id_tokens(id_number) | phone_tokens(phone)
+def _address_char(ch: str) -> bool:
+    return _is_han(ch) or (ch.isascii() and ch.isalnum())
+
+
+def address_grams(address: str | None) -> list[str]:
+    """The pairs of consecutive characters of an address (or of an address query) that have a Chinese character or
+    are both digits or letters (``紫霞``, ``区8``, ``8栋``, ``30``...; not across spaces or punctuation), and the
+    triples with a digit and a Chinese character, without repeats. Full-width digits and letters are folded first
+    (NFKC), as the search box folds the text."""
+    chars = "".join(unicodedata.normalize("NFKC", address or "").split()).upper()
+    grams = {chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
+             if _address_char(chars[i]) and _address_char(chars[i + 1])}
+    # and the triples that join a number to its Chinese neighbours (区2栋, 2栋1, 元15...): 2栋 alone is one address
+    # in ten, a community's 区2栋 one in sixty, so a building's look-up reads a short list
+    for i in range(len(chars) - 2):
+        triple = chars[i:i + 3]
+        if (all(_address_char(ch) for ch in triple) and any(ch.isdigit() for ch in triple)
+                and any(_is_han(ch) for ch in triple)):
+            grams.add(triple)
+    return sorted(grams)
+
+
+def address_tokens(address: str | None) -> set[int]:
+    return {token(ADDRESS_PURPOSE, g) for g in address_grams(address)}
+
+
+def secret_tokens(id_number: str | None, phone: str | None, address: str | None = None) -> set[int]:
+    return id_tokens(id_number) | phone_tokens(phone) | address_tokens(address)
 
 
 def _is_han(ch: str) -> bool:
@@ -101,19 +135,19 @@ def grams_of_query(text: str) -> list[str]:
     return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)})
 
 
-def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None
+def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None, address: str | None = None
          ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
     """The (token, id) and (gram, id) rows of one petitioner."""
-    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone)],
+    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone, address)],
             [(g, petitioner_id) for g in name_grams(name)])
 
 
-def all_rows(people: Iterable[tuple[str, str, str | None, str | None]]
+def all_rows(people: Iterable[tuple[str, str, str | None, str | None, str | None]]
              ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
     tok: list[tuple[int, str]] = []
     grams: list[tuple[str, str]] = []
-    for pid, name, id_number, phone in people:
-        t, g = rows(pid, name, id_number, phone)
+    for pid, name, id_number, phone, address in people:
+        t, g = rows(pid, name, id_number, phone, address)
         tok.extend(t)
         grams.extend(g)
     return tok, grams

@@ -50,7 +50,8 @@ def test_every_kind_of_query_through_the_case_list(qtbot: QtBot, window: MainWin
         assert cases.dialog is not None and cases.dialog.isVisible()
         cases.dialog.reject()
     for what, text in {"电话尾号": PHONE[-4:], "证件后四位": NEW_ID[-4:], "证件后六位": NEW_ID[-6:],
-                       "名字中间两字": "阳秀", "名字后两字": "秀珍", "拼音首字母": "oyxz"}.items():
+                       "名字中间两字": "阳秀", "名字后两字": "秀珍", "拼音首字母": "oyxz",
+                       "住址中的小区和楼栋": "尚书茗苑3栋", "住址中的两字": "茗苑"}.items():
         found = _search(qtbot, cases, text)
         assert case_no in found, what
     # masked as ever: the tail the officer typed is all that shows of the phone

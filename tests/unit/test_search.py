@@ -124,7 +124,7 @@ def test_indexes_follow_updates_deletes_and_a_rebuild(desk: Desk, two: tuple[str
         assert s.scalar(select(func.count()).select_from(PetitionerGram).where(
             PetitionerGram.petitioner_id == pid, PetitionerGram.gram == "秀英")) == 0
         held = set(s.scalars(select(PetitionerToken.token).where(PetitionerToken.petitioner_id == pid)))
-    assert held == tokens.secret_tokens(OTHER_ID, "13600001111")
+    assert held == tokens.secret_tokens(OTHER_ID, "13600001111", LI.address)
     # a rebuild (as after the upgrade) gives the same rows
     with desk.ctx.db.write() as s:
         before = sorted(s.execute(select(PetitionerToken.token, PetitionerToken.petitioner_id)).all())
@@ -186,3 +186,143 @@ def test_no_partial_index_holds_an_id_number_or_phone_in_plaintext(desk: Desk, t
     with sqlite3.connect(desk.ctx.paths.database) as c:  # case numbers are in clear, of course
         assert c.execute("SELECT count(*) FROM petition_case").fetchone()[0] == 2
     assert Case.__tablename__ == "petition_case"
+
+
+# -- part of an address or community (keyed pairs of Chinese characters) ---------------------------------------------
+
+
+def test_part_of_an_address_or_community_finds_the_case(desk: Desk, two: tuple[str, str, str]) -> None:
+    xia, li, _code = two  # 夏明云 lives at 示范区翠园街道尚书茗苑3栋2单元501, 李秀英 at 示范区城南街道紫霞社区
+    assert _nos(desk, "紫霞社区") == [li] and _nos(desk, "紫霞") == [li] and _nos(desk, "城南街道") == [li]
+    assert _nos(desk, "尚书茗苑") == [xia] and _nos(desk, "尚书茗苑3栋") == [xia]  # a pair, then the building
+    assert _nos(desk, "茗苑 3 栋") == [xia] and _nos(desk, "茗苑３栋") == [xia]  # (spaces, a full-width digit)
+    assert _nos(desk, "3栋2单元") == [xia] and _nos(desk, "4栋2单元") == []  # the numbers narrow it too
+    assert set(_nos(desk, "示范区")) == {xia, li}
+    page = search(desk.ctx, "紫霞社区")
+    assert page.hits[0].matched == "住址或社区" and not page.hits[0].exact and "住址或社区" in page.readings
+    # every pair present but not in that order: the address itself is checked
+    for text in ("社区紫霞", "尚书茗苑4栋", "城南紫霞", "某某社区"):
+        assert _nos(desk, text) == [], text
+    # a moved petitioner is found at the new address only
+    with desk.ctx.db.write() as s:
+        p = s.scalar(select(Petitioner).where(Petitioner.name == "李秀英"))
+        assert p is not None
+        p.address = "示范区河西街道桃源村5组12号"
+    assert _nos(desk, "紫霞社区") == [] and _nos(desk, "桃源村") == [li]
+
+
+def test_a_name_outranks_the_same_characters_in_an_address(desk: Desk) -> None:
+    by_name = save(desk, form(desk, person=PersonInput(name="王紫霞", id_type=DocumentType.NONE, address="甲地")))
+    by_address = save(desk, form(desk, person=LI))
+    found = search(desk.ctx, "紫霞")
+    assert [h.summary.case_no for h in found.hits] == [by_name.case_no, by_address.case_no]
+    assert [h.matched for h in found.hits] == ["姓名中的字", "住址或社区"]
+
+
+def test_an_address_pair_shared_by_everyone_is_capped_not_slow(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reception.search import service
+
+    monkeypatch.setattr(service, "ADDRESS_CAP", 3)
+    for _ in range(5):
+        save(desk, form(desk, person=PersonInput(name="赵六", id_type=DocumentType.NONE, address="示范区城南街道")))
+    page = search(desk.ctx, "街道")
+    assert page.capped and 1 <= page.total <= 3
+    assert not search(desk.ctx, "赵六").capped
+
+
+def test_the_address_index_holds_no_address_text(desk: Desk, two: tuple[str, str, str]) -> None:
+    """The raw pages of ``petitioner_token`` (read from the file through ``dbstat``) hold no pair of the addresses
+    in any encoding the file might use, its tokens are keyed (not a plain hash of a pair), and no address pair is a
+    plain gram."""
+    import hashlib
+
+    conn = sqlite3.connect(desk.ctx.paths.database)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'petitioner_token'")]
+    types = {r[0] for r in conn.execute("SELECT DISTINCT typeof(token) FROM petitioner_token")}
+    token_values = {r[0] for r in conn.execute("SELECT token FROM petitioner_token")}
+    grams = {r[0] for r in conn.execute("SELECT gram FROM petitioner_gram")}
+    conn.close()
+    assert types == {"integer"} and pages
+    data = desk.ctx.paths.database.read_bytes()
+    raw = b"".join(data[(n - 1) * page_size:n * page_size] for n in pages)
+    pairs = tokens.address_grams(LI.address) + tokens.address_grams(form(desk).person.address)
+    assert len(pairs) >= 15 and "紫霞" in pairs
+    for pair in pairs:
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):  # (two ASCII characters occur by chance in ids)
+            assert pair.isascii() or pair.encode(encoding) not in raw, pair
+        assert pair not in grams or pair in {"明云", "秀英", "李秀", "夏明"}  # (only names' own pairs are plain)
+        plain = int.from_bytes(hashlib.sha256(pair.encode()).digest()[:8], "big", signed=True)
+        assert plain not in token_values
+    assert {tokens.token(tokens.ADDRESS_PURPOSE, p) for p in pairs} <= token_values
+
+
+# -- the intake history panel's search box -----------------------------------------------------------------------------
+
+
+def test_history_search_reads_the_text_as_the_search_box_does(desk: Desk, two: tuple[str, str, str]) -> None:
+    from reception.search.service import find_history_by_text
+
+    xia, li, code = two
+
+    def people(text: str) -> list[tuple[str, tuple[str, ...]]]:
+        with desk.ctx.db.read() as s:
+            page = find_history_by_text(s, text)
+        return [(p.name, p.matched_by) for p in page.history.persons]
+
+    assert people("3912") == [("李秀英", ("phone_suffix",))]
+    assert people(OTHER_ID[-4:]) == [("李秀英", ("id_suffix",))]
+    assert people("秀英") == [("李秀英", ("name_part",))]
+    assert people("lxy") == [("李秀英", ("initials",))]
+    assert people("紫霞社区") == [("李秀英", ("address",))]
+    assert people(code) == [("李秀英", ("query_code",))]
+    assert people(li) == [("李秀英", ("case_no",))] and people(xia) == [("夏明云", ("case_no",))]
+    assert people(li.split("-", 1)[1]) == [("李秀英", ("case_part",))]
+    assert people(f"XF:{li}:{code}") == [("李秀英", ("qr",))]
+    assert people("13907393912") == [("李秀英", ("phone",))]
+    for text in ("0000", "秀明", "ZZZZZZZZ", "", "   "):
+        assert people(text) == [], text
+    with desk.ctx.db.read() as s:
+        page = find_history_by_text(s, "3912")
+    person = page.history.persons[0]
+    assert person.phone_masked == "139****3912" and person.id_masked.endswith(OTHER_ID[-4:])
+    assert OTHER_ID not in person.id_masked and person.visit_count == 1
+    assert [c.case_no for c in person.cases] == [li] and page.total == 1 and page.readings[0] == "电话尾号"
+
+
+def test_history_search_ranks_the_people_and_caps_them(desk: Desk, two: tuple[str, str, str]) -> None:
+    from reception.search.service import find_history_by_text
+
+    # four more people whose phones end in 5678 (夏明云's does too): the most recent case first, a short page
+    for n in range(4):
+        save(desk, form(desk, person=PersonInput(name=f"钱{n}号", id_type=DocumentType.NONE, phone=f"1300{n:03d}5678",
+                                                 address="甲地")))
+    with desk.ctx.db.read() as s:
+        assert find_history_by_text(s, "678").empty  # (3 digits: not a tail)
+        page = find_history_by_text(s, "5678", limit=3)
+        everyone = find_history_by_text(s, "5678")
+        exact = find_history_by_text(s, "13812345678")
+        one = find_history_by_text(s, "0025678")
+    assert [p.name for p in page.history.persons] == ["钱3号", "钱2号", "钱1号"] and page.total == 5
+    assert [p.name for p in everyone.history.persons] == ["钱3号", "钱2号", "钱1号", "钱0号", "夏明云"]
+    assert exact.history.persons[0].name == "夏明云" and exact.history.persons[0].matched_by == ("phone",)
+    assert [p.name for p in one.history.persons] == ["钱2号"] and one.total == 1
+
+
+def test_history_search_is_for_the_centre_and_audited_without_the_text(desk: Desk, two: tuple[str, str, str],
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from reception.db.models import AuditEntry
+    from reception.search.service import search_history
+    from reception.security.permissions import PermissionDenied
+
+    caplog.set_level(logging.DEBUG)
+    officer = desk.user("desk_officer")
+    page = search_history(desk.ctx, "3912", user_id=officer, desk_id=desk.desk_id)
+    assert [p.name for p in page.history.persons] == ["李秀英"]
+    with desk.ctx.db.read() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "view_history")).all()
+    assert [(e.entity_id, e.detail) for e in entries] == [(page.history.persons[0].petitioner_id, "phone_suffix")]
+    assert "3912" not in "\n".join(r.getMessage() for r in caplog.records)
+    with pytest.raises(PermissionDenied):
+        search_history(desk.ctx, "3912", user_id=desk.user("unit_staff", unit="ZJJ"), desk_id=desk.desk_id)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -16,11 +17,21 @@ from PySide6.QtWidgets import (
 )
 
 from reception.domain.enums import Gender
-from reception.intake.dto import CaseSummary, HistoryResult, PersonMatch
-from ui.widgets import FlagBadge, button, is_open_case, shown_flags
+from reception.domain.textcheck import SEARCH_MAX
+from reception.intake.dto import CaseSummary, HistoryPage, HistoryResult, PersonMatch
+from reception.search.query import LABELS, Kind
+from ui.widgets import ErrorLabel, FlagBadge, button, field_label, is_open_case, shown_flags
 
-MATCH_LABELS = {"id_number": "证件号码", "phone": "联系电话", "name": "姓名"}
-IDLE_TEXT = "输入完整的证件号码、联系电话或姓名后，自动查询此人此事是否来访过。"
+MATCH_LABELS = {**{k.value: label for k, label in LABELS.items()},
+                "id_number": "证件号码", "phone": "联系电话", "name": "姓名", "name_part": LABELS[Kind.NAME]}
+"""``PersonMatch.matched_by`` in Chinese: the automatic look-up's three, and every reading of the search box."""
+STRONG = frozenset({"id_number", "phone", "qr", "case_no", "case_part", "query_code"})
+"""Matches that name the person (or their case) for certain; any other wants the officer to check."""
+IDLE_TEXT = ("输入完整的证件号码、联系电话或姓名后，自动查询此人此事是否来访过；"
+             "也可在上方输入电话尾号、证件号码后几位、姓名中的字、住址、案件编号或查询码查找。")
+SEARCH_LABEL = "查找历史"
+SEARCH_HINT = "电话尾号、证件后4位、姓名中的字、住址、案件编号、查询码"
+NOTHING_FOUND = "没有找到相符的历史记录。请核对后重新输入，或按首次来访继续登记。"
 
 
 def day_text(d: date | None) -> str:
@@ -40,6 +51,12 @@ def _label(text: str, *, bold: bool = False, muted: bool = False, wrap: bool = T
     if style:
         label.setStyleSheet(" ".join(style))
     return label
+
+
+def _open_advice(result: HistoryResult) -> str:
+    cases = {c.id: c for person in result.persons for c in person.cases}
+    open_cases = sum(1 for c in cases.values() if is_open_case(c))
+    return f"其中未办结事项{open_cases}件，同一事项再次来访请“并入此事项”，不要重复立案。" if open_cases else ""
 
 
 class CaseCard(QFrame):
@@ -106,6 +123,8 @@ class PersonCard(QFrame):
         layout.addLayout(head)
         if person.matched_by == ("name",):
             layout.addWidget(_label("仅姓名相同，请核对是否同一人。", muted=True))
+        elif not STRONG & set(person.matched_by):
+            layout.addWidget(_label("仅部分信息相符，请核对是否同一人。", muted=True))
         ids = []
         if person.id_masked:
             ids.append(f"证件 {person.id_masked}")
@@ -136,6 +155,8 @@ class HistoryPanel(QWidget):
     """A CaseSummary: add this visit to that case."""
     usePersonRequested = Signal(object)
     """A PersonMatch: fill the form from this earlier petitioner."""
+    searchRequested = Signal(str)
+    """查找 (or Enter) in the search box: the text, to be read as the case list's search box reads it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +168,28 @@ class HistoryPanel(QWidget):
         title = QLabel("历史来访")
         title.setStyleSheet("font-size: 15px; font-weight: bold;")
         layout.addWidget(title)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("historySearch")
+        self.search_edit.setPlaceholderText(SEARCH_HINT)
+        self.search_edit.setToolTip(SEARCH_HINT)
+        self.search_edit.setMaxLength(SEARCH_MAX)
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_label = field_label(SEARCH_LABEL, self.search_edit)
+        self.search_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.search_label.setContentsMargins(0, 0, 0, 0)
+        self.search_button = button("查找")
+        row.addWidget(self.search_label)
+        row.addWidget(self.search_edit, 1)
+        row.addWidget(self.search_button)
+        layout.addLayout(row)
+        self.search_error = ErrorLabel(self)
+        self.search_error.setObjectName("historySearchError")
+        layout.addWidget(self.search_error)
+        self.search_edit.returnPressed.connect(self._search)
+        self.search_button.clicked.connect(self._search)
+        self.search_edit.textEdited.connect(lambda _t: self.search_error.hide())
         self.status = _label(IDLE_TEXT, muted=True)
         self.status.setObjectName("historyStatus")
         layout.addWidget(self.status)
@@ -171,10 +214,46 @@ class HistoryPanel(QWidget):
             card.deleteLater()
         self.person_cards = []
 
-    def clear(self) -> None:
+    def clear(self, *, search_too: bool = False) -> None:
         self.result = HistoryResult()
         self._clear_cards()
         self.status.setText(IDLE_TEXT)
+        if search_too:
+            self.search_edit.clear()
+            self.search_error.hide()
+
+    def _search(self) -> None:
+        text = self.search_edit.text()
+        self.search_error.hide()
+        if not text.strip():
+            self.search_error.setText("请输入要查找的内容。")
+            self.search_error.show()
+            self.search_edit.setFocus()
+            return
+        self.searchRequested.emit(text)
+
+    def show_search_error(self, message: str) -> None:
+        """Text the search refused (a control character...): said under the box, the text kept."""
+        self.status.setText(IDLE_TEXT if self.result.empty else self.status.text())
+        self.search_error.setText(message)
+        self.search_error.show()
+
+    def show_search_result(self, page: HistoryPage, *, joined_case_id: str | None = None,
+                           linked_petitioner_id: str | None = None) -> None:
+        if page.empty:
+            self.result = HistoryResult()
+            self._clear_cards()
+            self.status.setText(NOTHING_FOUND)
+            return
+        self.show_result(page.history, joined_case_id=joined_case_id, linked_petitioner_id=linked_petitioner_id)
+        shown = len(page.history.persons)
+        how = "、".join(page.readings)
+        text = f"按{how}查找：" if how else ""
+        if page.total > shown or page.capped:
+            text += f"相符的信访人较多，仅显示最相符的{shown}位，请输入更多内容缩小范围。"
+        else:
+            text += f"找到{shown}位信访人。"
+        self.status.setText(text + _open_advice(page.history))
 
     def set_searching(self) -> None:
         self.status.setText("正在查询历史记录…")
@@ -189,14 +268,7 @@ class HistoryPanel(QWidget):
         if result.empty:
             self.status.setText("未找到历史记录：此人此事为首次登记。")
             return
-        cases = {c.id: c for person in result.persons for c in person.cases}
-        open_cases = sum(1 for c in cases.values() if is_open_case(c))
-        text = f"找到{len(result.persons)}位可能是同一人的信访人"
-        if open_cases:
-            text += f"，其中未办结事项{open_cases}件。同一事项再次来访请“并入此事项”，不要重复立案。"
-        else:
-            text += "。"
-        self.status.setText(text)
+        self.status.setText(f"找到{len(result.persons)}位可能是同一人的信访人。" + _open_advice(result))
         for person in result.persons:
             card = PersonCard(person, joined_case_id, person.petitioner_id == linked_petitioner_id, self)
             self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
@@ -208,4 +280,6 @@ class HistoryPanel(QWidget):
         """Re-draw the same result after the officer joined a case or linked a person."""
         if self.result.empty:
             return
+        said = self.status.text()  # (what the look-up or the search said stays)
         self.show_result(self.result, joined_case_id=joined_case_id, linked_petitioner_id=linked_petitioner_id)
+        self.status.setText(said)

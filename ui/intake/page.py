@@ -19,11 +19,12 @@ from PySide6.QtWidgets import (
 
 from reception.context import AppContext
 from reception.domain.enums import HistoryFlag
-from reception.domain.errors import FieldErrors, ReceptionError
+from reception.domain.errors import FieldError, FieldErrors, ReceptionError
 from reception.intake import directory
-from reception.intake.dto import CaseSummary, HistoryResult, IntakeResult, PersonMatch, RouteProposal
+from reception.intake.dto import CaseSummary, HistoryPage, HistoryResult, IntakeResult, PersonMatch, RouteProposal
 from reception.intake.history import lookup_history
 from reception.intake.service import register_intake
+from reception.search.service import search_history
 from ui.icons import icon
 from ui.intake.form import IntakeForm
 from ui.intake.history import HistoryPanel
@@ -191,6 +192,7 @@ class IntakePage(QWidget):
         self.form.joinCancelled.connect(self._refresh_history_state)
         self.history.joinRequested.connect(self.join_case)
         self.history.usePersonRequested.connect(self.use_person)
+        self.history.searchRequested.connect(self.search_history)
         self.form.set_route_info(None, None)
 
     def set_reference(self, reference: Reference) -> None:
@@ -229,6 +231,32 @@ class IntakePage(QWidget):
 
         # audited (who looked at whose record), so it goes through the writer
         self.tasks.run(run, done, failed, write=True, owner=self, what="history lookup")
+
+    def search_history(self, text: str) -> None:
+        """The history panel's search box: earlier petitioners by whatever the petitioner brings (a phone's tail, part
+        of a name or an address, a case number, a query code), read as the case list's search box reads it."""
+        self._history_gen += 1
+        generation = self._history_gen
+        self.history.set_searching()
+        ctx, user, desk = self.ctx, self.reference.user_id or None, self.reference.desk_id or None
+
+        def run() -> HistoryPage:
+            return search_history(ctx, text, user_id=user, desk_id=desk)
+
+        def done(page: HistoryPage) -> None:
+            if generation == self._history_gen:
+                self.history.show_search_result(page, joined_case_id=self._joined_id(),
+                                                linked_petitioner_id=self._linked_id())
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._history_gen:
+                return
+            if isinstance(exc, FieldError):  # text the search cannot read: said under the box, the text kept
+                self.history.show_search_error(exc.message)
+            else:
+                self.history.show_failure(error_message(exc))
+
+        self.tasks.run(run, done, failed, write=True, owner=self, what="history search")
 
     def _joined_id(self) -> str | None:
         return self.form.join_case.id if self.form.join_case else None
@@ -359,6 +387,6 @@ class IntakePage(QWidget):
         self._history_key = None
         self._history_gen += 1
         self._route_gen += 1
-        self.history.clear()
+        self.history.clear(search_too=True)
         self.scroll_area.verticalScrollBar().setValue(0)
         self.form.focus_first()
