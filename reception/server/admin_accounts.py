@@ -97,13 +97,13 @@ def add_web_admin(db: ServerDatabase, username: str, display_name: str, password
     now = now or utcnow()
     username = username.strip()
     if not USERNAME.fullmatch(username):
-        raise FieldError("用户名", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
+        raise FieldError("username", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
     if not display_name.strip():
-        raise FieldError("姓名", "请填写姓名", key="display_name_required")
-    check_password_policy(password, field="密码", username=username)
+        raise FieldError("display_name", "请填写姓名", key="display_name_required")
+    check_password_policy(password, field="password", username=username)
     with db.session() as s:
         if s.scalar(select(WebAdmin.id).where(WebAdmin.username == username)) is not None:
-            raise FieldError("用户名", f"管理员“{username}”已存在", key="username_taken")
+            raise FieldError("username", f"管理员“{username}”已存在", key="username_taken")
         admin = WebAdmin(username=username, display_name=display_name.strip(), password_hash=hash_password(password),
                          active=True, failed_attempts=0, created_at=now, password_changed_at=now)
         s.add(admin)
@@ -224,7 +224,7 @@ def reset_password(db: ServerDatabase, admin: AdminAccount, user_id: str, passwo
     generated = "" if password else new_password()
     with db.session() as s:
         user = _unit_user(s, user_id)
-        check_password_policy(password or generated, field="新密码", username=user.username)
+        check_password_policy(password or generated, field="new_password", username=user.username)
         user.password_hash, user.failed_attempts, user.locked_until = hash_password(password or generated), 0, None
         user.password_changed_at = now
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))
