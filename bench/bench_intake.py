@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--profile", help="cProfile the timed new-case saves into this file (pstats format; the "
+                                          "timings of that row then include the profiler's overhead)")
     parser.add_argument("--what-if-directory-cache", action="store_true",
                         help="experiment: preload the directory (localities, categories, units, rules, desks, users) "
                              "into every session, as an in-memory directory cache in the core would; measures the "
@@ -204,9 +206,18 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
     forms = [new_form() for _ in range(args.saves + args.warmup)]
     it = iter(forms)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     save_new, results = timed("register_intake: new case + A4 receipt + archive",
                               lambda: register_intake(ctx, next(it), desk_id=desk, officer_id=officer),
                               args.saves, warmup=args.warmup, target=TARGET_SAVE, counter=counter)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     saved = [r for r in results if r.receipt_path]
     pdf_sizes = [Path(r.receipt_path).stat().st_size for r in saved]
 
