@@ -3,6 +3,8 @@ the one icon set of the navigation, the main actions, the status bar and the cas
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
@@ -118,14 +120,29 @@ def icon(concept: str, *, colour: str | None = None, selected: str | None = None
     glyph = GLYPHS.get(concept)
     if glyph is None:
         return QIcon()
-    import qtawesome
-
     options: dict[str, str] = {"color": colour or COLOURS.get(concept, DEFAULT_COLOUR)}
     if selected:
         options["color_selected"] = selected
         options["color_active"] = selected
-    made: QIcon = qtawesome.icon(f"{ICON_SET}.{glyph}", **options)
+    made: QIcon = _icon_font().icon(f"{ICON_SET}.{glyph}", **options)
     return made
+
+
+_font: list[Any] = []
+
+
+def _icon_font() -> Any:
+    """qtawesome's font object with only our set loaded. ``qtawesome.icon`` would load and checksum all twelve of
+    its bundled fonts (6 MB, ~0.1 s at start-up); the frozen build ships only this one (build.spec)."""
+    import qtawesome
+    from qtawesome.iconic_font import IconicFont
+
+    if _font and not qtawesome.has_valid_font_ids(_font[0]):
+        _font.clear()  # (a new QApplication: the font database was emptied)
+    if not _font:
+        entry = next(f for f in qtawesome._BUNDLED_FONTS if f[0] == ICON_SET)
+        _font.append(IconicFont(entry))
+    return _font[0]
 
 
 def nav_icon(concept: str) -> QIcon:
