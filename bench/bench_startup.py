@@ -21,6 +21,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def peak_rss_mb() -> float | None:
+    """The largest resident set of any finished child so far (Linux and macOS; None elsewhere)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
 def one_run(data_dir: Path) -> float:
     env = dict(os.environ, RECEPTION_EXIT_AFTER_SHOWN="1", PYTHONIOENCODING="utf-8")
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -55,6 +65,9 @@ def main() -> int:
     print(f"cold start to shown main window, {args.runs} runs on {data_dir.name}:")
     print(f"  median {statistics.median(times) * 1000:.0f} ms   min {min(times) * 1000:.0f} ms   "
           f"max {max(times) * 1000:.0f} ms   (target ≤ 1500 ms)")
+    peak = peak_rss_mb()
+    if peak is not None:
+        print(f"  peak memory (largest resident set of the runs): {peak:.0f} MB   (target ≤ 180 MB)")
     return 0
 
 
