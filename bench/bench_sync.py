@@ -112,7 +112,8 @@ def pg_bulk_baseline(url: str, rows: list[dict[str, Any]]) -> float:
 
 def pg_copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
     """Seconds to ``COPY`` ``rows`` (table_name, record_id, data as jsonb) into a fresh plain PostgreSQL table with
-    raw psycopg, in one transaction (JSON encoding included): the rawest way to get the same rows into the server's database."""
+    raw psycopg, in one transaction (JSON encoding included): the rawest way to get the same rows into the server's
+    database."""
     import json
 
     engine = create_engine(url)  # (only to open the psycopg connection with the URL's options: search_path)
