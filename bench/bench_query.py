@@ -2,16 +2,21 @@
 loopback load test, and the throttle under that load.
 
     python bench/bench_query.py [--pg URL] [--cases 100000] [--rate 200] [--seconds 60] [--samples 500]
+                                [--workers 2] [--explain] [--profile FILE]
 
 * Data: a fresh PostgreSQL schema (dropped at the end), the demo district's reference data published, then N cases
   written straight into the server's ``record`` table as the desks would have synced them (per case: the
   ``petition_case`` record, 4 ``case_event`` records — received, assigned, signed, accepted — one ``visit``, one
-  ``visit_person``, one ``petitioner``; 8 records a case), in one COPY per table, and the server migrated.
-* Server: ``reception server`` in a child process (one uvicorn process, as in ``tests/sync/harness.py``).
+  ``visit_person``, one ``petitioner``; 8 records a case), with COPY (``service._insert_many``, as a push stores
+  them), the server migrated. ``--explain``: the page's statements and PostgreSQL's plans of them, executed.
+* Server: ``reception server --workers N`` in a child process (``--workers``, default 2: uvicorn's worker
+  processes over the one PostgreSQL, as the README says to run it), as in ``tests/sync/harness.py``.
 * Page time: ``--samples`` GETs of random cases' QR addresses, one after another; the server's own time is the
   answer's ``Server-Timing: app;dur=`` (request to answer head, the page rendered). Goal: p95 <= 20 ms.
-* Load: ``--rate`` queries a second for ``--seconds``, open loop (each request starts on its own schedule,
-  16 client threads), random cases, right codes: errors (anything but 200) and the rate achieved are counted.
+* Load: ``--rate`` queries a second for ``--seconds``, open loop (request k is due at start + k / rate whatever
+  the others do; 48 bare keep-alive connections take them in turn, so the client costs little CPU), random cases,
+  right codes: errors (anything but 200 with the page), the rate achieved, latency from each request's due time
+  (p50/p95/p99), the server's own time under load and the server processes' CPU seconds a query (Linux /proc).
   Meanwhile a guesser (its own loopback address, 127.0.0.9) tries wrong codes on one case twice a second: after
   ``limits.QUERY_FAIL_LIMIT`` wrong answers every further try must be refused (429), during the whole load.
 """
@@ -21,7 +26,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +38,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -108,6 +117,35 @@ def generate(url: str, workdir: Path, n: int) -> list[tuple[str, str]]:
     return pairs
 
 
+def explain(url: str, workdir: Path, case_no: str) -> None:
+    """The statements one query page runs (captured from the engine) and PostgreSQL's plan of each, executed."""
+    from sqlalchemy import event
+
+    from reception.server.web.casedata import find_case, first_petitioner_name
+
+    db = open_server_database(url, workdir)
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    with db.read() as s:
+        limits.locked_out_in(s, ["query:addr:127.0.0.1", f"query:case:{case_no}"])
+        found = find_case(s, db.sealer, case_no)
+        assert found is not None
+        first_petitioner_name(s, found)
+    event.remove(db.engine, "before_cursor_execute", capture)
+    print(f"the page's {len(seen)} statements (one read transaction), their plans on {db.dialect}:")
+    with db.engine.connect() as conn:
+        for statement, parameters in seen:
+            rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, COSTS OFF) {statement}", parameters).all()
+            print("  " + " ".join(statement.split())[:160])
+            for (line,) in rows:
+                print("      " + line)
+    db.dispose()
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -132,21 +170,98 @@ def page_times(base: str, pairs: list[tuple[str, str]], samples: int) -> None:
     print(f"  seen by the client (loopback): p50 {statistics.median(client):.1f} ms, p95 {pct(client, 95):.1f} ms")
 
 
-def load(base: str, pairs: list[tuple[str, str]], rate: int, seconds: int) -> None:
+class Connection:
+    """A bare HTTP/1.1 keep-alive connection for the load: a few microseconds of client CPU a request (httpx
+    costs about a millisecond, which on a 2-core machine would be taken from the server under test)."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.sock: socket.socket | None = None
+        self.reader: Any = None
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        for attempt in (1, 2):
+            if self.sock is None:
+                self.sock = socket.create_connection(self.address, timeout=10)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.reader = self.sock.makefile("rb")
+            try:
+                self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.address[0]}\r\n\r\n".encode("ascii"))
+                status_line = self.reader.readline()
+                if not status_line:
+                    raise ConnectionError("closed")
+                status = int(status_line.split()[1])
+                headers: dict[str, str] = {}
+                while (line := self.reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = self.reader.read(int(headers.get("content-length", "0")))
+                if headers.get("connection", "").lower() == "close":
+                    self.close()
+                return status, headers, body
+            except (ConnectionError, OSError):
+                self.close()  # (a kept-alive connection the server closed in between: once more on a new one)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.reader = None
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` and its children (Linux ``/proc``; None elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, total = {pid}, 0.0
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    for member in tree:
+        total += times.get(member, 0.0)
+    return total
+
+
+def load(base: str, pairs: list[tuple[str, str]], rate: int, seconds: int, server_pid: int) -> None:
+    """Open loop: request k starts at ``start + k / rate`` whatever happened to the ones before (``threads``
+    connections take them in turn; a request that cannot start on time because all are busy counts as late)."""
     total = rate * seconds
     errors: list[str] = []
     server: list[float] = []
+    client: list[float] = []
     done = 0
     lock = threading.Lock()
     start = time.perf_counter() + 0.5
     late = 0
     stop = threading.Event()
     guesses: list[int] = []
+    threads = 48
 
-    def worker(index: int, threads: int) -> None:
+    def worker(index: int) -> None:
         nonlocal done, late
         rng = random.Random(index)
-        with httpx.Client(base_url=base, timeout=10) as http:
+        http = Connection(base)
+        try:
             for k in range(index, total, threads):
                 due = start + k / rate
                 wait = due - time.perf_counter()
@@ -156,19 +271,24 @@ def load(base: str, pairs: list[tuple[str, str]], rate: int, seconds: int) -> No
                     with lock:
                         late += 1
                 case_no, code = rng.choice(pairs)
+                t0 = time.perf_counter()
                 try:
-                    r = http.get(f"/q/{case_no}", params={"c": code})
-                    ok = r.status_code == 200
-                    ms = float(r.headers.get("server-timing", "dur=0").split("dur=")[1])
-                except httpx.HTTPError as exc:
-                    ok, ms = False, 0.0
-                    r = None
-                    err = type(exc).__name__
+                    status, headers, body = http.get(f"/q/{case_no}?c={code}")
+                    ok = status == 200 and b'id="status"' in body
+                    ms = float(headers.get("server-timing", "dur=0").split("dur=")[1])
+                    err = str(status)
+                except OSError as exc:
+                    ok, ms, err = False, 0.0, type(exc).__name__
+                # (from the moment it was due: an open loop's latency includes the wait for a free connection)
+                spent = (time.perf_counter() - min(t0, due)) * 1000
                 with lock:
                     done += 1
                     server.append(ms)
+                    client.append(spent)
                     if not ok:
-                        errors.append(str(r.status_code) if r is not None else err)
+                        errors.append(err)
+        finally:
+            http.close()
 
     def guesser() -> None:
         case_no, code = pairs[0]
@@ -179,21 +299,30 @@ def load(base: str, pairs: list[tuple[str, str]], rate: int, seconds: int) -> No
                 guesses.append(http.get(f"/q/{case_no}", params={"c": wrong}).status_code)
                 stop.wait(0.5)
 
-    threads = 16
-    pool = [threading.Thread(target=worker, args=(i, threads)) for i in range(threads)]
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     g = threading.Thread(target=guesser)
-    t0 = time.perf_counter()
+    cpu0 = server_cpu_seconds(server_pid)
     for t in pool:
         t.start()
     g.start()
     for t in pool:
         t.join()
+    elapsed = time.perf_counter() - start  # (from the first request's due time)
+    cpu1 = server_cpu_seconds(server_pid)
     stop.set()
     g.join()
-    elapsed = time.perf_counter() - t0
-    print(f"load: {done:,} queries in {elapsed:.1f} s = {done / elapsed:.0f}/s (asked {rate}/s for {seconds} s), "
-          f"errors {len(errors)}{' ' + str(sorted(set(errors))) if errors else ''}, {late} started >100 ms late")
-    print(f"  server time under load: p50 {statistics.median(server):.1f} ms, p95 {pct(server, 95):.1f} ms")
+    print(f"load: {done:,} queries in {elapsed:.1f} s = {done / elapsed:.0f}/s (asked {rate}/s for {seconds} s, "
+          f"open loop), errors {len(errors)}{' ' + str(sorted(set(errors))) if errors else ''}, "
+          f"{late} started >100 ms late")
+    print(f"  latency (client, from each request's due time): p50 {statistics.median(client):.1f} ms, "
+          f"p95 {pct(client, 95):.1f} ms, p99 {pct(client, 99):.1f} ms")
+    print(f"  server time under load: p50 {statistics.median(server):.1f} ms, p95 {pct(server, 95):.1f} ms, "
+          f"p99 {pct(server, 99):.1f} ms")
+    if cpu0 is not None and cpu1 is not None and done:
+        per = (cpu1 - cpu0) / (done + len(guesses)) * 1000
+        print(f"  server CPU: {cpu1 - cpu0:.1f} s for the load = {per:.2f} ms a query -> {rate}/s needs "
+              f"{per * rate / 1000:.2f} cores (machine: {os.cpu_count()} cores, shared with the client and "
+              f"PostgreSQL; load average {os.getloadavg()[0]:.1f})")
     wrong_answers = sum(1 for s in guesses if s == 200)
     refused = sum(1 for s in guesses if s == 429)
     held = wrong_answers == limits.QUERY_FAIL_LIMIT and refused == len(guesses) - wrong_answers
@@ -209,16 +338,34 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (reception server --workers)")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the page's statements")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy record the server processes during the load (collapsed stacks: "
+                             "bench/spy_summary.py FILE)")
     args = parser.parse_args()
     os.environ.setdefault("RECEPTION_TOKEN_STORE", "file")
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp, pg_schema_url(args.pg) as url:
         work = Path(tmp)
         pairs = generate(url, work, args.cases)
-        server = ServerProcess(url, work, extra_args=("--now", NOW)).start()
+        if args.explain:
+            explain(url, work, random.Random(7).choice(pairs)[0])
+        server = ServerProcess(url, work, extra_args=("--now", NOW, "--workers", str(args.workers))).start()
+        assert server.proc is not None
+        print(f"server: reception server --workers {args.workers} over PostgreSQL")
+        spy = None
         try:
             page_times(server.url, pairs, args.samples)
-            load(server.url, pairs, args.rate, args.seconds)
+            if args.profile:
+                spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--subprocesses",
+                                        "-p", str(server.proc.pid), "-o", args.profile, "-r", "200", "--format", "raw"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)
+            load(server.url, pairs, args.rate, args.seconds, server.proc.pid)
         finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             server.stop()
     return 0
 

@@ -47,7 +47,7 @@ def ensure_desk(session: Session, *, code: str = DEFAULT_DESK_CODE, name: str = 
         session.add(officer)
     session.flush()
     settings = DeskSettings(desk_id=desk.id, officer_id=officer.id, receipt_layout=settings.receipt_layout,
-                            query_hint=settings.query_hint,
+                            query_hint=settings.query_hint, query_base_url=settings.query_base_url,
                             roll_deadline_to_workday=settings.roll_deadline_to_workday,
                             deadline_roll=settings.deadline_roll)
     save_desk_settings(session, settings)
@@ -156,7 +156,8 @@ def configure_desk(ctx: AppContext, *, centre_name: str, desk_name: str, desk_co
             session.add(desk)
             session.flush()
             settings = DeskSettings(desk_id=desk.id, officer_id=settings.officer_id,
-                                    receipt_layout=settings.receipt_layout, query_hint=settings.query_hint)
+                                    receipt_layout=settings.receipt_layout, query_hint=settings.query_hint,
+                                    query_base_url=settings.query_base_url)
             save_desk_settings(session, settings)
             before: dict[str, str] = {}
         else:
@@ -215,6 +216,33 @@ def finish_first_run(ctx: AppContext, *, user_id: str, standalone: bool, default
         choose_standalone(ctx, user_id)
 
 
+F_QUERY_BASE_URL = "查询网址"
+
+
+def check_query_base_url(text: str) -> str:
+    """The public query page's address as typed (``DeskSettings.query_base_url``), trimmed; "" is allowed (the
+    sync server's address is used). Raises ``FieldError(F_QUERY_BASE_URL, ...)``: it goes into the receipt's QR code,
+    so only a plain ASCII http(s) address without a query string or fragment."""
+    from reception.domain.case_numbers import BASE_URL_RE
+
+    value = text.strip()
+    if not value:
+        return ""
+    if not value.isascii():
+        raise FieldError(F_QUERY_BASE_URL, "查询网址只能包含英文字母、数字和符号（中文域名请填写以 xn-- 开头的形式）",
+                         key="query_url_ascii")
+    if not value.lower().startswith(("http://", "https://")):
+        raise FieldError(F_QUERY_BASE_URL, "查询网址应以 https:// 或 http:// 开头，例如 https://xfzx.example.gov.cn",
+                         key="query_url_scheme")
+    if "?" in value or "#" in value:
+        raise FieldError(F_QUERY_BASE_URL, "查询网址不能带“?”或“#”及其后的参数，只填写网站地址",
+                         key="query_url_query")
+    if not BASE_URL_RE.match(value):
+        raise FieldError(F_QUERY_BASE_URL, "查询网址格式不正确，例如 https://xfzx.example.gov.cn",
+                         key="query_url_invalid")
+    return value
+
+
 def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **changes: Any) -> DeskSettings:
     """Change some settings on top of the stored ones. The roll-over rule (``deadline_roll``) is a rule of law for
     the whole centre: only an administrator changes it, and since it moves due dates every stored clock is computed
@@ -222,6 +250,8 @@ def update_desk_settings(ctx: AppContext, *, actor_id: str | None = None, **chan
     if "roll_deadline_to_workday" in changes and "deadline_roll" not in changes:  # (the first form of the rule)
         changes["deadline_roll"] = (RollPolicy.NON_WORKING_DAYS if changes["roll_deadline_to_workday"]
                                     else RollPolicy.NONE).value
+    if "query_base_url" in changes:
+        changes["query_base_url"] = check_query_base_url(str(changes["query_base_url"]))
     with ctx.db.write() as session:
         current = load_desk_settings(session)
         updated = replace(current, **changes)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,25 +23,31 @@ from reception.context import AppContext
 from reception.db.settings import DeskSettings
 from reception.domain.deadlines import RollPolicy
 from reception.domain.enums import ReceiptLayout
-from reception.setup import update_desk_settings
+from reception.domain.errors import FieldError
+from reception.setup import check_query_base_url, update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, disable
-from ui.widgets import ErrorLabel, button, combo_enum
+from ui.widgets import ErrorLabel, FieldCell, button, combo_enum
 
 PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
 PRINTER_HINT = ("选定打印机并勾选“直接打印”后，打印时不再弹出预览和打印对话框；需要时可在登记完成后点“打印预览”。"
                 "未勾选时每次先显示打印预览，并记住最近一次使用的打印机。")
 ASK_EACH_TIME = "系统默认打印机（每次预览）"
+QUERY_URL_HINT = ("群众扫描回执二维码打开的网上查询页面地址（中心服务器对外的网址，如 https://xfzx.example.gov.cn），"
+                  "二维码内容为“网址/q/案件编号?c=查询码”。不填时使用本工位登记的同步服务器地址。")
 ROLL_HINT = ("按“日”计算的期限，末日遇休息日或节假日是否顺延至下一个工作日（调休上班日不顺延）。"
              "更改后所有案件的期限将重新计算。")
 
 
 def store_settings(ctx: AppContext, layout: ReceiptLayout, desk_id: str,
-                   roll: RollPolicy | None = None, *, actor_id: str | None = None) -> DeskSettings:
+                   roll: RollPolicy | None = None, *, actor_id: str | None = None,
+                   query_base_url: str | None = None) -> DeskSettings:
     """Change only what this dialog shows, on top of the settings as they are now (a changed roll-over rule
     recomputes every clock, in the same background task)."""
     changes: dict[str, object] = {"receipt_layout": layout.value, "desk_id": desk_id}
+    if query_base_url is not None:
+        changes["query_base_url"] = query_base_url
     if roll is not None:
         changes["deadline_roll"] = roll.value
     return update_desk_settings(ctx, actor_id=actor_id, **changes)
@@ -90,6 +97,20 @@ class SettingsDialog(QDialog):
         desk_label.setBuddy(self.desk_combo)
         self.desk_combo.setAccessibleName("本机工位")
         form.addRow(desk_label, self.desk_combo)
+
+        self.query_url_edit = QLineEdit(reference.settings.query_base_url)
+        self.query_url_edit.setPlaceholderText("https://xfzx.example.gov.cn（不填则用同步服务器地址）")
+        self.query_url_edit.setMaxLength(200)
+        query_url_label = QLabel("查询网址")
+        query_url_label.setBuddy(self.query_url_edit)
+        self.query_url_edit.setAccessibleName("查询网址")
+        self.query_url_cell = FieldCell(self.query_url_edit)
+        self.query_url_edit.textEdited.connect(lambda _t: self.query_url_cell.error.clear_message())
+        form.addRow(query_url_label, self.query_url_cell)
+        query_hint = QLabel(QUERY_URL_HINT)
+        query_hint.setWordWrap(True)
+        query_hint.setStyleSheet("color: #607d8b;")
+        form.addRow("", query_hint)
 
         self.roll_combo = QComboBox()
         for policy in RollPolicy:
@@ -191,6 +212,13 @@ class SettingsDialog(QDialog):
         if layout is None:
             self.error.show_message("请选择回执纸张")
             return
+        try:
+            query_url = check_query_base_url(self.query_url_edit.text())
+        except FieldError as exc:  # (next to the field; what was typed stays)
+            self.query_url_cell.error.show_message(exc.message)
+            self.query_url_edit.setFocus()
+            return
+        self.query_url_cell.error.clear_message()
         ctx = self.ctx
         desk_id = desk if isinstance(desk, str) else ""
         minutes = self.lock_spin.value() if self.lock_spin.value() != self.initial_lock else None
@@ -207,7 +235,7 @@ class SettingsDialog(QDialog):
                 from reception.security.accounts import save_lock_minutes
 
                 save_lock_minutes(ctx, minutes, actor_id=actor)
-            return store_settings(ctx, layout, desk_id, roll, actor_id=actor)
+            return store_settings(ctx, layout, desk_id, roll, actor_id=actor, query_base_url=query_url)
 
         self.tasks.op(store, done, what="settings", write=True, owner=self, message=self.error.show_message,
                       busy=disable(self.save_button))

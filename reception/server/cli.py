@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
+from typing import Any
 
 from reception.domain.errors import ReceptionError
 from reception.server.clock import Clock, server_clock
@@ -36,6 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="seconds a request's head may take to arrive; slower connections are closed (default 10)")
     p.add_argument("--body-timeout", type=float, default=None, metavar="S",
                    help="seconds a request's body may then take (default 120)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes sharing the port (default 1); with PostgreSQL, e.g. one per core: "
+                        "everything they share is in the database")
     p.set_defaults(handler=_run)
     ssub = p.add_subparsers(dest="server_command")
     q = ssub.add_parser("add-desk", help="register a desk; prints its one-time enrolment code")
@@ -120,7 +125,15 @@ def _open(args: argparse.Namespace) -> ServerDatabase:
                                 Path(server_dir).expanduser().resolve() if server_dir else None)
 
 
+WORKER_ENV = "RECEPTION_SERVER_WORKER"
+"""What ``--workers`` hands each worker process (JSON: database URL, server directory, the tests' clock, the
+timeouts): uvicorn starts its workers afresh and builds the app in each with ``worker_app``."""
+
+
 def _run(args: argparse.Namespace) -> int:
+    import json
+    import os
+
     import uvicorn
 
     from reception import heap
@@ -129,21 +142,55 @@ def _run(args: argparse.Namespace) -> int:
 
     if bool(args.certfile) != bool(args.keyfile):
         raise ReceptionError("--certfile 与 --keyfile 须同时给出", key="tls_pair")
-    now = _clock(args)
-    db = _open(args)
-    app = create_app(db, now=now)
-    heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
+    if args.workers < 1:
+        raise ReceptionError("--workers 至少为 1", key="workers")
+    db = _open(args)  # (migrated once here, before any worker starts)
     scheme = "https" if args.certfile else "http"
-    print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect})", flush=True)
+    print(f"reception server listening on {scheme}://{args.host}:{args.port} (database: {db.dialect}"
+          f"{f', {args.workers} worker processes' if args.workers > 1 else ''})", flush=True)
     if args.read_timeout:
         GuardedH11Protocol.head_timeout = args.read_timeout
     if args.body_timeout:
         GuardedH11Protocol.body_timeout = args.body_timeout
-    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
-                log_level="warning", access_log=False, http=GuardedH11Protocol,
-                limit_concurrency=args.max_connections or MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
-                h11_max_incomplete_event_size=16 * 1024, backlog=512)
+    options: dict[str, Any] = dict(
+        host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile, log_level="warning",
+        access_log=False, http=GuardedH11Protocol, limit_concurrency=args.max_connections or MAX_CONNECTIONS,
+        timeout_keep_alive=KEEP_ALIVE, h11_max_incomplete_event_size=16 * 1024, backlog=512)
+    if args.workers > 1:
+        if db.dialect == "sqlite":
+            print("note: several workers over SQLite take turns to write; use PostgreSQL for several workers",
+                  flush=True)
+        os.environ[WORKER_ENV] = json.dumps({
+            "db": db.url, "server_dir": str(db.server_dir), "now": args.now,
+            "head_timeout": GuardedH11Protocol.head_timeout, "body_timeout": GuardedH11Protocol.body_timeout})
+        db.dispose()
+        # (uvicorn's supervisor: the workers share the listening socket, a dead worker is replaced)
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
+        return 0
+    app = create_app(db, now=_clock(args))
+    heap.settle()  # (full collections then skip the start-up heap: they cost a fifth of a large push)
+    uvicorn.run(app, **options)
     return 0
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (uvicorn calls it in each worker), from ``WORKER_ENV``."""
+    import json
+    import os
+    from pathlib import Path
+
+    from reception import heap
+    from reception.server.app import create_app
+    from reception.server.db import ServerDatabase
+    from reception.server.limits import GuardedH11Protocol
+
+    given = json.loads(os.environ[WORKER_ENV])
+    GuardedH11Protocol.head_timeout = float(given["head_timeout"])
+    GuardedH11Protocol.body_timeout = float(given["body_timeout"])
+    db = ServerDatabase(given["db"], Path(given["server_dir"]))  # (already migrated by the supervisor)
+    app = create_app(db, now=server_clock(given.get("now")))
+    heap.settle()
+    return app
 
 
 def _trust_admin(args: argparse.Namespace) -> int:

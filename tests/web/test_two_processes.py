@@ -91,3 +91,24 @@ def test_throttle_counted_by_one_process_holds_on_the_other(web_env: Env, second
     with httpx.Client(base_url=second.url, transport=httpx.HTTPTransport(local_address="127.0.0.6")) as owner:
         assert owner.get(f"/q/{made.case_no}", params={"c": made.query_code}).status_code == 429  # the case
         assert owner.get(f"/q/{other.case_no}", params={"c": other.query_code}).status_code == 200
+
+
+def test_reception_server_with_workers_answers_the_query(web_env: Env, tmp_path: Path) -> None:
+    """``reception server --workers 2`` (the README's production set-up on one machine): the supervisor's workers
+    answer the query page of a case a desk synced through another process, on fresh connections each time."""
+    desk = web_env.desk("一号窗口")
+    made = CaseMaker(desk).replied(date(2026, 8, 3), outcome=m.ReplyOutcome.EXPLAIN)
+    assert desk.sync().ok
+    folder = tmp_path / "workers"
+    folder.mkdir()
+    server = ServerProcess(web_env.server.db_url, folder, extra_args=("--now", NOW, "--workers", "2")).start()
+    try:
+        for _ in range(8):
+            with httpx.Client(base_url=server.url) as fresh:  # (a new connection: either worker may take it)
+                page = fresh.get(f"/q/{made.case_no}", params={"c": made.query_code})
+                assert page.status_code == 200 and 'id="status">已答复</span>' in page.text
+        log = (folder / "server.log").read_text(encoding="utf-8")
+        assert "2 worker processes" in log
+    finally:
+        server.stop()
+    assert server.proc is None

@@ -44,6 +44,7 @@ env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,  # (a misspelt variable is an error in the tests, not an empty string)
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # (templates are compiled once per process: no stat of the file on every page)
 )
 env.globals["static"] = lambda name: f"{STATIC_PREFIX}/{name}"
 
