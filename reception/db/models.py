@@ -7,6 +7,7 @@ counts days (``*_on`` columns), so deadline and per-day queries never depend on 
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
@@ -896,3 +897,13 @@ def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: 
     target.phone_bidx = blind_index(target.phone, "phone")
 
 
+@cache
+def encrypted_columns() -> dict[str, tuple[str, ...]]:
+    """table -> its encrypted columns (``EncryptedString``: the ID numbers and phones). The one lookup of the
+    personal fields: the desk's outbox keeps them encrypted, the server seals them at rest (``server/protect.py``)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for t in Base.metadata.sorted_tables:
+        names = tuple(c.name for c in t.columns if isinstance(c.type, EncryptedString))
+        if names:
+            out[t.name] = names
+    return out

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.models import Case, CaseEvent, Petitioner, ReceiptPrint, User, Visit, VisitPerson
+from reception.db.models import Case, Petitioner, ReceiptPrint, User, Visit, VisitPerson
 from reception.domain.enums import DocumentType, Gender, ReceiptLayout, Role
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.domain.masking import mask_name
@@ -41,6 +41,8 @@ from reception.intake.service import (
     clean_person,
     text_errors,
 )
+from reception.lifecycle import history
+from reception.lifecycle.machine import EventKind
 from reception.receipts.data import ReceiptData
 from reception.security import audit
 from reception.security.crypto import blind_index
@@ -313,8 +315,8 @@ def correct_registration(ctx: AppContext, form: CorrectionInput, *, actor_id: st
         note = "更正" + "、".join(changed) + (f"（{mask_name(person.name)}）" if person_after != person_before else "")
         if reason:
             note += f"；理由：{reason}"
-        session.add(CaseEvent(case_id=case.id, kind="corrected", occurred_at=now, occurred_on=now.date(),
-                              actor_id=actor_id, note=note, data={"fields": ",".join(sorted(wants))}))
+        history.record(session, case.id, EventKind.CORRECTED, at=now, actor_id=actor_id, note=note,
+                       data={"fields": ",".join(sorted(wants))})
         session.flush()
         after_receipt = _receipt_data(session, ctx, case.id, visit.id)
         case_id, case_no, visit_id = case.id, case.case_no, visit.id

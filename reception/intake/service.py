@@ -20,7 +20,6 @@ from reception.context import AppContext
 from reception.db.models import (
     AuditEntry,
     Case,
-    CaseEvent,
     CaseNumberCounter,
     Category,
     Desk,
@@ -48,6 +47,8 @@ from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, field_problem
 from reception.intake import directory
 from reception.intake.dto import IntakeResult, RouteProposal
+from reception.lifecycle import history
+from reception.lifecycle.machine import EventKind, RegistrationRouting, Route, SendToLeader, SteerToLegalChannel
 from reception.security import audit
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, require
@@ -390,20 +391,6 @@ def _next_case_no(session: Session, desk_code: str, now: datetime) -> str:
             return case_no
 
 
-ROUTING_STATUS = {
-    RoutingAction.ASSIGN: CaseStatus.ASSIGNED,
-    RoutingAction.FORWARD: CaseStatus.FORWARDED,
-    RoutingAction.LEGAL_CHANNEL: CaseStatus.LEGAL_CHANNEL,
-    RoutingAction.LEADER_RECEPTION: CaseStatus.REGISTERED,
-}
-
-
-def _event(case: Case, kind: str, at: datetime, actor_id: str, *, unit_id: str | None = None, note: str = "",
-           data: dict[str, str] | None = None) -> CaseEvent:
-    return CaseEvent(case_id=case.id, kind=kind, occurred_at=at, occurred_on=at.date(), actor_id=actor_id,
-                     unit_id=unit_id, note=note, data=dict(data or {}))
-
-
 def join_flags(case: Case, visits_before: int) -> tuple[HistoryFlag, ...]:
     status = CaseStatus.parse(case.status)
     flags: list[HistoryFlag] = []
@@ -513,18 +500,19 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         received: dict[str, str] = {"visit_id": visit.id}
         if form.received_on is not None:
             received["received_on"] = form.received_on.isoformat()
-        session.add(_event(case, "received", now, actor, note=Channel.label_of(form.channel.value),
-                           data=received))
-        _route_new_case(session, case, form, valid.proposal, now, actor)
+        routing = _routing(case, form, valid.proposal)
+        history.record_registration(session, case, routing, received=received,
+                                    note=Channel.label_of(form.channel.value), actor_id=actor, now=now)
     else:
         case.version += 1
-        session.add(_event(case, "visit_added", now, actor, note=f"第{visit.visit_no}次来访",
-                           data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)}))
+        history.record(session, case.id, EventKind.VISIT_ADDED, at=now, actor_id=actor,
+                       note=f"第{visit.visit_no}次来访",
+                       data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)})
         if form.routing_action is RoutingAction.LEADER_RECEPTION:
             # a petitioner who comes again may still be sent to today's duty leader; the case keeps its routing
             # its own kind: "to_leader" is a routing step of a new case, replaying it would set the case back
-            session.add(_event(case, "visit_to_leader", now, actor, unit_id=case.unit_id,
-                               data={"visit_id": visit.id}))
+            history.record(session, case.id, EventKind.VISIT_TO_LEADER, at=now, actor_id=actor,
+                           unit_id=case.unit_id, data={"visit_id": visit.id})
     session.add(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
                            detail="new_case" if form.join_case_id is None else "visit_added"))
     return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
@@ -553,22 +541,21 @@ def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, no
     return case
 
 
-def _route_new_case(session: Session, case: Case, form: IntakeInput, proposal: RouteProposal | None,
-                    now: datetime, actor: str) -> None:
+def _routing(case: Case, form: IntakeInput, proposal: RouteProposal | None) -> RegistrationRouting | None:
+    """The lifecycle step of the routing chosen on the form (the machine plans it: its event, the case's status,
+    unit and legal channel); what only the registration keeps (the proposed unit, the reason for overriding it) is
+    set here. None: no routing step (the case stays registered)."""
     action = form.routing_action
-    case.status = ROUTING_STATUS.get(action, CaseStatus.REGISTERED).value
     if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
-        case.unit_id = form.unit_id
+        assert form.unit_id  # validated
         case.proposed_unit_id = proposal.unit_id if proposal else None
         overridden = proposal is not None and proposal.unit_id != form.unit_id
         case.routing_override_reason = form.override_reason.strip() if overridden else ""
-        kind = "assigned" if action is RoutingAction.ASSIGN else "forwarded"
-        session.add(_event(case, kind, now, actor, unit_id=form.unit_id, note=case.routing_override_reason,
-                           data={"overridden": "1" if overridden else "0"}))
-    elif action is RoutingAction.LEGAL_CHANNEL:
-        case.legal_channel = form.legal_channel.strip()
-        session.add(_event(case, "legal_channel", now, actor, note=case.legal_channel))
-    elif action is RoutingAction.LEADER_RECEPTION:
-        case.unit_id = form.unit_id or None
-        session.add(_event(case, "to_leader", now, actor, unit_id=case.unit_id))
+        return Route(form.unit_id, assign=action is RoutingAction.ASSIGN, note=case.routing_override_reason,
+                     data={"overridden": "1" if overridden else "0"})
+    if action is RoutingAction.LEGAL_CHANNEL:
+        return SteerToLegalChannel(form.legal_channel.strip())
+    if action is RoutingAction.LEADER_RECEPTION:
+        return SendToLeader(form.unit_id or None)
+    return None
 

@@ -22,7 +22,6 @@ from reception.db.models import (
     AuditEntry,
     BacklogCase,
     Case,
-    CaseEvent,
     CaseOwnership,
     DownVisit,
     DownVisitCase,
@@ -33,6 +32,8 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.leader.service import AppointmentInput, schedule_appointment
+from reception.lifecycle import history
+from reception.lifecycle.machine import EventKind
 from reception.lifecycle.ownership import close_ownership, end_ownerships_in_session
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
 
@@ -242,10 +243,9 @@ def create_down_visit(ctx: AppContext, form: DownVisitInput, *, actor_id: str | 
         assert leader is not None
         for no in nos:
             session.add(DownVisitCase(down_visit_id=visit.id, case_id=found[no], note=""))
-            session.add(CaseEvent(case_id=found[no], kind="down_visit", occurred_at=now, occurred_on=today,
-                                  actor_id=actor_id, note=f"{leader.name}（{leader.title}）{form.day:%Y-%m-%d}"
-                                  f"带案下访：{place}", data={"down_visit_id": visit.id,
-                                                              "day": form.day.isoformat()}))
+            history.record(session, found[no], EventKind.DOWN_VISIT, at=now, on=today, actor_id=actor_id,
+                           note=f"{leader.name}（{leader.title}）{form.day:%Y-%m-%d}带案下访：{place}",
+                           data={"down_visit_id": visit.id, "day": form.day.isoformat()})
         session.add(AuditEntry(user_id=actor_id, action="down_visit", entity="down_visit", entity_id=visit.id,
                                detail=f"cases:{len(nos)}"))
         session.flush()
@@ -353,9 +353,9 @@ def list_backlog_case(ctx: AppContext, form: BacklogInput, *, actor_id: str | No
                           resolution="", created_by=actor_id)
         session.add(row)
         session.flush()
-        session.add(CaseEvent(case_id=case_id, kind="backlog_listed", occurred_at=ctx.now(), occurred_on=today,
-                              actor_id=actor_id, note=("骨头案：" if form.hard else "") + reason,
-                              data={"backlog_id": row.id, "hard": 1 if form.hard else 0}))
+        history.record(session, case_id, EventKind.BACKLOG_LISTED, at=ctx.now(), on=today, actor_id=actor_id,
+                       note=("骨头案：" if form.hard else "") + reason,
+                       data={"backlog_id": row.id, "hard": 1 if form.hard else 0})
         session.flush()
         return row.id
 
@@ -385,9 +385,8 @@ def resolve_backlog_case(ctx: AppContext, backlog_id: str, resolution: str, reso
         if errors:
             raise FieldErrors(errors)
         row.resolved_on, row.resolution = resolved_on, text
-        session.add(CaseEvent(case_id=row.case_id, kind="backlog_resolved", occurred_at=ctx.now(), occurred_on=today,
-                              actor_id=actor_id, note=text, data={"backlog_id": row.id,
-                                                                  "resolved_on": resolved_on.isoformat()}))
+        history.record(session, row.case_id, EventKind.BACKLOG_RESOLVED, at=ctx.now(), on=today, actor_id=actor_id,
+                       note=text, data={"backlog_id": row.id, "resolved_on": resolved_on.isoformat()})
         end_ownerships_in_session(session, row.case_id, resolved_on, "积案化解", actor_id=actor_id, now=ctx.now())
         session.flush()
         return _backlog_rows(session, [row.id])[0]

@@ -41,8 +41,16 @@ from reception.db.models import (
 from reception.domain.enums import CaseStatus, LabelledEnum
 from reception.domain.errors import FieldError, FieldErrors, NotFoundError
 from reception.intake.history import summarise_cases
+from reception.lifecycle import history
 from reception.lifecycle import service as lifecycle
-from reception.lifecycle.machine import LifecycleError, ReplyOnTheSpot, ReplyOutcome, Route, SteerToLegalChannel
+from reception.lifecycle.machine import (
+    EventKind,
+    LifecycleError,
+    ReplyOnTheSpot,
+    ReplyOutcome,
+    Route,
+    SteerToLegalChannel,
+)
 from reception.security.permissions import Permission, require, visible_case_ids
 
 # Field keys: stable English names the UI maps to its own widget (and Chinese label); messages are Chinese.
@@ -443,10 +451,9 @@ def record_in_session(session: Session, form: RecordInput, *, actor_id: str | No
     if assigned:
         assert form.due_on is not None
         data["due_on"] = form.due_on.isoformat()
-    event = CaseEvent(case_id=case.id, kind="leader_reply", occurred_at=now, occurred_on=today, actor_id=actor_id,
-                      unit_id=record.unit_id, note=f"{leader.name}（{leader.title}）现场答复：{record.reply}",
-                      data=data)
-    session.add(event)
+    event = history.record(session, case.id, EventKind.LEADER_REPLY, at=now, on=today, actor_id=actor_id,
+                           unit_id=record.unit_id, note=f"{leader.name}（{leader.title}）现场答复：{record.reply}",
+                           data=data)
     session.flush()
     ownership_id: str | None = None
     if outcome in ANSWERED_ON_THE_SPOT and case.status == CaseStatus.REGISTERED.value:

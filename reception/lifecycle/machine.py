@@ -167,6 +167,9 @@ class Route:
     assign: bool = True
     """True: 交办 (with a deadline and a result report); False: 转送."""
     note: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """What the event keeps besides (the desk's routing at registration: ``{"overridden": "1"}`` when the unit is
+    not the one the routing rules proposed)."""
 
 
 @dataclass(frozen=True)
@@ -609,6 +612,22 @@ def plan(s: CaseState, t: Transition, today: date, cal: WorkCalendar, st: Settin
     return planner(s, t, _Asked(today, cal, st, actor_id))
 
 
+RegistrationRouting = Route | SendToLeader | SteerToLegalChannel
+"""The steps the desk may take as it registers a case (处理方式 on the intake form)."""
+_NO_CALENDAR = WorkCalendar(use_package=False)
+
+
+def plan_registration(t: RegistrationRouting, today: date, *, content_class: str = "",
+                      actor_id: str | None = None) -> Planned:
+    """The routing step the desk takes as it registers a case, checked against the just-registered case (status
+    登记, no unit): the same planners as ``plan``. Routing reads neither the calendar nor the deadline rules, so the
+    intake, which registers without them, needs neither."""
+    if not isinstance(t, Route | SendToLeader | SteerToLegalChannel):
+        raise TypeError(f"not a routing step {t!r}")
+    return plan(CaseState(content_class=content_class, received_on=today), t, today, _NO_CALENDAR, Settings(),
+                actor_id=actor_id)
+
+
 # routing: the centre sends the matter to a unit, the duty leader, or a legal channel
 
 def _plan_route(s: CaseState, t: Route, a: _Asked) -> Planned:
@@ -618,7 +637,7 @@ def _plan_route(s: CaseState, t: Route, a: _Asked) -> Planned:
     _need(t.unit_id not in s.accused_units, "检举控告类事项不得转送、交办给被检举控告的单位", "route_accused")
     kind = EventKind.ASSIGNED if t.assign else EventKind.FORWARDED
     status_to = CaseStatus.ASSIGNED if t.assign else CaseStatus.FORWARDED
-    return Planned(kind, status_to, t.note, unit_id=t.unit_id, notify="routed")
+    return Planned(kind, status_to, t.note, unit_id=t.unit_id, data=dict(t.data), notify="routed")
 
 
 def _plan_to_leader(s: CaseState, t: SendToLeader, a: _Asked) -> Planned:
@@ -994,7 +1013,7 @@ def transition_for(e: Event, note: str = "") -> Transition | None:
 
     try:
         if k in (EventKind.ASSIGNED, EventKind.FORWARDED):
-            return Route(e.unit_id or "", k == EventKind.ASSIGNED, note)
+            return Route(e.unit_id or "", k == EventKind.ASSIGNED, note, dict(d))
         if k == EventKind.TO_LEADER:
             return SendToLeader(e.unit_id, note)
         if k == EventKind.LEGAL_CHANNEL:

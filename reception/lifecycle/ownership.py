@@ -11,7 +11,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reception.db.models import CaseEvent, CaseOwnership
+from reception.db.models import CaseOwnership
+from reception.lifecycle import history
+from reception.lifecycle.machine import EventKind
 
 
 def end_ownerships_in_session(session: Session, case_id: str, ended_on: date, note: str, *, actor_id: str | None,
@@ -30,7 +32,6 @@ def close_ownership(session: Session, own: CaseOwnership, ended_on: date, note: 
     """End one ownership on ``ended_on`` (its note says why) and record it in the case's history."""
     own.ended_on = ended_on
     own.note = (own.note + "\n" if own.note else "") + f"{ended_on:%Y-%m-%d}结束包案：{note}"
-    session.add(CaseEvent(case_id=own.case_id, kind="ownership_ended", occurred_at=now, occurred_on=now.date(),
-                          actor_id=actor_id, note=note, data={"ownership_id": own.id,
-                                                              "ended_on": ended_on.isoformat()}))
+    history.record(session, own.case_id, EventKind.OWNERSHIP_ENDED, at=now, actor_id=actor_id, note=note,
+                   data={"ownership_id": own.id, "ended_on": ended_on.isoformat()})
     session.flush()

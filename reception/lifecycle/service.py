@@ -39,7 +39,7 @@ from reception.domain.deadlines import (
 from reception.domain.enums import CaseStatus, ContentClass
 from reception.domain.errors import NotFoundError
 from reception.domain.workcalendar import WorkCalendar, provisional_text
-from reception.lifecycle import notify
+from reception.lifecycle import history, notify
 from reception.lifecycle.machine import (
     AnswerSupervision,
     CaseState,
@@ -51,7 +51,6 @@ from reception.lifecycle.machine import (
     SupervisionReason,
     Transition,
     assess_clock,
-    case_columns,
     clocks,
     fold,
     fold_one,
@@ -276,14 +275,7 @@ def _append(session: Session, case: Case, planned: Planned, now: datetime, actor
     last = session.scalar(select(func.max(CaseEvent.occurred_at)).where(CaseEvent.case_id == case.id))
     if last is not None and now <= last:  # keep the history strictly ordered when two steps share a moment
         now = last + timedelta(microseconds=1)
-    event = CaseEvent(id=str(uuid.uuid4()), case_id=case.id, kind=planned.kind, occurred_at=now,
-                      occurred_on=to_local(now).date(), actor_id=actor_id, unit_id=planned.unit_id,
-                      note=planned.note.strip(), data=planned.data)
-    session.add(event)
-    for column, value in case_columns(planned.kind, planned.unit_id, event.note).items():
-        setattr(case, column, value)
-    case.status = planned.status.value
-    case.version += 1
+    event = history.append_step(session, case, planned, at=now, on=to_local(now).date(), actor_id=actor_id)
     session.flush()
     return event
 

@@ -22,7 +22,6 @@ import contextlib
 import os
 import secrets
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +30,6 @@ from cryptography.exceptions import InvalidTag
 PREFIX = "senc1:"
 KEY_FILE = "server-data.key"
 KEY_FILE_ENV = "RECEPTION_SERVER_KEY_FILE"
-
-
-@cache
-def sealed_fields() -> dict[str, tuple[str, ...]]:
-    """table -> the wire fields sealed on the server: the desk schema's encrypted columns."""
-    from reception.db import models  # noqa: F401  (registers every table on Base.metadata)
-    from reception.db.base import Base
-    from reception.security.crypto import EncryptedString
-
-    out: dict[str, tuple[str, ...]] = {}
-    for table in Base.metadata.sorted_tables:
-        names = tuple(c.name for c in table.columns if isinstance(c.type, EncryptedString))
-        if names:
-            out[table.name] = names
-    return out
 
 
 def key_path(server_dir: Path) -> Path:
@@ -77,7 +61,9 @@ class Sealer:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._aead = AESGCM(key)
-        self.fields = sealed_fields()
+        from reception.db.models import encrypted_columns  # the desk schema's (every table registered)
+
+        self.fields = encrypted_columns()
 
     def seal(self, table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
         """A copy of ``data`` with its personal fields sealed (``data`` itself is left as it is)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, event, insert, inspect, select, tuple_
@@ -22,7 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 
 from reception.db.base import utcnow
 from reception.db.database import Database
-from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow
+from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow, encrypted_columns
 from reception.sync.codec import codec_for, table_of
 from reception.sync.proof import NEXT_KEYS, SIGNERS_KEY
 from reception.sync.registry import ADMIN_TABLES, LOCAL_COLUMNS, pushable, table_order
@@ -161,27 +160,13 @@ def _before_commit(session: Session) -> None:
     enqueue(session, changes)
 
 
-@cache
-def personal_fields() -> dict[str, tuple[str, ...]]:
-    """table -> its encrypted columns (``EncryptedString``: the ID numbers and phones), as in the tables."""
-    from reception.db.base import Base
-    from reception.security.crypto import EncryptedString
-
-    out: dict[str, tuple[str, ...]] = {}
-    for t in Base.metadata.sorted_tables:
-        names = tuple(c.name for c in t.columns if isinstance(c.type, EncryptedString))
-        if names:
-            out[t.name] = names
-    return out
-
-
 def seal_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
     """A copy of a wire record with its personal fields encrypted as the table stores them (same key, same
     associated data ``<table>.<column>``): the outbox (and a stored conflict) never holds them in clear, while a
     desk is offline nor in the free pages of the file after upload. Opened again by ``open_personal``."""
     from reception.security.crypto import PREFIX, encrypt
 
-    names = personal_fields().get(table)
+    names = encrypted_columns().get(table)
     if not names or not data:
         return data
     out = dict(data)
@@ -195,7 +180,7 @@ def seal_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | N
 def open_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
     from reception.security.crypto import decrypt
 
-    names = personal_fields().get(table)
+    names = encrypted_columns().get(table)
     if not names or not data:
         return data
     out = dict(data)
@@ -279,6 +264,6 @@ def _seal_conflict(_mapper: Any, _conn: Any, target: SyncConflict) -> None:
 def _open_conflict(target: SyncConflict, *_args: Any) -> None:
     from sqlalchemy.orm.attributes import set_committed_value
 
-    if personal_fields().get(target.table_name):
+    if encrypted_columns().get(target.table_name):
         set_committed_value(target, "local_data", open_personal(target.table_name, target.local_data))
         set_committed_value(target, "server_data", open_personal(target.table_name, target.server_data))

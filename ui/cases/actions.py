@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from reception.context import AppContext
-from reception.domain.enums import CaseStatus, LabelledEnum
+from reception.domain.enums import LabelledEnum
 from reception.lifecycle import machine as m
 from reception.lifecycle.offers import HEARING as OFFER_HEARING
 from reception.lifecycle.offers import rules_shown
@@ -56,23 +56,16 @@ class Field:
 
 @dataclass(frozen=True)
 class Action:
+    """A step's dialog: its inputs and the transition they build. When it is offered, and with which permission,
+    the core says (``reception.lifecycle.offers``, by the step's ``text``)."""
+
     text: str
-    statuses: frozenset[CaseStatus]
     fields: tuple[Field, ...]
     build: Callable[[Values], m.Transition]
     intro: str = ""
-    when_clock: str = ""
-    """Also offered, whatever the status, while this clock runs on the case (督办反馈 while a supervision does;
-    转送交办 after a dissatisfied on-the-spot reply, whose 15-day routing clock runs again)."""
-    requires: str = ""
-    excludes: str = ""
-    """Offered only with / without this mark among the running clocks ("hearing": a 复核 hearing is running)."""
 
 
 NOTE = Field("note", "说明", "line")
-
-HANDLING = frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING, CaseStatus.EXTENDED})
-ROUTED = frozenset({CaseStatus.ASSIGNED, CaseStatus.FORWARDED})
 
 
 def _s(v: Values, name: str) -> str:
@@ -110,32 +103,32 @@ def _reply(v: Values) -> m.Transition:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("转送交办", frozenset({CaseStatus.REGISTERED}),
+    Action("转送交办",
            (Field("unit_id", "责任单位", "pick", ("route_accused", "route_state")),
             Field("mode", "方式", "choice", choices=RouteMode), NOTE),
            lambda v: m.Route(_s(v, "unit_id"), _s(v, "mode") == RouteMode.ASSIGN.value, _s(v, "note")),
-           "转送、交办到有权处理的责任单位；交办的须限期报告办理结果。", when_clock="register_route"),
-    Action("签收", ROUTED,
+           "转送、交办到有权处理的责任单位；交办的须限期报告办理结果。"),
+    Action("签收",
            (Field("received_on", "收到日期", "date", ("sign_future", "sign_before_route")), NOTE),
            lambda v: m.SignFor(_d(v, "received_on"), _s(v, "note")),
            "责任单位签收转送、交办的信访事项。告知（15日）和异议（5个工作日）期限自收到之日起计算。"),
-    Action("异议退回", ROUTED | {CaseStatus.SIGNED},
+    Action("异议退回",
            (Field("reason", "退回理由", "text", ("object_reason", "object_late")), NOTE),
            lambda v: m.Object(_s(v, "reason"), _s(v, "note")),
            "不属于本单位职权范围的，应自收到之日起5个工作日内提出异议并说明理由，退回重新转送、交办。"),
-    Action("受理", ROUTED | {CaseStatus.SIGNED},
+    Action("受理",
            (Field("simple", "简易办理（10个工作日内办结）", "check"), NOTE),
            lambda v: m.Accept(bool(v.get("simple")), _s(v, "note")),
            "受理后自受理之日起60日内办结（简易办理10个工作日）。"),
-    Action("不予受理", ROUTED | {CaseStatus.SIGNED},
+    Action("不予受理",
            (Field("reason", "不予受理理由", "text", ("reject_reason",)),
             Field("channel", "应当通过的途径", "line", ("reject_channel",)), NOTE),
            lambda v: m.Reject(_s(v, "reason"), _s(v, "channel"), _s(v, "note")),
            "不予受理须说明理由，并告知信访人应当通过的法定途径。"),
-    Action("开始办理", frozenset({CaseStatus.ACCEPTED}), (NOTE,),
+    Action("开始办理", (NOTE,),
            lambda v: m.StartHandling(_s(v, "note")),
            "记录责任单位开始调查办理。"),
-    Action("延期", frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}),
+    Action("延期",
            (Field("days", "延长天数", "days", ("extend_days", "extend_late"), default=30),
             Field("approved_by", "批准人", "line", ("extend_approver",)),
             Field("reason", "延期理由", "text", ("extend_reason",)),
@@ -143,53 +136,49 @@ ACTIONS: tuple[Action, ...] = (
            lambda v: m.Extend(int(str(v.get("days") or 0)), _s(v, "approved_by"), _s(v, "reason"),
                               bool(v.get("told")), _s(v, "note")),
            "延期不得超过30日，须经负责人批准并告知信访人。"),
-    Action("出具处理意见", HANDLING, REPLY_FIELDS, _reply, "处理意见书送达信访人的日期和方式。"),
-    Action("出具复查意见", frozenset({CaseStatus.IN_REVIEW}), REPLY_FIELDS, _reply,
+    Action("出具处理意见", REPLY_FIELDS, _reply, "处理意见书送达信访人的日期和方式。"),
+    Action("出具复查意见", REPLY_FIELDS, _reply,
            "复查意见送达信访人的日期和方式；信访人不服的，可自收到之日起30日内请求复核。"),
-    Action("出具复核意见", frozenset({CaseStatus.IN_RECHECK}), REPLY_FIELDS, _reply,
-           "复核意见送达后，信访人仍以同一事实和理由提出的，不再受理。", excludes=HEARING),
-    Action("评价", frozenset({CaseStatus.REPLIED}),
+    Action("出具复核意见", REPLY_FIELDS, _reply,
+           "复核意见送达后，信访人仍以同一事实和理由提出的，不再受理。"),
+    Action("评价",
            (Field("rating", "满意度", "choice", ("evaluate_by_handler",), choices=m.Rating),
             Field("channel", "评价方式", "choice", choices=m.EvaluationChannel), NOTE),
            lambda v: m.Evaluate(m.Rating.parse(_s(v, "rating")), m.EvaluationChannel.parse(_s(v, "channel")),
                                 _s(v, "note")),
            "记录信访人的满意度评价（承办人不得代为评价）。"),
-    Action("销号", frozenset({CaseStatus.REPLIED, CaseStatus.NOT_ACCEPTED}), (NOTE,),
+    Action("销号", (NOTE,),
            lambda v: m.Close(_s(v, "note")),
            "处理意见书已送达并取得评价（或评价期届满）后销号。"),
-    Action("请求复查", frozenset(),
+    Action("请求复查",
            (Field("requested_on", "收到请求日期", "date", ("review_date", "review_late")),
             Field("body", "复查机关", "line", ("review_body",)), NOTE),
            lambda v: m.RequestReview(_d(v, "requested_on"), _s(v, "body"), _s(v, "note")),
-           "信访人对处理意见不服的，可自收到处理意见书之日起30日内请求复查；复查机关自收到之日起30日内提出复查意见。",
-           when_clock="review_request"),
-    Action("请求复核", frozenset(),
+           "信访人对处理意见不服的，可自收到处理意见书之日起30日内请求复查；复查机关自收到之日起30日内提出复查意见。"),
+    Action("请求复核",
            (Field("requested_on", "收到请求日期", "date", ("recheck_date", "recheck_late")),
             Field("body", "复核机关", "line", ("recheck_body",)), NOTE),
            lambda v: m.RequestRecheck(_d(v, "requested_on"), _s(v, "body"), _s(v, "note")),
-           "信访人对复查意见不服的，可自收到之日起30日内请求复核；复核机关自收到之日起30日内提出复核意见。",
-           when_clock="recheck_request"),
-    Action("听证开始", frozenset({CaseStatus.IN_RECHECK}),
+           "信访人对复查意见不服的，可自收到之日起30日内请求复核；复核机关自收到之日起30日内提出复核意见。"),
+    Action("听证开始",
            (Field("started_on", "听证开始日期", "date", ("hearing_date", "hearing_late", "hearing_twice")), NOTE),
            lambda v: m.StartHearing(_d(v, "started_on"), _s(v, "note")),
-           "复核机关举行听证的，听证所需时间不计算在复核期限内：自听证开始之日暂停计时。", excludes=HEARING),
-    Action("听证结束", frozenset({CaseStatus.IN_RECHECK}),
+           "复核机关举行听证的，听证所需时间不计算在复核期限内：自听证开始之日暂停计时。"),
+    Action("听证结束",
            (Field("ended_on", "听证结束日期", "date", ("hearing_end_date", "hearing_none")), NOTE),
            lambda v: m.EndHearing(_d(v, "ended_on"), _s(v, "note")),
-           "听证结束后恢复计时，听证期间（含开始和结束当日）不计入复核期限。", requires=HEARING),
-    Action("督办", HANDLING | ROUTED | {CaseStatus.SIGNED, CaseStatus.REPLIED, CaseStatus.IN_REVIEW,
-                                        CaseStatus.IN_RECHECK},
+           "听证结束后恢复计时，听证期间（含开始和结束当日）不计入复核期限。"),
+    Action("督办",
            (Field("note", "督办意见", "text", ("supervise_note",)),),
            lambda v: m.Supervise(_s(v, "note"), m.SupervisionReason.MANUAL),
            "督办后责任单位应在30日内反馈办理情况。"),
-    Action("督办反馈", frozenset(),
+    Action("督办反馈",
            (Field("supervision_id", "督办事项", "pick", ("supervision_closed",)),
             Field("answer", "反馈结论", "choice", choices=SupervisionAnswer),
             Field("note", "反馈情况", "text", ("supervision_note",))),
            lambda v: m.AnswerSupervision(_s(v, "supervision_id"), _s(v, "answer") == SupervisionAnswer.RESOLVED.value,
                                          _s(v, "note")),
-           "责任单位反馈督办事项的办理情况；未解决的退回责任单位重新办理，重新计算30日反馈期限。",
-           when_clock="supervision"),
+           "责任单位反馈督办事项的办理情况；未解决的退回责任单位重新办理，重新计算30日反馈期限。"),
 )
 
 

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import utcnow
-from reception.db.models import SyncConflict, SyncOutbox, SyncRow
+from reception.db.models import SyncConflict, SyncOutbox, SyncRow, encrypted_columns
 from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
 from reception.sync.desk.common import _Tally
 from reception.sync.desk.pull import _upsert_versions
-from reception.sync.outbox import APPLYING_KEY, open_personal, personal_fields
+from reception.sync.outbox import APPLYING_KEY, open_personal
 from reception.sync.protocol import MAX_PUSH_BYTES, AnswerUnreadable, PushAnswer
 
 PUSH_BATCH = 2000
@@ -60,7 +60,7 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
                                .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
     out: list[_Outgoing] = []
     size = 0
-    sealed = personal_fields()
+    sealed = encrypted_columns()
     for seq, mid, table, rid, op, base, raw, created, proof in rows:
         if (table, rid) in busy:
             break
