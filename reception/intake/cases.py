@@ -77,6 +77,8 @@ EVENT_LABELS = {
     "ownership_ended": "结束包案",
     "unit_progress": "责任单位报告办理进展",
     "unit_feedback": "责任单位反馈",
+    "merged": "合并案件",
+    "unmerged": "撤销合并",
     "unit_attachment": "责任单位上传附件",
     "corrected": "更正登记",
 }
