@@ -483,7 +483,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         case = _new_case(session, form, desk, officer, now)
         visits_before = 0
     else:
-        joined = session.get(Case, form.join_case_id)
+        from reception.merge.resolve import case_survivor
+
+        joined = session.get(Case, case_survivor(session, form.join_case_id))  # (a merged-away case: its survivor)
         assert joined is not None  # validated above
         case = joined
         visits_before = session.scalar(select(func.count()).where(Visit.case_id == case.id)) or 0
