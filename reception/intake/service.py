@@ -331,6 +331,7 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *,
             select(Petitioner)
             .where(Petitioner.id_type == person.id_type.value,
                    Petitioner.id_number_bidx == blind_index(person.id_number, "id_number"))
+            .order_by(Petitioner.merged_into.is_not(None))  # (a live record before a merged-away one)
             .limit(1)
         ).first()
     if found is not None and by_number is not None and by_number.id != found.id:
