@@ -144,6 +144,9 @@ class Petitioner(Base):
     """Blind index (keyed HMAC) of ``id_number``, filled on every ORM write (``_fill_blind_indexes``)."""
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
+    merged_into: Mapped[str | None] = mapped_column(ID, index=True)
+    """The record this one was merged into (``petitioner_merge``; ``reception.merge``): None for a live record.
+    A merged-away record stays, with its blind indexes, so an ID or phone still finds the person (resolved)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -201,6 +204,9 @@ class Case(Base):
     received_on: Mapped[date | None] = mapped_column()
     """收件日期: the day a letter or online petition arrived, when earlier than its registration (the Art. 22 clock
     counts from receipt). Null for walk-ins and calls, which are received when they are registered."""
+    merged_into: Mapped[str | None] = mapped_column(ID, index=True)
+    """The case this one was merged into (``case_merge``; ``reception.merge``): its number is then an alias of
+    that case; its visits, events and receipts stay its own rows and are read with the surviving case."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -267,6 +273,39 @@ class CaseEvent(Base):
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CaseMerge(Base):
+    """合并案件: case ``merged_id`` merged into ``survivor_id`` (or, with ``undoes``, that merge undone). Append-only
+    and synced: the record a merge is made of, readable by every desk (``reception.merge``)."""
+
+    __tablename__ = "case_merge"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    survivor_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    merged_id: Mapped[str] = mapped_column(ForeignKey("petition_case.id"), index=True)
+    merged_case_no: Mapped[str] = mapped_column(String(32))
+    undoes: Mapped[str | None] = mapped_column(ID, index=True)
+    """The merge this record undoes (None: a merge)."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desk.id"))
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PetitionerMerge(Base):
+    """合并信访人: petitioner ``merged_id`` merged into ``survivor_id`` (or, with ``undoes``, that merge undone)."""
+
+    __tablename__ = "petitioner_merge"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    survivor_id: Mapped[str] = mapped_column(ForeignKey("petitioner.id"), index=True)
+    merged_id: Mapped[str] = mapped_column(ForeignKey("petitioner.id"), index=True)
+    undoes: Mapped[str | None] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("user.id"))
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desk.id"))
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseNumberCounter(Base):

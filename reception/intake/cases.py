@@ -77,6 +77,8 @@ EVENT_LABELS = {
     "ownership_ended": "结束包案",
     "unit_progress": "责任单位报告办理进展",
     "unit_feedback": "责任单位反馈",
+    "merged": "合并案件",
+    "unmerged": "撤销合并",
     "unit_attachment": "责任单位上传附件",
     "corrected": "更正登记",
 }
@@ -114,10 +116,18 @@ def recent_cases(ctx: AppContext, *, limit: int = 200, user_id: str | None = Non
 
 
 def case_id_by_no(session: Session, case_no: str) -> str:
+    """The case of exactly this number (a merged-away one too: its receipts reprint as they were)."""
     case_id = session.scalar(select(Case.id).where(Case.case_no == case_no.strip().upper()))
     if case_id is None:
         raise NotFoundError(f"未找到案件编号 {case_no}", key="case_not_found")
     return case_id
+
+
+def live_case_id_by_no(session: Session, case_no: str) -> str:
+    """The case a number now names: the surviving case when it was merged away (an alias, ``reception.merge``)."""
+    from reception.merge.resolve import case_survivor
+
+    return case_survivor(session, case_id_by_no(session, case_no))
 
 
 def case_detail(ctx: AppContext, case_id: str, *, user_id: str | None = None, desk_id: str | None = None) -> CaseDetail:
@@ -128,7 +138,7 @@ def case_detail(ctx: AppContext, case_id: str, *, user_id: str | None = None, de
         detail = load_case_detail(session, case_id)
         petitioners = sorted({pid for pid in session.scalars(
             select(VisitPerson.petitioner_id).join(Visit, Visit.id == VisitPerson.visit_id)
-            .where(Visit.case_id == case_id))})
+            .where(Visit.case_id == detail.summary.id))})
     if user_id is not None:
         with ctx.db.write() as session:
             session.add(AuditEntry(user_id=user_id, desk_id=desk_id, action="view_case", entity="case",
@@ -163,12 +173,22 @@ def _user_name(session: Session, key: str | None) -> str:
 
 
 def load_case_detail(session: Session, case_id: str) -> CaseDetail:
-    case = session.get(Case, case_id)
-    if case is None:
+    """A case in full; a merged-away case shows as the case it was merged into, which lists the visits and events
+    of every case merged into it (``reception.merge.resolve``)."""
+    from reception.merge.resolve import case_group
+
+    opened = session.get(Case, case_id)
+    if opened is None:
         raise NotFoundError("未找到该信访事项", key="case_not_found")
+    group = case_group(session, case_id)
+    case_id = group[0]
+    case = session.get(Case, case_id)
+    assert case is not None
+    merged_nos = tuple(sorted(session.scalars(select(Case.case_no).where(Case.id.in_(group[1:])))))
     summary = summarise_cases(session, [case_id])[0]
     visits: list[VisitDetail] = []
-    for v in session.scalars(select(Visit).where(Visit.case_id == case_id).order_by(Visit.visit_no)):
+    for v in session.scalars(select(Visit).where(Visit.case_id.in_(group))
+                             .order_by(Visit.visited_at, Visit.visit_no)):
         persons = tuple(
             (vp.petitioner.name, mask_id(vp.petitioner.id_number or ""), mask_phone(vp.petitioner.phone or ""),
              vp.is_representative)
@@ -184,9 +204,10 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
         EventDetail(kind=e.kind, label=EVENT_LABELS.get(e.kind, e.kind), occurred_at=e.occurred_at,
                     actor=_user_name(session, e.actor_id) or str((e.data or {}).get("unit_user") or ""),
                     unit=_name(session, Unit, e.unit_id), note=e.note)
-        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.occurred_at))
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(group))
+                                 .order_by(CaseEvent.occurred_at))
     )
-    receipts = len(session.scalars(select(ReceiptPrint.id).where(ReceiptPrint.case_id == case_id)).all())
+    receipts = len(session.scalars(select(ReceiptPrint.id).where(ReceiptPrint.case_id.in_(group))).all())
     first_visit = visits[0] if visits else None
     return CaseDetail(
         summary=summary,
@@ -207,6 +228,8 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
         visits=tuple(visits),
         events=events,
         receipt_count=receipts,
+        merged_case_nos=merged_nos,
+        opened_as=opened.case_no if opened.id != case_id else "",
     )
 
 

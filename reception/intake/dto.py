@@ -208,3 +208,7 @@ class CaseDetail:
     visits: tuple[VisitDetail, ...]
     events: tuple[EventDetail, ...]
     receipt_count: int
+    merged_case_nos: tuple[str, ...] = ()
+    """Numbers of the cases merged into this one (aliases that find it); their visits and events are listed here."""
+    opened_as: str = ""
+    """The merged-away case number this detail was opened by ("" when opened by its own)."""

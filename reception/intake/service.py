@@ -332,6 +332,7 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *,
             select(Petitioner)
             .where(Petitioner.id_type == person.id_type.value,
                    Petitioner.id_number_bidx == blind_index(person.id_number, "id_number"))
+            .order_by(Petitioner.merged_into.is_not(None))  # (a live record before a merged-away one)
             .limit(1)
         ).first()
     if found is not None and by_number is not None and by_number.id != found.id:
@@ -470,7 +471,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         case = _new_case(session, form, desk, officer, now)
         visits_before = 0
     else:
-        joined = session.get(Case, form.join_case_id)
+        from reception.merge.resolve import case_survivor
+
+        joined = session.get(Case, case_survivor(session, form.join_case_id))  # (a merged-away case: its survivor)
         assert joined is not None  # validated above
         case = joined
         visits_before = session.scalar(select(func.count()).where(Visit.case_id == case.id)) or 0

@@ -140,6 +140,9 @@ class EventKind(StrEnum):
     OWNERSHIP_ENDED = "ownership_ended"
     UNIT_PROGRESS = "unit_progress"
     UNIT_FEEDBACK = "unit_feedback"
+    # merging (``reception.merge``): on the surviving case; its receipt date becomes the earliest of the merged
+    MERGED = "merged"
+    UNMERGED = "unmerged"
 
 
 RECORD_KINDS: frozenset[EventKind] = frozenset({
@@ -150,6 +153,10 @@ RECORD_KINDS: frozenset[EventKind] = frozenset({
 correction, a unit's progress report) without changing the case's state."""
 STEP_KINDS: frozenset[EventKind] = frozenset(EventKind) - RECORD_KINDS
 """Events that change the case's state (``fold`` acts on them): only the lifecycle writes them."""
+MERGE_KINDS: frozenset[EventKind] = frozenset({EventKind.MERGED, EventKind.UNMERGED})
+"""A merge of another case into this one, or its undoing (``reception.merge``): the status is unchanged, the receipt
+date (``received_on`` of the data: the earliest of the cases merged) governs the clocks that count from receipt.
+Written by ``lifecycle.service.record_merge`` for a ``case_merge`` record, which the server checks it against."""
 INTAKE_KINDS: frozenset[EventKind] = frozenset({EventKind.RECEIVED})
 """Written once, when the case is registered (by the desk that registers it)."""
 LEGACY_KINDS: frozenset[EventKind] = frozenset({EventKind.IN_HANDLING, EventKind.FINAL})
@@ -436,6 +443,9 @@ def fold_one(s: CaseState, e: Event) -> None:
         s.handlers.add(e.actor_id)
     if k == EventKind.RECEIVED:
         s.received_on = date.fromisoformat(d["received_on"]) if d.get("received_on") else e.on
+    elif k in (EventKind.MERGED, EventKind.UNMERGED):
+        if d.get("received_on"):
+            s.received_on = date.fromisoformat(d["received_on"])
     elif k in (EventKind.ASSIGNED, EventKind.FORWARDED):
         s.status = CaseStatus.ASSIGNED if k == EventKind.ASSIGNED else CaseStatus.FORWARDED
         # the unit's own receipt is recorded when it signs for the case; until then only the sign-for clock runs

@@ -41,9 +41,12 @@ from reception.domain.errors import NotFoundError
 from reception.domain.workcalendar import WorkCalendar, provisional_text
 from reception.lifecycle import history, notify
 from reception.lifecycle.machine import (
+    MERGE_KINDS,
     AnswerSupervision,
     CaseState,
     Event,
+    EventKind,
+    LifecycleError,
     Planned,
     RunningClock,
     Settings,
@@ -169,6 +172,8 @@ def clock_rows(case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) 
 
 def _project(session: Session, case_id: str, state: CaseState, cal: WorkCalendar, st: Settings) -> None:
     session.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
+    if session.scalar(select(Case.merged_into).where(Case.id == case_id)):
+        return  # (a merged-away case runs no clock: the case it was merged into does, from the earliest receipt)
     rows = clock_rows(case_id, state, cal, st)
     if rows:
         session.execute(insert(_CLOCKS), rows)
@@ -192,6 +197,8 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
         session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
         rows: list[dict[str, Any]] = []
         for cid, case in cases.items():
+            if case.merged_into:
+                continue  # (merged away: no clock of its own, ``_project``)
             state = fold(events[cid], content_class=case.content_class)
             if not events[cid]:
                 state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
@@ -230,6 +237,9 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     case = _get_case(session, case_id)
     if not follow_up:
         require_for_case(session, actor_id, TRANSITION_PERMISSION[type(transition)], case)
+    if case.merged_into:
+        into = session.scalar(select(Case.case_no).where(Case.id == case.merged_into)) or ""
+        raise LifecycleError(f"该案件已并入案件 {into}，请在该案件中办理", key="case_merged")
     status_before, unit_before = case.status, case.unit_id
     state = load_state(session, case)
     today = now.date()
@@ -269,6 +279,20 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
                                                      SupervisionReason.DISSATISFIED),
                          actor_id=actor_id, now=now, cal=cal, settings=st, follow_up=True)
     return TransitionResult(case.id, event.id, planned.kind, case.status, CaseStatus.label_of(case.status), notice_id)
+
+
+def record_merge(session: Session, case: Case, kind: EventKind, *, note: str, data: dict[str, Any],
+                 actor_id: str | None, now: datetime, cal: WorkCalendar) -> CaseEvent:
+    """The surviving case's event of a merge (``EventKind.MERGED``) or of its undoing (``UNMERGED``), with
+    ``data["received_on"]`` the receipt date that now governs its clocks (the earliest of the cases merged into it),
+    and its clocks recomputed (``reproject_cases``). The status stays; the permission is the caller's
+    (``reception.merge``), as is the ``case_merge`` record the server checks the event against."""
+    if kind not in MERGE_KINDS:
+        raise ValueError(kind)
+    state = load_state(session, case)
+    event = _append(session, case, Planned(kind.value, state.status, note, None, dict(data)), now, actor_id)
+    reproject_cases(session, [case.id], cal)
+    return event
 
 
 def _append(session: Session, case: Case, planned: Planned, now: datetime, actor_id: str | None) -> CaseEvent:
@@ -351,7 +375,7 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     since = date.fromisoformat(mark.value["through"]) if mark is not None else date.min
     has_clock = exists().where(CaseClock.case_id == Case.id)
     q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id, Case.received_on)
-         .where(Case.registered_on >= since, ~has_clock))
+         .where(Case.registered_on >= since, ~has_clock, Case.merged_into.is_(None)))
     templates: dict[tuple[str, date, date | None], list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     written = 0

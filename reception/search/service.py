@@ -287,6 +287,46 @@ def _cases_of_people(session: Session, found: _Found) -> None:
             return
 
 
+def _merged_people(session: Session, found: _Found) -> None:
+    """A petitioner found is found with every record merged with theirs (``reception.merge``): the survivor's
+    cases include those of the merged-away record, and the merged-away record's ID or phone finds the survivor's."""
+    from reception.merge.resolve import petitioner_group
+
+    if not found.people:
+        return
+    merged = set(session.scalars(select(Petitioner.id).where(
+        Petitioner.id.in_(list(found.people)[:CHUNK]), Petitioner.merged_into.is_not(None))))
+    merged |= set(session.scalars(select(Petitioner.merged_into).where(
+        Petitioner.merged_into.in_(list(found.people)[:CHUNK]))))
+    for pid in sorted(merged):
+        if pid not in found.people:
+            continue
+        rank, reading = found.people[pid]
+        for other in petitioner_group(session, pid):
+            found.person(other, reading, rank)
+
+
+def _merged_cases(session: Session, found: _Found) -> None:
+    """A merged-away case found (by its number, an alias) is shown as the case it was merged into."""
+    from reception.merge.resolve import case_survivors
+
+    ids = list(found.cases)
+    moved: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        away = list(session.scalars(select(Case.id).where(Case.id.in_(chunk), Case.merged_into.is_not(None))))
+        moved.update({k: v for k, v in case_survivors(session, away).items() if k != v})
+    if not moved:
+        return
+    for old, new in moved.items():
+        rank, reading = found.cases.pop(old)
+        found.when.pop(old, None)
+        if found.qr_case_id == old:
+            found.qr_case_id = new
+        row = session.execute(select(Case.registered_at, Case.case_no).where(Case.id == new)).first()
+        if row is not None:
+            found.case(new, reading, row[0], row[1], rank)
+
+
 def _ranked(found: _Found) -> list[str]:
     """Case ids: best rank first, then the newest registration, then the case number (newest first)."""
     when = found.when
@@ -310,7 +350,9 @@ def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE
         found = _Found()
         for reading in readings:
             _look_up(session, found, reading)
+        _merged_people(session, found)
         _cases_of_people(session, found)
+        _merged_cases(session, found)
         ranked = _ranked(found)
         capped = len(ranked) > CASE_CAP or found.people_capped
         visible = visible_case_ids(session, user_id, ranked[:CASE_CAP])

@@ -62,6 +62,8 @@ class Permission(StrEnum):
     CORRECT = "correct"
     """更正登记 of any registration at any time, and of the petitioner's name and ID number (with a reason).
     Whoever may register corrects the contact details and wording of their own registration on the same day."""
+    MERGE = "merge"
+    """合并案件、合并信访人 (``reception.merge``); undoing a merge needs ``ADMIN``."""
 
 
 P = Permission
@@ -69,7 +71,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.DESK_OFFICER.value: frozenset({P.REGISTER, P.VIEW_CASES, P.ROUTE, P.EVALUATE, P.LEADER_WORK, P.NOTIFY}),
     Role.DUTY_LEADER.value: frozenset({P.VIEW_CASES, P.LEADER_REPLY, P.ROUTE, P.SUPERVISE, P.LEADER_WORK}),
     Role.SUPERVISOR.value: frozenset({P.VIEW_CASES, P.ROUTE, P.HANDLE, P.EVALUATE, P.CLOSE, P.SUPERVISE, P.LEADER_WORK,
-                                      P.ANSWER_SUPERVISION, P.VIEW_AUDIT, P.ROSTER, P.NOTIFY, P.CORRECT}),
+                                      P.ANSWER_SUPERVISION, P.VIEW_AUDIT, P.ROSTER, P.NOTIFY, P.CORRECT, P.MERGE}),
     Role.ADMIN.value: frozenset(Permission),
     Role.UNIT_STAFF.value: frozenset({P.VIEW_CASES, P.HANDLE, P.ANSWER_SUPERVISION}),
 }
@@ -80,7 +82,7 @@ LABELS = {
     P.HANDLE: "办理（签收、受理、延期、答复等）", P.EVALUATE: "记录满意度评价和复查复核请求", P.CLOSE: "销号",
     P.SUPERVISE: "督办", P.ANSWER_SUPERVISION: "反馈督办", P.ROSTER: "管理领导接访排班", P.ADMIN: "系统管理",
     P.VIEW_AUDIT: "查看审计日志", P.EXPORT_FULL: "导出完整个人信息", P.NOTIFY: "发送短信通知",
-    P.CORRECT: "更正登记信息",
+    P.CORRECT: "更正登记信息", P.MERGE: "合并案件或信访人",
 }
 
 

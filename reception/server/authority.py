@@ -30,6 +30,7 @@ from reception.sync.registry import (
     ADMIN_TABLES,
     APPEND_ONLY,
     DESK_FIELDS,
+    MERGE_TABLES,
     NEVER_DELETED,
     PASSWORD_COLUMNS,
     SHARED_COLUMNS,
@@ -43,7 +44,8 @@ FORBIDDEN = 403
 
 LABELS = {"petition_case": "案件", "petitioner": "信访人", "user": "账户", "audit_entry": "审计记录",
           "case_event": "案件事件", "centre_setting": "中心设置", "unit": "单位", "locality": "行政区划",
-          "category": "问题类别", "routing_rule": "分流规则", "visit": "来访记录"}
+          "category": "问题类别", "routing_rule": "分流规则", "visit": "来访记录", "case_merge": "案件合并记录",
+          "petitioner_merge": "信访人合并记录"}
 
 
 class Existing(Protocol):
@@ -78,13 +80,17 @@ class Authority:
     sealer: Sealer | None = None
     cases: _CaseSteps | None = None
     """Another desk's cases touched by this push, replayed through the state machine (``prepare``)."""
+    merges: _Merges | None = None
+    """The merge records (``case_merge``, ``petitioner_merge``) this push brings and the server holds."""
 
     def prepare(self, mutations: Iterable[Mutation], decided: Iterable[str] = ()) -> None:
         """Look at the whole push first: the case events it brings (a case row may come before the events that
         explain it) and the owners of the cases they and the case rows concern. ``decided``: mutation ids the push
         decides otherwise (an accusation routed to its accused unit becomes a conflict for a person)."""
-        self.cases = _CaseSteps(self.session, self.client, self.sealer)
-        self.cases.prepare(list(mutations), set(decided))
+        listed = list(mutations)
+        self.merges = _Merges(self.session, self.sealer, listed)
+        self.cases = _CaseSteps(self.session, self.client, self.sealer, self.merges)
+        self.cases.prepare(listed, set(decided))
 
     # -- the one entry point ----------------------------------------------------------------------------------
 
@@ -123,6 +129,9 @@ class Authority:
             return Refusal(FORBIDDEN, "办理进展只能由责任单位通过单位接口报送，工位不能代写")
         if table == "case_event" and live is None and self.cases is not None:
             return self.cases.event(m)
+        if (table in MERGE_TABLES.values() and live is None
+                and str(data.get("survivor_id") or "") == str(data.get("merged_id") or "")):
+            return Refusal(FORBIDDEN, "合并记录的两条记录不能相同")
         if live is None:
             return None
         if table in APPEND_ONLY:
@@ -141,6 +150,13 @@ class Authority:
                                       f"不能改写其内容（{names}）")
         if table == "petitioner" and changed & {"id_type", "id_number"} and before.get("id_number"):
             return Refusal(FORBIDDEN, "该信访人由其他工位登记，其证件号码不能在本工位更改")
+        if "merged_into" in changed and table in MERGE_TABLES and live.version == m.base_version:
+            if self.merges is None:
+                self.prepare([m])
+            assert self.merges is not None
+            refusal = self.merges.mark(table, m.record_id, before.get("merged_into"), data.get("merged_into"))
+            if refusal is not None:
+                return refusal
         if table == "petition_case" and changed & machine.PROJECTED_COLUMNS and live.version == m.base_version:
             # (against an older version the push answers a conflict: nothing is written)
             if self.cases is None:
@@ -253,8 +269,10 @@ class _CaseSteps:
     projected columns (``machine.PROJECTED_COLUMNS``: status, unit, routing action, legal channel) may change only
     to what those events determine."""
 
-    def __init__(self, session: Session, client: Client, sealer: Sealer | None) -> None:
+    def __init__(self, session: Session, client: Client, sealer: Sealer | None,
+                 merges: _Merges | None = None) -> None:
         self.session, self.client, self.sealer = session, client, sealer
+        self.merges = merges
         self.batch: dict[str, list[Mutation]] = {}
         self.decided: set[str] = set()
         self.owners: dict[str, str | None] = {}
@@ -315,6 +333,12 @@ class _CaseSteps:
         if m.mutation_id in self.decided or not self._foreign(case_id):
             return None
         kind = str(data.get("kind") or "")
+        if kind in machine.MERGE_KINDS:
+            raw = data.get("data")
+            payload: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            if self.merges is None or not self.merges.names_survivor(str(payload.get("merge_id") or ""), case_id):
+                return Refusal(FORBIDDEN, "该案件由其他工位登记，合并事件须有相应的案件合并记录")
+            return None
         if kind in machine.RECORD_KINDS:
             return None
         known = kind in set(EventKind)
@@ -361,6 +385,49 @@ class _CaseSteps:
             return Refusal(FORBIDDEN, "该案件由其他工位登记，其状态和承办单位只能随办理流程的事件变更，"
                                       f"不能直接改写（{'、'.join(wrong)}与案件的办理记录不符）")
         return None
+
+
+class _Merges:
+    """The merge records a change of ``merged_into`` (and a merge event) must agree with: those of this push and
+    those the server holds (merges are rare: a table's records are read once per push, when first needed)."""
+
+    def __init__(self, session: Session, sealer: Sealer | None, mutations: list[Mutation]) -> None:
+        self.session, self.sealer = session, sealer
+        self.pushed: dict[str, list[dict[str, Any]]] = {}
+        for m in mutations:
+            if m.table in MERGE_TABLES.values() and m.op != "delete" and isinstance(m.data, dict):
+                self.pushed.setdefault(m.table, []).append({**m.data, "id": m.record_id})
+        self.stored: dict[str, list[dict[str, Any]]] = {}
+
+    def records(self, table: str) -> list[dict[str, Any]]:
+        if table not in self.stored:
+            rows: list[dict[str, Any]] = []
+            for rid, data in self.session.execute(select(Record.record_id, Record.data).where(
+                    Record.table_name == table, Record.deleted.is_(False))):
+                opened = self.sealer.open(table, data) if self.sealer is not None else data
+                if opened:
+                    rows.append({**opened, "id": rid})
+            self.stored[table] = rows
+        return [*self.stored[table], *self.pushed.get(table, [])]
+
+    def live_survivors(self, merge_table: str, record_id: str) -> set[str]:
+        """The records ``record_id`` is merged into by a merge not undone."""
+        rows = self.records(merge_table)
+        undone = {str(r.get("undoes")) for r in rows if r.get("undoes")}
+        return {str(r.get("survivor_id")) for r in rows
+                if r.get("merged_id") == record_id and not r.get("undoes") and str(r.get("id")) not in undone}
+
+    def mark(self, table: str, record_id: str, old: Any, new: Any) -> Refusal | None:
+        live = self.live_survivors(MERGE_TABLES[table], record_id)
+        if new is not None and str(new) not in live:
+            return Refusal(FORBIDDEN, f"该{_label(table)}由其他工位登记，只有相应的合并记录才能将其标为已合并")
+        if new is None and old is not None and str(old) in live:
+            return Refusal(FORBIDDEN, f"该{_label(table)}由其他工位登记，只有撤销合并的记录才能取消其合并标记")
+        return None
+
+    def names_survivor(self, merge_id: str, case_id: str) -> bool:
+        return any(str(r.get("id")) == merge_id and r.get("survivor_id") == case_id
+                   for r in self.records("case_merge"))
 
 
 def _placeholder_account(data: dict[str, Any] | None) -> bool:

@@ -48,6 +48,8 @@ TABLES: dict[str, Direction] = {
     "down_visit": Direction.UP,
     "down_visit_case": Direction.UP,
     "backlog_case": Direction.UP,
+    "case_merge": Direction.UP,  # merges (合并) and their undoing: append-only records (``reception.merge``)
+    "petitioner_merge": Direction.UP,
     # reference data of the centre: published by import-reference, edited at desks (roster/admin permissions)
     "locality": Direction.BOTH,
     "unit": Direction.BOTH,
@@ -87,7 +89,7 @@ TABLES: dict[str, Direction] = {
     "ledger_review": Direction.LOCAL,
 }
 
-APPEND_ONLY: frozenset[str] = frozenset({"case_event", "audit_entry"})
+APPEND_ONLY: frozenset[str] = frozenset({"case_event", "audit_entry", "case_merge", "petitioner_merge"})
 """Insert-only tables: merged as a union (a record is never edited, so two desks can never conflict over one)."""
 
 PROJECTED_FROM_EVENTS: frozenset[str] = frozenset({"case_event", "petition_case"})
@@ -175,16 +177,24 @@ DESK_FIELDS: dict[str, tuple[str, ...]] = {
     "petition_case": ("first_desk_id",),
     "visit": ("desk_id",),
     "audit_entry": ("desk_id", "chain"),
+    "case_merge": ("desk_id",),
+    "petitioner_merge": ("desk_id",),
 }
 """Fields naming the desk a record was made at: on the server they must name the pushing desk (from its token)."""
 
 SHARED_COLUMNS: dict[str, frozenset[str]] = {
     # a lifecycle step (routing, a unit's answer recorded at a desk, the legal channel) at any desk
-    "petition_case": frozenset({"status", "routing_action", "unit_id", "legal_channel", "updated_at", "version"}),
+    "petition_case": frozenset({"status", "routing_action", "unit_id", "legal_channel", "updated_at", "version",
+                                "merged_into"}),
     # a further visit at another desk brings the contact details up to date (``intake._upsert_petitioner``)
-    "petitioner": frozenset({"phone", "address", "gender", "id_type", "id_number", "updated_at", "version"}),
+    "petitioner": frozenset({"phone", "address", "gender", "id_type", "id_number", "updated_at", "version",
+                             "merged_into"}),
 }
-"""Columns another desk may change on a record it did not create; every other column must stay as it is."""
+"""Columns another desk may change on a record it did not create; every other column must stay as it is.
+``merged_into`` only to what the table's merge records (``MERGE_TABLES``) determine (``authority``)."""
+
+MERGE_TABLES: dict[str, str] = {"petition_case": "case_merge", "petitioner": "petitioner_merge"}
+"""The merge records (``reception.merge``) that justify a change of a record's ``merged_into``."""
 
 PASSWORD_COLUMNS: frozenset[str] = frozenset({"password_hash", "password_changed_at", "must_change_password",
                                               "updated_at", "version"})

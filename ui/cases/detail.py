@@ -210,11 +210,16 @@ class CaseDetailDialog(QDialog):
         self.correct_button = button("更正登记")
         self.correct_button.clicked.connect(self.open_correction)
         self.correct_button.hide()  # until the core says this user may correct this case now
+        self.merge_button = button("合并案件…")
+        self.merge_button.clicked.connect(self.open_merge)
+        self.merge_button.setVisible(self._may_merge())
+        self.merge_dialog: QDialog | None = None
         self.reprint_button = button("补打回执")
         self.close_button = button("关闭")
         self.reprint_button.clicked.connect(self.reprint)
         self.close_button.clicked.connect(self.accept)
         buttons.addWidget(self.correct_button)
+        buttons.addWidget(self.merge_button)
         buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -382,6 +387,28 @@ class CaseDetailDialog(QDialog):
             self.message.show_message(error_message(exc), "error")
 
         self.tasks.run(run, done, failed, owner=self, what="attachment")
+
+    def _may_merge(self) -> bool:
+        from reception.security.permissions import Permission, allowed
+
+        user = self.reference.user
+        return user is not None and allowed(user.role, Permission.MERGE)
+
+    def open_merge(self) -> QDialog:
+        """合并案件…: pick another case by search and merge it into this one; when merged, the case is read again."""
+        from ui.cases.merge import CaseMergeDialog
+
+        dialog = CaseMergeDialog(self.ctx, self.tasks, self.case, self.reference.user_id or None,
+                                 self.reference.desk_id or None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.merged.connect(self._merged)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _merged(self, _result: object) -> None:
+        self.load()
+        self.caseChanged.emit()
 
     def open_correction(self) -> QDialog:
         """更正登记: the correction dialog over this one; when saved, the case is read again."""
