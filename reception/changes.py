@@ -44,7 +44,8 @@ class Change(StrEnum):
 TABLE_CHANGES: dict[str, Change] = {
     **dict.fromkeys(("petitioner", "petition_case", "visit", "visit_person", "case_event", "receipt_print",
                      "supervision", "notification", "case_ownership", "down_visit", "down_visit_case",
-                     "backlog_case", "ledger_import", "ledger_row", "ledger_review"), Change.CASES),
+                     "backlog_case", "ledger_import", "ledger_row", "ledger_review", "case_merge",
+                     "petitioner_merge"), Change.CASES),
     **dict.fromkeys(("leader_appointment", "leader_reception"), Change.LEADER),
     **dict.fromkeys(("leader", "leader_membership", "leader_unavailability", "holiday_day", "holiday_year",
                      "roster_month", "roster_slot", "roster_version", "roster_change"), Change.ROSTER),
