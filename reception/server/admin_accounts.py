@@ -112,6 +112,38 @@ def add_web_admin(db: ServerDatabase, username: str, display_name: str, password
         return admin.id
 
 
+def _web_admin(s: Session, username: str) -> WebAdmin:
+    admin = s.scalar(select(WebAdmin).where(WebAdmin.username == username.strip()))
+    if admin is None:
+        raise NotFoundError(f"没有管理员“{username.strip()}”", key="web_admin_not_found")
+    return admin
+
+
+def set_web_admin_password(db: ServerDatabase, username: str, password: str, *, now: datetime | None = None) -> None:
+    """A new password for an administrator (``reception server web-admin-password``): unlocked, its sessions
+    ended; audited as done from the server's command line."""
+    now = now or utcnow()
+    with db.session() as s:
+        admin = _web_admin(s, username)
+        check_password_policy(password, field="新密码", username=admin.username)
+        admin.password_hash, admin.failed_attempts, admin.locked_until = hash_password(password), 0, None
+        admin.password_changed_at = now
+        s.execute(delete(AdminSession).where(AdminSession.admin_id == admin.id))
+        admin_audit(s, CLI, "admin_password_reset", target=admin.username, at=now)
+
+
+def set_web_admin_active(db: ServerDatabase, username: str, active: bool, *, now: datetime | None = None) -> None:
+    """Enable or disable an administrator (``reception server enable-web-admin`` / ``disable-web-admin``);
+    disabled: refused at sign-in, its sessions ended."""
+    now = now or utcnow()
+    with db.session() as s:
+        admin = _web_admin(s, username)
+        admin.active = active
+        if not active:
+            s.execute(delete(AdminSession).where(AdminSession.admin_id == admin.id))
+        admin_audit(s, CLI, "admin_enabled" if active else "admin_disabled", target=admin.username, at=now)
+
+
 def _account(admin: WebAdmin) -> AdminAccount:
     return AdminAccount(admin.id, admin.username, admin.display_name)
 

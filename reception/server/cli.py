@@ -80,6 +80,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     _db_args(q, top=False)
     q.set_defaults(handler=_add_web_admin)
+    q = ssub.add_parser("web-admin-password", help="set an administrator's password (unlocks it, ends its sessions)")
+    q.add_argument("username")
+    q.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_web_admin_password)
+    q = ssub.add_parser("disable-web-admin", help="disable an administrator of the web pages (its sessions end)")
+    q.add_argument("username")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_web_admin_active, active=False)
+    q = ssub.add_parser("enable-web-admin", help="enable a disabled administrator of the web pages again")
+    q.add_argument("username")
+    _db_args(q, top=False)
+    q.set_defaults(handler=_web_admin_active, active=True)
     q = ssub.add_parser("list-unit-users", help="the handling units' accounts")
     _db_args(q, top=False)
     q.set_defaults(handler=_list_unit_users)
@@ -348,6 +361,33 @@ def _add_web_admin(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"已创建系统管理员“{args.username}”（{args.name}，{admin_id}）。请在浏览器打开 <服务器地址>/admin 登录，"
           "管理责任单位的网上办理账户。")
+    return 0
+
+
+def _web_admin_password(args: argparse.Namespace) -> int:
+    from reception.server.admin_accounts import set_web_admin_password
+
+    password = _password(args, f"管理员“{args.username}”的新密码：")
+    now = _clock(args)()
+    db = _open(args)
+    try:
+        set_web_admin_password(db, args.username, password, now=now)
+    finally:
+        db.dispose()
+    print(f"已设置管理员“{args.username}”的密码（账户已解锁，原有登录已失效）。")
+    return 0
+
+
+def _web_admin_active(args: argparse.Namespace) -> int:
+    from reception.server.admin_accounts import set_web_admin_active
+
+    now = _clock(args)()
+    db = _open(args)
+    try:
+        set_web_admin_active(db, args.username, args.active, now=now)
+    finally:
+        db.dispose()
+    print(f"已{'启用' if args.active else '停用'}管理员“{args.username}”。")
     return 0
 
 

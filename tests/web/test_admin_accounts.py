@@ -279,3 +279,38 @@ def test_admin_sign_in_locks_after_five_wrong_passwords_and_sessions_idle_out(se
     assert trail.count(("login", "zhangwei")) == 2 and ("locked", "zhangwei") in trail
     assert ("login_failed", "nobody") in trail and ("logout", "zhangwei") in trail
     assert ADMIN_PW not in str(trail)
+
+
+def test_web_admin_password_reset_disable_and_enable_from_the_command_line(web_env: Env, admin: None) -> None:
+    db = open_server_database(web_env.server.db_url)
+    try:
+        cookie, _ = admin_accounts.sign_in(db, "zhangwei", ADMIN_PW, now=SERVER_NOW)
+        for _ in range(MAX_FAILURES):
+            with pytest.raises((LoginFailed, AccountLocked)):
+                admin_accounts.sign_in(db, "zhangwei", "wrong-password1", now=SERVER_NOW)
+        new_pw = "Xinmima2026y"
+        done = server_command(web_env, "web-admin-password", "zhangwei", "--password-env", "NEW_PW", NEW_PW="short")
+        assert done.returncode != 0 and "密码" in done.stderr
+        done = server_command(web_env, "web-admin-password", "zhangwei", "--password-env", "NEW_PW", NEW_PW=new_pw)
+        assert done.returncode == 0, done.stderr
+        assert admin_accounts.resolve(db, cookie, now=SERVER_NOW) is None  # its sessions ended
+        with pytest.raises(LoginFailed):
+            admin_accounts.sign_in(db, "zhangwei", ADMIN_PW, now=SERVER_NOW)
+        cookie, _ = admin_accounts.sign_in(db, "zhangwei", new_pw, now=SERVER_NOW)  # unlocked, the new password
+        done = server_command(web_env, "disable-web-admin", "zhangwei")
+        assert done.returncode == 0, done.stderr
+        assert admin_accounts.resolve(db, cookie, now=SERVER_NOW) is None
+        with pytest.raises(LoginFailed):
+            admin_accounts.sign_in(db, "zhangwei", new_pw, now=SERVER_NOW)
+        done = server_command(web_env, "enable-web-admin", "zhangwei")
+        assert done.returncode == 0, done.stderr
+        admin_accounts.sign_in(db, "zhangwei", new_pw, now=SERVER_NOW)
+        done = server_command(web_env, "disable-web-admin", "nobody")
+        assert done.returncode != 0 and "没有管理员" in done.stderr
+        with db.read() as s:
+            trail = [(a.admin_id, a.action, a.target) for a in s.scalars(select(AdminAudit).order_by(AdminAudit.at))]
+        for action in ("admin_password_reset", "admin_disabled", "admin_enabled"):
+            assert (admin_accounts.CLI, action, "zhangwei") in trail
+        assert new_pw not in str(trail)
+    finally:
+        db.dispose()

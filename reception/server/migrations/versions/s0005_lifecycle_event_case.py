@@ -6,7 +6,7 @@ index each replay scanned every event. A partial expression index on the record'
 only (the other records pay nothing on insert).
 
 Revision ID: s0005_lifecycle
-Revises: s0003_harden
+Revises: s0004_unit
 Create Date: 2026-12-02
 """
 
