@@ -220,7 +220,7 @@ def _check_received_on(form: IntakeInput, today: date) -> list[FieldError]:
 
 
 def validate_intake(session: Session, form: IntakeInput, *, today: date,
-                    routes: Callable[[str, str], RouteProposal | None] | None = None) -> ValidIntake:
+                    routes: Callable[[str, str | None], RouteProposal | None] | None = None) -> ValidIntake:
     """Check the whole form at once and report every problem, each next to its field. ``today`` (the
     registration day) bounds the 收件日期. ``routes(category_id, locality_id)``: the routing table's proposal
     (default ``directory.propose_route``; a bulk loader passes one that remembers its answers)."""
