@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -585,6 +585,21 @@ class _RowImporter:
             for case_id, n in s.execute(select(Visit.case_id, func.count()).where(Visit.case_id.in_(chunk))
                                         .group_by(Visit.case_id)):
                 self.visits[case_id] = n
+        # the case-number counters of the batch's days, and the numbers already issued on them (one query each)
+        from reception.db.models import CaseNumberCounter
+        from reception.domain.case_numbers import format_case_no
+
+        days: list[date] = sorted({p.values["visited_at"].date() for p in plans} - set(self._counters))
+        for chunk in _chunks(days):
+            for counter in s.scalars(select(CaseNumberCounter).where(CaseNumberCounter.desk_code == self.desk.code,
+                                                                      CaseNumberCounter.day.in_(chunk))):
+                self._counters[counter.day] = counter
+                self._taken.setdefault(counter.day, set())
+            prefixes = {format_case_no(self.desk.code, d, 1)[:-4]: d for d in chunk}
+            for case_no in s.scalars(select(Case.case_no).where(Case.registered_on.in_(chunk))):
+                d = prefixes.get(case_no.rsplit("-", 1)[0] + "-")
+                if d is not None:
+                    self._taken.setdefault(d, set()).add(case_no)
         self.open_reviews: dict[str, list[LedgerReview]] = {}
         held_ids = [r.id for r in self.held_rows.values()]
         for chunk in _chunks(held_ids):
@@ -608,18 +623,15 @@ class _RowImporter:
         s = self.session
         counter = self._counters.get(day)
         if counter is None:
-            counter = s.get(CaseNumberCounter, (self.desk.code, day))
-            if counter is None:
-                counter = CaseNumberCounter(desk_code=self.desk.code, day=day, last=0)
-                s.add(counter)
+            counter = CaseNumberCounter(desk_code=self.desk.code, day=day, last=0)
+            s.add(counter)
             self._counters[day] = counter
-            prefix = format_case_no(self.desk.code, day, 1)[:-4]
-            self._taken[day] = set(s.scalars(select(Case.case_no).where(Case.case_no.like(prefix + "%"))))
+        taken = self._taken.setdefault(day, set())
         while True:  # a restored or copied database may have lost its counter: never reuse a number
             counter.last += 1
             case_no = format_case_no(self.desk.code, day, counter.last)
-            if case_no not in self._taken[day]:
-                self._taken[day].add(case_no)
+            if case_no not in taken:
+                taken.add(case_no)
                 return case_no
 
     # -- petitioners
@@ -871,11 +883,12 @@ class _RowImporter:
         return h
 
 
+_T = TypeVar("_T")
 _INSERT_ORDER: tuple[type, ...] = (Petitioner, Case, Visit, VisitPerson, CaseEvent, Supervision, AuditEntry,
                                    LedgerRow, LedgerReview)
 
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
