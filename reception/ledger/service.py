@@ -590,13 +590,13 @@ class _RowImporter:
         from reception.domain.case_numbers import format_case_no
 
         days: list[date] = sorted({p.values["visited_at"].date() for p in plans} - set(self._counters))
-        for chunk in _chunks(days):
+        for day_chunk in _chunks(days):
             for counter in s.scalars(select(CaseNumberCounter).where(CaseNumberCounter.desk_code == self.desk.code,
-                                                                      CaseNumberCounter.day.in_(chunk))):
+                                                                      CaseNumberCounter.day.in_(day_chunk))):
                 self._counters[counter.day] = counter
                 self._taken.setdefault(counter.day, set())
-            prefixes = {format_case_no(self.desk.code, d, 1)[:-4]: d for d in chunk}
-            for case_no in s.scalars(select(Case.case_no).where(Case.registered_on.in_(chunk))):
+            prefixes = {format_case_no(self.desk.code, d, 1)[:-4]: d for d in day_chunk}
+            for case_no in s.scalars(select(Case.case_no).where(Case.registered_on.in_(day_chunk))):
                 d = prefixes.get(case_no.rsplit("-", 1)[0] + "-")
                 if d is not None:
                     self._taken.setdefault(d, set()).add(case_no)
