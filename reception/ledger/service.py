@@ -1,9 +1,12 @@
 """The ledger import: a dry run that reports every row, the import in batches, and undoing a whole import.
 
-Each row becomes a case with one visit (rows sharing an 原编号 become visits of one case), registered through the
-intake service (``register_in_session``) on the row's own date, then walked through the lifecycle's state machine
-(``apply_in_session``: sign, accept, handle, reply, evaluate, close) on the dates the ledger gives, so its events
-and clocks are those of a case registered then. Nothing writes a case's events or status around those two services.
+Each row becomes a case with one visit (rows sharing an 原编号 become visits of one case), registered with the intake
+service's own checks and builders (``validate_intake``, ``update_petitioner``, ``new_case_row``, ``visit_records``)
+on the row's own date, then walked through the lifecycle's state machine (``CaseHistory``: sign, accept, handle,
+reply, evaluate, close) on the dates the ledger gives, so its events and clocks are those of a case registered then.
+Nothing writes a case's events or status around those two services. A batch (``BATCH_ROWS``) is one write
+transaction: its look-ups are made once, its records added together (the ORM's listeners: blind indexes, search
+indexes, audit sealing and the sync outbox see all of them), its clocks computed once per case and inserted in bulk.
 
 Petitioners are found by ID number (its blind index), else by name and phone. A doubtful match is never merged:
 the row either makes a new record and a review item (``ledger_review``), or, when the ID number is already
