@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -331,21 +332,21 @@ def test_repeat_visits_results_and_channels(desk: Desk, tmp_path: Path) -> None:
 
 def test_a_failure_mid_import_keeps_the_committed_batches_undoable(desk: Desk, xlsx: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    real = ledger._RowImporter.import_row
+    real = ledger._RowImporter._row
     calls: list[int] = []
 
-    def flaky(self: ledger._RowImporter, plan: ledger.RowPlan) -> None:
+    def flaky(self: ledger._RowImporter, plan: ledger.RowPlan) -> list[Any]:
         calls.append(plan.row_no)
         if len(calls) == 3:
             raise OSError("disk full")
-        real(self, plan)
+        return real(self, plan)
 
-    monkeypatch.setattr(ledger._RowImporter, "import_row", flaky)
+    monkeypatch.setattr(ledger._RowImporter, "_row", flaky)
     with pytest.raises(OSError):
         ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None, batch_rows=2)
     [info] = ledger.list_imports(desk.ctx)
     assert (info.state, info.imported) == ("failed", 2)
     assert _count(desk, Case) == 2  # the first batch committed, the second rolled back whole
-    monkeypatch.setattr(ledger._RowImporter, "import_row", real)
+    monkeypatch.setattr(ledger._RowImporter, "_row", real)
     assert ledger.undo_import(desk.ctx, info.id, actor_id=desk.user("admin")).cases == 2
     assert _count(desk, Case) == 0
