@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reception.bootstrap import open_data_dir  # noqa: E402
+from reception.db.models import Desk  # noqa: E402
 from reception.demo import seed_reference  # noqa: E402
 from reception.domain.idnumber import check_digit  # noqa: E402
 from reception.ledger import service  # noqa: E402
@@ -83,6 +84,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--import-rows", type=int, default=2_000)
     ap.add_argument("--dir", type=Path, default=Path("/work/bench-data/ledger"))
+    ap.add_argument("--enrolled", action="store_true",
+                    help="import on a desk that is enrolled (a peer row, no server): every record fills the outbox")
     args = ap.parse_args()
     shutil.rmtree(args.dir, ignore_errors=True)
     args.dir.mkdir(parents=True)
@@ -103,6 +106,19 @@ def main() -> None:
     ctx = open_data_dir(args.dir / "data")
     with ctx.db.write() as session:
         seed_reference(session)
+    if args.enrolled:
+        import uuid
+
+        from reception.db.base import utcnow
+        from reception.db.models import SyncPeer
+        from reception.db.settings import load_desk_settings
+        from reception.sync.outbox import outbox_state
+
+        with ctx.db.write() as session:
+            code = session.get(Desk, load_desk_settings(session).desk_id).code  # type: ignore[union-attr]
+            session.add(SyncPeer(id=1, server_url="http://127.0.0.1:9/", client_id=str(uuid.uuid4()),
+                                 desk_code=code, token_store="file", enrolled_at=utcnow()))
+        outbox_state(ctx.db).enabled = True
     report, t_dry = timed(f"dry run, {args.rows} rows", lambda: service.dry_run(ctx, service.LedgerSource(big)))
     print(f"{'  ready / with errors':<44} {report.ready} / {report.with_errors}")
     print(f"{'  extrapolated to 100,000 rows (target 30 s)':<44} {t_dry * 100_000 / args.rows:8.1f} s")
@@ -113,6 +129,13 @@ def main() -> None:
     print(f"{'  imported / cases / petitioners':<44} {summary.imported} / {summary.new_cases} / "
           f"{summary.new_petitioners}")
     print(f"{'  per row':<44} {t_imp * 1000 / max(summary.imported, 1):8.1f} ms")
+    if args.enrolled:
+        from sqlalchemy import func, select
+
+        from reception.db.models import SyncOutbox
+
+        with ctx.db.read() as session:
+            print(f"{'  outbox rows written':<44} {session.scalar(select(func.count()).select_from(SyncOutbox)):8d}")
     print(f"{'  extrapolated to 100,000 rows (target 120 s)':<44} {t_imp * 100_000 / max(summary.imported, 1):8.1f} s")
     ctx.close()
 

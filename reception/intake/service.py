@@ -8,7 +8,7 @@ after the commit; if that fails the record is still saved and the receipt can be
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
+from reception.db.base import new_id
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -219,9 +220,11 @@ def _check_received_on(form: IntakeInput, today: date) -> list[FieldError]:
     return []
 
 
-def validate_intake(session: Session, form: IntakeInput, *, today: date) -> ValidIntake:
+def validate_intake(session: Session, form: IntakeInput, *, today: date,
+                    routes: Callable[[str, str | None], RouteProposal | None] | None = None) -> ValidIntake:
     """Check the whole form at once and report every problem, each next to its field. ``today`` (the
-    registration day) bounds the 收件日期."""
+    registration day) bounds the 收件日期. ``routes(category_id, locality_id)``: the routing table's proposal
+    (default ``directory.propose_route``; a bulk loader passes one that remembers its answers)."""
     errors: list[FieldError] = _check_received_on(form, today)
     errors.extend(text_errors(((F_REQUEST, "诉求", form.request, REQUEST_MAX),
                                 (F_FACTS, "事实和理由", form.facts, FACTS_MAX),
@@ -284,7 +287,8 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date) -> Vali
 
     category_ok = bool(form.category_id) and session.get(Category, form.category_id) is not None
     proposal = (
-        directory.propose_route(session, form.category_id, form.locality_id)
+        (routes(form.category_id, form.locality_id) if routes is not None
+         else directory.propose_route(session, form.category_id, form.locality_id))
         if category_ok and form.category_id
         else None
     )
@@ -340,16 +344,22 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *,
                                       key="id_belongs_to_other")])
     found = found or by_number
     if found is None:
-        created = Petitioner(
-            name=person.name,
-            id_type=person.id_type.value,
-            id_number=person.id_number,
-            gender=person.gender.value,
-            phone=person.phone,
-            address=person.address,
-        )
+        created = new_petitioner(person)
         session.add(created)
         return created, {}
+    return found, update_petitioner(found, person, prefix=prefix)
+
+
+def new_petitioner(person: _CleanPerson) -> Petitioner:
+    """A new petitioner record for a validated person (its id set here, so no flush is needed to link it)."""
+    return Petitioner(id=new_id(), name=person.name, id_type=person.id_type.value, id_number=person.id_number,
+                      gender=person.gender.value, phone=person.phone, address=person.address)
+
+
+def update_petitioner(found: Petitioner, person: _CleanPerson, *, prefix: str = "") -> dict[str, list[object]]:
+    """Bring a registered petitioner up to date with this visit's details (contact details, a document number it
+    lacked, an unknown gender); who someone is (name, document) is never overwritten: a contradiction raises
+    ``FieldErrors``. The fields changed ({name: [before, after]}, masked for the audit trail)."""
     errors: list[FieldError] = []
     if found.name != person.name:
         errors.append(FieldError(F_NAME, f"{prefix}姓名与此前登记的“{mask_name(found.name)}”不一致，请核对"
@@ -372,10 +382,25 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *,
         found.gender = person.gender.value
         changed.append("gender")
     if not changed:
-        return found, {}
+        return {}
     found.version += 1
     after = {"id_number": found.id_number, "phone": found.phone, "address": found.address, "gender": found.gender}
-    return found, audit.changes_of(before, after)
+    return audit.changes_of(before, after)
+
+
+def petitioner_audit(petitioner: Petitioner, person: _CleanPerson, changed: dict[str, list[object]], *,
+                     created: bool, officer_id: str, desk_id: str) -> AuditEntry | None:
+    """The audit entry of a registration's petitioner: the fields it updated, or the fields a new record was given
+    (values masked); None when a known record was only linked."""
+    if changed:
+        return AuditEntry(user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
+                          entity_id=petitioner.id, detail="intake:" + ",".join(changed), changes=changed)
+    if created:
+        given = {"name": person.name, "id_number": person.id_number, "phone": person.phone,
+                 "address": person.address or None, "gender": person.gender.value}
+        return AuditEntry(user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
+                          entity_id=petitioner.id, changes=audit.changes_of({}, given))
+    return None
 
 
 def _next_case_no(session: Session, desk_code: str, now: datetime) -> str:
@@ -457,16 +482,10 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
             raise FieldErrors([FieldError(F_REPRESENTATIVES, f"{prefix}与前面登记的是同一人，请勿重复登记",
                                           key="duplicate_person")])
         petitioners.append(petitioner)
-        if changed:  # which fields changed, their values masked
-            audit.record(session, user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
-                         entity_id=petitioner.id, detail="intake:" + ",".join(changed),
-                         changes=changed)
-        elif created:  # a new record: which fields were given, masked
-            given = {"name": clean.name, "id_number": clean.id_number, "phone": clean.phone,
-                     "address": clean.address or None, "gender": clean.gender.value}
-            audit.record(session, user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
-                         entity_id=petitioner.id, changes=audit.changes_of({}, given))
-    actor = officer.id
+        entry = petitioner_audit(petitioner, clean, changed, created=created, officer_id=officer_id,
+                                 desk_id=desk_id)
+        if entry is not None:
+            session.add(entry)
     if form.join_case_id is None:
         case = _new_case(session, form, desk, officer, now)
         visits_before = 0
@@ -477,10 +496,27 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         assert joined is not None  # validated above
         case = joined
         visits_before = session.scalar(select(func.count()).where(Visit.case_id == case.id)) or 0
+    visit, flags, records = visit_records(case, form, petitioners, visits_before, desk=desk, officer=officer,
+                                          now=now, proposal=valid.proposal)
+    session.add_all(records)
+    return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
+                        form.join_case_id is None, flags, None)
+
+
+def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitioner], visits_before: int, *,
+                  desk: Desk, officer: User, now: datetime, proposal: RouteProposal | None
+                  ) -> tuple[Visit, tuple[HistoryFlag, ...], list[Any]]:
+    """The records of one registration besides its petitioners and its new case row: the visit, who came, the
+    case's events (received and routed, or the further visit) and the intake's audit entry, with their ids set,
+    nothing added to a session (``_register`` adds them; a bulk loader adds a batch's at once). A new case's
+    routing columns and a joined case's version are set on ``case``."""
+    actor = officer.id
+    out: list[Any] = []
     flags = join_flags(case, visits_before)
     if form.skip_level:
         flags += (HistoryFlag.SKIP_LEVEL,)
     visit = Visit(
+        id=new_id(),
         case_id=case.id,
         visit_no=visits_before + 1,
         channel=form.channel.value,
@@ -494,37 +530,46 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
         is_skip_level=form.skip_level,
         note=form.request.strip() if form.join_case_id else form.note.strip(),
     )
-    session.add(visit)
-    session.flush()
+    out.append(visit)
     for position, petitioner in enumerate(petitioners):
-        session.add(VisitPerson(visit_id=visit.id, petitioner_id=petitioner.id,
-                                is_representative=form.headcount > 1, position=position))
+        out.append(VisitPerson(id=new_id(), visit_id=visit.id, petitioner_id=petitioner.id,
+                               is_representative=form.headcount > 1, position=position))
     if form.join_case_id is None:
         received: dict[str, str] = {"visit_id": visit.id}
         if form.received_on is not None:
             received["received_on"] = form.received_on.isoformat()
-        routing = _routing(case, form, valid.proposal)
-        history.record_registration(session, case, routing, received=received,
-                                    note=Channel.label_of(form.channel.value), actor_id=actor, now=now)
+        routing = _routing(case, form, proposal)
+        out += history.registration_events(case, routing, received=received,
+                                           note=Channel.label_of(form.channel.value), actor_id=actor, now=now)
     else:
         case.version += 1
-        history.record(session, case.id, EventKind.VISIT_ADDED, at=now, actor_id=actor,
-                       note=f"第{visit.visit_no}次来访",
-                       data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)})
+        out.append(history.record_event(case.id, EventKind.VISIT_ADDED, at=now, actor_id=actor,
+                                        note=f"第{visit.visit_no}次来访",
+                                        data={"visit_id": visit.id, "flags": ",".join(f.value for f in flags)}))
         if form.routing_action is RoutingAction.LEADER_RECEPTION:
             # a petitioner who comes again may still be sent to today's duty leader; the case keeps its routing
             # its own kind: "to_leader" is a routing step of a new case, replaying it would set the case back
-            history.record(session, case.id, EventKind.VISIT_TO_LEADER, at=now, actor_id=actor,
-                           unit_id=case.unit_id, data={"visit_id": visit.id})
-    session.add(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
-                           detail="new_case" if form.join_case_id is None else "visit_added"))
-    return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
-                        form.join_case_id is None, flags, None)
+            out.append(history.record_event(case.id, EventKind.VISIT_TO_LEADER, at=now, actor_id=actor,
+                                            unit_id=case.unit_id, data={"visit_id": visit.id}))
+    out.append(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
+                          detail="new_case" if form.join_case_id is None else "visit_added"))
+    return visit, flags, out
+
 
 def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, now: datetime) -> Case:
+    case = new_case_row(form, desk, officer, now, _next_case_no(session, desk.code, now))
+    session.add(case)
+    session.flush()
+    return case
+
+
+def new_case_row(form: IntakeInput, desk: Desk, officer: User, now: datetime, case_no: str) -> Case:
+    """The row of a new case registered by ``form`` under ``case_no`` (its id set; not added to a session)."""
     assert form.content_class is not None and form.category_id and form.locality_id
-    case = Case(
-        case_no=_next_case_no(session, desk.code, now),
+    return Case(
+        id=new_id(),
+        version=1,
+        case_no=case_no,
         query_code=new_query_code(),
         content_class=form.content_class.value,
         category_id=form.category_id,
@@ -539,9 +584,6 @@ def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, no
         registered_on=now.date(),
         received_on=form.received_on,
     )
-    session.add(case)
-    session.flush()
-    return case
 
 
 def _routing(case: Case, form: IntakeInput, proposal: RouteProposal | None) -> RegistrationRouting | None:

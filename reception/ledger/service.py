@@ -1,9 +1,12 @@
 """The ledger import: a dry run that reports every row, the import in batches, and undoing a whole import.
 
-Each row becomes a case with one visit (rows sharing an 原编号 become visits of one case), registered through the
-intake service (``register_in_session``) on the row's own date, then walked through the lifecycle's state machine
-(``apply_in_session``: sign, accept, handle, reply, evaluate, close) on the dates the ledger gives, so its events
-and clocks are those of a case registered then. Nothing writes a case's events or status around those two services.
+Each row becomes a case with one visit (rows sharing an 原编号 become visits of one case), registered with the intake
+service's own checks and builders (``validate_intake``, ``update_petitioner``, ``new_case_row``, ``visit_records``)
+on the row's own date, then walked through the lifecycle's state machine (``CaseHistory``: sign, accept, handle,
+reply, evaluate, close) on the dates the ledger gives, so its events and clocks are those of a case registered then.
+Nothing writes a case's events or status around those two services. A batch (``BATCH_ROWS``) is one write
+transaction: its look-ups are made once, its records added together (the ORM's listeners: blind indexes, search
+indexes, audit sealing and the sync outbox see all of them), its clocks computed once per case and inserted in bulk.
 
 Petitioners are found by ID number (its blind index), else by name and phone. A doubtful match is never merged:
 the row either makes a new record and a review item (``ledger_review``), or, when the ID number is already
@@ -16,21 +19,22 @@ lines carry counts and row numbers only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import CHINA_TZ, utcnow
+from reception.db.base import CHINA_TZ, new_id, utcnow
 from reception.db.models import (
+    AuditEntry,
     Case,
     CaseClock,
     CaseEvent,
@@ -59,7 +63,7 @@ from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import field_problem
 from reception.intake import directory
-from reception.intake.service import F_UNIT, IntakeInput, PersonInput, register_in_session
+from reception.intake.service import F_UNIT, IntakeInput, PersonInput
 from reception.ledger.mapping import FIELD_BY_KEY, Header, find_header, guess_mapping, missing_required
 from reception.ledger.reader import read_sheet
 from reception.ledger.values import Outcome, parse_moment, parse_outcome, parse_rating, text_of
@@ -445,6 +449,7 @@ def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, p
         audit.record(session, user_id=actor_id, desk_id=desk.desk_id, action="ledger_import", entity="ledger_import",
                      entity_id=import_id, detail=f"rows:{report.total}")
     counts = {"imported": 0, "held": 0, "reviews": 0, "new_cases": 0, "new_petitioners": 0}
+    routes: dict[tuple[str, str | None], Any] = {}
     failed: list[tuple[int, str]] = []
     stopped = False
     done = 0
@@ -457,16 +462,9 @@ def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, p
                 break
             batch = todo[start:start + batch_rows]
             with ctx.db.write() as session:
-                importer = _RowImporter(session, ctx, import_id, report.sheet, desk.desk_id, officer_id)
-                for plan in batch:
-                    try:
-                        with session.begin_nested():
-                            importer.import_row(plan)
-                    except (FieldErrors, ReceptionError) as exc:
-                        messages = exc.errors if isinstance(exc, FieldErrors) else [exc]
-                        failed.append((plan.row_no, "；".join(getattr(e, "message", str(e)) for e in messages)))
-                    except IntegrityError:  # the row came in meanwhile (another import of the same rows)
-                        failed.append((plan.row_no, "该行已由另一次导入导入"))
+                importer = _RowImporter(session, ctx, import_id, report.sheet, desk.desk_id, officer_id, routes)
+                importer.import_batch(batch)
+                failed.extend(importer.failed)
                 for k in counts:
                     counts[k] += importer.counts[k]
             done += len(batch)
@@ -501,11 +499,19 @@ def _moment(day_time: datetime | None, fallback: datetime, hour: int | None = No
 
 
 class _RowImporter:
-    """One batch's rows, in the caller's write transaction."""
+    """One batch's rows, in the caller's write transaction, with one flush for the whole batch.
+
+    Every row goes through the intake's own checks and builders (``validate_intake``, ``update_petitioner``,
+    ``new_case_row``, ``visit_records``) and the lifecycle's state machine (``CaseHistory``), but the look-ups are
+    made once per batch (petitioners by blind index, name and phone; held rows; 原编号 joins; visit counts), the case
+    numbers come from the day's counter held in memory, and the records are added together: the ORM's listeners
+    (blind indexes, search indexes, audit sealing, the sync outbox) see them at the batch's one flush. The clocks
+    are computed once per case, from its final state, and inserted in bulk after that flush."""
 
     def __init__(self, session: Session, ctx: AppContext, import_id: str, sheet: str, desk_id: str,
-                 officer_id: str) -> None:
+                 officer_id: str, routes: dict[tuple[str, str | None], Any]) -> None:
         from reception.lifecycle.service import load_settings
+        from reception.security.permissions import Permission, require
 
         self.session, self.ctx, self.import_id, self.sheet = session, ctx, import_id, sheet
         self.desk_id, self.officer_id = desk_id, officer_id
@@ -516,34 +522,143 @@ class _RowImporter:
         # the reference rows every registration looks up, held here: the session's identity map keeps only objects
         # someone references, so without this each ``session.get`` of a unit or locality went to the database
         self._held: list[Any] = [*session.scalars(select(Unit)), *session.scalars(select(Locality)),
-                                 *session.scalars(select(Category)), *session.scalars(select(RoutingRule)),
-                                 session.get(Desk, desk_id), session.get(User, officer_id)]
-        self._routes: dict[tuple[str, str], Any] = {}
+                                 *session.scalars(select(Category)), *session.scalars(select(RoutingRule))]
+        desk, officer = session.get(Desk, desk_id), session.get(User, officer_id)
+        if desk is None or officer is None:
+            raise NotFoundError("本机工位或登记人员未设置，请先在“设置”中选择。", key="desk_not_configured")
+        require(session, officer_id, Permission.REGISTER)
+        self.desk, self.officer = desk, officer
+        self._routes = routes
+        self._counters: dict[date, Any] = {}
+        self._taken: dict[date, set[str]] = {}
+        self.clock_rows: list[dict[str, Any]] = []
+        self.failed: list[tuple[int, str]] = []
+        self.late: list[tuple[Any, dict[str, Any]]] = []
+        self.unwritten: set[str] = set()
+        """The cases made by rows not yet flushed."""
+        """Changes to rows already stored (a held row now imported), made after the batch's new records are in."""
 
-    def _propose(self, category_id: str, locality_id: str) -> Any:
+    def _propose(self, category_id: str, locality_id: str | None) -> Any:
         key = (category_id, locality_id)
         if key not in self._routes:
             self._routes[key] = directory.propose_route(self.session, category_id, locality_id)
         return self._routes[key]
 
+    # -- the batch's look-ups
+
+    def _prefetch(self, plans: list[RowPlan]) -> None:
+        s = self.session
+        ids = {blind_index(p.values["id_number"], "id_number") for p in plans if p.values["id_number"]}
+        phones = {blind_index(p.values["phone"], "phone") for p in plans if p.values["phone"]}
+        names = {p.values["name"] for p in plans}
+        people: dict[str, Petitioner] = {}
+        for chunk in _chunks(sorted(i for i in ids if i)):
+            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(
+                Petitioner.id_type == DocumentType.RESIDENT_ID.value, Petitioner.id_number_bidx.in_(chunk))))
+        for chunk in _chunks(sorted(names)):
+            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(Petitioner.name.in_(chunk))))
+        for chunk in _chunks(sorted(i for i in phones if i)):
+            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(Petitioner.phone_bidx.in_(chunk))))
+        self.by_id: dict[str, Petitioner] = {}
+        self.by_name: dict[str, list[Petitioner]] = {}
+        self.by_phone: dict[str, list[Petitioner]] = {}
+        for p in sorted(people.values(), key=lambda p: p.id):
+            self._index(p)
+        keys = [p.key for p in plans]
+        self.held_rows: dict[str, LedgerRow] = {}
+        self.taken_keys: set[str] = set()
+        for chunk in _chunks(keys):
+            for row in s.scalars(select(LedgerRow).where(LedgerRow.row_key.in_(chunk))):
+                if row.status == "held":
+                    self.held_rows[row.row_key] = row
+                else:
+                    self.taken_keys.add(row.row_key)
+        refs = sorted({p.values["case_ref"][:64] for p in plans if p.values["case_ref"]})
+        self.joins: dict[str, str] = {}
+        for chunk in _chunks(refs):
+            for ref, case_id in s.execute(select(LedgerRow.case_ref, LedgerRow.case_id).where(
+                    LedgerRow.case_ref.in_(chunk), LedgerRow.case_id.is_not(None)).order_by(LedgerRow.id)):
+                if case_id is not None:
+                    self.joins.setdefault(ref, case_id)
+        if self.joins:  # a 原编号 of a case merged away since: the visit joins its survivor (as the intake's does)
+            from reception.merge.resolve import case_survivors
+
+            survivors = case_survivors(s, set(self.joins.values()))
+            self.joins = {ref: survivors[case_id] for ref, case_id in self.joins.items()}
+        self.visits: dict[str, int] = {}
+        joined = sorted(set(self.joins.values()))
+        self.cases: dict[str, Case] = {}
+        for chunk in _chunks(joined):
+            self.cases.update((c.id, c) for c in s.scalars(select(Case).where(Case.id.in_(chunk))))
+            for case_id, n in s.execute(select(Visit.case_id, func.count()).where(Visit.case_id.in_(chunk))
+                                        .group_by(Visit.case_id)):
+                self.visits[case_id] = n
+        # the case-number counters of the batch's days, and the numbers already issued on them (one query each)
+        from reception.db.models import CaseNumberCounter
+        from reception.domain.case_numbers import format_case_no
+
+        days: list[date] = sorted({p.values["visited_at"].date() for p in plans} - set(self._counters))
+        for day_chunk in _chunks(days):
+            for counter in s.scalars(select(CaseNumberCounter).where(CaseNumberCounter.desk_code == self.desk.code,
+                                                                      CaseNumberCounter.day.in_(day_chunk))):
+                self._counters[counter.day] = counter
+                self._taken.setdefault(counter.day, set())
+            prefixes = {format_case_no(self.desk.code, d, 1)[:-4]: d for d in day_chunk}
+            for case_no in s.scalars(select(Case.case_no).where(Case.registered_on.in_(day_chunk))):
+                d = prefixes.get(case_no.rsplit("-", 1)[0] + "-")
+                if d is not None:
+                    self._taken.setdefault(d, set()).add(case_no)
+        self.open_reviews: dict[str, list[LedgerReview]] = {}
+        held_ids = [r.id for r in self.held_rows.values()]
+        for chunk in _chunks(held_ids):
+            for item in s.scalars(select(LedgerReview).where(LedgerReview.row_id.in_(chunk),
+                                                             LedgerReview.state == "open")):
+                self.open_reviews.setdefault(item.row_id, []).append(item)
+
+    def _index(self, p: Petitioner) -> None:
+        id_key = blind_index(p.id_number, "id_number") if p.id_type == DocumentType.RESIDENT_ID.value else None
+        if id_key:  # a live record before a merged-away one (as the intake's look-up orders them)
+            held = self.by_id.get(id_key)
+            if held is None or (held.merged_into and not p.merged_into):
+                self.by_id[id_key] = p
+        self.by_name.setdefault(p.name, []).append(p)
+        phone_key = blind_index(p.phone, "phone")
+        if phone_key:
+            self.by_phone.setdefault(phone_key, []).append(p)
+
+    def _case_no(self, day: date) -> str:
+        from reception.db.models import CaseNumberCounter
+        from reception.domain.case_numbers import format_case_no
+
+        s = self.session
+        counter = self._counters.get(day)
+        if counter is None:
+            counter = CaseNumberCounter(desk_code=self.desk.code, day=day, last=0)
+            s.add(counter)
+            self._counters[day] = counter
+        taken = self._taken.setdefault(day, set())
+        while True:  # a restored or copied database may have lost its counter: never reuse a number
+            counter.last += 1
+            case_no = format_case_no(self.desk.code, day, counter.last)
+            if case_no not in taken:
+                taken.add(case_no)
+                return case_no
+
     # -- petitioners
 
     def _match(self, v: dict[str, Any]) -> tuple[str | None, list[tuple[str, str, str]], bool]:
         """(existing petitioner to link, doubtful candidates (reason, message, id), hold the row)."""
-        s = self.session
         name, id_number, phone = v["name"], v["id_number"] or None, v["phone"] or None
         if id_number:
-            found = s.scalars(select(Petitioner).where(
-                Petitioner.id_type == DocumentType.RESIDENT_ID.value,
-                Petitioner.id_number_bidx == blind_index(id_number, "id_number")).limit(1)).first()
+            found = self.by_id.get(blind_index(id_number, "id_number") or "")
             if found is not None:
                 if found.name == name:
                     return found.id, [], False
                 return None, [("same_id_other_name", "身份证号已登记在另一姓名下，未导入，请核对", found.id)], True
-        same_name = list(s.scalars(select(Petitioner).where(Petitioner.name == name).limit(20)))
+        same_name = self.by_name.get(name, [])[:20]
         phone_key = blind_index(phone, "phone") if phone else None
         if phone_key is not None:
-            exact = [p for p in same_name if p.phone_bidx == phone_key]
+            exact = [p for p in same_name if blind_index(p.phone, "phone") == phone_key]
             if exact and not id_number:
                 return exact[0].id, [], False
             if exact and id_number:  # the same name and phone, the known record without (this) ID number
@@ -551,54 +666,94 @@ class _RowImporter:
                                exact[0].id)], False
         doubts: list[tuple[str, str, str]] = []
         for p in same_name[:3]:
-            if p.id_number_bidx and id_number:
+            if p.id_number and id_number:
                 continue  # both have ID numbers, and they differ: two people of one name
-            reason = ("same_name_other_phone", "姓名相同、电话不同") if phone and p.phone_bidx else (
+            reason = ("same_name_other_phone", "姓名相同、电话不同") if phone and p.phone else (
                 "same_name_no_phone", "姓名相同，无法以电话核对")
             doubts.append((reason[0], reason[1], p.id))
         if phone_key is not None and not doubts:
-            other = s.scalars(select(Petitioner).where(Petitioner.phone_bidx == phone_key,
-                                                       Petitioner.name != name).limit(1)).first()
+            other = next((p for p in self.by_phone.get(phone_key, []) if p.name != name), None)
             if other is not None:
                 doubts.append(("same_phone_other_name", "电话相同、姓名不同（可能是家人）", other.id))
         return None, doubts, False
 
-    # -- one row
+    # -- the batch
 
-    def import_row(self, plan: RowPlan) -> None:
-        s, v = self.session, plan.values
+    def import_batch(self, plans: list[RowPlan]) -> None:
+        self._prefetch(plans)
+        s = self.session
+        groups: dict[type, list[Any]] = {}
+        with s.no_autoflush:
+            for plan in plans:
+                if plan.key in self.taken_keys:  # the row came in meanwhile (another import of the same rows)
+                    self.failed.append((plan.row_no, "该行已由另一次导入导入"))
+                    continue
+                ref = plan.values["case_ref"][:64]
+                if ref and self.joins.get(ref) in self.unwritten:
+                    self._write(groups)  # a further visit to a case of this batch: the intake looks the case up
+                try:
+                    records = self._row(plan)
+                except (FieldErrors, ReceptionError) as exc:
+                    messages = exc.errors if isinstance(exc, FieldErrors) else [exc]
+                    self.failed.append((plan.row_no, "；".join(getattr(e, "message", str(e)) for e in messages)))
+                    continue
+                for obj in records:
+                    groups.setdefault(type(obj), []).append(obj)
+                self.taken_keys.add(plan.key)
+        self._write(groups)
+        if self.clock_rows:
+            s.execute(insert(_CLOCKS), self.clock_rows)
+
+    def _write(self, groups: dict[type, list[Any]]) -> None:
+        """Add and flush the records gathered, table by table, parents first (the unit of work orders only mappers
+        with relationships between them; these have none)."""
+        s = self.session
+        for kind in _INSERT_ORDER:
+            if groups.get(kind):
+                s.add_all(groups.pop(kind))
+                s.flush()
+        assert not groups, groups.keys()
+        for obj, values in self.late:
+            for attr, value in values.items():
+                setattr(obj, attr, value)
+        self.late.clear()
+        s.flush()
+        self.unwritten.clear()
+
+    def _row(self, plan: RowPlan) -> list[Any]:
+        """The records of one row (nothing added to the session: a refused row leaves nothing behind)."""
+        from reception.intake.service import (
+            new_case_row,
+            new_petitioner,
+            petitioner_audit,
+            update_petitioner,
+            validate_intake,
+            visit_records,
+        )
+
+        v = plan.values
+        out: list[Any] = []
         link, doubts, hold = self._match(v)
-        earlier = s.scalars(select(LedgerRow).where(LedgerRow.row_key == plan.key, LedgerRow.status == "held")
-                            .limit(1)).first()
+        earlier = self.held_rows.get(plan.key)
         if earlier is not None and hold:
             self.counts["held"] += 1  # still held: its review item is still open
-            return
-        if earlier is not None:  # held before, importable now: that review is settled
-            for item in s.scalars(select(LedgerReview).where(LedgerReview.row_id == earlier.id,
-                                                             LedgerReview.state == "open")):
-                item.state = "resolved"
-            row = earlier
-            row.import_id, row.sheet, row.row_no, row.status = self.import_id, self.sheet[:100], plan.row_no, "imported"
-        else:
-            row = LedgerRow(import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no, row_key=plan.key,
-                            case_ref=v["case_ref"][:64], status="held" if hold else "imported")
-            s.add(row)
-        s.flush()
+            return out
         if hold:
+            row = LedgerRow(id=new_id(), import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no,
+                            row_key=plan.key, case_ref=v["case_ref"][:64], status="held")
             reason, message, candidate = doubts[0]
-            s.add(LedgerReview(import_id=self.import_id, row_id=row.id, reason=reason, message=message,
-                               petitioner_id=None, candidate_id=candidate))
+            out += [row, LedgerReview(id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
+                                      message=message, petitioner_id=None, candidate_id=candidate)]
             self.counts["held"] += 1
             self.counts["reviews"] += 1
-            return
+            return out
         visited: datetime = v["visited_at"]
         moment = visited.replace(tzinfo=CHINA_TZ)
-        address = v["address"]
-        phone = v["phone"]
-        if link is not None:
-            known = s.get(Petitioner, link)
-            assert known is not None
-            address = address or known.address
+        address, phone = v["address"], v["phone"]
+        known = next((p for p in self.by_name.get(v["name"], []) if p.id == link), None) if link else None
+        if known is None and link is not None:
+            known = self.session.get(Petitioner, link)
+        if known is not None:
             if known.phone:
                 phone = ""  # a ledger's old phone never replaces the one on record
             if known.address:
@@ -606,13 +761,8 @@ class _RowImporter:
         id_type = DocumentType.RESIDENT_ID if v["id_number"] else DocumentType.NONE
         person = PersonInput(name=v["name"], id_type=id_type, id_number=v["id_number"], phone=phone,
                              address=address or NO_ADDRESS, petitioner_id=link)
-        join = None
-        if v["case_ref"]:
-            join = s.scalar(select(LedgerRow.case_id).where(LedgerRow.case_ref == v["case_ref"][:64],
-                                                            LedgerRow.case_id.is_not(None)).limit(1))
+        join = self.joins.get(v["case_ref"][:64]) if v["case_ref"] else None
         if join is not None:
-            case = s.get(Case, join)
-            assert case is not None
             form = IntakeInput(person=person, channel=v["channel_value"], headcount=v["headcount_value"],
                                request=v["request"], join_case_id=join)
         else:
@@ -631,36 +781,76 @@ class _RowImporter:
                                unit_id=unit_id,
                                override_reason=f"{SOURCE_NOTE}：按原台账责任单位" if override else "",
                                note=f"{SOURCE_NOTE}：第{plan.row_no}行")
-        result = register_in_session(s, form, desk_id=self.desk_id, officer_id=self.officer_id, now=moment)
-        visit_person = s.scalar(select(VisitPerson).where(VisitPerson.visit_id == result.visit_id).limit(1))
-        assert visit_person is not None
-        row.case_id, row.visit_id, row.petitioner_id = result.case_id, result.visit_id, visit_person.petitioner_id
-        row.new_case = result.is_new_case
-        row.new_petitioner = link is None and s.scalar(
-            select(func.count()).select_from(VisitPerson).where(
-                VisitPerson.petitioner_id == visit_person.petitioner_id)) == 1
+        valid = validate_intake(self.session, form, today=moment.date(), routes=self._propose)
+        clean = valid.persons[0]
+        if known is not None:
+            petitioner = known
+            changed = update_petitioner(known, clean)  # (raises before changing anything)
+        else:
+            petitioner, changed = new_petitioner(clean), {}
+            out.append(petitioner)
+        entry = petitioner_audit(petitioner, clean, changed, created=known is None, officer_id=self.officer_id,
+                                 desk_id=self.desk_id)
+        history = None
+        if join is None:
+            case = new_case_row(form, self.desk, self.officer, moment, self._case_no(moment.date()))
+            visits_before = 0
+        else:
+            case = self.cases[join]
+            visits_before = self.visits.get(join, 0)
+        visit, _flags, records = visit_records(case, form, [petitioner], visits_before, desk=self.desk,
+                                               officer=self.officer, now=moment, proposal=valid.proposal)
+        if join is None:
+            history = self._history(case, records, v, moment)  # LifecycleError: nothing of the row is kept
+            out.append(case)
+        if entry is not None:
+            out.append(entry)
+        out += records
+        if history is not None:
+            out += history.objects
+            self.unwritten.add(case.id)
+            self.clock_rows += history.clock_rows()
+            self.cases[case.id] = case
+        self.visits[case.id] = visits_before + 1
+        if known is None:
+            self._index(petitioner)
+        if v["case_ref"] and join is None:
+            self.joins.setdefault(v["case_ref"][:64], case.id)
+        earlier_row = self.held_rows.pop(plan.key, None)
+        source = {"import_id": self.import_id, "sheet": self.sheet[:100], "row_no": plan.row_no,
+                  "status": "imported", "case_id": case.id, "visit_id": visit.id, "petitioner_id": petitioner.id,
+                  "new_case": join is None, "new_petitioner": known is None}
+        if earlier_row is not None:  # held before, importable now: that review is settled (once its records are in)
+            row = earlier_row
+            self.late.append((row, source))
+            self.late.extend((item, {"state": "resolved"}) for item in self.open_reviews.get(row.id, []))
+        else:
+            row = LedgerRow(id=new_id(), row_key=plan.key, case_ref=v["case_ref"][:64], **source)
+            out.append(row)
         for reason, message, candidate in doubts:
-            if candidate != visit_person.petitioner_id:
-                s.add(LedgerReview(import_id=self.import_id, row_id=row.id, reason=reason, message=message,
-                                   petitioner_id=visit_person.petitioner_id, candidate_id=candidate))
+            if candidate != petitioner.id:
+                out.append(LedgerReview(id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
+                                        message=message, petitioner_id=petitioner.id, candidate_id=candidate))
                 self.counts["reviews"] += 1
-        if result.is_new_case:
-            case_row = s.get(Case, result.case_id)  # held while the lifecycle looks it up step after step
-            self._advance(result.case_id, v, moment)
-            del case_row
+        if join is None:
             self.counts["new_cases"] += 1
-        if row.new_petitioner:
+        if known is None:
             self.counts["new_petitioners"] += 1
         self.counts["imported"] += 1
+        return out
 
     # -- the case's history
 
-    def _advance(self, case_id: str, v: dict[str, Any], moment: datetime) -> None:
+    def _history(self, case: Case, records: list[Any], v: dict[str, Any], moment: datetime) -> Any:
         """Walk the new case to the stage its 办理结果 names, on the ledger's dates, through the state machine."""
         from reception.lifecycle import machine as m
-        from reception.lifecycle.service import apply_in_session, clock_rows, load_state
+        from reception.lifecycle.service import CaseHistory
 
-        s = self.session
+        events = [m.Event(e.kind, e.occurred_on, e.actor_id, e.unit_id, e.data or {})
+                  for e in records if isinstance(e, CaseEvent)]
+        last = max(e.occurred_at for e in records if isinstance(e, CaseEvent))
+        h = CaseHistory(case, m.fold(events, content_class=case.content_class), last, cal=self.cal,
+                        settings=self.settings, actor_id=None)
         outcome: Outcome = v["outcome"]
         first = moment.date()
         closed: datetime | None = v["closed_at"]
@@ -684,33 +874,32 @@ class _RowImporter:
                 if v["rating_value"]:
                     steps.append((end, m.Evaluate(m.Rating.parse(v["rating_value"]), m.EvaluationChannel.PHONE,
                                                   note=SOURCE_NOTE)))
-        for when, transition in steps:
-            apply_in_session(s, case_id, transition, actor_id=None, now=when, cal=self.cal, settings=self.settings)
+        status, version = case.status, case.version
+        try:
+            for when, transition in steps:
+                h.apply(when, transition)
+        except BaseException:
+            case.status, case.version = status, version
+            raise
         if outcome is Outcome.CLOSED:
             close_at = end
             if not v["rating_value"]:  # no rating recorded: 销号 once the evaluation window has run out
-                window = m.evaluation_due(load_state(s, self._case(case_id)), self.cal, self.settings)
+                window = m.evaluation_due(h.state, self.cal, self.settings)
                 close_at = max(end, datetime.combine(window + timedelta(days=1), time(10, 0), CHINA_TZ))
             if close_at.date() <= self.today:
-                try:
-                    with s.begin_nested():
-                        apply_in_session(s, case_id, m.Close(note=SOURCE_NOTE), actor_id=None, now=close_at,
-                                         cal=self.cal, settings=self.settings)
-                except m.LifecycleError:
-                    pass  # (a dissatisfied rating opened a supervision: the case stays replied, as the law says)
-        # historical steps tell the petitioner nothing now: their SMS notices are dropped
-        s.execute(delete(Notification).where(Notification.case_id == case_id))
-        # the running clocks from the case's own dates (sync_clocks skips cases registered before its mark)
-        case = self._case(case_id)
-        s.execute(delete(CaseClock).where(CaseClock.case_id == case_id))
-        rows = clock_rows(case_id, load_state(s, case), self.cal, self.settings)
-        if rows:
-            s.execute(insert(_CLOCKS), rows)
+                # (a dissatisfied rating opened a supervision: the case stays replied, as the law says)
+                with contextlib.suppress(m.LifecycleError):
+                    h.apply(close_at, m.Close(note=SOURCE_NOTE))
+        return h
 
-    def _case(self, case_id: str) -> Case:
-        case = self.session.get(Case, case_id)
-        assert case is not None
-        return case
+
+_T = TypeVar("_T")
+_INSERT_ORDER: tuple[type, ...] = (Petitioner, Case, Visit, VisitPerson, CaseEvent, Supervision, AuditEntry,
+                                   LedgerRow, LedgerReview)
+
+
+def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 # --- the review list, the imports, undo ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import to_local
-from reception.db.models import Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
+from reception.db.models import AuditEntry, Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
 from reception.db.settings import load_centre_setting, load_roll_policy, save_centre_setting
 from reception.domain.deadlines import (
     ClockAssessment,
@@ -293,6 +293,72 @@ def record_merge(session: Session, case: Case, kind: EventKind, *, note: str, da
     event = _append(session, case, Planned(kind.value, state.status, note, None, dict(data)), now, actor_id)
     reproject_cases(session, [case.id], cal)
     return event
+
+
+class CaseHistory:
+    """A new case's past steps recorded in one go, in memory, for bulk loaders (the ledger import).
+
+    Each step goes through the state machine exactly as ``apply_in_session`` does (``plan`` checks it against the
+    state the earlier steps left; the event, the case row's columns, ``version`` and the audit entry are those it
+    writes; a dissatisfied evaluation opens its supervision), but nothing is read back from the database and nothing
+    is flushed: the caller adds ``objects`` to its session (with the case) and writes ``clock_rows()`` once, after
+    its one flush per batch. ``LifecycleError`` from ``apply`` leaves the case and the history as they were.
+
+    Only for a case that is new in the caller's transaction: there are no notices (the steps are history: nobody is
+    told of them now) and no leader's ownership to end."""
+
+    def __init__(self, case: Case, state: CaseState, last_at: datetime, *, cal: WorkCalendar, settings: Settings,
+                 actor_id: str | None) -> None:
+        self.case, self.state, self.last_at = case, state, last_at
+        self.cal, self.settings, self.actor_id = cal, settings, actor_id
+        self.objects: list[Any] = []
+        self._supervisions: dict[str, Supervision] = {}
+
+    def apply(self, now: datetime, transition: Transition) -> Planned:
+        case, st, today = self.case, self.settings, now.date()
+        supervision: Supervision | None = None
+        if isinstance(transition, Supervise) and not transition.supervision_id:
+            supervision = Supervision(id=str(uuid.uuid4()), case_id=case.id, unit_id=self.state.unit_id,
+                                      reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
+                                      opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
+            transition = Supervise(transition.note, transition.reason, supervision.id)
+        planned = plan(self.state, transition, today, self.cal, st, actor_id=self.actor_id)
+        if now <= self.last_at:  # strictly ordered, as ``_append`` keeps it
+            now = self.last_at + timedelta(microseconds=1)
+        self.last_at = now
+        status_before, unit_before = case.status, case.unit_id
+        if case.version is None:
+            case.version = 1
+        event = history.step_event(case, planned, at=now, on=to_local(now).date(), actor_id=self.actor_id)
+        was_dissatisfied = planned.kind == "evaluated" and planned.data.get("rating") == "dissatisfied" \
+            and not self.state.on_the_spot
+        fold_one(self.state, Event(planned.kind, today, self.actor_id, planned.unit_id, planned.data))
+        self.objects.append(event)
+        if supervision is not None:
+            self._supervisions[supervision.id] = supervision
+            self.objects.append(supervision)
+        sid = transition.supervision_id if isinstance(transition, (Supervise, AnswerSupervision)) else ""
+        row = self._supervisions.get(sid) if sid else None
+        if row is not None:
+            sup = self.state.supervisions.get(sid)
+            if sup is None:
+                row.state, row.answered_at = "resolved", now
+            else:
+                row.round = sup.round
+                row.due_on = next(c.due for c in clocks(self.state, self.cal, st) if c.ref == sid)
+            if isinstance(transition, AnswerSupervision):
+                row.answered_at, row.answer_note = now, transition.note.strip()
+        self.objects.append(AuditEntry(user_id=self.actor_id, action="transition", entity="case",
+                                       entity_id=case.id, detail=planned.kind[:200],
+                                       changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
+                                                                {"status": case.status, "unit_id": case.unit_id})))
+        if was_dissatisfied:
+            self.apply(now, Supervise("群众对处理意见不满意，请重新核查办理并反馈。", SupervisionReason.DISSATISFIED))
+        return planned
+
+    def clock_rows(self) -> list[dict[str, Any]]:
+        """The case's ``case_clock`` rows in its final state (to insert once the case row is flushed)."""
+        return clock_rows(self.case.id, self.state, self.cal, self.settings)
 
 
 def _append(session: Session, case: Case, planned: Planned, now: datetime, actor_id: str | None) -> CaseEvent:

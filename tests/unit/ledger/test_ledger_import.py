@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -331,21 +332,62 @@ def test_repeat_visits_results_and_channels(desk: Desk, tmp_path: Path) -> None:
 
 def test_a_failure_mid_import_keeps_the_committed_batches_undoable(desk: Desk, xlsx: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    real = ledger._RowImporter.import_row
+    real = ledger._RowImporter._row
     calls: list[int] = []
 
-    def flaky(self: ledger._RowImporter, plan: ledger.RowPlan) -> None:
+    def flaky(self: ledger._RowImporter, plan: ledger.RowPlan) -> list[Any]:
         calls.append(plan.row_no)
         if len(calls) == 3:
             raise OSError("disk full")
-        real(self, plan)
+        return real(self, plan)
 
-    monkeypatch.setattr(ledger._RowImporter, "import_row", flaky)
+    monkeypatch.setattr(ledger._RowImporter, "_row", flaky)
     with pytest.raises(OSError):
         ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None, batch_rows=2)
     [info] = ledger.list_imports(desk.ctx)
     assert (info.state, info.imported) == ("failed", 2)
     assert _count(desk, Case) == 2  # the first batch committed, the second rolled back whole
-    monkeypatch.setattr(ledger._RowImporter, "import_row", real)
+    monkeypatch.setattr(ledger._RowImporter, "_row", real)
     assert ledger.undo_import(desk.ctx, info.id, actor_id=desk.user("admin")).cases == 2
     assert _count(desk, Case) == 0
+
+
+def _ledger_with_refs(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """陈一's visits (原编号, 来访日期, 反映问题) of one estate's property management, routed to 城南街道."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["编号", "姓名", "联系电话", "来访日期", "反映问题", "问题类别", "问题属地", "责任单位", "办理结果"])
+    for ref, day, request in rows:
+        ws.append([ref, "陈一", "13100131000", day, request, "物业管理", "城南街道", "城南街道", ""])
+    wb.save(path)
+    return path
+
+
+def test_a_row_of_a_merged_away_case_joins_its_survivor(desk: Desk, tmp_path: Path) -> None:
+    """A later ledger's row with the 原编号 of a case merged away since is a further visit of the surviving case,
+    as the intake's join is."""
+    from reception.merge.service import merge_cases
+
+    first = _ledger_with_refs(tmp_path / "一.xlsx", [("2021-001", "2021-05-06", "反映小区电梯长期停运"),
+                                                     ("2021-002", "2021-05-09", "反映小区电梯停运无人维修")])
+    assert ledger.run_import(desk.ctx, LedgerSource(first), actor_id=None).new_cases == 2
+    with desk.ctx.db.read() as s:
+        by_ref = {r.case_ref: r.case_id for r in s.scalars(select(LedgerRow))}
+    merged, survivor = by_ref["2021-001"], by_ref["2021-002"]
+    assert merged and survivor
+    merge_cases(desk.ctx, survivor, merged, reason="同一事项重复登记", actor_id=desk.user("supervisor"))
+    later = _ledger_with_refs(tmp_path / "二.xlsx", [("2021-001", "2021-07-08", "再次反映电梯问题未解决")])
+    summary = ledger.run_import(desk.ctx, LedgerSource(later), actor_id=None)
+    assert (summary.imported, summary.new_cases) == (1, 0)
+    with desk.ctx.db.read() as s:
+        row = s.scalars(select(LedgerRow).where(LedgerRow.import_id == summary.import_id)).one()
+        assert row.case_id == survivor
+        visits = s.scalars(select(Visit).where(Visit.case_id == survivor).order_by(Visit.visit_no)).all()
+        assert [(v.visit_no, v.visited_on, v.is_repeat) for v in visits] == \
+            [(1, date(2021, 5, 9), False), (2, date(2021, 7, 8), True)]
+        assert s.scalar(select(func.count()).select_from(Visit).where(Visit.case_id == merged)) == 1
+        assert "visit_added" in set(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == survivor)))
+        assert "visit_added" not in set(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == merged)))
