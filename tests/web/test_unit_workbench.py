@@ -97,6 +97,13 @@ def step(page: Any, name: str) -> Any:
     return page.locator(f"#step-{name}")
 
 
+def press(page: Any, name: str, button: str) -> None:
+    """Click a step's button and wait for the page its form posts to (a click does not wait for the navigation it
+    starts: a check made at once can read the old page, or a next click land on it)."""
+    with page.expect_navigation():
+        step(page, name).get_by_role("button", name=button).click()
+
+
 def high_seq(web_env: Env) -> int:
     with web_env.db.read() as s:
         return int(s.scalar(select(Counter.value).where(Counter.name == "seq")) or 0)
@@ -259,7 +266,7 @@ def test_reply_posted_online_with_a_pdf_stops_the_handling_clock_at_the_desk(
     login(page, base, "cy_chen", STAFF_PW)
     page.goto(f"{base}/unit/cases/{case_id}")
     for name, button in (("sign_for", "签收"), ("accept", "受理"), ("start_handling", "开始办理")):
-        step(page, name).get_by_role("button", name=button).click()
+        press(page, name, button)
         assert page.locator(".notice.good").count() == 1, page.content()
     assert desk.sync().ok
     with desk.ctx.db.read() as s:
@@ -340,7 +347,7 @@ def test_extension_needs_the_unit_heads_approval(web_env: Env, accounts: None, n
     login(staff, base, "cy_chen", STAFF_PW)
     staff.goto(f"{base}/unit/cases/{case_id}")
     for name, button in (("sign_for", "签收"), ("accept", "受理")):
-        step(staff, name).get_by_role("button", name=button).click()
+        press(staff, name, button)
     ext = step(staff, "extend")
     ext.get_by_label("延长天数（不超过30日）").fill("20")
     ext.get_by_label("延期理由（将告知信访人）").fill("需会同区住建局现场勘验")
