@@ -172,6 +172,12 @@ def test_admin_opens_a_unit_account_that_then_signs_in_at_unit(web_env: Env, adm
     unit_page.wait_for_url(f"{base}/unit/login")
     login(unit_page, base, "cy_zhao", "Ziji2026abc")
     assert "赵敏（单位负责人）" in unit_page.locator("nav.unit-nav").inner_text()
+    # the page stays there for a change by choice (not forced: the workbench stays open)
+    unit_page.locator("nav.unit-nav").get_by_role("link", name="修改密码").click()
+    unit_page.wait_for_url(f"{base}/unit/password")
+    assert unit_page.get_by_role("heading", name="修改密码").is_visible()
+    unit_page.goto(f"{base}/unit")
+    assert unit_page.url == f"{base}/unit"
     # audited: the administrator's own trail and the unit's
     with web_env.db.read() as s:
         actions = [(a.action, a.target) for a in s.scalars(select(AdminAudit).order_by(AdminAudit.at))]
