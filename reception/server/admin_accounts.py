@@ -231,11 +231,11 @@ def unit_accounts(db: ServerDatabase) -> list[UnitAccountRow]:
 
 def create_unit_user(db: ServerDatabase, admin: AdminAccount, unit: str, username: str, display_name: str,
                      role: str, password: str, *, now: datetime) -> tuple[str, str]:
-    """A new unit account made by ``admin``; ``password`` "" gets a generated one. Returns (the account id, the
-    generated password or "")."""
+    """A new unit account made by ``admin``; ``password`` "" gets a generated one. Its user changes it at the
+    first sign-in. Returns (the account id, the generated password or "")."""
     generated = "" if password else new_password()
     user_id = add_unit_user(db, unit, username, display_name, role, password or generated, now=now,
-                            by=admin.admin_id)
+                            by=admin.admin_id, must_change=True)
     with db.session() as s:
         admin_audit(s, admin.admin_id, "unit_user_added", target=username.strip(),
                     detail=f"{UnitRole.parse(role).value}{' generated' if generated else ''}", at=now)
@@ -251,14 +251,14 @@ def _unit_user(s: Session, user_id: str) -> UnitUser:
 
 def reset_password(db: ServerDatabase, admin: AdminAccount, user_id: str, password: str, *, now: datetime) -> tuple[
         str, str]:
-    """Set a unit account's password (``password`` "" gets a generated one), unlock it and end its sessions.
-    Returns (the user name, the generated password or "")."""
+    """Set a unit account's password (``password`` "" gets a generated one), unlock it and end its sessions; its
+    user changes it at the next sign-in. Returns (the user name, the generated password or "")."""
     generated = "" if password else new_password()
     with db.session() as s:
         user = _unit_user(s, user_id)
         check_password_policy(password or generated, field="new_password", username=user.username)
         user.password_hash, user.failed_attempts, user.locked_until = hash_password(password or generated), 0, None
-        user.password_changed_at = now
+        user.password_changed_at, user.must_change_password = now, True
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))
         audit(s, admin.admin_id, user.unit_id, "password_reset", detail=user.username, at=now)
         admin_audit(s, admin.admin_id, "password_reset", target=user.username,

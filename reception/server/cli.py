@@ -339,13 +339,13 @@ def _add_unit_user(args: argparse.Namespace) -> int:
     password = _password(args, f"单位账户“{args.username}”的密码：")
     db = _open(args)
     try:
-        user_id = add_unit_user(db, args.unit, args.username, args.name, args.role, password)
+        user_id = add_unit_user(db, args.unit, args.username, args.name, args.role, password, must_change=True)
     except ServerError as exc:
         raise ReceptionError(exc.message, key="server") from exc
     finally:
         db.dispose()
     print(f"已创建单位账户“{args.username}”（{args.name}，{UnitRole.parse(args.role).label}，{user_id}）。"
-          "请在浏览器打开 <服务器地址>/unit 登录。")
+          "请在浏览器打开 <服务器地址>/unit 登录；首次登录须修改初始密码。")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from reception.db.base import NAMING_CONVENTION, UTCDateTime, new_id, utcnow
@@ -172,6 +172,9 @@ class UnitUser(ServerBase):
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set when someone else gave the password (opened on /admin or by ``add-unit-user``, reset on /admin): the
+    user changes it at ``/unit/password`` before any other page (``unit_accounts.change_password`` clears it)."""
 
 
 class WebSession(ServerBase):

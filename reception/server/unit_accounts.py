@@ -10,6 +10,11 @@ Sessions live in the database, so several server processes share them: the brows
 (HttpOnly, SameSite=Lax, Secure over HTTPS), the database only its SHA-256. A session ends after ``IDLE`` without a
 request, after ``MAX_AGE`` in any case, and at sign-out. Each session has its own CSRF token that every form sends
 back; a form without it, or with another session's, is refused.
+
+A password someone else gave (an administrator opening the account on ``/admin`` or with ``reception server
+add-unit-user``, or resetting it on ``/admin``) must be changed by its user at the first sign-in: the account's
+``must_change_password`` travels on the resolved session, and ``/unit`` shows only the change page
+(``change_password``) until it is done.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
 from reception.domain.errors import FieldError, ReceptionError
-from reception.security.accounts import check_attempt, check_password_policy, hash_password, refuse_unknown
+from reception.security.accounts import LoginFailed, check_attempt, check_password_policy, hash_password, refuse_unknown
 from reception.server.db import ServerDatabase
 from reception.server.models import Record, UnitAudit, UnitUser, WebSession
 from reception.server.service import ServerError, hash_secret
@@ -66,6 +71,8 @@ class UnitAccount:
     role: str
     unit_id: str
     unit_name: str
+    must_change_password: bool = False
+    """The password was given by someone else: the pages ask for a new one before anything else."""
 
     @property
     def is_head(self) -> bool:
@@ -104,9 +111,10 @@ def unit_name(session: Session, unit_id: str) -> str:
 
 
 def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: str, role: str, password: str,
-                  *, now: datetime | None = None, by: str = "admin") -> str:
+                  *, now: datetime | None = None, by: str = "admin", must_change: bool = False) -> str:
     """A new account of ``unit`` (code or id). The password follows the desk's policy. Returns the account id.
-    ``by``: who made it, for the unit's audit (an administrator's id on the web pages; "admin" for the command)."""
+    ``by``: who made it, for the unit's audit (an administrator's id on the web pages; "admin" for the command).
+    ``must_change``: the user must change the password at the first sign-in (an administrator gave it)."""
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
         raise FieldError("username", "用户名应为2至64位字母、数字或 _ . -", key="username_invalid")
@@ -120,7 +128,7 @@ def add_unit_user(db: ServerDatabase, unit: str, username: str, display_name: st
             raise FieldError("username", f"用户名“{username}”已存在", key="username_taken")
         user = UnitUser(unit_id=unit_id, username=username, display_name=display_name.strip(), role=parsed.value,
                         password_hash=hash_password(password), active=True, failed_attempts=0,
-                        password_changed_at=now or utcnow())
+                        password_changed_at=now or utcnow(), must_change_password=must_change)
         s.add(user)
         s.flush()
         audit(s, by, unit_id, "user_added", detail=f"{username} {parsed.value}", at=now)
@@ -136,7 +144,8 @@ def list_unit_users(db: ServerDatabase) -> list[tuple[UnitAccount, bool, datetim
 
 
 def _account(user: UnitUser, unit: str) -> UnitAccount:
-    return UnitAccount(user.id, user.username, user.display_name, user.role, user.unit_id, unit)
+    return UnitAccount(user.id, user.username, user.display_name, user.role, user.unit_id, unit,
+                       bool(user.must_change_password))
 
 
 def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime | None = None) -> tuple[str,
@@ -221,12 +230,60 @@ def csrf_ok(session: SignedInSession, sent: str) -> bool:
 
 
 def set_password(db: ServerDatabase, username: str, password: str, *, now: datetime | None = None) -> None:
-    """The administrator sets a unit account's password (and unlocks it)."""
+    """The server's command line (``reception server unit-user-password``) sets a unit account's password that
+    needs no change (like the desk's ``reception user passwd``), and unlocks it."""
     with db.session() as s:
         user = s.scalar(select(UnitUser).where(UnitUser.username == username.strip()))
         if user is None:
             raise FieldError("username", f"没有用户名为“{username}”的单位账户", key="user_not_found")
         check_password_policy(password, username=user.username)
         user.password_hash, user.failed_attempts, user.locked_until = hash_password(password), 0, None
-        user.password_changed_at = now or utcnow()
+        user.password_changed_at, user.must_change_password = now or utcnow(), False
         audit(s, "admin", user.unit_id, "password_reset", detail=user.username, at=now)
+
+
+F_OLD, F_NEW, F_CONFIRM = "old_password", "new_password", "confirm"
+"""The change page's fields (``FieldError.field``)."""
+
+
+def change_password(db: ServerDatabase, user_id: str, old: str, new: str, confirm: str, *, keep_token: str = "",
+                    now: datetime | None = None) -> None:
+    """The unit user sets their own password (``/unit/password``): the current one checked under the lockout
+    rules (a wrong one counts towards the lock), the new one under the desk's policy, different from the current
+    one and typed twice alike. Clears ``must_change_password``; the account's other sessions end (``keep_token``:
+    the cookie of the one that made the change). Audited in ``unit_audit``. Raises ``FieldError`` on the field
+    concerned, or ``AccountLocked``; the failure count is committed all the same."""
+    now = now or utcnow()
+    if not old:
+        raise FieldError(F_OLD, "请输入当前密码", key="old_password_required")
+    outcome: ReceptionError | None = None
+    with db.session() as s:
+        user = s.get(UnitUser, user_id)
+        if user is None or not user.active:
+            raise FieldError(F_OLD, "账户不可用，请重新登录", key="user_not_found")
+        username = user.username
+        attempt = check_attempt(user, old, now)
+        if attempt is None:
+            outcome = FieldError(F_OLD, "该账户尚未设置密码，请联系系统管理员设置。", key="no_password")
+        elif attempt.error is not None:
+            audit(s, user.id, user.unit_id, attempt.action, detail=f"change_password {attempt.detail}", at=now)
+            outcome = (FieldError(F_OLD, "当前密码不正确", key="old_password_wrong")
+                       if isinstance(attempt.error, LoginFailed) else attempt.error)
+    if outcome is not None:
+        raise outcome
+    if new == old:
+        raise FieldError(F_NEW, "新密码不能与当前密码相同", key="password_same")
+    check_password_policy(new, field=F_NEW, username=username)
+    if confirm != new:
+        raise FieldError(F_CONFIRM, "两次输入的新密码不一致", key="password_mismatch")
+    with db.session() as s:
+        user = s.get(UnitUser, user_id)
+        if user is None or not user.active:
+            raise FieldError(F_OLD, "账户不可用，请重新登录", key="user_not_found")
+        user.password_hash, user.failed_attempts, user.locked_until = hash_password(new), 0, None
+        user.password_changed_at, user.must_change_password = now, False
+        others = delete(WebSession).where(WebSession.user_id == user.id)
+        if keep_token:
+            others = others.where(WebSession.token_hash != hash_secret(keep_token))
+        s.execute(others)
+        audit(s, user.id, user.unit_id, "password_changed", detail=user.username, at=now)

@@ -1,8 +1,9 @@
 """The administrators' page for the handling units' accounts (``/admin``) in a real browser against a real
 ``reception server`` process (SQLite, and PostgreSQL when RECEPTION_TEST_PG_URL is set): an administrator made by
-``reception server add-web-admin`` opens a unit account, and that user then signs in at ``/unit``; passwords reset
-(typed, or generated and shown once), disable / enable, unlock; a unit user cannot reach the page; a form without
-its anti-forgery token changes nothing. The server's clock starts at ``tests.clock.SERVER_NOW`` (not ``dated``)."""
+``reception server add-web-admin`` opens a unit account, and that user then signs in at ``/unit`` and must first
+change the password the administrator gave (修改初始密码); passwords reset (typed, or generated and shown once),
+disable / enable, unlock; a unit user cannot reach the page; a form without its anti-forgery token changes
+nothing. The server's clock starts at ``tests.clock.SERVER_NOW`` (not ``dated``)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,34 @@ def admin_login(page: Any, base: str, username: str = "zhangwei", password: str 
     page.get_by_role("button", name="登录").click()
 
 
+def sign_in_to_change(page: Any, base: str, username: str, password: str) -> None:
+    """Sign in at /unit with a password someone else gave: the change page, not the workbench."""
+    page.goto(f"{base}/unit")
+    assert page.url.endswith("/unit/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/unit/password")
+    assert page.get_by_role("heading", name="修改初始密码").is_visible()
+
+
+def change_password(page: Any, old: str, new: str, confirm: str | None = None) -> None:
+    page.get_by_label("当前密码").fill(old)
+    page.get_by_label("新密码", exact=True).fill(new)
+    page.get_by_label("确认新密码").fill(new if confirm is None else confirm)
+    page.get_by_role("button", name="修改密码").click()
+
+
+def field_error(page: Any, name: str) -> str:
+    """The message said next to a field of the change page (inside the field's own block, and the input described
+    by it)."""
+    block = page.locator(".field", has=page.locator(f"#{name}"))
+    assert f"{name}_error" in (page.locator(f"#{name}").get_attribute("aria-describedby") or "")
+    assert page.locator(f"#{name}").get_attribute("aria-invalid") == "true"
+    text: str = block.locator(f"#{name}_error").inner_text()
+    return text
+
+
 def card(page: Any, username: str) -> Any:
     return page.locator(f"#account-{username}")
 
@@ -106,10 +135,49 @@ def test_admin_opens_a_unit_account_that_then_signs_in_at_unit(web_env: Env, adm
     shot(page, f"admin-accounts-{viewport}")
     page.goto(f"{base}/admin")
     assert page.locator("#shown-password").count() == 0 and password not in page.content()
-    # the unit user signs in at /unit with it
+    # the unit user signs in at /unit with it, and must first choose a password of their own
     unit_page = new_page(viewport)
-    login(unit_page, base, "cy_zhao", password)
+    sign_in_to_change(unit_page, base, "cy_zhao", password)
+    nav = unit_page.locator("nav.unit-nav")
+    assert "赵敏（单位负责人）" in nav.inner_text() and nav.get_by_role("link", name="待办案件").count() == 0
+    for label in ("当前密码", "确认新密码"):
+        assert unit_page.get_by_label(label).get_attribute("type") == "password"
+    assert unit_page.get_by_label("新密码", exact=True).get_attribute("type") == "password"
+    shot(unit_page, f"unit-password-{viewport}")
+    for address in ("/unit", "/unit?f=overdue", "/unit/cases/anything", "/unit/login"):
+        unit_page.goto(f"{base}{address}")
+        assert unit_page.url == f"{base}/unit/password", address
+    # a wrong current password: said next to that field, nothing changed
+    change_password(unit_page, "Wrong2026pw", "Ziji2026abc")
+    assert field_error(unit_page, "old_password") == "当前密码不正确"
+    assert unit_page.locator("#new_password_error").count() == 0
+    shot(unit_page, f"unit-password-wrong-{viewport}")
+    change_password(unit_page, password, password)
+    assert field_error(unit_page, "new_password") == "新密码不能与当前密码相同"
+    change_password(unit_page, password, "Ziji2026abc", "Ziji2026abd")
+    assert field_error(unit_page, "confirm") == "两次输入的新密码不一致"
+    change_password(unit_page, password, "short1")
+    assert field_error(unit_page, "new_password") == "密码至少8位"
+    # a form without its token changes nothing
+    forged = unit_page.request.post(f"{base}/unit/password", form={
+        "old_password": password, "new_password": "Ziji2026abc", "confirm": "Ziji2026abc"})
+    assert forged.status == 400 and "密码未修改" in forged.text()
+    # a valid change reaches the workbench
+    change_password(unit_page, password, "Ziji2026abc")
+    unit_page.wait_for_url(f"{base}/unit")
+    assert unit_page.get_by_role("heading", name="修改初始密码").count() == 0
+    assert unit_page.locator("nav.unit-nav").get_by_role("link", name="待办案件").is_visible()
+    # signed out (that still works) and in again with the new password: straight to the workbench
+    unit_page.locator("nav.unit-nav").get_by_role("button", name="退出登录").click()
+    unit_page.wait_for_url(f"{base}/unit/login")
+    login(unit_page, base, "cy_zhao", "Ziji2026abc")
     assert "赵敏（单位负责人）" in unit_page.locator("nav.unit-nav").inner_text()
+    # the page stays there for a change by choice (not forced: the workbench stays open)
+    unit_page.locator("nav.unit-nav").get_by_role("link", name="修改密码").click()
+    unit_page.wait_for_url(f"{base}/unit/password")
+    assert unit_page.get_by_role("heading", name="修改密码").is_visible()
+    unit_page.goto(f"{base}/unit")
+    assert unit_page.url == f"{base}/unit"
     # audited: the administrator's own trail and the unit's
     with web_env.db.read() as s:
         actions = [(a.action, a.target) for a in s.scalars(select(AdminAudit).order_by(AdminAudit.at))]
@@ -119,6 +187,10 @@ def test_admin_opens_a_unit_account_that_then_signs_in_at_unit(web_env: Env, adm
     assert ("unit_user_added", "cy_zhao") in actions
     assert unit_trail == [("user_added", "cy_zhao unit_head")]
     assert password not in str(actions) + str(unit_trail)
+    with web_env.db.read() as s:
+        changes = [(a.action, a.detail) for a in s.scalars(select(UnitAudit).where(UnitAudit.action.in_(
+            ["password_changed", "login_failed"])).order_by(UnitAudit.at))]
+    assert changes == [("login_failed", "change_password attempt=1"), ("password_changed", "cy_zhao")]
 
 
 def test_reset_disable_enable_and_unlock(web_env: Env, admin: None, new_page: Any, shot: Any) -> None:
@@ -155,23 +227,32 @@ def test_reset_disable_enable_and_unlock(web_env: Env, admin: None, new_page: An
     assert page.locator("#shown-password").count() == 0  # (typed, so not shown)
     unit_page.goto(f"{base}/unit")
     assert unit_page.url.endswith("/unit/login")
-    login(unit_page, base, "xyl_wang", "Xinmima2027")
+    # (a reset password is the administrator's: changed at the next sign-in; signing out works from that page)
+    sign_in_to_change(unit_page, base, "xyl_wang", "Xinmima2027")
+    unit_page.get_by_role("button", name="退出登录").click()
+    unit_page.wait_for_url(f"{base}/unit/login")
+    unit_page.goto(f"{base}/unit/password")
+    assert unit_page.url.endswith("/unit/login")
+    sign_in_to_change(unit_page, base, "xyl_wang", "Xinmima2027")
+    change_password(unit_page, "Xinmima2027", "Ziji2027wang")
+    unit_page.wait_for_url(f"{base}/unit")
     # disabled: signed out at once, refused at sign-in like an unknown name; enabled again, it works
     card(page, "xyl_wang").get_by_role("button", name="停用").click()
     assert card(page, "xyl_wang").locator(".account-state").inner_text() == "已停用"
     unit_page.goto(f"{base}/unit")
     assert unit_page.url.endswith("/unit/login")
     unit_page.get_by_label("用户名").fill("xyl_wang")
-    unit_page.get_by_label("密码").fill("Xinmima2027")
+    unit_page.get_by_label("密码").fill("Ziji2027wang")
     unit_page.get_by_role("button", name="登录").click()
     assert "用户名或密码错误" in unit_page.locator(".notice.bad").inner_text()
     card(page, "xyl_wang").get_by_role("button", name="启用").click()
     assert card(page, "xyl_wang").locator(".account-state").inner_text() == "可用"
-    login(unit_page, base, "xyl_wang", "Xinmima2027")
+    login(unit_page, base, "xyl_wang", "Ziji2027wang")
     # a generated password, shown once
     card(page, "xyl_wang").get_by_role("button", name="重设密码").click()
     generated = page.locator("#shown-password").inner_text().strip()
-    assert unit_accounts.sign_in(web_env.db, "xyl_wang", generated, now=SERVER_NOW)[1].account.username == "xyl_wang"
+    regenerated = unit_accounts.sign_in(web_env.db, "xyl_wang", generated, now=SERVER_NOW)[1].account
+    assert regenerated.username == "xyl_wang" and regenerated.must_change_password
     with web_env.db.read() as s:
         actions = [a.action for a in s.scalars(select(AdminAudit).where(AdminAudit.target == "xyl_wang"))]
     assert sorted(actions) == sorted(["user_unlocked", "password_reset", "user_disabled", "user_enabled",

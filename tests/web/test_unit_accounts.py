@@ -1,5 +1,6 @@
 """Handling units' accounts on the server: the desk's password policy and lockout, sessions in the database (idle
-expiry, sign-out, shared by server processes), the ``reception server add-unit-user`` command."""
+expiry, sign-out, shared by server processes), the ``reception server add-unit-user`` command, the change of a
+password someone else gave."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from reception.domain.errors import FieldError
 from reception.security.accounts import LOCK_MINUTES, MAX_FAILURES, AccountLocked, LoginFailed
@@ -85,6 +87,62 @@ def test_session_idles_out_and_ends_at_sign_out(db: ServerDatabase) -> None:
     assert unit_accounts.resolve(db, cookie, now=NOW) is None
 
 
+
+def test_a_given_password_is_changed_by_its_user_under_the_desks_rules(db: ServerDatabase) -> None:
+    user_id = unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW,
+                                          must_change=True)
+    unit_accounts.add_unit_user(db, "CY", "cy_li", "李强", "unit_staff", "Cuiyuan2027", now=NOW)
+    assert not unit_accounts.sign_in(db, "cy_li", "Cuiyuan2027", now=NOW)[1].account.must_change_password
+    other, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    cookie, session = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    assert session.account.must_change_password
+    resolved = unit_accounts.resolve(db, cookie, now=NOW)
+    assert resolved is not None and resolved.account.must_change_password
+
+    def refused(old: str, new: str, confirm: str) -> FieldError:
+        with pytest.raises(FieldError) as caught:
+            unit_accounts.change_password(db, user_id, old, new, confirm, keep_token=cookie, now=NOW)
+        return caught.value
+
+    wrong = refused("Wrong2026x", "Xinmima2027", "Xinmima2027")
+    assert (wrong.field, wrong.message) == ("old_password", "当前密码不正确")
+    with db.read() as s:
+        assert s.scalar(select(UnitUser.failed_attempts).where(UnitUser.id == user_id)) == 1
+    same = refused("Cuiyuan2026", "Cuiyuan2026", "Cuiyuan2026")
+    assert (same.field, same.message) == ("new_password", "新密码不能与当前密码相同")
+    assert refused("Cuiyuan2026", "short1", "short1").field == "new_password"
+    assert "不能包含用户名" in refused("Cuiyuan2026", "cy_chen2027", "cy_chen2027").message
+    mismatch = refused("Cuiyuan2026", "Xinmima2027", "Xinmima2028")
+    assert (mismatch.field, mismatch.message) == ("confirm", "两次输入的新密码不一致")
+    with db.read() as s:
+        user = s.get(UnitUser, user_id)
+        # (nothing changed; the right current password, typed since the wrong one, cleared the count)
+        assert user is not None and user.must_change_password and user.failed_attempts == 0
+    unit_accounts.change_password(db, user_id, "Cuiyuan2026", "Xinmima2027", "Xinmima2027", keep_token=cookie,
+                                  now=NOW)
+    changed = unit_accounts.resolve(db, cookie, now=NOW)
+    assert changed is not None and not changed.account.must_change_password
+    assert unit_accounts.resolve(db, other, now=NOW) is None  # the account's other sessions ended
+    with pytest.raises(LoginFailed):
+        unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    assert not unit_accounts.sign_in(db, "cy_chen", "Xinmima2027", now=NOW)[1].account.must_change_password
+    # wrong current passwords count towards the lock
+    for _ in range(MAX_FAILURES - 1):
+        refused("Wrong2026x", "Another2027", "Another2027")
+    with pytest.raises(AccountLocked):
+        unit_accounts.change_password(db, user_id, "Wrong2026x", "Another2027", "Another2027", now=NOW)
+    with db.read() as s:
+        trail = [(a.action, a.detail) for a in s.query(UnitAudit).where(UnitAudit.user_id == user_id)
+                 .order_by(UnitAudit.at)]
+    assert ("password_changed", "cy_chen") in trail and ("locked", f"change_password minutes={LOCK_MINUTES}") in trail
+    assert "Xinmima2027" not in str(trail)
+    # the command line's password needs no change
+    with db.session() as s:
+        s.query(UnitUser).update({UnitUser.must_change_password: True})
+    unit_accounts.set_password(db, "cy_chen", "Ziji2027abc", now=NOW)
+    assert not unit_accounts.sign_in(db, "cy_chen", "Ziji2027abc", now=NOW)[1].account.must_change_password
+
+
 @pytest.mark.parametrize("server_db_url", ["sqlite"], indirect=True)
 def test_add_unit_user_command(db: ServerDatabase, server_db_url: str, tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT), UNIT_PW="Xueyuan2026")
@@ -100,4 +158,5 @@ def test_add_unit_user_command(db: ServerDatabase, server_db_url: str, tmp_path:
     assert missing.returncode != 0 and "没有单位“NOPE”" in missing.stderr
     listed = run("list-unit-users")
     assert "学院路街道\txyl_head\t王立\t单位负责人\t可用" in listed.stdout
-    assert unit_accounts.sign_in(db, "xyl_head", "Xueyuan2026", now=NOW)[1].account.is_head
+    signed_in = unit_accounts.sign_in(db, "xyl_head", "Xueyuan2026", now=NOW)[1].account
+    assert signed_in.is_head and signed_in.must_change_password  # (an administrator gave the password)

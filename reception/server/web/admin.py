@@ -146,13 +146,14 @@ def router(db: ServerDatabase) -> APIRouter:
                 _id, generated = admin_accounts.create_unit_user(
                     db, admin, fields.get("unit", ""), username, fields.get("display_name", ""),
                     fields.get("role", ""), fields.get("password", ""), now=moment)
-                return accounts_page(request, session, notice=f"已创建单位账户“{username}”。",
+                return accounts_page(request, session, notice=f"已创建单位账户“{username}”。本人首次登录时须修改密码。",
                                      shown_password=generated)
             if action == "password":
                 username, generated = admin_accounts.reset_password(
                     db, admin, target, fields.get("new_password", ""), now=moment)
                 return accounts_page(request, session, shown_password=generated,
-                                     notice=f"已重设账户“{username}”的密码（账户已解锁，原有登录已退出）。")
+                                     notice=f"已重设账户“{username}”的密码（账户已解锁，原有登录已退出；"
+                                            "本人下次登录时须修改密码）。")
             if action in ("disable", "enable"):
                 username = admin_accounts.set_active(db, admin, target, action == "enable", now=moment)
                 said = "已启用" if action == "enable" else "已停用（其登录已退出）"

@@ -5,6 +5,9 @@ The pages only read forms and render answers: who may see a case and the steps t
 sessions in ``reception.server.unit_accounts``. Every form carries the CSRF token of ``web.csrf`` bound to the
 signed-in session, and the steps' forms a one-time id (a form sent twice is applied once). Bad input is answered on
 the same page with a Chinese message next to the form, what was typed kept.
+
+An account whose password someone else gave (``must_change_password``, on the resolved session) is sent from every
+page to ``/unit/password`` (修改初始密码) until it has chosen its own; signing out still works.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ LOGIN_FAIL_LIMIT = 30
 """Failed sign-ins per address per ``limits.WINDOW`` (each account also locks after ``MAX_FAILURES``)."""
 LIST_SHOWN = 200
 """The most urgent cases a list page shows (the total is said above them)."""
+PASSWORD_PAGE = "/unit/password"
+PASSWORD_FIELDS = (unit_accounts.F_OLD, unit_accounts.F_NEW, unit_accounts.F_CONFIRM)
 
 
 def _address(request: Request) -> str:
@@ -66,6 +71,43 @@ def router(db: ServerDatabase) -> APIRouter:
     def to_login() -> RedirectResponse:
         return RedirectResponse("/unit/login", status_code=303)
 
+    def away(session: SignedInSession | None) -> Response:
+        """Where a page sends a request it does not answer: without a session, to sign-in; with a password given by
+        someone else, to the change page."""
+        return to_login() if session is None else RedirectResponse(PASSWORD_PAGE, status_code=303)
+
+    def password_page(request: Request, session: SignedInSession, errors: dict[str, str], *,
+                      status: int = 200) -> Response:
+        return page(request, "unit_password.html", {"errors": errors, "forced": session.account.must_change_password,
+                                                    "fields": PASSWORD_FIELDS}, session, status=status)
+
+    @r.get(PASSWORD_PAGE, response_class=HTMLResponse)
+    def password_form(request: Request) -> Response:
+        session = signed_in(request)
+        if session is None:
+            return to_login()
+        return password_page(request, session, {})
+
+    @r.post(PASSWORD_PAGE, response_class=HTMLResponse)
+    def change_password(request: Request, old_password: Annotated[str, Form()] = "",
+                        new_password: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
+                        token: Annotated[str, Form(alias=csrf.FIELD)] = "") -> Response:
+        session = signed_in(request)
+        if session is None:
+            return to_login()
+        if not csrf.check(db, request, f"unit:{session.csrf}", token):
+            return password_page(request, session, {"": "页面已过期或来源不明，密码未修改。请重新输入后提交。"},
+                                 status=400)
+        try:
+            unit_accounts.change_password(db, session.account.user_id, old_password, new_password, confirm,
+                                          keep_token=request.cookies.get(COOKIE, ""), now=now(request))
+        except FieldError as exc:
+            field = exc.field if exc.field in PASSWORD_FIELDS else ""
+            return password_page(request, session, {field: exc.message}, status=422)
+        except ReceptionError as exc:  # AccountLocked: about the current password
+            return password_page(request, session, {unit_accounts.F_OLD: exc.message}, status=423)
+        return RedirectResponse("/unit", status_code=303)
+
     @r.get("/unit/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
         if signed_in(request) is not None:
@@ -89,10 +131,10 @@ def router(db: ServerDatabase) -> APIRouter:
                 limits.count(db, key, LOGIN_FAIL_LIMIT, "登录失败次数过多，请10分钟后再试")
             return page(request, "unit_login.html", {"error": exc.message, "username": username}, None,
                         status=401)
-        response = RedirectResponse("/unit", status_code=303)
+        response = RedirectResponse(PASSWORD_PAGE if session.account.must_change_password else "/unit",
+                                    status_code=303)
         response.set_cookie(COOKIE, cookie, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                             path="/unit")
-        _ = session
         return response
 
     @r.post("/unit/logout")
@@ -107,8 +149,8 @@ def router(db: ServerDatabase) -> APIRouter:
     @r.get("/unit", response_class=HTMLResponse)
     def workbench(request: Request, f: str = "") -> Response:
         session = signed_in(request)
-        if session is None:
-            return to_login()
+        if session is None or session.account.must_change_password:
+            return away(session)
         which = f if f in unit_work.FILTERS else ""
         today = now(request).astimezone(CHINA_TZ).date()
         rows = unit_work.workbench(db, session.account, today, which)
@@ -139,15 +181,15 @@ def router(db: ServerDatabase) -> APIRouter:
     @r.get("/unit/cases/{case_id}", response_class=HTMLResponse)
     def case(request: Request, case_id: str) -> Response:
         session = signed_in(request)
-        if session is None:
-            return to_login()
+        if session is None or session.account.must_change_password:
+            return away(session)
         return detail_page(request, session, case_id)
 
     @r.post("/unit/cases/{case_id}/act", response_class=HTMLResponse)
     async def act(request: Request, case_id: str) -> Response:
         session = signed_in(request)
-        if session is None:
-            return to_login()
+        if session is None or session.account.must_change_password:
+            return away(session)
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         uploads = []
@@ -178,8 +220,8 @@ def router(db: ServerDatabase) -> APIRouter:
     @r.get("/unit/attachments/{attachment_id}")
     def attachment(request: Request, attachment_id: str) -> Response:
         session = signed_in(request)
-        if session is None:
-            return to_login()
+        if session is None or session.account.must_change_password:
+            return away(session)
         try:
             row, content = unit_work.attachment_for(db, attachment_id, unit_id=session.account.unit_id)
         except (NotFoundError, FileNotFoundError):
