@@ -274,3 +274,30 @@ def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot,
     back = case_detail(window.ctx, away_id)
     assert back.summary.case_no == away_no and back.opened_as == ""
     assert any(c.case_no == away_no for c in search_cases(window.ctx, away_no))
+
+
+def test_a_supervisor_merges_a_case_s_petitioner_from_the_case_detail(qtbot: QtBot, window: MainWindow) -> None:
+    first_no = _register(qtbot, window, NAME, "13912340011", "43050319800101771")
+    _register(qtbot, window, NAME, "13912340022", "43050319800101793")
+    detail = _open(window, first_no)
+    assert not detail.merge_people_button.isVisibleTo(detail)  # (an officer)
+    detail.reject()
+    sign_in(window, "supervisor")
+    detail = _open(window, first_no)
+    click(qtbot, detail, "合并信访人…")
+    dialog = detail.merge_dialog
+    assert isinstance(dialog, PetitionerMergeDialog) and dialog.isVisible()
+    assert by_name(dialog, QLineEdit, "查找信访人").text() == NAME
+    click(qtbot, dialog, "查找")
+    results = by_name(dialog, QTableWidget, "查找结果")
+    results.selectRow(_row_of(results, "0011"))
+    click(qtbot, dialog, "设为保留的记录")
+    results.selectRow(_row_of(results, "0022"))
+    click(qtbot, dialog, "设为并入的记录")
+    type_into(qtbot, by_name(dialog, QLineEdit, "合并理由"), "同一人两次登记")
+    click(qtbot, dialog, "确认合并")
+    assert not dialog.isVisible() and detail.isVisible()
+    ids = _petitioner_ids(window, NAME)
+    with window.ctx.db.read() as s:
+        marks = sorted(str(p.merged_into) for p in s.scalars(select(Petitioner).where(Petitioner.id.in_(ids))))
+    assert marks.count("None") == 1 and len(marks) == 2

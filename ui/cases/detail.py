@@ -224,12 +224,16 @@ class CaseDetailDialog(QDialog):
         self.merge_button.clicked.connect(self.open_merge)
         self.merge_button.setVisible(self._may_merge())
         self.merge_dialog: QDialog | None = None
+        self.merge_people_button = button("合并信访人…")
+        self.merge_people_button.clicked.connect(self.open_petitioner_merge)
+        self.merge_people_button.setVisible(self._may_merge())
         self.reprint_button = button("补打回执")
         self.close_button = button("关闭")
         self.reprint_button.clicked.connect(self.reprint)
         self.close_button.clicked.connect(self.accept)
         buttons.addWidget(self.correct_button)
         buttons.addWidget(self.merge_button)
+        buttons.addWidget(self.merge_people_button)
         buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -418,6 +422,19 @@ class CaseDetailDialog(QDialog):
 
         dialog = CaseMergeDialog(self.ctx, self.tasks, self.case, self.reference.user_id or None,
                                  self.reference.desk_id or None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.merged.connect(self._merged)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_petitioner_merge(self) -> QDialog:
+        """合并信访人…: this case's petitioner's duplicate records (searched by the first name on the case)."""
+        from ui.merge.petitioners import PetitionerMergeDialog
+
+        first = (self.detail.summary if self.detail else self.case).petitioner_names.split(" 等")[0].strip()
+        dialog = PetitionerMergeDialog(self.ctx, self.tasks, self.reference.user_id or None,
+                                       self.reference.desk_id or None, parent=self, search_text=first)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.merged.connect(self._merged)
         self.merge_dialog = dialog

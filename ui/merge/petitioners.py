@@ -101,7 +101,7 @@ class PetitionerMergeDialog(QDialog):
     """The ``MergeResult`` once the merge is stored."""
 
     def __init__(self, ctx: AppContext, tasks: TaskManager, actor_id: str | None, desk_id: str | None,
-                 keep: PersonMatch | None = None, parent: QWidget | None = None) -> None:
+                 keep: PersonMatch | None = None, parent: QWidget | None = None, *, search_text: str = "") -> None:
         super().__init__(parent)
         self.ctx, self.tasks, self.actor_id, self.desk_id = ctx, tasks, actor_id, desk_id
         self.candidates: list[PersonMatch] = []
@@ -166,8 +166,8 @@ class PetitionerMergeDialog(QDialog):
 
         reason_form = QFormLayout()
         self.reason_edit = QLineEdit()
-        self.reason_edit.textEdited.connect(lambda _t: self.reason_cell.error.clear_message())
         self.reason_cell = FieldCell(self.reason_edit)
+        self.reason_edit.textEdited.connect(lambda _t: self.reason_cell.error.clear_message())
         reason_form.addRow(field_label(REASON_FIELD, self.reason_edit), self.reason_cell)
         layout.addLayout(reason_form)
 
@@ -180,8 +180,8 @@ class PetitionerMergeDialog(QDialog):
         buttons.addWidget(self.confirm_button)
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
-        if keep is not None:  # (opened from a history card: that person's duplicates are likeliest under the name)
-            self.search_edit.setText(keep.name)
+        # (from a history card: that person's duplicates are likeliest under the name; from a case: its petitioner)
+        self.search_edit.setText(keep.name if keep is not None else search_text)
         self._show_choice()
         self._selection_changed()
 
