@@ -245,9 +245,14 @@ def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot,
     assert merged.rowCount() == 1 and merged.item(0, 0).text() == away_no and merged.item(0, 2).text() == "有效"
     assert not detail.merge_list.undo_button.isVisibleTo(detail.merge_list)
     detail.reject()
-    # the old number opens the surviving case, saying so
-    opened = case_detail(window.ctx, away_id)
-    assert opened.summary.case_no == keep_no and opened.opened_as == away_no
+    # the merged-away case (an old receipt's QR, a link) opens as the surviving case, saying so
+    from reception.intake.history import summarise_cases
+
+    with window.ctx.db.read() as s:
+        (away_summary,) = summarise_cases(s, [away_id])
+    detail = window.cases_page.open_case(away_summary)
+    assert f"案件 {away_no} 已并入案件 {keep_no}，此处显示合并后的案件" in _texts(detail.summary)
+    detail.reject()
 
     sign_in(window, "admin")
     detail = _open(window, keep_no)
@@ -301,3 +306,39 @@ def test_a_supervisor_merges_a_case_s_petitioner_from_the_case_detail(qtbot: QtB
     with window.ctx.db.read() as s:
         marks = sorted(str(p.merged_into) for p in s.scalars(select(Petitioner).where(Petitioner.id.in_(ids))))
     assert marks.count("None") == 1 and len(marks) == 2
+
+
+def _accessible(dialog: QWidget) -> None:
+    """Every input has a visible label as its buddy, named as the label; every button is named as its text."""
+    buddies = {label.buddy(): label.text() for label in dialog.findChildren(QLabel) if label.buddy() is not None}
+    for edit in dialog.findChildren(QLineEdit):
+        assert edit in buddies and edit.accessibleName() == buddies[edit], edit.accessibleName()
+    for b in dialog.findChildren(QPushButton):
+        assert b.text() and b.accessibleName() == b.text(), b.text()
+    for table in dialog.findChildren(QTableWidget):
+        assert table.accessibleName()
+
+
+def test_the_merge_dialogs_name_their_inputs_and_buttons(qtbot: QtBot, window: MainWindow) -> None:
+    _register(qtbot, window, NAME, "13912340011", "43050319800101771")
+    _register(qtbot, window, NAME, "13912340022", "43050319800101793")
+    sign_in(window, "admin")
+    dialog = open_petitioner_merge(window)
+    _accessible(dialog)
+    results = _search(qtbot, dialog, NAME)
+    results.selectRow(0)
+    click(qtbot, dialog, "设为保留的记录")
+    results.selectRow(1)
+    click(qtbot, dialog, "设为并入的记录")
+    type_into(qtbot, by_name(dialog, QLineEdit, "合并理由"), "同一人")
+    click(qtbot, dialog, "确认合并")
+    window.merge_records_action.trigger()
+    records = window.merge_records_dialog
+    assert isinstance(records, MergeRecordsDialog)
+    _accessible(records)
+    by_name(records, QTableWidget, "合并记录").selectRow(0)
+    undo = records.list.open_undo()
+    assert undo is not None
+    _accessible(undo)
+    undo.reject()
+    records.accept()

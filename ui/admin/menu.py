@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
+
 from reception.security.permissions import Permission, permissions_of
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ def open_petitioner_merge(window: MainWindow) -> PetitionerMergeDialog:
 
     dialog = PetitionerMergeDialog(window.ctx, window.tasks, window.reference.user_id or None,
                                    window.reference.desk_id or None, parent=window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.merged.connect(lambda _r: window.statusBar().showMessage("已合并信访人记录。", 5000))
     window.petitioner_merge_dialog = dialog
     dialog.open()
