@@ -230,6 +230,16 @@ def _open(window: MainWindow, case_no: str) -> CaseDetailDialog:
     return window.cases_page.open_case(case)
 
 
+def _listed(qtbot: QtBot, window: MainWindow, text: str) -> list[str]:
+    """The case numbers the case list shows for a search."""
+    window.show_page(PAGE_CASES)
+    page = window.cases_page
+    page.search_edit.clear()
+    type_into(qtbot, page.search_edit, text)
+    page.search()
+    return [c.case_no for c in page.model.rows()]
+
+
 def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot, window: MainWindow,
                                                                     tmp_path: Path) -> None:
     keep_no = _register(qtbot, window, "紫合并", "13912340001", "43050319800101771")
@@ -237,6 +247,7 @@ def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot,
     away_no = case_detail(window.ctx, away_id).summary.case_no
     keep_id = next(c.id for c in search_cases(window.ctx, keep_no) if c.case_no == keep_no)
     merge_cases(window.ctx, keep_id, away_id, reason="同一事项重复登记", actor_id=sign_in(window, "supervisor"))
+    assert _listed(qtbot, window, away_no) == [keep_no]  # the old number finds the surviving case only
     # a supervisor sees the merge in the detail, but no undo
     detail = _open(window, keep_no)
     assert detail.tabs.isTabVisible(detail.merges_tab)
@@ -279,6 +290,7 @@ def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot,
     back = case_detail(window.ctx, away_id)
     assert back.summary.case_no == away_no and back.opened_as == ""
     assert any(c.case_no == away_no for c in search_cases(window.ctx, away_no))
+    assert _listed(qtbot, window, away_no) == [away_no]  # its own again in the case list
 
 
 def test_a_supervisor_merges_a_case_s_petitioner_from_the_case_detail(qtbot: QtBot, window: MainWindow) -> None:
