@@ -205,6 +205,7 @@ def test_merge_refused_without_the_permission_and_reached_from_the_history_card(
     click(qtbot, page.history, "查找")
     card = next(c for c in page.history.person_cards if c.person.phone_masked.endswith("0022"))
     assert card.merge_button.isVisibleTo(page.history)
+    _shot(page.history, "history-card", tmp_path)
     qtbot.mouseClick(card.merge_button, Qt.MouseButton.LeftButton)
     dialog = page.merge_dialog
     assert isinstance(dialog, PetitionerMergeDialog) and dialog.isVisible()
@@ -278,6 +279,7 @@ def test_an_administrator_undoes_a_case_merge_from_the_case_detail(qtbot: QtBot,
     assert isinstance(undo, UndoMergeDialog)
     assert away_no in _texts(undo.what) and keep_no in _texts(undo.what)
     type_into(qtbot, by_name(undo, QLineEdit, "撤销理由"), "并非同一事项")
+    _shot(undo, "undo-case", tmp_path)
     click(qtbot, undo, "撤销合并")
     assert not undo.isVisible()
     merged = by_name(detail, QTableWidget, "合并的案件")  # (the undone merge stays listed, as history)
