@@ -31,7 +31,7 @@ from reception.intake.dto import HistoryPage, PersonMatch
 from reception.merge.service import REASON_FIELD, MergeError, MergeResult, merge_petitioners, merged_away
 from reception.search.service import search_history
 from ui.intake.history import day_text
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, ErrorLabel, FieldCell, button, field_label
 
 SEARCH_LABEL = "查找信访人"
@@ -265,7 +265,8 @@ class PetitionerMergeDialog(QDialog):
                 self.message.show_error(error_message(exc))
 
         self.tasks.op(lambda: merge_petitioners(ctx, keep, away, reason=reason, actor_id=actor, desk_id=desk),
-                      self._done, what="merge petitioners", write=True, owner=self, on_error=failed)
+                      self._done, what="merge petitioners", write=True, owner=self, on_error=failed,
+                      busy=disable(self.confirm_button))
 
     def _done(self, result: MergeResult) -> None:
         self.merged.emit(result)

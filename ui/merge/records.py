@@ -35,7 +35,7 @@ from reception.merge.service import (
     undo_petitioner_merge,
 )
 from reception.security.permissions import Permission, allowed
-from ui.tasks import TaskManager, error_message
+from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import Banner, FieldCell, button, field_label
 
 UNDO_TEXT = "撤销合并"
@@ -129,7 +129,8 @@ class UndoMergeDialog(QDialog):
                 self.message.show_error(error_message(exc))
 
         self.tasks.op(lambda: undo(ctx, merge_id, reason=reason, actor_id=actor, desk_id=desk), self._done,
-                      what="undo merge", write=True, owner=self, on_error=failed)
+                      what="undo merge", write=True, owner=self, on_error=failed,
+                      busy=disable(self.confirm_button))
 
     def _done(self, result: MergeResult) -> None:
         self.undone.emit(result)
