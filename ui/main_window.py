@@ -68,6 +68,10 @@ class MainWindow(QMainWindow):
     accounts_admin: QWidget | None = None
     ledger_action: QAction
     ledger_dialog: QWidget | None = None
+    merge_people_action: QAction
+    merge_records_action: QAction
+    petitioner_merge_dialog: QWidget | None = None
+    merge_records_dialog: QWidget | None = None
     about_dialog: QWidget | None = None
     calendar_admin_actions: list[QAction]
     admin_dialog: QWidget | None = None

@@ -245,3 +245,77 @@ def petitioner_merges(ctx: AppContext, petitioner_id: str) -> list[MergeRecord]:
     return sorted((MergeRecord(r.id, r.survivor_id, r.merged_id, names.get(r.merged_id, ""), r.reason, r.made_at,
                                r.id in undone) for r in rows if r.undoes is None),
                   key=lambda r: r.made_at, reverse=True)
+
+
+# -- listing for the desk's views -------------------------------------------------------------------------------
+
+CASE, PETITIONER = "case", "petitioner"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeListing:
+    """One merge as the administrator's list shows it (合并记录): what was merged into what, and whether undone."""
+
+    kind: str
+    """``CASE`` or ``PETITIONER``."""
+    record: MergeRecord
+    survivor_label: str
+    """The surviving case's number, or the surviving petitioner's name with the ID masked."""
+    merged_label: str
+    """The merged-away case's number, or the petitioner's name with the ID masked."""
+
+
+def _person_label(person: Petitioner | None) -> str:
+    from reception.domain.masking import mask_id
+
+    if person is None:
+        return ""
+    masked = mask_id(person.id_number or "")
+    return f"{person.name}（{masked}）" if masked else person.name
+
+
+def all_merges(ctx: AppContext, *, actor_id: str | None, limit: int = 500) -> list[MergeListing]:
+    """Every merge of cases and of petitioners (the undo records folded in as ``undone``), newest first, at most
+    ``limit``; administrators only (``Permission.ADMIN``), as undoing is theirs."""
+    with ctx.db.read() as session:
+        require(session, actor_id, Permission.ADMIN)
+        out: list[MergeListing] = []
+        case_rows = list(session.scalars(select(CaseMerge)))
+        case_undone = {r.undoes for r in case_rows if r.undoes}
+        case_nos = {cid: no for cid, no in session.execute(select(Case.id, Case.case_no).where(
+            Case.id.in_({r.survivor_id for r in case_rows if r.undoes is None})))}
+        for r in case_rows:
+            if r.undoes is None:
+                out.append(MergeListing(CASE, MergeRecord(r.id, r.survivor_id, r.merged_id, r.merged_case_no,
+                                                          r.reason, r.made_at, r.id in case_undone),
+                                        case_nos.get(r.survivor_id, ""), r.merged_case_no))
+        person_rows = list(session.scalars(select(PetitionerMerge)))
+        person_undone = {r.undoes for r in person_rows if r.undoes}
+        ids = {r.survivor_id for r in person_rows} | {r.merged_id for r in person_rows}
+        people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(ids)))}
+        for p in person_rows:
+            if p.undoes is None:
+                merged = people.get(p.merged_id)
+                out.append(MergeListing(PETITIONER, MergeRecord(p.id, p.survivor_id, p.merged_id,
+                                                                merged.name if merged else "", p.reason, p.made_at,
+                                                                p.id in person_undone),
+                                        _person_label(people.get(p.survivor_id)), _person_label(merged)))
+    out.sort(key=lambda m: m.record.made_at, reverse=True)
+    return out[:limit]
+
+
+def merged_away(ctx: AppContext, petitioner_ids: list[str]) -> dict[str, str]:
+    """Of ``petitioner_ids``, those merged into another record: id -> the record it is now read as."""
+    from reception.merge.resolve import petitioner_survivors
+
+    with ctx.db.read() as session:
+        return {pid: into for pid, into in petitioner_survivors(session, petitioner_ids).items() if into != pid}
+
+
+def case_merge_listings(ctx: AppContext, case_id: str) -> list[MergeListing]:
+    """``case_merges`` as the case detail lists them: each with the number of the case it was merged into."""
+    records = case_merges(ctx, case_id)
+    with ctx.db.read() as session:
+        numbers = {cid: no for cid, no in session.execute(select(Case.id, Case.case_no).where(
+            Case.id.in_({r.survivor_id for r in records})))}
+    return [MergeListing(CASE, r, numbers.get(r.survivor_id, ""), r.merged_label) for r in records]

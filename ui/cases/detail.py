@@ -34,6 +34,7 @@ from reception.intake.cases import case_detail
 from reception.intake.correction import CorrectionRights, correction_rights
 from reception.intake.dto import CaseDetail, CaseSummary
 from reception.lifecycle.service import CaseClockView, case_clocks
+from reception.merge.service import MergeListing, case_merge_listings
 from reception.sync.attachments import Attachment, case_attachments, download
 from ui.cases.actions import HEARING, Action, ActionDialog, actions_for
 from ui.cases.tracking_models import CLOCK_COLOURS, clock_text
@@ -203,6 +204,15 @@ class CaseDetailDialog(QDialog):
         files_row.addWidget(self.open_attachment_button)
         files_layout.addLayout(files_row)
         self.tabs.addTab(files, "单位附件")
+        from ui.merge.records import MergeList
+
+        user = self.reference.user
+        self.merge_list = MergeList(ctx, tasks, self.reference.user_id or None, self.reference.desk_id or None,
+                                    user.role if user else None, headers=["并入的案件", "合并时间", "状态", "合并理由"],
+                                    name="合并的案件")
+        self.merge_list.undone.connect(self._unmerged)
+        self.merges_tab = self.tabs.addTab(self.merge_list, "合并")
+        self.tabs.setTabVisible(self.merges_tab, False)  # until this case is known to have merges
         layout.addWidget(self.tabs, 1)
 
         buttons = QHBoxLayout()
@@ -214,12 +224,16 @@ class CaseDetailDialog(QDialog):
         self.merge_button.clicked.connect(self.open_merge)
         self.merge_button.setVisible(self._may_merge())
         self.merge_dialog: QDialog | None = None
+        self.merge_people_button = button("合并信访人…")
+        self.merge_people_button.clicked.connect(self.open_petitioner_merge)
+        self.merge_people_button.setVisible(self._may_merge())
         self.reprint_button = button("补打回执")
         self.close_button = button("关闭")
         self.reprint_button.clicked.connect(self.reprint)
         self.close_button.clicked.connect(self.accept)
         buttons.addWidget(self.correct_button)
         buttons.addWidget(self.merge_button)
+        buttons.addWidget(self.merge_people_button)
         buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -230,16 +244,19 @@ class CaseDetailDialog(QDialog):
         user, desk = self.reference.user_id or None, self.reference.desk_id or None
         self.message.show_message("正在读取…", "info")
 
-        def read() -> tuple[CaseDetail, list[CaseClockView], CorrectionRights]:
+        def read() -> tuple[CaseDetail, list[CaseClockView], CorrectionRights, list[MergeListing]]:
             detail = case_detail(ctx, case_id, user_id=user, desk_id=desk)
-            return detail, case_clocks(ctx, case_id), correction_rights(ctx, case_id, actor_id=user)
+            return (detail, case_clocks(ctx, case_id), correction_rights(ctx, case_id, actor_id=user),
+                    case_merge_listings(ctx, case_id))
 
         # viewing a petitioner's case is audited, hence the writer
         self.tasks.op(read, self._show_all, what="case detail", write=True, owner=self, message=self.message.show_error)
 
-    def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView], CorrectionRights]) -> None:
-        detail, views, rights = loaded
+    def _show_all(self, loaded: tuple[CaseDetail, list[CaseClockView], CorrectionRights, list[MergeListing]]) -> None:
+        detail, views, rights, merges = loaded
         self.rights = rights
+        self.merge_list.set_merges(merges)
+        self.tabs.setTabVisible(self.merges_tab, bool(merges))
         self.correct_button.setVisible(rights.any and self.reference.user is not None)
         self._show(detail)
         self._show_clocks(views)
@@ -323,7 +340,12 @@ class CaseDetailDialog(QDialog):
         self.status_label.setText(d.summary.status_label)
         while self.summary_form.rowCount():
             self.summary_form.removeRow(0)
-        rows = [
+        rows: list[tuple[str, str]] = []
+        if d.opened_as:
+            rows.append(("合并", f"案件 {d.opened_as} 已并入案件 {d.summary.case_no}，此处显示合并后的案件"))
+        if d.merged_case_nos:
+            rows.append(("并入的案件", "、".join(d.merged_case_nos)))
+        rows += [
             ("查询码", d.query_code),
             ("登记时间", _when(d.registered_at)),
             ("首登首办", " / ".join(x for x in (d.first_desk, d.first_officer) if x)),
@@ -406,7 +428,26 @@ class CaseDetailDialog(QDialog):
         dialog.open()
         return dialog
 
+    def open_petitioner_merge(self) -> QDialog:
+        """合并信访人…: this case's petitioner's duplicate records (searched by the first name on the case)."""
+        from ui.merge.petitioners import PetitionerMergeDialog
+
+        first = (self.detail.summary if self.detail else self.case).petitioner_names.split(" 等")[0].strip()
+        dialog = PetitionerMergeDialog(self.ctx, self.tasks, self.reference.user_id or None,
+                                       self.reference.desk_id or None, parent=self, search_text=first)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.merged.connect(self._merged)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
     def _merged(self, _result: object) -> None:
+        self.load()
+        self.caseChanged.emit()
+
+    def _unmerged(self, _result: object) -> None:
+        """撤销合并 stored: the case is read again (the merged-away case is its own again)."""
+        self._after_load = "已撤销合并，两个案件已重新分开。"
         self.load()
         self.caseChanged.emit()
 

@@ -140,6 +140,11 @@ class PersonCard(QFrame):
         self.use_button.setEnabled(not linked)
         self.use_button.clicked.connect(lambda: panel.usePersonRequested.emit(person))
         use.addWidget(self.use_button)
+        self.merge_button = button("合并信访人…")
+        self.merge_button.setAccessibleDescription("把此人的另一条重复记录并入这条记录")
+        self.merge_button.setVisible(panel.may_merge)  # supervisors and administrators (Permission.MERGE)
+        self.merge_button.clicked.connect(lambda: panel.mergePersonRequested.emit(person))
+        use.addWidget(self.merge_button)
         layout.addLayout(use)
         self.case_cards = [CaseCard(c, c.id == joined_case_id, panel) for c in person.cases]
         for card in self.case_cards:
@@ -157,6 +162,8 @@ class HistoryPanel(QWidget):
     """A PersonMatch: fill the form from this earlier petitioner."""
     searchRequested = Signal(str)
     """查找 (or Enter) in the search box: the text, to be read as the case list's search box reads it."""
+    mergePersonRequested = Signal(object)
+    """A PersonMatch: 合并信访人… with this record kept (shown only while ``may_merge``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -206,6 +213,13 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.scroll_area, 1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.person_cards: list[PersonCard] = []
+        self.may_merge = False
+
+    def set_may_merge(self, may: bool) -> None:
+        """Whether the signed-in user may merge petitioners: each card's 合并信访人… shown or hidden."""
+        self.may_merge = may
+        for card in self.person_cards:
+            card.merge_button.setVisible(may)
 
     def _clear_cards(self) -> None:
         for card in self.person_cards:

@@ -193,12 +193,42 @@ class IntakePage(QWidget):
         self.history.joinRequested.connect(self.join_case)
         self.history.usePersonRequested.connect(self.use_person)
         self.history.searchRequested.connect(self.search_history)
+        self.history.mergePersonRequested.connect(self.open_petitioner_merge)
+        self.merge_dialog: QWidget | None = None
+        self._last_search = ""
+        self._allow_merge()
         self.form.set_route_info(None, None)
 
     def set_reference(self, reference: Reference) -> None:
         """Another user, new settings or new reference data: saves act for them, the form lists the new data."""
         self.reference = reference
         self.form.set_reference(reference)
+        self._allow_merge()
+
+    def _allow_merge(self) -> None:
+        from reception.security.permissions import Permission, allowed
+
+        user = self.reference.user
+        self.history.set_may_merge(user is not None and allowed(user.role, Permission.MERGE))
+
+    def open_petitioner_merge(self, person: PersonMatch) -> QWidget:
+        """合并信访人… from a history card, that record kept; once merged the history is read again."""
+        from ui.merge.petitioners import PetitionerMergeDialog
+
+        dialog = PetitionerMergeDialog(self.ctx, self.tasks, self.reference.user_id or None,
+                                       self.reference.desk_id or None, keep=person, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.merged.connect(self._petitioners_merged)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _petitioners_merged(self, _result: object) -> None:
+        if self._last_search:
+            self.search_history(self._last_search)
+        else:
+            self._history_key = None
+            self.lookup_history()
 
     # -- history ----------------------------------------------------------------------------------------------------
 
@@ -207,6 +237,7 @@ class IntakePage(QWidget):
         if key == self._history_key:
             return
         self._history_key = key
+        self._last_search = ""
         self._history_gen += 1
         generation = self._history_gen
         id_number, phone, name = key
@@ -237,6 +268,7 @@ class IntakePage(QWidget):
         of a name or an address, a case number, a query code), read as the case list's search box reads it."""
         self._history_gen += 1
         generation = self._history_gen
+        self._last_search = text
         self.history.set_searching()
         ctx, user, desk = self.ctx, self.reference.user_id or None, self.reference.desk_id or None
 
