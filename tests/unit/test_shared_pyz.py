@@ -94,3 +94,4 @@ def test_build_spec_gives_the_command_the_hook_first() -> None:
     spec = (ROOT / "build.spec").read_text(encoding="utf-8")
     assert 'cli = analysis("packaging/reception_cli.py", CORE_IMPORTS, [SHARED_PYZ_HOOK] + RUNTIME_HOOKS)' in spec
     assert f'name="{_hook().DESK_EXECUTABLE}",' in spec
+
