@@ -99,9 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     if linux_only:
         print(f"without the Linux-only parts ({linux_only / MIB:.1f} MiB): {counted / MIB:.1f} MiB "
               f"({counted / 1e6:.1f} MB), what the budget counts (a Windows build adds its own few Windows-only files)")
-    print(f"the {args.top} largest files:")
-    for rel, size in sorted(files, key=lambda f: -f[1])[:args.top]:
-        print(f"  {size / MIB:6.2f} MiB  {rel}")
+    if args.top > 0:
+        print(f"the {args.top} largest files:")
+        for rel, size in sorted(files, key=lambda f: -f[1])[:args.top]:
+            print(f"  {size / MIB:6.2f} MiB  {rel}")
     status = 0
     command = [size for rel, size in files if "/" not in rel and Path(rel).stem == "reception"]
     if not command or command[0] > COMMAND_LIMIT:
