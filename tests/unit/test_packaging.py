@@ -72,4 +72,15 @@ def test_workflows_run_what_they_say() -> None:
     assert re.search(r"^    needs: test\b", build, re.MULTILINE)  # no build when a test fails
     assert "packaging\\installer.iss" in build and "dist\\installer\\ReceptionDesk-$version-setup.exe" in build
     assert "one-folder build" in build  # its size is printed
+    assert "if ($cli -gt 2MB)" in build  # and reception.exe checked for a copy of the modules of its own
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'python packaging/build_size.py "$APP" || fail "build size"' in run
     assert "RECEPTION_TEST_PG_URL" in win[:win.index("  build:")]
+
+
+def test_the_frozen_command_runs_multiprocessing_children() -> None:
+    # `reception server --workers N` in the frozen build re-runs the executable with multiprocessing's arguments;
+    # without freeze_support() before the command's parser they end as "invalid choice" errors and no worker starts
+    # (checked by hand on the build: a server with 2 workers answers /query)
+    entry = (ROOT / "packaging" / "reception_cli.py").read_text(encoding="utf-8")
+    assert entry.index("multiprocessing.freeze_support()") < entry.index("from reception.cli import main")
