@@ -196,6 +196,7 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
             events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
         session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
         rows: list[dict[str, Any]] = []
+        void: list[str] = []
         for cid, case in cases.items():
             if case.merged_into:
                 continue  # (merged away: no clock of its own, ``_project``)
@@ -203,9 +204,15 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
             if not events[cid]:
                 state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
                 state.unit_id = case.unit_id
+            if state.status is CaseStatus.VOID:
+                void.append(cid)
             rows.extend(clock_rows(cid, state, cal, st))
         if rows:
             session.execute(insert(_CLOCKS), rows)
+        if void:  # (an import undone elsewhere: its days' figures no longer count it)
+            from reception.stats.cache import forget_case_days
+
+            forget_case_days(session, void)
 
 
 @dataclass(frozen=True, slots=True)
