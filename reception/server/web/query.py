@@ -35,7 +35,7 @@ from reception.server.web.evaluation import record_evaluation
 
 PURPOSE = "query"
 WRONG = "案件编号或查询码不正确，请核对受理回执后重新输入。"
-VOIDED = ("该编号对应的是从历史台账导入的记录，因导入有误已由接待中心撤销，不作为信访事项办理。"
+VOIDED = ("该事项已撤销：该编号对应的是从历史台账导入的记录，因导入有误已由接待中心撤销，不作为信访事项办理。"
           "如您有信访事项需要查询或反映，请携带材料到区信访接待中心窗口，或拨打12345。")
 """What the right number and code of a case whose import was undone (``CaseStatus.VOID``) show: no details, no
 evaluation, but a clear answer (a petitioner who holds the code would take "wrong code" for a typing error, and
