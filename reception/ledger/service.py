@@ -1115,7 +1115,7 @@ def _undo_synced(ctx: AppContext, session: Session, run: LedgerImport, rows: lis
     harmless: it finds no history, and deleting it would need a tombstone every desk applies). The rows of the
     undone cases become ``undone`` and free their keys, so the file can be imported again."""
     from reception.lifecycle.machine import UndoImport
-    from reception.lifecycle.service import apply_in_session, load_settings
+    from reception.lifecycle.service import apply_in_session, forget_case_days, load_settings
 
     now = ctx.now()
     cutoff = run.finished_at or ctx.now()
@@ -1144,8 +1144,6 @@ def _undo_synced(ctx: AppContext, session: Session, run: LedgerImport, rows: lis
         for sup in session.scalars(select(Supervision).where(Supervision.case_id == cid,
                                                              Supervision.state == "open")):
             sup.state, sup.answered_at, sup.answer_note = "resolved", now, "台账导入已撤销"
-    from reception.stats.cache import forget_case_days
-
     forget_case_days(session, undo)
     done = set(undo) | already
     visits = 0

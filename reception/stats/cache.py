@@ -334,19 +334,6 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
         yield first, last
 
 
-def forget_case_days(session: Session, case_ids: Iterable[str]) -> None:
-    """Drop the cached days of these cases' registration, visits and events: a case that became 已撤销 (an import
-    undone) leaves every figure, and a change of status alone is no trigger's (called by the undo and by sync's
-    re-projection of pulled cases)."""
-    ids = sorted(set(case_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for days in (select(Case.registered_on).where(Case.id.in_(chunk)),
-                     select(Visit.visited_on).where(Visit.case_id.in_(chunk)),
-                     select(CaseEvent.occurred_on).where(CaseEvent.case_id.in_(chunk))):
-            session.execute(delete(StatsCachedDay).where(StatsCachedDay.day.in_(days)))
-
-
 def _cached_days(session: Session, start: date, end: date) -> set[date]:
     """Days whose aggregates are stored and current."""
     return {as_date(d) or date.min for d in session.scalars(
