@@ -259,6 +259,12 @@ def test_undo_after_sync_voids_the_untouched_cases_as_lifecycle_steps(desk: Desk
     assert after.value("registrations") == live.value("registrations") == 1
     with pytest.raises(LedgerError, match="已经撤销"):
         ledger.undo_import(desk.ctx, summary.import_id, actor_id=admin)
+    # a further visit cannot join an undone case
+    from reception.domain.errors import FieldErrors
+    from tests.unit.test_intake_service import form, save
+
+    with pytest.raises(FieldErrors, match="已撤销"):
+        save(desk, form(desk, request="询问办理进度", join_case_id=void_ids[0]))
     # the rows of the undone cases can come in again (a corrected mapping); the kept case's row stays taken
     again = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
     assert (again.imported, again.duplicates) == (3, 1)
