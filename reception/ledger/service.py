@@ -1109,8 +1109,9 @@ def _undo_synced(ctx: AppContext, session: Session, run: LedgerImport, rows: lis
     lifecycle step 撤销导入 (``machine.UndoImport``, through ``lifecycle.service.apply_in_session``: its event, the
     case's status 已撤销, its clocks gone, an audit entry), and its open supervisions are closed; these sync to the
     server and the other desks as ordinary changes. A case of the import that got work the import did not make —
-    a visit registered since, or a step or note recorded after the import finished (a unit's reply, a progress
-    report, a merge) — is kept as it is and reported (``UndoSummary.kept``): someone worked on it, so a person
+    a visit registered since, or a step or note recorded at or after the import finished by the desk's clock
+    (``finished_at``) other than the import's own 台账导入 steps (a unit's reply, a progress report, a merge) — is
+    kept as it is and reported (``UndoSummary.kept``): someone worked on it, so a person
     decides. Refused when every case is kept. Petitioners stay (a petitioner record with no live case is
     harmless: it finds no history, and deleting it would need a tombstone every desk applies). The rows of the
     undone cases become ``undone`` and free their keys, so the file can be imported again."""
