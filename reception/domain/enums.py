@@ -106,10 +106,13 @@ class CaseStatus(LabelledEnum):
     IN_RECHECK = ("in_recheck", "复核中")
     FINAL = ("final", "复核终结")
     LEGAL_CHANNEL = ("legal_channel", "已导入法定途径")
+    VOID = ("void", "已撤销")
+    """An imported case whose whole import an administrator undid after it had synced (``ledger.undo_import``):
+    terminal, and left out of every list, search, history check, figure and reminder (``VOID_STATUSES``)."""
 
     @property
     def is_open(self) -> bool:
-        return self not in {CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.LEGAL_CHANNEL}
+        return self not in {CaseStatus.CLOSED, CaseStatus.FINAL, CaseStatus.LEGAL_CHANNEL, CaseStatus.VOID}
 
     @property
     def in_handling(self) -> bool:
@@ -124,6 +127,11 @@ class CaseStatus(LabelledEnum):
             CaseStatus.IN_REVIEW,
             CaseStatus.IN_RECHECK,
         }
+
+
+VOID_STATUSES: tuple[str, ...] = (CaseStatus.VOID.value,)
+"""The case statuses that are no petition matter at all (an import undone): lists, search, the history check,
+statistics, reminders and the server's /query and /unit leave such cases out."""
 
 
 class HistoryFlag(LabelledEnum):

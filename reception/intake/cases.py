@@ -22,7 +22,7 @@ from reception.db.models import (
     Visit,
     VisitPerson,
 )
-from reception.domain.enums import Channel, ContentClass, RoutingAction
+from reception.domain.enums import VOID_STATUSES, Channel, ContentClass, RoutingAction
 from reception.domain.errors import NotFoundError
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
 from reception.intake import directory
@@ -79,6 +79,7 @@ EVENT_LABELS = {
     "unit_feedback": "责任单位反馈",
     "merged": "合并案件",
     "unmerged": "撤销合并",
+    "import_undone": "撤销导入（台账导入有误）",
     "unit_attachment": "责任单位上传附件",
     "corrected": "更正登记",
 }
@@ -98,7 +99,8 @@ def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
     """Cases with a visit on ``day`` (new registrations and repeat visits alike), newest first."""
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
-        ids = list(session.scalars(select(Visit.case_id).where(Visit.visited_on == day).distinct().limit(limit)))
+        ids = list(session.scalars(select(Visit.case_id).join(Case, Case.id == Visit.case_id).where(
+            Visit.visited_on == day, Case.status.not_in(VOID_STATUSES)).distinct().limit(limit)))
         ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: s.case_no, reverse=True)
@@ -108,7 +110,8 @@ def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
 def recent_cases(ctx: AppContext, *, limit: int = 200, user_id: str | None = None) -> list[CaseSummary]:
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
-        ids = list(session.scalars(select(Case.id).order_by(Case.registered_at.desc()).limit(limit)))
+        ids = list(session.scalars(select(Case.id).where(Case.status.not_in(VOID_STATUSES))
+                                   .order_by(Case.registered_at.desc()).limit(limit)))
         ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: (s.registered_on, s.case_no), reverse=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.models import AuditEntry, Case, Category, Petitioner, Unit, Visit, VisitPerson
-from reception.domain.enums import CaseStatus, HistoryFlag
+from reception.domain.enums import VOID_STATUSES, CaseStatus, HistoryFlag
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
@@ -153,7 +153,7 @@ def _visits_by_person(
         select(VisitPerson.petitioner_id, Visit.case_id, func.count(), func.max(Visit.visited_on), Case.case_no)
         .join(Visit, Visit.id == VisitPerson.visit_id)
         .join(Case, Case.id == Visit.case_id)
-        .where(VisitPerson.petitioner_id.in_(petitioner_ids))
+        .where(VisitPerson.petitioner_id.in_(petitioner_ids), Case.status.not_in(VOID_STATUSES))
         .group_by(VisitPerson.petitioner_id, Visit.case_id)
     ).all()
     per_person: dict[str, list[tuple[date, str, str, int]]] = defaultdict(list)

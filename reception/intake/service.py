@@ -256,8 +256,12 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date,
 
     if form.join_case_id is not None:
         # a further visit to an existing matter: the matter's class, category and locality are the case's own
-        if session.get(Case, form.join_case_id) is None:
+        target = session.get(Case, form.join_case_id)
+        if target is None:
             errors.append(FieldError(F_ROUTING, "要并入的信访事项不存在", key="join_case_unknown"))
+        elif target.status == CaseStatus.VOID.value:
+            errors.append(FieldError(F_ROUTING, "要并入的信访事项已撤销（台账导入有误），请登记为新的信访事项",
+                                     key="join_case_void"))
         if not form.request.strip():
             errors.append(FieldError(F_REQUEST, "请记录本次来访的诉求", key="request_required"))
         if errors:

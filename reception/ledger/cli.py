@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = qsub.add_parser("review", help="doubtful petitioner matches waiting for a person")
     _data_dir(r)
     r.set_defaults(handler=_review)
-    r = qsub.add_parser("undo", help="remove everything one import made (before it has synced)")
+    r = qsub.add_parser("undo", help="undo one import: removed before it has synced, 已撤销 (synced as changes) after")
     r.add_argument("import_id")
     _data_dir(r)
     r.set_defaults(handler=_undo)
@@ -169,5 +169,5 @@ def _undo(args: argparse.Namespace) -> int:
         done = undo_import(ctx, args.import_id, actor_id=None)
     finally:
         ctx.close()
-    print(f"已撤销：删除信访事项{done.cases}件、来访{done.visits}次、信访人{done.petitioners}人")
+    print(done.text())
     return 0

@@ -474,7 +474,7 @@ def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, p
         with ctx.db.write() as session:  # what the committed batches brought in stays, and can be undone
             run_row = session.get(LedgerImport, import_id)
             if run_row is not None:
-                run_row.state, run_row.finished_at = "failed", utcnow()
+                run_row.state, run_row.finished_at = "failed", ctx.now()
                 run_row.imported, run_row.held = counts["imported"], counts["held"]
         raise
     with ctx.db.write() as session:
@@ -483,7 +483,7 @@ def run_import(ctx: AppContext, source: LedgerSource, *, actor_id: str | None, p
         run_row.imported, run_row.held = counts["imported"], counts["held"]
         run_row.skipped = report.total - counts["imported"] - counts["held"]
         run_row.state = "cancelled" if stopped else "done"
-        run_row.finished_at = utcnow()
+        run_row.finished_at = ctx.now()  # (the desk's clock, as the events': ``_undo_synced`` compares them)
     log.info("ledger import %s: %d rows imported, %d held, %d failed%s", import_id, counts["imported"],
              counts["held"], len(failed), " (cancelled)" if stopped else "")
     return ImportSummary(import_id, report.total, counts["imported"], report.duplicates, report.with_errors,
@@ -577,7 +577,8 @@ class _RowImporter:
         self.joins: dict[str, str] = {}
         for chunk in _chunks(refs):
             for ref, case_id in s.execute(select(LedgerRow.case_ref, LedgerRow.case_id).where(
-                    LedgerRow.case_ref.in_(chunk), LedgerRow.case_id.is_not(None)).order_by(LedgerRow.id)):
+                    LedgerRow.case_ref.in_(chunk), LedgerRow.case_id.is_not(None), LedgerRow.status != "undone")
+                    .order_by(LedgerRow.id)):
                 if case_id is not None:
                     self.joins.setdefault(ref, case_id)
         if self.joins:  # a 原编号 of a case merged away since: the visit joins its survivor (as the intake's does)
@@ -981,20 +982,44 @@ def resolve_review(ctx: AppContext, review_id: str, decision: str, *, actor_id: 
 @dataclass(frozen=True, slots=True)
 class UndoSummary:
     cases: int
+    """Cases removed (before sync) or made 已撤销 (after sync)."""
     visits: int
+    """Their visits."""
     petitioners: int
+    """Petitioners removed (before sync only: after sync the petitioners stay, see ``undo_import``)."""
+    synced: bool = False
+    """True: the import had synced, its cases were undone as lifecycle steps (撤销导入) that sync like any change."""
+    kept: tuple[str, ...] = ()
+    """Case numbers of the import's cases that got later work (a visit, a step, a unit's report) and were kept."""
+
+    def text(self) -> str:
+        """The result for people (the wizard and the command line show it)."""
+        if not self.synced:
+            return f"已撤销：删除信访事项{self.cases}件、来访{self.visits}次、信访人{self.petitioners}人"
+        out = (f"已撤销：该次导入已同步，{self.cases}件信访事项（来访{self.visits}次）已标记为“已撤销”，"
+               "将随下次同步通知其他工位")
+        if self.kept:
+            shown = "、".join(self.kept[:5]) + ("等" if len(self.kept) > 5 else "")
+            out += f"；{len(self.kept)}件此后已有新的来访或办理，未撤销（{shown}），请逐件核对"
+        return out
+
+
+UNDO_REASON = "台账导入有误，整批撤销"
 
 
 _UNDO_TABLES = ("petition_case", "visit", "visit_person", "case_event", "petitioner", "supervision")
 
 
-def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None) -> UndoSummary:
-    """Remove everything a whole import made, administrators only, while none of it has reached the server.
+def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None, reason: str = UNDO_REASON) -> UndoSummary:
+    """Undo a whole import, administrators only: cleanly while none of it has reached the server, as ordinary
+    changes after.
 
-    The cases, their visits, events, clocks and supervisions go, and the petitioners the import created that no
-    other visit names; petitioners it only linked stay untouched. Changes still waiting in the outbox go with
-    them (the server never saw the records). Refused once any record of the import has synced, or when a case got
-    a visit the import did not make. The audit trail keeps the import and its undo."""
+    Before sync: the cases, their visits, events, clocks and supervisions go, and the petitioners the import created
+    that no other visit names; petitioners it only linked stay untouched. Changes still waiting in the outbox go
+    with them (the server never saw the records). Refused when a case got a visit the import did not make.
+
+    After sync (any case or visit of the import known to the server): ``_undo_synced``, each case a lifecycle step
+    (撤销导入, ``machine.UndoImport``) that syncs like any other. The audit trail keeps the import and its undo."""
     from reception.security.permissions import Permission, require
     from reception.sync.outbox import APPLYING_KEY
 
@@ -1008,11 +1033,11 @@ def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None) -> Und
         rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
         case_ids = sorted({r.case_id for r in rows if r.case_id and r.new_case})
         visit_ids = sorted({r.visit_id for r in rows if r.visit_id})
-        synced = session.scalar(select(func.count()).select_from(SyncRow).where(
-            SyncRow.table_name.in_(("petition_case", "visit")), SyncRow.record_id.in_(case_ids + visit_ids)))
+        synced = any(session.scalar(select(func.count()).select_from(SyncRow).where(
+            SyncRow.table_name.in_(("petition_case", "visit")), SyncRow.record_id.in_(chunk)))
+            for chunk in _chunks(case_ids + visit_ids))
         if synced:
-            raise LedgerError("该次导入的记录已同步到中心服务器，不能整批撤销（请逐件更正）",
-                              key="ledger_undo_synced")
+            return _undo_synced(ctx, session, run, rows, actor_id=actor_id, reason=reason)
         foreign = session.scalar(select(func.count()).select_from(Visit).where(
             Visit.case_id.in_(case_ids), Visit.id.not_in(visit_ids)))
         if foreign:
@@ -1071,3 +1096,68 @@ def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None) -> Und
             session.info.pop(APPLYING_KEY, None)
     log.info("ledger import %s undone: %d cases", import_id, len(case_ids))
     return UndoSummary(len(case_ids), len(visit_ids), removed_people)
+
+
+_OWN_KINDS = ("received", "visit_added", "visit_to_leader")
+"""Events a later visit brings (its ``visit`` row is what tells it apart) or the import's registration writes."""
+
+
+def _undo_synced(ctx: AppContext, session: Session, run: LedgerImport, rows: list[LedgerRow], *,
+                 actor_id: str | None, reason: str) -> UndoSummary:
+    """The undo of an import some of which the server holds (in ``undo_import``'s write transaction, the
+    administrator checked): the cases are not deleted (other desks and the units may have them) but each gets the
+    lifecycle step 撤销导入 (``machine.UndoImport``, through ``lifecycle.service.apply_in_session``: its event, the
+    case's status 已撤销, its clocks gone, an audit entry), and its open supervisions are closed; these sync to the
+    server and the other desks as ordinary changes. A case of the import that got work the import did not make —
+    a visit registered since, or a step or note recorded at or after the import finished by the desk's clock
+    (``finished_at``) other than the import's own 台账导入 steps (a unit's reply, a progress report, a merge) — is
+    kept as it is and reported (``UndoSummary.kept``): someone worked on it, so a person
+    decides. Refused when every case is kept. Petitioners stay (a petitioner record with no live case is
+    harmless: it finds no history, and deleting it would need a tombstone every desk applies). The rows of the
+    undone cases become ``undone`` and free their keys, so the file can be imported again."""
+    from reception.lifecycle.machine import UndoImport
+    from reception.lifecycle.service import apply_in_session, forget_case_days, load_settings
+
+    now = ctx.now()
+    cutoff = run.finished_at or ctx.now()
+    imported = [r for r in rows if r.status == "imported"]
+    visit_ids = {r.visit_id for r in imported if r.visit_id}
+    case_ids = sorted({r.case_id for r in imported if r.case_id and r.new_case})
+    cases = {c.id: c for chunk in _chunks(case_ids) for c in session.scalars(select(Case).where(Case.id.in_(chunk)))}
+    touched: set[str] = set()
+    for chunk in _chunks(case_ids):
+        for cid, vid in session.execute(select(Visit.case_id, Visit.id).where(Visit.case_id.in_(chunk))):
+            if vid not in visit_ids:
+                touched.add(cid)
+        touched.update(session.scalars(select(CaseEvent.case_id).where(
+            CaseEvent.case_id.in_(chunk), CaseEvent.occurred_at >= cutoff, CaseEvent.kind.not_in(_OWN_KINDS),
+            CaseEvent.note.not_like(SOURCE_NOTE + "%"))))
+    already = {cid for cid, c in cases.items() if c.status == "void"}
+    kept = sorted(cid for cid in case_ids if cid in touched or (cid in cases and cases[cid].merged_into))
+    undo = [cid for cid in case_ids if cid in cases and cid not in kept and cid not in already]
+    if case_ids and not undo and not already:
+        raise LedgerError("该次导入的信访事项此后都已有新的来访或办理，不能撤销（请逐件核对更正）",
+                          key="ledger_undo_changed")
+    settings = load_settings(session)
+    for cid in undo:
+        apply_in_session(session, cid, UndoImport(run.id, reason), actor_id=actor_id, now=now, cal=ctx.calendar,
+                         settings=settings)
+        for sup in session.scalars(select(Supervision).where(Supervision.case_id == cid,
+                                                             Supervision.state == "open")):
+            sup.state, sup.answered_at, sup.answer_note = "resolved", now, "台账导入已撤销"
+    forget_case_days(session, undo)
+    done = set(undo) | already
+    visits = 0
+    for r in imported:
+        if r.case_id in done:
+            r.status, r.row_key = "undone", f"undone:{r.id}"
+            visits += 1
+    for item in session.scalars(select(LedgerReview).where(LedgerReview.import_id == run.id,
+                                                           LedgerReview.state == "open")):
+        item.state = "resolved"
+    numbers = tuple(cases[cid].case_no for cid in kept if cid in cases)
+    audit.record(session, user_id=actor_id, action="ledger_undo", entity="ledger_import", entity_id=run.id,
+                 detail=f"synced cases:{len(undo)} kept:{len(kept)}")
+    run.state, run.undone_at, run.undone_by = "undone", utcnow(), actor_id
+    log.info("ledger import %s undone after sync: %d cases, %d kept", run.id, len(undo), len(kept))
+    return UndoSummary(len(undo), visits, 0, synced=True, kept=numbers)

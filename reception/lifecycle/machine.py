@@ -15,6 +15,7 @@ States (``CaseStatus``) and the transitions between them::
     in_recheck ──recheck_decided──▶ final   (a hearing 听证 pauses the re-check clock: start_hearing / end_hearing)
     replied on the spot, rated dissatisfied ──route──▶ assigned / forwarded (the matter reaches a unit after all)
     dissatisfied evaluation / overdue ──supervise──▶ (supervision open) ──answer(not resolved)──▶ in_handling
+    any state of an imported case ──undo_import (its whole import undone after sync)──▶ void (terminal, no clock)
 
 Counting starts from each clock's own event (received, routed, signed for, accepted, reply delivered, review or
 recheck requested, supervised); see ``reception.domain.deadlines``. The Art. 23 clocks of a routed case (notice 15
@@ -143,6 +144,8 @@ class EventKind(StrEnum):
     # merging (``reception.merge``): on the surviving case; its receipt date becomes the earliest of the merged
     MERGED = "merged"
     UNMERGED = "unmerged"
+    # the ledger import (``reception.ledger``): an administrator undid the whole import after it had synced
+    IMPORT_UNDONE = "import_undone"
 
 
 RECORD_KINDS: frozenset[EventKind] = frozenset({
@@ -348,9 +351,20 @@ class AnswerSupervision:
     note: str
 
 
+@dataclass(frozen=True)
+class UndoImport:
+    """撤销导入: the case came from an old ledger whose whole import an administrator undid after it had synced
+    (``ledger.undo_import``). The case becomes 已撤销 (``CaseStatus.VOID``): terminal, no clock, no open
+    supervision, left out of every list and figure. ``import_id``: the ``ledger_import`` it came from."""
+
+    import_id: str
+    reason: str
+    note: str = ""
+
+
 Transition = (Route | SendToLeader | SteerToLegalChannel | RecordAccusedUnit | SignFor | Object | Accept | Reject
               | StartHandling | Extend | Reply | ReplyOnTheSpot | Evaluate | Close | RequestReview | RequestRecheck
-              | StartHearing | EndHearing | Supervise | AnswerSupervision)
+              | StartHearing | EndHearing | Supervise | AnswerSupervision | UndoImport)
 
 
 # --- the state folded from events ------------------------------------------------------------------------------
@@ -500,6 +514,10 @@ def fold_one(s: CaseState, e: Event) -> None:
         if s.hearing_since is not None:
             ended = date.fromisoformat(d["ended_on"]) if d.get("ended_on") else e.on
             s.hearing_days += hearing_length(s.hearing_since, ended)
+        s.hearing_since = None
+    elif k == EventKind.IMPORT_UNDONE:
+        s.status = CaseStatus.VOID
+        s.supervisions.clear()
         s.hearing_since = None
     elif k == EventKind.FINAL:  # demo data of earlier versions
         s.status = CaseStatus.FINAL
@@ -862,13 +880,23 @@ def _plan_answer(s: CaseState, t: AnswerSupervision, a: _Asked) -> Planned:
                    data={"supervision_id": t.supervision_id, "round": sup.round + 1})
 
 
+# the ledger import undone after sync
+
+def _plan_undo_import(s: CaseState, t: UndoImport, a: _Asked) -> Planned:
+    _need(s.status is not CaseStatus.VOID, "该信访事项的导入已经撤销", "undo_import_twice")
+    _need(bool(t.import_id.strip()), "缺少所撤销的导入编号", "undo_import_id")
+    reason = _text(t.reason, "撤销导入的原因", "undo_import_reason")
+    return Planned(EventKind.IMPORT_UNDONE, CaseStatus.VOID, t.note or reason, unit_id=s.unit_id,
+                   data={"import_id": t.import_id.strip(), "reason": reason})
+
+
 _PLANNERS: dict[type, Callable[[CaseState, Any, _Asked], Planned]] = {
     Route: _plan_route, SendToLeader: _plan_to_leader, SteerToLegalChannel: _plan_legal_channel,
     RecordAccusedUnit: _plan_accused, SignFor: _plan_sign, Object: _plan_object, Accept: _plan_accept,
     Reject: _plan_reject, StartHandling: _plan_start, Extend: _plan_extend, Reply: _plan_reply,
     ReplyOnTheSpot: _plan_on_the_spot, StartHearing: _plan_start_hearing, EndHearing: _plan_end_hearing,
     Evaluate: _plan_evaluate, Close: _plan_close, RequestReview: _plan_review, RequestRecheck: _plan_recheck,
-    Supervise: _plan_supervise, AnswerSupervision: _plan_answer,
+    Supervise: _plan_supervise, AnswerSupervision: _plan_answer, UndoImport: _plan_undo_import,
 }
 """Each transition's planner: the checks of the law and of the case's state, then the event it appends."""
 
@@ -917,6 +945,8 @@ def clocks(s: CaseState, cal: WorkCalendar, st: Settings) -> list[RunningClock]:
     the state moves on, so a case can say "评价期已届满"."""
     out: list[RunningClock] = []
     status = s.status
+    if status is CaseStatus.VOID:
+        return out  # (an import undone: no duty, no window)
     duty, window = ClockKind.DUTY, ClockKind.WINDOW
     if status is CaseStatus.REGISTERED and s.received_on is not None:
         out.append(RunningClock("register_route", duty, s.received_on,
@@ -1065,6 +1095,8 @@ def transition_for(e: Event, note: str = "") -> Transition | None:
                              text("supervision_id"))
         if k in (EventKind.SUPERVISION_RESOLVED, EventKind.SUPERVISION_RETURNED):
             return AnswerSupervision(text("supervision_id"), k == EventKind.SUPERVISION_RESOLVED, note)
+        if k == EventKind.IMPORT_UNDONE:
+            return UndoImport(text("import_id"), text("reason"), note)
     except (ValueError, TypeError) as exc:
         raise LifecycleError(f"事件“{k}”的内容不完整或有误，不是办理流程的一步", key="event_malformed") from exc
     return None

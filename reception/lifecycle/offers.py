@@ -69,6 +69,7 @@ TRANSITION_PERMISSION: dict[type, Permission] = {
     m.Close: Permission.CLOSE,
     m.Supervise: Permission.SUPERVISE,
     m.AnswerSupervision: Permission.ANSWER_SUPERVISION,
+    m.UndoImport: Permission.ADMIN,
 }
 """Who may ask for each transition (``reception.security.permissions``); unit staff only on their unit's cases."""
 

@@ -23,7 +23,18 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import to_local
-from reception.db.models import AuditEntry, Case, CaseClock, CaseEvent, Setting, Supervision, Unit, User
+from reception.db.models import (
+    AuditEntry,
+    Case,
+    CaseClock,
+    CaseEvent,
+    Setting,
+    StatsCachedDay,
+    Supervision,
+    Unit,
+    User,
+    Visit,
+)
 from reception.db.settings import load_centre_setting, load_roll_policy, save_centre_setting
 from reception.domain.deadlines import (
     ClockAssessment,
@@ -196,6 +207,7 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
             events[row.case_id].append(Event(row.kind, row.occurred_on, row.actor_id, row.unit_id, row.data or {}))
         session.execute(delete(CaseClock).where(CaseClock.case_id.in_(list(cases))))
         rows: list[dict[str, Any]] = []
+        void: list[str] = []
         for cid, case in cases.items():
             if case.merged_into:
                 continue  # (merged away: no clock of its own, ``_project``)
@@ -203,9 +215,27 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
             if not events[cid]:
                 state.status, state.received_on = CaseStatus.parse(case.status), case.registered_on
                 state.unit_id = case.unit_id
+            if state.status is CaseStatus.VOID:
+                void.append(cid)
             rows.extend(clock_rows(cid, state, cal, st))
         if rows:
             session.execute(insert(_CLOCKS), rows)
+        if void:  # (an import undone elsewhere: its days' figures no longer count it)
+            forget_case_days(session, void)
+
+
+def forget_case_days(session: Session, case_ids: Iterable[str]) -> None:
+    """Drop the statistics cache's days (``stats_cached_day``, ``reception.stats.cache``) of these cases'
+    registration, visits and events: a case that became 已撤销 (an import undone) leaves every figure, and a change
+    of status alone is no trigger's (called by the ledger's undo and by ``reproject_cases`` for pulled cases). Here,
+    not in ``reception.stats``, which imports this module."""
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for days in (select(Case.registered_on).where(Case.id.in_(chunk)),
+                     select(Visit.visited_on).where(Visit.case_id.in_(chunk)),
+                     select(CaseEvent.occurred_on).where(CaseEvent.case_id.in_(chunk))):
+            session.execute(delete(StatsCachedDay).where(StatsCachedDay.day.in_(days)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -398,9 +398,5 @@ def post_note(session: Session, case: ServerCase, kind: str, note: str, data: di
                         now=now or utcnow())
 
 
-_STEP_KINDS = frozenset({"received", "assigned", "forwarded", "legal_channel", "to_leader", "accused_unit", "signed",
-                         "objected", "accepted", "not_accepted", "handling_started", "in_handling", "extended",
-                         "replied", "replied_on_spot", "review_decided", "recheck_decided", "evaluated", "closed",
-                         "review_requested", "recheck_requested", "hearing_started", "hearing_ended", "final",
-                         "supervised", "supervision_resolved", "supervision_returned"})
-"""The event kinds ``machine.fold`` acts on (replaced by the lifecycle's event-kind enum)."""
+_STEP_KINDS: frozenset[str] = frozenset(str(k) for k in machine.STEP_KINDS)
+"""The event kinds ``machine.fold`` acts on: the lifecycle's steps (``machine.STEP_KINDS``), never a unit's note."""

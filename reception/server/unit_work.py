@@ -213,6 +213,9 @@ def _listing(db: ServerDatabase, unit_id: str, today: date) -> list[tuple[bool, 
         if fresh:
             cal, st = casework.work_calendar(s), casework.load_settings(s)
     for case in fresh:
+        if case.status is CaseStatus.VOID:
+            rows.pop(case.id, None)  # (an import undone: no matter of the unit's, in no list)
+            continue
         rows[case.id] = (case.status in CLOSED, _row(case, _clock_views(case, today, cal, st)))
     if known is not None and not fresh and len(rows) == len(known.rows):
         ordered = known.ordered
@@ -348,7 +351,7 @@ def load_own_case(s: Session, db: ServerDatabase, account: UnitAccount, case_id:
         case = casework.load_case(s, db.sealer, case_id=case_id)
     except NotFoundError as exc:
         raise NotFoundError(NOT_YOURS, key="case_not_yours") from exc
-    if not case.handled_by(account.unit_id):
+    if not case.handled_by(account.unit_id) or case.status is CaseStatus.VOID:
         raise NotFoundError(NOT_YOURS, key="case_not_yours")
     return case
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from reception.db.models import (
@@ -135,7 +135,8 @@ def live(session: Session, start: date, end: date, timing: Timeliness) -> Aggreg
         agg.evaluations[(unit_id or "", str(rating or ""))] += int(n)
     for unit_id, n, repeat in session.execute(
         select(Case.unit_id, func.count(), func.coalesce(func.sum(case((Visit.is_repeat.is_(True), 1), else_=0)), 0))
-        .join(Case, Case.id == Visit.case_id).where(q.between(Visit.visited_on, start, end)).group_by(Case.unit_id)
+        .join(Case, Case.id == Visit.case_id).where(q.between(Visit.visited_on, start, end), q.LIVE_CASE)
+        .group_by(Case.unit_id)
     ):
         _add2(agg.visit_units[unit_id or ""], [int(n), int(repeat)])
     agg.supervision_resolved = q.count_supervision_resolved(session, start, end)
@@ -157,7 +158,7 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
     def day_of(value: Any) -> Aggregates:
         return out[as_date(value) or start]
 
-    period = q.between(Visit.visited_on, start, end)
+    period = and_(q.between(Visit.visited_on, start, end), q.of_live_case(Visit.case_id))
     for day, channel, collective, repeat, skip, n, heads in session.execute(
         select(Visit.visited_on, Visit.channel, Visit.is_collective, Visit.is_repeat, Visit.is_skip_level,
                func.count(), func.coalesce(func.sum(Visit.headcount), 0))
@@ -180,7 +181,7 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
         _add2(day_of(day).receptions[str(outcome)], [int(n), int(heads)])
     for day, locality_id, category_id, unit_id, n in session.execute(
         select(Case.registered_on, Case.locality_id, Case.category_id, Case.unit_id, func.count())
-        .where(q.between(Case.registered_on, start, end))
+        .where(q.between(Case.registered_on, start, end), q.LIVE_CASE)
         .group_by(Case.registered_on, Case.locality_id, Case.category_id, Case.unit_id)
     ):
         agg = day_of(day)
@@ -199,7 +200,8 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
     rating = CaseEvent.data["rating"].as_string()
     for day, unit_id, rated, n in session.execute(
         select(CaseEvent.occurred_on, CaseEvent.unit_id, rating, func.count())
-        .where(CaseEvent.kind == "evaluated", q.between(CaseEvent.occurred_on, start, end))
+        .where(CaseEvent.kind == "evaluated", q.between(CaseEvent.occurred_on, start, end),
+               q.of_live_case(CaseEvent.case_id))
         .group_by(CaseEvent.occurred_on, CaseEvent.unit_id, rating)
     ):
         day_of(day).evaluations[(unit_id or "", str(rated or ""))] += int(n)
@@ -211,7 +213,8 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
         _add2(day_of(day).visit_units[unit_id or ""], [int(n), int(repeat)])
     for day, n in session.execute(
         select(CaseEvent.occurred_on, func.count())
-        .where(CaseEvent.kind == "supervision_resolved", q.between(CaseEvent.occurred_on, start, end))
+        .where(CaseEvent.kind == "supervision_resolved", q.between(CaseEvent.occurred_on, start, end),
+               q.of_live_case(CaseEvent.case_id))
         .group_by(CaseEvent.occurred_on)
     ):
         day_of(day).supervision_resolved += int(n)

@@ -27,7 +27,7 @@ from reception.db.models import (
     Supervision,
     Visit,
 )
-from reception.domain.enums import Channel
+from reception.domain.enums import VOID_STATUSES, Channel
 from reception.leader.service import ANSWERED_ON_THE_SPOT
 
 ROUTING_KINDS = ("assigned", "forwarded")
@@ -43,6 +43,17 @@ def between(col: Any, start: date, end: date) -> ColumnElement[bool]:
     return and_(col >= start, col <= end)
 
 
+LIVE_CASE: ColumnElement[bool] = Case.status.not_in(VOID_STATUSES)
+"""A case that is a petition matter: not 已撤销 (an import undone), which no figure counts."""
+
+
+def of_live_case(case_id: ColumnElement[Any] | Any) -> ColumnElement[bool]:
+    """The record's case (``case_id``: a visit's, an event's, a supervision's) is no 已撤销 one: its figures go with
+    the case. (An uncorrelated subquery over ``ix_petition_case_status``: the void cases are few.)"""
+    column: ColumnElement[Any] = case_id
+    return column.not_in(select(Case.id).where(Case.status.in_(VOID_STATUSES)))
+
+
 # --- visits -------------------------------------------------------------------------------------------------------
 
 
@@ -51,7 +62,7 @@ def visit_groups(session: Session, start: date, end: date) -> Sequence[Any]:
     return session.execute(
         select(Visit.channel, Visit.is_collective, Visit.is_repeat, Visit.is_skip_level, func.count(),
                func.coalesce(func.sum(Visit.headcount), 0))
-        .where(between(Visit.visited_on, start, end))
+        .where(between(Visit.visited_on, start, end), of_live_case(Visit.case_id))
         .group_by(Visit.channel, Visit.is_collective, Visit.is_repeat, Visit.is_skip_level)
     ).all()
 
@@ -81,13 +92,13 @@ def visits_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
     return session.execute(
         select(Visit.visited_on, func.count(), func.sum(case((walk, 1), else_=0)),
                func.sum(case((walk, Visit.headcount), else_=0)))
-        .where(between(Visit.visited_on, start, end)).group_by(Visit.visited_on)
+        .where(between(Visit.visited_on, start, end), of_live_case(Visit.case_id)).group_by(Visit.visited_on)
     ).all()
 
 
 def cases_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
     return session.execute(
-        select(Case.registered_on, func.count()).where(between(Case.registered_on, start, end))
+        select(Case.registered_on, func.count()).where(between(Case.registered_on, start, end), LIVE_CASE)
         .group_by(Case.registered_on)
     ).all()
 
@@ -96,13 +107,14 @@ def case_groups(session: Session, start: date, end: date) -> Sequence[Any]:
     """(locality, category, unit, cases) over the cases first registered in the period: the breakdowns."""
     return session.execute(
         select(Case.locality_id, Case.category_id, Case.unit_id, func.count())
-        .where(between(Case.registered_on, start, end))
+        .where(between(Case.registered_on, start, end), LIVE_CASE)
         .group_by(Case.locality_id, Case.category_id, Case.unit_id)
     ).all()
 
 
 def new_cases(session: Session, start: date, end: date) -> int:
-    return int(session.scalar(select(func.count()).select_from(Case).where(between(Case.registered_on, start, end)))
+    return int(session.scalar(select(func.count()).select_from(Case).where(between(Case.registered_on, start, end),
+                                                                                LIVE_CASE))
                or 0)
 
 
@@ -157,22 +169,26 @@ def owned_resolved_condition(start: date, end: date) -> ColumnElement[bool]:
 
 
 def count_owned(session: Session, start: date, end: date) -> tuple[int, int]:
-    owned = session.scalar(select(func.count(func.distinct(CaseOwnership.case_id))).where(owned_condition(start, end)))
+    live = of_live_case(CaseOwnership.case_id)
+    owned = session.scalar(select(func.count(func.distinct(CaseOwnership.case_id)))
+                           .where(owned_condition(start, end), live))
     resolved = session.scalar(select(func.count(func.distinct(CaseOwnership.case_id)))
-                              .where(owned_resolved_condition(start, end)))
+                              .where(owned_resolved_condition(start, end), live))
     return int(owned or 0), int(resolved or 0)
 
 
 def count_supervised(session: Session, start: date, end: date) -> int:
     """Cases put under supervision in the period (each once)."""
     return int(session.scalar(select(func.count(func.distinct(Supervision.case_id)))
-                              .where(between(Supervision.opened_on, start, end))) or 0)
+                              .where(between(Supervision.opened_on, start, end),
+                                     of_live_case(Supervision.case_id))) or 0)
 
 
 def count_supervision_resolved(session: Session, start: date, end: date) -> int:
     return int(session.scalar(select(func.count()).select_from(CaseEvent)
                               .where(CaseEvent.kind == "supervision_resolved",
-                                     between(CaseEvent.occurred_on, start, end))) or 0)
+                                     between(CaseEvent.occurred_on, start, end),
+                                     of_live_case(CaseEvent.case_id))) or 0)
 
 
 def count_backlog(session: Session, start: date, end: date) -> tuple[int, int]:
@@ -195,7 +211,8 @@ def decision_select(start: date, end: date, *unit_col: bool) -> Select[Any]:
               .scalar_subquery())
     cols: list[Any] = [d.case_id.label("case_id"), d.occurred_on.label("decided_on"), routed.label("routed_on"),
                        d.kind.label("kind"), d.unit_id.label("unit_id")]
-    return select(*cols).where(d.kind.in_(DECISION_KINDS), between(d.occurred_on, start, end))
+    return select(*cols).where(d.kind.in_(DECISION_KINDS), between(d.occurred_on, start, end),
+                               of_live_case(d.case_id))
 
 
 def decision_groups(session: Session, start: date, end: date, *, by_unit: bool = False) -> Sequence[Any]:
@@ -220,7 +237,7 @@ def reply_select(start: date, end: date) -> Select[Any]:
     return select(r.case_id.label("case_id"), r.occurred_on.label("replied_on"),
                   r.data["delivered_on"].as_string().label("delivered_on"), accepted_on.label("accepted_on"),
                   simple.label("simple"), extension.label("extension"), r.unit_id.label("unit_id")
-                  ).where(r.kind == "replied", between(r.occurred_on, start, end))
+                  ).where(r.kind == "replied", between(r.occurred_on, start, end), of_live_case(r.case_id))
 
 
 def reply_groups(session: Session, start: date, end: date, *, by_unit: bool = False) -> Sequence[Any]:
@@ -236,7 +253,8 @@ def evaluation_groups(session: Session, start: date, end: date, *, by_unit: bool
     rating = CaseEvent.data["rating"].as_string()
     keys: list[Any] = ([CaseEvent.unit_id] if by_unit else []) + [rating]
     return session.execute(
-        select(*keys, func.count()).where(CaseEvent.kind == "evaluated", between(CaseEvent.occurred_on, start, end))
+        select(*keys, func.count()).where(CaseEvent.kind == "evaluated", between(CaseEvent.occurred_on, start, end),
+                                          of_live_case(CaseEvent.case_id))
         .group_by(*keys)
     ).all()
 

@@ -158,3 +158,48 @@ def test_review_list_shows_doubtful_matches_masked(qtbot: QtBot, window: MainWin
     click(qtbot, dialog, "不导入此行")
     assert dialog.review_status.text() == "已处理"
     assert [r[1] for r in _table(table)] == ["5"]
+
+
+def test_administrator_undoes_a_synced_import_in_the_background(qtbot: QtBot, window: MainWindow,
+                                                                tmp_path: Path) -> None:
+    """After sync the same button marks the import's cases 已撤销 (lifecycle steps the next sync sends) and says so
+    in counts; the undo runs on the task manager's worker, the window stays responsive."""
+    from reception.db.models import Case, SyncRow, Visit
+    from reception.domain.enums import CaseStatus
+    from reception.ledger import service
+
+    service.run_import(window.ctx, service.LedgerSource(write_xlsx(tmp_path / "台账.xlsx"),
+                                                        defaults={"category": "HB01"}), actor_id=None)
+    with window.ctx.db.write() as s:  # what a push leaves behind: the server has the cases and visits
+        imported = set(s.scalars(select(LedgerRow.case_id)))
+        cases = s.scalar(select(func.count()).select_from(Case))
+        for table, model in (("petition_case", Case), ("visit", Visit)):
+            for rid in s.scalars(select(model.id).where(model.id.not_in(
+                    s.scalars(select(SyncRow.record_id).where(SyncRow.table_name == table)).all()))):
+                s.add(SyncRow(table_name=table, record_id=rid, version=1))
+    sign_in(window, "admin")
+    tasks = TaskManager()
+    user = window.reference.user
+    assert user is not None
+    dialog = LedgerImportDialog(window.ctx, tasks, user.id, user.role, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    try:
+        qtbot.waitUntil(lambda: dialog.imports_table.rowCount() == 1)
+        assert dialog.undo_button.isVisible()
+        assert dialog.undo_button.accessibleName() == "撤销所选导入"
+        click(qtbot, dialog, "撤销所选导入")
+        assert dialog.undo_status.text() == "请先选择一次导入"
+        dialog.imports_table.selectRow(0)
+        click(qtbot, dialog, "撤销所选导入")
+        qtbot.waitUntil(lambda: dialog.undo_status.text().startswith("已撤销"), timeout=20000)
+        assert dialog.undo_status.text() == ("已撤销：该次导入已同步，4件信访事项（来访4次）已标记为“已撤销”，"
+                                             "将随下次同步通知其他工位")
+        qtbot.waitUntil(lambda: _table(dialog.imports_table)[0][3] == "已撤销", timeout=20000)
+        with window.ctx.db.read() as s:
+            assert set(s.scalars(select(Case.status).where(Case.id.in_(imported)))) == {CaseStatus.VOID.value}
+            assert s.scalar(select(func.count()).select_from(Case)) == cases  # nothing deleted
+        click(qtbot, dialog, "撤销所选导入")  # again: the core's refusal, in Chinese, next to the button
+        qtbot.waitUntil(lambda: dialog.undo_status.text() == "该次导入已经撤销", timeout=20000)
+    finally:
+        tasks.shutdown()

@@ -238,8 +238,8 @@ class LedgerImportDialog(QDialog):
         import_id = self.imports[row].id
 
         def done(result: service.UndoSummary) -> None:
-            self.undo_status.setText(f"已撤销：删除信访事项{result.cases}件、来访{result.visits}次、"
-                                     f"信访人{result.petitioners}人")
+            # (before sync: removed; after sync: 已撤销 as changes the next sync sends, the cases worked on named)
+            self.undo_status.setText(result.text())
             self._load_imports()
             self.imported.emit()
 

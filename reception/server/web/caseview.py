@@ -77,6 +77,7 @@ STATUS_NOTES: dict[CaseStatus, str] = {
     CaseStatus.IN_RECHECK: "复核机关正在复核。",
     CaseStatus.FINAL: "复核意见已作出，本事项办理终结。",
     CaseStatus.LEGAL_CHANNEL: "本事项应通过法定途径解决。",
+    CaseStatus.VOID: "该事项已撤销（历史台账导入有误），不作为信访事项办理。",
 }
 
 GENERIC_STEPS: dict[str, str] = {

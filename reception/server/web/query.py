@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ
 from reception.domain.case_numbers import CASE_NO_RE, QUERY_ALPHABET, QUERY_CODE_LENGTH
+from reception.domain.enums import CaseStatus
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.machine import Settings
 from reception.server import casework, limits
@@ -34,6 +35,11 @@ from reception.server.web.evaluation import record_evaluation
 
 PURPOSE = "query"
 WRONG = "案件编号或查询码不正确，请核对受理回执后重新输入。"
+VOIDED = ("该事项已撤销：该编号对应的是从历史台账导入的记录，因导入有误已由接待中心撤销，不作为信访事项办理。"
+          "如您有信访事项需要查询或反映，请携带材料到区信访接待中心窗口，或拨打12345。")
+"""What the right number and code of a case whose import was undone (``CaseStatus.VOID``) show: no details, no
+evaluation, but a clear answer (a petitioner who holds the code would take "wrong code" for a typing error, and
+their tries would count towards the lock-out)."""
 LOCKED = ("查询尝试次数过多，请{minutes}分钟后再试；也可携带受理回执到区信访接待中心窗口查询，或拨打12345。")
 EXPIRED = "页面已过期，请重新提交。（请允许本网站使用 Cookie）"
 COMMENT_MAX = 500
@@ -115,6 +121,8 @@ def router(db: ServerDatabase) -> APIRouter:
         """Open the case and show it, or the form with the message (the failure counted)."""
         with db.read() as s:
             opened = open_case(request, s, case_no, code)
+            if opened.case is not None and opened.case.state.status is CaseStatus.VOID:
+                return form_page(request, case_no=typed or case_no[:40], code=typed_code, error=VOIDED)
             if opened.case is not None:
                 return case_page(request, s, opened.case, code, **extra)
         if opened.failed:

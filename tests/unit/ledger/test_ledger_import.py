@@ -194,13 +194,100 @@ def test_undo_removes_the_whole_import(desk: Desk, xlsx: Path) -> None:
     assert again.imported == 4  # after an undo the rows can come in again
 
 
-def test_undo_refused_once_synced(desk: Desk, xlsx: Path) -> None:
-    summary = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+def _mark_synced(desk: Desk) -> None:
+    """What a push leaves: every case and visit of the import known to the server (``sync_row``)."""
     with desk.ctx.db.write() as s:
-        case_id = s.scalar(select(LedgerRow.case_id).limit(1))
-        s.add(SyncRow(table_name="petition_case", record_id=case_id, version=1))
-    with pytest.raises(LedgerError, match="已同步"):
+        for table, model in (("petition_case", Case), ("visit", Visit)):
+            for rid in s.scalars(select(model.id)):
+                s.add(SyncRow(table_name=table, record_id=rid, version=1))
+
+
+def test_undo_after_sync_voids_the_untouched_cases_as_lifecycle_steps(desk: Desk, xlsx: Path) -> None:
+    """Once synced, the undo is no deletion: each case gets the step 撤销导入 (已撤销, no clock), sent through the
+    outbox; it leaves the history check, search, lists and figures; a case worked on since is kept and named."""
+    from datetime import timedelta
+
+    from reception.db.models import AuditEntry
+    from reception.intake.cases import recent_cases
+    from reception.intake.history import lookup_history
+    from reception.lifecycle import history
+    from reception.lifecycle.machine import EventKind
+    from reception.search.service import search
+    from reception.stats.periods import year
+    from reception.stats.report import period_report
+
+    summary = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    before = period_report(desk.ctx, year(2021))  # (fills the per-day cache: the undo must invalidate it)
+    assert before.value("new_cases") == 4
+    _mark_synced(desk)
+    with desk.ctx.db.write() as s:
+        rows = {r.row_no: r for r in s.scalars(select(LedgerRow))}
+        worked_on = rows[12].case_id
+        assert worked_on is not None
+        desk.clock.moment += timedelta(days=3)  # a unit reports progress on one case after the import
+        history.record(s, worked_on, EventKind.UNIT_PROGRESS, at=desk.ctx.now(), actor_id=None, note="已约谈信访人")
+        worked_no = s.get(Case, worked_on).case_no  # type: ignore[union-attr]
+    people = _count(desk, Petitioner)
+    with pytest.raises(PermissionDenied):
+        ledger.undo_import(desk.ctx, summary.import_id, actor_id=desk.user("desk_officer"))
+    admin = desk.user("admin")
+    undone = ledger.undo_import(desk.ctx, summary.import_id, actor_id=admin)
+    assert (undone.synced, undone.cases, undone.visits, undone.petitioners) == (True, 3, 3, 0)
+    assert undone.kept == (worked_no,)
+    assert "3件信访事项" in undone.text() and worked_no in undone.text()
+    with desk.ctx.db.read() as s:
+        statuses = {r.row_no: s.get(Case, r.case_id).status for r in s.scalars(select(LedgerRow))}  # type: ignore
+        assert statuses[4] == statuses[5] == statuses[6] == CaseStatus.VOID.value
+        assert statuses[12] != CaseStatus.VOID.value
+        void_ids = [str(rows[n].case_id) for n in (4, 5, 6)]
+        events = list(s.scalars(select(CaseEvent).where(CaseEvent.kind == "import_undone")))
+        assert sorted(e.case_id for e in events) == sorted(void_ids)
+        assert {e.data["import_id"] for e in events} == {summary.import_id}
+        assert s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.case_id.in_(void_ids))) == 0
+        assert _count(desk, Case) == 4 and _count(desk, Visit) == 4  # nothing deleted
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "ledger_undo")) == 1
+    assert _count(desk, Petitioner) == people  # petitioners stay (harmless without a live case)
+    assert [i.state for i in ledger.list_imports(desk.ctx)] == ["undone"]
+    # 张三's two matters were both undone: the history check finds the person, with no visit and no case
+    [zhang] = lookup_history(desk.ctx, id_number=ID_ZHANG, user_id=desk.officer_id).persons
+    assert (zhang.visit_count, zhang.cases) == (0, ())
+    assert search(desk.ctx, ID_ZHANG, user_id=desk.officer_id).total == 0
+    assert {c.id for c in recent_cases(desk.ctx, user_id=desk.officer_id)} == {worked_on}
+    after = period_report(desk.ctx, year(2021))
+    live = period_report(desk.ctx, year(2021), use_cache=False)
+    assert after.value("new_cases") == live.value("new_cases") == 1
+    assert after.value("registrations") == live.value("registrations") == 1
+    with pytest.raises(LedgerError, match="已经撤销"):
+        ledger.undo_import(desk.ctx, summary.import_id, actor_id=admin)
+    # a further visit cannot join an undone case
+    from reception.domain.errors import FieldErrors
+    from tests.unit.test_intake_service import form, save
+
+    with pytest.raises(FieldErrors, match="已撤销"):
+        save(desk, form(desk, request="询问办理进度", join_case_id=void_ids[0]))
+    # the rows of the undone cases can come in again (a corrected mapping); the kept case's row stays taken
+    again = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    assert (again.imported, again.duplicates) == (3, 1)
+
+
+def test_undo_after_sync_refused_when_every_case_was_worked_on(desk: Desk, xlsx: Path) -> None:
+    from datetime import timedelta
+
+    from reception.lifecycle import history
+    from reception.lifecycle.machine import EventKind
+
+    summary = ledger.run_import(desk.ctx, LedgerSource(xlsx, defaults=DEFAULTS), actor_id=None)
+    _mark_synced(desk)
+    desk.clock.moment += timedelta(hours=1)
+    with desk.ctx.db.write() as s:
+        for cid in set(s.scalars(select(LedgerRow.case_id).where(LedgerRow.case_id.is_not(None)))):
+            assert cid is not None
+            history.record(s, cid, EventKind.UNIT_PROGRESS, at=desk.ctx.now(), actor_id=None, note="办理中")
+    with pytest.raises(LedgerError, match="新的来访或办理"):
         ledger.undo_import(desk.ctx, summary.import_id, actor_id=desk.user("admin"))
+    assert [i.state for i in ledger.list_imports(desk.ctx)] == ["done"]
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "import_undone")) == 0
 
 
 def test_only_administrators_and_supervisors_import(desk: Desk, xlsx: Path) -> None:
