@@ -2,7 +2,10 @@
 
 ``create_main_window`` builds exactly the window ``main()`` shows, for an existing data directory (tests use it).
 Heavy modules (ReportLab, QtPdf, QtPrintSupport, the demo generator) are imported only when first needed, so the
-window appears quickly.
+window appears quickly. The first window, the login dialog, is painted before the data directory is opened (with it
+SQLAlchemy and the models): ``reception.startstate`` answers with plain sqlite3 what must be known before it, and
+``ui.security.app_login.sign_in_at_start`` opens the directory right after the first paint
+(``tests/ui/test_startup.py``; ``bench/bench_startup.py``).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def _lunar_day(year: int, month: int, day: int) -> date:
 
 
 def _qingming(year: int) -> date:
-    from lunar_python import Solar  # type: ignore[import-untyped]
+    from lunar_python import Solar
 
     table = Solar.fromYmd(year, 4, 1).getLunar().getJieQiTable()
     return _solar(table["清明"])

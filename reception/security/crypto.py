@@ -108,7 +108,7 @@ def _keyring_backend() -> Any | None:
 
     chosen: Any
     configured = (getattr(keyring.core, "_keyring_backend", None) is not None
-                  or os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core._config_path().is_file())
+                  or os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core._config_path().is_file())  # type: ignore[no-untyped-call]
     if configured or sys.platform not in ("win32", "darwin"):
         chosen = keyring.get_keyring()
     else:
@@ -136,7 +136,7 @@ def _session_bus_likely() -> bool:
     if os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return True
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    return bool(runtime) and Path(runtime, "bus").exists()
+    return runtime is not None and runtime != "" and Path(runtime, "bus").exists()
 
 
 def _linux_keyring_config() -> Path:
