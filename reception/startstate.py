@@ -9,6 +9,10 @@ Two questions must be answered first, because they decide what the first window 
   newer one to refuse, a foreign file), the app opens the directory first, as it always did;
 - does the desk need the first-run wizard instead of the login (``reception.setup.needs_first_run``)?
 
+A search index built for another ``INDEX_VERSION`` is rebuilt when the directory is opened (tens of seconds at a
+million visits, in one transaction): that too is done before any window, as before, rather than with a login dialog
+that would not answer meanwhile.
+
 Anything unexpected (a locked or damaged file, a missing table) answers None: open the directory first.
 ``tests/unit/test_startstate.py`` checks the answer against ``needs_first_run`` on the states a desk goes through.
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reception.db.migrate import SCHEMA_HEAD
+from reception.search import INDEX_SETTING, INDEX_VERSION
 
 DEMO_SETTING = "demo_data"
 """``reception.sync.first_start.DEMO_KEY`` (a test keeps them equal)."""
@@ -44,6 +49,9 @@ def start_state(db_path: Path) -> StartState | None:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         if row is None or row[0] != SCHEMA_HEAD:
             return None
+        index_row = conn.execute("SELECT value FROM setting WHERE key = ?", (INDEX_SETTING,)).fetchone()
+        if index_row is None or _json_object(index_row[0]).get("version") != INDEX_VERSION:
+            return None  # (the index is rebuilt at the open)
         demo_row = conn.execute("SELECT value FROM setting WHERE key = ?", (DEMO_SETTING,)).fetchone()
         demo = demo_row is not None and bool(_json_object(demo_row[0]).get("demo"))
         enrolled = conn.execute("SELECT 1 FROM sync_peer WHERE id = 1").fetchone() is not None

@@ -70,6 +70,24 @@ def test_a_database_not_at_this_schema_is_opened_first(tmp_path: Path) -> None:
     assert SCHEMA_HEAD != "ffff_from_the_future"
 
 
+def test_a_search_index_to_rebuild_is_opened_first(tmp_path: Path) -> None:
+    """An index built for another ``INDEX_VERSION`` is rebuilt by the open: before any window, as before."""
+    from reception.search import index as search_index
+
+    open_data_dir(tmp_path).close()
+    db = tmp_path / "reception.sqlite3"
+    assert start_state(db) is not None
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE setting SET value = ? WHERE key = ?",
+                 (f'{{"version": {search_index.INDEX_VERSION - 1}}}', search_index.SETTING_KEY))
+    conn.commit()
+    conn.close()
+    assert start_state(db) is None
+    ctx = open_data_dir(tmp_path)  # (the open rebuilds it)
+    ctx.close()
+    assert start_state(db) is not None
+
+
 def test_start_state_reads_without_sqlalchemy(tmp_path: Path) -> None:
     open_data_dir(tmp_path).close()
     code = (
