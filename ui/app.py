@@ -285,8 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        username=username, exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
         if signed is None or ctx is None:  # 退出 in the login dialog (or the start-up benchmark's early exit)
             return 0
-        window = create_main_window(data_dir, user=signed.user_id, ctx=ctx)
-        ctx = None  # the window owns it now (closed with the window)
+        opened, ctx = ctx, None  # the window owns it now (closed with the window, or by create_main_window on failure)
+        window = create_main_window(data_dir, user=signed.user_id, ctx=opened)
     except ReceptionError as exc:
         log.error("start-up refused: %s", exc.key)
         QMessageBox.critical(None, APP_TITLE, exc.message)

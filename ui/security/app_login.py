@@ -37,7 +37,6 @@ def sign_in_at_start(data: AppContext | Callable[[], AppContext], *, demo: bool 
     tasks = TaskManager()
     opened: list[AppContext] = []
     failure: list[BaseException] = []
-    dialog = LoginDialog(None, tasks, demo=demo)
 
     def attach(ctx: AppContext) -> None:
         from reception.db.settings import load_desk_settings
@@ -71,6 +70,7 @@ def sign_in_at_start(data: AppContext | Callable[[], AppContext], *, demo: bool 
             QTimer.singleShot(0, prepare_main_window)
 
     try:
+        dialog = LoginDialog(None, tasks, demo=demo)
         if not callable(data):
             attach(data)
         dialog.prepare = open_now
