@@ -15,13 +15,13 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction
+if TYPE_CHECKING:  # (SQLAlchemy only when a database is attached: the login dialog's modules import this one)
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session, SessionTransaction
 
-from reception.db.database import Database
+    from reception.db.database import Database
 
 
 class Change(StrEnum):
@@ -130,6 +130,8 @@ _by_connection: weakref.WeakKeyDictionary[Connection, set[str]] = weakref.WeakKe
 
 def attach_changes(db: Database) -> ChangeHub:
     """Listen to ``db``'s sessions and statements. Idempotent; returns the database's hub."""
+    from sqlalchemy import event
+
     makers = db.sessionmakers()
     existing = makers[0].kw.get("info", {}).get(INFO_KEY)
     if isinstance(existing, ChangeHub):

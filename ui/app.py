@@ -2,7 +2,10 @@
 
 ``create_main_window`` builds exactly the window ``main()`` shows, for an existing data directory (tests use it).
 Heavy modules (ReportLab, QtPdf, QtPrintSupport, the demo generator) are imported only when first needed, so the
-window appears quickly.
+window appears quickly. The first window, the login dialog, is painted before the data directory is opened (with it
+SQLAlchemy and the models): ``reception.startstate`` answers with plain sqlite3 what must be known before it, and
+``ui.security.app_login.sign_in_at_start`` opens the directory right after the first paint
+(``tests/ui/test_startup.py``; ``bench/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from reception.paths import DATA_DIR_ENV, DataPaths, default_data_dir, resolve_d
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from reception.context import AppContext
     from ui.main_window import MainWindow
     from ui.printing import PrintFn
     from ui.tasks import TaskManager
@@ -39,17 +43,20 @@ def create_main_window(
     tasks: TaskManager | None = None,
     printer: PrintFn | None = None,
     now: Callable[[], datetime] | None = None,
+    ctx: AppContext | None = None,
 ) -> MainWindow:
     """The main window for an existing (or new, empty) data directory; migrates its database first.
 
     ``user`` is the id of the officer signed in (default: the desk's configured officer). ``tasks`` and ``printer``
-    are for tests: a synchronous TaskManager and a print function that opens no dialog.
+    are for tests: a synchronous TaskManager and a print function that opens no dialog. ``ctx``: the data
+    directory already opened (``main`` opens it once for the login and the window); the window owns it then.
     """
     from reception.bootstrap import open_data_dir
     from ui.main_window import MainWindow
     from ui.scanner import install_scanner
 
-    ctx = open_data_dir(Path(data_dir), now=now)
+    if ctx is None:
+        ctx = open_data_dir(Path(data_dir), now=now)
     try:
         window = MainWindow(ctx, user_id=user, tasks=tasks, printer=printer)
         install_scanner(window)  # a receipt scanned on any page opens its case
@@ -120,22 +127,17 @@ def seed_demo_if_empty(data_dir: Path) -> bool:
     return True
 
 
-def run_first_run_if_needed(data_dir: Path) -> str | bool | None:
+def run_first_run_if_needed(ctx: AppContext) -> str | bool | None:
     """The first-run wizard on a desk nobody can sign in to yet (``reception.setup.needs_first_run``):
     the administrator's user name once set up, False when cancelled, None when no set-up was needed."""
-    from reception.bootstrap import open_data_dir
     from reception.setup import needs_first_run
 
-    ctx = open_data_dir(data_dir)
-    try:
-        if not needs_first_run(ctx):
-            return None
-        from ui.admin.setup_wizard import run_setup_wizard
+    if not needs_first_run(ctx):
+        return None
+    from ui.admin.setup_wizard import run_setup_wizard
 
-        username = run_setup_wizard(ctx, exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
-        return username if username else False
-    finally:
-        ctx.close()
+    username = run_setup_wizard(ctx, exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
+    return username if username else False
 
 
 LOG_FILE = "desk.log"
@@ -231,6 +233,15 @@ def prepare_application(app: QApplication) -> None:
         app.setWindowIcon(icon)
 
 
+def _opener(data_dir: Path) -> Callable[[], AppContext]:
+    def open_it() -> AppContext:
+        from reception.bootstrap import open_data_dir
+
+        return open_data_dir(data_dir)
+
+    return open_it
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = choose_data_dir(args)
@@ -244,22 +255,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.crash import install_crash_handler
 
     install_crash_handler(log_file)
+    from reception.startstate import start_state
+
+    ctx: AppContext | None = None
     try:
         if args.demo:
             seed_demo_if_empty(data_dir)
+        # The login dialog is the first window; opening the data directory (SQLAlchemy, the models, the key and
+        # index checks: ~0.4 s) waits until it is painted, when the file is at this version's schema and the desk
+        # is set up (reception.startstate). Otherwise the directory is opened first, as it must be: a migration,
+        # a newer schema refused, the first-run wizard.
+        state = start_state(DataPaths(data_dir).database)
+        if state is None or (state.first_run and not args.demo):
+            from reception.bootstrap import open_data_dir
+
+            ctx = open_data_dir(data_dir)
         username = args.user
-        if not args.demo:
-            set_up = run_first_run_if_needed(data_dir)
+        if ctx is not None and not args.demo:
+            set_up = run_first_run_if_needed(ctx)
             if set_up is False:  # 取消 in the first-run wizard
                 return 0
             username = set_up or username
+            if set_up:  # the wizard set the desk up (perhaps enrolled it): the login opens it afresh
+                ctx.close()
+                ctx = None
         from ui.security.app_login import sign_in_at_start
 
-        signed = sign_in_at_start(data_dir, demo=args.demo, username=username,
-                                  exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
-        if signed is None:  # 退出 in the login dialog (or the start-up benchmark's early exit)
+        signed, ctx = sign_in_at_start(ctx if ctx is not None else _opener(data_dir), demo=args.demo,
+                                       username=username, exit_when_shown=bool(os.environ.get(EXIT_AFTER_SHOWN_ENV)))
+        if signed is None or ctx is None:  # 退出 in the login dialog (or the start-up benchmark's early exit)
             return 0
-        window = create_main_window(data_dir, user=signed.user_id)
+        opened, ctx = ctx, None  # the window owns it now (closed with the window, or by create_main_window on failure)
+        window = create_main_window(data_dir, user=signed.user_id, ctx=opened)
     except ReceptionError as exc:
         log.error("start-up refused: %s", exc.key)
         QMessageBox.critical(None, APP_TITLE, exc.message)
@@ -268,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("start-up failed: a module is missing")
         QMessageBox.critical(None, APP_TITLE, "演示数据模块不可用，无法创建演示数据。")
         return 1
+    finally:
+        if ctx is not None:
+            ctx.close()
     window.show()
     from ui.security.app_login import after_sign_in
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-
-from reception.db.base import local_now
 from reception.domain.errors import DatabaseVersionError
+
+# (no SQLAlchemy at import: ``current_revision`` and ``SCHEMA_HEAD`` are read before the first window, see
+# ``reception.startstate``; the upgrade imports what it needs)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,6 +78,8 @@ def current_revision(db_path: Path) -> str | None:
 
 def backup_database(db_path: Path, backups_dir: Path, label: str) -> Path:
     """A consistent copy through SQLite's backup API (safe with WAL and open readers)."""
+    from reception.db.base import local_now
+
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = local_now().strftime("%Y%m%d-%H%M%S")
     target = backups_dir / f"{db_path.stem}-{stamp}-before-{label}.sqlite3"
@@ -100,6 +102,7 @@ def upgrade_database(db_path: Path, backups_dir: Path) -> MigrationOutcome:
     from alembic import command
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
+    from sqlalchemy import event
 
     from reception.db.database import make_engine
 

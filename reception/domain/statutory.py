@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from lunar_python import Lunar, Solar  # type: ignore[import-untyped]
-
 __all__ = ["StatutoryRules", "rules_for", "statutory_holidays"]
 
 
@@ -83,10 +81,14 @@ def _solar(s: object) -> date:
 
 
 def _lunar_day(year: int, month: int, day: int) -> date:
+    from lunar_python import Lunar  # type: ignore[import-untyped]  # (28 modules: only for years beyond the package)
+
     return _solar(Lunar.fromYmd(year, month, day).getSolar())
 
 
 def _qingming(year: int) -> date:
+    from lunar_python import Solar
+
     table = Solar.fromYmd(year, 4, 1).getLunar().getJieQiTable()
     return _solar(table["清明"])
 

@@ -23,14 +23,13 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import get_history
 
 from reception.db.models import Petitioner, PetitionerGram, PetitionerToken, Setting
-from reception.search import tokens
+from reception.search import INDEX_SETTING, tokens
+from reception.search import INDEX_VERSION as INDEX_VERSION  # (defined there: bump it there)
 from reception.security.crypto import decrypt
 
 log = logging.getLogger(__name__)
 
-SETTING_KEY = "search_index"
-INDEX_VERSION = 4
-"""Bump when what the indexes hold changes: the next open rebuilds them (2-4: address pairs and triples added)."""
+SETTING_KEY = INDEX_SETTING
 CHUNK = 5000
 
 _TOKEN: Table = PetitionerToken.__table__  # type: ignore[assignment]

@@ -25,14 +25,13 @@ from reception.context import AppContext
 from reception.db.models import Unit, User
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
+from reception.security import DEMO_PASSWORD as DEMO_PASSWORD  # (defined there; its users import it from here)
 from reception.security import audit
 from reception.security.permissions import Permission, require
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_LENGTH = 8
-DEMO_PASSWORD = "demo1234"
-"""The password of the demo district's accounts (README); never used outside ``reception.demo``."""
 
 F_USERNAME = "username"
 F_PASSWORD = "password"

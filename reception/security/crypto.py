@@ -24,6 +24,7 @@ import hmac
 import logging
 import os
 import secrets
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,15 +85,64 @@ def _keyring_usable() -> bool:
     if os.environ.get(KEYSTORE_ENV, "auto") == "file":
         return False
     try:
-        import keyring
-        from keyring.backends import fail
-
-        backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring):
-            return False
-        return getattr(backend, "priority", 0) > 0
+        return _keyring_backend() is not None
     except Exception:  # no backend, a broken D-Bus session, …: fall back to the file
         return False
+
+
+def _keyring_backend() -> Any | None:
+    """The keyring backend that keeps the key (set as keyring's own), or None: the key file.
+
+    keyring's detection imports every backend it knows and asks each (on Linux the macOS one runs ``ldconfig``):
+    50–200 ms of every start-up. The platform's own store is taken directly instead (Windows Credential Manager,
+    the macOS Keychain), unless keyring is told otherwise (``PYTHON_KEYRING_BACKEND``, a ``keyringrc.cfg``, a
+    backend already set in this process): then its detection decides, as before. Elsewhere every store keyring
+    knows talks D-Bus, so a session with no D-Bus session bus (a headless box, CI) has none, and keyring is not
+    even imported; with a bus, keyring's detection decides."""
+    core = sys.modules.get("keyring.core")
+    if core is None and sys.platform not in ("win32", "darwin") and not _session_bus_likely() \
+            and not os.environ.get("PYTHON_KEYRING_BACKEND") and not _linux_keyring_config().is_file():
+        return None
+    import keyring
+    from keyring.backends import fail
+
+    chosen: Any
+    configured = (getattr(keyring.core, "_keyring_backend", None) is not None
+                  or os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core._config_path().is_file())  # type: ignore[no-untyped-call]
+    if configured or sys.platform not in ("win32", "darwin"):
+        chosen = keyring.get_keyring()
+    else:
+        if sys.platform == "win32":
+            from keyring.backends.Windows import WinVaultKeyring as native
+        else:
+            from keyring.backends.macOS import Keyring as native
+        try:
+            viable = native.priority > 0  # (raises when the store's libraries are missing)
+        except Exception:
+            viable = False
+        if not viable:
+            chosen = keyring.get_keyring()  # (keyring's detection: whatever else it finds)
+        else:
+            chosen = native()
+            keyring.set_keyring(chosen)
+    if isinstance(chosen, fail.Keyring) or getattr(chosen, "priority", 0) <= 0:
+        return None
+    return chosen
+
+
+def _session_bus_likely() -> bool:
+    """A D-Bus session bus this process could reach: the address in the environment, the per-user socket, or a
+    display (D-Bus may be started for an X session)."""
+    if os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return runtime is not None and runtime != "" and Path(runtime, "bus").exists()
+
+
+def _linux_keyring_config() -> Path:
+    """keyring's configuration file on Linux (``keyring.util.platform_``), found without importing keyring."""
+    root = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(root, "python_keyring", "keyringrc.cfg")
 
 
 def _read_file(path: Path) -> bytes | None:

@@ -555,3 +555,23 @@ def test_the_key_lives_in_the_keyring_when_the_system_has_one(tmp_path: Path, mo
     finally:
         keyring.set_keyring(previous)
         crypto.reset_keys()
+
+
+def test_a_headless_session_uses_the_key_file_without_asking_keyring(tmp_path: Path) -> None:
+    """No D-Bus session bus (a Linux box without a desktop, CI): every store keyring knows on Linux talks D-Bus, so
+    the key file is used and keyring's backend detection (50–200 ms at each start) is never run."""
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR",
+                        "PYTHON_KEYRING_BACKEND")}
+    env.update(RECEPTION_KEYSTORE="auto", RECEPTION_KEY_DIR=str(tmp_path / "keys"), XDG_CONFIG_HOME=str(tmp_path))
+    code = (
+        "import sys; from reception.security import crypto; "
+        "master, source = crypto.load_master_key(); "
+        "sys.exit(0 if source.endswith('data-key.b64') and 'keyring' not in sys.modules else 1)"
+    )
+    if sys.platform in ("win32", "darwin"):
+        pytest.skip("the platform's own store is used there")
+    assert subprocess.run([sys.executable, "-c", code], env=env, timeout=60).returncode == 0
+    assert (tmp_path / "keys" / crypto.KEY_FILE).is_file()

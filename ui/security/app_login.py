@@ -4,48 +4,101 @@ after inactivity. ``ui.app.create_main_window(data_dir, user=…)`` skips all of
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from reception.bootstrap import open_data_dir
-from reception.db.settings import load_desk_settings
-from reception.security.accounts import SignedIn, any_password_set, lock_minutes
-
 if TYPE_CHECKING:
+    from reception.context import AppContext
+    from reception.security.accounts import SignedIn
     from ui.main_window import MainWindow
 
+# (the core, SQLAlchemy and the models are imported once the data directory is opened: after the first paint)
 
-def sign_in_at_start(data_dir: Path, *, demo: bool = False, username: str | None = None,
-                     exit_when_shown: bool = False) -> SignedIn | None:
-    """Show the login dialog; the signed-in user, or None when the user chose 退出."""
+NO_PASSWORD_MESSAGE = ("本机尚未设置任何账户密码。请系统管理员在命令行运行"
+                       "“reception user add 用户名 姓名 --role admin”或“reception user passwd 用户名”。")
+
+
+def sign_in_at_start(data: AppContext | Callable[[], AppContext], *, demo: bool = False,
+                     username: str | None = None,
+                     exit_when_shown: bool = False) -> tuple[SignedIn | None, AppContext | None]:
+    """Show the login dialog; returns the signed-in user (None when the user chose 退出) and the data directory,
+    open (None when it was never opened), which stays open for the main window.
+
+    ``data`` is the opened data directory, or how to open it (``open_data_dir``): then the dialog is painted first
+    and the directory opened right after, on the GUI thread, before any input reaches the dialog (a 登录 pressed
+    sooner opens it first). A failure to open (a wrong data key…) closes the dialog and is raised here.
+    ``exit_when_shown``: bench/bench_startup.py prints "window shown" after the first paint, "ready" once the
+    directory is open, and leaves."""
     from PySide6.QtCore import QTimer
 
     from ui.security.login import LoginDialog
     from ui.tasks import TaskManager
 
-    ctx = open_data_dir(data_dir)
     tasks = TaskManager()
-    try:
+    opened: list[AppContext] = []
+    failure: list[BaseException] = []
+
+    def attach(ctx: AppContext) -> None:
+        from reception.db.settings import load_desk_settings
+        from reception.security.accounts import any_password_set
+
+        opened.append(ctx)
         with ctx.db.read() as session:
-            desk_id = load_desk_settings(session).desk_id or None
-        dialog = LoginDialog(ctx, tasks, demo=demo, desk_id=desk_id)
+            dialog.desk_id = load_desk_settings(session).desk_id or None
+        dialog.ctx = ctx
         if not any_password_set(ctx):
-            dialog.error.show_message("本机尚未设置任何账户密码。请系统管理员在命令行运行"
-                                      "“reception user add 用户名 姓名 --role admin”或“reception user passwd 用户名”。")
+            dialog.error.show_message(NO_PASSWORD_MESSAGE)
+
+    def open_now() -> None:
+        if opened or failure or not callable(data):
+            return
+        try:
+            attach(data())
+        except BaseException as exc:  # raised once the dialog's loop has ended
+            failure.append(exc)
+            dialog.reject()
+
+    def after_first_paint() -> None:
+        dialog.repaint()
+        if exit_when_shown:
+            print("window shown", flush=True)
+        open_now()
+        if exit_when_shown:
+            print("ready", flush=True)
+            dialog.reject()
+        elif not failure:
+            QTimer.singleShot(0, prepare_main_window)
+
+    try:
+        dialog = LoginDialog(None, tasks, demo=demo)
+        if not callable(data):
+            attach(data)
+        dialog.prepare = open_now
         if username:
             dialog.username_edit.setText(username)
             dialog.password_edit.setFocus()
-        if exit_when_shown:  # bench/bench_startup.py: the login dialog is the first frame
-            def _shown() -> None:
-                print("window shown", flush=True)
-                dialog.reject()
-
-            QTimer.singleShot(0, _shown)
+        QTimer.singleShot(0, after_first_paint)
         accepted = dialog.exec() == LoginDialog.DialogCode.Accepted
-        return dialog.user if accepted else None
+        if failure:
+            raise failure[0]
+        return (dialog.user if accepted else None), (opened[0] if opened else None)
+    except BaseException:
+        if opened and callable(data):  # (opened here: closed here)
+            opened[0].close()
+        raise
     finally:
         tasks.shutdown(wait=True)
-        ctx.close()
+
+
+def prepare_main_window() -> None:
+    """Import the main window's modules while the user types the password (about 0.5 s of CPU that would otherwise
+    come between 登录 and the window); a failure here is left for the real import to report."""
+    import logging
+
+    try:
+        import ui.main_window  # noqa: F401
+    except Exception:
+        logging.getLogger(__name__).warning("main window modules could not be imported ahead", exc_info=True)
 
 
 def after_sign_in(window: MainWindow, signed: SignedIn) -> None:
@@ -58,4 +111,6 @@ def after_sign_in(window: MainWindow, signed: SignedIn) -> None:
             window.confirm_on_close = False
             window.close()
             sys.exit(0)
+    from reception.security.accounts import lock_minutes
+
     window.account.arm_inactivity_lock(lock_minutes(window.ctx))

@@ -7,28 +7,33 @@ left, locked with the minutes remaining); what was typed in the user name stays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from reception import APP_TITLE
-from reception.context import AppContext
 from reception.domain.errors import FieldError
-from reception.security.accounts import (
-    DEMO_PASSWORD,
-    F_NEW_PASSWORD,
-    F_OLD_PASSWORD,
-    SignedIn,
-    authenticate,
-    change_password,
-)
 from ui.tasks import TaskManager, disable, error_message
 from ui.widgets import ErrorLabel, button, field_label
+
+if TYPE_CHECKING:
+    from reception.context import AppContext
+    from reception.security.accounts import SignedIn
+
+# (reception.security.accounts, and with it SQLAlchemy and the models, is imported where it is used: the login
+# dialog at start-up is shown before the data directory is opened, see ui.security.app_login)
 
 AGAIN = "new_password_again"
 """The 再次输入新密码 field (checked here, before the core is asked)."""
 
-DEMO_HINT = ("演示账户：liuxy（接待窗口）、leader（值班领导）、supervisor（督查）、admin（管理员）、"
-             f"unit_cy（翠园街道），密码均为 {DEMO_PASSWORD}")
+
+def demo_hint() -> str:
+    from reception.security import DEMO_PASSWORD
+
+    return ("演示账户：liuxy（接待窗口）、leader（值班领导）、supervisor（督查）、admin（管理员）、"
+            f"unit_cy（翠园街道），密码均为 {DEMO_PASSWORD}")
 
 
 MODES = {
@@ -48,10 +53,14 @@ class LoginDialog(QDialog):
     signedIn = Signal(object)
     """The ``SignedIn`` user."""
 
-    def __init__(self, ctx: AppContext, tasks: TaskManager, *, username: str | None = None, demo: bool = False,
-                 desk_id: str | None = None, parent: QWidget | None = None, mode: str | None = None) -> None:
+    def __init__(self, ctx: AppContext | None, tasks: TaskManager, *, username: str | None = None,
+                 demo: bool = False, desk_id: str | None = None, parent: QWidget | None = None,
+                 mode: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        """None until the data directory is open (the dialog at start-up: ``prepare`` opens it)."""
+        self.prepare: Callable[[], None] | None = None
+        """Called before a sign-in when ``ctx`` is still None; it sets ``ctx`` (and ``desk_id``)."""
         self.tasks = tasks
         self.desk_id = desk_id
         self.mode = mode or ("lock" if username else "login")
@@ -79,7 +88,7 @@ class LoginDialog(QDialog):
         self.error.setObjectName("loginError")
         layout.addWidget(self.error)
         if demo:
-            hint = QLabel(DEMO_HINT)
+            hint = QLabel(demo_hint())
             hint.setObjectName("demoHint")
             hint.setWordWrap(True)
             hint.setStyleSheet("color: #607d8b;")
@@ -108,7 +117,13 @@ class LoginDialog(QDialog):
             self.error.show_message("请输入密码")
             self.password_edit.setFocus()
             return
+        if self.ctx is None and self.prepare is not None:
+            self.prepare()  # (the start-up dialog's data directory, when 登录 comes before it was opened)
         ctx, desk = self.ctx, self.desk_id
+        if ctx is None:  # (the opening failed: prepare said why and closed the dialog)
+            return
+        from reception.security.accounts import authenticate
+
         self.tasks.op(lambda: authenticate(ctx, username, password, desk_id=desk), self._done, what="sign_in",
                       write=True, owner=self, on_error=self._failed, busy=disable(self.ok_button))
 
@@ -138,6 +153,8 @@ class ChangePasswordDialog(QDialog):
 
     def __init__(self, ctx: AppContext, tasks: TaskManager, user_id: str, *, required: bool = False,
                  parent: QWidget | None = None) -> None:
+        from reception.security.accounts import F_NEW_PASSWORD, F_OLD_PASSWORD
+
         super().__init__(parent)
         self.ctx = ctx
         self.tasks = tasks
@@ -184,11 +201,15 @@ class ChangePasswordDialog(QDialog):
         if new != again:
             self.errors[AGAIN].show_message("两次输入的新密码不一致")
             return
+        from reception.security.accounts import change_password
+
         ctx, user_id = self.ctx, self.user_id
         self.tasks.op(lambda: change_password(ctx, user_id, old, new), lambda _r: self.accept(),
                       what="change_password", write=True, owner=self, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
+        from reception.security.accounts import F_NEW_PASSWORD
+
         if isinstance(exc, FieldError) and exc.field in self.errors:
             self.errors[exc.field].show_message(exc.message)
         else:

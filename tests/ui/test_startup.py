@@ -1,0 +1,130 @@
+"""The desk app's start (issue 18): the login dialog is painted before the data directory is opened, and what must
+come first still does: an old database is migrated, a newer one refused, a new desk gets the first-run wizard.
+
+The app itself is started (``main.py`` in a subprocess, as ``bench/bench_startup.py`` starts it); nothing is timed.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from reception.db.database import make_engine
+from reception.db.migrate import SCHEMA_HEAD, alembic_config, current_revision
+from reception.security.accounts import DEMO_PASSWORD
+from tests.ui.helpers import by_name, click, type_into
+from ui.security.login import LoginDialog
+from ui.tasks import TaskManager
+
+REPO = Path(__file__).resolve().parents[2]
+
+NOT_BEFORE_THE_FIRST_WINDOW = ("sqlalchemy", "reception.db.models", "alembic", "argon2", "keyring", "cryptography",
+                               "reportlab", "openpyxl", "httpx", "pypinyin", "lunar_python", "PySide6.QtPdf",
+                               "PySide6.QtPrintSupport", "PySide6.QtCharts")
+
+
+def run_app(data_dir: Path, *, code: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, RECEPTION_EXIT_AFTER_SHOWN="1", QT_QPA_PLATFORM="offscreen", PYTHONIOENCODING="utf-8")
+    args = ["-c", code] if code is not None else [str(REPO / "main.py"), "--data-dir", str(data_dir)]
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          encoding="utf-8", timeout=120)
+
+
+def test_the_login_dialog_is_drawn_without_the_core(tmp_path: Path) -> None:
+    """What the first window needs imports none of the heavy modules (a regression guard, not a timing)."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import prepare_application\n"
+        "from ui.security.app_login import sign_in_at_start\n"
+        "from ui.security.login import LoginDialog\n"
+        "from ui.tasks import TaskManager\n"
+        "from reception.startstate import start_state\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "dialog = LoginDialog(None, TaskManager(), demo=True)\n"
+        "dialog.show()\n"
+        "app.processEvents()\n"
+        f"loaded = [m for m in {NOT_BEFORE_THE_FIRST_WINDOW!r} if m in sys.modules]\n"
+        "print('loaded:', loaded)\n"
+        "sys.exit(1 if loaded or not dialog.isVisible() else 0)\n"
+    )
+    done = run_app(tmp_path, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_app_opens_its_data_directory_after_the_first_paint(data_dir: Path) -> None:
+    done = run_app(data_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["window", "shown", "ready"]  # the dialog first, then the directory opened
+
+
+def test_an_old_database_is_migrated_when_the_app_starts(tmp_path: Path) -> None:
+    from alembic import command
+
+    db = tmp_path / "reception.sqlite3"
+    engine = make_engine(db)
+    try:
+        with engine.begin() as conn:  # the schema an earlier release left
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0011_ledger")
+    finally:
+        engine.dispose()
+    assert current_revision(db) == "0011_ledger"
+    done = run_app(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "window shown" in done.stdout  # (the first-run wizard: nobody can sign in to this desk yet)
+    assert current_revision(db) == SCHEMA_HEAD
+    assert [p.name for p in (tmp_path / "backups").iterdir()][0].endswith("-before-0011_ledger.sqlite3")
+
+
+def test_a_newer_database_is_refused_when_the_app_starts(data_dir: Path) -> None:
+    db = data_dir / "reception.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QMessageBox\n"
+        "QMessageBox.critical = staticmethod(lambda _parent, _title, text: print('refused:', text))\n"
+        "from ui.app import main\n"
+        f"sys.exit(main(['--data-dir', {str(data_dir)!r}]))\n"
+    )
+    done = run_app(data_dir, code=code)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "refused:" in done.stdout and "更高版本" in done.stdout and "window shown" not in done.stdout
+    assert db.read_bytes() == before
+
+
+def test_a_sign_in_before_the_directory_is_open_opens_it_first(qtbot: QtBot, data_dir: Path) -> None:
+    from reception.bootstrap import open_data_dir
+    from reception.context import AppContext
+
+    dialog = LoginDialog(None, TaskManager(synchronous=True))
+    qtbot.addWidget(dialog)
+    opened: list[AppContext] = []
+
+    def prepare() -> None:
+        opened.append(open_data_dir(data_dir))
+        dialog.ctx = opened[0]
+
+    dialog.prepare = prepare
+    dialog.show()
+    try:
+        type_into(qtbot, by_name(dialog, QLineEdit, "用户名"), "admin")
+        type_into(qtbot, by_name(dialog, QLineEdit, "密码"), DEMO_PASSWORD)
+        with qtbot.waitSignal(dialog.signedIn):
+            click(qtbot, dialog, "登录")
+        assert len(opened) == 1 and dialog.user is not None and dialog.user.role == "admin"
+    finally:
+        for ctx in opened:
+            ctx.close()
