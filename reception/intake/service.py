@@ -433,12 +433,14 @@ def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer
     """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt."""
     with ctx.db.write() as session:
         result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+        if result.is_new_case:
+            # local import: the lifecycle imports the intake's neighbours
+            from reception.lifecycle.service import catch_up_clocks
+
+            # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
+            catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
-    if result.is_new_case:
-        from reception.lifecycle.service import sync_clocks  # local: the lifecycle imports the intake's neighbours
-
-        sync_clocks(ctx)  # the new case's legal clocks, at once (the lists would catch up anyway)
     if render_receipt:
         from reception.intake.receipt import archive_receipt  # local: keeps ReportLab off the import path
 

@@ -138,3 +138,19 @@ def test_the_snapshot_answers_as_the_tables_do(desk: Desk) -> None:
             path = directory.locality_path(s, loc.id)
             assert snap.locality_label(loc.id) == " / ".join(r.name for r in path)
         assert len(snap.rules) == len(s.scalars(select(RoutingRule)).all()) > 0
+
+
+def test_a_new_case_and_its_clocks_commit_in_one_transaction(desk: Desk) -> None:
+    """The intake writes the new case's legal clocks in its own transaction: one commit, no second write."""
+    from sqlalchemy import event, func
+
+    from reception.db.models import CaseClock
+
+    f = form(desk)
+    commits: list[int] = []
+    event.listen(desk.ctx.db.engine, "commit", lambda conn: commits.append(1))
+    result = save(desk, f)
+    assert len(commits) == 1
+    with desk.ctx.db.read() as s:
+        clocks = s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.case_id == result.case_id))
+    assert clocks and clocks > 0
