@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reception.bootstrap import open_data_dir
 from reception.db.models import Category, Locality, RoutingRule, Unit
@@ -112,7 +112,7 @@ def test_the_sessions_own_changes_flushed_or_not_are_seen(desk: Desk) -> None:
         assert snap.category_label(cat_id).endswith("未写入的名称")
         loc = s.get(Locality, desk.locality(GRID))
         assert loc is not None
-        s.execute(Locality.__table__.update().where(Locality.id == loc.id).values(name="第1网格（改）"))
+        s.execute(update(Locality).where(Locality.id == loc.id).values(name="第1网格（改）"))
         assert directory_of(s).locality_label(loc.id).endswith("第1网格（改）")
         s.rollback()
     with desk.ctx.db.read() as s:  # rolled back: the stored names again
