@@ -67,7 +67,7 @@ def test_a_category_renamed_by_another_connection_changes_the_receipt_label(desk
     assert "不动产登记办证" in _pdf_text(result.receipt_path)
 
 
-def test_a_unit_retired_elsewhere_is_refused_by_the_proposal_and_a_deleted_locality_by_validation(
+def test_a_unit_retired_elsewhere_proposes_nothing_and_a_grid_added_elsewhere_is_valid_at_once(
         desk: Desk) -> None:
     unit_id = desk.unit("ZJJ")
     grid = desk.locality(GRID)
