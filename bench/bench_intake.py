@@ -183,10 +183,16 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         n_cases = session.query(Case).count()
     rng = random.Random(args.seed)
     ids = Identities(rng, ref.leaves)
-    if not fresh:  # avoid reusing a document number that is already in the data set
-        with ctx.db.engine.connect() as conn:
-            ids.ids.update(r[0] for r in conn.exec_driver_sql(
-                "SELECT id_number FROM petitioner WHERE id_number IS NOT NULL"))
+    if not fresh:  # avoid reusing a document number that is already in the data set (decrypted: the column
+        # holds ciphertext since protection at rest, and a plaintext set never matched, so a new form could take a
+        # registered person's number under another name and fail the save)
+        from sqlalchemy import select
+
+        from reception.db.models import Petitioner
+
+        with ctx.db.read() as session:
+            ids.ids.update(n for n in session.scalars(select(Petitioner.id_number)
+                                                      .where(Petitioner.id_number.is_not(None))) if n)
     desk, officer = settings.desk_id, settings.officer_id
     counter = StatementCounter()
     counter.attach(ctx.db.engine)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reception.db.models import Category, Desk, Locality, RoutingRule, Unit, User
+from reception.db.models import Category, Desk, Locality, Unit, User
 from reception.domain.enums import RoutingAction
+from reception.intake.dirsnap import RuleRow, directory_of
 from reception.intake.dto import CategoryNode, DeskInfo, LocalityNode, RouteProposal, UnitInfo, UserInfo
 
 
@@ -46,7 +46,8 @@ def locality_path(session: Session, locality_id: str) -> list[Locality]:
 
 
 def locality_label(session: Session, locality_id: str) -> str:
-    return " / ".join(row.name for row in locality_path(session, locality_id))
+    """"township / village / grid" (the district level left out), from the session's directory snapshot."""
+    return directory_of(session).locality_label(locality_id)
 
 
 def locality_labels(session: Session, locality_ids: Iterable[str]) -> dict[str, str]:
@@ -89,12 +90,8 @@ def category_tree(session: Session) -> tuple[CategoryNode, ...]:
 
 
 def category_label(session: Session, category_id: str) -> str:
-    names: list[str] = []
-    current = session.get(Category, category_id)
-    while current is not None:
-        names.append(current.name)
-        current = session.get(Category, current.parent_id) if current.parent_id else None
-    return " / ".join(reversed(names))
+    """"parent / child", from the session's directory snapshot."""
+    return directory_of(session).category_label(category_id)
 
 
 def category_labels(session: Session) -> dict[str, str]:
@@ -113,12 +110,7 @@ def category_labels(session: Session) -> dict[str, str]:
 
 def legal_channel_for(session: Session, category_id: str) -> str | None:
     """The legal channel (诉访分离) of a category or of its nearest ancestor that names one."""
-    current = session.get(Category, category_id)
-    while current is not None:
-        if current.legal_channel:
-            return current.legal_channel
-        current = session.get(Category, current.parent_id) if current.parent_id else None
-    return None
+    return directory_of(session).legal_channel_for(category_id)
 
 
 def units(session: Session) -> tuple[UnitInfo, ...]:
@@ -140,31 +132,19 @@ def user_info(session: Session, user_id: str) -> UserInfo | None:
     return UserInfo(u.id, u.username, u.display_name, u.role) if u else None
 
 
-def _ancestors(session: Session, model: type[Locality] | type[Category], start_id: str) -> list[str]:
-    """The id itself, then its parent, grandparent, ... (most specific first)."""
-    chain: list[str] = []
-    current = cast("Locality | Category | None", session.get(model, start_id))
-    while current is not None and current.id not in chain:
-        chain.append(current.id)
-        parent = current.parent_id
-        current = cast("Locality | Category | None", session.get(model, parent)) if parent else None
-    return chain
-
-
 def propose_route(session: Session, category_id: str, locality_id: str | None) -> RouteProposal | None:
     """The routing rule table (category × locality → unit) proposes a unit; the most specific rule wins.
 
     Specificity: a rule on the exact locality beats one on its village, township or "anywhere"; within the same
     locality depth, a rule on the exact category beats one on a parent category; then the higher priority.
     """
-    categories = _ancestors(session, Category, category_id)
-    localities = _ancestors(session, Locality, locality_id) if locality_id else []
+    snap = directory_of(session)
+    categories = snap.ancestors(snap.categories, category_id)
+    localities = snap.ancestors(snap.localities, locality_id) if locality_id else []
     if not categories:
         return None
-    rules = session.scalars(select(RoutingRule).where(RoutingRule.category_id.in_(categories),
-                                                   RoutingRule.active.is_(True))).all()
-    best: tuple[tuple[int, int, int], RoutingRule] | None = None
-    for rule in rules:
+    best: tuple[tuple[int, int, int], RuleRow] | None = None
+    for rule in snap.active_rules(categories):
         if rule.locality_id is None:
             loc_rank = len(localities)
         elif rule.locality_id in localities:
@@ -177,11 +157,11 @@ def propose_route(session: Session, category_id: str, locality_id: str | None) -
     if best is None:
         return None
     rule = best[1]
-    unit = session.get(Unit, rule.unit_id)
+    unit = snap.units.get(rule.unit_id)
     if unit is None or not unit.active:
         return None
-    where = locality_label(session, rule.locality_id) if rule.locality_id else "全区"
-    explanation = f"按规则：{category_label(session, rule.category_id)} × {where} → {unit.name}"
+    where = snap.locality_label(rule.locality_id) if rule.locality_id else "全区"
+    explanation = f"按规则：{snap.category_label(rule.category_id)} × {where} → {unit.name}"
     if rule.note:
         explanation += f"（{rule.note}）"
     action = rule.action if rule.action in {a.value for a in RoutingAction} else RoutingAction.ASSIGN.value

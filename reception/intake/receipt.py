@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import to_local
-from reception.db.models import Case, Desk, ReceiptPrint, Unit, User, Visit
+from reception.db.models import Case, Desk, ReceiptPrint, User, Visit
 from reception.db.settings import DeskSettings, load_desk_settings
 from reception.domain.case_numbers import CASE_NO_RE
 from reception.domain.deadlines import RollPolicy, due_date
@@ -22,8 +22,8 @@ from reception.domain.enums import CaseStatus, Channel, ContentClass, DocumentTy
 from reception.domain.errors import NotFoundError, ReceptionError
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.workcalendar import WorkCalendar
-from reception.intake import directory
 from reception.intake.cases import case_id_by_no
+from reception.intake.dirsnap import directory_of
 from reception.lifecycle.machine import Settings, clocks, intake_state
 from reception.receipts import render_receipt
 from reception.receipts.data import ReceiptData, ReceiptDeadline, ReceiptPerson
@@ -120,7 +120,8 @@ def build_receipt_data(session: Session, case_id: str, visit_id: str | None, cal
     )
     status = CaseStatus.parse(case.status)
     action = RoutingAction.parse(case.routing_action)
-    unit = session.get(Unit, case.unit_id) if case.unit_id else None
+    snap = directory_of(session)
+    unit = snap.units.get(case.unit_id) if case.unit_id else None
     notice = ""
     routing_label = action.label
     routing_unit = unit.name if unit else ""
@@ -147,8 +148,8 @@ def build_receipt_data(session: Session, case_id: str, visit_id: str | None, cal
         desk_name=desk.name if desk else "",
         channel_label=Channel.label_of(visit.channel),
         content_class_label=ContentClass.label_of(case.content_class),
-        category_label=directory.category_label(session, case.category_id),
-        locality_label=directory.locality_label(session, case.locality_id),
+        category_label=snap.category_label(case.category_id),
+        locality_label=snap.locality_label(case.locality_id),
         persons=persons,
         headcount=visit.headcount,
         request_summary=visit.note if visit.visit_no > 1 and visit.note else case.request,

@@ -22,11 +22,8 @@ from reception.db.models import (
     AuditEntry,
     Case,
     CaseNumberCounter,
-    Category,
     Desk,
-    Locality,
     Petitioner,
-    Unit,
     User,
     Visit,
     VisitPerson,
@@ -47,6 +44,7 @@ from reception.domain.masking import mask_name
 from reception.domain.phone import normalize_phone
 from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, field_problem
 from reception.intake import directory
+from reception.intake.dirsnap import directory_of
 from reception.intake.dto import IntakeResult, RouteProposal
 from reception.lifecycle import history
 from reception.lifecycle.machine import EventKind, RegistrationRouting, Route, SendToLeader, SteerToLegalChannel
@@ -267,16 +265,17 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date,
         if errors:
             raise FieldErrors(errors)
         return ValidIntake(persons, None)
+    snap = directory_of(session)  # (the directory rows as this transaction sees them, read once)
     if form.content_class is None:
         errors.append(FieldError(F_CONTENT_CLASS, "请选择内容分类", key="content_class_required"))
     if not form.category_id:
         errors.append(FieldError(F_CATEGORY, "请选择问题类别", key="category_required"))
-    elif session.get(Category, form.category_id) is None:
+    elif form.category_id not in snap.categories:
         errors.append(FieldError(F_CATEGORY, "问题类别不存在，请重新选择", key="category_unknown"))
     if not form.locality_id:
         errors.append(FieldError(F_LOCALITY, "请选择问题属地（至少到乡镇、街道）", key="locality_required"))
     else:
-        loc = session.get(Locality, form.locality_id)
+        loc = snap.localities.get(form.locality_id)
         if loc is None:
             errors.append(FieldError(F_LOCALITY, "问题属地不存在，请重新选择", key="locality_unknown"))
         elif loc.level == "district":
@@ -289,7 +288,7 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date,
     if not form.facts.strip():
         errors.append(FieldError(F_FACTS, "请填写事实和理由（法定登记事项）", key="facts_required"))
 
-    category_ok = bool(form.category_id) and session.get(Category, form.category_id) is not None
+    category_ok = bool(form.category_id) and form.category_id in snap.categories
     proposal = (
         (routes(form.category_id, form.locality_id) if routes is not None
          else directory.propose_route(session, form.category_id, form.locality_id))
@@ -300,7 +299,7 @@ def validate_intake(session: Session, form: IntakeInput, *, today: date,
     if action in (RoutingAction.ASSIGN, RoutingAction.FORWARD):
         if not form.unit_id:
             errors.append(FieldError(F_UNIT, "请选择责任单位", key="unit_required"))
-        elif session.get(Unit, form.unit_id) is None:
+        elif form.unit_id not in snap.units:
             errors.append(FieldError(F_UNIT, "责任单位不存在，请重新选择", key="unit_unknown"))
         elif proposal is not None and proposal.unit_id != form.unit_id and not form.override_reason.strip():
             errors.append(
@@ -438,12 +437,14 @@ def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer
     """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt."""
     with ctx.db.write() as session:
         result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+        if result.is_new_case:
+            # local import: the lifecycle imports the intake's neighbours
+            from reception.lifecycle.service import catch_up_clocks
+
+            # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
+            catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
-    if result.is_new_case:
-        from reception.lifecycle.service import sync_clocks  # local: the lifecycle imports the intake's neighbours
-
-        sync_clocks(ctx)  # the new case's legal clocks, at once (the lists would catch up anyway)
     if render_receipt:
         from reception.intake.receipt import archive_receipt  # local: keeps ReportLab off the import path
 

@@ -454,15 +454,21 @@ def sync_clocks(ctx: AppContext, *, batch: int = 5000) -> int:
     computed from their row; any other case is replayed from its events.
     """
     with ctx.db.write() as session:
-        mark = session.get(Setting, CALENDAR_KEY)
-        if mark is None or mark.value != {"rules": CALENDAR_RULES}:
-            if session.scalar(select(CaseClock.id).limit(1)) is not None:
-                recompute_clocks_in_session(session, ctx.calendar, today=ctx.now().date())
-            if mark is None:
-                session.add(Setting(key=CALENDAR_KEY, value={"rules": CALENDAR_RULES}))
-            else:
-                mark.value = {"rules": CALENDAR_RULES}
-        return sync_clocks_in_session(session, ctx.calendar, today=ctx.now().date(), batch=batch)
+        return catch_up_clocks(session, ctx.calendar, today=ctx.now().date(), batch=batch)
+
+
+def catch_up_clocks(session: Session, cal: WorkCalendar, *, today: date, batch: int = 5000) -> int:
+    """``sync_clocks`` inside the caller's write transaction (the intake: a new case and its clocks commit
+    together): first, once after an upgrade that changed how clocks are counted, every stored clock again."""
+    mark = session.get(Setting, CALENDAR_KEY)
+    if mark is None or mark.value != {"rules": CALENDAR_RULES}:
+        if session.scalar(select(CaseClock.id).limit(1)) is not None:
+            recompute_clocks_in_session(session, cal, today=today)
+        if mark is None:
+            session.add(Setting(key=CALENDAR_KEY, value={"rules": CALENDAR_RULES}))
+        else:
+            mark.value = {"rules": CALENDAR_RULES}
+    return sync_clocks_in_session(session, cal, today=today, batch=batch)
 
 
 def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, batch: int = 5000) -> int:

@@ -1,4 +1,5 @@
-"""QR code matrices for the receipts: ReportLab's encoder, with its mask choice done fast, cached per payload.
+"""QR code matrices for the receipts: ReportLab's encoder, with its mask choice and its error correction done
+fast, cached per payload.
 
 ReportLab's ``qrencoder`` picks the best of the eight mask patterns by scoring each candidate matrix in pure Python
 (a third of a receipt's render time). :func:`lost_points` computes the same score on strings and integers, so the
@@ -94,6 +95,63 @@ class _QRCode(qrencoder.QRCode):  # type: ignore[misc]  # ReportLab is untyped
         return best
 
 
+@lru_cache(maxsize=64)
+def _generator_logs(ec_count: int) -> tuple[int, ...]:
+    """The Reed-Solomon generator polynomial of ``ec_count`` error-correction codewords (ReportLab's own,
+    computed once per size), as the logarithms of its coefficients after the leading 1."""
+    poly = qrencoder.QRUtil.getErrorCorrectPolynomial(ec_count).num
+    assert poly[0] == 1 and all(poly)
+    return tuple(qrencoder.LOG_TABLE[c] for c in poly[1:])
+
+
+def _ec_codewords(data: list[int], ec_count: int) -> list[int]:
+    """The remainder of ``data`` x^ec_count divided by the generator: ReportLab's ``QRPolynomial.mod``, as the
+    usual shift-register division (the same numbers: the generator is monic, so its step ratio is the log of the
+    leading coefficient)."""
+    logs = _generator_logs(ec_count)
+    exp, log = qrencoder.EXP_TABLE, qrencoder.LOG_TABLE
+    msg = [*data, *([0] * ec_count)]
+    for i in range(len(data)):
+        coef = msg[i]
+        if coef:
+            lc = log[coef]
+            for j, g in enumerate(logs, i + 1):
+                msg[j] ^= exp[(lc + g) % 255]
+    return msg[len(data):]
+
+
+def create_data(version: int, level: int, data_list: list[object]) -> list[int]:
+    """ReportLab's ``QRCode.createData`` (the codewords: data, padding, error correction, interleaved), the same
+    list, with the error correction computed by :func:`_ec_codewords` (ReportLab rebuilds the generator
+    polynomial and divides by recursion for every block of every code: a quarter of a receipt's QR time)."""
+    rs_blocks = qrencoder.QRRSBlock.getRSBlocks(version, level)
+    buffer = qrencoder.QRBitBuffer()
+    for data in data_list:
+        data.write(buffer, version)  # type: ignore[attr-defined]
+    total = sum(block.dataCount for block in rs_blocks) * 8
+    if buffer.getLengthInBits() > total:
+        raise ValueError(f"code length overflow. ({buffer.getLengthInBits()} > {total})")
+    if buffer.getLengthInBits() + 4 <= total:
+        buffer.put(0, 4)
+    while buffer.getLengthInBits() % 8 != 0:
+        buffer.putBit(False)
+    while buffer.getLengthInBits() < total:
+        buffer.put(qrencoder.QRCode.PAD0, 8)
+        if buffer.getLengthInBits() >= total:
+            break
+        buffer.put(qrencoder.QRCode.PAD1, 8)
+    offset = 0
+    dcdata: list[list[int]] = []
+    ecdata: list[list[int]] = []
+    for block in rs_blocks:
+        dc = buffer.buffer[offset:offset + block.dataCount]
+        offset += block.dataCount
+        dcdata.append(dc)
+        ecdata.append(_ec_codewords(dc, block.totalCount - block.dataCount))
+    return [d for dd in itertools.chain(itertools.zip_longest(*dcdata), itertools.zip_longest(*ecdata))
+            for d in dd if d is not None]
+
+
 @lru_cache(maxsize=256)
 def qr_matrix(payload: str, level: str = "M") -> Matrix:
     """The QR code of ``payload`` (ASCII), without the quiet zone: rows of modules, True = dark."""
@@ -101,6 +159,8 @@ def qr_matrix(payload: str, level: str = "M") -> Matrix:
         raise ValueError("QR payload must be ASCII")
     code = _QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
     code.addData(payload)
+    code.version = code.calculate_version()
+    code.dataCache = create_data(code.version, code.errorCorrectLevel, code.dataList)
     code.make()
     return tuple(tuple(bool(m) for m in row) for row in code.modules)
 

@@ -533,3 +533,30 @@ def test_no_personal_data_in_logs_or_metadata(caplog: pytest.LogCaptureFixture) 
     meta: dict[str, Any] = dict(PdfReader(io.BytesIO(result.pdf)).metadata or {})
     values = " ".join(str(v) for v in meta.values())
     assert data.persons[0].name not in values and data.persons[0].id_masked not in values
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_fast_qr_encoder_gives_reportlabs_codewords_and_matrix(level: str) -> None:
+    """``qr.create_data`` (error correction by shift-register division) and ``qr.qr_matrix`` (fast mask choice)
+    equal ReportLab's own encoder for payloads of many lengths (ten versions or more per level)."""
+    import random
+    import string
+
+    from reception.receipts import qr as fast
+
+    rng = random.Random(7)
+    lv = getattr(qrencoder.QRErrorCorrectLevel, level)
+    versions = set()
+    for length in [*range(1, 90), 120, 200, 400, 800, 1500, 2900]:
+        payload = "".join(rng.choice(string.ascii_letters + string.digits + ":/?=.-") for _ in range(length))
+        code = qrencoder.QRCode(None, lv)
+        code.addData(payload)
+        try:
+            code.make()
+        except Exception:  # longer than the largest code of this level
+            continue
+        versions.add(code.version)
+        assert fast.create_data(code.version, lv, code.dataList) == qrencoder.QRCode.createData(
+            code.version, lv, code.dataList)
+        assert fast.qr_matrix(payload, level) == tuple(tuple(bool(m) for m in row) for row in code.modules)
+    assert len(versions) >= 10
