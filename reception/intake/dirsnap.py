@@ -9,19 +9,25 @@ always what that transaction sees, whoever changed the directory before (this de
 same file, the sync's bulk pull, another process). Nothing to invalidate. The Python side is shared: when the rows
 read equal the rows last read (from any session of the process), the indexes built from them are reused.
 
-Within one session the snapshot is kept for its transaction while the session's connection has modified no row
-since (``sqlite3.Connection.total_changes``); rows the session holds unflushed (new, changed or deleted directory
-objects) are laid over it, as ``session.get`` would have returned them.
+Within one session the snapshot is kept for its transaction while the session's connection has written none of the
+four tables since: every statement SQLAlchemy sends is checked for a write whose target is one of them
+(``_count_directory_writes``, a listener on every engine), and a rollback to a savepoint counts as one. So a bulk
+load that writes cases and visits in one long transaction (the ledger import, the generators) reads the directory
+once, not once a row. Rows the session holds unflushed (new, changed or deleted directory objects) are laid over
+the snapshot, as ``session.get`` would have returned them.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from reception.db.models import Category, Locality, RoutingRule, Unit
@@ -155,6 +161,31 @@ _shared: tuple[Raw, Directory] | None = None
 """The rows last read by any session of the process, and the directory built from them."""
 _SESSION_KEY = "reception.directory"
 _MODELS = (Locality, Category, Unit, RoutingRule)
+_WRITES_KEY = "reception.directory_writes"
+"""In the DBAPI connection's ``info`` (kept with the pooled connection): how many statements wrote a directory table
+on it."""
+_TABLES = "|".join(re.escape(str(m.__tablename__)) for m in _MODELS)
+_DIRECTORY_WRITE = re.compile(
+    r"^\s*(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"
+    rf"[\"`\[]?(?:{_TABLES})[\"`\]]?(?![\w])", re.IGNORECASE)
+"""A statement whose target is a directory table (a false positive only costs a read)."""
+
+
+def _bump(conn: Connection) -> None:
+    info = conn.info
+    info[_WRITES_KEY] = info.get(_WRITES_KEY, 0) + 1
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_directory_writes(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+                            executemany: bool) -> None:
+    if statement[:1] not in ("S", "s", "P", "p") and _DIRECTORY_WRITE.match(statement):
+        _bump(conn)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_rolled_back(conn: Connection, name: Any, context: Any) -> None:
+    _bump(conn)  # what the savepoint wrote is gone: read again
 
 
 def _dbapi(session: Session) -> sqlite3.Connection | None:
@@ -212,7 +243,7 @@ def _overlay(base: Directory, session: Session, pending: list[Any]) -> Directory
 def directory_of(session: Session) -> Directory:
     """The directory as ``session`` sees it now (see the module's docstring)."""
     dbapi = _dbapi(session)
-    changes = dbapi.total_changes if dbapi is not None else -1
+    changes = session.connection().info.get(_WRITES_KEY, 0) if dbapi is not None else -1
     transaction = session.get_transaction()
     kept = session.info.get(_SESSION_KEY)
     if dbapi is not None and kept is not None and kept[0] is dbapi and kept[1] == changes and kept[2] is transaction:

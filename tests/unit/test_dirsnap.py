@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from reception.bootstrap import open_data_dir
-from reception.db.models import Category, Locality, RoutingRule, Unit
+from reception.db.models import Category, Locality, RoutingRule, Setting, Unit
 from reception.domain.errors import FieldErrors
 from reception.intake import directory
 from reception.intake.dirsnap import directory_of
@@ -154,3 +154,29 @@ def test_a_new_case_and_its_clocks_commit_in_one_transaction(desk: Desk) -> None
     with desk.ctx.db.read() as s:
         clocks = s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.case_id == result.case_id))
     assert clocks and clocks > 0
+
+
+def test_writes_to_other_tables_keep_the_snapshot_and_any_directory_write_drops_it(desk: Desk) -> None:
+    """A bulk load writes cases and visits in one long transaction and reads the directory once; a write to a
+    directory table by any statement of the session (ORM, Core, raw SQL) or a rolled-back savepoint is read again."""
+    with desk.ctx.db.write() as s:
+        first = directory_of(s)
+        for n in range(3):
+            s.add(Setting(key=f"dirsnap.test.{n}", value="x"))
+            s.flush()
+        s.execute(text("UPDATE setting SET value = 'y' WHERE key LIKE 'dirsnap.test.%'"))
+        assert directory_of(s) is first
+        any_unit = s.scalars(select(Unit.id)).first()
+        assert any_unit is not None
+        s.execute(text("UPDATE unit SET name = '改名单位' WHERE id = :id"), {"id": any_unit})
+        second = directory_of(s)
+        assert second is not first and second.units[any_unit].name == "改名单位"
+        assert directory_of(s) is second
+        savepoint = s.begin_nested()
+        s.execute(text('UPDATE "unit" SET name = \'再改\' WHERE id = :id'), {"id": any_unit})
+        assert directory_of(s).units[any_unit].name == "再改"
+        savepoint.rollback()
+        assert directory_of(s).units[any_unit].name == "改名单位"
+        s.execute(text("INSERT OR REPLACE INTO routing_rule SELECT * FROM routing_rule LIMIT 0"))
+        assert directory_of(s) is not second  # (a write statement aimed at the table, even of no row)
+        s.rollback()
