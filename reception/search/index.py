@@ -2,7 +2,8 @@
 
 - Every ORM write of a petitioner (intake, a correction, a record a sync pull applies: pulled petitioners always go
   through the ORM, ``sync.desk.pull._bulk_insertable``) updates them in the same transaction, by mapper events: the
-  rows of the old values are deleted (from the attribute history), those of the new ones inserted.
+  rows of the old values are deleted (from the attribute history), those of the new ones inserted (a new
+  petitioner's rows at the end of its flush, one statement per table for all the flush's new petitioners).
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed
   tokens: ``reception.security.atrest``), and by ``reception search rebuild``-style callers after writes made
