@@ -1,6 +1,7 @@
 """Ledger import speed (issue 17): reading a sheet (python-calamine against openpyxl), the dry run, the import.
 
     python bench/bench_ledger.py [--rows 20000] [--import-rows 2000] [--dir /work/bench-data/ledger]
+                                 [--batch 200] [--skip-read] [--profile FILE] [--enrolled]
 
 Writes an xlsx ledger of ``--rows`` rows (the tests' header: title row, grouped two-row header, merged cells;
 synthetic people, dates over three years, every fifth person coming back), then prints:
@@ -8,7 +9,14 @@ synthetic people, dates over three years, every fifth person coming back), then 
 * the time to read the sheet with calamine (the reader used) and with openpyxl (``read_only``, values only);
 * the dry run of every row (reading, checking, duplicate keys) on a fresh desk;
 * the import of the first ``--import-rows`` rows (registration through the intake service, the lifecycle steps,
-  clocks, source rows), and both extrapolated to 100,000 rows (targets: dry run ≤ 30 s, import ≤ 2 min).
+  clocks, source rows), and both extrapolated to 100,000 rows (targets: dry run ≤ 30 s, import ≤ 2 min);
+  with the import's CPU time and the load average, where every row of the file went (imported, held for review,
+  failed at registration, refused by the dry run, duplicate: "unaccounted for" must be 0), the reasons of the
+  failures and errors, and wall and CPU ms per row over the run (about 20 lines), so a cost that grows with the
+  database shows; progress on stderr every 5,000 rows.
+
+``--skip-read`` leaves out the big sheet's reading and dry run (only the import is measured); ``--profile`` writes
+a cProfile of the import (pstats).
 
 Not a test: nothing fails when a target is missed. Keep the data directory outside the repository.
 """
@@ -16,6 +24,7 @@ Not a test: nothing fails when a target is missed. Keep the data directory outsi
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -86,23 +95,27 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/work/bench-data/ledger"))
     ap.add_argument("--enrolled", action="store_true",
                     help="import on a desk that is enrolled (a peer row, no server): every record fills the outbox")
+    ap.add_argument("--batch", type=int, default=service.BATCH_ROWS, help="rows per write transaction")
+    ap.add_argument("--profile", type=Path, help="write a cProfile of the import (pstats) to this file")
+    ap.add_argument("--skip-read", action="store_true", help="skip the openpyxl read and the big dry run")
     args = ap.parse_args()
     shutil.rmtree(args.dir, ignore_errors=True)
     args.dir.mkdir(parents=True)
     big = args.dir / "ledger.xlsx"
-    timed(f"write {args.rows} rows (openpyxl, write-only)", lambda: write_ledger(big, args.rows))
-    _, t_cal = timed("read the sheet: python-calamine", lambda: read_sheet(big))
+    if not args.skip_read:
+        timed(f"write {args.rows} rows (openpyxl, write-only)", lambda: write_ledger(big, args.rows))
+        _, t_cal = timed("read the sheet: python-calamine", lambda: read_sheet(big))
 
-    def openpyxl_read() -> int:
-        from openpyxl import load_workbook
+        def openpyxl_read() -> int:
+            from openpyxl import load_workbook
 
-        wb = load_workbook(big, read_only=True, data_only=True)
-        n = sum(1 for _ in wb["台账"].iter_rows(values_only=True))
-        wb.close()
-        return n
+            wb = load_workbook(big, read_only=True, data_only=True)
+            n = sum(1 for _ in wb["台账"].iter_rows(values_only=True))
+            wb.close()
+            return n
 
-    _, t_opx = timed("read the sheet: openpyxl (read_only)", openpyxl_read)
-    print(f"{'calamine is faster by':<44} {t_opx / t_cal:8.1f} x")
+        _, t_opx = timed("read the sheet: openpyxl (read_only)", openpyxl_read)
+        print(f"{'calamine is faster by':<44} {t_opx / t_cal:8.1f} x")
     ctx = open_data_dir(args.dir / "data")
     with ctx.db.write() as session:
         seed_reference(session)
@@ -119,16 +132,71 @@ def main() -> None:
             session.add(SyncPeer(id=1, server_url="http://127.0.0.1:9/", client_id=str(uuid.uuid4()),
                                  desk_code=code, token_store="file", enrolled_at=utcnow()))
         outbox_state(ctx.db).enabled = True
-    report, t_dry = timed(f"dry run, {args.rows} rows", lambda: service.dry_run(ctx, service.LedgerSource(big)))
-    print(f"{'  ready / with errors':<44} {report.ready} / {report.with_errors}")
-    print(f"{'  extrapolated to 100,000 rows (target 30 s)':<44} {t_dry * 100_000 / args.rows:8.1f} s")
+    if not args.skip_read:
+        report, t_dry = timed(f"dry run, {args.rows} rows",
+                              lambda: service.dry_run(ctx, service.LedgerSource(big)))
+        print(f"{'  ready / with errors':<44} {report.ready} / {report.with_errors}")
+        print(f"{'  extrapolated to 100,000 rows (target 30 s)':<44} {t_dry * 100_000 / args.rows:8.1f} s")
     small = args.dir / "ledger-small.xlsx"
     write_ledger(small, args.import_rows)
-    summary, t_imp = timed(f"import, {args.import_rows} rows",
-                           lambda: service.run_import(ctx, service.LedgerSource(small), actor_id=None))
+    small_report = service.dry_run(ctx, service.LedgerSource(small))
+    marks: list[tuple[int, float, float]] = []
+
+    def progress(done: int, total: int) -> None:
+        marks.append((done, time.perf_counter(), time.process_time()))
+        if len(marks) > 1 and (done == total or done // 5000 != marks[-2][0] // 5000):  # live, on stderr
+            print(f"  ... {done}/{total} rows, {marks[-1][1] - marks[0][1]:.0f} s wall, "
+                  f"{marks[-1][2] - marks[0][2]:.0f} s CPU", file=sys.stderr, flush=True)
+
+    def run() -> service.ImportSummary:
+        return service.run_import(ctx, service.LedgerSource(small), actor_id=None, progress=progress,
+                                  report=small_report, batch_rows=args.batch)
+
+    cpu0 = time.process_time()
+    if args.profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        summary, t_imp = timed(f"import, {args.import_rows} rows (cProfile)", lambda: prof.runcall(run))
+        prof.dump_stats(args.profile)
+    else:
+        summary, t_imp = timed(f"import, {args.import_rows} rows", run)
+    cpu_imp = time.process_time() - cpu0
+    print(f"{'  CPU time of the import':<44} {cpu_imp:8.2f} s")
+    print(f"{'  load average (1, 5, 15 min)':<44} {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    # every row of the file accounted for
+    print(f"{'  rows in the file':<44} {summary.total:8d}")
+    print(f"{'  imported':<44} {summary.imported:8d}")
+    print(f"{'  held for review (not imported)':<44} {summary.held:8d}")
+    print(f"{'  failed at registration':<44} {len(summary.failed):8d}")
+    print(f"{'  refused by the dry run (errors)':<44} {summary.errors:8d}")
+    print(f"{'  duplicates (already imported / repeated)':<44} {summary.duplicates:8d}")
+    rest = (summary.total - summary.imported - summary.held - len(summary.failed) - summary.errors
+            - summary.duplicates)
+    print(f"{'  unaccounted for':<44} {rest:8d}" + ("" if rest == 0 else "   <-- BUG"))
+    print(f"{'  review items (doubtful matches)':<44} {summary.reviews:8d}")
+    reasons: dict[str, int] = {}
+    for _row_no, reason in summary.failed:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        print(f"    failed: {n:6d}  {reason}")
+    issues: dict[str, int] = {}
+    for plan in small_report.rows:
+        for issue in plan.issues:
+            if issue.error:
+                issues[f"{issue.field}: {issue.message}"] = issues.get(f"{issue.field}: {issue.message}", 0) + 1
+    for text, n in sorted(issues.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"    error: {n:6d}  {text}")
     print(f"{'  imported / cases / petitioners':<44} {summary.imported} / {summary.new_cases} / "
           f"{summary.new_petitioners}")
     print(f"{'  per row':<44} {t_imp * 1000 / max(summary.imported, 1):8.1f} ms")
+    # ms per row, batch by batch (wall and CPU), so growth with the database's size is visible
+    step = max(1, len(marks) // 20)
+    print(f"  {'rows done':>10} {'wall ms/row':>12} {'CPU ms/row':>11}  (over the batches since the line above)")
+    for i in range(step, len(marks), step):
+        (d0, w0, c0), (d1, w1, c1) = marks[i - step], marks[i]
+        if d1 > d0:
+            print(f"  {d1:10d} {(w1 - w0) * 1000 / (d1 - d0):12.2f} {(c1 - c0) * 1000 / (d1 - d0):11.2f}")
     if args.enrolled:
         from sqlalchemy import func, select
 

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--channel", help="信访形式 for rows without one (default 来访)")
     p.add_argument("--profile", help="use a saved mapping profile")
     p.add_argument("--save-profile", metavar="NAME", help="save the mapping used under this name")
-    p.add_argument("--batch", type=int, default=200, help="rows per transaction")
+    p.add_argument("--batch", type=int, default=None, help="rows per transaction (default: the service's)")
     _data_dir(p)
     p.set_defaults(handler=_import)
     q = sub.add_parser("ledger", help="ledger imports: list them, the review list, undo one")
@@ -116,7 +116,8 @@ def _import(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             print(f"\r已导入 {done}/{total} 行", end="", file=sys.stderr, flush=True)
 
-        summary = service.run_import(ctx, source, actor_id=None, progress=progress, batch_rows=args.batch,
+        summary = service.run_import(ctx, source, actor_id=None, progress=progress,
+                                     batch_rows=args.batch or service.BATCH_ROWS,
                                      report=report)
         print(file=sys.stderr)
         for line in report.lines()[:-1]:

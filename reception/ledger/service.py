@@ -73,7 +73,13 @@ from reception.security.permissions import PermissionDenied
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 200
+BATCH_ROWS = 500
+"""Rows per write transaction. Every row inserts some thirty index entries at random places (UUID keys, blind
+indexes, search tokens), so a large register has each of them dirty its own page, and every page is written to
+the write-ahead log at the commit and again at the checkpoint: the rows of a bigger batch share more pages
+(bench_ledger, 2,000 rows on a 30,000-row desk: 527 KiB written per row at 200 rows per batch, 489 at 500, 403 at
+1000). 500 keeps the write lock under a few seconds (an intake at another window waits, ``BUSY_TIMEOUT_MS``) and
+progress and cancel within a batch's time."""
 IMPORT_OFFICER = "ledger-import"
 """The account named as registrant of imported cases (the officer who wrote the ledger is not known): a desk
 officer without a password, so it can never sign in."""
@@ -498,6 +504,25 @@ def _moment(day_time: datetime | None, fallback: datetime, hour: int | None = No
     return d.replace(tzinfo=CHINA_TZ)
 
 
+@dataclass(slots=True)
+class _Person:
+    """What the matching needs of a registered petitioner: its keys (the blind indexes), never its decrypted
+    values."""
+
+    id: str
+    name: str
+    id_type: str
+    id_key: str | None
+    phone_key: str | None
+    merged_into: str | None
+
+    @classmethod
+    def of(cls, p: Petitioner) -> _Person:
+        """From a record in hand (a new one is not flushed yet: its blind indexes are computed here)."""
+        return cls(p.id, p.name, p.id_type, blind_index(p.id_number, "id_number"), blind_index(p.phone, "phone"),
+                   p.merged_into)
+
+
 class _RowImporter:
     """One batch's rows, in the caller's write transaction, with one flush for the whole batch.
 
@@ -551,19 +576,27 @@ class _RowImporter:
         ids = {blind_index(p.values["id_number"], "id_number") for p in plans if p.values["id_number"]}
         phones = {blind_index(p.values["phone"], "phone") for p in plans if p.values["phone"]}
         names = {p.values["name"] for p in plans}
-        people: dict[str, Petitioner] = {}
+        # the records a row may link to (the same ID number) are loaded whole; those that only share a name or a
+        # phone are candidates for the review list, read as their keys (a common name has hundreds of records:
+        # loading and decrypting each of them for every batch made the import slower as the database grew)
+        self.records: dict[str, Petitioner] = {}
         for chunk in _chunks(sorted(i for i in ids if i)):
-            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(
+            self.records.update((p.id, p) for p in s.scalars(select(Petitioner).where(
                 Petitioner.id_type == DocumentType.RESIDENT_ID.value, Petitioner.id_number_bidx.in_(chunk))))
+        people = {pid: _Person.of(p) for pid, p in self.records.items()}
+        columns = (Petitioner.id, Petitioner.name, Petitioner.id_type, Petitioner.id_number_bidx,
+                   Petitioner.phone_bidx, Petitioner.merged_into)
         for chunk in _chunks(sorted(names)):
-            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(Petitioner.name.in_(chunk))))
+            for found in s.execute(select(*columns).where(Petitioner.name.in_(chunk))):
+                people.setdefault(found.id, _Person(*found))
         for chunk in _chunks(sorted(i for i in phones if i)):
-            people.update((p.id, p) for p in s.scalars(select(Petitioner).where(Petitioner.phone_bidx.in_(chunk))))
-        self.by_id: dict[str, Petitioner] = {}
-        self.by_name: dict[str, list[Petitioner]] = {}
-        self.by_phone: dict[str, list[Petitioner]] = {}
-        for p in sorted(people.values(), key=lambda p: p.id):
-            self._index(p)
+            for found in s.execute(select(*columns).where(Petitioner.phone_bidx.in_(chunk))):
+                people.setdefault(found.id, _Person(*found))
+        self.by_id: dict[str, _Person] = {}
+        self.by_name: dict[str, list[_Person]] = {}
+        self.by_phone: dict[str, list[_Person]] = {}
+        for person in sorted(people.values(), key=lambda p: p.id):
+            self._index(person)
         keys = [p.key for p in plans]
         self.held_rows: dict[str, LedgerRow] = {}
         self.taken_keys: set[str] = set()
@@ -616,16 +649,23 @@ class _RowImporter:
                                                              LedgerReview.state == "open")):
                 self.open_reviews.setdefault(item.row_id, []).append(item)
 
-    def _index(self, p: Petitioner) -> None:
-        id_key = blind_index(p.id_number, "id_number") if p.id_type == DocumentType.RESIDENT_ID.value else None
+    def _index(self, p: _Person) -> None:
+        id_key = p.id_key if p.id_type == DocumentType.RESIDENT_ID.value else None
         if id_key:  # a live record before a merged-away one (as the intake's look-up orders them)
             held = self.by_id.get(id_key)
             if held is None or (held.merged_into and not p.merged_into):
                 self.by_id[id_key] = p
         self.by_name.setdefault(p.name, []).append(p)
-        phone_key = blind_index(p.phone, "phone")
-        if phone_key:
-            self.by_phone.setdefault(phone_key, []).append(p)
+        if p.phone_key:
+            self.by_phone.setdefault(p.phone_key, []).append(p)
+
+    def _refresh(self, p: Petitioner) -> None:
+        """A linked record's keys after the row updated it (as it is listed: by name; the maps by ID and phone stay
+        as the batch's look-up made them)."""
+        fresh = _Person.of(p)
+        for person in self.by_name.get(p.name, []):
+            if person.id == p.id:
+                person.id_key, person.phone_key = fresh.id_key, fresh.phone_key
 
     def _case_no(self, day: date) -> str:
         from reception.db.models import CaseNumberCounter
@@ -659,7 +699,7 @@ class _RowImporter:
         same_name = self.by_name.get(name, [])[:20]
         phone_key = blind_index(phone, "phone") if phone else None
         if phone_key is not None:
-            exact = [p for p in same_name if blind_index(p.phone, "phone") == phone_key]
+            exact = [p for p in same_name if p.phone_key == phone_key]
             if exact and not id_number:
                 return exact[0].id, [], False
             if exact and id_number:  # the same name and phone, the known record without (this) ID number
@@ -667,9 +707,9 @@ class _RowImporter:
                                exact[0].id)], False
         doubts: list[tuple[str, str, str]] = []
         for p in same_name[:3]:
-            if p.id_number and id_number:
+            if p.id_key and id_number:
                 continue  # both have ID numbers, and they differ: two people of one name
-            reason = ("same_name_other_phone", "姓名相同、电话不同") if phone and p.phone else (
+            reason = ("same_name_other_phone", "姓名相同、电话不同") if phone and p.phone_key else (
                 "same_name_no_phone", "姓名相同，无法以电话核对")
             doubts.append((reason[0], reason[1], p.id))
         if phone_key is not None and not doubts:
@@ -751,7 +791,7 @@ class _RowImporter:
         visited: datetime = v["visited_at"]
         moment = visited.replace(tzinfo=CHINA_TZ)
         address, phone = v["address"], v["phone"]
-        known = next((p for p in self.by_name.get(v["name"], []) if p.id == link), None) if link else None
+        known = self.records.get(link) if link else None
         if known is None and link is not None:
             known = self.session.get(Petitioner, link)
         if known is not None:
@@ -787,6 +827,8 @@ class _RowImporter:
         if known is not None:
             petitioner = known
             changed = update_petitioner(known, clean)  # (raises before changing anything)
+            if changed:  # a phone it lacked: the next rows of the batch compare with it
+                self._refresh(known)
         else:
             petitioner, changed = new_petitioner(clean), {}
             out.append(petitioner)
@@ -814,7 +856,8 @@ class _RowImporter:
             self.cases[case.id] = case
         self.visits[case.id] = visits_before + 1
         if known is None:
-            self._index(petitioner)
+            self.records[petitioner.id] = petitioner
+            self._index(_Person.of(petitioner))
         if v["case_ref"] and join is None:
             self.joins.setdefault(v["case_ref"][:64], case.id)
         earlier_row = self.held_rows.pop(plan.key, None)

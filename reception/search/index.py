@@ -2,7 +2,8 @@
 
 - Every ORM write of a petitioner (intake, a correction, a record a sync pull applies: pulled petitioners always go
   through the ORM, ``sync.desk.pull._bulk_insertable``) updates them in the same transaction, by mapper events: the
-  rows of the old values are deleted (from the attribute history), those of the new ones inserted.
+  rows of the old values are deleted (from the attribute history), those of the new ones inserted (a new
+  petitioner's rows at the end of its flush, one statement per table for all the flush's new petitioners).
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed
   tokens: ``reception.security.atrest``), and by ``reception search rebuild``-style callers after writes made
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, text, tuple_
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import get_history
 
 from reception.db.models import Petitioner, PetitionerGram, PetitionerToken, Setting
@@ -36,13 +38,18 @@ _TOKEN: Table = PetitionerToken.__table__  # type: ignore[assignment]
 _GRAM: Table = PetitionerGram.__table__  # type: ignore[assignment]
 
 
+_INSERT_TOKEN = insert(_TOKEN).prefix_with("OR IGNORE")
+_INSERT_GRAM = insert(_GRAM).prefix_with("OR IGNORE")
+PENDING_KEY = "search_index_pending"
+"""``session.info`` key: the rows of the petitioners inserted by the flush under way, per connection, written at
+its end (``_write_pending``) in one statement per table instead of two per petitioner."""
+
+
 def _insert(conn: Connection, tok: list[tuple[int, str]], grams: list[tuple[str, str]]) -> None:
     if tok:
-        conn.execute(insert(_TOKEN).prefix_with("OR IGNORE"),
-                     [{"token": t, "petitioner_id": p} for t, p in tok])
+        conn.execute(_INSERT_TOKEN, [{"token": t, "petitioner_id": p} for t, p in tok])
     if grams:
-        conn.execute(insert(_GRAM).prefix_with("OR IGNORE"),
-                     [{"gram": g, "petitioner_id": p} for g, p in grams])
+        conn.execute(_INSERT_GRAM, [{"gram": g, "petitioner_id": p} for g, p in grams])
 
 
 def _delete(conn: Connection, tok: Iterable[tuple[int, str]], grams: Iterable[tuple[str, str]]) -> None:
@@ -63,7 +70,30 @@ def _old(target: Petitioner, attr: str) -> str | None:
 
 @event.listens_for(Petitioner, "after_insert")
 def _on_insert(_mapper: Mapper[Petitioner], conn: Connection, target: Petitioner) -> None:
-    _insert(conn, *tokens.rows(target.id, target.name, target.id_number, target.phone, target.address))
+    tok, grams = tokens.rows(target.id, target.name, target.id_number, target.phone, target.address)
+    session = object_session(target)
+    if session is None:  # (an ORM insert always has its session; kept for safety)
+        _insert(conn, tok, grams)
+        return
+    pending: dict[Connection, tuple[list[tuple[int, str]], list[tuple[str, str]]]]
+    pending = session.info.setdefault(PENDING_KEY, {})
+    held_tok, held_grams = pending.setdefault(conn, ([], []))
+    held_tok.extend(tok)
+    held_grams.extend(grams)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_pending(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush that failed left rows of inserts its rollback undid: never write them."""
+    session.info.pop(PENDING_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_pending(session: Session, _context: Any) -> None:
+    """The rows of the petitioners this flush inserted, in the flush's transaction (before anything can read)."""
+    pending = session.info.pop(PENDING_KEY, None)
+    for conn, (tok, grams) in (pending or {}).items():
+        _insert(conn, tok, grams)
 
 
 @event.listens_for(Petitioner, "after_update")

@@ -326,3 +326,39 @@ def test_history_search_is_for_the_centre_and_audited_without_the_text(desk: Des
     assert "3912" not in "\n".join(r.getMessage() for r in caplog.records)
     with pytest.raises(PermissionDenied):
         search_history(desk.ctx, "3912", user_id=desk.user("unit_staff", unit="ZJJ"), desk_id=desk.desk_id)
+
+
+def test_an_insert_failed_mid_flush_leaves_no_index_rows(desk: Desk) -> None:
+    """The rows of a flush's new petitioners are written at the flush's end; a flush that fails after the insert
+    (here a later listener) leaves none of them for the next flush of the session to write."""
+    from sqlalchemy import event
+
+    def fail(*_args: object) -> None:
+        raise RuntimeError("a later step of the flush fails")
+
+    event.listen(Petitioner, "after_insert", fail)
+    with desk.ctx.db.write() as s:
+        gone = Petitioner(name="钱多多", id_type=DocumentType.NONE.value, id_number=None, gender="unknown",
+                          phone="13511112222", address="")
+        try:
+            with pytest.raises(RuntimeError), s.begin_nested():
+                s.add(gone)
+                s.flush()
+        finally:
+            event.remove(Petitioner, "after_insert", fail)
+        kept = Petitioner(name="孙小美", id_type=DocumentType.NONE.value, id_number=None, gender="unknown",
+                          phone="13533334444", address="")
+        s.add(kept)
+        s.flush()
+        # in the flush's own transaction, before the commit: the new record is searchable
+        assert s.scalar(select(func.count()).select_from(PetitionerToken)
+                        .where(PetitionerToken.petitioner_id == kept.id)) == len(tokens.phone_tokens("13533334444"))
+        gone_id, kept_id = gone.id, kept.id
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(PetitionerToken)
+                        .where(PetitionerToken.petitioner_id == gone_id)) == 0
+        assert s.scalar(select(func.count()).select_from(PetitionerGram)
+                        .where(PetitionerGram.petitioner_id == gone_id)) == 0
+        assert s.scalar(select(func.count()).select_from(PetitionerGram)
+                        .where(PetitionerGram.petitioner_id == kept_id)) == len(tokens.name_grams("孙小美"))
+    assert _nos(desk, "3333") == []  # (a petitioner without a case: the case search lists nothing)

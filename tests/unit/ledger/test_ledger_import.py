@@ -478,3 +478,60 @@ def test_a_row_of_a_merged_away_case_joins_its_survivor(desk: Desk, tmp_path: Pa
         assert s.scalar(select(func.count()).select_from(Visit).where(Visit.case_id == merged)) == 1
         assert "visit_added" in set(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == survivor)))
         assert "visit_added" not in set(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == merged)))
+
+
+@pytest.mark.parametrize("batch_rows", [200, 1])
+def test_a_phone_added_by_a_row_links_the_next_rows_of_that_person(desk: Desk, tmp_path: Path,
+                                                                    batch_rows: int) -> None:
+    """张三 is registered by ID without a phone; the ledger's first row (by ID) gives the phone, a later row has only
+    name and phone: the same record, in the same batch as across batches (no new record, no review item)."""
+    from reception.domain.enums import DocumentType
+
+    with desk.ctx.db.write() as s:
+        s.add(Petitioner(name="张三", id_type=DocumentType.RESIDENT_ID.value, id_number=ID_ZHANG, gender="male",
+                         phone=None, address="翠园街道1号"))
+    rows = [["张三", ID_ZHANG, "13800138000", "2021-03-05", "要求尽快办理房屋不动产权证", "房屋办证", "翠园街道",
+             "区住房和城乡建设局", "", "", ""],
+            ["张三", "", "13800138000", "2021-03-09", "反映小区物业服务差，要求更换物业公司", "物业管理", "翠园街道",
+             "翠园街道", "", "", ""]]
+    summary = ledger.run_import(desk.ctx, LedgerSource(write_xlsx(tmp_path / "l.xlsx", rows), defaults=DEFAULTS),
+                                actor_id=None, batch_rows=batch_rows)
+    assert (summary.imported, summary.new_petitioners, summary.reviews) == (2, 0, 0)
+    with desk.ctx.db.read() as s:
+        zhang = s.scalars(select(Petitioner).where(Petitioner.name == "张三")).all()
+        assert len(zhang) == 1 and zhang[0].phone == "13800138000"
+        assert {r.petitioner_id for r in s.scalars(select(LedgerRow))} == {zhang[0].id}
+
+
+def test_namesakes_are_compared_by_their_keys_not_decrypted(desk: Desk, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty people called 吴十 are registered: a row of that name is checked against them (a review item for
+    the ones it may be) without decrypting their ID numbers and phones (reading each was what made every batch
+    slower as the register grew)."""
+    from reception.domain.enums import DocumentType
+    from reception.security import crypto
+    from tests.unit.ledger.files import resident_id
+
+    with desk.ctx.db.write() as s:
+        for i in range(30):
+            s.add(Petitioner(name="吴十", id_type=DocumentType.RESIDENT_ID.value,
+                             id_number=resident_id(f"430503198001{i + 1:02d}0{i:02d}"), gender="male",
+                             phone=None if i == 7 else f"1350000{i:04d}", address=""))
+    rows = [["吴十", "", "13200132000", "2021-03-15", "反映商铺音响噪声扰民", "噪声扰民", "雨溪街道", "区生态环境分局",
+             "已受理", "", ""]]
+    path = write_xlsx(tmp_path / "l.xlsx", rows)
+    report = ledger.dry_run(desk.ctx, LedgerSource(path, defaults=DEFAULTS))
+    decrypted: list[str] = []
+    real = crypto.decrypt
+
+    def counting(value: str, purpose: str) -> str:
+        decrypted.append(purpose)
+        return real(value, purpose)
+
+    monkeypatch.setattr(crypto, "decrypt", counting)
+    summary = ledger.run_import(desk.ctx, LedgerSource(path, defaults=DEFAULTS), actor_id=None, report=report)
+    assert (summary.imported, summary.new_petitioners) == (1, 1)
+    assert summary.reviews == 3  # the first three namesakes the matching lists (as before: never all thirty)
+    assert len(decrypted) <= 4, decrypted  # (the new record's own values, when it is read back)
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Petitioner).where(Petitioner.name == "吴十")) == 31
