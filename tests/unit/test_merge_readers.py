@@ -5,6 +5,7 @@ through the per-day cache too; a merged-away case is in no overdue or reminder l
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -36,7 +37,8 @@ def _register(desk: Desk, *, name: str, id_body: str, phone: str, unit: str = "Z
     form = IntakeInput(
         person=PersonInput(name=name, id_type=DocumentType.RESIDENT_ID, id_number=_id(id_body),
                            gender=Gender.UNKNOWN, phone=phone, address="示范区翠园街道尚书茗苑3栋"),
-        channel=Channel.LETTER if received_on else Channel.VISIT, content_class=ContentClass.CLAIM, category_id=desk.category(category),
+        channel=Channel.LETTER if received_on else Channel.VISIT, content_class=ContentClass.CLAIM,
+        category_id=desk.category(category),
         locality_id=desk.locality(GRID), request="要求尽快办理房屋不动产权证", facts="小区交房五年仍未办证。",
         routing_action=RoutingAction.ASSIGN, unit_id=desk.unit(unit), received_on=received_on,
         override_reason="按职责交办", join_case_id=join_case_id,
@@ -88,9 +90,9 @@ def test_the_history_lists_a_merged_case_as_the_case_it_was_merged_into(desk: De
     assert [h.summary.visit_count for h in search(desk.ctx, "13812345678").hits] == [2]
 
 
-def _figures(desk: Desk, period: periods.Period, *, use_cache: bool = True) -> dict[str, object]:
+def _figures(desk: Desk, period: periods.Period, *, use_cache: bool = True) -> dict[str, Any]:
     report = period_report(desk.ctx, period, use_cache=use_cache)
-    out: dict[str, object] = {f.key: f.value for f in report.figures}
+    out: dict[str, Any] = {f.key: f.value for f in report.figures}
     for key in ("by_unit", "by_category", "by_township"):
         out[key] = {row[0]: row[1] for row in report.table(key).rows}
     out["monthly"] = {row[0]: row[1:] for row in report.table("monthly").rows}
@@ -125,9 +127,9 @@ def test_statistics_count_a_merged_group_of_cases_once(desk: Desk) -> None:
     assert cached["new_cases"] == 2  # the group once
     assert cached["registrations"] == 3 and cached["visits"] == 2  # visits still count as visits (one a letter)
     assert (cached["owned_cases"], cached["supervised"]) == (1, 1)
-    assert sum(cached["by_unit"].values()) == 2 and "区人力资源和社会保障局" not in cached["by_unit"]  # type: ignore[attr-defined]
-    assert sum(cached["by_category"].values()) == 2 and sum(cached["by_township"].values()) == 2  # type: ignore[attr-defined]
-    assert sum(v[3] for v in cached["monthly"].values()) == 2  # type: ignore[attr-defined]
+    assert sum(cached["by_unit"].values()) == 2 and "区人力资源和社会保障局" not in cached["by_unit"]
+    assert sum(cached["by_category"].values()) == 2 and sum(cached["by_township"].values()) == 2
+    assert sum(v[3] for v in cached["monthly"].values()) == 2
     listed = {r.case_id for r in drill(desk.ctx, "new_cases", month).rows}
     assert listed == {first, third}
     assert [r.case_id for r in drill(desk.ctx, "owned_cases", month).rows] == [first]
