@@ -27,6 +27,7 @@ from reception.domain.errors import FieldError
 from reception.domain.textcheck import SEARCH_MAX, field_problem
 from reception.intake.dto import CaseSummary, HistoryPage
 from reception.intake.history import MAX_PERSONS, audited_history, history_of, summarise_cases
+from reception.merge.resolve import petitioner_survivors
 from reception.search import tokens
 from reception.search.query import Kind, Reading, classify
 from reception.security.crypto import blind_index
@@ -411,7 +412,15 @@ def find_history_by_text(session: Session, text: str, *, limit: int = MAX_PERSON
     readings = classify(text)
     if not readings:
         return HistoryPage()
-    people, capped = _people(session, readings)
+    found, capped = _people(session, readings)
+    # a merged-away record is the person it was merged into: each person once, by their best reading
+    survivors = petitioner_survivors(session, [pid for pid, _r in found])
+    people: list[tuple[str, Reading]] = []
+    seen: set[str] = set()
+    for pid, reading in found:  # (best first)
+        if survivors[pid] not in seen:
+            seen.add(survivors[pid])
+            people.append((survivors[pid], reading))
     shown = people[:limit]
     matched = {pid: (HISTORY_KEYS.get(reading.kind, reading.kind.value),) for pid, reading in shown}
     return HistoryPage(history=history_of(session, [pid for pid, _r in shown], matched), total=len(people),

@@ -76,6 +76,7 @@ def test_the_history_shows_a_merged_person_once_with_every_visit(desk: Desk) -> 
     for text in ("13912345678", "夏明"):
         page = search_history(desk.ctx, text)
         assert [(p.petitioner_id, p.visit_count) for p in page.history.persons] == [(a, 3)], text
+        assert page.total == 1, text
 
 
 def test_the_history_lists_a_merged_case_as_the_case_it_was_merged_into(desk: Desk) -> None:
