@@ -116,16 +116,19 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
     strength = {"id_number": 4, "phone": 2, "name": 1}
     ranked = sorted(people, key=lambda pid: -sum(strength[m] for m in people[pid]))[:MAX_PERSONS]
     return history_of(session, ranked,
-                      {pid: tuple(m for m in ("id_number", "phone", "name") if m in people[pid]) for pid in ranked})
+                      {pid: tuple(m for m in ("id_number", "phone", "name") if m in people[pid]) for pid in ranked},
+                      resolved=True)
 
 
-def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str, tuple[str, ...]]) -> HistoryResult:
+def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str, tuple[str, ...]], *,
+               resolved: bool = False) -> HistoryResult:
     """The given petitioners in this order, masked, each with their visit count and newest cases. A merged-away
     record is shown as the person it was merged into, once, with the visits of every record of the merge (each
-    visit counted once) and its cases as the cases they were merged into."""
+    visit counted once) and its cases as the cases they were merged into. ``resolved``: ``ranked`` are surviving
+    records already."""
     if not ranked:
         return HistoryResult()
-    survivors = petitioner_survivors(session, ranked)
+    survivors = {pid: pid for pid in ranked} if resolved else petitioner_survivors(session, ranked)
     order: list[str] = []
     how: dict[str, list[str]] = {}
     for pid in ranked:
@@ -172,23 +175,28 @@ def _visits_by_person(
     if not person_of:
         return {}, {}
     rows = session.execute(
-        select(Visit.case_id, Visit.visited_on, Visit.id, VisitPerson.petitioner_id)
+        select(Visit.case_id, Visit.visited_on, Visit.id, VisitPerson.petitioner_id, Case.case_no)
+        .select_from(VisitPerson)
         .join(Visit, Visit.id == VisitPerson.visit_id)
+        .join(Case, Case.id == Visit.case_id)
         .where(VisitPerson.petitioner_id.in_(list(person_of)))
     ).all()
     cases_now = case_survivors(session, {r[0] for r in rows})
+    numbers = {r[0]: r[4] for r in rows}
     per_case: dict[str, dict[str, list[Any]]] = defaultdict(dict)
     """person -> case now -> [last visit, visits]"""
     seen: dict[str, set[str]] = defaultdict(set)
-    for case_id, on, visit_id, member in rows:
+    for case_id, on, visit_id, member, _no in rows:
         pid = person_of[member]
         if visit_id in seen[pid]:
             continue
         seen[pid].add(visit_id)
         acc = per_case[pid].setdefault(cases_now[case_id], [on, 0])
         acc[0], acc[1] = max(acc[0], on), acc[1] + 1
-    numbers: dict[str, str] = {cid: no for cid, no in session.execute(select(Case.id, Case.case_no).where(
-        Case.id.in_({cid for cases in per_case.values() for cid in cases})))} if per_case else {}
+    moved = {now for now in cases_now.values() if now not in numbers}  # (survivors none of these visits is on)
+    if moved:
+        numbers.update({cid: no for cid, no in session.execute(
+            select(Case.id, Case.case_no).where(Case.id.in_(moved)))})
     stats: dict[str, tuple[int, date | None]] = {}
     newest: dict[str, list[str]] = {}
     for pid, by_case in per_case.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from reception.db.models import Case, Petitioner
@@ -37,12 +37,28 @@ def _survivors(session: Session, model: type[Case] | type[Petitioner], ids: Iter
     return out
 
 
+def merged_into_any(session: Session, model: type[Case] | type[Petitioner],
+                     ids: list[str]) -> list[tuple[str, str]]:
+    """(id, merged_into) of the records merged into any of ``ids``, through the ``merged_into`` index. On SQLite the
+    index is named (``INDEXED BY``): ANALYZE sees a column that is almost all NULL as one value shared by every row
+    and the planner then scans the whole table for each look-up (measured: 3-14 ms a history check on 10,000
+    cases, growing with the table)."""
+    if not ids:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__tablename__
+        stmt = text(f"SELECT id, merged_into FROM {table} INDEXED BY ix_{table}_merged_into "
+                    "WHERE merged_into IN :ids").bindparams(bindparam("ids", expanding=True))
+        return [(str(r[0]), str(r[1])) for r in session.execute(stmt, {"ids": ids})]
+    return [(rid, into) for rid, into in session.execute(
+        select(model.id, model.merged_into).where(model.merged_into.in_(ids))) if into]
+
+
 def _group(session: Session, model: type[Case] | type[Petitioner], survivor_id: str) -> list[str]:
     group = [survivor_id]
     frontier = [survivor_id]
     for _ in range(MAX_DEPTH):
-        frontier = [rid for rid in session.scalars(select(model.id).where(model.merged_into.in_(frontier)))
-                    if rid not in group]
+        frontier = [rid for rid, _into in merged_into_any(session, model, frontier) if rid not in group]
         if not frontier:
             break
         group.extend(frontier)
@@ -58,9 +74,9 @@ def _groups(session: Session, model: type[Case] | type[Petitioner],
     for _ in range(MAX_DEPTH):
         found: list[tuple[str, str]] = []
         for start in range(0, len(frontier), CHUNK):
-            found.extend((rid, into) for rid, into in session.execute(
-                select(model.id, model.merged_into).where(model.merged_into.in_(frontier[start:start + CHUNK])))
-                if rid not in owner and into)
+            found.extend((rid, into) for rid, into in merged_into_any(session, model,
+                                                                       frontier[start:start + CHUNK])
+                         if rid not in owner)
         if not found:
             break
         frontier = []

@@ -291,14 +291,13 @@ def _cases_of_people(session: Session, found: _Found) -> None:
 def _merged_people(session: Session, found: _Found) -> None:
     """A petitioner found is found with every record merged with theirs (``reception.merge``): the survivor's
     cases include those of the merged-away record, and the merged-away record's ID or phone finds the survivor's."""
-    from reception.merge.resolve import petitioner_group
+    from reception.merge.resolve import merged_into_any, petitioner_group
 
     if not found.people:
         return
     merged = set(session.scalars(select(Petitioner.id).where(
         Petitioner.id.in_(list(found.people)[:CHUNK]), Petitioner.merged_into.is_not(None))))
-    merged |= set(session.scalars(select(Petitioner.merged_into).where(
-        Petitioner.merged_into.in_(list(found.people)[:CHUNK]))))
+    merged |= {into for _rid, into in merged_into_any(session, Petitioner, list(found.people)[:CHUNK])}
     for pid in sorted(merged):
         if pid not in found.people:
             continue
