@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
 from reception.intake import directory
 from reception.intake.dto import CaseSummary, HistoryPage, HistoryResult, PersonMatch
+from reception.merge.resolve import case_groups, case_survivors, petitioner_groups, petitioner_survivors
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, require
 
@@ -107,21 +108,40 @@ def find_history(session: Session, *, id_number: str = "", phone: str = "", name
             matches[pid].add("name")
     if not matches:
         return HistoryResult()
+    # a merged-away record found is found as the person it was merged into (``reception.merge``)
+    survivors = petitioner_survivors(session, matches)
+    people: dict[str, set[str]] = defaultdict(set)
+    for pid, how in matches.items():
+        people[survivors[pid]] |= how
     strength = {"id_number": 4, "phone": 2, "name": 1}
-    ranked = sorted(matches, key=lambda pid: -sum(strength[m] for m in matches[pid]))[:MAX_PERSONS]
+    ranked = sorted(people, key=lambda pid: -sum(strength[m] for m in people[pid]))[:MAX_PERSONS]
     return history_of(session, ranked,
-                      {pid: tuple(m for m in ("id_number", "phone", "name") if m in matches[pid]) for pid in ranked})
+                      {pid: tuple(m for m in ("id_number", "phone", "name") if m in people[pid]) for pid in ranked},
+                      resolved=True)
 
 
-def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str, tuple[str, ...]]) -> HistoryResult:
-    """The given petitioners in this order, masked, each with their visit count and newest cases."""
+def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str, tuple[str, ...]], *,
+               resolved: bool = False) -> HistoryResult:
+    """The given petitioners in this order, masked, each with their visit count and newest cases. A merged-away
+    record is shown as the person it was merged into, once, with the visits of every record of the merge (each
+    visit counted once) and its cases as the cases they were merged into. ``resolved``: ``ranked`` are surviving
+    records already."""
     if not ranked:
         return HistoryResult()
-    people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(ranked)))}
-    stats, newest = _visits_by_person(session, ranked)
+    survivors = {pid: pid for pid in ranked} if resolved else petitioner_survivors(session, ranked)
+    order: list[str] = []
+    how: dict[str, list[str]] = {}
+    for pid in ranked:
+        sid = survivors[pid]
+        if sid not in how:
+            order.append(sid)
+            how[sid] = []
+        how[sid].extend(m for m in matched_by.get(pid, ()) if m not in how[sid])
+    people = {p.id: p for p in session.scalars(select(Petitioner).where(Petitioner.id.in_(order)))}
+    stats, newest = _visits_by_person(session, petitioner_groups(session, order))
     summaries = {s.id: s for s in summarise_cases(session, {cid for ids in newest.values() for cid in ids})}
     persons: list[PersonMatch] = []
-    for pid in ranked:
+    for pid in order:
         p = people.get(pid)
         if p is None:
             continue
@@ -135,34 +155,52 @@ def history_of(session: Session, ranked: Sequence[str], matched_by: Mapping[str,
                 phone_masked=mask_phone(p.phone or ""),
                 gender=p.gender,
                 address=p.address,
-                matched_by=matched_by[pid],
+                matched_by=tuple(how[pid]),
                 visit_count=visit_count,
                 last_visit_on=last,
-                cases=tuple(summaries[cid] for cid in newest.get(pid, ())),
+                cases=tuple(summaries[cid] for cid in newest.get(pid, ()) if cid in summaries),
             )
         )
     return HistoryResult(tuple(persons))
 
 
 def _visits_by_person(
-    session: Session, petitioner_ids: Sequence[str]
+    session: Session, groups: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, tuple[int, date | None]], dict[str, list[str]]]:
-    """In one grouped query: each person's visit count and last visit, and their newest cases (at most
-    MAX_CASES_PER_PERSON, newest last visit first), so only those cases get summarised."""
+    """Each person's (the records of ``groups``, merged into its key) visit count and last visit, and their newest
+    cases as the cases they now are (at most MAX_CASES_PER_PERSON, newest last visit first), so only those cases get
+    summarised. One query (a person's visits are few: tens, not thousands); a visit with two records of one person
+    counts once."""
+    person_of = {member: pid for pid, members in groups.items() for member in members}
+    if not person_of:
+        return {}, {}
     rows = session.execute(
-        select(VisitPerson.petitioner_id, Visit.case_id, func.count(), func.max(Visit.visited_on), Case.case_no)
+        select(Visit.case_id, Visit.visited_on, Visit.id, VisitPerson.petitioner_id, Case.case_no)
+        .select_from(VisitPerson)
         .join(Visit, Visit.id == VisitPerson.visit_id)
         .join(Case, Case.id == Visit.case_id)
-        .where(VisitPerson.petitioner_id.in_(petitioner_ids), Case.status.not_in(VOID_STATUSES))
-        .group_by(VisitPerson.petitioner_id, Visit.case_id)
+        .where(VisitPerson.petitioner_id.in_(list(person_of)), Case.status.not_in(VOID_STATUSES))
     ).all()
-    per_person: dict[str, list[tuple[date, str, str, int]]] = defaultdict(list)
-    for pid, case_id, count, last, case_no in rows:
-        per_person[pid].append((last, case_no, case_id, int(count)))
+    cases_now = case_survivors(session, {r[0] for r in rows})
+    numbers = {r[0]: r[4] for r in rows}
+    per_case: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    """person -> case now -> [last visit, visits]"""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for case_id, on, visit_id, member, _no in rows:
+        pid = person_of[member]
+        if visit_id in seen[pid]:
+            continue
+        seen[pid].add(visit_id)
+        acc = per_case[pid].setdefault(cases_now[case_id], [on, 0])
+        acc[0], acc[1] = max(acc[0], on), acc[1] + 1
+    moved = {now for now in cases_now.values() if now not in numbers}  # (survivors none of these visits is on)
+    if moved:
+        numbers.update({cid: no for cid, no in session.execute(
+            select(Case.id, Case.case_no).where(Case.id.in_(moved)))})
     stats: dict[str, tuple[int, date | None]] = {}
     newest: dict[str, list[str]] = {}
-    for pid, cases in per_person.items():
-        cases.sort(reverse=True)
+    for pid, by_case in per_case.items():
+        cases = sorted(((last, numbers.get(cid, ""), cid, n) for cid, (last, n) in by_case.items()), reverse=True)
         stats[pid] = (sum(c[3] for c in cases), cases[0][0])
         newest[pid] = [c[2] for c in cases[:MAX_CASES_PER_PERSON]]
     return stats, newest
@@ -194,14 +232,16 @@ def summarise_cases(session: Session, case_ids: Iterable[str]) -> list[CaseSumma
     if not ids:
         return []
     cases = session.scalars(select(Case).where(Case.id.in_(ids))).all()
-    stats = {
-        row[0]: (int(row[1]), row[2], bool(row[3]))
-        for row in session.execute(
+    # the visits of a case include those of the cases merged into it (``reception.merge``)
+    case_of = {member: cid for cid, members in case_groups(session, ids).items() for member in members}
+    stats: dict[str, tuple[int, date | None, bool]] = {}
+    for member, n, last, skip in session.execute(
             select(Visit.case_id, func.count(), func.max(Visit.visited_on), func.max(Visit.is_skip_level))
-            .where(Visit.case_id.in_(ids))
-            .group_by(Visit.case_id)
-        )
-    }
+            .where(Visit.case_id.in_(list(case_of)))
+            .group_by(Visit.case_id)):
+        count, latest, skipped = stats.get(case_of[member], (0, None, False))
+        stats[case_of[member]] = (count + int(n), last if latest is None or (last and last > latest) else latest,
+                                  skipped or bool(skip))
     # the first person of the first visit represents the case in lists
     first_person: dict[str, tuple[str, str, str, str]] = {}
     counts: dict[str, int] = defaultdict(int)

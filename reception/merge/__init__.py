@@ -13,7 +13,9 @@ petitioners are never deleted):
   at other desks, which this desk may not rewrite); every reader resolves through ``merged_into``
   (``reception.merge.resolve``): the case detail shows the surviving case with the visits and events of every case
   merged into it, a search or a case-number lookup of the old number finds the surviving case, the history check
-  counts a merged-away petitioner's visits as the survivor's, and the old number still reprints its own receipt.
+  counts a merged-away petitioner's visits as the survivor's, the old number still reprints its own receipt, the
+  statistics and the units' lists count a merged group of cases once (``resolve.counted_case``), and the server's
+  query page shows an old receipt the surviving case.
   The petitioner's blind indexes and search indexes stay those of each record, so an ID number or a phone held only
   by the merged-away record still finds the person (resolved to the survivor).
 - Undo is another record with ``undoes`` naming the merge, ``merged_into`` cleared, and an ``EventKind.UNMERGED``
@@ -23,6 +25,9 @@ petitioners are never deleted):
   another desk's case only with a merge record naming that case as the survivor. A desk that edited the merged-away
   case offline pushes a change against its old version: the server stores a version conflict with both sides for a
   person (nothing is lost); new visits and events it made there are kept and read with the surviving case.
+  Two desks merging one record offline into different ones: the first merge at the server stands; the second's
+  version conflict is settled for it by sync (stored, ``merge_first``) and its merge shows as superseded, undone
+  by an administrator without touching the record.
 - Who: supervisors and administrators merge (``Permission.MERGE``), administrators undo (``Permission.ADMIN``),
   checked at the desk (the server cannot know the person behind a desk's token, as for the roster's edits).
 """

@@ -4,9 +4,10 @@ history, intake), so it imports nothing of theirs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from reception.db.models import Case, Petitioner
@@ -36,16 +37,73 @@ def _survivors(session: Session, model: type[Case] | type[Petitioner], ids: Iter
     return out
 
 
+def merged_into_any(session: Session, model: type[Case] | type[Petitioner],
+                     ids: list[str]) -> list[tuple[str, str]]:
+    """(id, merged_into) of the records merged into any of ``ids``, through the ``merged_into`` index. On SQLite the
+    index is named (``INDEXED BY``): ANALYZE sees a column that is almost all NULL as one value shared by every row
+    and the planner then scans the whole table for each look-up (measured: 3-14 ms a history check on 10,000
+    cases, growing with the table)."""
+    if not ids:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__tablename__
+        stmt = text(f"SELECT id, merged_into FROM {table} INDEXED BY ix_{table}_merged_into "
+                    "WHERE merged_into IN :ids").bindparams(bindparam("ids", expanding=True))
+        return [(str(r[0]), str(r[1])) for r in session.execute(stmt, {"ids": ids})]
+    return [(rid, into) for rid, into in session.execute(
+        select(model.id, model.merged_into).where(model.merged_into.in_(ids))) if into]
+
+
 def _group(session: Session, model: type[Case] | type[Petitioner], survivor_id: str) -> list[str]:
     group = [survivor_id]
     frontier = [survivor_id]
     for _ in range(MAX_DEPTH):
-        frontier = [rid for rid in session.scalars(select(model.id).where(model.merged_into.in_(frontier)))
-                    if rid not in group]
+        frontier = [rid for rid, _into in merged_into_any(session, model, frontier) if rid not in group]
         if not frontier:
             break
         group.extend(frontier)
     return group
+
+
+def _groups(session: Session, model: type[Case] | type[Petitioner],
+            survivor_ids: Iterable[str]) -> dict[str, list[str]]:
+    """``_group`` of many survivors at once: one query per level of merges (one in all when nothing was merged)."""
+    groups = {sid: [sid] for sid in survivor_ids}
+    owner = {sid: sid for sid in groups}
+    frontier = sorted(groups)
+    for _ in range(MAX_DEPTH):
+        found: list[tuple[str, str]] = []
+        for start in range(0, len(frontier), CHUNK):
+            found.extend((rid, into) for rid, into in merged_into_any(session, model,
+                                                                       frontier[start:start + CHUNK])
+                         if rid not in owner)
+        if not found:
+            break
+        frontier = []
+        for rid, into in found:
+            owner[rid] = owner[into]
+            groups[owner[rid]].append(rid)
+            frontier.append(rid)
+    return groups
+
+
+def counted_case(model: Any = Case) -> ColumnElement[bool]:
+    """The condition that a case row counts as a case of its own (statistics, the overdue and reminder lists,
+    the units' open cases): not merged away. A merged group counts once, as its surviving case; its visits still
+    count as visits. ``model``: ``Case`` or an alias of it. The one place such an exclusion is written."""
+    return model.merged_into.is_(None)  # type: ignore[no-any-return]
+
+
+def case_now_id(model: Any = Case) -> ColumnElement[str]:
+    """In SQL, the id of the case a case row now is: the case it was merged into, else its own (one level: a case
+    merged into a case that was later merged away itself names the middle one; rare, and never made by the
+    service in one step). For counts of distinct cases over rows that name a case (ownership, supervision)."""
+    return func.coalesce(model.merged_into, model.id)
+
+
+def counted_case_data(data: Mapping[str, Any]) -> bool:
+    """``counted_case`` for a case as a synced record's data (the server's tables hold the desks' JSON)."""
+    return not data.get("merged_into")
 
 
 def case_survivors(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
@@ -62,6 +120,11 @@ def case_group(session: Session, case_id: str) -> list[str]:
     return _group(session, Case, case_survivor(session, case_id))
 
 
+def case_groups(session: Session, survivor_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each given case id -> itself first, then every case merged into it (directly or through another)."""
+    return _groups(session, Case, survivor_ids)
+
+
 def petitioner_survivors(session: Session, ids: Iterable[str]) -> dict[str, str]:
     return _survivors(session, Petitioner, ids)
 
@@ -73,3 +136,8 @@ def petitioner_survivor(session: Session, petitioner_id: str) -> str:
 def petitioner_group(session: Session, petitioner_id: str) -> list[str]:
     """The surviving record of ``petitioner_id`` first, then every record merged into it."""
     return _group(session, Petitioner, petitioner_survivor(session, petitioner_id))
+
+
+def petitioner_groups(session: Session, survivor_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each given petitioner id -> itself first, then every record merged into it."""
+    return _groups(session, Petitioner, survivor_ids)

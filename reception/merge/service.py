@@ -53,6 +53,10 @@ class MergeRecord:
     reason: str
     made_at: datetime
     undone: bool
+    superseded: bool = False
+    """Not undone, but the merged record is no longer merged into this survivor: merged into another (two desks
+    merged it offline into different records and the other merge reached the server first; this one's change was
+    a conflict settled for the other) or its mark lost. Undo it (``undo_case_merge``): nothing else changes."""
 
 
 def _reason(text: str, field: str) -> str:
@@ -129,7 +133,8 @@ def merge_cases_in_session(session: Session, survivor_id: str, merged_id: str, *
 def undo_case_merge(ctx: AppContext, merge_id: str, *, reason: str, actor_id: str | None,
                     desk_id: str | None = None) -> MergeResult:
     """Undo a case merge (撤销合并; administrators): the merged-away case is a case of its own again, with its own
-    clocks; the surviving case's receipt date is the earliest of what is still merged into it."""
+    clocks; the surviving case's receipt date is the earliest of what is still merged into it. A superseded merge
+    (``MergeRecord.superseded``: the case now merged into another) is undone without touching that case."""
     with ctx.db.write() as session:
         require(session, actor_id, Permission.ADMIN)
         clean = _reason(reason, UNDO_REASON_FIELD)
@@ -139,15 +144,17 @@ def undo_case_merge(ctx: AppContext, merge_id: str, *, reason: str, actor_id: st
         if session.scalar(select(CaseMerge.id).where(CaseMerge.undoes == record.id)) is not None:
             raise MergeError("该合并已撤销", key="merge_already_undone")
         survivor, merged = session.get(Case, record.survivor_id), session.get(Case, record.merged_id)
-        if survivor is None or merged is None or merged.merged_into != survivor.id:
+        if survivor is None or merged is None:
             raise MergeError("案件的合并状态已变化（可能尚未同步），不能撤销这次合并", key="merge_state_changed")
+        superseded = merged.merged_into != survivor.id  # (only the record and the survivor's receipt date change)
         desk = _desk_id(session, desk_id)
         now = ctx.now()
         undo = CaseMerge(survivor_id=survivor.id, merged_id=merged.id, merged_case_no=merged.case_no,
                          undoes=record.id, reason=clean, actor_id=actor_id, desk_id=desk, made_at=now)
         session.add(undo)
-        merged.merged_into = None
-        merged.version += 1
+        if not superseded:
+            merged.merged_into = None
+            merged.version += 1
         session.flush()
         remaining = [_own_receipt(survivor)] + [_receipt(session, c) for c in session.scalars(
             select(Case).where(Case.merged_into == survivor.id))]
@@ -156,10 +163,11 @@ def undo_case_merge(ctx: AppContext, merge_id: str, *, reason: str, actor_id: st
                      data={"merge_id": undo.id, "undoes": record.id, "case_id": merged.id,
                            "case_no": merged.case_no, "received_on": earliest.isoformat()},
                      actor_id=actor_id, now=now, cal=ctx.calendar)
-        reproject_cases(session, [merged.id], ctx.calendar)
+        if not superseded:
+            reproject_cases(session, [merged.id], ctx.calendar)
         audit.record(session, user_id=actor_id, desk_id=desk, action="unmerge", entity="case",
-                     entity_id=survivor.id, detail=f"unmerged:{merged.case_no}",
-                     changes={"merged_into": [survivor.id, None]})
+                     entity_id=survivor.id, detail=f"unmerged:{merged.case_no}" + (":superseded" if superseded else ""),
+                     changes={} if superseded else {"merged_into": [survivor.id, None]})
         return MergeResult(undo.id, survivor.id, merged.id, earliest)
 
 
@@ -170,9 +178,12 @@ def case_merges(ctx: AppContext, case_id: str) -> list[MergeRecord]:
     with ctx.db.read() as session:
         group = case_group(session, case_id)
         rows = list(session.scalars(select(CaseMerge).where(CaseMerge.survivor_id.in_(group))))
+        into = {cid: to for cid, to in session.execute(select(Case.id, Case.merged_into).where(
+            Case.id.in_({r.merged_id for r in rows})))}
     undone = {r.undoes for r in rows if r.undoes}
     return sorted((MergeRecord(r.id, r.survivor_id, r.merged_id, r.merged_case_no, r.reason, r.made_at,
-                               r.id in undone) for r in rows if r.undoes is None),
+                               r.id in undone, r.id not in undone and into.get(r.merged_id) != r.survivor_id)
+                   for r in rows if r.undoes is None),
                   key=lambda r: r.made_at, reverse=True)
 
 
@@ -218,18 +229,21 @@ def undo_petitioner_merge(ctx: AppContext, merge_id: str, *, reason: str, actor_
         if session.scalar(select(PetitionerMerge.id).where(PetitionerMerge.undoes == record.id)) is not None:
             raise MergeError("该合并已撤销", key="merge_already_undone")
         merged = session.get(Petitioner, record.merged_id)
-        if merged is None or merged.merged_into != record.survivor_id:
+        if merged is None:
             raise MergeError("信访人的合并状态已变化（可能尚未同步），不能撤销这次合并", key="merge_state_changed")
+        superseded = merged.merged_into != record.survivor_id  # (as for cases: only the record is written)
         desk = _desk_id(session, desk_id)
         undo = PetitionerMerge(survivor_id=record.survivor_id, merged_id=merged.id, undoes=record.id, reason=clean,
                                actor_id=actor_id, desk_id=desk, made_at=ctx.now())
         session.add(undo)
-        merged.merged_into = None
-        merged.version += 1
+        if not superseded:
+            merged.merged_into = None
+            merged.version += 1
         session.flush()
         audit.record(session, user_id=actor_id, desk_id=desk, action="unmerge", entity="petitioner",
-                     entity_id=record.survivor_id, detail=f"unmerged:{merged.id}",
-                     changes={"merged_into": [record.survivor_id, None]})
+                     entity_id=record.survivor_id,
+                     detail=f"unmerged:{merged.id}" + (":superseded" if superseded else ""),
+                     changes={} if superseded else {"merged_into": [record.survivor_id, None]})
         return MergeResult(undo.id, record.survivor_id, merged.id)
 
 
@@ -239,11 +253,13 @@ def petitioner_merges(ctx: AppContext, petitioner_id: str) -> list[MergeRecord]:
     with ctx.db.read() as session:
         group = petitioner_group(session, petitioner_id)
         rows = list(session.scalars(select(PetitionerMerge).where(PetitionerMerge.survivor_id.in_(group))))
-        names = {p.id: p.name for p in session.scalars(select(Petitioner).where(
+        people = {p.id: (p.name, p.merged_into) for p in session.scalars(select(Petitioner).where(
             Petitioner.id.in_([r.merged_id for r in rows])))}
     undone = {r.undoes for r in rows if r.undoes}
-    return sorted((MergeRecord(r.id, r.survivor_id, r.merged_id, names.get(r.merged_id, ""), r.reason, r.made_at,
-                               r.id in undone) for r in rows if r.undoes is None),
+    return sorted((MergeRecord(r.id, r.survivor_id, r.merged_id, people.get(r.merged_id, ("", None))[0], r.reason,
+                               r.made_at, r.id in undone,
+                               r.id not in undone and people.get(r.merged_id, ("", None))[1] != r.survivor_id)
+                   for r in rows if r.undoes is None),
                   key=lambda r: r.made_at, reverse=True)
 
 

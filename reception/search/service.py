@@ -27,6 +27,7 @@ from reception.domain.errors import FieldError
 from reception.domain.textcheck import SEARCH_MAX, field_problem
 from reception.intake.dto import CaseSummary, HistoryPage
 from reception.intake.history import MAX_PERSONS, audited_history, history_of, summarise_cases
+from reception.merge.resolve import petitioner_survivors
 from reception.search import tokens
 from reception.search.query import Kind, Reading, classify
 from reception.security.crypto import blind_index
@@ -290,14 +291,13 @@ def _cases_of_people(session: Session, found: _Found) -> None:
 def _merged_people(session: Session, found: _Found) -> None:
     """A petitioner found is found with every record merged with theirs (``reception.merge``): the survivor's
     cases include those of the merged-away record, and the merged-away record's ID or phone finds the survivor's."""
-    from reception.merge.resolve import petitioner_group
+    from reception.merge.resolve import merged_into_any, petitioner_group
 
     if not found.people:
         return
     merged = set(session.scalars(select(Petitioner.id).where(
         Petitioner.id.in_(list(found.people)[:CHUNK]), Petitioner.merged_into.is_not(None))))
-    merged |= set(session.scalars(select(Petitioner.merged_into).where(
-        Petitioner.merged_into.in_(list(found.people)[:CHUNK]))))
+    merged |= {into for _rid, into in merged_into_any(session, Petitioner, list(found.people)[:CHUNK])}
     for pid in sorted(merged):
         if pid not in found.people:
             continue
@@ -425,7 +425,15 @@ def find_history_by_text(session: Session, text: str, *, limit: int = MAX_PERSON
     readings = classify(text)
     if not readings:
         return HistoryPage()
-    people, capped = _people(session, readings)
+    found, capped = _people(session, readings)
+    # a merged-away record is the person it was merged into: each person once, by their best reading
+    survivors = petitioner_survivors(session, [pid for pid, _r in found])
+    people: list[tuple[str, Reading]] = []
+    seen: set[str] = set()
+    for pid, reading in found:  # (best first)
+        if survivors[pid] not in seen:
+            seen.add(survivors[pid])
+            people.append((survivors[pid], reading))
     shown = people[:limit]
     matched = {pid: (HISTORY_KEYS.get(reading.kind, reading.kind.value),) for pid, reading in shown}
     return HistoryPage(history=history_of(session, [pid for pid, _r in shown], matched), total=len(people),

@@ -46,6 +46,7 @@ from reception.lifecycle.machine import (
     Transition,
 )
 from reception.lifecycle.offers import TRANSITION_PERMISSION, Offer, offered
+from reception.merge.resolve import counted_case_data
 from reception.security.permissions import Permission
 from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Counter, Record
@@ -360,6 +361,10 @@ def apply(session: Session, case: ServerCase, transition: Transition, *, origin_
     today = now.astimezone(CHINA_TZ).date()
     if isinstance(transition, Supervise) and not transition.supervision_id:
         transition = Supervise(transition.note, transition.reason, new_id())
+    if not counted_case_data(case.data):  # (as a desk refuses it: the case it was merged into is handled)
+        into = session.scalar(select(Record.natural_key).where(
+            Record.table_name == "petition_case", Record.record_id == str(case.data.get("merged_into")))) or ""
+        raise LifecycleError(f"该案件已并入案件 {into}，请在该案件中办理", key="case_merged")
     before = case.state
     planned = machine.plan(before, transition, today, cal, st, actor_id=actor_id)
     data = dict(planned.data)

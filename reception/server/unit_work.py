@@ -32,6 +32,7 @@ from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.intake.cases import EVENT_LABELS as CASE_EVENT_LABELS
 from reception.lifecycle import machine as m
 from reception.lifecycle.notify import GatewayError, SmsGateway
+from reception.merge.resolve import counted_case_data
 from reception.security.permissions import ROLE_PERMISSIONS
 from reception.server import casework
 from reception.server.casework import LifecycleError, ServerCase
@@ -131,7 +132,7 @@ def _row(case: ServerCase, clocks: tuple[ClockView, ...]) -> CaseRow:
 
 def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[ServerCase]:
     """The ``petition_case`` records matching ``where`` that the unit handles, folded with their events; never an
-    accusation against it."""
+    accusation against it, nor a case merged into another (``merge.resolve.counted_case_data``)."""
     rows = s.execute(select(Record.record_id, Record.version, Record.data, Record.owner, Record.natural_key).where(
         Record.table_name == table_literal("petition_case"), Record.deleted.is_(False), where)).all()
     rows = [r for r in rows if (db.sealer.open("petition_case", r[2]) or {}).get("unit_id") == unit_id]
@@ -142,7 +143,7 @@ def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[Serv
         evs = events.get(rid, [])
         case = ServerCase(rid, str(opened.get("case_no") or nk or ""), version, opened, evs,
                           casework.fold_case(opened, evs), owner, db.sealer)
-        if case.handled_by(unit_id):
+        if case.handled_by(unit_id) and counted_case_data(opened):  # (merged away: listed as its survivor)
             out.append(case)
     return out
 

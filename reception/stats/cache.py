@@ -45,10 +45,11 @@ from reception.lifecycle.service import load_settings
 from reception.stats import queries as q
 from reception.stats.common import Directory, Timeliness, as_date, as_int, load_directory
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+"""Bump when a definition changes: stored aggregates of an older version are dropped. (2: a merged-away case is
+not a new case of its own, ``merge.resolve.counted_case``.)"""
 CHUNK_DAYS = 31
 """Days aggregated per pass when the cache is built."""
-"""Bump when a definition changes: stored aggregates of an older version are dropped."""
 SETTING_KEY = "stats_cache"
 SEP = "|"
 
@@ -181,7 +182,7 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
         _add2(day_of(day).receptions[str(outcome)], [int(n), int(heads)])
     for day, locality_id, category_id, unit_id, n in session.execute(
         select(Case.registered_on, Case.locality_id, Case.category_id, Case.unit_id, func.count())
-        .where(q.between(Case.registered_on, start, end), q.LIVE_CASE)
+        .where(q.new_case_condition(start, end))
         .group_by(Case.registered_on, Case.locality_id, Case.category_id, Case.unit_id)
     ):
         agg = day_of(day)

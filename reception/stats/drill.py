@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from reception.context import AppContext
 from reception.db.models import (
@@ -42,6 +42,7 @@ from reception.intake import directory as dirsvc
 from reception.leader.service import Outcome
 from reception.lifecycle.machine import Rating
 from reception.lifecycle.service import load_settings
+from reception.merge.resolve import case_now_id
 from reception.security.permissions import EVERYTHING, case_scope
 from reception.stats import queries as q
 from reception.stats.common import Timeliness, as_date, as_int, load_directory
@@ -127,26 +128,37 @@ def _down_visits(a: date, b: date) -> AnySelect:
                   DownVisit.id.label("b")).where(q.between(DownVisit.day, a, b))
 
 
+_Named = aliased(Case, name="named")
+"""The case a row names, inside a list's subquery (the outer query joins ``Case`` for the filters)."""
+
+
+# (distinct cases as the figures count them: a merged group once, listed as its surviving case)
 def _down_visit_cases(a: date, b: date) -> AnySelect:
-    return (select(DownVisitCase.case_id.label("case_id"), func.min(DownVisit.day).label("on"),
-                   func.count().label("a"), literal(0).label("b"))
+    now = case_now_id(_Named)
+    return (select(now.label("case_id"), func.min(DownVisit.day).label("on"),
+                   func.count().label("a"), literal(0).label("b")).select_from(DownVisitCase)
             .join(DownVisit, DownVisit.id == DownVisitCase.down_visit_id)
-            .where(q.between(DownVisit.day, a, b)).group_by(DownVisitCase.case_id))
+            .join(_Named, _Named.id == DownVisitCase.case_id)
+            .where(q.between(DownVisit.day, a, b)).group_by(now))
 
 
 def _owned(resolved: bool) -> Spec:
     def spec(a: date, b: date) -> AnySelect:
         cond = q.owned_resolved_condition(a, b) if resolved else q.owned_condition(a, b)
-        return (select(CaseOwnership.case_id.label("case_id"), func.min(CaseOwnership.since).label("on"),
+        now = case_now_id(_Named)
+        return (select(now.label("case_id"), func.min(CaseOwnership.since).label("on"),
                        func.count().label("a"), func.max(CaseOwnership.ended_on).label("b"))
-                .where(cond).group_by(CaseOwnership.case_id))
+                .select_from(CaseOwnership).join(_Named, _Named.id == CaseOwnership.case_id)
+                .where(cond).group_by(now))
     return spec
 
 
 def _supervised(a: date, b: date) -> AnySelect:
-    return (select(Supervision.case_id.label("case_id"), func.min(Supervision.opened_on).label("on"),
-                   func.count().label("a"), func.max(Supervision.reason).label("b"))
-            .where(q.between(Supervision.opened_on, a, b)).group_by(Supervision.case_id))
+    now = case_now_id(_Named)
+    return (select(now.label("case_id"), func.min(Supervision.opened_on).label("on"),
+                   func.count().label("a"), func.max(Supervision.reason).label("b")).select_from(Supervision)
+            .join(_Named, _Named.id == Supervision.case_id)
+            .where(q.between(Supervision.opened_on, a, b)).group_by(now))
 
 
 def _events(kind: str, *where: Any) -> Spec:
@@ -170,7 +182,7 @@ def _backlog(hard: bool) -> Spec:
 
 def _new_cases(a: date, b: date) -> AnySelect:
     return select(Case.id.label("case_id"), Case.registered_on.label("on"), Case.routing_action.label("a"),
-                  literal(0).label("b")).where(q.between(Case.registered_on, a, b))
+                  literal(0).label("b")).where(q.new_case_condition(a, b))
 
 
 def _decisions(a: date, b: date) -> AnySelect:

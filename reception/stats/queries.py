@@ -29,6 +29,7 @@ from reception.db.models import (
 )
 from reception.domain.enums import VOID_STATUSES, Channel
 from reception.leader.service import ANSWERED_ON_THE_SPOT
+from reception.merge.resolve import case_now_id, counted_case
 
 ROUTING_KINDS = ("assigned", "forwarded")
 DECISION_KINDS = ("accepted", "not_accepted")
@@ -96,9 +97,15 @@ def visits_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
     ).all()
 
 
+def new_case_condition(start: date, end: date) -> ColumnElement[bool]:
+    """Cases first registered in the period, each counted once: a case merged away is counted as the case it was
+    merged into (``merge.resolve.counted_case``; its visits still count as visits); no 已撤销 case (``LIVE_CASE``)."""
+    return and_(between(Case.registered_on, start, end), counted_case(Case), LIVE_CASE)
+
+
 def cases_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
     return session.execute(
-        select(Case.registered_on, func.count()).where(between(Case.registered_on, start, end), LIVE_CASE)
+        select(Case.registered_on, func.count()).where(new_case_condition(start, end))
         .group_by(Case.registered_on)
     ).all()
 
@@ -107,14 +114,13 @@ def case_groups(session: Session, start: date, end: date) -> Sequence[Any]:
     """(locality, category, unit, cases) over the cases first registered in the period: the breakdowns."""
     return session.execute(
         select(Case.locality_id, Case.category_id, Case.unit_id, func.count())
-        .where(between(Case.registered_on, start, end), LIVE_CASE)
+        .where(new_case_condition(start, end))
         .group_by(Case.locality_id, Case.category_id, Case.unit_id)
     ).all()
 
 
 def new_cases(session: Session, start: date, end: date) -> int:
-    return int(session.scalar(select(func.count()).select_from(Case).where(between(Case.registered_on, start, end),
-                                                                                LIVE_CASE))
+    return int(session.scalar(select(func.count()).select_from(Case).where(new_case_condition(start, end)))
                or 0)
 
 
@@ -147,8 +153,9 @@ def count_appointments(session: Session, start: date, end: date) -> int:
 def count_down_visits(session: Session, start: date, end: date) -> tuple[int, int]:
     visits = session.scalar(select(func.count()).select_from(DownVisit).where(between(DownVisit.day, start, end)))
     cases = session.scalar(
-        select(func.count(func.distinct(DownVisitCase.case_id)))
-        .join(DownVisit, DownVisit.id == DownVisitCase.down_visit_id).where(between(DownVisit.day, start, end))
+        select(func.count(func.distinct(case_now_id(Case)))).select_from(DownVisitCase)
+        .join(DownVisit, DownVisit.id == DownVisitCase.down_visit_id).join(Case, Case.id == DownVisitCase.case_id)
+        .where(between(DownVisit.day, start, end))
     )
     return int(visits or 0), int(cases or 0)
 
@@ -169,19 +176,19 @@ def owned_resolved_condition(start: date, end: date) -> ColumnElement[bool]:
 
 
 def count_owned(session: Session, start: date, end: date) -> tuple[int, int]:
-    live = of_live_case(CaseOwnership.case_id)
-    owned = session.scalar(select(func.count(func.distinct(CaseOwnership.case_id)))
-                           .where(owned_condition(start, end), live))
-    resolved = session.scalar(select(func.count(func.distinct(CaseOwnership.case_id)))
-                              .where(owned_resolved_condition(start, end), live))
+    """Owned cases, and owned cases resolved, in the period; a merged group once (``merge.resolve.case_now_id``)."""
+    distinct_cases = select(func.count(func.distinct(case_now_id(Case)))).select_from(CaseOwnership).join(
+        Case, Case.id == CaseOwnership.case_id)
+    owned = session.scalar(distinct_cases.where(owned_condition(start, end), LIVE_CASE))
+    resolved = session.scalar(distinct_cases.where(owned_resolved_condition(start, end), LIVE_CASE))
     return int(owned or 0), int(resolved or 0)
 
 
 def count_supervised(session: Session, start: date, end: date) -> int:
-    """Cases put under supervision in the period (each once)."""
-    return int(session.scalar(select(func.count(func.distinct(Supervision.case_id)))
-                              .where(between(Supervision.opened_on, start, end),
-                                     of_live_case(Supervision.case_id))) or 0)
+    """Cases put under supervision in the period (each once; a merged group once)."""
+    return int(session.scalar(select(func.count(func.distinct(case_now_id(Case)))).select_from(Supervision)
+                              .join(Case, Case.id == Supervision.case_id)
+                              .where(between(Supervision.opened_on, start, end), LIVE_CASE)) or 0)
 
 
 def count_supervision_resolved(session: Session, start: date, end: date) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from reception.domain.enums import CaseStatus
 from reception.lifecycle import machine
 from reception.lifecycle.machine import CaseState
+from reception.merge.resolve import MAX_DEPTH, counted_case_data
 from reception.server.casework import event_moment, iso_day, machine_event
 from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Record
@@ -43,17 +44,43 @@ class PublicCase:
     events: list[dict[str, Any]]
     state: CaseState
     visits: list[dict[str, Any]] = field(default_factory=list)
+    opened_as: str = ""
+    """The merged-away case number this case was opened by (its receipt's), "" when opened by its own."""
 
 
 def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | None:
-    """The live case numbered ``case_no``, with its events folded by the core's state machine; None if none."""
+    """The live case numbered ``case_no``, with its events folded by the core's state machine; None if none. (A
+    merged-away case is this case itself, as its receipt names it: ``surviving_case`` reads the case it now is.)"""
     row = session.execute(select(Record.record_id, Record.data).where(
         Record.table_name == "petition_case", Record.natural_key == case_no, Record.deleted.is_(False))
         .limit(1)).first()
-    if row is None or not row[1]:
+    return _public(session, sealer, row[0], row[1]) if row is not None else None
+
+
+def surviving_case(session: Session, sealer: Sealer, case: PublicCase) -> PublicCase:
+    """The case ``case`` now is: the case it was merged into (following merges of merges; ``reception.merge``),
+    with ``opened_as`` the number it was opened by; ``case`` itself when it was not merged away."""
+    current = case
+    for _ in range(MAX_DEPTH):
+        if counted_case_data(current.data):
+            break
+        row = session.execute(select(Record.record_id, Record.data).where(
+            Record.table_name == "petition_case", Record.record_id == str(current.data.get("merged_into")),
+            Record.deleted.is_(False))).first()
+        found = _public(session, sealer, row[0], row[1]) if row is not None else None
+        if found is None:  # (the survivor not on the server yet: the case as its receipt names it)
+            break
+        current = found
+    if current is not case:
+        current.opened_as = str(case.data.get("case_no", ""))
+    return current
+
+
+def _public(session: Session, sealer: Sealer, record_id: str, sealed: Any) -> PublicCase | None:
+    if not sealed:
         return None
-    data = sealer.open("petition_case", row[1]) or {}
-    linked = case_records(session, row[0])
+    data = sealer.open("petition_case", sealed) or {}
+    linked = case_records(session, record_id)
     events = [d for table, d in linked if table == "case_event"]
     visits = [d for table, d in linked if table == "visit"]
     # (the desk's replay order; the intake writes its registration and its routing at one moment: registration
@@ -64,7 +91,7 @@ def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | No
     if not events:  # (a case without events: trust its row, as the desk does)
         state.status = CaseStatus.parse(str(data.get("status") or CaseStatus.REGISTERED.value))
         state.received_on = iso_day(data.get("registered_on"), date.min) if data.get("registered_on") else None
-    return PublicCase(row[0], data, events, state, visits)
+    return PublicCase(record_id, data, events, state, visits)
 
 
 CASE_TABLES = ("case_event", "visit", "supervision")

@@ -60,6 +60,18 @@ class CaseView:
     evaluation_due: str = ""
     evaluation_note: str = ""
     """Why no evaluation form is shown (already rated, window over, not yet replied), "" when the form is."""
+    opened_as: str = ""
+    """The number of the receipt this page was opened by when that case was merged into this one ("" if not)."""
+
+    @property
+    def merge_note(self) -> str:
+        return f"您查询的事项（{self.opened_as}）已与 {self.case_no} 合并办理，以下为合并后的办理进度。" \
+            if self.opened_as else ""
+
+    @property
+    def opened_by(self) -> str:
+        """The case number the receipt's query code belongs to (the evaluation form posts it back)."""
+        return self.opened_as or self.case_no
 
 
 STATUS_NOTES: dict[CaseStatus, str] = {
@@ -88,6 +100,7 @@ GENERIC_STEPS: dict[str, str] = {
     "replied_on_spot": "当面答复", "review_requested": "收到复查请求", "review_decided": "复查意见送达",
     "recheck_requested": "收到复核请求", "recheck_decided": "复核意见送达", "hearing_started": "复核听证开始",
     "hearing_ended": "复核听证结束", "evaluated": "满意度评价", "closed": "办结销号",
+    "merged": "与另一登记事项合并办理", "unmerged": "撤销合并办理",
 }
 """What an accusation case shows of each step: its name and date, nothing else."""
 
@@ -123,6 +136,8 @@ def _step(kind: str, on: date, data: dict[str, Any], note: str, unit: str) -> St
         return Step(_d(d.get("received_on"), on), f"{note}登记" if note else "登记")
     if kind == "visit_added":
         return Step(on, "再次来访，已登记")
+    if kind in ("merged", "unmerged"):  # (the other case's number and the reason are the centre's business)
+        return Step(on, GENERIC_STEPS[kind])
     if kind in ("to_leader", "visit_to_leader"):
         return Step(on, "转值班领导接待")
     if kind == "assigned":
@@ -206,7 +221,7 @@ def build(case: PublicCase, *, name: str, units: dict[str, str], today: date, ca
     state = case.state
     status = state.status
     view = CaseView(case_no=str(case.data.get("case_no", "")), name=mask_name(name), status=status.label,
-                    status_note=STATUS_NOTES.get(status, ""), restricted=state.restricted)
+                    status_note=STATUS_NOTES.get(status, ""), restricted=state.restricted, opened_as=case.opened_as)
     for e in case.events:
         ev = machine_event(e)
         if view.restricted:

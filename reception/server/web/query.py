@@ -30,7 +30,13 @@ from reception.lifecycle.machine import Settings
 from reception.server import casework, limits
 from reception.server.db import ServerDatabase
 from reception.server.web import caseview, csrf, render
-from reception.server.web.casedata import PublicCase, find_case, first_petitioner_name, unit_names
+from reception.server.web.casedata import (
+    PublicCase,
+    find_case,
+    first_petitioner_name,
+    surviving_case,
+    unit_names,
+)
 from reception.server.web.evaluation import record_evaluation
 
 PURPOSE = "query"
@@ -106,7 +112,8 @@ def router(db: ServerDatabase) -> APIRouter:
 
     def open_case(request: Request, s: Session, case_no: str, code: str) -> Opened:
         """The case if ``code`` is its query code, else the one generic message (``failed``: count it once the
-        read transaction is over). One read transaction serves the whole page (``case_page``)."""
+        read transaction is over). One read transaction serves the whole page (``case_page``). The code is checked
+        against the case the number names; a case merged into another then shows that one."""
         keys = _keys(request, case_no)
         if limits.locked_out_in(s, keys):
             return Opened(None, locked_text, 429)
@@ -114,7 +121,8 @@ def router(db: ServerDatabase) -> APIRouter:
         expected = str(found.data.get("query_code", "")).upper() if found is not None else ""
         if found is None or not hmac.compare_digest(expected.encode(), code.encode()):
             return Opened(None, WRONG, 200, failed=keys)
-        return Opened(found, "", 200)
+        # the receipt of a case merged into another (its number an alias): the case it now is
+        return Opened(surviving_case(s, db.sealer, found), "", 200)
 
     def answer(request: Request, case_no: str, code: str, *, typed: str = "", typed_code: str = "",
                **extra: Any) -> HTMLResponse:

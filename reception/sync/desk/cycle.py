@@ -22,7 +22,7 @@ from reception.sync.codec import codec_for
 from reception.sync.desk.common import ClientFactory, SyncReport, _default_client, _peer, _Tally
 from reception.sync.desk.pull import _pull
 from reception.sync.desk.push import _push
-from reception.sync.desk.status import sync_status
+from reception.sync.desk.status import settle_competing_merges, sync_status
 from reception.sync.outbox import enqueue
 from reception.sync.protocol import CLOCK_SKEW_WARN_S, PROTOCOL_VERSION, Hello, HelloReply
 from reception.sync.registry import synced_tables, uploaded_at_enrolment
@@ -42,6 +42,7 @@ def sync_once(ctx: AppContext, *, client_factory: ClientFactory = _default_clien
         try:
             hello, cursor = _handshake(ctx, client, tally)
             _push(ctx, client, tally)
+            settle_competing_merges(ctx)  # (two merges of one record: the server's first stands, at every desk)
             if hello.high_seq > cursor:  # (an idle cycle is one round trip: nothing new on the server)
                 _pull(ctx, client, tally)
         except SyncTransportError as exc:

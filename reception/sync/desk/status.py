@@ -139,6 +139,40 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
     return view
 
 
+MERGE_TABLES = ("petition_case", "petitioner")
+MERGE_MARK_ONLY = frozenset({"merged_into", "updated_at", "version"})
+"""A version conflict that differs only in these columns is two merges of one record competing
+(``settle_competing_merges``)."""
+COMPETING_MERGE = "merge_first"
+"""The resolution of a competing merge settled by sync: the merge the server had first stands."""
+
+
+def competing_merge(local: dict[str, Any] | None, server: dict[str, Any] | None) -> bool:
+    """Both sides merged the record, into different records, and changed nothing else."""
+    return (local is not None and server is not None and bool(local.get("merged_into"))
+            and bool(server.get("merged_into")) and set(_differing(local, server)) <= MERGE_MARK_ONLY)
+
+
+def settle_competing_merges(ctx: AppContext) -> int:
+    """Two desks merged one case (or one petitioner's record) offline into different ones: the merge that reached
+    the server first stands, the second's change of the record was stored as a version conflict. Such a conflict
+    is settled here for the server's side, so every desk reads the record as merged into the same survivor; it
+    stays stored, both sides kept (resolution ``merge_first``), and the second desk's merge record and merge event
+    stay too: its merge shows as superseded (``merge.service.MergeRecord.superseded``) for an administrator to undo
+    (the survivor's receipt date then counts without the record). Returns how many were settled."""
+    with ctx.db.read() as session:
+        found = [c.id for c in session.scalars(select(SyncConflict).where(
+            SyncConflict.state == "open", SyncConflict.kind == "version", SyncConflict.table_name.in_(MERGE_TABLES)))
+            if competing_merge(c.local_data, c.server_data)]
+    for conflict_id in found:
+        resolve_conflict(ctx, conflict_id, "server")
+        with ctx.db.write() as session:
+            conflict = session.get(SyncConflict, conflict_id)
+            if conflict is not None:
+                conflict.resolution = COMPETING_MERGE
+    return len(found)
+
+
 def audit_against_server(ctx: AppContext, *, client_factory: ClientFactory = _default_client) -> tuple[list[str], str]:
     """Compare this desk's audit chains with the heads the server keeps of what it pushed: an entry the server has
     that is missing here (a truncated tail) or differs (a rewritten one) is a problem. Returns (problems, note): the
