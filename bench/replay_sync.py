@@ -11,7 +11,7 @@ from the identical state as often as asked, in the same run as the same baseline
 ``snapshot``: a fresh server database (``CREATE DATABASE``: the role needs CREATEDB), the demo reference data, two
 enrolled desks; desk A registers the intakes offline (its outbox fills). ``run``: each repeat restores the database
 from the template and desk A's directory, times desk A's ``sync_once`` (the push), then restores desk B and times
-its ``sync_once`` (the pull of everything A pushed); then the baselines: the same records executemany-inserted into
+its ``sync_once`` (the pull of everything A pushed); then the baselines: the same records COPYed with raw psycopg and executemany-inserted into
 a plain PostgreSQL table, and Core-inserted into an empty desk database, as ``bench_sync.py`` does. On Linux it also
 prints the CPU seconds of the desk, the server and PostgreSQL per push (from ``/proc``).
 """
@@ -139,7 +139,7 @@ def _restore(work: Path, desk: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench_sync import desk_bulk_baseline, pg_bulk_baseline
+    from bench_sync import desk_bulk_baseline, pg_bulk_baseline, pg_copy_baseline
 
     from reception import heap
     from reception.bootstrap import open_data_dir
@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     push_s: list[float] = []
     pull_s: list[float] = []
     cpu: list[tuple[float, float, float]] = []
+    pull_cpu: list[tuple[float, float, float]] = []
     rows: list[dict[str, Any]] = []
     for i in range(args.repeat):
         _admin(base, f'DROP DATABASE IF EXISTS "{name}"')
@@ -187,12 +188,13 @@ def run(args: argparse.Namespace) -> int:
                 report = sync_once(ctx, client_factory=client)
                 times.append(time.perf_counter() - t0)
                 _unspy(spies)
-                if desk == "desk-a":
-                    cpu.append((time.process_time() - d0, _cpu(pid) - s0, _postgres_cpu() - g0))
+                (cpu if desk == "desk-a" else pull_cpu).append(
+                    (time.process_time() - d0, _cpu(pid) - s0, _postgres_cpu() - g0))
                 assert report.ok, report.error
                 ctx.close()
             print(f"repeat {i + 1}: push {push_s[-1]:.2f} s, pull {pull_s[-1]:.2f} s "
-                  f"(push CPU desk {cpu[-1][0]:.2f} s, server {cpu[-1][1]:.2f} s, PostgreSQL {cpu[-1][2]:.2f} s)")
+                  f"(CPU desk / server / PostgreSQL: push {cpu[-1][0]:.2f} / {cpu[-1][1]:.2f} / {cpu[-1][2]:.2f} s, "
+                  f"pull {pull_cpu[-1][0]:.2f} / {pull_cpu[-1][1]:.2f} / {pull_cpu[-1][2]:.2f} s)")
         finally:
             server.stop()
         if not rows:
@@ -203,20 +205,38 @@ def run(args: argparse.Namespace) -> int:
             engine.dispose()
 
     bulk_pg = [pg_bulk_baseline(url, rows) for _ in range(args.repeat)]
+    copy_pg: list[float] = []
+    copy_cpu: list[float] = []  # this process (JSON, the COPY stream) and PostgreSQL
+    for _ in range(args.repeat):
+        d0, g0 = time.process_time(), _postgres_cpu()
+        copy_pg.append(pg_copy_baseline(url, rows))
+        copy_cpu.append(time.process_time() - d0 + _postgres_cpu() - g0)
     bulk_desk: list[float] = []
+    desk_cpu: list[float] = []
     for i in range(args.repeat):
         shutil.rmtree(work / "live" / f"bulk-{i}", ignore_errors=True)
-        bulk_desk.append(desk_bulk_baseline(work / "live" / f"bulk-{i}", rows))
+        desk_baseline = desk_bulk_baseline(work / "live" / f"bulk-{i}", rows, cpu=True)
+        bulk_desk.append(desk_baseline[0])
+        desk_cpu.append(desk_baseline[1])
 
     med = statistics.median
     print(f"{scene['intakes']} intakes, {len(rows)} records, {args.repeat} repeats (medians):")
-    print(f"  push {med(push_s):.2f} s vs bulk insert into PostgreSQL {med(bulk_pg):.2f} s "
-          f"-> {med(push_s) / med(bulk_pg):.1f}x (goal <= 3x); runs {', '.join(f'{x:.2f}' for x in push_s)}")
+    print(f"  push {med(push_s):.2f} s vs raw psycopg COPY into PostgreSQL {med(copy_pg):.2f} s "
+          f"-> {med(push_s) / med(copy_pg):.1f}x (goal <= 3x); SQLAlchemy executemany {med(bulk_pg):.2f} s "
+          f"-> {med(push_s) / med(bulk_pg):.1f}x; runs {', '.join(f'{x:.2f}' for x in push_s)}")
     print(f"  pull {med(pull_s):.2f} s vs Core insert into a desk database {med(bulk_desk):.2f} s "
-          f"-> {med(pull_s) / med(bulk_desk):.1f}x (goal <= 3x); runs {', '.join(f'{x:.2f}' for x in pull_s)}")
+          f"-> {med(pull_s) / med(bulk_desk):.1f}x (goal <= 2x); runs {', '.join(f'{x:.2f}' for x in pull_s)}")
+    print(f"  baseline runs: COPY {', '.join(f'{x:.2f}' for x in copy_pg)}; "
+          f"desk insert {', '.join(f'{x:.2f}' for x in bulk_desk)}")
     if any(c[1] for c in cpu):
         print(f"  push CPU seconds (median): desk {med(c[0] for c in cpu):.2f}, server {med(c[1] for c in cpu):.2f}, "
               f"PostgreSQL {med(c[2] for c in cpu):.2f}")
+        print(f"  pull CPU seconds (median): desk {med(c[0] for c in pull_cpu):.2f}, "
+              f"server {med(c[1] for c in pull_cpu):.2f}, PostgreSQL {med(c[2] for c in pull_cpu):.2f}")
+        push_total, pull_total = med(sum(c) for c in cpu), med(sum(c) for c in pull_cpu)
+        print(f"  CPU seconds, all processes (median; steadier than wall time on a loaded machine): push "
+              f"{push_total:.2f} vs COPY {med(copy_cpu):.2f} -> {push_total / med(copy_cpu):.1f}x; pull "
+              f"{pull_total:.2f} vs desk insert {med(desk_cpu):.2f} -> {pull_total / med(desk_cpu):.1f}x")
     return 0
 
 

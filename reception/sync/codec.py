@@ -82,6 +82,10 @@ class TableCodec:
         values = tuple(_decode_key(raw, f, self.model) for raw, f in zip(parts, self.pk, strict=True))
         return values[0] if len(values) == 1 else values
 
+    def key_type(self) -> type | None:
+        """int or str for a single-column key of that Python type (else None)."""
+        return _key_type(self.model, self.pk[0].column) if len(self.pk) == 1 and self.pk[0].kind == "raw" else None
+
     def onupdate_types(self) -> dict[str, Any]:
         return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
 
@@ -128,11 +132,19 @@ def _decode(value: Any, kind: str) -> Any:
 def _decode_key(raw: str, f: Field, model: type[Any]) -> Any:
     if f.kind != "raw":
         return _decode(raw, f.kind)
+    python_type = _key_type(model, f.column)
+    return python_type(raw) if python_type is not None else raw
+
+
+@cache
+def _key_type(model: type[Any], column: str) -> type | None:
+    """int or str for a key column of that Python type, else None (the record id stays as it is). Looked up once
+    per column: every pushed and pulled record's id is checked with ``key_of``."""
     try:
-        python_type = inspect(model).columns[f.column].type.python_type
+        python_type = inspect(model).columns[column].type.python_type
     except NotImplementedError:
-        return raw
-    return python_type(raw) if python_type in (int, str) else raw
+        return None
+    return python_type if python_type in (int, str) else None
 
 
 def build_codec(mapper: Mapper[Any]) -> TableCodec:
