@@ -110,10 +110,10 @@ def pg_bulk_baseline(url: str, rows: list[dict[str, Any]]) -> float:
         engine.dispose()
 
 
-def pg_copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
+def pg_copy_baseline(url: str, rows: list[dict[str, Any]], *, cpu: bool = False) -> Any:
     """Seconds to ``COPY`` ``rows`` (table_name, record_id, data as jsonb) into a fresh plain PostgreSQL table with
     raw psycopg, in one transaction (JSON encoding included): the rawest way to get the same rows into the server's
-    database."""
+    database. With ``cpu`` (Linux): (seconds, CPU seconds of this process and of its PostgreSQL backend)."""
     import json
 
     engine = create_engine(url)  # (only to open the psycopg connection with the URL's options: search_path)
@@ -128,16 +128,28 @@ def pg_copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
         conn.autocommit = True
         conn.execute("CHECKPOINT")  # (as before each timed push: no earlier writes still going out)
         conn.autocommit = False
-        t0 = time.perf_counter()  # (the JSON encoding counts: executemany's JSON type does it too)
+        backend = conn.info.backend_pid
+        t0, c0, b0 = time.perf_counter(), time.process_time(), _proc_cpu(backend)
         encoded = [(r["table_name"], r["record_id"], json.dumps(r["data"], ensure_ascii=False)) for r in rows]
         with conn.cursor() as cur, cur.copy("COPY copy_probe (table_name, record_id, data) FROM STDIN") as copy:
-            for row in encoded:
+            for row in encoded:  # (the JSON encoding counts: executemany's JSON type does it too)
                 copy.write_row(row)
         conn.commit()
+        if cpu:
+            return time.perf_counter() - t0, time.process_time() - c0 + _proc_cpu(backend) - b0
         return time.perf_counter() - t0
     finally:
         raw.close()
         engine.dispose()
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]], *, cpu: bool = False) -> Any:

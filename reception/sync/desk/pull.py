@@ -333,7 +333,7 @@ def _bulk_insertable(table: str) -> bool:
     if side is not None:
         import reception.search.index  # noqa: F401  (its listeners registered, so counted)
 
-        return (len(dispatch.before_insert), len(dispatch.after_insert)) == side.events
+        return bool((len(dispatch.before_insert), len(dispatch.after_insert)) == side.events)
     return not (dispatch.before_insert or dispatch.after_insert)
 
 
