@@ -216,35 +216,41 @@ def main() -> int:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("CHECKPOINT")  # (as before the baseline: no earlier writes still going out)
 
-            t0 = time.perf_counter()
+            assert server.proc is not None
+            server_pid = server.proc.pid
+            t0, d0, s0 = time.perf_counter(), time.process_time(), _proc_cpu(server_pid)
             report = sync_once(a.ctx, client_factory=_client)
             push_s = time.perf_counter() - t0
+            push_cpu = (time.process_time() - d0, _proc_cpu(server_pid) - s0)
             assert report.ok, report.error
             print(f"push: {report.pushed} mutations in {push_s:.2f} s "
-                  f"({report.pushed / push_s:,.0f}/s)  [{report.summary()}]")
+                  f"({report.pushed / push_s:,.0f}/s)  [{report.summary()}]; CPU desk {push_cpu[0]:.2f} s, "
+                  f"server {push_cpu[1]:.2f} s")
 
             # baseline: the same rows, one plain executemany insert into PostgreSQL
             with db.read() as s:
                 rows = [{"table_name": t, "record_id": r, "data": d} for t, r, d in s.execute(
                     select(Record.table_name, Record.record_id, Record.data).where(Record.origin != "admin"))]
             bulk_pg = pg_bulk_baseline(url, rows)
-            copy_pg = pg_copy_baseline(url, rows)
-            print(f"baselines for the same {len(rows)} rows into PostgreSQL: raw psycopg COPY {copy_pg:.2f} s, "
-                  f"SQLAlchemy executemany {bulk_pg:.2f} s")
+            copy_pg, copy_cpu = pg_copy_baseline(url, rows, cpu=True)
+            print(f"baselines for the same {len(rows)} rows into PostgreSQL: raw psycopg COPY {copy_pg:.2f} s "
+                  f"(CPU {copy_cpu:.2f} s with its backend), SQLAlchemy executemany {bulk_pg:.2f} s")
             print(f"-> push {push_s:.2f} s is {push_s / copy_pg:.1f}x COPY (goal <= 3x), "
                   f"{push_s / bulk_pg:.1f}x executemany")
 
-            t0 = time.perf_counter()
+            t0, d0, s0 = time.perf_counter(), time.process_time(), _proc_cpu(server_pid)
             report_b = sync_once(b.ctx, client_factory=_client)
             pull_s = time.perf_counter() - t0
+            pull_cpu = (time.process_time() - d0, _proc_cpu(server_pid) - s0)
             assert report_b.ok, report_b.error
-            print(f"pull: {report_b.pulled} records applied through the ORM in {pull_s:.2f} s "
-                  f"({report_b.pulled / pull_s:,.0f}/s)")
+            print(f"pull: {report_b.pulled} records applied in {pull_s:.2f} s "
+                  f"({report_b.pulled / pull_s:,.0f}/s); CPU desk {pull_cpu[0]:.2f} s, server {pull_cpu[1]:.2f} s")
             with b.ctx.db.read() as s:
                 assert s.scalar(select(func.count()).select_from(Case)) == args.intakes
 
-            bulk_sqlite = desk_bulk_baseline(work / "desk-bulk", rows)
+            bulk_sqlite, bulk_cpu = desk_bulk_baseline(work / "desk-bulk", rows, cpu=True)
             print(f"baseline: bulk insert of the same rows into a desk database in {bulk_sqlite:.2f} s "
+                  f"(CPU {bulk_cpu:.2f} s) "
                   f"-> pull is {pull_s / bulk_sqlite:.1f}x the bulk insert into an empty desk database (goal <= 2x)")
 
             idle = []

@@ -193,11 +193,19 @@ def schema_problem(table: str, data: dict[str, Any], *, new: bool = True) -> str
 def record_id_problem(codec: TableCodec, record_id: str) -> str:
     if not RECORD_ID_RE.match(record_id):
         return "记录编号格式错误"
+    if _text_key(codec.table):
+        return ""  # (any id of the pattern is a valid key: nothing to parse)
     try:
         codec.key_of(record_id)
     except (ValueError, TypeError):
         return "记录编号格式错误"
     return ""
+
+
+@cache
+def _text_key(table: str) -> bool:
+    codec = codec_for(table)
+    return codec is not None and codec.key_type() is str
 
 
 # -- the domain's rules ---------------------------------------------------------------------------------------------
