@@ -297,7 +297,7 @@ def main() -> int:
             counts = set()
             for d in desks:
                 with d.ctx.db.read() as s:
-                    counts.add(s.scalar(select(func.count()).select_from(Case)))
+                    counts.add(s.scalar(select(func.count()).select_from(Case)) or 0)
                 d.close()
             print(f"every desk holds {sorted(counts)} cases (expected {total}); errors: {errors[:3] or 'none'}")
         finally:
