@@ -110,10 +110,10 @@ def pg_bulk_baseline(url: str, rows: list[dict[str, Any]]) -> float:
         engine.dispose()
 
 
-def pg_copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
+def pg_copy_baseline(url: str, rows: list[dict[str, Any]], *, cpu: bool = False) -> Any:
     """Seconds to ``COPY`` ``rows`` (table_name, record_id, data as jsonb) into a fresh plain PostgreSQL table with
     raw psycopg, in one transaction (JSON encoding included): the rawest way to get the same rows into the server's
-    database."""
+    database. With ``cpu`` (Linux): (seconds, CPU seconds of this process and of its PostgreSQL backend)."""
     import json
 
     engine = create_engine(url)  # (only to open the psycopg connection with the URL's options: search_path)
@@ -125,21 +125,36 @@ def pg_copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
         conn.execute("CREATE TABLE copy_probe (table_name varchar(64), record_id varchar(64), data jsonb, "
                      "PRIMARY KEY (table_name, record_id))")
         conn.commit()
-        t0 = time.perf_counter()  # (the JSON encoding counts: executemany's JSON type does it too)
+        conn.autocommit = True
+        conn.execute("CHECKPOINT")  # (as before each timed push: no earlier writes still going out)
+        conn.autocommit = False
+        backend = conn.info.backend_pid
+        t0, c0, b0 = time.perf_counter(), time.process_time(), _proc_cpu(backend)
         encoded = [(r["table_name"], r["record_id"], json.dumps(r["data"], ensure_ascii=False)) for r in rows]
         with conn.cursor() as cur, cur.copy("COPY copy_probe (table_name, record_id, data) FROM STDIN") as copy:
-            for row in encoded:
+            for row in encoded:  # (the JSON encoding counts: executemany's JSON type does it too)
                 copy.write_row(row)
         conn.commit()
+        if cpu:
+            return time.perf_counter() - t0, time.process_time() - c0 + _proc_cpu(backend) - b0
         return time.perf_counter() - t0
     finally:
         raw.close()
         engine.dispose()
 
 
-def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]]) -> float:
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]], *, cpu: bool = False) -> Any:
     """Seconds to Core-insert the same records (executemany per table) into an empty desk database at
-    ``data_dir`` (foreign keys off: SQLite's default)."""
+    ``data_dir`` (foreign keys off: SQLite's default); with ``cpu``, (seconds, CPU seconds of this process)."""
     by_table: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_table.setdefault(r["table_name"], []).append(r)
@@ -147,7 +162,7 @@ def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]]) -> float:
     fresh.close()
     plain = create_engine(f"sqlite:///{fresh.paths.database.as_posix()}")
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with plain.begin() as conn:
             for table in synced_tables():
                 codec = codec_for(table)
@@ -159,6 +174,8 @@ def desk_bulk_baseline(data_dir: Path, rows: list[dict[str, Any]]) -> float:
                     values.append({f.column: decoded.get(f.attr) for f in codec.fields})
                 for start in range(0, len(values), 2000):
                     conn.execute(insert(codec.model.__table__), values[start:start + 2000])
+        if cpu:
+            return time.perf_counter() - t0, time.process_time() - c0
         return time.perf_counter() - t0
     finally:
         plain.dispose()
@@ -199,35 +216,41 @@ def main() -> int:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("CHECKPOINT")  # (as before the baseline: no earlier writes still going out)
 
-            t0 = time.perf_counter()
+            assert server.proc is not None
+            server_pid = server.proc.pid
+            t0, d0, s0 = time.perf_counter(), time.process_time(), _proc_cpu(server_pid)
             report = sync_once(a.ctx, client_factory=_client)
             push_s = time.perf_counter() - t0
+            push_cpu = (time.process_time() - d0, _proc_cpu(server_pid) - s0)
             assert report.ok, report.error
             print(f"push: {report.pushed} mutations in {push_s:.2f} s "
-                  f"({report.pushed / push_s:,.0f}/s)  [{report.summary()}]")
+                  f"({report.pushed / push_s:,.0f}/s)  [{report.summary()}]; CPU desk {push_cpu[0]:.2f} s, "
+                  f"server {push_cpu[1]:.2f} s")
 
             # baseline: the same rows, one plain executemany insert into PostgreSQL
             with db.read() as s:
                 rows = [{"table_name": t, "record_id": r, "data": d} for t, r, d in s.execute(
                     select(Record.table_name, Record.record_id, Record.data).where(Record.origin != "admin"))]
             bulk_pg = pg_bulk_baseline(url, rows)
-            copy_pg = pg_copy_baseline(url, rows)
-            print(f"baselines for the same {len(rows)} rows into PostgreSQL: raw psycopg COPY {copy_pg:.2f} s, "
-                  f"SQLAlchemy executemany {bulk_pg:.2f} s")
+            copy_pg, copy_cpu = pg_copy_baseline(url, rows, cpu=True)
+            print(f"baselines for the same {len(rows)} rows into PostgreSQL: raw psycopg COPY {copy_pg:.2f} s "
+                  f"(CPU {copy_cpu:.2f} s with its backend), SQLAlchemy executemany {bulk_pg:.2f} s")
             print(f"-> push {push_s:.2f} s is {push_s / copy_pg:.1f}x COPY (goal <= 3x), "
                   f"{push_s / bulk_pg:.1f}x executemany")
 
-            t0 = time.perf_counter()
+            t0, d0, s0 = time.perf_counter(), time.process_time(), _proc_cpu(server_pid)
             report_b = sync_once(b.ctx, client_factory=_client)
             pull_s = time.perf_counter() - t0
+            pull_cpu = (time.process_time() - d0, _proc_cpu(server_pid) - s0)
             assert report_b.ok, report_b.error
-            print(f"pull: {report_b.pulled} records applied through the ORM in {pull_s:.2f} s "
-                  f"({report_b.pulled / pull_s:,.0f}/s)")
+            print(f"pull: {report_b.pulled} records applied in {pull_s:.2f} s "
+                  f"({report_b.pulled / pull_s:,.0f}/s); CPU desk {pull_cpu[0]:.2f} s, server {pull_cpu[1]:.2f} s")
             with b.ctx.db.read() as s:
                 assert s.scalar(select(func.count()).select_from(Case)) == args.intakes
 
-            bulk_sqlite = desk_bulk_baseline(work / "desk-bulk", rows)
+            bulk_sqlite, bulk_cpu = desk_bulk_baseline(work / "desk-bulk", rows, cpu=True)
             print(f"baseline: bulk insert of the same rows into a desk database in {bulk_sqlite:.2f} s "
+                  f"(CPU {bulk_cpu:.2f} s) "
                   f"-> pull is {pull_s / bulk_sqlite:.1f}x the bulk insert into an empty desk database (goal <= 2x)")
 
             idle = []
@@ -274,7 +297,7 @@ def main() -> int:
             counts = set()
             for d in desks:
                 with d.ctx.db.read() as s:
-                    counts.add(s.scalar(select(func.count()).select_from(Case)))
+                    counts.add(s.scalar(select(func.count()).select_from(Case)) or 0)
                 d.close()
             print(f"every desk holds {sorted(counts)} cases (expected {total}); errors: {errors[:3] or 'none'}")
         finally:

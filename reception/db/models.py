@@ -932,8 +932,13 @@ class LedgerReview(Base):
 @event.listens_for(Petitioner, "before_update")
 def _fill_blind_indexes(_mapper: Mapper[Petitioner], _conn: Connection, target: Petitioner) -> None:
     """Every ORM write (intake, an update, rows a sync applies) keeps ``*_bidx`` in step with the plaintext."""
-    target.id_number_bidx = blind_index(target.id_number, "id_number")
-    target.phone_bidx = blind_index(target.phone, "phone")
+    target.id_number_bidx, target.phone_bidx = petitioner_blind_indexes(target.id_number, target.phone)
+
+
+def petitioner_blind_indexes(id_number: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """A petitioner's ``id_number_bidx`` and ``phone_bidx``: what the ORM event above stores, for a writer that
+    inserts petitioners around the unit of work (the sync pull's bulk insert)."""
+    return blind_index(id_number, "id_number"), blind_index(phone, "phone")
 
 
 @cache

@@ -29,6 +29,12 @@ def text_problem(value: str) -> str:
     return "含有无效的字符（不成对的代理字符）" if "\ud800" <= ch <= "\udfff" else "含有控制字符"
 
 
+def all_clean(values: list[str]) -> bool:
+    """Whether every one of ``values`` passes ``text_problem``, in one search over them all (joined by a newline,
+    an allowed character): a synced record's dozens of texts are checked with one call instead of one each."""
+    return _BAD_CHARS.search("\n".join(values)) is None
+
+
 def field_problem(label: str, value: str, max_len: int | None = None) -> str:
     """The message for a form field ('' if fine): invalid characters, or longer than ``max_len``."""
     problem = text_problem(value)

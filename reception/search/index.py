@@ -1,9 +1,10 @@
 """Keeping the search indexes (``petitioner_token``, ``petitioner_gram``) in step with the petitioners.
 
-- Every ORM write of a petitioner (intake, a correction, a record a sync pull applies: pulled petitioners always go
-  through the ORM, ``sync.desk.pull._bulk_insertable``) updates them in the same transaction, by mapper events: the
-  rows of the old values are deleted (from the attribute history), those of the new ones inserted (a new
-  petitioner's rows at the end of its flush, one statement per table for all the flush's new petitioners).
+- Every ORM write of a petitioner (intake, a correction, a record a sync pull applies) updates them in the same
+  transaction, by mapper events: the rows of the old values are deleted (from the attribute history), those of the
+  new ones inserted (a new petitioner's rows at the end of its flush, one statement per table for all the flush's
+  new petitioners). A sync pull's new petitioners go in by a bulk insert instead, which adds their rows with
+  ``insert_new`` in the same transaction (``sync.desk.pull._PetitionerRows``).
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed
   tokens: ``reception.security.atrest``), and by ``reception search rebuild``-style callers after writes made
@@ -94,6 +95,13 @@ def _write_pending(session: Session, _context: Any) -> None:
     pending = session.info.pop(PENDING_KEY, None)
     for conn, (tok, grams) in (pending or {}).items():
         _insert(conn, tok, grams)
+
+
+def insert_new(conn: Connection, people: Iterable[tuple[str, str, str | None, str | None, str | None]]) -> None:
+    """The index rows of petitioners inserted around the ORM (id, name, ID number, phone, address in plaintext),
+    one statement per index for all of them: what ``_on_insert`` does for each ORM insert (the sync pull's bulk
+    insert of new petitioners)."""
+    _insert(conn, *tokens.all_rows(people))
 
 
 @event.listens_for(Petitioner, "after_update")

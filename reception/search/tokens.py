@@ -21,10 +21,10 @@ community of thousands; ``reception.search.service._by_address`` checks every ca
 from __future__ import annotations
 
 import hashlib
-import hmac
 import threading
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from reception.security.crypto import DataKeys, data_keys
 
@@ -40,33 +40,53 @@ INITIALS_PREFIX = "py:"
 GRAM = 2
 
 _lock = threading.Lock()
-_base: list[tuple[DataKeys, hmac.HMAC]] = []
+_base: list[tuple[DataKeys, Any, Any]] = []
+_CONTEXT = b"reception/search/v1\x00"
 
 
-def _mac() -> hmac.HMAC:
-    """A fresh HMAC under the loaded key, copied from one keyed once (keying costs more than hashing a suffix)."""
+def _pads() -> tuple[Any, Any]:
+    """HMAC-SHA256's inner hash (key XOR ipad, then the context label) and outer hash (key XOR opad) under the
+    loaded key, absorbed once (RFC 2104): each token copies the two instead of building an HMAC, which cost more
+    than hashing a suffix (a pulled batch indexes thousands of petitioners, ~40 tokens each)."""
     keys = data_keys()
     with _lock:
         if not _base or _base[0][0] is not keys:
-            _base[:] = [(keys, hmac.new(keys.index, b"reception/search/v1\x00", hashlib.sha256))]
-        return _base[0][1].copy()
+            key = keys.index if len(keys.index) <= 64 else hashlib.sha256(keys.index).digest()
+            key = key.ljust(64, b"\x00")
+            inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+            inner.update(_CONTEXT)
+            _base[:] = [(keys, inner, hashlib.sha256(bytes(b ^ 0x5C for b in key)))]
+        return _base[0][1], _base[0][2]
+
+
+def _tokens(purpose: str, suffixes: Iterable[str]) -> set[int]:
+    """The index tokens of some suffixes of one kind: the first 64 bits (signed, SQLite's native INTEGER) of
+    HMAC-SHA256 under the blind-index key of the context label, the purpose, a NUL and the suffix."""
+    inner0, outer0 = _pads()
+    head = purpose.encode("ascii") + b"\x00"
+    out: set[int] = set()
+    for suffix in suffixes:
+        inner = inner0.copy()
+        inner.update(head + suffix.encode("utf-8"))
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        out.add(int.from_bytes(outer.digest()[:8], "big", signed=True))
+    return out
 
 
 def token(purpose: str, suffix: str) -> int:
     """The index token of one suffix (a signed 64-bit integer, SQLite's native INTEGER)."""
-    mac = _mac()
-    mac.update(purpose.encode("ascii") + b"\x00" + suffix.encode("utf-8"))
-    return int.from_bytes(mac.digest()[:8], "big", signed=True)
+    return next(iter(_tokens(purpose, (suffix,))))
 
 
 def id_tokens(id_number: str | None) -> set[int]:
     value = (id_number or "").upper()
-    return {token(ID_PURPOSE, value[-n:]) for n in ID_SUFFIXES if len(value) > n}
+    return _tokens(ID_PURPOSE, [value[-n:] for n in ID_SUFFIXES if len(value) > n])
 
 
 def phone_tokens(phone: str | None) -> set[int]:
     value = phone or ""
-    return {token(PHONE_PURPOSE, value[-n:]) for n in PHONE_SUFFIXES if len(value) > n}
+    return _tokens(PHONE_PURPOSE, [value[-n:] for n in PHONE_SUFFIXES if len(value) > n])
 
 
 def _address_char(ch: str) -> bool:
@@ -92,7 +112,7 @@ def address_grams(address: str | None) -> list[str]:
 
 
 def address_tokens(address: str | None) -> set[int]:
-    return {token(ADDRESS_PURPOSE, g) for g in address_grams(address)}
+    return _tokens(ADDRESS_PURPOSE, address_grams(address))
 
 
 def secret_tokens(id_number: str | None, phone: str | None, address: str | None = None) -> set[int]:

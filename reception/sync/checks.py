@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Text, TypeDecorator
 
-from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, text_problem
+from reception.domain.textcheck import FACTS_MAX, REQUEST_MAX, all_clean, text_problem
 from reception.sync.codec import TableCodec, codec_for
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -165,13 +165,25 @@ def _plan(table: str) -> tuple[dict[str, _Col], frozenset[str]]:
 def schema_problem(table: str, data: dict[str, Any], *, new: bool = True) -> str:
     """The table's schema: every column's type, required columns present for a record that may be new."""
     checks, required = _plan(table)
+    texts: list[str] = []
     for name, value in data.items():
         c = checks.get(name)
         if c is None:
             continue  # (unknown columns: a newer desk's; the server refuses them itself, a desk ignores them)
+        if (c.kind == "text" and type(value) is str and (c.length is None or len(value) <= c.length)
+                and not (c.encrypted and value.startswith(CIPHER_PREFIXES))):
+            texts.append(value)  # (its characters are checked below, with the record's other texts at once)
+            continue
         problem = _value_problem(c, value)
         if problem:
             return f"字段 {name} {problem}"
+    if texts and not all_clean(texts):
+        for name, value in data.items():  # (which one: the first, as a check field by field names it)
+            c = checks.get(name)
+            if c is not None and c.kind == "text":
+                problem = _value_problem(c, value)
+                if problem:
+                    return f"字段 {name} {problem}"
     if new and not required <= data.keys():
         missing = sorted(required - data.keys())
         return f"缺少字段：{', '.join(missing[:5])}"
@@ -181,11 +193,19 @@ def schema_problem(table: str, data: dict[str, Any], *, new: bool = True) -> str
 def record_id_problem(codec: TableCodec, record_id: str) -> str:
     if not RECORD_ID_RE.match(record_id):
         return "记录编号格式错误"
+    if _text_key(codec.table):
+        return ""  # (any id of the pattern is a valid key: nothing to parse)
     try:
         codec.key_of(record_id)
     except (ValueError, TypeError):
         return "记录编号格式错误"
     return ""
+
+
+@cache
+def _text_key(table: str) -> bool:
+    codec = codec_for(table)
+    return codec is not None and codec.key_type() is str
 
 
 # -- the domain's rules ---------------------------------------------------------------------------------------------

@@ -79,8 +79,12 @@ class TableCodec:
         """The primary-key value of a record id (for ``Session.get``): typed as the columns are (a holiday's date,
         a year's integer), a tuple for a composite key."""
         parts = record_id.split("|") if len(self.pk) > 1 else [record_id]
-        values = tuple(_decode_key(raw, f, self.model) for raw, f in zip(parts, self.pk, strict=True))
+        values = tuple(_decode_key(raw, f, self.table) for raw, f in zip(parts, self.pk, strict=True))
         return values[0] if len(values) == 1 else values
+
+    def key_type(self) -> type | None:
+        """int or str for a single-column key of that Python type (else None)."""
+        return _key_type(self.table, self.pk[0].column) if len(self.pk) == 1 and self.pk[0].kind == "raw" else None
 
     def onupdate_types(self) -> dict[str, Any]:
         return {f.attr: f.onupdate for f in self.fields if f.onupdate is not None}
@@ -125,14 +129,22 @@ def _decode(value: Any, kind: str) -> Any:
     return value
 
 
-def _decode_key(raw: str, f: Field, model: type[Any]) -> Any:
+def _decode_key(raw: str, f: Field, table: str) -> Any:
     if f.kind != "raw":
         return _decode(raw, f.kind)
+    python_type = _key_type(table, f.column)
+    return python_type(raw) if python_type is not None else raw
+
+
+@cache
+def _key_type(table: str, column: str) -> type | None:
+    """int or str for a key column of that Python type, else None (the record id stays as it is). Looked up once
+    per column: every pushed and pulled record's id is checked with ``key_of``."""
     try:
-        python_type = inspect(model).columns[f.column].type.python_type
+        python_type = inspect(codecs()[table].model).columns[column].type.python_type
     except NotImplementedError:
-        return raw
-    return python_type(raw) if python_type in (int, str) else raw
+        return None
+    return python_type if python_type in (int, str) else None
 
 
 def build_codec(mapper: Mapper[Any]) -> TableCodec:

@@ -36,10 +36,14 @@ NEXT_KEYS = "reception.sync.next_keys"
 """``session.info``: user id -> the public key of the password this transaction sets for that account."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+"""The canonical JSON of a digest (``json.dumps`` with these options builds this encoder on every call: the server
+digests every pushed mutation). Its output must never change: desks and servers of other versions compare it."""
+
+
 def content_digest(table: str, record_id: str, op: str, base_version: int, data: dict[str, Any] | None) -> str:
     """SHA-256 (hex) of a mutation's content: what the server binds a mutation id to (idempotency)."""
-    text = json.dumps([table, record_id, op, int(base_version), data], sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, default=str)
+    text = _CANONICAL.encode([table, record_id, op, int(base_version), data])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -1,6 +1,8 @@
-"""What a pulled batch must leave on a desk, whichever way its rows went in (the unit of work for petitioners and
-anything with ORM insert events, one ORM bulk INSERT per table for the rest): personal data encrypted at rest with
-blind indexes that find it, audit entries that still verify as a hash chain, and the cases' clocks recomputed."""
+"""What a pulled batch must leave on a desk, whichever way its rows went in (the unit of work for anything with ORM
+insert events, a Core INSERT per table for the rest and for new petitioners, whose blind indexes and search index
+rows the pull then adds itself): personal data encrypted at rest with blind indexes that find it, the same search
+index rows as the desk that registered them, audit entries that still verify as a hash chain, and the cases'
+clocks recomputed."""
 
 from __future__ import annotations
 
@@ -35,7 +37,13 @@ def test_pulled_rows_keep_encryption_blind_indexes_audit_chain_and_clocks(env: E
             if phone:
                 assert stored_phone != phone and phone_bidx == blind_index(phone, "phone")
 
-        for model in (Case, Visit, CaseEvent):  # (tables that go in as a bulk INSERT)
+        # the search index rows B added for its bulk-inserted petitioners are the ones A's ORM events made
+        for index in ("petitioner_token", "petitioner_gram"):
+            rows_a = set(map(tuple, sa.execute(text(f"SELECT * FROM {index}"))))
+            rows_b = set(map(tuple, sb.execute(text(f"SELECT * FROM {index}"))))
+            assert rows_a and rows_b == rows_a, index
+
+        for model in (Case, Visit, CaseEvent, Petitioner):  # (tables that go in as a bulk INSERT)
             ids_a = set(sa.scalars(select(model.id)))
             assert ids_a and ids_a <= set(sb.scalars(select(model.id)))
         assert set(case_ids) <= set(sb.scalars(select(Case.id)))

@@ -4,12 +4,13 @@ push decides, as a conflict. Pulled events, holidays and clock rules bring the l
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import String, column, func, literal, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -103,7 +104,8 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     held = _pending_keys(session, [(r.table, r.record_id) for r in records])
     _yield_usernames(session, [r for r in records if r.table == "user" and (r.table, r.record_id) not in held],
                      tally)
-    known = _preload(session, records)
+    keep: list[Any] = []  # (the batch's existing rows, loaded once: see ``_preload``)
+    known = _preload(session, records, keep)
     cases: set[str] = set()
     all_clocks = False  # a pulled holiday, roll-over rule or lifecycle setting: every clock is computed again
     applied = 0
@@ -236,12 +238,42 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
         column_of = {f.attr: f.column for f in codec.fields}
         target: Table = codec.model.__table__
         groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        side = _SIDE_ROWS.get(table)
         for values in rows.values():
             row = {column_of[attr]: value for attr, value in values.items()}
+            if side is not None:
+                side.complete(row)
             groups.setdefault(frozenset(row), []).append(row)
         for group in groups.values():
             for start in range(0, len(group), 1000):
                 conn.execute(insert(target), group[start:start + 1000])
+        if side is not None:
+            side.after(conn, [row for group in groups.values() for row in group])
+
+
+class _PetitionerRows:
+    """What a petitioner's ORM insert events do (``db.models._fill_blind_indexes`` before it, the search index's
+    ``_on_insert`` after it), done for a pulled batch's new petitioners at once: the blind indexes filled in each
+    row, and the search index rows in one statement per index instead of two per petitioner."""
+
+    events = (1, 1)
+    """(before_insert, after_insert) listeners these stand in for: with any other, petitioners take the ORM."""
+
+    @staticmethod
+    def complete(row: dict[str, Any]) -> None:
+        from reception.db.models import petitioner_blind_indexes
+
+        row["id_number_bidx"], row["phone_bidx"] = petitioner_blind_indexes(row.get("id_number"), row.get("phone"))
+
+    @staticmethod
+    def after(conn: Any, rows: list[dict[str, Any]]) -> None:
+        from reception.search import index
+
+        index.insert_new(conn, [(str(r["id"]), r.get("name") or "", r.get("id_number"), r.get("phone"),
+                                 r.get("address", "")) for r in rows])
+
+
+_SIDE_ROWS: dict[str, Any] = {"petitioner": _PetitionerRows}
 
 
 def _recompute_all_clocks(ctx: AppContext, session: Session) -> WorkCalendar:
@@ -260,8 +292,9 @@ def _recompute_all_clocks(ctx: AppContext, session: Session) -> WorkCalendar:
     return calendar
 
 
-def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str]]:
-    """Load the existing rows of a batch with one query per table (so applying does not query row by row);
+def _preload(session: Session, records: list[PulledRecord], keep: list[Any]) -> dict[str, set[str]]:
+    """Find the existing rows of a batch with one query per table, and load them (so applying does not query row
+    by row: the objects are held in ``keep`` for the batch, the session's identity map holds them only weakly);
     returns, per table with a single-column key, the ids that exist here."""
     by_table: dict[str, list[str]] = {}
     for rec in records:
@@ -271,23 +304,36 @@ def _preload(session: Session, records: list[PulledRecord]) -> dict[str, set[str
         codec = codec_for(table)
         if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw":
             continue
-        col = getattr(codec.model, codec.pk[0].attr)
+        attr = codec.pk[0].attr
+        col = getattr(codec.model, attr)
+        if codec.key_type() is str:  # the batch's ids as one JSON parameter (a pulled batch is mostly new rows)
+            wanted = text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)).columns(
+                column("value", String))
+            present = [str(v) for v in session.scalars(select(col).where(col.in_(wanted)))]
+        else:
+            present = ids
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            for obj in session.scalars(select(codec.model).where(col.in_(ids[start:start + 500]))):
-                found.add(str(getattr(obj, codec.pk[0].attr)))
+        for start in range(0, len(present), 500):
+            for obj in session.scalars(select(codec.model).where(col.in_(present[start:start + 500]))):
+                keep.append(obj)
+                found.add(str(getattr(obj, attr)))
         known[table] = found
     return known
 
 
 @cache
 def _bulk_insertable(table: str) -> bool:
-    """Whether new rows of ``table`` may skip the unit of work: its mapper has no insert events (the petitioner's
-    blind indexes are filled by one, so petitioners always go through the ORM flush)."""
+    """Whether new rows of ``table`` may skip the unit of work: its mapper has no insert events, or only the ones
+    ``_SIDE_ROWS`` does for the whole batch (a petitioner's blind indexes and search index rows)."""
     codec = codec_for(table)
     if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw":
         return False
     dispatch = sa_inspect(codec.model).dispatch
+    side = _SIDE_ROWS.get(table)
+    if side is not None:
+        import reception.search.index  # noqa: F401  (its listeners registered, so counted)
+
+        return bool((len(dispatch.before_insert), len(dispatch.after_insert)) == side.events)
     return not (dispatch.before_insert or dispatch.after_insert)
 
 

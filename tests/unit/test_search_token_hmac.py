@@ -1,0 +1,31 @@
+"""The search index's tokens are HMAC-SHA256 under the blind-index key (``reception.search.tokens``), built from
+pre-absorbed inner and outer hashes for speed: they must stay exactly the standard HMAC, or an index built by an
+earlier release (or by ``rebuild``) would no longer match what a search looks up."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+
+from reception.search import tokens
+from reception.security.crypto import data_keys
+
+
+def _reference(purpose: str, suffix: str) -> int:
+    mac = hmac.new(data_keys().index, b"reception/search/v1\x00", hashlib.sha256)
+    mac.update(purpose.encode("ascii") + b"\x00" + suffix.encode("utf-8"))
+    return int.from_bytes(mac.digest()[:8], "big", signed=True)
+
+
+def test_tokens_are_the_standard_hmac_of_each_suffix() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        suffix = "".join(rng.choice("0123456789Xx紫霞社区栋单元室-") for _ in range(rng.randrange(0, 12)))
+        for purpose in (tokens.ID_PURPOSE, tokens.PHONE_PURPOSE, tokens.ADDRESS_PURPOSE):
+            assert tokens.token(purpose, suffix) == _reference(purpose, suffix)
+    assert tokens.phone_tokens("13907393912") == {_reference(tokens.PHONE_PURPOSE, "13907393912"[-n:])
+                                                  for n in tokens.PHONE_SUFFIXES}
+    address = "示范区城南街道紫霞社区8栋1单元302室"
+    assert tokens.address_tokens(address) == {_reference(tokens.ADDRESS_PURPOSE, g)
+                                              for g in tokens.address_grams(address)}
