@@ -39,10 +39,19 @@ def install_hooks() -> None:
     import reception.search.index  # noqa: F401
 
 
-def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> AppContext:
-    """Create the folders if needed, migrate the database to the current schema, and open it."""
+OpenProgress = Callable[[str, int, int], None]
+"""What opening is doing, for a window to show: (a sentence in Chinese, done, total; total 0 when unknown). Called
+from the opening thread."""
+
+
+def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None,
+                  progress: OpenProgress | None = None) -> AppContext:
+    """Create the folders if needed, migrate the database to the current schema, and open it. ``progress`` hears
+    of the long steps (a migration with its backup, filling the search indexes: minutes at a million visits)."""
+    say: OpenProgress = progress or (lambda text, done, total: None)
     install_hooks()
     paths = DataPaths(root).ensure()
+    say("正在检查数据库版本，必要时先备份再升级…", 0, 0)
     outcome = upgrade_database(paths.database, paths.backups)
     ctx = AppContext(paths=paths, db=Database(paths.database), migration=outcome)
     if now is not None:
@@ -52,6 +61,7 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
         with ctx.db.read() as session:
             pending = atrest.needs_work(session)
         if pending:  # the key check, plaintext rows from before 0007, the audit chain's triggers (idempotent)
+            say("正在检查数据加密与审计记录…", 0, 0)
             with ctx.db.write() as session:
                 atrest.prepare(session)
         from reception.search import index as search_index
@@ -60,8 +70,10 @@ def open_data_dir(root: Path, *, now: Callable[[], datetime] | None = None) -> A
             unbuilt = search_index.needs_build(session)
         if unbuilt:  # the upgrade that created the search indexes (or a new index version): fill them once
             with ctx.db.write() as session:
-                search_index.ensure_built(session)
+                search_index.ensure_built(session, progress=lambda done, total: say(
+                    f"正在重建检索索引（升级后只做一次）：{done:,} / {total:,} 位信访人", done, total))
         if pending or unbuilt or outcome.changed:
+            say("正在更新数据库统计信息…", 0, 0)
             ctx.db.optimize(analyze=True)  # the planner's statistics, taken after the bulk changes
     except BaseException:
         ctx.close()

@@ -10,8 +10,8 @@ Two questions must be answered first, because they decide what the first window 
 - does the desk need the first-run wizard instead of the login (``reception.setup.needs_first_run``)?
 
 A search index built for another ``INDEX_VERSION`` is rebuilt when the directory is opened (tens of seconds at a
-million visits, in one transaction): that too is done before any window, as before, rather than with a login dialog
-that would not answer meanwhile.
+million visits, in one transaction): that too is done before the login, rather than with a login dialog that would
+not answer meanwhile, on a worker thread with a window that counts the petitioners done (``ui.opening``).
 
 Anything unexpected (a locked or damaged file, a missing table) answers None: open the directory first.
 ``tests/unit/test_startstate.py`` checks the answer against ``needs_first_run`` on the states a desk goes through.

@@ -267,9 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a newer schema refused, the first-run wizard.
         state = start_state(DataPaths(data_dir).database)
         if state is None or (state.first_run and not args.demo):
-            from reception.bootstrap import open_data_dir
+            from ui.opening import open_with_progress
 
-            ctx = open_data_dir(data_dir)
+            ctx = open_with_progress(data_dir)  # a migration or an index build can take minutes: shown as it goes
         username = args.user
         if ctx is not None and not args.demo:
             set_up = run_first_run_if_needed(ctx)

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, text, tuple_
@@ -142,10 +142,12 @@ def _plain(rows: Iterable[tuple[str, str, str | None, str | None, str | None]]
                decrypt(phone, "petitioner.phone") if phone else None, address)
 
 
-def rebuild(session: Session) -> int:
+def rebuild(session: Session, progress: Callable[[int, int], None] | None = None) -> int:
     """Empty and refill both indexes from every petitioner, then take the planner's statistics of them (the
-    history and search queries choose between these indexes and ``petitioner.name``). Returns petitioners done."""
+    history and search queries choose between these indexes and ``petitioner.name``). Returns petitioners done.
+    ``progress`` hears (done, total) after each chunk."""
     conn = session.connection()
+    total = int(conn.execute(text("SELECT count(*) FROM petitioner")).scalar() or 0) if progress else 0
     conn.execute(delete(_TOKEN))
     conn.execute(delete(_GRAM))
     raw = conn.connection.driver_connection
@@ -163,6 +165,8 @@ def rebuild(session: Session) -> int:
         raw.executemany("INSERT OR IGNORE INTO petitioner_token (token, petitioner_id) VALUES (?, ?)", tok)
         raw.executemany("INSERT OR IGNORE INTO petitioner_gram (gram, petitioner_id) VALUES (?, ?)", grams)
         done += len(people)
+        if progress is not None:
+            progress(done, max(total, done))
     conn.execute(text("ANALYZE petitioner_token"))
     conn.execute(text("ANALYZE petitioner_gram"))
     return done
@@ -173,11 +177,11 @@ def needs_build(session: Session) -> bool:
     return row is None or row.value.get("version") != INDEX_VERSION
 
 
-def ensure_built(session: Session) -> None:
+def ensure_built(session: Session, progress: Callable[[int, int], None] | None = None) -> None:
     """Build the indexes once per ``INDEX_VERSION`` (inside the caller's write transaction)."""
     if not needs_build(session):
         return
-    count = rebuild(session)
+    count = rebuild(session, progress)
     if count:
         log.info("search index: %d petitioners indexed", count)
     session.merge(Setting(key=SETTING_KEY, value={"version": INDEX_VERSION}))
