@@ -72,6 +72,7 @@ from reception.lifecycle.machine import (
     plan,
 )
 from reception.lifecycle.offers import TRANSITION_PERMISSION
+from reception.merge.resolve import counted_case
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
 
@@ -477,7 +478,7 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
     since = date.fromisoformat(mark.value["through"]) if mark is not None else date.min
     has_clock = exists().where(CaseClock.case_id == Case.id)
     q = (select(Case.id, Case.status, Case.registered_on, Case.unit_id, Case.received_on)
-         .where(Case.registered_on >= since, ~has_clock, Case.merged_into.is_(None)))
+         .where(Case.registered_on >= since, ~has_clock, counted_case(Case)))
     templates: dict[tuple[str, date, date | None], list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     written = 0

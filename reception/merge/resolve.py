@@ -90,8 +90,12 @@ def _groups(session: Session, model: type[Case] | type[Petitioner],
 def counted_case(model: Any = Case) -> ColumnElement[bool]:
     """The condition that a case row counts as a case of its own (statistics, the overdue and reminder lists,
     the units' open cases): not merged away. A merged group counts once, as its surviving case; its visits still
-    count as visits. ``model``: ``Case`` or an alias of it. The one place such an exclusion is written."""
-    return model.merged_into.is_(None)  # type: ignore[no-any-return]
+    count as visits. ``model``: ``Case`` or an alias of it. The one place such an exclusion is written.
+
+    Written so that no index can serve it: ``merged_into IS NULL`` is true of nearly every case, yet SQLite's
+    planner, with the statistics ``PRAGMA optimize`` takes, chose ``ix_petition_case_merged_into`` for it and read
+    the whole table (0.3 s a save at a million visits, in the clock catch-up) instead of the date range's index."""
+    return func.coalesce(model.merged_into, "") == ""
 
 
 def case_now_id(model: Any = Case) -> ColumnElement[str]:
