@@ -357,6 +357,27 @@ def load_own_case(s: Session, db: ServerDatabase, account: UnitAccount, case_id:
     return case
 
 
+def survivor_of(db: ServerDatabase, account: UnitAccount, case_id: str) -> str | None:
+    """The case a merged-away case of the unit's now is (following merges of merges; ``reception.merge``), for the
+    workbench to open instead; None when ``case_id`` was not merged away. ``NotFoundError`` as ``load_own_case``
+    for a case that is not the unit's (so an address reveals nothing about other units' cases)."""
+    from reception.merge.resolve import MAX_DEPTH, counted_case_data
+
+    with db.read() as s:
+        case = load_own_case(s, db, account, case_id)
+        if counted_case_data(case.data):
+            return None
+        current = case
+        for _ in range(MAX_DEPTH):
+            if counted_case_data(current.data):
+                break
+            try:
+                current = casework.load_case(s, db.sealer, case_id=str(current.data.get("merged_into")))
+            except NotFoundError:  # (the survivor not on the server yet)
+                return None
+        return current.id if current.id != case.id else None
+
+
 def case_detail(db: ServerDatabase, account: UnitAccount, case_id: str, today: date) -> CaseDetail:
     with db.read() as s:
         case = load_own_case(s, db, account, case_id)

@@ -1,7 +1,8 @@
 """Merged cases on the server's pages, against a real ``reception server`` process with cases made on a real
 enrolled desk, merged there and synced (SQLite, and PostgreSQL when RECEPTION_TEST_PG_URL is set): the old
 receipt's number and query code (form and QR address) show the surviving case's progress with a merge note; the
-unit's workbench lists the merged group once and the server refuses a step on the merged-away case."""
+unit's workbench lists the merged group once, sends the merged-away case's address on to the survivor, and the server
+refuses a step on the merged-away case."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ def test_the_units_workbench_lists_a_merged_group_once(web_env: Env) -> None:
         listing = client.get("/unit").text
         assert survivor.case_no in listing and old.case_no not in listing
         assert old.case_no not in client.get("/unit", params={"f": "overdue"}).text
+        # the merged-away case's own address (an old bookmark, a link in a reminder) opens the case it now is
+        moved = client.get(f"/unit/cases/{old.case_id}")
+        assert moved.status_code == 303 and moved.headers["location"] == f"/unit/cases/{survivor.case_id}"
+        opened = client.get(f"/unit/cases/{old.case_id}", follow_redirects=True)
+        assert opened.status_code == 200 and survivor.case_no in opened.text
+        assert client.get(f"/unit/cases/{survivor.case_id}").status_code == 200  # the survivor: no redirect
+        assert client.get("/unit/cases/no-such-case").status_code == 404
     with web_env.db.read() as s:  # the server refuses a step on the merged-away case, as a desk does
         case = casework.load_case(s, web_env.db.sealer, case_id=old.case_id)
         with pytest.raises(casework.LifecycleError) as refused:

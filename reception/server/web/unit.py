@@ -183,6 +183,12 @@ def router(db: ServerDatabase) -> APIRouter:
         session = signed_in(request)
         if session is None or session.account.must_change_password:
             return away(session)
+        try:
+            moved = unit_work.survivor_of(db, session.account, case_id)
+        except NotFoundError as exc:
+            return page(request, "unit_error.html", {"message": exc.message}, session, status=404)
+        if moved is not None:  # a merged-away case (an old bookmark, a link in an SMS): the case it now is
+            return RedirectResponse(f"/unit/cases/{moved}", status_code=303)
         return detail_page(request, session, case_id)
 
     @r.post("/unit/cases/{case_id}/act", response_class=HTMLResponse)
