@@ -92,6 +92,7 @@ GLYPHS: dict[str, str] = {
     "in_recheck": "scale-balance",
     "final": "check-decagram-outline",
     "legal_channel": "gavel",
+    "void": "file-cancel-outline",
 }
 
 BUTTON_ICONS: dict[str, str] = {
@@ -106,7 +107,7 @@ COLOURS: dict[str, str] = {
     "sync_problem": "#c62828", "sync_standalone": "#546e7a",
     "deadline_ok": "#2e7d32", "deadline_soon": "#ef6c00", "deadline_late": "#c62828", "deadline_unknown": "#546e7a",
     "not_accepted": "#c62828", "extended": "#ef6c00", "closed": "#2e7d32", "final": "#2e7d32",
-    "legal_channel": "#546e7a",
+    "legal_channel": "#546e7a", "void": "#546e7a",
 }
 """Icons whose colour says the state (as the text beside them does); the others take ``DEFAULT_COLOUR``."""
 DEFAULT_COLOUR = "#37474f"
