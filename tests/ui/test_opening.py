@@ -46,12 +46,18 @@ def test_an_index_build_at_open_is_shown_with_its_count_and_runs_off_the_gui_thr
     monkeypatch.setattr(OpeningDialog, "show_progress", record)
     from reception.bootstrap import open_data_dir
 
+    window_up = threading.Event()
+
     def opener(data_dir: Path, **kw: object) -> object:
         threads.add("opener:" + threading.current_thread().name)
+        # a long open, as at a million petitioners: still opening when the window is due (a demo's index is built
+        # in milliseconds, before the GUI thread would show anything)
+        assert window_up.wait(timeout=30), "the window never appeared"
         return open_data_dir(data_dir, **kw)  # type: ignore[arg-type]
 
     def on_dialog(dialog: OpeningDialog) -> None:
         shown.append(dialog)
+        window_up.set()
         if os.environ.get("OPENING_SHOTS"):
             dialog.grab().save(str(Path(os.environ["OPENING_SHOTS"]) / "opening.png"))
 
