@@ -4,17 +4,19 @@ Passwords are hashed with Argon2id (argon2-cffi's defaults: memory-hard, salted,
 they can be raised later and old hashes re-hashed on the next sign-in). Sign-in works offline with the accounts the
 desk holds (the sync branch brings them down from the server). After ``MAX_FAILURES`` wrong passwords in a row the
 account is locked for ``LOCK_MINUTES``; the message says how many minutes remain. An unknown user name gets the same
-message as a wrong password, so the form does not reveal which accounts exist.
+message, and after as many tries the same lock, as a wrong password (``UnknownName``), so the form does not reveal
+which accounts exist.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.models import Unit, User
+from reception.db.models import Setting, Unit, User
 from reception.domain.enums import Role
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.security import DEMO_PASSWORD as DEMO_PASSWORD  # (defined there; its users import it from here)
@@ -187,22 +189,15 @@ def check_attempt(account: Lockable, password: str, now: datetime) -> Attempt | 
     """Check a password against ``account`` under the lockout rules, updating its failure count, lock and (when
     the parameters were raised) its hash in place. None for an account without a password (nothing to audit).
     The caller commits the changes even when the attempt failed."""
-    if account.locked_until is not None and account.locked_until > now:
-        minutes = _minutes_left(account.locked_until, now)
-        return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，"
-                                     "或请管理员解锁。", minutes), "login_failed", "locked")
+    locked = _locked(account, now)
+    if locked is not None:
+        return locked
     if not account.password_hash:
         return None
     try:
         _hasher.verify(account.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        account.failed_attempts += 1
-        if account.failed_attempts >= MAX_FAILURES:
-            account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            account.failed_attempts = 0
-            return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
-                                         "或请管理员解锁。", LOCK_MINUTES), "locked", f"minutes={LOCK_MINUTES}")
-        return Attempt(LoginFailed(WRONG_LOGIN), "login_failed", f"attempt={account.failed_attempts}")
+        return _failed(account, now)
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_attempts = 0
@@ -210,18 +205,86 @@ def check_attempt(account: Lockable, password: str, now: datetime) -> Attempt | 
     return Attempt(None, "login")
 
 
-def refuse_unknown(password: str) -> LoginFailed:
-    """An unknown or disabled account: the same time as a real check and the same message, so a sign-in form
-    never reveals which accounts exist."""
+def _locked(account: Lockable, now: datetime) -> Attempt | None:
+    if account.locked_until is not None and account.locked_until > now:
+        minutes = _minutes_left(account.locked_until, now)
+        return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{minutes}分钟后再试，"
+                                     "或请管理员解锁。", minutes), "login_failed", "locked")
+    return None
+
+
+def _failed(account: Lockable, now: datetime) -> Attempt:
+    account.failed_attempts += 1
+    if account.failed_attempts >= MAX_FAILURES:
+        account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        account.failed_attempts = 0
+        return Attempt(AccountLocked(f"密码连续输错{MAX_FAILURES}次，账户已锁定，请{LOCK_MINUTES}分钟后再试，"
+                                     "或请管理员解锁。", LOCK_MINUTES), "locked", f"minutes={LOCK_MINUTES}")
+    return Attempt(LoginFailed(WRONG_LOGIN), "login_failed", f"attempt={account.failed_attempts}")
+
+
+@dataclass(slots=True)
+class UnknownName:
+    """What a sign-in form knows of a user name that names no account (or a disabled one): the same failure count
+    and lock as a real account's (``Lockable``), kept under ``name_key`` by the caller. Without it the form told
+    which accounts exist: a real one answered 账户已锁定 after ``MAX_FAILURES`` wrong passwords, an unknown one
+    never."""
+
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    password_hash: str = ""
+
+
+def name_key(username: str) -> str:
+    """The key an unknown name's failures are kept under: a digest, so the names people mistype (often a real
+    person's name) are not stored."""
+    return hashlib.sha256(f"reception-login:{username.strip()}".encode()).hexdigest()[:32]
+
+
+def refuse_unknown(password: str, name: UnknownName, now: datetime) -> ReceptionError:
+    """An unknown or disabled account: the same time, message and lockout as a real account's wrong password
+    (``check_attempt``), so a sign-in form never reveals which accounts exist. Updates ``name`` in place; the
+    caller keeps it."""
+    locked = _locked(name, now)
+    if locked is not None:
+        assert locked.error is not None
+        return locked.error
     _hasher_dummy(password)
-    return LoginFailed(WRONG_LOGIN)
+    error = _failed(name, now).error
+    assert error is not None
+    return error
+
+
+UNKNOWN_NAMES_KEY = "login.unknown_names"
+"""The desk's ``setting`` (never synced) holding the failures of unknown names: name_key -> [failures, locked
+until (ISO) or None, last failure (ISO)]."""
+UNKNOWN_NAMES_KEPT = 500
+"""At most this many names are kept (the ones failed at longest ago are forgotten first)."""
+
+
+def _refuse_unknown_on_desk(session: Session, username: str, password: str, now: datetime) -> ReceptionError:
+    row = session.get(Setting, UNKNOWN_NAMES_KEY)
+    names: dict[str, list[Any]] = dict(row.value.get("names", {})) if row is not None else {}
+    key = name_key(username)
+    failures, until, _last = names.get(key, [0, None, None])
+    name = UnknownName(int(failures), datetime.fromisoformat(until) if until else None)
+    error = refuse_unknown(password, name, now)
+    names[key] = [name.failed_attempts, name.locked_until.isoformat() if name.locked_until else None,
+                  now.isoformat()]
+    if len(names) > UNKNOWN_NAMES_KEPT:
+        names = dict(sorted(names.items(), key=lambda kv: str(kv[1][2]))[-UNKNOWN_NAMES_KEPT:])
+    if row is None:
+        session.add(Setting(key=UNKNOWN_NAMES_KEY, value={"names": names}))
+    else:
+        row.value = {"names": names}
+    return error
 
 
 def _authenticate(session: Session, username: str, password: str, now: datetime,
                   desk_id: str | None) -> SignedIn | ReceptionError:
     user = session.scalar(select(User).where(User.username == username)) if username else None
     if user is None or not user.active:
-        return refuse_unknown(password)
+        return _refuse_unknown_on_desk(session, username, password, now)
     attempt = check_attempt(user, password, now)
     if attempt is None:
         return LoginFailed("该账户尚未设置密码，请联系系统管理员设置。", key="no_password")

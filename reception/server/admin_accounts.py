@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from reception.db.base import CHINA_TZ, utcnow
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
-from reception.security.accounts import check_attempt, check_password_policy, hash_password, refuse_unknown
+from reception.security.accounts import check_attempt, check_password_policy, hash_password
+from reception.server import limits
 from reception.server.db import ServerDatabase
 from reception.server.models import AdminAudit, AdminSession, UnitUser, WebAdmin, WebSession
 from reception.server.service import hash_secret
@@ -158,7 +159,7 @@ def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime |
     with db.session() as s:
         admin = s.scalar(select(WebAdmin).where(WebAdmin.username == username)) if username else None
         if admin is None or not admin.active:
-            outcome = refuse_unknown(password)
+            outcome = limits.refuse_unknown_name(s, "admin", username, password, now)
             admin_audit(s, "", "login_failed", target=username[:64], detail="unknown", at=now)
         else:
             attempt = check_attempt(admin, password, now)

@@ -17,15 +17,18 @@ The figures (README, "Limits"):
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from reception.db.base import utcnow
+from reception.domain.errors import ReceptionError
 from reception.server.db import ServerDatabase
 from reception.server.models import Throttle
 from reception.sync.protocol import MAX_PUSH_BYTES
@@ -262,3 +265,32 @@ def _note_failures(db: ServerDatabase, keys: list[str], limit: int, lock: timede
                 row.count += 1
                 if row.count >= limit:
                     row.window_start = now  # (locked from now on for ``lock``)
+
+
+def unknown_name(session: Session, realm: str, username: str, now: datetime) -> Throttle:
+    """The row (locked for update) keeping the failures of a sign-in ``realm``'s (admin, unit) unknown user name
+    (``reception.security.accounts.UnknownName``), in the database so that every server process counts together:
+    ``count`` the failures in a row, or ``MAX_FAILURES`` while locked from ``window_start`` for ``LOCK_MINUTES``."""
+    from reception.security.accounts import name_key
+
+    key = f"login-unknown:{realm}:{name_key(username)}"
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(Throttle).values(key=key, window_start=now, count=0)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    return session.execute(select(Throttle).where(Throttle.key == key).with_for_update()).scalar_one()
+
+
+def refuse_unknown_name(session: Session, realm: str, username: str, password: str, now: datetime) -> ReceptionError:
+    """``accounts.refuse_unknown`` with the name's failures kept in ``throttle`` (``unknown_name``)."""
+    from reception.security.accounts import LOCK_MINUTES, MAX_FAILURES, UnknownName, refuse_unknown
+
+    row = unknown_name(session, realm, username, now)
+    lock = timedelta(minutes=LOCK_MINUTES)
+    name = (UnknownName(0, row.window_start + lock) if row.count >= MAX_FAILURES
+            else UnknownName(row.count, None))
+    error = refuse_unknown(password, name, now)
+    if name.locked_until is not None and name.locked_until > now:
+        row.count, row.window_start = MAX_FAILURES, name.locked_until - lock
+    else:
+        row.count, row.window_start = name.failed_attempts, now
+    return error

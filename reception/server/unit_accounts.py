@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from reception.db.base import utcnow
 from reception.domain.errors import FieldError, ReceptionError
-from reception.security.accounts import LoginFailed, check_attempt, check_password_policy, hash_password, refuse_unknown
+from reception.security.accounts import LoginFailed, check_attempt, check_password_policy, hash_password
+from reception.server import limits
 from reception.server.db import ServerDatabase
 from reception.server.models import Record, UnitAudit, UnitUser, WebSession
 from reception.server.service import ServerError, hash_secret
@@ -158,7 +159,7 @@ def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime |
     with db.session() as s:
         user = s.scalar(select(UnitUser).where(UnitUser.username == username)) if username else None
         if user is None or not user.active:
-            outcome = refuse_unknown(password)
+            outcome = limits.refuse_unknown_name(s, "unit", username, password, now)
         else:
             attempt = check_attempt(user, password, now)
             if attempt is None:

@@ -104,6 +104,35 @@ def test_lock_expires_and_unknown_users_get_the_same_message(desk: Desk) -> None
     assert unknown.value.message == accounts.WRONG_LOGIN
 
 
+def _answers(sign_in, tries: int) -> list[str]:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(tries):
+        try:
+            sign_in()
+        except (LoginFailed, AccountLocked) as exc:
+            out.append(f"{type(exc).__name__}: {exc.message}")
+    return out
+
+
+def test_an_unknown_name_locks_like_a_real_account_so_the_form_tells_no_names(desk: Desk) -> None:
+    accounts.add_user(desk.ctx, "wangf", "王芳", "desk_officer", password="Chuangkou2026", actor_id=None)
+    accounts.add_user(desk.ctx, "zhaol", "赵六", "desk_officer", password="Chuangkou2026", actor_id=None)
+    accounts.set_account_active(desk.ctx, "zhaol", False, actor_id=None)
+    tries = accounts.MAX_FAILURES + 2
+    real = _answers(lambda: accounts.authenticate(desk.ctx, "wangf", "wrong-password1"), tries)
+    assert real[-1].startswith("AccountLocked")
+    assert _answers(lambda: accounts.authenticate(desk.ctx, "wangfang", "wrong-password1"), tries) == real
+    assert _answers(lambda: accounts.authenticate(desk.ctx, "zhaol", "Chuangkou2026"), tries) == real  # disabled
+    # the lock runs out as a real one does; the names are kept as digests only, in the desk's own settings
+    desk.clock.moment += timedelta(minutes=accounts.LOCK_MINUTES, seconds=1)
+    assert _answers(lambda: accounts.authenticate(desk.ctx, "wangfang", "x"), 1) == [
+        f"LoginFailed: {accounts.WRONG_LOGIN}"]
+    with desk.ctx.db.read() as s:
+        kept = s.get(Setting, accounts.UNKNOWN_NAMES_KEY)
+    assert kept is not None and "wangfang" not in json.dumps(kept.value, ensure_ascii=False)
+    assert accounts.name_key("wangfang") in kept.value["names"]
+
+
 def test_password_hash_is_argon2_and_reset_forces_a_change(desk: Desk) -> None:
     admin = accounts.add_user(desk.ctx, "root", "管理员", "admin", password="Guanli2026", actor_id=None)
     accounts.add_user(desk.ctx, "zhao", "赵六", "desk_officer", password="Wuliu2026x", actor_id=None)

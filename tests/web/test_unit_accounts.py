@@ -66,6 +66,36 @@ def test_unit_user_signs_in_then_locks_after_five_wrong_passwords(db: ServerData
     assert actions.count("login") == 2 and "locked" in actions and actions.count("login_failed") >= MAX_FAILURES
 
 
+def test_an_unknown_name_locks_like_a_real_account(db: ServerDatabase) -> None:
+    """Without it the form told which accounts exist: a real one answered 账户已锁定 after five wrong passwords, an
+    unknown name never. Its failures are kept in the database (every server process counts them together)."""
+    from reception.server import admin_accounts
+    from reception.server.models import Throttle
+
+    unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
+
+    def answers(sign_in, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+        out = []
+        for i in range(MAX_FAILURES + 2):
+            try:
+                sign_in(db, name, "wrong-password1", now=NOW + timedelta(seconds=i))
+            except (LoginFailed, AccountLocked) as exc:
+                out.append(f"{type(exc).__name__}: {exc.message}")
+        return out
+
+    real = answers(unit_accounts.sign_in, "cy_chen")
+    assert real[-1].startswith("AccountLocked")
+    assert answers(unit_accounts.sign_in, "cy_chenn") == real
+    assert answers(admin_accounts.sign_in, "cy_chen") == real  # no administrator of that name: locks all the same
+    with db.read() as s:
+        keys = [t.key for t in s.query(Throttle)]
+    assert sum(k.startswith("login-unknown:unit:") for k in keys) == 1
+    assert sum(k.startswith("login-unknown:admin:") for k in keys) == 1 and not any("cy_chen" in k for k in keys)
+    later = NOW + timedelta(minutes=LOCK_MINUTES, seconds=10)
+    with pytest.raises(LoginFailed):  # the lock runs out as a real account's does
+        unit_accounts.sign_in(db, "cy_chenn", "wrong-password1", now=later)
+
+
 def test_session_idles_out_and_ends_at_sign_out(db: ServerDatabase) -> None:
     unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
     cookie, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
