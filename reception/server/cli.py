@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from reception.domain.errors import ReceptionError
@@ -129,6 +131,19 @@ def _clock(args: argparse.Namespace) -> Clock:
     return server_clock(getattr(args, "now", None))
 
 
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[ServerDatabase]:
+    """The server database a command works on, closed afterwards; a refusal (``ServerError``) becomes the command's
+    message, never a traceback."""
+    db = _open(args)
+    try:
+        yield db
+    except ServerError as exc:
+        raise ReceptionError(exc.message, key="server") from exc
+    finally:
+        db.dispose()
+
+
 def _open(args: argparse.Namespace) -> ServerDatabase:
     from pathlib import Path
 
@@ -217,14 +232,8 @@ def _trust_admin(args: argparse.Namespace) -> int:
             raise ReceptionError(f"环境变量 {args.password_env} 未设置", key="password_env")
     else:
         password = getpass.getpass(f"管理员“{args.username}”的密码：")
-    db = _open(args)
-    try:
-        with db.session() as s:
-            user_id, fingerprint = trust_admin(s, args.username, password)
-    except ServerError as exc:
-        raise ReceptionError(exc.message, key="server") from exc
-    finally:
-        db.dispose()
+    with _database(args) as db, db.session() as s:
+        user_id, fingerprint = trust_admin(s, args.username, password)
     print(f"已登记管理员“{args.username}”（{user_id}）的签名密钥，指纹：{fingerprint}")
     print("请与管理员在工位上看到的指纹核对（reception user signing-key）。")
     return 0
@@ -233,13 +242,8 @@ def _trust_admin(args: argparse.Namespace) -> int:
 def _add_desk(args: argparse.Namespace) -> int:
     from reception.server.service import add_desk
 
-    db = _open(args)
-    try:
+    with _database(args) as db:
         client_id, code = add_desk(db, args.name)
-    except ServerError as exc:
-        raise ReceptionError(exc.message, key="server") from exc
-    finally:
-        db.dispose()
     print(f"工位“{args.name}”已创建（{client_id}）。一次性登记码：{code}")
     print(f"在该工位运行：reception enroll --server <服务器地址> --code {code}")
     return 0
@@ -248,13 +252,8 @@ def _add_desk(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     from reception.server.service import revoke
 
-    db = _open(args)
-    try:
+    with _database(args) as db:
         view = revoke(db, args.code)
-    except ServerError as exc:
-        raise ReceptionError(exc.message, key="server") from exc
-    finally:
-        db.dispose()
     print(f"已停用：{view.name} {view.desk_code}（{view.id}）")
     return 0
 
@@ -262,11 +261,8 @@ def _revoke(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from reception.server.service import list_clients
 
-    db = _open(args)
-    try:
+    with _database(args) as db:
         views = list_clients(db)
-    finally:
-        db.dispose()
     states = {"waiting": "待登记", "enrolled": "已登记", "revoked": "已停用"}
     for v in views:
         seen = v.last_seen_at.isoformat(timespec="seconds") if v.last_seen_at else "-"
@@ -279,13 +275,8 @@ def _list(args: argparse.Namespace) -> int:
 def _add_unit(args: argparse.Namespace) -> int:
     from reception.server.service import add_unit
 
-    db = _open(args)
-    try:
+    with _database(args) as db:
         client_id, token = add_unit(db, args.unit)
-    except ServerError as exc:
-        raise ReceptionError(exc.message, key="server") from exc
-    finally:
-        db.dispose()
     print(f"单位令牌（只显示这一次，请妥善保管）：{token}")
     print(f"client id: {client_id}")
     return 0
@@ -299,19 +290,17 @@ def _import(args: argparse.Namespace) -> int:
 
     if bool(args.source) == bool(args.workbook):
         raise ReceptionError("请给出一个基础数据工作簿（FILE.xlsx）或 --from 数据目录（二者选一）", key="import_source")
-    db = _open(args)
-    try:
-        if args.workbook:
-            counts = import_reference_workbook(db, Path(args.workbook).expanduser().resolve(), force=args.force)
-        else:
-            counts = import_reference(db, Path(args.source).expanduser().resolve(), force=args.force)
-    except ReferenceImportError as exc:
-        print(f"工作簿有{len(exc.issues)}处问题，未发布任何数据：", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue.text}", file=sys.stderr)
-        return 1
-    finally:
-        db.dispose()
+    with _database(args) as db:
+        try:
+            if args.workbook:
+                counts = import_reference_workbook(db, Path(args.workbook).expanduser().resolve(), force=args.force)
+            else:
+                counts = import_reference(db, Path(args.source).expanduser().resolve(), force=args.force)
+        except ReferenceImportError as exc:
+            print(f"工作簿有{len(exc.issues)}处问题，未发布任何数据：", file=sys.stderr)
+            for issue in exc.issues:
+                print(f"  {issue.text}", file=sys.stderr)
+            return 1
     changed = sum(counts.values())
     print(f"已发布基础数据 {changed} 条：" + "，".join(f"{t} {n}" for t, n in counts.items() if n))
     if counts.kept:
@@ -337,13 +326,8 @@ def _add_unit_user(args: argparse.Namespace) -> int:
     from reception.server.unit_accounts import UnitRole, add_unit_user
 
     password = _password(args, f"单位账户“{args.username}”的密码：")
-    db = _open(args)
-    try:
+    with _database(args) as db:
         user_id = add_unit_user(db, args.unit, args.username, args.name, args.role, password, must_change=True)
-    except ServerError as exc:
-        raise ReceptionError(exc.message, key="server") from exc
-    finally:
-        db.dispose()
     print(f"已创建单位账户“{args.username}”（{args.name}，{UnitRole.parse(args.role).label}，{user_id}）。"
           "请在浏览器打开 <服务器地址>/unit 登录；首次登录须修改初始密码。")
     return 0
@@ -354,11 +338,8 @@ def _add_web_admin(args: argparse.Namespace) -> int:
 
     password = _password(args, f"管理员“{args.username}”的密码：")
     now = _clock(args)()
-    db = _open(args)
-    try:
+    with _database(args) as db:
         admin_id = add_web_admin(db, args.username, args.name, password, now=now)
-    finally:
-        db.dispose()
     print(f"已创建系统管理员“{args.username}”（{args.name}，{admin_id}）。请在浏览器打开 <服务器地址>/admin 登录，"
           "管理责任单位的网上办理账户。")
     return 0
@@ -369,11 +350,8 @@ def _web_admin_password(args: argparse.Namespace) -> int:
 
     password = _password(args, f"管理员“{args.username}”的新密码：")
     now = _clock(args)()
-    db = _open(args)
-    try:
+    with _database(args) as db:
         set_web_admin_password(db, args.username, password, now=now)
-    finally:
-        db.dispose()
     print(f"已设置管理员“{args.username}”的密码（账户已解锁，原有登录已失效）。")
     return 0
 
@@ -382,11 +360,8 @@ def _web_admin_active(args: argparse.Namespace) -> int:
     from reception.server.admin_accounts import set_web_admin_active
 
     now = _clock(args)()
-    db = _open(args)
-    try:
+    with _database(args) as db:
         set_web_admin_active(db, args.username, args.active, now=now)
-    finally:
-        db.dispose()
     print(f"已{'启用' if args.active else '停用'}管理员“{args.username}”。")
     return 0
 
@@ -395,11 +370,8 @@ def _unit_user_password(args: argparse.Namespace) -> int:
     from reception.server.unit_accounts import set_password
 
     password = _password(args, f"单位账户“{args.username}”的新密码：")
-    db = _open(args)
-    try:
+    with _database(args) as db:
         set_password(db, args.username, password)
-    finally:
-        db.dispose()
     print(f"已设置单位账户“{args.username}”的密码（账户已解锁）。")
     return 0
 
@@ -408,11 +380,8 @@ def _list_unit_users(args: argparse.Namespace) -> int:
     from reception.server.unit_accounts import list_unit_users
 
     now = _clock(args)()
-    db = _open(args)
-    try:
+    with _database(args) as db:
         rows = list_unit_users(db)
-    finally:
-        db.dispose()
     for account, active, locked_until in rows:
         state = "已停用" if not active else (f"锁定至 {locked_until.isoformat(timespec='minutes')}"
                                             if locked_until and locked_until > now else "可用")
@@ -437,13 +406,10 @@ def _unit_reminders(args: argparse.Namespace) -> int:
     else:
         gateway = RecordingGateway()
     now = _clock(args)()
-    db = _open(args)
-    try:
+    with _database(args) as db:
         rows = send_digests(db, gateway, now.astimezone(CHINA_TZ).date(), now=now)
         with db.read() as s:
             names = {row.unit_id: unit_name(s, row.unit_id) for row in rows}
-    finally:
-        db.dispose()
     states = {"sent": "已发送", "failed": "发送失败", "no_contact": "单位未登记联系电话"}
     for row in rows:
         print(f"{names.get(row.unit_id) or row.unit_id}\t临期{row.due_soon}\t超期{row.overdue}\t"
