@@ -28,7 +28,7 @@ from reception.intake.dto import CaseSummary
 from reception.merge.service import REASON_FIELD, MergeResult, merge_cases
 from reception.search.service import SearchPage, search
 from ui.tasks import TaskManager, error_message
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, FieldCell, button, confirm_row, field_label, reason_row
 
 SEARCH_LABEL = "查找要并入的案件"
 CONFIRM_TEXT = "确认合并"
@@ -94,22 +94,9 @@ class CaseMergeDialog(QDialog):
         sides.addWidget(other, 1)
         layout.addLayout(sides)
 
-        reason_form = QFormLayout()
-        self.reason_edit = QLineEdit()
-        self.reason_cell = FieldCell(self.reason_edit)
-        reason_form.addRow(field_label(REASON_FIELD, self.reason_edit), self.reason_cell)
-        layout.addLayout(reason_form)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.confirm_button = button(CONFIRM_TEXT, default=True)
-        self.confirm_button.setEnabled(False)
-        self.confirm_button.clicked.connect(self.confirm)
-        self.cancel_button = button("取消")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.reason_edit, self.reason_cell = reason_row(layout, REASON_FIELD)
+        self.confirm_button, self.cancel_button = confirm_row(layout, CONFIRM_TEXT, self.confirm, self.reject)
+        self.confirm_button.setEnabled(False)  # (until the other case is chosen)
 
     def find_cases(self) -> None:
         text = self.search_edit.text().strip()

@@ -32,7 +32,7 @@ from reception.merge.service import REASON_FIELD, MergeError, MergeResult, merge
 from reception.search.service import search_history
 from ui.intake.history import day_text
 from ui.tasks import TaskManager, disable, error_message
-from ui.widgets import Banner, ErrorLabel, FieldCell, button, field_label
+from ui.widgets import Banner, ErrorLabel, FieldCell, button, confirm_row, field_label, reason_row
 
 SEARCH_LABEL = "查找信访人"
 SEARCH_HINT = "姓名、电话尾号、证件后4位"
@@ -164,22 +164,8 @@ class PetitionerMergeDialog(QDialog):
         self.pick_error.setAccessibleName("选择记录的提示")
         layout.addWidget(self.pick_error)
 
-        reason_form = QFormLayout()
-        self.reason_edit = QLineEdit()
-        self.reason_cell = FieldCell(self.reason_edit)
-        self.reason_edit.textEdited.connect(lambda _t: self.reason_cell.error.clear_message())
-        reason_form.addRow(field_label(REASON_FIELD, self.reason_edit), self.reason_cell)
-        layout.addLayout(reason_form)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.confirm_button = button(CONFIRM_TEXT, default=True)
-        self.confirm_button.clicked.connect(self.confirm)
-        self.cancel_button = button("取消")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.reason_edit, self.reason_cell = reason_row(layout, REASON_FIELD)
+        self.confirm_button, self.cancel_button = confirm_row(layout, CONFIRM_TEXT, self.confirm, self.reject)
         # (from a history card: that person's duplicates are likeliest under the name; from a case: its petitioner)
         self.search_edit.setText(keep.name if keep is not None else search_text)
         self._show_choice()
