@@ -143,6 +143,27 @@ def reason_row(layout: QFormLayout | QBoxLayout, label: str) -> tuple[QLineEdit,
     return edit, cell
 
 
+def search_row(layout: QBoxLayout, label: str, on_search: Callable[[], object], *, placeholder: str = "",
+               max_length: int | None = None) -> tuple[QLineEdit, QPushButton, FieldCell]:
+    """A labelled search box with its 查找 button beside it (Enter in the box searches too) and an error line under
+    both (nothing found, a failed search), in a form of its own added to ``layout``. Returns (box, 查找, cell)."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    if max_length is not None:
+        edit.setMaxLength(max_length)
+    find = button("查找")
+    find.clicked.connect(on_search)
+    edit.returnPressed.connect(on_search)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(find)
+    cell = FieldCell(row)
+    form = QFormLayout()
+    form.addRow(field_label(label, edit), cell)
+    layout.addLayout(form)
+    return edit, find, cell
+
+
 def button_row(layout: QBoxLayout, *buttons: QPushButton, leading: Sequence[QWidget] = ()) -> QHBoxLayout:
     """A row of ``buttons`` on the right (after ``leading``, which stay on the left), added to ``layout``."""
     row = QHBoxLayout()

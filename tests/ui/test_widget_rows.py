@@ -1,15 +1,17 @@
-"""The dialogs' shared rows (``ui.widgets.reason_row``, ``confirm_row``), clicked and typed into by qtbot: the reason
-is labelled (buddy, accessible name), its error stands under it and goes when the text is edited; the closing row
-is the confirming button then 取消 on the right, Enter confirms, Esc and 取消 cancel."""
+"""The dialogs' shared rows (``ui.widgets.reason_row``, ``confirm_row``, ``search_row``), clicked and typed into by
+qtbot: the reason is labelled (buddy, accessible name), its error stands under it and goes when the text is edited;
+the closing row is the confirming button then 取消 on the right, Enter confirms, Esc and 取消 cancel; the search box
+searches on Enter and on 查找."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.ui.helpers import by_name, click, type_into
-from ui.widgets import FieldCell, confirm_row, reason_row
+from ui.widgets import FieldCell, confirm_row, reason_row, search_row
 
 
 class _Dialog(QDialog):
@@ -70,8 +72,9 @@ def test_a_reason_row_joins_a_form_it_is_given(qtbot: QtBot) -> None:
     form.addRow("案件", QLineEdit())
     edit, cell = reason_row(form, "撤销理由")
     assert form.rowCount() == 2
-    assert form.itemAt(1, QFormLayout.ItemRole.FieldRole).widget() is cell
-    label = form.itemAt(1, QFormLayout.ItemRole.LabelRole).widget()
+    field, label_item = form.itemAt(1, QFormLayout.ItemRole.FieldRole), form.itemAt(1, QFormLayout.ItemRole.LabelRole)
+    assert field is not None and label_item is not None and field.widget() is cell
+    label = label_item.widget()
     assert isinstance(label, QLabel) and label.buddy() is edit and label.text() == "撤销理由"
     assert edit.accessibleName() == "撤销理由"
 
@@ -94,7 +97,7 @@ def test_the_closing_row_is_confirm_then_cancel_on_the_right(qtbot: QtBot) -> No
 def test_enter_confirms_and_the_dialog_stays(qtbot: QtBot) -> None:
     dialog = _shown(qtbot)
     dialog.reason_edit.setFocus()
-    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    QTest.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
     assert (dialog.confirmed, dialog.cancelled) == (1, 0)
     assert dialog.isVisible()
     click(qtbot, dialog, "确认合并")
@@ -104,7 +107,7 @@ def test_enter_confirms_and_the_dialog_stays(qtbot: QtBot) -> None:
 def test_esc_cancels(qtbot: QtBot) -> None:
     dialog = _shown(qtbot)
     dialog.reason_edit.setFocus()
-    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Escape)
+    QTest.keyClick(dialog.reason_edit, Qt.Key.Key_Escape)
     assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
     assert dialog.confirmed == 0
 
@@ -129,11 +132,33 @@ def test_another_cancel_text_and_a_button_on_the_left(qtbot: QtBot) -> None:
     assert other.geometry().left() < 30  # on the left, the stretch between it and the closing buttons
     assert other.geometry().right() < dialog.width() // 2 < dialog.confirm_button.geometry().left()
     assert dialog.confirm_button.geometry().left() < later.geometry().left()
-    chain, w = [], dialog.nextInFocusChain()
-    while w is not dialog:
+    chain: list[str] = []
+    w = dialog.nextInFocusChain()
+    while w is not None and w is not dialog:
         if isinstance(w, QPushButton):
             chain.append(w.text())
         w = w.nextInFocusChain()
     assert chain == ["单机使用（暂不登记）", "确认合并", "以后再说"]  # Tab goes left to right
     click(qtbot, dialog, "以后再说")
     assert dialog.cancelled == 1
+
+
+def test_the_search_row_searches_on_enter_and_on_its_button(qtbot: QtBot) -> None:
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QVBoxLayout(root)
+    searched: list[str] = []
+    edit, find, cell = search_row(layout, "查找信访人", lambda: searched.append(edit.text()), placeholder="姓名",
+                                  max_length=8)
+    root.show()
+    qtbot.waitExposed(root)
+    assert by_name(root, QLineEdit, "查找信访人") is edit and by_name(root, QPushButton, "查找") is find
+    assert _label_of(root, edit).text() == "查找信访人"
+    assert (edit.placeholderText(), edit.maxLength()) == ("姓名", 8)
+    assert find.geometry().left() > edit.geometry().right()  # the button beside the box
+    type_into(qtbot, edit, "zhang")
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    click(qtbot, root, "查找")
+    assert searched == ["zhang", "zhang"]
+    cell.error.show_message("没有找到相符的信访人")
+    assert edit.parent() is cell and cell.error.geometry().top() >= edit.geometry().bottom()
