@@ -28,7 +28,7 @@ from reception.setup import check_query_base_url, update_desk_settings
 from ui.printing import UI_SETTINGS_FILE, PrintChoice, PrinterSettings, available_printers
 from ui.reference import Reference
 from ui.tasks import TaskManager, disable
-from ui.widgets import ErrorLabel, FieldCell, button, combo_enum
+from ui.widgets import ErrorLabel, FieldCell, combo_enum, confirm_row
 
 PAPER_HINT = "A4、A5 用于普通激光或喷墨打印机；80毫米热敏纸用于小票打印机（回执按内容自动定长）。"
 PRINTER_HINT = ("选定打印机并勾选“直接打印”后，打印时不再弹出预览和打印对话框；需要时可在登记完成后点“打印预览”。"
@@ -149,15 +149,7 @@ class SettingsDialog(QDialog):
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
 
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.save_button = button("保存", default=True)
-        self.cancel_button = button("取消")
-        self.save_button.clicked.connect(self.save)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.save_button, self.cancel_button = confirm_row(layout, "保存", self.save, self.reject)
 
     def _printer_box(self, names: list[str]) -> QGroupBox:
         """本机打印机: for each paper a printer and 直接打印 (kept on this computer, not in the database)."""

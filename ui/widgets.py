@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -121,6 +125,68 @@ class FieldCell(QWidget):
             layout.addWidget(content)
         self.error = ErrorLabel(self)
         layout.addWidget(self.error)
+
+
+def reason_row(layout: QFormLayout | QBoxLayout, label: str) -> tuple[QLineEdit, FieldCell]:
+    """A required one-line text (合并理由, 撤销理由…): its labelled row (``field_label``: buddy and accessible
+    name) with the error line under it, which editing the text clears. Into ``layout`` if it is a form; a box layout
+    gets a form of its own holding just this row. Returns the line edit and its cell (``cell.error.show_message``)."""
+    edit = QLineEdit()
+    cell = FieldCell(edit)
+    edit.textEdited.connect(lambda _t: cell.error.clear_message())
+    if isinstance(layout, QFormLayout):
+        layout.addRow(field_label(label, edit), cell)
+    else:
+        form = QFormLayout()
+        form.addRow(field_label(label, edit), cell)
+        layout.addLayout(form)
+    return edit, cell
+
+
+def search_row(layout: QBoxLayout, label: str, on_search: Callable[[], object], *, placeholder: str = "",
+               max_length: int | None = None) -> tuple[QLineEdit, QPushButton, FieldCell]:
+    """A labelled search box with its 查找 button beside it (Enter in the box searches too) and an error line under
+    both (nothing found, a failed search), in a form of its own added to ``layout``. Returns (box, 查找, cell)."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    if max_length is not None:
+        edit.setMaxLength(max_length)
+    find = button("查找")
+    find.clicked.connect(on_search)
+    edit.returnPressed.connect(on_search)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(find)
+    cell = FieldCell(row)
+    form = QFormLayout()
+    form.addRow(field_label(label, edit), cell)
+    layout.addLayout(form)
+    return edit, find, cell
+
+
+def button_row(layout: QBoxLayout, *buttons: QPushButton, leading: Sequence[QWidget] = ()) -> QHBoxLayout:
+    """A row of ``buttons`` on the right (after ``leading``, which stay on the left), added to ``layout``."""
+    row = QHBoxLayout()
+    for widget in leading:
+        row.addWidget(widget)
+    row.addStretch(1)
+    for b in buttons:
+        row.addWidget(b)
+    layout.addLayout(row)
+    return row
+
+
+def confirm_row(layout: QBoxLayout, text: str, on_confirm: Callable[[], object], on_cancel: Callable[[], object], *,
+                cancel_text: str = "取消", leading: Sequence[QWidget] = ()) -> tuple[QPushButton, QPushButton]:
+    """A dialog's closing row: ``text`` (the default button, so Enter confirms) then 取消, on the right. Each button's
+    accessible name is its text. Pass the dialog's ``reject`` as ``on_cancel``: Esc rejects a dialog too, so the two
+    stay one. Returns (confirm, cancel)."""
+    confirm = button(text, default=True)
+    cancel = button(cancel_text)
+    confirm.clicked.connect(on_confirm)
+    cancel.clicked.connect(on_cancel)
+    button_row(layout, confirm, cancel, leading=leading)
+    return confirm, cancel
 
 
 class Banner(QFrame):

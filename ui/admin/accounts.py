@@ -40,7 +40,7 @@ from reception.security.accounts import (
 from reception.setup import F_CENTRE, F_CONFIRM, F_DESK_CODE, F_DESK_NAME, configure_desk, desk_setup
 from ui.admin.forms import CENTRE_LABEL, CONFIRM_LABEL, DESK_CODE_LABEL, DESK_NAME_LABEL, FieldForm
 from ui.tasks import TaskManager, disable
-from ui.widgets import Banner, button
+from ui.widgets import Banner, button, confirm_row
 
 HEADERS = ("用户名", "姓名", "角色", "所属单位", "状态")
 
@@ -90,15 +90,7 @@ class AccountDialog(QDialog):
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add_general()
         layout.addLayout(self.form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.ok_button = button("保存", default=True)
-        cancel = button("取消")
-        row.addWidget(self.ok_button)
-        row.addWidget(cancel)
-        layout.addLayout(row)
-        self.ok_button.clicked.connect(self.submit)
-        cancel.clicked.connect(self.reject)
+        self.ok_button, _cancel = confirm_row(layout, "保存", self.submit, self.reject)
 
     def submit(self) -> None:
         self.form.clear_errors()
@@ -142,15 +134,7 @@ class ResetPasswordDialog(QDialog):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add_general()
         layout.addLayout(self.form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.ok_button = button("重置", default=True)
-        cancel = button("取消")
-        row.addWidget(self.ok_button)
-        row.addWidget(cancel)
-        layout.addLayout(row)
-        self.ok_button.clicked.connect(self.submit)
-        cancel.clicked.connect(self.reject)
+        self.ok_button, _cancel = confirm_row(layout, "重置", self.submit, self.reject)
 
     def submit(self) -> None:
         self.form.clear_errors()

@@ -57,7 +57,7 @@ from reception.reference.store import (
 )
 from ui.admin.forms import FieldForm
 from ui.tasks import TaskManager, disable, error_message
-from ui.widgets import Banner, button
+from ui.widgets import Banner, button, confirm_row
 
 ROW_TYPES: dict[Kind, type[Any]] = {Kind.LOCALITY: LocalityRow, Kind.UNIT: UnitRow, Kind.CATEGORY: CategoryRow,
                                     Kind.RULE: RuleRow}
@@ -121,15 +121,7 @@ class RowDialog(QDialog):
             self.inputs[column.attr] = self.form.add(column.attr, column.header, self._input(column, value))
         self.form.add_general()
         layout.addLayout(self.form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.ok_button = button("保存", default=True)
-        cancel = button("取消")
-        buttons.addWidget(self.ok_button)
-        buttons.addWidget(cancel)
-        layout.addLayout(buttons)
-        self.ok_button.clicked.connect(self.submit)
-        cancel.clicked.connect(self.reject)
+        self.ok_button, _cancel = confirm_row(layout, "保存", self.submit, self.reject)
         self.active = getattr(row, "active", True) if row is not None else True
 
     def _input(self, column: Column, value: Any) -> QWidget:

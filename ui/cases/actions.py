@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QFrame,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
@@ -36,7 +35,7 @@ from reception.lifecycle.offers import HEARING as OFFER_HEARING
 from reception.lifecycle.offers import rules_shown
 from reception.lifecycle.service import TransitionResult, apply
 from ui.tasks import TaskManager, error_message
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, FieldCell, confirm_row, field_label
 
 Values = dict[str, object]
 
@@ -245,15 +244,7 @@ class ActionDialog(QDialog):
         self.scroll_area.setMinimumHeight(min(fields.sizeHint().height(), max(room, 160)))
         self.scroll_area.setMinimumWidth(fields.sizeHint().width() + 12)
         layout.addWidget(self.scroll_area, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.ok_button = button("确定", default=True)
-        self.cancel_button = button("取消")
-        self.ok_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.ok_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.ok_button, self.cancel_button = confirm_row(layout, "确定", self.submit, self.reject)
 
     @staticmethod
     def _input(f: Field, today: date, options: list[tuple[str, str]]) -> QWidget:

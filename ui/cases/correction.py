@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -40,7 +39,7 @@ from reception.intake.correction import (
 from reception.intake.service import F_ADDRESS, F_FACTS, F_ID_NUMBER, F_NAME, F_PHONE, F_REQUEST
 from ui.printing import PrintFn
 from ui.tasks import TaskManager, error_message, log_failure
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, FieldCell, confirm_row, field_label
 
 SAVE_TEXT = "保存更正"
 PERSON_FIELDS = (F_NAME, F_ID_NUMBER, F_PHONE, F_ADDRESS)
@@ -101,15 +100,7 @@ class CorrectionDialog(QDialog):
         self.reason_edit.setPlaceholderText("更正姓名、证件号码时必填，如“录入错误，已核对身份证原件”")
         self._add(form, F_REASON, self.reason_edit)
         layout.addLayout(form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.save_button = button(SAVE_TEXT, default=True)
-        self.cancel_button = button("取消")
-        self.save_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
-        row.addWidget(self.save_button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
+        self.save_button, self.cancel_button = confirm_row(layout, SAVE_TEXT, self.submit, self.reject)
         self.save_button.setEnabled(False)
         self.load()
 

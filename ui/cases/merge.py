@@ -11,11 +11,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,7 +26,7 @@ from reception.intake.dto import CaseSummary
 from reception.merge.service import REASON_FIELD, MergeResult, merge_cases
 from reception.search.service import SearchPage, search
 from ui.tasks import TaskManager, error_message
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, confirm_row, reason_row, search_row
 
 SEARCH_LABEL = "查找要并入的案件"
 CONFIRM_TEXT = "确认合并"
@@ -55,18 +53,8 @@ class CaseMergeDialog(QDialog):
         self.message = Banner("info", self)
         layout.addWidget(self.message)
 
-        form = QFormLayout()
-        row = QHBoxLayout()
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("案件编号、查询码、姓名、电话或证件号码")
-        self.search_button = button("查找")
-        self.search_button.clicked.connect(self.find_cases)
-        self.search_edit.returnPressed.connect(self.find_cases)
-        row.addWidget(self.search_edit, 1)
-        row.addWidget(self.search_button)
-        self.search_cell = FieldCell(row)
-        form.addRow(field_label(SEARCH_LABEL, self.search_edit), self.search_cell)
-        layout.addLayout(form)
+        self.search_edit, self.search_button, self.search_cell = search_row(
+            layout, SEARCH_LABEL, self.find_cases, placeholder="案件编号、查询码、姓名、电话或证件号码")
 
         self.results = QTableWidget(0, 4)
         self.results.setHorizontalHeaderLabels(["案件编号", "信访人", "登记日期", "状态"])
@@ -94,22 +82,9 @@ class CaseMergeDialog(QDialog):
         sides.addWidget(other, 1)
         layout.addLayout(sides)
 
-        reason_form = QFormLayout()
-        self.reason_edit = QLineEdit()
-        self.reason_cell = FieldCell(self.reason_edit)
-        reason_form.addRow(field_label(REASON_FIELD, self.reason_edit), self.reason_cell)
-        layout.addLayout(reason_form)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.confirm_button = button(CONFIRM_TEXT, default=True)
-        self.confirm_button.setEnabled(False)
-        self.confirm_button.clicked.connect(self.confirm)
-        self.cancel_button = button("取消")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.reason_edit, self.reason_cell = reason_row(layout, REASON_FIELD)
+        self.confirm_button, self.cancel_button = confirm_row(layout, CONFIRM_TEXT, self.confirm, self.reject)
+        self.confirm_button.setEnabled(False)  # (until the other case is chosen)
 
     def find_cases(self) -> None:
         text = self.search_edit.text().strip()

@@ -38,7 +38,7 @@ from reception.domain.errors import FieldError, FieldErrors
 from reception.leader import beyond as core
 from reception.leader.service import AppointmentInput, LeaderChoice, leader_choices
 from ui.tasks import TaskManager, disable, error_message
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, FieldCell, button, confirm_row, field_label
 
 HARD_MARK = "骨头案"
 F_HARD = "hard"
@@ -143,15 +143,7 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         layout.addLayout(self.form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.ok_button = button("确定", default=True)
-        self.cancel_button = button("取消")
-        self.ok_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
-        row.addWidget(self.ok_button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
+        self.ok_button, self.cancel_button = confirm_row(layout, "确定", self.submit, self.reject)
         self.call: Callable[[], object] | None = None
 
     def add(self, name: str, widget: QWidget) -> QWidget:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,7 +31,7 @@ from reception.merge.service import REASON_FIELD, MergeError, MergeResult, merge
 from reception.search.service import search_history
 from ui.intake.history import day_text
 from ui.tasks import TaskManager, disable, error_message
-from ui.widgets import Banner, ErrorLabel, FieldCell, button, field_label
+from ui.widgets import Banner, ErrorLabel, button, confirm_row, reason_row, search_row
 
 SEARCH_LABEL = "查找信访人"
 SEARCH_HINT = "姓名、电话尾号、证件后4位"
@@ -117,19 +116,8 @@ class PetitionerMergeDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        form = QFormLayout()
-        row = QHBoxLayout()
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(SEARCH_HINT)
-        self.search_edit.setMaxLength(SEARCH_MAX)
-        self.search_button = button("查找")
-        self.search_button.clicked.connect(self.find_people)
-        self.search_edit.returnPressed.connect(self.find_people)
-        row.addWidget(self.search_edit, 1)
-        row.addWidget(self.search_button)
-        self.search_cell = FieldCell(row)
-        form.addRow(field_label(SEARCH_LABEL, self.search_edit), self.search_cell)
-        layout.addLayout(form)
+        self.search_edit, self.search_button, self.search_cell = search_row(
+            layout, SEARCH_LABEL, self.find_people, placeholder=SEARCH_HINT, max_length=SEARCH_MAX)
 
         self.results = QTableWidget(0, len(HEADERS))
         self.results.setHorizontalHeaderLabels(HEADERS)
@@ -164,22 +152,8 @@ class PetitionerMergeDialog(QDialog):
         self.pick_error.setAccessibleName("选择记录的提示")
         layout.addWidget(self.pick_error)
 
-        reason_form = QFormLayout()
-        self.reason_edit = QLineEdit()
-        self.reason_cell = FieldCell(self.reason_edit)
-        self.reason_edit.textEdited.connect(lambda _t: self.reason_cell.error.clear_message())
-        reason_form.addRow(field_label(REASON_FIELD, self.reason_edit), self.reason_cell)
-        layout.addLayout(reason_form)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.confirm_button = button(CONFIRM_TEXT, default=True)
-        self.confirm_button.clicked.connect(self.confirm)
-        self.cancel_button = button("取消")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.reason_edit, self.reason_cell = reason_row(layout, REASON_FIELD)
+        self.confirm_button, self.cancel_button = confirm_row(layout, CONFIRM_TEXT, self.confirm, self.reject)
         # (from a history card: that person's duplicates are likeliest under the name; from a case: its petitioner)
         self.search_edit.setText(keep.name if keep is not None else search_text)
         self._show_choice()

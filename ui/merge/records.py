@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,7 +35,7 @@ from reception.merge.service import (
 )
 from reception.security.permissions import Permission, allowed
 from ui.tasks import TaskManager, disable, error_message
-from ui.widgets import Banner, FieldCell, button, field_label
+from ui.widgets import Banner, button, confirm_row, reason_row
 
 UNDO_TEXT = "撤销合并"
 OPEN_UNDO_TEXT = "撤销合并…"
@@ -98,21 +97,8 @@ class UndoMergeDialog(QDialog):
         note.setWordWrap(False)
         note.setStyleSheet("color: #546e7a;")
         layout.addWidget(note)
-        form = QFormLayout()
-        self.reason_edit = QLineEdit()
-        self.reason_cell = FieldCell(self.reason_edit)
-        self.reason_edit.textEdited.connect(lambda _t: self.reason_cell.error.clear_message())
-        form.addRow(field_label(UNDO_REASON_FIELD, self.reason_edit), self.reason_cell)
-        layout.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.confirm_button = button(UNDO_TEXT, default=True)
-        self.confirm_button.clicked.connect(self.confirm)
-        self.cancel_button = button("取消")
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        self.reason_edit, self.reason_cell = reason_row(layout, UNDO_REASON_FIELD)
+        self.confirm_button, self.cancel_button = confirm_row(layout, UNDO_TEXT, self.confirm, self.reject)
 
     def confirm(self) -> None:
         self.reason_cell.error.clear_message()

@@ -22,7 +22,7 @@ from reception.context import AppContext
 from reception.domain.masking import mask_id, mask_name, mask_phone
 from reception.sync.desk import ConflictView, EnrollResult, enroll, resolve_conflict
 from ui.tasks import TaskManager, disable
-from ui.widgets import ErrorLabel, button, field_label
+from ui.widgets import ErrorLabel, button, confirm_row, field_label
 
 TABLE_LABELS = {
     "petitioner": "信访人", "petition_case": "信访事项", "visit": "来访登记", "visit_person": "来访人员",
@@ -100,20 +100,12 @@ class EnrollDialog(QDialog):
             layout.addWidget(standalone)
         self.error = ErrorLabel()
         layout.addWidget(self.error)
-        buttons = QHBoxLayout()
         self.standalone_button = button("单机使用（暂不登记）")
-        if first_run:
-            buttons.addWidget(self.standalone_button)
-        else:
+        if not first_run:
             self.standalone_button.hide()
-        buttons.addStretch(1)
-        self.ok_button = button("登记", default=True)
-        self.cancel_button = button("以后再说" if first_run else "取消")
-        buttons.addWidget(self.ok_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        self.ok_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button, self.cancel_button = confirm_row(
+            layout, "登记", self.submit, self.reject, cancel_text="以后再说" if first_run else "取消",
+            leading=[self.standalone_button] if first_run else [])
         self.standalone_button.clicked.connect(self.choose_standalone)
         self.server_edit.setFocus()
 
