@@ -18,7 +18,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -26,11 +26,10 @@ from sqlalchemy.orm import Session
 from reception.db.base import CHINA_TZ, utcnow
 from reception.domain.errors import FieldError, NotFoundError, ReceptionError
 from reception.security.accounts import check_attempt, check_password_policy, hash_password
-from reception.server import limits
+from reception.server import limits, web_sessions
 from reception.server.db import ServerDatabase
 from reception.server.models import AdminAudit, AdminSession, UnitUser, WebAdmin, WebSession
-from reception.server.service import hash_secret
-from reception.server.unit_accounts import IDLE, MAX_AGE, UnitRole, add_unit_user, audit, unit_name
+from reception.server.unit_accounts import UnitRole, add_unit_user, audit, unit_name
 
 COOKIE = "admin_session"
 CLI = "cli"
@@ -170,51 +169,36 @@ def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime |
                 if attempt.error is not None:
                     outcome = attempt.error
                 else:
-                    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-                    s.add(AdminSession(token_hash=hash_secret(token), admin_id=admin.id, csrf=csrf, created_at=now,
-                                       last_seen_at=now))
+                    token, csrf = web_sessions.start(s, SESSIONS, admin.id, now)
                     outcome = (token, AdminSignedIn(_account(admin), csrf))
     if isinstance(outcome, ReceptionError):
         raise outcome
     return outcome
 
 
+def _signed_in(s: Session, row: web_sessions.SessionRow) -> AdminSignedIn | None:
+    admin = s.get(WebAdmin, getattr(row, "admin_id", None))
+    return None if admin is None or not admin.active else AdminSignedIn(_account(admin), row.csrf)
+
+
+def _signed_out(s: Session, row: web_sessions.SessionRow, now: datetime | None) -> None:
+    admin_id = str(getattr(row, "admin_id", ""))
+    admin = s.get(WebAdmin, admin_id)
+    admin_audit(s, admin_id, "logout", target=admin.username if admin else "", at=now)
+
+
+SESSIONS = web_sessions.SessionTable(AdminSession, "admin_id", _signed_in, _signed_out)
+"""The administrators' sessions (``reception.server.web_sessions``)."""
+
+
 def resolve(db: ServerDatabase, token: str, *, now: datetime | None = None) -> AdminSignedIn | None:
     """The administrator's session of a cookie, or None (unknown, expired, the account disabled)."""
-    if not token:
-        return None
-    now = now or utcnow()
-    key = hash_secret(token)
-    with db.read() as s:
-        row = s.get(AdminSession, key)
-        if row is None:
-            return None
-        admin = s.get(WebAdmin, row.admin_id)
-        expired = now - row.last_seen_at > IDLE or now - row.created_at > MAX_AGE
-        found = None if admin is None or not admin.active or expired else AdminSignedIn(_account(admin), row.csrf)
-        stale = now - row.last_seen_at > timedelta(minutes=1)
-    if found is None:
-        with db.session() as s:
-            s.execute(delete(AdminSession).where(AdminSession.token_hash == key))
-        return None
-    if stale:
-        with db.session() as s:
-            held = s.get(AdminSession, key)
-            if held is not None:
-                held.last_seen_at = now
-    return found
+    return web_sessions.resolve(db, SESSIONS, token, now=now)
 
 
 def end(db: ServerDatabase, token: str, *, now: datetime | None = None) -> None:
     """Sign out: the session is deleted."""
-    if not token:
-        return
-    with db.session() as s:
-        row = s.get(AdminSession, hash_secret(token))
-        if row is not None:
-            admin = s.get(WebAdmin, row.admin_id)
-            admin_audit(s, row.admin_id, "logout", target=admin.username if admin else "", at=now)
-            s.delete(row)
+    web_sessions.end(db, SESSIONS, token, now=now)
 
 
 # -- the units' accounts -----------------------------------------------------------------------------------------

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import delete, select
@@ -33,13 +32,13 @@ from sqlalchemy.orm import Session
 from reception.db.base import utcnow
 from reception.domain.errors import FieldError, ReceptionError
 from reception.security.accounts import LoginFailed, check_attempt, check_password_policy, hash_password
-from reception.server import limits
+from reception.server import limits, web_sessions
 from reception.server.db import ServerDatabase
 from reception.server.models import Record, UnitAudit, UnitUser, WebSession
 from reception.server.service import ServerError, hash_secret
+from reception.server.web_sessions import IDLE as IDLE
+from reception.server.web_sessions import MAX_AGE as MAX_AGE
 
-IDLE = timedelta(minutes=30)
-MAX_AGE = timedelta(hours=12)
 COOKIE = "unit_session"
 Clock = Callable[[], datetime]
 
@@ -169,61 +168,43 @@ def sign_in(db: ServerDatabase, username: str, password: str, *, now: datetime |
                 if attempt.error is not None:
                     outcome = attempt.error
                 else:
-                    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-                    s.add(WebSession(token_hash=hash_secret(token), user_id=user.id, csrf=csrf, created_at=now,
-                                     last_seen_at=now))
+                    token, csrf = web_sessions.start(s, SESSIONS, user.id, now)
                     outcome = (token, SignedInSession(_account(user, unit_name(s, user.unit_id)), csrf))
     if isinstance(outcome, ReceptionError):
         raise outcome
     return outcome
 
 
+def _signed_in(s: Session, row: web_sessions.SessionRow) -> SignedInSession | None:
+    user = s.get(UnitUser, getattr(row, "user_id", None))
+    if user is None or not user.active:
+        return None
+    return SignedInSession(_account(user, unit_name(s, user.unit_id)), row.csrf)
+
+
+def _signed_out(s: Session, row: web_sessions.SessionRow, now: datetime | None) -> None:
+    user = s.get(UnitUser, getattr(row, "user_id", None))
+    if user is not None:
+        audit(s, user.id, user.unit_id, "logout", at=now)
+
+
+SESSIONS = web_sessions.SessionTable(WebSession, "user_id", _signed_in, _signed_out)
+"""The units' sessions (``reception.server.web_sessions``)."""
+
+
 def resolve(db: ServerDatabase, token: str, *, now: datetime | None = None) -> SignedInSession | None:
     """The session of a cookie, or None (unknown, expired, the account disabled). Each request moves the idle
     deadline on (written at most once a minute)."""
-    if not token:
-        return None
-    now = now or utcnow()
-    key = hash_secret(token)
-    with db.read() as s:
-        row = s.get(WebSession, key)
-        if row is None:
-            return None
-        user = s.get(UnitUser, row.user_id)
-        expired = now - row.last_seen_at > IDLE or now - row.created_at > MAX_AGE
-        found = None if user is None or not user.active or expired else SignedInSession(
-            _account(user, unit_name(s, user.unit_id)), row.csrf)
-        stale = now - row.last_seen_at > timedelta(minutes=1)
-    if found is None:
-        end(db, token)
-        return None
-    if stale:
-        with db.session() as s:
-            row = s.get(WebSession, key)
-            if row is not None:
-                row.last_seen_at = now
-    return found
+    return web_sessions.resolve(db, SESSIONS, token, now=now)
 
 
 def end(db: ServerDatabase, token: str, *, now: datetime | None = None) -> None:
     """Sign out: the session is deleted (its cookie means nothing from now on)."""
-    if not token:
-        return
-    with db.session() as s:
-        row = s.get(WebSession, hash_secret(token))
-        if row is not None:
-            user = s.get(UnitUser, row.user_id)
-            if user is not None:
-                audit(s, user.id, user.unit_id, "logout", at=now)
-            s.delete(row)
+    web_sessions.end(db, SESSIONS, token, now=now)
 
 
 def purge_expired(db: ServerDatabase, *, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    with db.session() as s:
-        result = s.execute(delete(WebSession).where((WebSession.last_seen_at < now - IDLE)
-                                                    | (WebSession.created_at < now - MAX_AGE)))
-        return int(getattr(result, "rowcount", 0) or 0)
+    return web_sessions.purge_expired(db, SESSIONS, now=now)
 
 
 def csrf_ok(session: SignedInSession, sent: str) -> bool:

@@ -118,6 +118,27 @@ def test_session_idles_out_and_ends_at_sign_out(db: ServerDatabase) -> None:
 
 
 
+def test_abandoned_sessions_are_removed_at_the_next_sign_in_of_their_kind(db: ServerDatabase) -> None:
+    """A browser closed without 退出 leaves its row; the next sign-in (unit or administrator) removes the expired
+    rows of its own table, and an expiry is not audited as a sign-out."""
+    from reception.server import admin_accounts
+    from reception.server.models import AdminSession
+
+    unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW)
+    admin_accounts.add_web_admin(db, "zhangwei", "张伟", "Guanli2026x", now=NOW)
+    unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=NOW)
+    admin_accounts.sign_in(db, "zhangwei", "Guanli2026x", now=NOW)
+    later = NOW + unit_accounts.IDLE + timedelta(minutes=1)
+    kept, _ = unit_accounts.sign_in(db, "cy_chen", "Cuiyuan2026", now=later)
+    with db.read() as s:
+        assert [r.token_hash for r in s.query(WebSession)] == [hash_secret(kept)]
+        assert s.query(AdminSession).count() == 1  # (another table: removed at an administrator's sign-in)
+    admin_accounts.sign_in(db, "zhangwei", "Guanli2026x", now=later)
+    with db.read() as s:
+        assert s.query(AdminSession).count() == 1
+        assert "logout" not in [a.action for a in s.query(UnitAudit)]
+
+
 def test_a_given_password_is_changed_by_its_user_under_the_desks_rules(db: ServerDatabase) -> None:
     user_id = unit_accounts.add_unit_user(db, "CY", "cy_chen", "陈明", "unit_staff", "Cuiyuan2026", now=NOW,
                                           must_change=True)
