@@ -10,7 +10,8 @@ Two questions must be answered first, because they decide what the first window 
 - does the desk need the first-run wizard instead of the login (``reception.setup.needs_first_run``)?
 
 A search index built for another ``INDEX_VERSION`` is rebuilt when the directory is opened (tens of seconds at a
-million visits, in one transaction): that too is done before the login, rather than with a login dialog that would
+million visits, in one transaction), and the protection-at-rest step of a new ``AT_REST_VERSION`` scans every
+petitioner: those too are done before the login, rather than with a login dialog that would
 not answer meanwhile, on a worker thread with a window that counts the petitioners done (``ui.opening``).
 
 Anything unexpected (a locked or damaged file, a missing table) answers None: open the directory first.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from reception.db.migrate import SCHEMA_HEAD
 from reception.search import INDEX_SETTING, INDEX_VERSION
+from reception.security import AT_REST_SETTING, AT_REST_VERSION
 
 DEMO_SETTING = "demo_data"
 """``reception.sync.first_start.DEMO_KEY`` (a test keeps them equal)."""
@@ -52,6 +54,9 @@ def start_state(db_path: Path) -> StartState | None:
         index_row = conn.execute("SELECT value FROM setting WHERE key = ?", (INDEX_SETTING,)).fetchone()
         if index_row is None or _json_object(index_row[0]).get("version") != INDEX_VERSION:
             return None  # (the index is rebuilt at the open)
+        rest_row = conn.execute("SELECT value FROM setting WHERE key = ?", (AT_REST_SETTING,)).fetchone()
+        if rest_row is None or _json_object(rest_row[0]).get("at_rest") != AT_REST_VERSION:
+            return None  # (the protection-at-rest step runs at the open: a scan of every petitioner, once)
         demo_row = conn.execute("SELECT value FROM setting WHERE key = ?", (DEMO_SETTING,)).fetchone()
         demo = demo_row is not None and bool(_json_object(demo_row[0]).get("demo"))
         enrolled = conn.execute("SELECT 1 FROM sync_peer WHERE id = 1").fetchone() is not None

@@ -5,7 +5,8 @@ Migrations may not import reception code nor know the data key, so what needs th
 1. the data key is checked against the value stored when the database was first protected (a wrong key is refused
    with a clear message instead of failing later on the first petitioner read);
 2. petitioner ID numbers and phones still in plaintext (rows from before schema 0007, or written around the ORM)
-   are encrypted and their blind indexes filled;
+   are encrypted and their blind indexes filled; so are those in the sync outbox and the stored conflicts, written in
+   clear before they were sealed there (``sync.outbox.seal_personal``; at-rest version 2);
 3. audit entries from before the chain are sealed into their desk's chain, then the append-only triggers are
    installed.
 
@@ -19,17 +20,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from reception.db.models import Setting
-from reception.security import audit
+from reception.security import AT_REST_SETTING, AT_REST_VERSION, audit
 from reception.security.crypto import PREFIX, DataKeyError, blind_index, data_keys, decrypt, encrypt
 
 log = logging.getLogger(__name__)
 
-SETTING_KEY = "security"
-AT_REST_VERSION = 1
+SETTING_KEY = AT_REST_SETTING
 
 
 def _state(session: Session) -> dict[str, Any]:
@@ -76,6 +76,34 @@ def encrypt_plaintext_rows(session: Session) -> int:
     return len(changed)
 
 
+def seal_sync_rows(session: Session) -> int:
+    """Seal the personal fields of the outbox rows and stored conflicts still holding them in clear (written before
+    the outbox sealed them; a desk offline across that upgrade keeps such rows until it next pushes, and a conflict
+    until someone resolves it). Signatures are of the record as sent, opened again at the push: unaffected. Returns
+    the rows changed."""
+    from reception.db.models import SyncConflict, SyncOutbox, encrypted_columns
+    from reception.sync.outbox import seal_personal
+
+    tables = list(encrypted_columns())
+    changed = 0
+    for row in session.scalars(select(SyncOutbox).where(SyncOutbox.table_name.in_(tables))):
+        sealed = seal_personal(row.table_name, row.data)
+        if sealed != row.data:
+            row.data = sealed
+            changed += 1
+    # (column values, not entities: a loaded conflict shows its fields opened, ``sync.outbox._open_conflict``)
+    for cid, table, local, server in session.execute(
+            select(SyncConflict.id, SyncConflict.table_name, SyncConflict.local_data, SyncConflict.server_data)
+            .where(SyncConflict.table_name.in_(tables))).all():
+        local_sealed, server_sealed = seal_personal(table, local), seal_personal(table, server)
+        if (local_sealed, server_sealed) != (local, server):
+            session.execute(update(SyncConflict).where(SyncConflict.id == cid)
+                            .values(local_data=local_sealed, server_data=server_sealed))
+            changed += 1
+    session.flush()
+    return changed
+
+
 def prepare(session: Session) -> None:
     """Steps 1–3 inside the caller's write transaction."""
     state = _state(session)
@@ -97,10 +125,13 @@ def prepare(session: Session) -> None:
         session.execute(text("PRAGMA secure_delete = ON"))
         try:
             count = encrypt_plaintext_rows(session)
+            waiting = seal_sync_rows(session)
         finally:
             session.execute(text("PRAGMA secure_delete = OFF"))
         if count:
             log.info("protection at rest: %d petitioner rows encrypted", count)
+        if waiting:
+            log.info("protection at rest: %d outbox or conflict rows sealed", waiting)
     if not _triggers_present(session):
         if state.get("at_rest") != AT_REST_VERSION:
             # once, on the upgrade to the chained trail: entries from before it. Afterwards an entry without a hash

@@ -404,6 +404,48 @@ def test_plaintext_rows_from_before_the_upgrade_are_encrypted_on_open(desk: Desk
     open_data_dir(desk.ctx.paths.root).close()  # idempotent: a second open finds nothing to do
 
 
+def test_outbox_rows_and_conflicts_written_in_clear_before_sealing_are_sealed_on_open(desk: Desk) -> None:
+    """A desk offline across the upgrade that sealed the outbox kept its waiting rows (and stored conflicts) in
+    clear: the next open seals them, once, and the push still sends the clear values."""
+    from reception.db.models import SyncConflict, SyncOutbox
+    from reception.sync.outbox import open_personal
+
+    desk.ctx.close()
+    conn = _raw(desk)
+    record = {"id": "p-old", "name": NAME, "id_type": "resident_id", "id_number": ID_NUMBER, "phone": PHONE,
+              "address": "示范区翠园街道尚书茗苑3栋"}
+    conn.execute("INSERT INTO sync_outbox (mutation_id, table_name, record_id, op, base_version, data, created_at, "
+                 "state, attempts, error) VALUES ('m-old', 'petitioner', 'p-old', 'upsert', 0, ?, "
+                 "'2026-11-30 09:00:00.000000', 'pending', 0, '')", (json.dumps(record),))
+    conn.execute("INSERT INTO sync_conflict (id, kind, table_name, record_id, mutation_id, local_data, server_data, "
+                 "server_version, message, detected_at, state, resolution) VALUES ('c-old', 'version', 'petitioner', "
+                 "'p-old', 'm-old', ?, ?, 2, '', '2026-11-30 09:00:00.000000', 'open', '')",
+                 (json.dumps(record), json.dumps(dict(record, phone="13900001111"))))
+    settings = json.loads(conn.execute("SELECT value FROM setting WHERE key = 'security'").fetchone()[0])
+    settings["at_rest"] = 1  # the step as the version before ran it
+    conn.execute("UPDATE setting SET value = ? WHERE key = 'security'", (json.dumps(settings),))
+    conn.commit()
+    conn.close()
+    ctx = open_data_dir(desk.ctx.paths.root)
+    try:
+        with ctx.db.read() as s:
+            row = s.scalar(select(SyncOutbox).where(SyncOutbox.mutation_id == "m-old"))
+            conflict = s.get(SyncConflict, "c-old")
+            assert row is not None and conflict is not None
+            assert row.data is not None and row.data["phone"].startswith(crypto.PREFIX)
+            assert row.data["id_number"].startswith(crypto.PREFIX)
+            assert open_personal("petitioner", row.data) == record
+            assert (conflict.server_data or {})["phone"] == "13900001111"  # (opened when loaded)
+            stored = s.execute(select(SyncConflict.local_data, SyncConflict.server_data)).one()
+            assert all(side["phone"].startswith(crypto.PREFIX) for side in stored)
+    finally:
+        ctx.close()
+    checkpoint(desk.ctx.paths.database)
+    raw = _file_bytes(desk.ctx.paths.root)
+    assert ID_NUMBER.encode() not in raw and PHONE.encode() not in raw and b"13900001111" not in raw
+    open_data_dir(desk.ctx.paths.root).close()  # idempotent
+
+
 # -- masking and exports ---------------------------------------------------------------------------------------------
 
 
