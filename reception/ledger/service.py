@@ -731,7 +731,7 @@ class _RowImporter:
                     continue
                 ref = plan.values["case_ref"][:64]
                 if ref and self.joins.get(ref) in self.unwritten:
-                    self._write(groups)  # a further visit to a case of this batch: the intake looks the case up
+                    self._write(groups, attach=True)  # a further visit to a case of this batch
                 try:
                     records = self._row(plan)
                 except (FieldErrors, ReceptionError) as exc:
@@ -745,20 +745,50 @@ class _RowImporter:
         if self.clock_rows:
             s.execute(insert(_CLOCKS), self.clock_rows)
 
-    def _write(self, groups: dict[type, list[Any]]) -> None:
-        """Add and flush the records gathered, table by table, parents first (the unit of work orders only mappers
-        with relationships between them; these have none)."""
+    def _write(self, groups: dict[type, list[Any]], *, attach: bool = False) -> None:
+        """Insert the new records gathered, table by table, parents first, each table's in one Core statement
+        (``sync.outbox.insert_captured``: the outbox gets each pushed record as the flush events would give it)
+        with what the ORM's insert events do done here for the whole batch: the petitioners' blind indexes and
+        search index rows, the audit entries' seals in their desk's chain. The changes to records already stored
+        (a linked petitioner's new phone, a joined case's version, a held row now imported) flush through the
+        ORM as before. ``attach``: the rows of the batch still to come may change the records written (a further
+        visit to a case written now): they become the session's persistent objects."""
+        from sqlalchemy.orm import make_transient_to_detached
+
+        from reception.db.models import petitioner_blind_indexes
+        from reception.search import index
+        from reception.sync.outbox import insert_captured
+
         s = self.session
-        for kind in _INSERT_ORDER:
-            if groups.get(kind):
-                s.add_all(groups.pop(kind))
-                s.flush()
+        written: list[Any] = []
+        with s.no_autoflush:  # (the stored records' changes flush after the new petitioners, as one flush orders them)
+            for kind in _INSERT_ORDER:
+                objs = groups.pop(kind, None)
+                if objs:
+                    events = (0, 0)
+                    if kind is Petitioner:
+                        for p in objs:
+                            p.id_number_bidx, p.phone_bidx = petitioner_blind_indexes(p.id_number, p.phone)
+                        events = _PETITIONER_EVENTS
+                    elif kind is AuditEntry:
+                        audit.seal(s, objs)
+                    insert_captured(s, objs, insert_events=events)
+                    if kind is Petitioner:
+                        index.insert_new(s.connection(), [(p.id, p.name, p.id_number, p.phone, p.address)
+                                                          for p in objs])
+                    if attach and kind in (Petitioner, Case):
+                        written += objs
+                if kind is Petitioner:
+                    s.flush()
         assert not groups, groups.keys()
         for obj, values in self.late:
             for attr, value in values.items():
                 setattr(obj, attr, value)
         self.late.clear()
         s.flush()
+        for obj in written:
+            make_transient_to_detached(obj)
+            s.add(obj)
         self.unwritten.clear()
 
     def _row(self, plan: RowPlan) -> list[Any]:
@@ -940,6 +970,9 @@ class _RowImporter:
 _T = TypeVar("_T")
 _INSERT_ORDER: tuple[type, ...] = (Petitioner, Case, Visit, VisitPerson, CaseEvent, Supervision, AuditEntry,
                                    LedgerRow, LedgerReview)
+_PETITIONER_EVENTS = (1, 1)
+"""The petitioner's ORM insert events ``_write`` does itself: the blind indexes (``db.models``) before, the search
+index rows (``search.index``) after."""
 
 
 def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
