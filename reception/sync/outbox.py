@@ -211,7 +211,7 @@ def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: 
     rows: list[dict[str, Any]] = []
     values: list[dict[str, Any]] = []
     for obj in objects:
-        if type(obj) is not model or inspect(obj).key is not None:
+        if type(obj) is not model or obj._sa_instance_state.key is not None:
             raise TypeError("insert_captured takes new records of one class")
         loaded = obj.__dict__  # (a transient object's attribute values: read without the instrumentation's cost)
         for key, default in defaults:
