@@ -10,7 +10,8 @@ synthetic people, dates over three years, every fifth person coming back), then 
 * the dry run of every row (reading, checking, duplicate keys) on a fresh desk;
 * the import of the first ``--import-rows`` rows (registration through the intake service, the lifecycle steps,
   clocks, source rows), and both extrapolated to 100,000 rows (targets: dry run ≤ 30 s, import ≤ 2 min);
-  with the import's CPU time and the load average, where every row of the file went (imported, held for review,
+  with the import's CPU time (and per row), the bytes it wrote to disk per row (``/proc/self/io``, Linux), the load
+  average, where every row of the file went (imported, held for review,
   failed at registration, refused by the dry run, duplicate: "unaccounted for" must be 0), the reasons of the
   failures and errors, and wall and CPU ms per row over the run (about 20 lines), so a cost that grows with the
   database shows; progress on stderr every 5,000 rows.
@@ -78,6 +79,17 @@ def write_ledger(path: Path, rows: int, seed: int = 17) -> None:
         ws.append([name, idn, phone, when, f"反映问题第{i}号：要求有关部门依法处理", category, place, unit, result,
                    rng.choice(["满意", "基本满意", ""]) if closed else "", closed])
     wb.save(path)
+
+
+def written_bytes() -> int:
+    """Bytes this process has caused to be written to disk so far (Linux ``/proc/self/io``), else -1."""
+    try:
+        for line in Path("/proc/self/io").read_text(encoding="utf-8").splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
 
 
 def timed(label: str, fn):  # type: ignore[no-untyped-def]
@@ -152,6 +164,7 @@ def main() -> None:
         return service.run_import(ctx, service.LedgerSource(small), actor_id=None, progress=progress,
                                   report=small_report, batch_rows=args.batch)
 
+    written0 = written_bytes()
     cpu0 = time.process_time()
     if args.profile:
         import cProfile
@@ -162,6 +175,7 @@ def main() -> None:
     else:
         summary, t_imp = timed(f"import, {args.import_rows} rows", run)
     cpu_imp = time.process_time() - cpu0
+    written = written_bytes() - written0
     print(f"{'  CPU time of the import':<44} {cpu_imp:8.2f} s")
     print(f"{'  load average (1, 5, 15 min)':<44} {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     # every row of the file accounted for
@@ -190,6 +204,9 @@ def main() -> None:
     print(f"{'  imported / cases / petitioners':<44} {summary.imported} / {summary.new_cases} / "
           f"{summary.new_petitioners}")
     print(f"{'  per row':<44} {t_imp * 1000 / max(summary.imported, 1):8.1f} ms")
+    print(f"{'  CPU per row':<44} {cpu_imp * 1000 / max(summary.imported, 1):8.2f} ms")
+    if written >= 0:
+        print(f"{'  written to disk per row (/proc/self/io)':<44} {written / 1024 / max(summary.imported, 1):8.1f} KiB")
     # ms per row, batch by batch (wall and CPU), so growth with the database's size is visible
     step = max(1, len(marks) // 20)
     print(f"  {'rows done':>10} {'wall ms/row':>12} {'CPU ms/row':>11}  (over the batches since the line above)")

@@ -55,6 +55,17 @@ class TableCodec:
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.column: _encode(getattr(obj, f.attr)) for f in self.fields}
 
+    def record_id_of_values(self, values: dict[str, Any]) -> str:
+        """``record_id`` of a record given as its attribute values (attribute key -> value)."""
+        if len(self.pk) == 1:
+            return _encode_scalar(values[self.pk[0].attr])
+        return "|".join(_encode_scalar(values[f.attr]) for f in self.pk)
+
+    def encode_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``encode`` of a record given as its attribute values (a bulk loader's rows: ``outbox.insert_captured``);
+        an attribute missing is None, as an unset attribute reads."""
+        return {f.column: _encode(values.get(f.attr)) for f in self.fields}
+
     def decode(self, data: dict[str, Any]) -> dict[str, Any]:
         """Wire data to attribute values; unknown columns (a newer desk's) are ignored."""
         out: dict[str, Any] = {}
@@ -103,6 +114,8 @@ def _kind(column_type: Any) -> str:
 
 
 def _encode_scalar(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

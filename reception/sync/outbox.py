@@ -2,7 +2,9 @@
 
 Filled by SQLAlchemy session events on the desk database's sessions, so the services (intake, lifecycle, leader,
 roster...) need no change: whatever they flush through the ORM is captured, and it commits or rolls back with them.
-Bulk DML on a pushed table would bypass the ORM's unit of work, so it is refused while the desk is enrolled.
+Bulk DML on a pushed table would bypass the ORM's unit of work, so it is refused while the desk is enrolled; the
+one sanctioned way around the unit of work is ``insert_captured`` (new records of a bulk loader, the ledger import),
+which inserts them with one Core statement per table and gives the outbox what the flush events would have.
 
 Each outbox row carries the record's version the change was made against (``base_version``): the server refuses a
 change made against an old version and stores a conflict instead of overwriting. ``sync_row`` keeps the version
@@ -12,6 +14,7 @@ this desk expects; a local change bumps it optimistically so a chain of offline 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,6 +39,8 @@ just before it commits: one mutation per record and transaction (an intake that 
 sends it once), with the record as it is when the transaction commits."""
 APPLYING_KEY = "reception.sync.applying"
 """Set on a session's ``info`` while pulled rows are applied: those changes come from the server, not this desk."""
+CAPTURED_OPTION = "reception.sync.captured"
+"""Execution option of ``insert_captured``'s statements: their rows reach the outbox without the flush events."""
 
 
 @dataclass
@@ -89,7 +94,7 @@ def _active(session: Session) -> bool:
 def _guard_bulk(orm_execute_state: ORMExecuteState) -> None:
     if not (orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete):
         return
-    if not _active(orm_execute_state.session):
+    if not _active(orm_execute_state.session) or orm_execute_state.execution_options.get(CAPTURED_OPTION):
         return
     table = getattr(orm_execute_state.statement, "table", None)
     name = getattr(table, "name", None)
@@ -151,6 +156,9 @@ def _before_commit(session: Session) -> None:
         return
     changes: list[tuple[str, Any]] = []
     for op, obj in pending.values():
+        if isinstance(obj, _Inserted):  # (``insert_captured``: its rows are in, whatever the ORM's states say)
+            changes.append((op, obj))
+            continue
         state = inspect(obj)
         if op == "delete":
             if state.deleted:
@@ -158,6 +166,70 @@ def _before_commit(session: Session) -> None:
         elif state.persistent:  # (an insert undone by a rolled-back savepoint is transient again: nothing to send)
             changes.append((op, obj))
     enqueue(session, changes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inserted:
+    """A record ``insert_captured`` inserted, encoded by its table's codec as it was inserted."""
+
+    table: str
+    record_id: str
+    data: dict[str, Any]
+
+
+def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: tuple[int, int] = (0, 0)) -> None:
+    """Insert new records of one mapped class around the unit of work, in one Core statement (executemany), and
+    give the sync outbox exactly what ``_after_flush`` would: each record of a pushed table joins the transaction's
+    pending changes, in the order given, encoded by the same codec (``enqueue`` then writes its outbox row, its
+    ``base_version`` and its ``sync_row`` at commit, with the ORM's captured changes). For bulk loaders only (the
+    ledger import): a transient object whose columns are all set, or left None for their Python-side defaults
+    (filled here as the ORM fills them; there are no server-side defaults on these tables).
+
+    The mapper's insert events do not run: the caller does what they do (say ``insert_events`` = the number of
+    ``before_insert`` and ``after_insert`` listeners it stands in for; any other count is refused, so a listener
+    added later is not skipped silently). Audit entries must be sealed first (``security.audit.seal``). The objects
+    stay transient (not in the session): one changed later in the transaction must be made persistent first
+    (``make_transient_to_detached`` and ``Session.add``), its change then flushes as an ordinary update. Not for
+    use inside a savepoint that may roll back (its records would stay pending)."""
+    if not objects:
+        return
+    model = type(objects[0])
+    mapper = inspect(model)
+    dispatch = mapper.dispatch
+    if (len(dispatch.before_insert), len(dispatch.after_insert)) != insert_events:
+        raise RuntimeError(f"{model.__name__} has insert events the caller does not stand in for")
+    table = cast(Table, mapper.local_table)
+    attrs = [(attr.key, attr.columns[0]) for attr in mapper.column_attrs]
+    defaults: list[tuple[str, Any]] = []
+    for key, column in attrs:
+        default = column.default
+        if column.server_default is not None or (default is not None and not (default.is_scalar
+                                                                               or default.is_callable)):
+            raise RuntimeError(f"{table.name}.{column.name}: a default insert_captured cannot compute")
+        if default is not None:
+            defaults.append((key, default))
+    rows: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
+    for obj in objects:
+        if type(obj) is not model or obj._sa_instance_state.key is not None:
+            raise TypeError("insert_captured takes new records of one class")
+        loaded = obj.__dict__  # (a transient object's attribute values: read without the instrumentation's cost)
+        for key, default in defaults:
+            if loaded.get(key) is None:
+                # what the ORM's insert gives the attribute; the object is not flushed, so no history is wanted
+                loaded[key] = default.arg if default.is_scalar else default.arg(None)
+        values.append(loaded)
+        rows.append({column.key: loaded.get(key) for key, column in attrs})
+    session.execute(insert(table).execution_options(**{CAPTURED_OPTION: True}), rows)
+    name = str(table.name)
+    if not (_active(session) and pushable(name)):
+        return
+    codec = codec_for(name)
+    assert codec is not None
+    pending: dict[tuple[str, str], tuple[str, Any]] = session.info.setdefault(PENDING_KEY, {})
+    for loaded in values:
+        record_id = codec.record_id_of_values(loaded)
+        pending[(name, record_id)] = ("upsert", _Inserted(name, record_id, codec.encode_values(loaded)))
 
 
 def seal_personal(table: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -200,14 +272,20 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
     """Write outbox rows for ``changes`` ((op, ORM object) in the order to apply) on the session's connection."""
     conn = session.connection()
     keyed: list[tuple[str, str, str, dict[str, Any]]] = []
+    new: set[tuple[str, str]] = set()
+    """Records ``insert_captured`` inserted in this transaction (new ids: no version to look up)."""
     for op, obj in changes:
+        if isinstance(obj, _Inserted):
+            keyed.append((op, obj.table, obj.record_id, obj.data))
+            new.add((obj.table, obj.record_id))
+            continue
         table = table_of(obj)
         codec = codec_for(table)
         assert codec is not None
         keyed.append((op, table, codec.record_id(obj), codec.encode(obj)))
     if not keyed:
         return 0
-    pairs = list({(t, r) for _op, t, r, _d in keyed})
+    pairs = list({(t, r) for _op, t, r, _d in keyed} - new)
     versions: dict[tuple[str, str], int] = {}
     for start in range(0, len(pairs), 400):
         chunk = pairs[start:start + 400]
