@@ -51,6 +51,7 @@ from reception.db.models import (
     RoutingRule,
     Supervision,
     SyncOutbox,
+    SyncPeer,
     SyncRow,
     Unit,
     User,
@@ -1113,19 +1114,18 @@ def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None, reason
         rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
         case_ids = sorted({r.case_id for r in rows if r.case_id and r.new_case})
         visit_ids = sorted({r.visit_id for r in rows if r.visit_id})
-        synced = any(session.scalar(select(func.count()).select_from(SyncRow).where(
-            SyncRow.table_name.in_(("petition_case", "visit")), SyncRow.record_id.in_(chunk)))
-            for chunk in _chunks(case_ids + visit_ids))
-        if synced:
+        if _known_to_server(session, case_ids, visit_ids):
             return _undo_synced(ctx, session, run, rows, actor_id=actor_id, reason=reason)
         foreign = session.scalar(select(func.count()).select_from(Visit).where(
             Visit.case_id.in_(case_ids), Visit.id.not_in(visit_ids)))
         if foreign:
             raise LedgerError("导入的信访事项此后又登记了来访，不能整批撤销", key="ledger_undo_changed")
-        audit.record(session, user_id=actor_id, action="ledger_undo", entity="ledger_import", entity_id=import_id,
-                     detail=f"cases:{len(case_ids)}")
-        run.state, run.undone_at, run.undone_by = "undone", utcnow(), actor_id
     with ctx.db.write() as session:
+        if _known_to_server(session, case_ids, visit_ids):  # a push read them meanwhile: the undo after sync
+            run = session.get(LedgerImport, import_id)
+            assert run is not None
+            rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
+            return _undo_synced(ctx, session, run, rows, actor_id=actor_id, reason=reason)
         session.info[APPLYING_KEY] = True  # the server never had these records: nothing to send about them
         try:
             rows = list(session.scalars(select(LedgerRow).where(LedgerRow.import_id == import_id)))
@@ -1174,8 +1174,29 @@ def undo_import(ctx: AppContext, import_id: str, *, actor_id: str | None, reason
                                                              SyncOutbox.record_id.in_(sorted(record_ids))))
         finally:
             session.info.pop(APPLYING_KEY, None)
+    with ctx.db.write() as session:  # (apart: this audit entry syncs like any other)
+        audit.record(session, user_id=actor_id, action="ledger_undo", entity="ledger_import", entity_id=import_id,
+                     detail=f"cases:{len(case_ids)}")
+        run = session.get(LedgerImport, import_id)
+        assert run is not None
+        run.state, run.undone_at, run.undone_by = "undone", utcnow(), actor_id
     log.info("ledger import %s undone: %d cases", import_id, len(case_ids))
     return UndoSummary(len(case_ids), len(visit_ids), removed_people)
+
+
+def _known_to_server(session: Session, case_ids: list[str], visit_ids: list[str]) -> bool:
+    """Whether a server may hold any case or visit of an import. On an enrolled desk: unless the creation of every
+    one is still in the outbox and was never handed to a server (``sync.outbox.unsent_creations``; a row merely
+    waiting in the outbox is not enough: a push that failed after the server applied it leaves its rows there).
+    A desk not enrolled (any more): whether any has a ``sync_row`` (a version agreed with a server)."""
+    from reception.sync.outbox import capturing, unsent_creations
+
+    if capturing(session) or session.get(SyncPeer, 1) is not None:
+        return (unsent_creations(session, "petition_case", case_ids) != set(case_ids)
+                or unsent_creations(session, "visit", visit_ids) != set(visit_ids))
+    return any(session.scalar(select(func.count()).select_from(SyncRow).where(
+        SyncRow.table_name.in_(("petition_case", "visit")), SyncRow.record_id.in_(chunk)))
+        for chunk in _chunks(case_ids + visit_ids))
 
 
 _OWN_KINDS = ("received", "visit_added", "visit_to_leader")

@@ -345,3 +345,40 @@ def _open_conflict(target: SyncConflict, *_args: Any) -> None:
     if encrypted_columns().get(target.table_name):
         set_committed_value(target, "local_data", open_personal(target.table_name, target.local_data))
         set_committed_value(target, "server_data", open_personal(target.table_name, target.server_data))
+
+
+SENT_THROUGH_KEY = "sync.sent_through"
+"""The desk's ``setting`` (never synced) holding the highest outbox ``seq`` ever handed to a server. The push writes
+it in the transaction that reads a batch, before sending it (``sync.desk.push._next_batch``), so an outbox row after
+it has certainly reached no server, even when a push failed after the server applied it (its rows stay in the
+outbox until the answer is stored). ``ledger.service.undo_import`` relies on it to delete an import cleanly."""
+
+
+def sent_through(session: Session) -> int:
+    from reception.db.models import Setting
+
+    row = session.get(Setting, SENT_THROUGH_KEY)
+    return int(row.value.get("seq", 0)) if row is not None else 0
+
+
+def mark_sent(session: Session, seq: int) -> None:
+    """Record that the outbox rows up to ``seq`` are being handed to a server (in the transaction that read them)."""
+    from reception.db.models import Setting
+
+    row = session.get(Setting, SENT_THROUGH_KEY)
+    if row is None:
+        session.add(Setting(key=SENT_THROUGH_KEY, value={"seq": seq}))
+    elif seq > int(row.value.get("seq", 0)):
+        row.value = {"seq": seq}
+
+
+def unsent_creations(session: Session, table: str, record_ids: list[str]) -> set[str]:
+    """Which of ``record_ids`` are records whose creation is still in the outbox and was never handed to a server
+    (after ``sent_through``): records no server can hold."""
+    through = sent_through(session)
+    out: set[str] = set()
+    for start in range(0, len(record_ids), 500):
+        out.update(session.scalars(select(SyncOutbox.record_id).where(
+            SyncOutbox.table_name == table, SyncOutbox.record_id.in_(record_ids[start:start + 500]),
+            SyncOutbox.base_version == 0, SyncOutbox.op.in_(("upsert", "ensure")), SyncOutbox.seq > through)))
+    return out

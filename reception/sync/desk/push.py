@@ -19,7 +19,7 @@ from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
 from reception.sync.desk.common import _Tally
 from reception.sync.desk.pull import _upsert_versions
-from reception.sync.outbox import APPLYING_KEY, open_personal
+from reception.sync.outbox import APPLYING_KEY, mark_sent, open_personal
 from reception.sync.protocol import MAX_PUSH_BYTES, AnswerUnreadable, PushAnswer
 
 PUSH_BATCH = 2000
@@ -51,13 +51,22 @@ def _next_batch(ctx: AppContext, after: int, busy: set[tuple[str, str]]) -> list
     """Up to ``PUSH_BATCH`` pending outbox rows after ``after``, in outbox order, ending before the first row of a
     record in ``busy`` (a record changed by the batch still in flight: a record's changes are never in two
     batches on the wire at once, so a conflict on its first change still folds the later ones, unsent)."""
-    with ctx.db.read() as session:  # plain rows, not ORM objects (building 2000 objects cost ~0.1 s a batch)
-        rows = session.execute(select(SyncOutbox.seq, SyncOutbox.mutation_id, SyncOutbox.table_name,
-                                      SyncOutbox.record_id, SyncOutbox.op, SyncOutbox.base_version,
-                                      type_coerce(SyncOutbox.data, Text), SyncOutbox.created_at,
-                                      type_coerce(SyncOutbox.proof, Text))
-                               .where(SyncOutbox.state == "pending", SyncOutbox.seq > after)
-                               .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
+    # a write transaction: the rows read are marked as handed to the server in it (``outbox.mark_sent``), so an undo
+    # of an import, which deletes unsent rows in a write transaction of its own, either comes first or sees them sent
+    with ctx.db.write() as session:  # plain rows, not ORM objects (building 2000 objects cost ~0.1 s a batch)
+        out = _batch_of(session, after, busy)
+        if out:
+            mark_sent(session, out[-1].seq)
+    return out
+
+
+def _batch_of(session: Session, after: int, busy: set[tuple[str, str]]) -> list[_Outgoing]:
+    rows = session.execute(select(SyncOutbox.seq, SyncOutbox.mutation_id, SyncOutbox.table_name,
+                                  SyncOutbox.record_id, SyncOutbox.op, SyncOutbox.base_version,
+                                  type_coerce(SyncOutbox.data, Text), SyncOutbox.created_at,
+                                  type_coerce(SyncOutbox.proof, Text))
+                           .where(SyncOutbox.state == "pending", SyncOutbox.seq > after)
+                           .order_by(SyncOutbox.seq).limit(PUSH_BATCH)).all()
     out: list[_Outgoing] = []
     size = 0
     sealed = encrypted_columns()

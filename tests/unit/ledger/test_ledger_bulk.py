@@ -34,7 +34,7 @@ from reception.domain.enums import DocumentType
 from reception.ledger import service as ledger
 from reception.ledger.service import LedgerSource
 from reception.security import audit
-from reception.sync.outbox import attach_outbox, open_personal
+from reception.sync.outbox import attach_outbox, mark_sent, open_personal
 from tests.clock import Clock
 from tests.unit.conftest import Desk
 from tests.unit.ledger.files import ID_ZHANG, write_xlsx
@@ -104,6 +104,12 @@ def _run(desk: Desk, files: list[Path], batch_rows: int, flushed: list[str]) -> 
     flushed.clear()  # (what the imports flush through the ORM, from here)
     return [ledger.run_import(desk.ctx, LedgerSource(f, defaults=DEFAULTS), actor_id=None, batch_rows=batch_rows)
             for f in files]
+
+
+def _handed_to_server(desk: Desk) -> None:
+    """What a push does before sending: the outbox rows so far marked as handed to the server."""
+    with desk.ctx.db.write() as s:
+        mark_sent(s, s.scalar(select(func.max(SyncOutbox.seq))) or 0)
 
 
 def _outbox(desk: Desk, skip: int = 0) -> list[tuple[str, str, int, str]]:
@@ -190,11 +196,12 @@ def test_an_enrolled_import_writes_the_outbox_rows_of_the_orm_path(desk: Desk, o
     for query in ("李四", "9000"):  # (a name by its n-grams, a phone's 尾号 by the keyed tokens)
         found = search(desk.ctx, query, user_id=desk.officer_id).total
         assert found >= 1 and found == search(other.ctx, query, user_id=other.officer_id).total
-    # importing the files again adds nothing; the undo (the records have sync rows, so as lifecycle steps that sync)
-    # works on the bulk import's records as on the ORM's, with the same outbox rows
+    # importing the files again adds nothing; the undo (once a push has read the records, so as lifecycle steps
+    # that sync) works on the bulk import's records as on the ORM's, with the same outbox rows
     for d, summaries in ((desk, bulk), (other, orm)):
         again = [ledger.run_import(d.ctx, LedgerSource(f, defaults=DEFAULTS), actor_id=None) for f in files]
         assert [s.imported for s in again] == [0, 0, 0]
+        _handed_to_server(d)
         for summary in reversed(summaries):
             assert ledger.undo_import(d.ctx, summary.import_id, actor_id=d.user("admin")).synced
     with desk.ctx.db.read() as s:
@@ -202,3 +209,26 @@ def test_an_enrolled_import_writes_the_outbox_rows_of_the_orm_path(desk: Desk, o
     undo = sorted(_outbox(other, skip=len(expected)))  # (the undo takes the cases in the order of their ids)
     assert len(undo) > 20
     assert sorted(_outbox(desk, skip=len(expected))) == undo
+
+
+def test_an_enrolled_desk_undoes_an_import_no_push_has_read_by_deleting_it(desk: Desk, tmp_path: Path) -> None:
+    """Rows merely waiting in the outbox are not proof the server lacks them (a push may have failed after the
+    server applied it); rows after the last one a push read are. Such an import goes cleanly, outbox rows and all;
+    once a push has read its rows, the undo is the lifecycle step that syncs."""
+    files = _files(tmp_path)
+    first, second = _run(desk, files[:2], 500, [])
+    with desk.ctx.db.read() as s:
+        cases_before = s.scalar(select(func.count()).select_from(Case))
+        second_cases = [r.case_id for r in s.scalars(select(ledger.LedgerRow).where(
+            ledger.LedgerRow.import_id == second.import_id, ledger.LedgerRow.new_case.is_(True)))]
+    assert second_cases
+    undone = ledger.undo_import(desk.ctx, second.import_id, actor_id=desk.user("admin"))
+    assert not undone.synced and undone.cases == len(second_cases)
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == cases_before - len(second_cases)
+        left = s.scalars(select(SyncOutbox.record_id).where(SyncOutbox.table_name == "petition_case"))
+        assert not set(left) & set(second_cases)  # (the server will never hear of them)
+    _handed_to_server(desk)  # a push reads the first import's rows
+    assert ledger.undo_import(desk.ctx, first.import_id, actor_id=desk.user("admin")).synced
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.status == "void")) == first.new_cases
