@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     p.add_argument("--masked", action="store_true",
                    help="names, ID numbers, phones and addresses masked (the full export is audited)")
+    p.add_argument("--all", action="store_true", dest="include_void",
+                   help="also the cases whose ledger import was undone (已撤销, status void), left out by default")
 
     case = sub.add_parser("case", help="one case: its events and running clocks (案件流程与期限)")
     csub = case.add_subparsers(dest="case_command", required=True)
@@ -245,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"已补打回执：{out}")
             return 0
         if args.command == "export":
-            return _export(ctx, args.output, args.masked)
+            return _export(ctx, args.output, args.masked, args.include_void)
         if args.command == "roster":
             return _roster(ctx, args)
         if args.command == "holidays":
@@ -259,13 +261,13 @@ def _run(args: argparse.Namespace) -> int:
     return 1
 
 
-def _export(ctx: AppContext, output: str | None, masked: bool = False) -> int:
+def _export(ctx: AppContext, output: str | None, masked: bool = False, include_void: bool = False) -> int:
     from reception.intake.cases import export_cases
 
     target = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout  # noqa: SIM115
     try:
         target.write("[\n")
-        for index, case in enumerate(export_cases(ctx, masked=masked)):
+        for index, case in enumerate(export_cases(ctx, masked=masked, include_void=include_void)):
             if index:
                 target.write(",\n")
             target.write(json.dumps(case, ensure_ascii=False))

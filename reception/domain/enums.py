@@ -108,7 +108,8 @@ class CaseStatus(LabelledEnum):
     LEGAL_CHANNEL = ("legal_channel", "已导入法定途径")
     VOID = ("void", "已撤销")
     """An imported case whose whole import an administrator undid after it had synced (``ledger.undo_import``):
-    terminal, and left out of every list, search, history check, figure and reminder (``VOID_STATUSES``)."""
+    terminal, and left out of every list, search, history check, figure and reminder
+    (``merge.resolve.counted_case``)."""
 
     @property
     def is_open(self) -> bool:
@@ -131,7 +132,8 @@ class CaseStatus(LabelledEnum):
 
 VOID_STATUSES: tuple[str, ...] = (CaseStatus.VOID.value,)
 """The case statuses that are no petition matter at all (an import undone): lists, search, the history check,
-statistics, reminders and the server's /query and /unit leave such cases out."""
+statistics, reminders and the server's /query and /unit leave such cases out. Read only by
+``merge.resolve`` (``counted_case`` and its halves), where the exclusion is written once."""
 
 
 class HistoryFlag(LabelledEnum):

@@ -22,12 +22,13 @@ from reception.db.models import (
     Visit,
     VisitPerson,
 )
-from reception.domain.enums import VOID_STATUSES, Channel, ContentClass, RoutingAction
+from reception.domain.enums import Channel, ContentClass, RoutingAction
 from reception.domain.errors import NotFoundError
 from reception.domain.masking import mask_address, mask_id, mask_name, mask_phone
 from reception.intake import directory
 from reception.intake.dto import CaseDetail, CaseSummary, EventDetail, VisitDetail
 from reception.intake.history import summarise_cases
+from reception.merge.resolve import case_survivors, counted_case, not_void
 from reception.security import audit
 from reception.security.permissions import (
     Permission,
@@ -96,11 +97,15 @@ def search_cases(ctx: AppContext, text: str, *, limit: int = SEARCH_LIMIT,
 
 def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
                         user_id: str | None = None) -> list[CaseSummary]:
-    """Cases with a visit on ``day`` (new registrations and repeat visits alike), newest first."""
+    """Cases with a visit on ``day`` (new registrations and repeat visits alike), newest first; a visit of a
+    merged-away case lists the case it now is, once, and no 已撤销 case is listed."""
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
+        # (only the 已撤销 half of ``counted_case`` on the visit's case: a merged-away case's visit is a visit of the
+        # surviving case, listed as that case)
         ids = list(session.scalars(select(Visit.case_id).join(Case, Case.id == Visit.case_id).where(
-            Visit.visited_on == day, Case.status.not_in(VOID_STATUSES)).distinct().limit(limit)))
+            Visit.visited_on == day, not_void(Case)).distinct().limit(limit)))
+        ids = list(dict.fromkeys(case_survivors(session, ids).values()))
         ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: s.case_no, reverse=True)
@@ -110,7 +115,7 @@ def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
 def recent_cases(ctx: AppContext, *, limit: int = 200, user_id: str | None = None) -> list[CaseSummary]:
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
-        ids = list(session.scalars(select(Case.id).where(Case.status.not_in(VOID_STATUSES))
+        ids = list(session.scalars(select(Case.id).where(counted_case(Case))
                                    .order_by(Case.registered_at.desc()).limit(limit)))
         ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
@@ -237,8 +242,12 @@ def load_case_detail(session: Session, case_id: str) -> CaseDetail:
 
 
 def export_cases(ctx: AppContext, *, batch: int = 500, actor_id: str | None = None, masked: bool = False,
-                 desk_id: str | None = None) -> Iterator[dict[str, Any]]:
+                 desk_id: str | None = None, include_void: bool = False) -> Iterator[dict[str, Any]]:
     """Every case with its visits, petitioners and routing, as JSON-ready dicts.
+
+    As the lists: no 已撤销 case (an import undone, no petition matter) unless ``include_void`` (``reception export
+    --all``: then with its status ``void``). A merged-away case is exported, as its own record with its own visits
+    (the merge moved no row), and ``merged_into`` names the number of the case it now is ("" when not merged).
 
     Full personal data needs the ``EXPORT_FULL`` permission; ``masked`` exports (names 夏某云, IDs and phones masked,
     addresses cut to the village) are open to whoever may see cases, restricted to the cases they may see. Either
@@ -257,7 +266,9 @@ def export_cases(ctx: AppContext, *, batch: int = 500, actor_id: str | None = No
         users = {u.id: u.display_name for u in session.scalars(select(User))}
         offset = 0
         while True:
-            cases = session.scalars(select(Case).order_by(Case.case_no).offset(offset).limit(batch)).all()
+            # (only the 已撤销 half of ``counted_case``: see the docstring)
+            chosen = select(Case) if include_void else select(Case).where(not_void(Case))
+            cases = session.scalars(chosen.order_by(Case.case_no).offset(offset).limit(batch)).all()
             if not cases:
                 break
             offset += len(cases)
@@ -269,6 +280,9 @@ def export_cases(ctx: AppContext, *, batch: int = 500, actor_id: str | None = No
             visits_by_case: dict[str, list[Visit]] = {}
             for v in session.scalars(select(Visit).where(Visit.case_id.in_(ids)).order_by(Visit.visit_no)):
                 visits_by_case.setdefault(v.case_id, []).append(v)
+            survivors = case_survivors(session, [c.id for c in cases if c.merged_into])
+            merged_no = {cid: no for cid, no in session.execute(select(Case.id, Case.case_no).where(
+                Case.id.in_(sorted(set(survivors.values())))))} if survivors else {}
             for c in cases:
                 yield {
                     "case_no": c.case_no,
@@ -276,6 +290,7 @@ def export_cases(ctx: AppContext, *, batch: int = 500, actor_id: str | None = No
                     "query_code": c.query_code,
                     "registered_at": c.registered_at.isoformat(),
                     "status": c.status,
+                    "merged_into": merged_no.get(survivors.get(c.id, ""), ""),
                     "content_class": c.content_class,
                     "category": cat_label.get(c.category_id, ""),
                     "locality": loc_label.get(c.locality_id, ""),

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.models import AuditEntry, Case, Category, Petitioner, Unit, Visit, VisitPerson
-from reception.domain.enums import VOID_STATUSES, CaseStatus, HistoryFlag
+from reception.domain.enums import CaseStatus, HistoryFlag
 from reception.domain.errors import FieldError
 from reception.domain.idnumber import parse_resident_id
 from reception.domain.masking import mask_id, mask_phone
 from reception.domain.phone import normalize_phone
 from reception.intake import directory
 from reception.intake.dto import CaseSummary, HistoryPage, HistoryResult, PersonMatch
-from reception.merge.resolve import case_groups, case_survivors, petitioner_groups, petitioner_survivors
+from reception.merge.resolve import case_groups, case_survivors, not_void, petitioner_groups, petitioner_survivors
 from reception.security.crypto import blind_index
 from reception.security.permissions import Permission, PermissionDenied, require
 
@@ -179,7 +179,9 @@ def _visits_by_person(
         .select_from(VisitPerson)
         .join(Visit, Visit.id == VisitPerson.visit_id)
         .join(Case, Case.id == Visit.case_id)
-        .where(VisitPerson.petitioner_id.in_(list(person_of)), Case.status.not_in(VOID_STATUSES))
+        # (only the 已撤销 half of ``counted_case``: a merged-away case's visits are the person's visits, listed
+        # under the case it now is just below)
+        .where(VisitPerson.petitioner_id.in_(list(person_of)), not_void(Case))
     ).all()
     cases_now = case_survivors(session, {r[0] for r in rows})
     numbers = {r[0]: r[4] for r in rows}

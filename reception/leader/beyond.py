@@ -35,7 +35,13 @@ from reception.leader.service import AppointmentInput, schedule_appointment
 from reception.lifecycle import history
 from reception.lifecycle.machine import EventKind
 from reception.lifecycle.ownership import close_ownership, end_ownerships_in_session
+from reception.merge.resolve import names_no_void_case, not_void
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
+
+# The lists and counts below leave out the records of an 已撤销 case (an import undone: no petition matter, as in
+# the statistics and their drill-downs). Only that half of ``merge.resolve.counted_case``, on purpose: a record made
+# on a case later merged away (an appointment, a case taken along, a backlog listing, an ownership) is still a
+# record of the matter, listed by the number it was made under (which opens the surviving case).
 
 F_CASES = "cases"
 F_CASE_NO = "case_no"
@@ -144,7 +150,8 @@ def appointments(ctx: AppContext, start: date, end: date, *, actor_id: str | Non
         leaders = _leader_names(session)
         rows = session.execute(
             select(LeaderAppointment, Case.case_no, Case.status).join(Case, Case.id == LeaderAppointment.case_id)
-            .where(LeaderAppointment.day >= start, LeaderAppointment.day <= end, _scope(session, actor_id).condition())
+            .where(LeaderAppointment.day >= start, LeaderAppointment.day <= end, _scope(session, actor_id).condition(),
+                   not_void(Case))
             .order_by(LeaderAppointment.day, LeaderAppointment.time, Case.case_no)
         ).all()
         return [AppointmentRow(a.id, a.case_id, no, a.day, a.time, leaders.get(a.leader_id or "", ""), a.place,
@@ -269,7 +276,8 @@ def down_visits(ctx: AppContext, start: date, end: date, *, leader_id: str | Non
         if ids:
             for link, no, status in session.execute(
                 select(DownVisitCase, Case.case_no, Case.status).join(Case, Case.id == DownVisitCase.case_id)
-                .where(DownVisitCase.down_visit_id.in_(ids), scope.condition()).order_by(Case.case_no)
+                .where(DownVisitCase.down_visit_id.in_(ids), scope.condition(), not_void(Case))
+                .order_by(Case.case_no)
             ):
                 cases[link.down_visit_id].append(DownVisitCaseRow(link.case_id, no, CaseStatus.label_of(status),
                                                                   link.note))
@@ -394,11 +402,11 @@ def resolve_backlog_case(ctx: AppContext, backlog_id: str, resolution: str, reso
 
 def _backlog_rows(session: Session, ids: list[str] | None = None, *, include_resolved: bool = True,
                   hard_only: bool = False, scope: CaseScope = EVERYTHING) -> list[BacklogRow]:
+    """The backlog list (``ids``: those rows, whatever their case, for the caller that just wrote one)."""
     leaders = _leader_names(session)
     q = (select(BacklogCase, Case.case_no, Case.status, Case.registered_on).join(Case, Case.id == BacklogCase.case_id)
          .where(scope.condition()))
-    if ids is not None:
-        q = q.where(BacklogCase.id.in_(ids))
+    q = q.where(BacklogCase.id.in_(ids)) if ids is not None else q.where(not_void(Case))
     if not include_resolved:
         q = q.where(BacklogCase.resolved_on.is_(None))
     if hard_only:
@@ -422,15 +430,17 @@ def backlog(ctx: AppContext, *, include_resolved: bool = True, hard_only: bool =
 def backlog_counts(ctx: AppContext, start: date, end: date) -> BacklogCounts:
     """For the period: cases listed, resolved (and how many of them were 骨头案), and still open at its end."""
     with ctx.db.read() as session:
+        live = names_no_void_case(BacklogCase.case_id)
         listed = session.scalar(select(func.count()).select_from(BacklogCase).where(
-            BacklogCase.listed_on >= start, BacklogCase.listed_on <= end)) or 0
+            BacklogCase.listed_on >= start, BacklogCase.listed_on <= end, live)) or 0
         resolved = session.execute(
             select(BacklogCase.hard, func.count()).where(BacklogCase.resolved_on >= start,
-                                                         BacklogCase.resolved_on <= end).group_by(BacklogCase.hard)
+                                                         BacklogCase.resolved_on <= end, live)
+            .group_by(BacklogCase.hard)
         ).all()
         still_open = session.scalar(select(func.count()).select_from(BacklogCase).where(
             BacklogCase.listed_on <= end,
-            (BacklogCase.resolved_on.is_(None)) | (BacklogCase.resolved_on > end))) or 0
+            (BacklogCase.resolved_on.is_(None)) | (BacklogCase.resolved_on > end), live)) or 0
     done = {bool(h): int(n) for h, n in resolved}
     return BacklogCounts(int(listed), sum(done.values()), done.get(True, 0), int(still_open))
 
@@ -453,7 +463,7 @@ def ownerships(ctx: AppContext, *, open_only: bool = True, actor_id: str | None 
     with ctx.db.read() as session:
         leaders = _leader_names(session)
         q = (select(CaseOwnership, Case.case_no, Case.status).join(Case, Case.id == CaseOwnership.case_id)
-             .where(_scope(session, actor_id).condition()))
+             .where(_scope(session, actor_id).condition(), not_void(Case)))
         if open_only:
             q = q.where(CaseOwnership.ended_on.is_(None))
         rows = session.execute(q.order_by(CaseOwnership.since, Case.case_no)).all()

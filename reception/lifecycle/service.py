@@ -28,6 +28,7 @@ from reception.db.models import (
     Case,
     CaseClock,
     CaseEvent,
+    LeaderReception,
     Setting,
     StatsCachedDay,
     Supervision,
@@ -72,7 +73,7 @@ from reception.lifecycle.machine import (
     plan,
 )
 from reception.lifecycle.offers import TRANSITION_PERMISSION
-from reception.merge.resolve import counted_case
+from reception.merge.resolve import counted_case, not_void
 from reception.security import audit
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require_for_case
 
@@ -227,15 +228,16 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
 
 def forget_case_days(session: Session, case_ids: Iterable[str]) -> None:
     """Drop the statistics cache's days (``stats_cached_day``, ``reception.stats.cache``) of these cases'
-    registration, visits and events: a case that became 已撤销 (an import undone) leaves every figure, and a change
-    of status alone is no trigger's (called by the ledger's undo and by ``reproject_cases`` for pulled cases). Here,
-    not in ``reception.stats``, which imports this module."""
+    registration, visits, events and leaders' receptions: a case that became 已撤销 (an import undone) leaves every
+    figure, and a change of status alone is no trigger's (called by the ledger's undo and by ``reproject_cases``
+    for pulled cases). Here, not in ``reception.stats``, which imports this module."""
     ids = sorted(set(case_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for days in (select(Case.registered_on).where(Case.id.in_(chunk)),
                      select(Visit.visited_on).where(Visit.case_id.in_(chunk)),
-                     select(CaseEvent.occurred_on).where(CaseEvent.case_id.in_(chunk))):
+                     select(CaseEvent.occurred_on).where(CaseEvent.case_id.in_(chunk)),
+                     select(LeaderReception.received_on).where(LeaderReception.case_id.in_(chunk))):
             session.execute(delete(StatsCachedDay).where(StatsCachedDay.day.in_(days)))
 
 
@@ -892,7 +894,9 @@ def supervision_list(ctx: AppContext, *, unit_id: str | None = None, state: str 
     the cases that user may see (a unit's staff: their unit's supervisions, the 督办意见 of no other unit)."""
     today = on or ctx.now().date()
     scope = _scope(ctx, actor_id)
-    where = _scoped_where([Supervision.state == state], Supervision.unit_id, unit_id, scope)
+    # (no supervision of an 已撤销 case; only that half of ``counted_case``: a merged-away case's supervision is
+    # still one of the matter, listed by the number it was opened under)
+    where = _scoped_where([Supervision.state == state, not_void(Case)], Supervision.unit_id, unit_id, scope)
     with ctx.db.read() as session:
         st = load_settings(session)
         total = session.scalar(select(func.count()).select_from(Supervision)

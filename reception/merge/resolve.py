@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from reception.db.models import Case, Petitioner
+from reception.domain.enums import VOID_STATUSES
 
 MAX_DEPTH = 32
 """A chain of merges longer than this is cut (it cannot be made by the service; a guard against a loop)."""
@@ -88,14 +89,35 @@ def _groups(session: Session, model: type[Case] | type[Petitioner],
 
 
 def counted_case(model: Any = Case) -> ColumnElement[bool]:
-    """The condition that a case row counts as a case of its own (statistics, the overdue and reminder lists,
-    the units' open cases): not merged away. A merged group counts once, as its surviving case; its visits still
-    count as visits. ``model``: ``Case`` or an alias of it. The one place such an exclusion is written.
+    """The one condition that a case row counts as a case of its own (statistics, the case lists, the search, the
+    clock catch-up, the leaders' lists): not merged away, and not 已撤销 (``CaseStatus.VOID``: a ledger import
+    undone after it synced, no petition matter at all). A merged group counts once, as its surviving case.
+    ``model``: ``Case`` or an alias of it. A new exclusion (a state that must not count, be listed or be searched)
+    belongs here and in ``counted_case_data``.
 
-    Written so that no index can serve it: ``merged_into IS NULL`` is true of nearly every case, yet SQLite's
-    planner, with the statistics ``PRAGMA optimize`` takes, chose ``ix_petition_case_merged_into`` for it and read
-    the whole table (0.3 s a save at a million visits, in the clock catch-up) instead of the date range's index."""
-    return func.coalesce(model.merged_into, "") == ""
+    Written so that no index can serve it (both columns inside ``coalesce``): ``merged_into IS NULL`` and
+    ``status NOT IN ('void')`` are true of nearly every case, yet SQLite's planner, with the statistics
+    ``PRAGMA optimize`` takes, chose ``ix_petition_case_merged_into`` for the first and read the whole table
+    (0.3 s a save at a million visits, in the clock catch-up) instead of the date range's index; the status index
+    would tempt it the same way (``tests/unit/test_query_plans.py``)."""
+    return and_(func.coalesce(model.merged_into, "") == "", not_void(model))
+
+
+def not_void(model: Any = Case) -> ColumnElement[bool]:
+    """Half of ``counted_case``, for a reader that counts a merged-away case's rows on purpose and needs only the
+    已撤销 exclusion: rows naming a case that are counted as the case it now is (``case_now_id``: ownership,
+    supervision, down-visits), the visits of the history check (resolved to the surviving case), the records a
+    list or an export shows by their own number. Index-proof as ``counted_case``."""
+    return func.coalesce(model.status, "").not_in(VOID_STATUSES)
+
+
+def names_no_void_case(case_id: Any) -> ColumnElement[bool]:
+    """For a row that names a case (``case_id``: a visit's, an event's) and counts as itself whatever became of
+    the case's number: the case is not 已撤销. Visits still count as visits and steps as steps when their case was
+    merged away (the merge moves no row), so only the 已撤销 half of ``counted_case`` applies. An uncorrelated
+    subquery over ``ix_petition_case_status``: the void cases are few, and that index is the right one here."""
+    column: ColumnElement[Any] = case_id
+    return column.not_in(select(Case.id).where(Case.status.in_(VOID_STATUSES)))
 
 
 def case_now_id(model: Any = Case) -> ColumnElement[str]:
@@ -106,8 +128,21 @@ def case_now_id(model: Any = Case) -> ColumnElement[str]:
 
 
 def counted_case_data(data: Mapping[str, Any]) -> bool:
-    """``counted_case`` for a case as a synced record's data (the server's tables hold the desks' JSON)."""
-    return not data.get("merged_into")
+    """``counted_case`` for a case as a synced record's data (the server's tables hold the desks' JSON): not
+    merged away and not 已撤销. The record carries the status the events determine (a desk's step and the
+    server's ``casework.apply`` both write it with the event), so the data alone decides."""
+    return not merged_away_data(data) and not void_data(data)
+
+
+def merged_away_data(data: Mapping[str, Any]) -> bool:
+    """Half of ``counted_case_data``: the record was merged into another case (for who follows the merge: the
+    query page, a unit's old address, a step refused with the survivor's number)."""
+    return bool(data.get("merged_into"))
+
+
+def void_data(data: Mapping[str, Any]) -> bool:
+    """Half of ``counted_case_data``: the record is 已撤销 (for who must still say so: the query page's message)."""
+    return str(data.get("status") or "") in VOID_STATUSES
 
 
 def case_survivors(session: Session, case_ids: Iterable[str]) -> dict[str, str]:

@@ -327,13 +327,14 @@ def _merged_cases(session: Session, found: _Found) -> None:
             found.case(new, reading, row[0], row[1], rank)
 
 
-def _void_cases(session: Session, found: _Found) -> None:
-    """A case whose import was undone (已撤销, ``CaseStatus.VOID``) is no petition matter: never a hit."""
-    from reception.domain.enums import VOID_STATUSES
+def _uncounted_cases(session: Session, found: _Found) -> None:
+    """A case that does not count (``merge.resolve.counted_case``) is never a hit: after ``_merged_cases`` listed a
+    merged-away case as its survivor, what is left out here is 已撤销 (``CaseStatus.VOID``: an import undone)."""
+    from reception.merge.resolve import counted_case
 
     ids = list(found.cases)
     for chunk in _chunks(ids):
-        for cid in session.scalars(select(Case.id).where(Case.id.in_(chunk), Case.status.in_(VOID_STATUSES))):
+        for cid in session.scalars(select(Case.id).where(Case.id.in_(chunk), ~counted_case(Case))):
             found.cases.pop(cid, None)
             found.when.pop(cid, None)
             if found.qr_case_id == cid:
@@ -366,7 +367,7 @@ def search(ctx: AppContext, text: str, *, offset: int = 0, page_size: int = PAGE
         _merged_people(session, found)
         _cases_of_people(session, found)
         _merged_cases(session, found)
-        _void_cases(session, found)
+        _uncounted_cases(session, found)
         ranked = _ranked(found)
         capped = len(ranked) > CASE_CAP or found.people_capped
         visible = visible_case_ids(session, user_id, ranked[:CASE_CAP])

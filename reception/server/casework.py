@@ -46,14 +46,14 @@ from reception.lifecycle.machine import (
     Transition,
 )
 from reception.lifecycle.offers import TRANSITION_PERMISSION, Offer, offered
-from reception.merge.resolve import counted_case_data
+from reception.merge.resolve import MAX_DEPTH, merged_away_data
 from reception.security.permissions import Permission
 from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Counter, Record
 from reception.server.protect import Sealer
 
 __all__ = ["AppliedStep", "LifecycleError", "NotFoundError", "ServerCase", "apply", "case_clocks", "event_records",
-           "load_case", "load_settings", "offers", "permission_for", "post_note", "work_calendar"]
+           "load_case", "load_settings", "offers", "permission_for", "post_note", "surviving_record", "work_calendar"]
 
 SETTINGS_KEY = "lifecycle"
 """The ``centre_setting`` of the lifecycle's thresholds and windows (``lifecycle.service.SETTINGS_KEY``)."""
@@ -183,6 +183,27 @@ def load_case(session: Session, sealer: Sealer, *, case_id: str | None = None,
     events = event_records(session, [row.record_id])[row.record_id]
     return ServerCase(row.record_id, str(data.get("case_no") or row.natural_key or ""), row.version, data, events,
                       fold_case(data, events), row.owner, sealer)
+
+
+def surviving_record(session: Session, sealer: Sealer, data: dict[str, Any]) -> tuple[str, Any] | None:
+    """The ``petition_case`` record (id, stored data) of the case a case (``data``: its record, opened) now is: the
+    case it was merged into, following merges of merges (``reception.merge``); None when it was not merged away.
+    A survivor the server does not hold yet ends the chain at the last case it holds (None if that is the first).
+    The one walk of the chain on the server: the public query page (``web.casedata.surviving_case``) and a unit's
+    old address (``unit_work.survivor_of``)."""
+    found: tuple[str, Any] | None = None
+    current = data
+    for _ in range(MAX_DEPTH):
+        if not merged_away_data(current):
+            break
+        row = session.execute(select(Record.record_id, Record.data).where(
+            Record.table_name == "petition_case", Record.record_id == str(current.get("merged_into")),
+            Record.deleted.is_(False))).first()
+        if row is None or not row[1]:  # (the survivor not on the server yet)
+            break
+        found = (row[0], row[1])
+        current = sealer.open("petition_case", row[1]) or {}
+    return found
 
 
 # --- the calendar and the rules the desks use ---------------------------------------------------------------------
@@ -361,7 +382,8 @@ def apply(session: Session, case: ServerCase, transition: Transition, *, origin_
     today = now.astimezone(CHINA_TZ).date()
     if isinstance(transition, Supervise) and not transition.supervision_id:
         transition = Supervise(transition.note, transition.reason, new_id())
-    if not counted_case_data(case.data):  # (as a desk refuses it: the case it was merged into is handled)
+    # (as a desk refuses it: the case it was merged into is handled; an 已撤销 case the machine itself refuses)
+    if merged_away_data(case.data):
         into = session.scalar(select(Record.natural_key).where(
             Record.table_name == "petition_case", Record.record_id == str(case.data.get("merged_into")))) or ""
         raise LifecycleError(f"该案件已并入案件 {into}，请在该案件中办理", key="case_merged")

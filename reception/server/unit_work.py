@@ -132,7 +132,8 @@ def _row(case: ServerCase, clocks: tuple[ClockView, ...]) -> CaseRow:
 
 def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[ServerCase]:
     """The ``petition_case`` records matching ``where`` that the unit handles, folded with their events; never an
-    accusation against it, nor a case merged into another (``merge.resolve.counted_case_data``)."""
+    accusation against it, nor a case that does not count (``merge.resolve.counted_case_data``: merged into
+    another, listed as its survivor; or 已撤销, an import undone: no matter of the unit's, in no list)."""
     rows = s.execute(select(Record.record_id, Record.version, Record.data, Record.owner, Record.natural_key).where(
         Record.table_name == table_literal("petition_case"), Record.deleted.is_(False), where)).all()
     rows = [r for r in rows if (db.sealer.open("petition_case", r[2]) or {}).get("unit_id") == unit_id]
@@ -143,7 +144,7 @@ def _fold(s: Session, db: ServerDatabase, unit_id: str, where: Any) -> list[Serv
         evs = events.get(rid, [])
         case = ServerCase(rid, str(opened.get("case_no") or nk or ""), version, opened, evs,
                           casework.fold_case(opened, evs), owner, db.sealer)
-        if case.handled_by(unit_id) and counted_case_data(opened):  # (merged away: listed as its survivor)
+        if case.handled_by(unit_id) and counted_case_data(opened):
             out.append(case)
     return out
 
@@ -213,10 +214,7 @@ def _listing(db: ServerDatabase, unit_id: str, today: date) -> list[tuple[bool, 
             fresh = _unit_cases(s, db, unit_id)
         if fresh:
             cal, st = casework.work_calendar(s), casework.load_settings(s)
-    for case in fresh:
-        if case.status is CaseStatus.VOID:
-            rows.pop(case.id, None)  # (an import undone: no matter of the unit's, in no list)
-            continue
+    for case in fresh:  # (``_fold`` left out what does not count: merged away or 已撤销)
         rows[case.id] = (case.status in CLOSED, _row(case, _clock_views(case, today, cal, st)))
     if known is not None and not fresh and len(rows) == len(known.rows):
         ordered = known.ordered
@@ -352,30 +350,22 @@ def load_own_case(s: Session, db: ServerDatabase, account: UnitAccount, case_id:
         case = casework.load_case(s, db.sealer, case_id=case_id)
     except NotFoundError as exc:
         raise NotFoundError(NOT_YOURS, key="case_not_yours") from exc
+    # (a case merged away is still opened here, for ``survivor_of`` to send the unit on; only the 已撤销 half of
+    # ``counted_case_data``, on the folded state)
     if not case.handled_by(account.unit_id) or case.status is CaseStatus.VOID:
         raise NotFoundError(NOT_YOURS, key="case_not_yours")
     return case
 
 
 def survivor_of(db: ServerDatabase, account: UnitAccount, case_id: str) -> str | None:
-    """The case a merged-away case of the unit's now is (following merges of merges; ``reception.merge``), for the
-    workbench to open instead; None when ``case_id`` was not merged away. ``NotFoundError`` as ``load_own_case``
-    for a case that is not the unit's (so an address reveals nothing about other units' cases)."""
-    from reception.merge.resolve import MAX_DEPTH, counted_case_data
-
+    """The case a merged-away case of the unit's now is (following merges of merges: ``casework.surviving_record``),
+    for the workbench to open instead; None when ``case_id`` was not merged away (or its survivor is not on the
+    server yet). ``NotFoundError`` as ``load_own_case`` for a case that is not the unit's (so an address reveals
+    nothing about other units' cases)."""
     with db.read() as s:
         case = load_own_case(s, db, account, case_id)
-        if counted_case_data(case.data):
-            return None
-        current = case
-        for _ in range(MAX_DEPTH):
-            if counted_case_data(current.data):
-                break
-            try:
-                current = casework.load_case(s, db.sealer, case_id=str(current.data.get("merged_into")))
-            except NotFoundError:  # (the survivor not on the server yet)
-                return None
-        return current.id if current.id != case.id else None
+        found = casework.surviving_record(s, db.sealer, case.data)
+    return found[0] if found is not None and found[0] != case.id else None
 
 
 def case_detail(db: ServerDatabase, account: UnitAccount, case_id: str, today: date) -> CaseDetail:

@@ -45,9 +45,10 @@ from reception.lifecycle.service import load_settings
 from reception.stats import queries as q
 from reception.stats.common import Directory, Timeliness, as_date, as_int, load_directory
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 """Bump when a definition changes: stored aggregates of an older version are dropped. (2: a merged-away case is
-not a new case of its own, ``merge.resolve.counted_case``.)"""
+not a new case of its own, ``merge.resolve.counted_case``; 3: a merged-away case's visits count under the
+surviving case's unit, ``queries.visit_unit_groups``.)"""
 CHUNK_DAYS = 31
 """Days aggregated per pass when the cache is built."""
 SETTING_KEY = "stats_cache"
@@ -134,11 +135,7 @@ def live(session: Session, start: date, end: date, timing: Timeliness) -> Aggreg
         _add2(agg.replies[unit_id or ""], [int(n), int(n) if ok else 0])
     for unit_id, rating, n in q.evaluation_groups(session, start, end, by_unit=True):
         agg.evaluations[(unit_id or "", str(rating or ""))] += int(n)
-    for unit_id, n, repeat in session.execute(
-        select(Case.unit_id, func.count(), func.coalesce(func.sum(case((Visit.is_repeat.is_(True), 1), else_=0)), 0))
-        .join(Case, Case.id == Visit.case_id).where(q.between(Visit.visited_on, start, end), q.LIVE_CASE)
-        .group_by(Case.unit_id)
-    ):
+    for unit_id, n, repeat in q.visit_unit_groups(session, start, end):
         _add2(agg.visit_units[unit_id or ""], [int(n), int(repeat)])
     agg.supervision_resolved = q.count_supervision_resolved(session, start, end)
     for day, regs, walk, heads in q.visits_by_day(session, start, end):
@@ -176,7 +173,7 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
     for day, outcome, n, heads in session.execute(
         select(LeaderReception.received_on, LeaderReception.outcome, func.count(),
                func.coalesce(func.sum(LeaderReception.headcount), 0))
-        .where(q.between(LeaderReception.received_on, start, end))
+        .where(q.between(LeaderReception.received_on, start, end), q.of_live_case(LeaderReception.case_id))
         .group_by(LeaderReception.received_on, LeaderReception.outcome)
     ):
         _add2(day_of(day).receptions[str(outcome)], [int(n), int(heads)])
@@ -206,11 +203,7 @@ def live_by_day(session: Session, start: date, end: date, timing: Timeliness) ->
         .group_by(CaseEvent.occurred_on, CaseEvent.unit_id, rating)
     ):
         day_of(day).evaluations[(unit_id or "", str(rated or ""))] += int(n)
-    for day, unit_id, n, repeat in session.execute(
-        select(Visit.visited_on, Case.unit_id, func.count(),
-               func.coalesce(func.sum(case((Visit.is_repeat.is_(True), 1), else_=0)), 0))
-        .join(Case, Case.id == Visit.case_id).where(period).group_by(Visit.visited_on, Case.unit_id)
-    ):
+    for day, unit_id, n, repeat in q.visit_unit_groups(session, start, end, by_day=True):
         _add2(day_of(day).visit_units[unit_id or ""], [int(n), int(repeat)])
     for day, n in session.execute(
         select(CaseEvent.occurred_on, func.count())

@@ -27,9 +27,9 @@ from reception.db.models import (
     Supervision,
     Visit,
 )
-from reception.domain.enums import VOID_STATUSES, Channel
+from reception.domain.enums import Channel
 from reception.leader.service import ANSWERED_ON_THE_SPOT
-from reception.merge.resolve import case_now_id, counted_case
+from reception.merge.resolve import case_now_id, counted_case, names_no_void_case, not_void
 
 ROUTING_KINDS = ("assigned", "forwarded")
 DECISION_KINDS = ("accepted", "not_accepted")
@@ -44,15 +44,11 @@ def between(col: Any, start: date, end: date) -> ColumnElement[bool]:
     return and_(col >= start, col <= end)
 
 
-LIVE_CASE: ColumnElement[bool] = Case.status.not_in(VOID_STATUSES)
-"""A case that is a petition matter: not 已撤销 (an import undone), which no figure counts."""
-
-
 def of_live_case(case_id: ColumnElement[Any] | Any) -> ColumnElement[bool]:
-    """The record's case (``case_id``: a visit's, an event's, a supervision's) is no 已撤销 one: its figures go with
-    the case. (An uncorrelated subquery over ``ix_petition_case_status``: the void cases are few.)"""
-    column: ColumnElement[Any] = case_id
-    return column.not_in(select(Case.id).where(Case.status.in_(VOID_STATUSES)))
+    """The record's case (``case_id``: a visit's, an event's) is no 已撤销 one: its figures go with the case. Only
+    that half of ``merge.resolve.counted_case`` on purpose: a merged-away case's visits and steps still count as
+    visits and steps (``merge.resolve.names_no_void_case``)."""
+    return names_no_void_case(case_id)
 
 
 # --- visits -------------------------------------------------------------------------------------------------------
@@ -97,10 +93,23 @@ def visits_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
     ).all()
 
 
+def visit_unit_groups(session: Session, start: date, end: date, *, by_day: bool = False) -> Sequence[Any]:
+    """([day,] unit, visits, repeat visits) over the visits registered in the period, by the unit of the case each
+    visit's case now is: a merged-away case's visits count under the surviving case's unit, as the case does
+    (``case_now_id``: one level of merges). No visit of an 已撤销 case."""
+    now = aliased(Case, name="now_case")
+    keys: list[Any] = ([Visit.visited_on] if by_day else []) + [now.unit_id]
+    return session.execute(
+        select(*keys, func.count(), func.coalesce(func.sum(case((Visit.is_repeat.is_(True), 1), else_=0)), 0))
+        .select_from(Visit).join(Case, Case.id == Visit.case_id).join(now, now.id == case_now_id(Case))
+        .where(between(Visit.visited_on, start, end), not_void(Case)).group_by(*keys)
+    ).all()
+
+
 def new_case_condition(start: date, end: date) -> ColumnElement[bool]:
-    """Cases first registered in the period, each counted once: a case merged away is counted as the case it was
-    merged into (``merge.resolve.counted_case``; its visits still count as visits); no 已撤销 case (``LIVE_CASE``)."""
-    return and_(between(Case.registered_on, start, end), counted_case(Case), LIVE_CASE)
+    """Cases first registered in the period, each counted once (``merge.resolve.counted_case``): a case merged
+    away is counted as the case it was merged into (its visits still count as visits); no 已撤销 case."""
+    return and_(between(Case.registered_on, start, end), counted_case(Case))
 
 
 def cases_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
@@ -128,10 +137,12 @@ def new_cases(session: Session, start: date, end: date) -> int:
 
 
 def reception_groups(session: Session, start: date, end: date) -> Sequence[Any]:
-    """(outcome, batches, persons) of the leaders' receptions in the period."""
+    """(outcome, batches, persons) of the leaders' receptions in the period (none of an 已撤销 case; one of a case
+    merged away since still happened)."""
     return session.execute(
         select(LeaderReception.outcome, func.count(), func.coalesce(func.sum(LeaderReception.headcount), 0))
-        .where(between(LeaderReception.received_on, start, end)).group_by(LeaderReception.outcome)
+        .where(between(LeaderReception.received_on, start, end), of_live_case(LeaderReception.case_id))
+        .group_by(LeaderReception.outcome)
     ).all()
 
 
@@ -146,16 +157,21 @@ def fold_receptions(rows: Sequence[Any]) -> dict[str, int]:
 
 
 def count_appointments(session: Session, start: date, end: date) -> int:
+    """约访 in the period, none of an 已撤销 case (as the drill-down lists them); an appointment made on a case
+    later merged away still happened and counts."""
     return int(session.scalar(select(func.count()).select_from(LeaderAppointment)
-                              .where(between(LeaderAppointment.day, start, end))) or 0)
+                              .where(between(LeaderAppointment.day, start, end),
+                                     of_live_case(LeaderAppointment.case_id))) or 0)
 
 
 def count_down_visits(session: Session, start: date, end: date) -> tuple[int, int]:
+    """Down-visits in the period (each, whatever became of the cases taken along: the leader went), and the
+    distinct cases taken along: a merged group once (``case_now_id``), no 已撤销 case."""
     visits = session.scalar(select(func.count()).select_from(DownVisit).where(between(DownVisit.day, start, end)))
     cases = session.scalar(
         select(func.count(func.distinct(case_now_id(Case)))).select_from(DownVisitCase)
         .join(DownVisit, DownVisit.id == DownVisitCase.down_visit_id).join(Case, Case.id == DownVisitCase.case_id)
-        .where(between(DownVisit.day, start, end))
+        .where(between(DownVisit.day, start, end), not_void(Case))
     )
     return int(visits or 0), int(cases or 0)
 
@@ -179,8 +195,9 @@ def count_owned(session: Session, start: date, end: date) -> tuple[int, int]:
     """Owned cases, and owned cases resolved, in the period; a merged group once (``merge.resolve.case_now_id``)."""
     distinct_cases = select(func.count(func.distinct(case_now_id(Case)))).select_from(CaseOwnership).join(
         Case, Case.id == CaseOwnership.case_id)
-    owned = session.scalar(distinct_cases.where(owned_condition(start, end), LIVE_CASE))
-    resolved = session.scalar(distinct_cases.where(owned_resolved_condition(start, end), LIVE_CASE))
+    # (only the 已撤销 half of ``counted_case``: a merged-away case's ownership counts, as the case it now is)
+    owned = session.scalar(distinct_cases.where(owned_condition(start, end), not_void(Case)))
+    resolved = session.scalar(distinct_cases.where(owned_resolved_condition(start, end), not_void(Case)))
     return int(owned or 0), int(resolved or 0)
 
 
@@ -188,7 +205,7 @@ def count_supervised(session: Session, start: date, end: date) -> int:
     """Cases put under supervision in the period (each once; a merged group once)."""
     return int(session.scalar(select(func.count(func.distinct(case_now_id(Case)))).select_from(Supervision)
                               .join(Case, Case.id == Supervision.case_id)
-                              .where(between(Supervision.opened_on, start, end), LIVE_CASE)) or 0)
+                              .where(between(Supervision.opened_on, start, end), not_void(Case))) or 0)
 
 
 def count_supervision_resolved(session: Session, start: date, end: date) -> int:
@@ -199,9 +216,10 @@ def count_supervision_resolved(session: Session, start: date, end: date) -> int:
 
 
 def count_backlog(session: Session, start: date, end: date) -> tuple[int, int]:
+    """Backlog cases (and 骨头案 among them) resolved in the period; none of an 已撤销 case."""
     row = session.execute(
         select(func.count(), func.coalesce(func.sum(case((BacklogCase.hard.is_(True), 1), else_=0)), 0))
-        .where(between(BacklogCase.resolved_on, start, end))
+        .where(between(BacklogCase.resolved_on, start, end), of_live_case(BacklogCase.case_id))
     ).one()
     return int(row[0] or 0), int(row[1] or 0)
 

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.models import Supervision, Unit
+from reception.db.models import Case, Supervision, Unit
 from reception.db.settings import load_centre_setting, save_centre_setting
 from reception.domain.enums import UnitKind
 from reception.domain.errors import FieldError, FieldErrors
 from reception.domain.workcalendar import WorkCalendar
 from reception.lifecycle.service import load_settings
+from reception.merge.resolve import case_now_id, not_void
 from reception.security.permissions import Permission, require
 from reception.stats import cache
 from reception.stats import queries as q
@@ -224,9 +225,11 @@ def ranking_in_session(session: Session, period: Period, cal: WorkCalendar, now:
             found.evaluated += n
             if rating in q.SATISFIED:
                 found.satisfied += n
+    # cases supervised, each once (a merged group once, as ``queries.count_supervised``), none 已撤销
     for sup_unit, n in session.execute(
-        select(Supervision.unit_id, func.count(func.distinct(Supervision.case_id)))
-        .where(q.between(Supervision.opened_on, a, b)).group_by(Supervision.unit_id)
+        select(Supervision.unit_id, func.count(func.distinct(case_now_id(Case)))).join(Case, Case.id ==
+                                                                                      Supervision.case_id)
+        .where(q.between(Supervision.opened_on, a, b), not_void(Case)).group_by(Supervision.unit_id)
     ):
         sup_row = rows.get(sup_unit or "")
         if sup_row is not None:

@@ -1,6 +1,8 @@
 """Query plans under a big desk's planner statistics: no statement a save or the statistics run reads the
 ``merged_into`` index for "not merged" (true of nearly every case), which at a million visits read the whole table:
-0.3 s a save in the clock catch-up, found by ``bench/bench_intake.py``.
+0.3 s a save in the clock catch-up, found by ``bench/bench_intake.py``; nor the ``status`` index for "not 已撤销"
+(``merge.resolve.counted_case`` / ``not_void``: true of nearly every case too), only for the few 已撤销 cases
+(``names_no_void_case``).
 
 The statistics are those ``PRAGMA optimize`` left in a generated million-visit data directory (``sqlite_stat1`` of
 ``petition_case``); the plans are SQLite's own (``EXPLAIN QUERY PLAN``) for every statement actually executed.
@@ -16,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from reception.intake.cases import cases_registered_on
 from reception.intake.history import find_history
 from reception.search.service import search
 from reception.stats import queries
@@ -83,8 +86,8 @@ def _plans(desk: Desk) -> tuple[list[tuple[str, str]], Any]:
 
 
 def _at_a_big_desk(desk: Desk) -> list[tuple[str, str]]:
-    """Every SELECT of a save, a repeat visit, the history check, the search box and the statistics' case counts,
-    with its plan under a big desk's statistics."""
+    """Every SELECT of a save, a repeat visit, the history check, the search box, the day's cases and the
+    statistics' case counts, with its plan under a big desk's statistics."""
     first = save(desk, form(desk))
     _big_desk_statistics(desk)
     seen, listener = _plans(desk)
@@ -98,6 +101,13 @@ def _at_a_big_desk(desk: Desk) -> list[tuple[str, str]]:
             queries.new_cases(session, date(2026, 1, 1), date(2026, 12, 31))
             queries.cases_by_day(session, date(2026, 1, 1), date(2026, 12, 31))
             queries.case_groups(session, date(2026, 1, 1), date(2026, 12, 31))
+            for by_day in (False, True):
+                queries.visit_unit_groups(session, date(2026, 1, 1), date(2026, 12, 31), by_day=by_day)
+            for count in (queries.count_owned, queries.count_supervised, queries.count_down_visits,
+                          queries.count_appointments, queries.count_backlog, queries.reception_groups,
+                          queries.visit_groups):
+                count(session, date(2026, 1, 1), date(2026, 12, 31))
+        cases_registered_on(desk.ctx, desk.clock.moment.date(), user_id=desk.officer_id)
         for text in ("夏明云", "5678", first.case_no, "尚书茗苑"):
             search(desk.ctx, text, user_id=desk.officer_id)
     finally:
@@ -120,4 +130,18 @@ def test_no_statement_reads_a_big_table_whole(desk: Desk) -> None:
     assert len(seen) > 50
     whole = re.compile(rf"\bSCAN ({'|'.join(BIG_TABLES)})\b")
     bad = [(statement, plan) for statement, plan in seen if whole.search(plan)]
+    assert not bad, bad
+
+
+def test_not_void_is_never_read_through_the_status_index(desk: Desk) -> None:
+    """The status index serves only the look-up of the few 已撤销 cases (``status IN ('void')``), never the
+    condition that a case is not one (a list of every other status would read nearly the whole table through it)."""
+    seen = _at_a_big_desk(desk)
+    flat = [(" ".join(statement.split()), plan) for statement, plan in seen]
+    assert any("FROM petition_case WHERE petition_case.registered_on" in statement and "petition_case.status" in
+               statement for statement, _ in flat)  # counted_case was planned (the new cases' count)
+    assert any("ix_petition_case_status" in plan for _, plan in seen)  # and the void cases' look-up
+    void_lookup = re.compile(r"WHERE petition_case\.status IN \(\?\)\)")
+    bad = [(statement, plan) for statement, plan in flat
+           if "ix_petition_case_status" in plan and not void_lookup.search(statement)]
     assert not bad, bad

@@ -99,3 +99,26 @@ def test_the_units_workbench_lists_a_merged_group_once(web_env: Env) -> None:
         with pytest.raises(casework.LifecycleError) as refused:
             casework.apply(s, case, m.SignFor(), origin_client="test", unit_user="李强")
         assert survivor.case_no in str(refused.value)  # (refused before anything is written)
+
+
+def test_a_chain_of_merges_is_followed_to_its_end_by_the_query_page_and_the_workbench(web_env: Env) -> None:
+    """old → survivor, then survivor → newest: both server readers walk the chain through the one helper
+    (``casework.surviving_record``) to the newest case."""
+    unit_accounts.add_unit_user(web_env.db, "ZJJ", "zjj_li", "李强", "unit_staff", STAFF_PW)
+    maker, survivor, old = _merged(web_env)
+    newest = maker.register(date(2026, 8, 20))
+    merge_cases(maker.desk.ctx, newest.case_id, survivor.case_id, reason="同一事项再次登记", actor_id=None)
+    assert maker.desk.sync().ok
+    with web_env.db.read() as s:
+        opened = casework.load_case(s, web_env.db.sealer, case_id=old.case_id)
+        found = casework.surviving_record(s, web_env.db.sealer, opened.data)
+        assert found is not None and found[0] == newest.case_id
+        assert casework.surviving_record(s, web_env.db.sealer, {"merged_into": "not-on-the-server"}) is None
+        held = casework.load_case(s, web_env.db.sealer, case_id=newest.case_id)
+        assert casework.surviving_record(s, web_env.db.sealer, held.data) is None  # (not merged away)
+    with httpx.Client(base_url=web_env.server.url) as client:
+        answer = client.get(f"/q/{old.case_no}", params={"c": old.query_code})
+        assert _field(answer.text, "case-no") == newest.case_no
+        _sign_in(client, "zjj_li", STAFF_PW)
+        moved = client.get(f"/unit/cases/{old.case_id}")
+        assert moved.status_code == 303 and moved.headers["location"] == f"/unit/cases/{newest.case_id}"

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from reception.domain.enums import CaseStatus
 from reception.lifecycle import machine
 from reception.lifecycle.machine import CaseState
-from reception.merge.resolve import MAX_DEPTH, counted_case_data
-from reception.server.casework import event_moment, iso_day, machine_event
+from reception.server.casework import event_moment, iso_day, machine_event, surviving_record
 from reception.server.jsonref import json_ref, table_literal
 from reception.server.models import Record
 from reception.server.protect import Sealer
@@ -58,21 +57,14 @@ def find_case(session: Session, sealer: Sealer, case_no: str) -> PublicCase | No
 
 
 def surviving_case(session: Session, sealer: Sealer, case: PublicCase) -> PublicCase:
-    """The case ``case`` now is: the case it was merged into (following merges of merges; ``reception.merge``),
-    with ``opened_as`` the number it was opened by; ``case`` itself when it was not merged away."""
-    current = case
-    for _ in range(MAX_DEPTH):
-        if counted_case_data(current.data):
-            break
-        row = session.execute(select(Record.record_id, Record.data).where(
-            Record.table_name == "petition_case", Record.record_id == str(current.data.get("merged_into")),
-            Record.deleted.is_(False))).first()
-        found = _public(session, sealer, row[0], row[1]) if row is not None else None
-        if found is None:  # (the survivor not on the server yet: the case as its receipt names it)
-            break
-        current = found
-    if current is not case:
-        current.opened_as = str(case.data.get("case_no", ""))
+    """The case ``case`` now is: the case it was merged into (following merges of merges;
+    ``casework.surviving_record``), with ``opened_as`` the number it was opened by; ``case`` itself when it was not
+    merged away (or its survivor is not on the server yet)."""
+    found = surviving_record(session, sealer, case.data)
+    current = _public(session, sealer, found[0], found[1]) if found is not None else None
+    if current is None:
+        return case
+    current.opened_as = str(case.data.get("case_no", ""))
     return current
 
 

@@ -129,6 +129,8 @@ def router(db: ServerDatabase) -> APIRouter:
         """Open the case and show it, or the form with the message (the failure counted)."""
         with db.read() as s:
             opened = open_case(request, s, case_no, code)
+            # (not ``counted_case_data`` here, on purpose: a merged-away case shows the case it now is, and an
+            # 已撤销 one is found by its right number and code to say so, with no details)
             if opened.case is not None and opened.case.state.status is CaseStatus.VOID:
                 return form_page(request, case_no=typed or case_no[:40], code=typed_code, error=VOIDED)
             if opened.case is not None:
