@@ -1,7 +1,7 @@
 """statistics by the unit of a visit's case follow merges: a change to a surviving case's unit also drops the cached
 days of the visits of every case merged into it
 
-Revision ID: voidread
+Revision ID: 0014_voidread
 Revises: 0013_mergeread
 Create Date: 2026-12-03
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "voidread"
+revision: str = "0014_voidread"
 down_revision: str | None = "0013_mergeread"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
