@@ -22,6 +22,7 @@ from reception.domain.textcheck import field_problem
 from reception.intake.cases import require_case_visible
 from reception.lifecycle.machine import EventKind
 from reception.lifecycle.service import load_state, record_merge, reproject_cases
+from reception.merge.resolve import void_data
 from reception.security import audit
 from reception.security.permissions import Permission, require
 
@@ -112,6 +113,8 @@ def merge_cases_in_session(session: Session, survivor_id: str, merged_id: str, *
         if case.merged_into:
             into = session.scalar(select(Case.case_no).where(Case.id == case.merged_into)) or ""
             raise MergeError(f"案件 {case.case_no} 已并入案件 {into}，请选择该案件", key="merge_already_merged")
+        if void_data({"status": case.status}):  # (an undone import's case: nothing to keep, no clock to run)
+            raise MergeError(f"案件 {case.case_no} 已撤销，不能合并", key="merge_void")
     desk = _desk_id(session, desk_id)
     earliest = min(_receipt(session, survivor), _receipt(session, merged))
     record = CaseMerge(survivor_id=survivor.id, merged_id=merged.id, merged_case_no=merged.case_no, undoes=None,

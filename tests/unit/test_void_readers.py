@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from reception.db.models import Case, CaseOwnership
@@ -154,3 +155,17 @@ def test_a_merged_away_cases_visits_count_under_the_surviving_cases_unit(desk: D
         s.execute(update(Case).where(Case.id == survivor).values(unit_id=other))
     assert _visits_by_unit(desk, period, use_cache=False) == {other: (2, 0)}
     assert _visits_by_unit(desk, period, use_cache=True) == {other: (2, 0)}
+
+
+def test_a_void_case_cannot_be_merged(desk: Desk) -> None:
+    """The merge dialog only offers cases the search finds (no void one); the core refuses one all the same."""
+    from reception.merge.service import MergeError
+
+    live, gone = register(desk, DAY, name="甲某某"), register(desk, DAY, name="乙某某")
+    void(desk, gone)
+    supervisor = desk.user("supervisor")
+    for survivor, merged in ((live, gone), (gone, live)):
+        with pytest.raises(MergeError, match="已撤销，不能合并"):
+            merge_cases(desk.ctx, survivor, merged, reason="同一事项", actor_id=supervisor)
+    with desk.ctx.db.read() as s:
+        assert [s.get(Case, cid).merged_into for cid in (live, gone)] == [None, None]  # type: ignore[union-attr]
