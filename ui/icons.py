@@ -146,6 +146,12 @@ def _icon_font() -> Any:
     return _font[0]
 
 
+def prepare() -> None:
+    """Load the icon font ahead (importing qtawesome brings qtpy's wrappers of Qt: about 0.27 s, the better part of
+    building the main window); ``ui.security.app_login.prepare_main_window`` calls it while the password is typed."""
+    _icon_font()
+
+
 def nav_icon(concept: str) -> QIcon:
     """A navigation entry's icon: light on the dark navigation bar, white when selected."""
     return icon(concept, colour=NAV_COLOUR, selected=NAV_SELECTED)

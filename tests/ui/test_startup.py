@@ -59,6 +59,27 @@ def test_the_login_dialog_is_drawn_without_the_core(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_what_the_main_window_needs_is_loaded_while_the_password_is_typed(tmp_path: Path) -> None:
+    """``prepare_main_window`` (run once the login dialog is painted) imports the main window's modules and loads
+    the icon font, whose qtawesome/qtpy import was the better part of the wait after 登录 (bench_main_window)."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import prepare_application\n"
+        "from ui.security.app_login import prepare_main_window\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "before = [m for m in ('qtawesome', 'ui.main_window') if m in sys.modules]\n"
+        "prepare_main_window()\n"
+        "from ui import icons\n"
+        "after = [m for m in ('qtawesome', 'ui.main_window') if m in sys.modules]\n"
+        "print('before:', before, 'after:', after, 'font:', bool(icons._font))\n"
+        "sys.exit(0 if not before and len(after) == 2 and icons._font else 1)\n"
+    )
+    done = run_app(tmp_path, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_app_opens_its_data_directory_after_the_first_paint(data_dir: Path) -> None:
     done = run_app(data_dir)
     assert done.returncode == 0, done.stderr
