@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import get_history
 
+from reception.db import insert_hooks
 from reception.db.models import Petitioner, PetitionerGram, PetitionerToken, Setting
 from reception.search import INDEX_SETTING, tokens
 from reception.search import INDEX_VERSION as INDEX_VERSION  # (defined there: bump it there)
@@ -101,7 +102,21 @@ def insert_new(conn: Connection, people: Iterable[tuple[str, str, str | None, st
     """The index rows of petitioners inserted around the ORM (id, name, ID number, phone, address in plaintext),
     one statement per index for all of them: what ``_on_insert`` does for each ORM insert (the sync pull's bulk
     insert of new petitioners)."""
-    _insert(conn, *tokens.all_rows(people))
+    tok, grams = tokens.all_rows(people)
+    # the driver's own executemany (as ``rebuild``): these tables are no screen's (``changes.TABLE_CHANGES``)
+    if tok:
+        conn.exec_driver_sql("INSERT OR IGNORE INTO petitioner_token (token, petitioner_id) VALUES (?, ?)", tok)
+    if grams:
+        conn.exec_driver_sql("INSERT OR IGNORE INTO petitioner_gram (gram, petitioner_id) VALUES (?, ?)", grams)
+
+
+def _insert_new_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """``_on_insert`` for new petitioner rows (column name -> plaintext value) inserted around the unit of work."""
+    insert_new(conn, [(str(r["id"]), r.get("name") or "", r.get("id_number"), r.get("phone"), r.get("address"))
+                      for r in rows])
+
+
+insert_hooks.register(Petitioner, "after_insert", _on_insert, _insert_new_rows)
 
 
 @event.listens_for(Petitioner, "after_update")

@@ -1,13 +1,14 @@
 """What a pulled batch must leave on a desk, whichever way its rows went in (the unit of work for anything with ORM
-insert events, a Core INSERT per table for the rest and for new petitioners, whose blind indexes and search index
-rows the pull then adds itself): personal data encrypted at rest with blind indexes that find it, the same search
-index rows as the desk that registered them, audit entries that still verify as a hash chain, and the cases'
-clocks recomputed."""
+insert events that have no declared stand-in, the driver's executemany per table for the rest and for new
+petitioners, whose blind indexes and search index rows the pull then adds itself, and the screens told of them):
+personal data encrypted at rest with blind indexes that find it, the same search index rows as the desk that
+registered them, audit entries that still verify as a hash chain, and the cases' clocks recomputed."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from reception.changes import Change, ChangeSet, attach_changes
 from reception.db.models import AuditEntry, Case, CaseClock, CaseEvent, Petitioner, Visit
 from reception.security.audit import verify
 from reception.security.crypto import blind_index
@@ -18,8 +19,12 @@ def test_pulled_rows_keep_encryption_blind_indexes_audit_chain_and_clocks(env: E
     a, b = env.desk("一号窗口", seed=11), env.desk("二号窗口", seed=12)
     case_ids = a.intake(30)
     assert a.sync().ok
+    seen: list[ChangeSet] = []
+    attach_changes(b.ctx.db).subscribe(seen.append)
     report = b.sync()
     assert report.ok and report.pulled > 0, report
+    # the screens hear of the pulled cases though their rows went in by the driver's executemany
+    assert any(Change.CASES in changes for changes in seen), seen
 
     with a.ctx.db.read() as sa, b.ctx.db.read() as sb:
         people_a = {p.id: (p.id_number, p.phone) for p in sa.scalars(select(Petitioner))}
