@@ -4,7 +4,7 @@
   transaction, by mapper events: the rows of the old values are deleted (from the attribute history), those of the
   new ones inserted (a new petitioner's rows at the end of its flush, one statement per table for all the flush's
   new petitioners). A sync pull's new petitioners go in by a bulk insert instead, which adds their rows with
-  ``insert_new`` in the same transaction (``sync.desk.pull._PetitionerRows``).
+  ``insert_new`` in the same transaction: the stand-in declared for ``_on_insert`` (``reception.db.insert_hooks``).
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed
   tokens: ``reception.security.atrest``), and by ``reception search rebuild``-style callers after writes made
