@@ -62,8 +62,9 @@ def test_pulled_rows_keep_encryption_blind_indexes_audit_chain_and_clocks(env: E
             raw_a = {r[0]: tuple(r) for r in sa.execute(text(f"SELECT id, {names} FROM {table}"))}
             raw_b = {r[0]: tuple(r) for r in sb.execute(text(f"SELECT id, {names} FROM {table}"))}
             assert {k: raw_b.get(k) for k in raw_a} == raw_a, table
-            wire_a = {o.id: codec.encode(o) for o in sa.scalars(select(model))}
-            wire_b = {o.id: codec.encode(o) for o in sb.scalars(select(model).where(model.id.in_(list(wire_a))))}
+            wire_a = {codec.record_id(o): codec.encode(o) for o in sa.scalars(select(model))}
+            wire_b = {codec.record_id(o): codec.encode(o)
+                      for o in sb.scalars(select(model).where(model.id.in_(list(wire_a))))}
             assert wire_b == wire_a, table
         assert set(case_ids) <= set(sb.scalars(select(Case.id)))
         hashes_a = {r[0]: r[1] for r in sa.execute(select(AuditEntry.id, AuditEntry.hash))}
