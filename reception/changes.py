@@ -173,6 +173,15 @@ def _after_execute(conn: Connection, clause: Any, *_args: Any) -> None:
         tables.add(str(name))
 
 
+def note_written(conn: Connection, tables: Iterable[str]) -> None:
+    """Name tables written on ``conn`` around SQLAlchemy's statements (the driver's own executemany: the sync
+    pull's bulk insert), which ``_after_execute`` cannot see: published with the transaction when it commits."""
+    with _lock:
+        written = _by_connection.get(conn)
+    if written is not None:
+        written.update(tables)
+
+
 def _after_commit(session: Session) -> None:
     tables = session.info.pop(_TABLES_KEY, None)
     hub = session.info.get(INFO_KEY)

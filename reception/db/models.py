@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from reception.db import insert_hooks
 from reception.db.base import Base, new_id, utcnow
 from reception.security.crypto import EncryptedString, blind_index
 
@@ -939,6 +940,15 @@ def petitioner_blind_indexes(id_number: str | None, phone: str | None) -> tuple[
     """A petitioner's ``id_number_bidx`` and ``phone_bidx``: what the ORM event above stores, for a writer that
     inserts petitioners around the unit of work (the sync pull's bulk insert)."""
     return blind_index(id_number, "id_number"), blind_index(phone, "phone")
+
+
+def _fill_blind_index_rows(_conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """``_fill_blind_indexes`` for new petitioner rows inserted around the unit of work (``db.insert_hooks``)."""
+    for row in rows:
+        row["id_number_bidx"], row["phone_bidx"] = petitioner_blind_indexes(row.get("id_number"), row.get("phone"))
+
+
+insert_hooks.register(Petitioner, "before_insert", _fill_blind_indexes, _fill_blind_index_rows)
 
 
 @cache

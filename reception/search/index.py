@@ -4,7 +4,7 @@
   transaction, by mapper events: the rows of the old values are deleted (from the attribute history), those of the
   new ones inserted (a new petitioner's rows at the end of its flush, one statement per table for all the flush's
   new petitioners). A sync pull's new petitioners go in by a bulk insert instead, which adds their rows with
-  ``insert_new`` in the same transaction (``sync.desk.pull._PetitionerRows``).
+  ``insert_new`` in the same transaction: the stand-in declared for ``_on_insert`` (``reception.db.insert_hooks``).
 - ``rebuild`` fills them for every existing petitioner: run once by ``ensure_built`` when a data directory is opened
   after the upgrade that created the tables (migrations cannot know the data key, so they cannot compute the keyed
   tokens: ``reception.security.atrest``), and by ``reception search rebuild``-style callers after writes made
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import get_history
 
+from reception.db import insert_hooks
 from reception.db.models import Petitioner, PetitionerGram, PetitionerToken, Setting
 from reception.search import INDEX_SETTING, tokens
 from reception.search import INDEX_VERSION as INDEX_VERSION  # (defined there: bump it there)
@@ -101,7 +102,21 @@ def insert_new(conn: Connection, people: Iterable[tuple[str, str, str | None, st
     """The index rows of petitioners inserted around the ORM (id, name, ID number, phone, address in plaintext),
     one statement per index for all of them: what ``_on_insert`` does for each ORM insert (the sync pull's bulk
     insert of new petitioners)."""
-    _insert(conn, *tokens.all_rows(people))
+    tok, grams = tokens.all_rows(people)
+    # the driver's own executemany (as ``rebuild``): these tables are no screen's (``changes.TABLE_CHANGES``)
+    if tok:
+        conn.exec_driver_sql("INSERT OR IGNORE INTO petitioner_token (token, petitioner_id) VALUES (?, ?)", tok)
+    if grams:
+        conn.exec_driver_sql("INSERT OR IGNORE INTO petitioner_gram (gram, petitioner_id) VALUES (?, ?)", grams)
+
+
+def _insert_new_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """``_on_insert`` for new petitioner rows (column name -> plaintext value) inserted around the unit of work."""
+    insert_new(conn, [(str(r["id"]), r.get("name") or "", r.get("id_number"), r.get("phone"), r.get("address"))
+                      for r in rows])
+
+
+insert_hooks.register(Petitioner, "after_insert", _on_insert, _insert_new_rows)
 
 
 @event.listens_for(Petitioner, "after_update")

@@ -39,10 +39,13 @@ class TableCodec:
     """(filled from ``fields``: checked for every pushed mutation, so built once)"""
     dated: tuple[Field, ...] = ()
     """(filled from ``fields``: the date and datetime fields, the only ones whose wire form can be malformed)"""
+    plan: tuple[tuple[str, str, str], ...] = ()
+    """(filled from ``fields``: (column, attribute, kind) of each, as ``decode`` reads them)"""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column_names", frozenset(f.column for f in self.fields))
         object.__setattr__(self, "dated", tuple(f for f in self.fields if f.kind != "raw"))
+        object.__setattr__(self, "plan", tuple((f.column, f.attr, f.kind) for f in self.fields))
 
     def record_id(self, obj: Any) -> str:
         return "|".join(_encode_scalar(getattr(obj, f.attr)) for f in self.pk)
@@ -69,9 +72,10 @@ class TableCodec:
     def decode(self, data: dict[str, Any]) -> dict[str, Any]:
         """Wire data to attribute values; unknown columns (a newer desk's) are ignored."""
         out: dict[str, Any] = {}
-        for f in self.fields:
-            if f.column in data:
-                out[f.attr] = _decode(data[f.column], f.kind)
+        for column, attr, kind in self.plan:  # (every pulled record: no call for the values kept as they are)
+            if column in data:
+                value = data[column]
+                out[attr] = value if kind == "raw" or value is None else _decode(value, kind)
         return out
 
     def check(self, data: dict[str, Any]) -> None:

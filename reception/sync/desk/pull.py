@@ -1,6 +1,8 @@
-"""The pull: records changed on the server, by sequence number, applied THROUGH THE ORM, each batch and the cursor
-in one transaction. A record with pending local changes (or an open conflict) is never overwritten by a pull: the
-push decides, as a conflict. Pulled events, holidays and clock rules bring the local clocks (a projection) in line."""
+"""The pull: records changed on the server, by sequence number, applied through the ORM (new rows of tables whose ORM
+insert events all have declared stand-ins by the driver's executemany, the stand-ins run for them: ``_bulk_insert``),
+each batch and the cursor in one transaction. A record with pending local changes (or an open conflict) is never
+overwritten by a pull: the push decides, as a conflict. Pulled events, holidays and clock rules bring the local
+clocks (a projection) in line."""
 
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, column, func, literal, select, text
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import String, Table, column, insert, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import utcnow
 from reception.db.calendar_table import load_work_calendar
-from reception.db.models import SyncConflict, SyncOutbox, SyncRow, User
+from reception.db.models import SyncConflict, SyncOutbox, User
 from reception.domain.workcalendar import WorkCalendar
 from reception.sync.checks import record_problem
 from reception.sync.client import SyncClient
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 PULL_BATCH = 5000
 """(the most the server sends in one answer: fewer round trips and transactions per pulled record)"""
+FIRST_BATCH = 1000
+"""(the size of the first answer asked for: the desk applies it while the server reads the next one, instead of
+waiting idle for a full batch before it has anything to do)"""
 
 
 def _pull(ctx: AppContext, client: SyncClient, tally: _Tally, *, skip_own: bool = True) -> None:
@@ -40,14 +44,14 @@ def _pull(ctx: AppContext, client: SyncClient, tally: _Tally, *, skip_own: bool 
     while this one is applied; each batch and the cursor after it are stored in one transaction."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    def fetch(after: int) -> PullReply:
+    def fetch(after: int, limit: int = PULL_BATCH) -> PullReply:
         return PullReply.model_validate_json(client.request_raw(
-            "GET", "/sync/pull", params={"after": after, "limit": PULL_BATCH, "skip_own": skip_own}))
+            "GET", "/sync/pull", params={"after": after, "limit": limit, "skip_own": skip_own}))
 
     with ctx.db.read() as session:
         cursor = _peer(session).cursor
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
-        ahead: Future[PullReply] | None = pool.submit(fetch, cursor)
+        ahead: Future[PullReply] | None = pool.submit(fetch, cursor, min(FIRST_BATCH, PULL_BATCH))
         try:
             while ahead is not None:
                 reply, ahead = ahead.result(), None
@@ -109,9 +113,12 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     cases: set[str] = set()
     all_clocks = False  # a pulled holiday, roll-over rule or lifecycle setting: every clock is computed again
     applied = 0
-    # new rows of tables without ORM insert events go in as one ORM bulk INSERT per table (column types, and so
-    # the encrypted columns' TypeDecorator, apply as usual); everything else goes through the unit of work
-    bulk: dict[str, dict[str, dict[str, Any]]] | None = None if strict else {}
+    # new rows of tables whose ORM insert events all have declared stand-ins (or that have none) go in as one
+    # executemany per table (``_bulk_insert``); everything else goes through the unit of work. (Which tables:
+    # decided once per batch, here.)
+    bulk: dict[str, dict[str, dict[str, Any]]] | None = None
+    if not strict:
+        bulk = {t: {} for t in sorted({r.table for r in records}) if _bulk_insertable(t)}
     now = utcnow()
     parked = 0
     readable: list[PulledRecord] = []
@@ -146,7 +153,7 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
                 cases.add(str(rec.data.get("case_id") or rec.data.get("id")) if rec.table == "case_event"
                           else rec.record_id)
     if bulk:
-        _bulk_insert(session, bulk)
+        _bulk_insert(session, {t: rows for t, rows in bulk.items() if rows})
     session.flush()
     _upsert_versions(session, [(r.table, r.record_id, r.version) for r in (applied_keys if strict else records)
                                if (r.table, r.record_id) not in held])
@@ -225,55 +232,67 @@ def _yield_usernames(session: Session, users: list[PulledRecord], tally: _Tally)
 
 
 def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """New rows (table -> id -> attribute values) as Core INSERTs on the session's connection, one executemany per
-    table and set of columns: column types (the encrypted columns' TypeDecorator too) apply as usual, a column a
-    record does not carry gets its default. (The ORM's bulk insert split these into a statement per few rows
-    whenever consecutive rows had NULLs in different columns: a quarter of the pull's time.)"""
-    from sqlalchemy import Table, insert
+    """New rows (table -> id -> column values) inserted on the session's connection, one executemany per table and
+    set of columns, with the stand-ins of the table's ORM insert events run for them (``db.insert_hooks``: a
+    petitioner's blind indexes before, its search index rows after). The rows go to the driver's own executemany,
+    each column's bind processing (the encrypted columns' TypeDecorator too) applied as SQLAlchemy applies it; a
+    column a record does not carry gets its default (a set of columns missing one with a Python default takes a
+    Core INSERT, which computes it). (SQLAlchemy's executemany builds and processes a parameter dict per row: a
+    fifth of the pull's time.)"""
+    from reception.changes import note_written
+    from reception.db import insert_hooks
 
     conn = session.connection()
-    for table, rows in bulk.items():  # (foreign keys are deferred to commit: the order does not matter)
+    for table, new_rows in bulk.items():  # (foreign keys are deferred to commit: the order does not matter)
         codec = codec_for(table)
         assert codec is not None
-        column_of = {f.attr: f.column for f in codec.fields}
+        hooks = insert_hooks.stand_ins(codec.model)
+        assert hooks is not None  # (``_bulk_insertable``)
         target: Table = codec.model.__table__
-        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-        side = _SIDE_ROWS.get(table)
-        for values in rows.values():
-            row = {column_of[attr]: value for attr, value in values.items()}
-            if side is not None:
-                side.complete(row)
-            groups.setdefault(frozenset(row), []).append(row)
-        for group in groups.values():
-            for start in range(0, len(group), 1000):
-                conn.execute(insert(target), group[start:start + 1000])
-        if side is not None:
-            side.after(conn, [row for group in groups.values() for row in group])
+        rows = list(new_rows.values())
+        for before in hooks["before_insert"]:
+            before(conn, rows)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        for columns, group in groups.items():
+            plan = _driver_insert(conn, target, columns)
+            if plan is None:
+                for start in range(0, len(group), 1000):
+                    conn.execute(insert(target), group[start:start + 1000])
+                continue
+            sql, processors = plan
+            values = []
+            for name, process in zip(columns, processors, strict=True):
+                column_values = [row[name] for row in group]
+                values.append(list(map(process, column_values)) if process is not None else column_values)
+            conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+        note_written(conn, [table])
+        for after in hooks["after_insert"]:
+            after(conn, rows)
 
 
-class _PetitionerRows:
-    """What a petitioner's ORM insert events do (``db.models._fill_blind_indexes`` before it, the search index's
-    ``_on_insert`` after it), done for a pulled batch's new petitioners at once: the blind indexes filled in each
-    row, and the search index rows in one statement per index instead of two per petitioner."""
-
-    events = (1, 1)
-    """(before_insert, after_insert) listeners these stand in for: with any other, petitioners take the ORM."""
-
-    @staticmethod
-    def complete(row: dict[str, Any]) -> None:
-        from reception.db.models import petitioner_blind_indexes
-
-        row["id_number_bidx"], row["phone_bidx"] = petitioner_blind_indexes(row.get("id_number"), row.get("phone"))
-
-    @staticmethod
-    def after(conn: Any, rows: list[dict[str, Any]]) -> None:
-        from reception.search import index
-
-        index.insert_new(conn, [(str(r["id"]), r.get("name") or "", r.get("id_number"), r.get("phone"),
-                                 r.get("address", "")) for r in rows])
+_DRIVER_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Any, ...]] | None] = {}
 
 
-_SIDE_ROWS: dict[str, Any] = {"petitioner": _PetitionerRows}
+def _driver_insert(conn: Any, target: Table, columns: tuple[str, ...]) -> tuple[str, tuple[Any, ...]] | None:
+    """The driver's INSERT of ``columns`` into ``target`` (parameters in ``columns``' order) and each column's
+    bind processor (None: the value as it is); None when a missing column has a Python-side default (a Core
+    INSERT computes it)."""
+    key = (target.name, columns)
+    if key not in _DRIVER_INSERTS:
+        compiled = insert(target).compile(dialect=conn.dialect, column_keys=list(columns))
+        names = tuple(compiled.positiontup or ())
+        if compiled.insert_prefetch or sorted(names) != sorted(columns):
+            _DRIVER_INSERTS[key] = None
+        else:
+            order = ", ".join(compiled.preparer.format_column(target.c[name]) for name in columns)
+            sql = (f"INSERT INTO {compiled.preparer.format_table(target)} ({order}) "
+                   f"VALUES ({', '.join('?' for _ in columns)})")
+            processors = tuple(target.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                               for name in columns)
+            _DRIVER_INSERTS[key] = (sql, processors)
+    return _DRIVER_INSERTS[key]
 
 
 def _recompute_all_clocks(ctx: AppContext, session: Session) -> WorkCalendar:
@@ -321,26 +340,32 @@ def _preload(session: Session, records: list[PulledRecord], keep: list[Any]) -> 
     return known
 
 
-@cache
 def _bulk_insertable(table: str) -> bool:
-    """Whether new rows of ``table`` may skip the unit of work: its mapper has no insert events, or only the ones
-    ``_SIDE_ROWS`` does for the whole batch (a petitioner's blind indexes and search index rows)."""
-    codec = codec_for(table)
-    if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw":
-        return False
-    dispatch = sa_inspect(codec.model).dispatch
-    side = _SIDE_ROWS.get(table)
-    if side is not None:
-        import reception.search.index  # noqa: F401  (its listeners registered, so counted)
+    """Whether new rows of ``table`` may skip the unit of work: every ORM insert event of its mapper has a declared
+    stand-in (``db.insert_hooks``: a petitioner's blind indexes and search index rows); a listener nobody declared
+    sends the table's rows through the ORM, where it runs."""
+    from reception.db import insert_hooks
 
-        return bool((len(dispatch.before_insert), len(dispatch.after_insert)) == side.events)
-    return not (dispatch.before_insert or dispatch.after_insert)
+    codec = codec_for(table)
+    if codec is None or len(codec.pk) != 1 or codec.pk[0].kind != "raw" or not _wire_is_column(table):
+        return False
+    import reception.search.index  # noqa: F401  (its listeners registered, with their stand-ins)
+
+    return insert_hooks.stand_ins(codec.model) is not None
+
+
+@cache
+def _wire_is_column(table: str) -> bool:
+    """(every attribute of the table's codec is named as its column: decoded values are column values)"""
+    codec = codec_for(table)
+    return codec is not None and all(f.attr == f.column for f in codec.fields)
 
 
 def _apply_one(session: Session, rec: PulledRecord, known: dict[str, set[str]] | None = None,
                bulk: dict[str, dict[str, dict[str, Any]]] | None = None) -> None:
-    """Store one pulled record through the ORM. With ``bulk``, a new row of a table without ORM insert events is
-    collected there (table -> id -> attribute values) for one bulk INSERT by the caller instead."""
+    """Store one pulled record through the ORM. With ``bulk`` (table -> id -> column values, for the tables that may
+    skip the unit of work: ``_bulk_insertable``), a new row of such a table is collected there for one executemany
+    by the caller instead."""
     codec = codec_for(rec.table)
     assert codec is not None
     if rec.data is None:
@@ -361,9 +386,10 @@ def _apply_one(session: Session, rec: PulledRecord, known: dict[str, set[str]] |
         return
     values = codec.decode(rec.data)
     if obj is None:
-        if (bulk is not None and _bulk_insertable(rec.table)
-                and not (rec.table == "audit_entry" and not values.get("hash"))):  # (unsealed: sealed on flush)
-            bulk.setdefault(rec.table, {})[rec.record_id] = values
+        collect = bulk.get(rec.table) if bulk is not None else None
+        unsealed = rec.table == "audit_entry" and not values.get("hash")  # (sealed by the ORM's flush)
+        if collect is not None and not unsealed:
+            collect[rec.record_id] = values
         else:
             session.add(codec.model(**values))
     else:
@@ -380,23 +406,21 @@ def _apply_one(session: Session, rec: PulledRecord, known: dict[str, set[str]] |
 
 
 def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep_higher: bool = False) -> None:
-    """Record the server's versions in one statement per 500 rows (``keep_higher``: never lower a version this
-    desk already bumped for a later local change)."""
+    """Record the server's versions in one executemany (``keep_higher``: never lower a version this desk already
+    bumped for a later local change)."""
     if not rows:
         return
-    from sqlalchemy import Table
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    from reception.changes import note_written
 
-    table: Table = SyncRow.__table__  # type: ignore[assignment]
-    stmt = sqlite_insert(table)
-    new_version = (func.max(table.c.version, stmt.excluded.version) if keep_higher else stmt.excluded.version)
-    stmt = stmt.on_conflict_do_update(index_elements=["table_name", "record_id"], set_={"version": new_version})
     latest: dict[tuple[str, str], int] = {}
     for t, r, v in rows:
         latest[(t, r)] = max(v, latest.get((t, r), 0)) if keep_higher else v
-    values = [{"table_name": t, "record_id": r, "version": v} for (t, r), v in latest.items()]
-    for start in range(0, len(values), 500):
-        session.connection().execute(stmt, values[start:start + 500])
+    new_version = "max(sync_row.version, excluded.version)" if keep_higher else "excluded.version"
+    conn = session.connection()
+    conn.exec_driver_sql("INSERT INTO sync_row (table_name, record_id, version) VALUES (?, ?, ?) "
+                         f"ON CONFLICT (table_name, record_id) DO UPDATE SET version = {new_version}",
+                         [(t, r, v) for (t, r), v in latest.items()])
+    note_written(conn, ["sync_row"])
 
 
 def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> None:
