@@ -753,15 +753,14 @@ class _RowImporter:
     def _write(self, groups: dict[type, list[Any]], *, attach: bool = False) -> None:
         """Insert the new records gathered, table by table, parents first, each table's in one Core statement
         (``sync.outbox.insert_captured``: the outbox gets each pushed record as the flush events would give it)
-        with what the ORM's insert events do done here for the whole batch: the petitioners' blind indexes and
-        search index rows, the audit entries' seals in their desk's chain. The changes to records already stored
-        (a linked petitioner's new phone, a joined case's version, a held row now imported) flush through the
-        ORM as before. ``attach``: the rows of the batch still to come may change the records written (a further
-        visit to a case written now): they become the session's persistent objects."""
+        with what the ORM's insert events do done for the whole batch by their stand-ins (``db.insert_hooks``: the
+        petitioners' blind indexes and search index rows) and the audit entries sealed in their desk's chain here.
+        The changes to records already stored (a linked petitioner's new phone, a joined case's version, a held row
+        now imported) flush through the ORM as before. ``attach``: the rows of the batch still to come may change
+        the records written (a further visit to a case written now): they become the session's persistent
+        objects."""
         from sqlalchemy.orm import make_transient_to_detached
 
-        from reception.db.models import petitioner_blind_indexes
-        from reception.search import index
         from reception.sync.outbox import insert_captured
 
         s = self.session
@@ -770,17 +769,9 @@ class _RowImporter:
             for kind in _INSERT_ORDER:
                 objs = groups.pop(kind, None)
                 if objs:
-                    events = (0, 0)
-                    if kind is Petitioner:
-                        for p in objs:
-                            p.id_number_bidx, p.phone_bidx = petitioner_blind_indexes(p.id_number, p.phone)
-                        events = _PETITIONER_EVENTS
-                    elif kind is AuditEntry:
+                    if kind is AuditEntry:
                         audit.seal(s, objs)
-                    insert_captured(s, objs, insert_events=events)
-                    if kind is Petitioner:
-                        index.insert_new(s.connection(), [(p.id, p.name, p.id_number, p.phone, p.address)
-                                                          for p in objs])
+                    insert_captured(s, objs)  # (the petitioners' blind indexes and search rows: its stand-ins)
                     if attach and kind in (Petitioner, Case):
                         written += objs
                 if kind is Petitioner:
@@ -975,9 +966,6 @@ class _RowImporter:
 _T = TypeVar("_T")
 _INSERT_ORDER: tuple[type, ...] = (Petitioner, Case, Visit, VisitPerson, CaseEvent, Supervision, AuditEntry,
                                    LedgerRow, LedgerReview)
-_PETITIONER_EVENTS = (1, 1)
-"""The petitioner's ORM insert events ``_write`` does itself: the blind indexes (``db.models``) before, the search
-index rows (``search.index``) after."""
 
 
 def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:

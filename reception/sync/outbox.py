@@ -22,6 +22,7 @@ from sqlalchemy import Table, event, insert, inspect, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from reception.db import insert_hooks
 from reception.db.base import utcnow
 from reception.db.database import Database
 from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow, encrypted_columns
@@ -177,7 +178,7 @@ class _Inserted:
     data: dict[str, Any]
 
 
-def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: tuple[int, int] = (0, 0)) -> None:
+def insert_captured(session: Session, objects: Sequence[Any]) -> None:
     """Insert new records of one mapped class around the unit of work, in one Core statement (executemany), and
     give the sync outbox exactly what ``_after_flush`` would: each record of a pushed table joins the transaction's
     pending changes, in the order given, encoded by the same codec (``enqueue`` then writes its outbox row, its
@@ -185,9 +186,10 @@ def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: 
     ledger import): a transient object whose columns are all set, or left None for their Python-side defaults
     (filled here as the ORM fills them; there are no server-side defaults on these tables).
 
-    The mapper's insert events do not run: the caller does what they do (say ``insert_events`` = the number of
-    ``before_insert`` and ``after_insert`` listeners it stands in for; any other count is refused, so a listener
-    added later is not skipped silently). Audit entries must be sealed first (``security.audit.seal``). The objects
+    The mapper's insert events do not run; their registered stand-ins do (``db.insert_hooks``: a petitioner's blind
+    indexes before the insert, its search index rows after), and a class with an insert listener nobody stands in
+    for is refused, so a listener added later is never skipped silently. Audit entries must be sealed first
+    (``security.audit.seal``: its sealing is not an insert event). The objects
     stay transient (not in the session): one changed later in the transaction must be made persistent first
     (``make_transient_to_detached`` and ``Session.add``), its change then flushes as an ordinary update. Not for
     use inside a savepoint that may roll back (its records would stay pending)."""
@@ -195,9 +197,9 @@ def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: 
         return
     model = type(objects[0])
     mapper = inspect(model)
-    dispatch = mapper.dispatch
-    if (len(dispatch.before_insert), len(dispatch.after_insert)) != insert_events:
-        raise RuntimeError(f"{model.__name__} has insert events the caller does not stand in for")
+    hooks = insert_hooks.stand_ins(model)
+    if hooks is None:
+        raise RuntimeError(f"{model.__name__} has an insert event nothing stands in for (reception.db.insert_hooks)")
     table = cast(Table, mapper.local_table)
     attrs = [(attr.key, attr.columns[0]) for attr in mapper.column_attrs]
     defaults: list[tuple[str, Any]] = []
@@ -220,7 +222,16 @@ def insert_captured(session: Session, objects: Sequence[Any], *, insert_events: 
                 loaded[key] = default.arg if default.is_scalar else default.arg(None)
         values.append(loaded)
         rows.append({column.key: loaded.get(key) for key, column in attrs})
+    conn = session.connection()
+    if hooks["before_insert"]:
+        for hook in hooks["before_insert"]:
+            hook(conn, rows)
+        for loaded, row in zip(values, rows, strict=True):  # (what they filled in, the objects hold too)
+            for key, column in attrs:
+                loaded[key] = row[column.key]
     session.execute(insert(table).execution_options(**{CAPTURED_OPTION: True}), rows)
+    for hook in hooks["after_insert"]:
+        hook(conn, rows)
     name = str(table.name)
     if not (_active(session) and pushable(name)):
         return

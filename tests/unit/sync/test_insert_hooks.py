@@ -5,10 +5,11 @@ sends the table's rows back through the ORM, where it runs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 import reception.search.index as search_index
 import reception.security.audit  # noqa: F401  (every listener of the desk attached)
@@ -67,3 +68,13 @@ def test_no_pulled_table_leaves_the_bulk_path_unnoticed() -> None:
 def test_only_insert_events_can_be_stood_in_for() -> None:
     with pytest.raises(ValueError):
         insert_hooks.register(Petitioner, "after_update", _unknown, lambda _conn, _rows: None)
+
+
+def test_the_ledger_imports_bulk_insert_refuses_a_listener_nothing_stands_in_for(restore: None) -> None:
+    """``sync.outbox.insert_captured`` (the ledger import) reads the same registry: an undeclared listener is never
+    skipped silently."""
+    from reception.sync.outbox import insert_captured
+
+    event.listen(Petitioner, "after_insert", _unknown)
+    with pytest.raises(RuntimeError, match="insert_hooks"):
+        insert_captured(cast(Session, None), [Petitioner(name="张三")])  # (refused before the session is used)
