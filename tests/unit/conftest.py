@@ -75,12 +75,19 @@ def clock() -> Clock:
     return Clock(UNIT_NOW)
 
 
-@pytest.fixture
-def desk(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
-    ctx = open_data_dir(tmp_path / "data", now=clock)
+def open_desk(folder: Path, clock: Clock) -> Desk:
+    """A desk on a new data directory in ``folder`` with the demo district's reference data, on ``clock``; the
+    caller closes ``desk.ctx``."""
+    ctx = open_data_dir(folder, now=clock)
     with ctx.db.write() as session:
         seed_reference(session)
     with ctx.db.read() as session:
         settings = load_desk_settings(session)
-    yield Desk(ctx, clock, settings.desk_id, settings.officer_id)
-    ctx.close()
+    return Desk(ctx, clock, settings.desk_id, settings.officer_id)
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
+    opened = open_desk(tmp_path / "data", clock)
+    yield opened
+    opened.ctx.close()

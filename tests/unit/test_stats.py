@@ -25,18 +25,12 @@ from tests.unit.conftest import Desk
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, fx.StatsData, Desk]]:
     """The data set is built once for the module (it takes a few seconds through the services)."""
-    from reception.bootstrap import open_data_dir
-    from reception.db.settings import load_desk_settings
-    from reception.demo import seed_reference
     from tests.clock import Clock
+    from tests.unit.conftest import open_desk
 
     clock = Clock(fx.at(date(2025, 12, 1)))
-    ctx = open_data_dir(tmp_path_factory.mktemp("stats") / "data", now=clock)
-    with ctx.db.write() as session:
-        seed_reference(session)
-    with ctx.db.read() as session:
-        settings = load_desk_settings(session)
-    desk = Desk(ctx, clock, settings.desk_id, settings.officer_id)
+    desk = open_desk(tmp_path_factory.mktemp("stats") / "data", clock)
+    ctx = desk.ctx
     data = fx.build(ctx, desk.desk_id, desk.officer_id, clock, desk.unit, desk.category, desk.locality)
     yield ctx, data, desk
     ctx.close()

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from reception.bootstrap import open_data_dir
 from reception.db.models import (
     AuditEntry,
     Case,
     CaseEvent,
+    LedgerRow,
     Petitioner,
     PetitionerGram,
     PetitionerToken,
@@ -28,15 +28,13 @@ from reception.db.models import (
     Visit,
     VisitPerson,
 )
-from reception.db.settings import load_desk_settings
-from reception.demo import seed_reference
 from reception.domain.enums import DocumentType
 from reception.ledger import service as ledger
 from reception.ledger.service import LedgerSource
 from reception.security import audit
 from reception.sync.outbox import attach_outbox, mark_sent, open_personal
 from tests.clock import Clock
-from tests.unit.conftest import Desk
+from tests.unit.conftest import Desk, open_desk
 from tests.unit.ledger.files import ID_ZHANG, write_xlsx
 from tests.unit.ledger.test_ledger_import import _ledger_with_refs
 
@@ -69,13 +67,9 @@ def _orm_write(self: ledger._RowImporter, groups: dict[type, list[Any]], *, atta
 @pytest.fixture
 def other(tmp_path: Path, clock: Clock) -> Iterator[Desk]:
     """A second desk set up as the ``desk`` fixture's, on the same clock."""
-    ctx = open_data_dir(tmp_path / "other", now=clock)
-    with ctx.db.write() as session:
-        seed_reference(session)
-    with ctx.db.read() as session:
-        settings = load_desk_settings(session)
-    yield Desk(ctx, clock, settings.desk_id, settings.officer_id)
-    ctx.close()
+    opened = open_desk(tmp_path / "other", clock)
+    yield opened
+    opened.ctx.close()
 
 
 def _files(tmp_path: Path) -> list[Path]:
@@ -219,8 +213,8 @@ def test_an_enrolled_desk_undoes_an_import_no_push_has_read_by_deleting_it(desk:
     first, second = _run(desk, files[:2], 500, [])
     with desk.ctx.db.read() as s:
         cases_before = s.scalar(select(func.count()).select_from(Case))
-        second_cases = [r.case_id for r in s.scalars(select(ledger.LedgerRow).where(
-            ledger.LedgerRow.import_id == second.import_id, ledger.LedgerRow.new_case.is_(True)))]
+        second_cases = [r.case_id for r in s.scalars(select(LedgerRow).where(
+            LedgerRow.import_id == second.import_id, LedgerRow.new_case.is_(True)))]
     assert second_cases
     undone = ledger.undo_import(desk.ctx, second.import_id, actor_id=desk.user("admin"))
     assert not undone.synced and undone.cases == len(second_cases)
