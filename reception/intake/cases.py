@@ -113,10 +113,13 @@ def cases_registered_on(ctx: AppContext, day: date, *, limit: int = 2000,
 
 
 def recent_cases(ctx: AppContext, *, limit: int = 200, user_id: str | None = None) -> list[CaseSummary]:
+    """The ``limit`` latest registered cases, newest first. Ordered by the registration day first: its index is
+    walked from the end and stops after ``limit`` rows (``registered_at`` has none, and sorting by it alone read and
+    sorted every case: ``tests/unit/test_query_plans.py``); the moment orders the cases of one day."""
     with ctx.db.read() as session:
         require(session, user_id, Permission.VIEW_CASES)
         ids = list(session.scalars(select(Case.id).where(counted_case(Case))
-                                   .order_by(Case.registered_at.desc()).limit(limit)))
+                                   .order_by(Case.registered_on.desc(), Case.registered_at.desc()).limit(limit)))
         ids = visible_case_ids(session, user_id, ids)
         found = summarise_cases(session, ids)
     found.sort(key=lambda s: (s.registered_on, s.case_no), reverse=True)

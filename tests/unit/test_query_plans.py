@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import event
@@ -145,3 +145,26 @@ def test_not_void_is_never_read_through_the_status_index(desk: Desk) -> None:
     bad = [(statement, plan) for statement, plan in flat
            if "ix_petition_case_status" in plan and not void_lookup.search(statement)]
     assert not bad, bad
+
+
+def test_recent_cases_walk_the_registration_day_index(desk: Desk) -> None:
+    """最近登记 (the case page's first list) reads the newest cases through the registration day's index and stops
+    at its limit, instead of sorting every case by its moment (``registered_at`` has no index)."""
+    from reception.intake.cases import recent_cases
+
+    start = desk.clock.moment
+    saved = []
+    for moment in (start, start + timedelta(days=1, hours=-1), start + timedelta(days=1, hours=1)):
+        desk.clock.moment = moment  # two cases on one day, at different moments, after one of the day before
+        saved.append(save(desk, form(desk)))
+    _big_desk_statistics(desk)
+    seen, listener = _plans(desk)
+    try:
+        found = recent_cases(desk.ctx, limit=2, user_id=desk.officer_id)
+    finally:
+        event.remove(desk.ctx.db.engine, "before_cursor_execute", listener)
+    assert [case.id for case in found] == [saved[2].case_id, saved[1].case_id]
+    plans = [plan for statement, plan in seen if "ORDER BY petition_case.registered_on DESC" in statement]
+    assert plans, [statement for statement, _ in seen]
+    assert all("ix_petition_case_registered_on" in plan and "TEMP B-TREE FOR ORDER BY" not in plan
+               for plan in plans), plans
