@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from reception.db.models import Case, Petitioner
 from reception.domain.enums import VOID_STATUSES
@@ -120,11 +120,30 @@ def names_no_void_case(case_id: Any) -> ColumnElement[bool]:
     return column.not_in(select(Case.id).where(Case.status.in_(VOID_STATUSES)))
 
 
+SQL_DEPTH = 4
+"""How many merges ``case_now_id`` follows in SQL (each level is a primary-key look-up of a merged-away row only; a
+chain needs a merge into a case that was itself merged away later, one merge at a time; the service refuses a
+merge into a merged-away case, so a chain grows by one level per such merge)."""
+
+
 def case_now_id(model: Any = Case) -> ColumnElement[str]:
-    """In SQL, the id of the case a case row now is: the case it was merged into, else its own (one level: a case
-    merged into a case that was later merged away itself names the middle one; rare, and never made by the
-    service in one step). For counts of distinct cases over rows that name a case (ownership, supervision)."""
-    return func.coalesce(model.merged_into, model.id)
+    """In SQL, the id of the case a case row now is: the end of its chain of merges (a case merged into a case
+    that was later merged away itself counts as the last one; up to ``SQL_DEPTH`` merges), else its own. For counts
+    of distinct cases over rows that name a case (ownership, supervision, down-visits) and for the unit a visit
+    counts under. An unmerged row costs nothing more (``CASE``: the look-ups run only for merged-away rows)."""
+    return case((model.merged_into.is_(None), model.id), else_=_chain(model.merged_into, SQL_DEPTH))
+
+
+def _chain(case_id: ColumnElement[Any], depth: int) -> ColumnElement[Any]:
+    """The end of the chain of merges from ``case_id`` (not null), following at most ``depth`` more merges:
+    ``coalesce(end from the next case, this one)``; the next case of a case not merged away is NULL, and so is
+    every end from it. Each look-up is correlated to the outermost row (``correlate_except``: a nested sub-select
+    would otherwise take the outer table into its own FROM, a scan of every case)."""
+    if depth == 0:
+        return case_id
+    hop = aliased(Case, name=f"merge_hop_{depth}")
+    following = select(hop.merged_into).where(hop.id == case_id).correlate_except(hop).scalar_subquery()
+    return func.coalesce(_chain(following, depth - 1), case_id)
 
 
 def counted_case_data(data: Mapping[str, Any]) -> bool:

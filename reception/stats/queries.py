@@ -96,7 +96,7 @@ def visits_by_day(session: Session, start: date, end: date) -> Sequence[Any]:
 def visit_unit_groups(session: Session, start: date, end: date, *, by_day: bool = False) -> Sequence[Any]:
     """([day,] unit, visits, repeat visits) over the visits registered in the period, by the unit of the case each
     visit's case now is: a merged-away case's visits count under the surviving case's unit, as the case does
-    (``case_now_id``: one level of merges). No visit of an 已撤销 case."""
+    (``case_now_id``: to the end of a chain of merges). No visit of an 已撤销 case."""
     now = aliased(Case, name="now_case")
     keys: list[Any] = ([Visit.visited_on] if by_day else []) + [now.unit_id]
     return session.execute(

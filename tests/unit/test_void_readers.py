@@ -169,3 +169,29 @@ def test_a_void_case_cannot_be_merged(desk: Desk) -> None:
             merge_cases(desk.ctx, survivor, merged, reason="同一事项", actor_id=supervisor)
     with desk.ctx.db.read() as s:
         assert [s.get(Case, cid).merged_into for cid in (live, gone)] == [None, None]  # type: ignore[union-attr]
+
+
+def test_a_chain_of_merges_counts_under_its_last_case(desk: Desk) -> None:
+    """A case merged into a case that is later merged into a third: its visits count under the third's unit, and
+    rows naming any of the three count one case (``merge.resolve.case_now_id`` follows the whole chain), through the
+    per-day cache too, also when the last case moves to another unit."""
+    first = register(desk, DAY, unit="ZJJ", name="甲某某")
+    middle = register(desk, DAY + timedelta(days=1), unit="RSJ", name="乙某某")
+    last = register(desk, DAY + timedelta(days=2), unit="CY", name="丙某某")
+    lead = leaders(desk)[0]
+    with desk.ctx.db.write() as s:
+        s.add_all(CaseOwnership(case_id=cid, leader_id=lead, since=DAY) for cid in (first, middle, last))
+    supervisor = desk.user("supervisor")
+    merge_cases(desk.ctx, middle, first, reason="同一事项", actor_id=supervisor)
+    assert _visits_by_unit(desk, MONTH, use_cache=True) == {desk.unit("RSJ"): (2, 0), desk.unit("CY"): (1, 0)}
+    merge_cases(desk.ctx, last, middle, reason="同一事项", actor_id=supervisor)
+    desk.clock.moment += timedelta(days=40)
+    cy = desk.unit("CY")
+    assert _visits_by_unit(desk, MONTH, use_cache=False) == {cy: (3, 0)}
+    assert _visits_by_unit(desk, MONTH, use_cache=True) == {cy: (3, 0)}
+    assert _figures(desk)["owned_cases"] == 1
+    other = desk.unit("ZJJ")
+    with desk.ctx.db.write() as s:  # (the last case moved to another unit: a change pulled from another desk)
+        s.execute(update(Case).where(Case.id == last).values(unit_id=other))
+    assert _visits_by_unit(desk, MONTH, use_cache=False) == {other: (3, 0)}
+    assert _visits_by_unit(desk, MONTH, use_cache=True) == {other: (3, 0)}
