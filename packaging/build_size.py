@@ -14,7 +14,9 @@ provides itself or does not need, so the budget applies to the Linux build witho
   printing); the Windows build has its own few instead (the windows platform plugin, the modern Windows style).
 
 Exit status 1 when the size counted against the budget is over ``--limit`` MB or when the ``reception`` executable is
-over 2 MB (it carries no modules of its own: packaging/pyi_rth_shared_pyz.py); over ``--budget`` it only warns.
+over 2 MB (it carries no modules of its own: packaging/pyi_rth_shared_pyz.py); over ``--budget`` it only warns, and so
+it does when the whole folder, Linux-only parts and all, is over ``--folder-budget`` (150 MB, 10^6 bytes: the Linux
+build is kept under it too since build.spec takes the desktop's system libraries from the machine and cuts ICU's data).
 Sizes are MiB (1,048,576 bytes), as the Windows workflow counts them.
 """
 
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="list this many largest files")
     parser.add_argument("--budget", type=float, default=150, help="MiB: warn above")
     parser.add_argument("--limit", type=float, default=180, help="MiB: fail above")
+    parser.add_argument("--folder-budget", type=float, default=150,
+                        help="MB (10^6 bytes): warn when the whole folder, Linux-only parts included, is above")
     args = parser.parse_args(argv)
     files = files_of(args.folder)
     if not files:
@@ -116,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         status = 1
     elif counted > args.budget * MIB:
         print(f"WARNING: {counted / MIB:.1f} MiB, over the {args.budget:g} MiB budget", file=sys.stderr)
+    if total > args.folder_budget * 1e6:
+        print(f"WARNING: the whole folder is {total / 1e6:.1f} MB, over the {args.folder_budget:g} MB it is kept under "
+              "(issue 18, measured on Linux: build.spec's cuts undone, or a larger wheel?)", file=sys.stderr)
     return status
 
 

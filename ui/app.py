@@ -335,6 +335,24 @@ def standard_button_text(name: str) -> str:
         box.deleteLater()
 
 
+def bundled_icu_problem() -> str | None:
+    """What is wrong with the ICU data a frozen Linux build carries, or None (also when it carries none: Windows, or
+    not frozen). build.spec keeps only the data Qt reaches for the root, Chinese and English locales
+    (packaging/icu_data.py); this proves that what Qt asks of ICU still answers: Chinese collation in pinyin order
+    (北京 before 上海, which the code points and the root order put the other way round) and the GB18030 converter
+    (PySide6 has no decode call on QStringDecoder: that it opens is what is checked)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not bundle or not any((Path(bundle) / "PySide6" / "Qt" / "lib").glob("libicudata.so.*")):
+        return None
+    from PySide6.QtCore import QCollator, QLocale, QStringDecoder
+
+    if QCollator(QLocale("zh_CN")).compare("北京", "上海") >= 0:
+        return "QCollator(zh_CN) does not sort 北京 before 上海 (ICU's coll/zh.res missing?)"
+    if not QStringDecoder("GB18030").isValid():  # (ICU opens the converter's table, gb18030.cnv, here)
+        return "Qt has no GB18030 converter (ICU's gb18030.cnv missing?)"
+    return None
+
+
 def smoke_test_window() -> int:
     """``main.py --smoke-test``: build and show the real main window on a throwaway data directory, then exit.
 
@@ -379,6 +397,10 @@ def smoke_test_window() -> int:
     if "是" not in yes:
         print(f"window smoke test FAILED: Qt's dialogs are not in Chinese (the Yes button reads {yes!r}; "
               "qtbase_zh_CN.qm missing?)", file=sys.stderr)
+        return 1
+    icu = bundled_icu_problem()
+    if icu:
+        print(f"window smoke test FAILED: {icu}", file=sys.stderr)
         return 1
     loaded = ", ".join(Path(f).name for f in install_qt_translations(app))  # (already installed: just named)
     print(f"window smoke test OK: main window shown and closed, {elapsed:.0f} ms; Qt in Chinese ({loaded})")

@@ -45,7 +45,12 @@ def test_build_size_counts_the_budget_without_the_linux_only_parts(tmp_path: Pat
     ok = _folder(tmp_path / "ok", sizes)
     assert bs.main([str(ok), "--top", "2"]) == 0
     out = capsys.readouterr()
-    assert "without the Linux-only parts (50.0 MiB): 114.1 MiB" in out.out and "WARNING" not in out.err
+    assert "without the Linux-only parts (50.0 MiB): 114.1 MiB" in out.out
+    # the whole folder (164.1 MiB, 172.1 MB) is over the 150 MB the Linux build is kept under: a warning
+    assert "WARNING: the whole folder is 172.1 MB, over the 150 MB" in out.err
+    assert "over the 150 MiB budget" not in out.err
+    assert bs.main([str(ok), "--top", "0", "--folder-budget", "180"]) == 0
+    assert "WARNING" not in capsys.readouterr().err
     assert bs.main([str(ok), "--budget", "110", "--limit", "120"]) == 0
     assert "WARNING: 114.1 MiB, over the 110 MiB budget" in capsys.readouterr().err
     assert bs.main([str(ok), "--budget", "100", "--limit", "110"]) == 1

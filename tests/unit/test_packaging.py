@@ -84,3 +84,51 @@ def test_the_frozen_command_runs_multiprocessing_children() -> None:
     # (checked by hand on the build: a server with 2 workers answers /query)
     entry = (ROOT / "packaging" / "reception_cli.py").read_text(encoding="utf-8")
     assert entry.index("multiprocessing.freeze_support()") < entry.index("from reception.cli import main")
+
+
+def _spec_regex(name: str) -> re.Pattern[str]:
+    """A ``NAME = re.compile(...)`` of build.spec, compiled here (the spec itself runs only inside PyInstaller)."""
+    import ast
+
+    tree = ast.parse((ROOT / "build.spec").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            call = node.value
+            assert isinstance(call, ast.Call)
+            pattern = ast.literal_eval(call.args[0])
+            flags = [getattr(re, arg.attr) for arg in call.args[1:] if isinstance(arg, ast.Attribute)]
+            return re.compile(pattern, *flags)
+    raise AssertionError(f"build.spec has no {name}")
+
+
+def test_the_frozen_linux_build_takes_only_the_desktops_libraries_from_the_machine() -> None:
+    # The desktop's system libraries come from the machine (as for a pip-installed PySide6: the Quick start's apt
+    # lines); the libraries of Python's own modules and the packages' own copies stay in the folder, and no Windows
+    # file is matched.
+    host = _spec_regex("HOST_LIBRARIES")
+    machine = ["libX11.so.6", "libxcb-xkb.so.1", "libxkbcommon-x11.so.0", "libglib-2.0.so.0", "libfontconfig.so.1",
+               "libfreetype.so.6", "libdbus-1.so.3", "libsystemd.so.0", "libgssapi_krb5.so.2", "libcups.so.2",
+               "libgnutls.so.30", "libstdc++.so.6", "libzstd.so.1"]
+    bundled = ["libpython3.11.so.1.0", "libcrypto.so.3", "libssl.so.3", "libsqlite3.so.0", "libz.so.1",
+               "libbz2.so.1.0", "liblzma.so.5", "libffi.so.8", "libuuid.so.1", "libgcc_s.so.1",
+               "libcrypto-3a0647ea.so.3", "libxcb-9065bb12.so.1.1.0", "libicuuc.so.73", "libQt6Core.so.6",
+               "libcrypto-3-x64.dll", "Qt6Core.dll", "python311.dll", "msvcp140.dll"]
+    assert [n for n in machine if not host.fullmatch(n)] == []
+    assert [n for n in bundled if host.fullmatch(n)] == []
+    # the platforms a desk needs stay, the others go (and nothing of Windows' own platform plugin is matched)
+    plugins = _spec_regex("UNWANTED_PLUGINS")
+    kept = ["PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+            "PySide6/Qt/plugins/platforms/qwindows.dll", "PySide6/Qt/plugins/platforms/qoffscreen.dll",
+            "PySide6/Qt/plugins/xcbglintegrations/libqxcb-glx-integration.so",
+            "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+            "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so",
+            "PySide6/Qt/plugins/styles/qmodernwindowsstyle.dll",
+            "PySide6/Qt/plugins/imageformats/libqico.so", "PySide6/Qt/plugins/imageformats/qjpeg.dll"]
+    dropped = ["PySide6/Qt/plugins/platforms/libqwayland.so", "PySide6/Qt/plugins/platforms/libqminimal.so",
+               "PySide6/Qt/plugins/platforms/qminimal.dll",
+               "PySide6/Qt/plugins/wayland-shell-integration/libxdg-shell.so",
+               "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
+               "PySide6/Qt/plugins/iconengines/qsvgicon.dll",
+               "PySide6/Qt/plugins/imageformats/libqsvg.so"]
+    assert [p for p in kept if plugins.search(p)] == []
+    assert [p for p in dropped if not plugins.search(p)] == []
