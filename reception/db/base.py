@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import os
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -48,9 +49,39 @@ class Base(DeclarativeBase):
     }
 
 
+_ID_POOL = 256
+_ids: list[str] = []
+_ids_lock = threading.Lock()
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+"""The high hex digit of byte 8 with the RFC 4122 variant bits set (``(b & 0x3F) | 0x80``)."""
+
+
+def _fill_ids() -> None:
+    h = os.urandom(16 * _ID_POOL).hex()
+    v = _VARIANT
+    # byte 6's high digit is the version (4), byte 8's carries the variant, as ``uuid.uuid4`` sets them
+    _ids.extend(f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{v[h[i + 16]]}{h[i + 17:i + 20]}-"
+                f"{h[i + 20:i + 32]}" for i in range(0, len(h), 32))
+
+
 def new_id() -> str:
-    """Client-generated UUIDs for every record, so desks can create rows offline without collisions."""
-    return str(uuid.uuid4())
+    """Client-generated UUIDs for every record, so desks can create rows offline without collisions.
+
+    Random (version 4) UUIDs as ``str(uuid.uuid4())`` gives them, from ``os.urandom`` as it does, but 256 at a time
+    (one system call instead of one per id, and no ``UUID`` object: a bulk import makes ~30 ids a row). A forked
+    child starts with an empty pool, so parent and child never share an id."""
+    while True:
+        try:
+            return _ids.pop()
+        except IndexError:
+            with _ids_lock:
+                if not _ids:
+                    _fill_ids()
+
+
+os.register_at_fork(after_in_child=_ids.clear)
 
 
 def utcnow() -> datetime:
