@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, Date, DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -82,6 +82,43 @@ def new_id() -> str:
 
 
 os.register_at_fork(after_in_child=_ids.clear)
+
+
+_M = TypeVar("_M")
+_PLAIN: dict[type, frozenset[str] | None] = {}
+"""Mapped class -> its column attributes' keys, when ``transient`` may fill them directly (None: it may not)."""
+
+
+def _plain_keys(cls: type) -> frozenset[str] | None:
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    mapper: Any = inspect(cls)
+    if mapper.validators or mapper.polymorphic_on is not None:
+        return None
+    if any(getattr(listener, "__name__", "") != "_event_on_init" for listener in mapper.class_manager.dispatch.init):
+        return None  # (an init listener besides the mapper's own, which only checks the mappers are configured)
+    keys = frozenset(attr.key for attr in mapper.column_attrs)
+    for key in keys:
+        dispatch = getattr(cls, key).dispatch
+        if dispatch.set or dispatch.modified:
+            return None
+    return keys
+
+
+def transient(cls: type[_M], **values: Any) -> _M:
+    """``cls(**values)`` for a new record given column values: the same transient object (the values in the
+    instance's dict, where the constructor leaves them and from which the ORM's flush and
+    ``sync.outbox.insert_captured`` insert them), without the instrumentation's event per attribute (~8 µs -> ~1 µs
+    an object; a ledger row builds ~18). The constructor itself for a key that is not a column (a relationship) or
+    a class with attribute validators, attribute or init listeners, or a polymorphic identity to set."""
+    keys = _PLAIN[cls] if cls in _PLAIN else _PLAIN.setdefault(cls, _plain_keys(cls))
+    if keys is None or not values.keys() <= keys:
+        return cls(**values)
+    obj: Any = cls._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
+    return cast(_M, obj)
 
 
 def utcnow() -> datetime:

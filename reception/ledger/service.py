@@ -34,7 +34,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import CHINA_TZ, new_id, utcnow
+from reception.db.base import CHINA_TZ, new_id, transient, utcnow
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -812,10 +812,10 @@ class _RowImporter:
             self.counts["held"] += 1  # still held: its review item is still open
             return out
         if hold:
-            row = LedgerRow(id=new_id(), import_id=self.import_id, sheet=self.sheet[:100], row_no=plan.row_no,
-                            row_key=plan.key, case_ref=v["case_ref"][:64], status="held")
+            row = transient(LedgerRow, id=new_id(), import_id=self.import_id, sheet=self.sheet[:100],
+                            row_no=plan.row_no, row_key=plan.key, case_ref=v["case_ref"][:64], status="held")
             reason, message, candidate = doubts[0]
-            out += [row, LedgerReview(id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
+            out += [row, transient(LedgerReview, id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
                                       message=message, petitioner_id=None, candidate_id=candidate)]
             self.counts["held"] += 1
             self.counts["reviews"] += 1
@@ -901,11 +901,11 @@ class _RowImporter:
             self.late.append((row, source))
             self.late.extend((item, {"state": "resolved"}) for item in self.open_reviews.get(row.id, []))
         else:
-            row = LedgerRow(id=new_id(), row_key=plan.key, case_ref=v["case_ref"][:64], **source)
+            row = transient(LedgerRow, id=new_id(), row_key=plan.key, case_ref=v["case_ref"][:64], **source)
             out.append(row)
         for reason, message, candidate in doubts:
             if candidate != petitioner.id:
-                out.append(LedgerReview(id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
+                out.append(transient(LedgerReview, id=new_id(), import_id=self.import_id, row_id=row.id, reason=reason,
                                         message=message, petitioner_id=petitioner.id, candidate_id=candidate))
                 self.counts["reviews"] += 1
         if join is None:

@@ -21,7 +21,7 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, e
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import new_id, to_local
+from reception.db.base import new_id, to_local, transient
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -352,7 +352,7 @@ class CaseHistory:
         case, st, today = self.case, self.settings, now.date()
         supervision: Supervision | None = None
         if isinstance(transition, Supervise) and not transition.supervision_id:
-            supervision = Supervision(id=new_id(), case_id=case.id, unit_id=self.state.unit_id,
+            supervision = transient(Supervision, id=new_id(), case_id=case.id, unit_id=self.state.unit_id,
                                       reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
                                       opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
             transition = Supervise(transition.note, transition.reason, supervision.id)
@@ -382,7 +382,7 @@ class CaseHistory:
                 row.due_on = next(c.due for c in clocks(self.state, self.cal, st) if c.ref == sid)
             if isinstance(transition, AnswerSupervision):
                 row.answered_at, row.answer_note = now, transition.note.strip()
-        self.objects.append(AuditEntry(user_id=self.actor_id, action="transition", entity="case",
+        self.objects.append(transient(AuditEntry, user_id=self.actor_id, action="transition", entity="case",
                                        entity_id=case.id, detail=planned.kind[:200],
                                        changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
                                                                 {"status": case.status, "unit_id": case.unit_id})))
