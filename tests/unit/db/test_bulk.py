@@ -106,3 +106,33 @@ def test_a_forked_child_never_repeats_its_parents_next_ids() -> None:
     os.waitpid(pid, 0)
     parent = {new_id() for _ in range(20)}
     assert len(child) == 20 and not child & parent
+
+
+def test_transient_builds_what_the_constructor_builds(desk: Desk) -> None:
+    from sqlalchemy import inspect as sa_inspect
+
+    from reception.db.base import transient
+    from reception.db.models import AuditEntry, Visit
+
+    values = {"id": new_id(), "user_id": None, "action": "intake", "entity": "case", "entity_id": new_id(),
+              "detail": "new_case", "changes": {"a": [1, 2]}}
+    fast, slow = transient(AuditEntry, **values), AuditEntry(**values)
+    assert type(fast) is AuditEntry and sa_inspect(fast).transient
+    assert {k: v for k, v in fast.__dict__.items() if not k.startswith("_sa")} == \
+        {k: v for k, v in slow.__dict__.items() if not k.startswith("_sa")}
+    with pytest.raises(TypeError):
+        AuditEntry(**values, nonsense=1)
+    with pytest.raises(TypeError):  # (a key that is no column: the constructor, which refuses it)
+        transient(AuditEntry, **values, nonsense=1)
+    # a relationship given: the constructor's object (the ORM must see the assignment)
+    assert "case" in sa_inspect(Visit).relationships
+    assert sa_inspect(transient(Visit, case=None)).attrs.case.history.added == [None]
+    # flushed through the ORM, the two give the same row (the audit chain seals both)
+    slow.id, slow.entity_id = new_id(), values["entity_id"]
+    with desk.ctx.db.write() as s:
+        s.add_all([fast, slow])
+        s.flush()
+        rows = {e.id: e for e in s.scalars(select(AuditEntry).where(AuditEntry.entity_id == values["entity_id"]))}
+        assert set(rows) == {fast.id, slow.id}
+        for column in ("user_id", "action", "entity", "detail", "changes", "desk_id"):
+            assert getattr(rows[fast.id], column) == getattr(rows[slow.id], column)
