@@ -1,5 +1,5 @@
-"""The import's connections get a large page cache (``ledger.service.IMPORT_CACHE_KIB``) while it runs, and the
-desk's usual one again afterwards."""
+"""While the import runs its connections get a large page cache (``ledger.service.IMPORT_CACHE_KIB``) and full
+garbage collections wait (``heap.bulk_work``); the desk's usual settings come back afterwards."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ def test_the_import_raises_the_page_cache_and_gives_it_back(desk: Desk, tmp_path
     assert summary.imported > 1
     assert set(during[1:]) == {ledger.IMPORT_CACHE_KIB}  # (after each batch; the first call comes before)
     assert _cache_kib(desk) == CACHE_KIB
+
+
+def test_the_import_postpones_full_collections(desk: Desk, tmp_path: Path) -> None:
+    import gc
+
+    from reception import heap
+
+    before = gc.get_threshold()
+    assert before[2] != heap.NO_FULL_COLLECTIONS
+    during: list[int] = []
+    ledger.run_import(desk.ctx, LedgerSource(write_xlsx(tmp_path / "s.xlsx"), defaults={"category": "HB01"}),
+                      actor_id=None, batch_rows=1, progress=lambda _d, _t: during.append(gc.get_threshold()[2]))
+    assert set(during[1:]) == {heap.NO_FULL_COLLECTIONS}
+    assert gc.get_threshold() == before
