@@ -397,12 +397,12 @@ def petitioner_audit(petitioner: Petitioner, person: _CleanPerson, changed: dict
     (values masked); None when a known record was only linked."""
     if changed:
         return transient(AuditEntry, user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
-                          entity_id=petitioner.id, detail="intake:" + ",".join(changed), changes=changed)
+                         entity_id=petitioner.id, detail="intake:" + ",".join(changed), changes=changed)
     if created:
         given = {"name": person.name, "id_number": person.id_number, "phone": person.phone,
                  "address": person.address or None, "gender": person.gender.value}
         return transient(AuditEntry, user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
-                          entity_id=petitioner.id, changes=audit.changes_of({}, given))
+                         entity_id=petitioner.id, changes=audit.changes_of({}, given))
     return None
 
 
@@ -539,7 +539,7 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
     out.append(visit)
     for position, petitioner in enumerate(petitioners):
         out.append(transient(VisitPerson, id=new_id(), visit_id=visit.id, petitioner_id=petitioner.id,
-                               is_representative=form.headcount > 1, position=position))
+                             is_representative=form.headcount > 1, position=position))
     if form.join_case_id is None:
         received: dict[str, str] = {"visit_id": visit.id}
         if form.received_on is not None:
@@ -557,8 +557,8 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
             # its own kind: "to_leader" is a routing step of a new case, replaying it would set the case back
             out.append(history.record_event(case.id, EventKind.VISIT_TO_LEADER, at=now, actor_id=actor,
                                             unit_id=case.unit_id, data={"visit_id": visit.id}))
-    out.append(transient(AuditEntry, user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
-                          detail="new_case" if form.join_case_id is None else "visit_added"))
+    out.append(transient(AuditEntry, user_id=actor, desk_id=desk.id, action="intake", entity="case",
+                         entity_id=case.id, detail="new_case" if form.join_case_id is None else "visit_added"))
     return visit, flags, out
 
 

@@ -353,8 +353,8 @@ class CaseHistory:
         supervision: Supervision | None = None
         if isinstance(transition, Supervise) and not transition.supervision_id:
             supervision = transient(Supervision, id=new_id(), case_id=case.id, unit_id=self.state.unit_id,
-                                      reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
-                                      opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
+                                    reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
+                                    opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
             transition = Supervise(transition.note, transition.reason, supervision.id)
         planned = plan(self.state, transition, today, self.cal, st, actor_id=self.actor_id)
         if now <= self.last_at:  # strictly ordered, as ``_append`` keeps it
@@ -383,9 +383,9 @@ class CaseHistory:
             if isinstance(transition, AnswerSupervision):
                 row.answered_at, row.answer_note = now, transition.note.strip()
         self.objects.append(transient(AuditEntry, user_id=self.actor_id, action="transition", entity="case",
-                                       entity_id=case.id, detail=planned.kind[:200],
-                                       changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
-                                                                {"status": case.status, "unit_id": case.unit_id})))
+                                      entity_id=case.id, detail=planned.kind[:200],
+                                      changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
+                                                               {"status": case.status, "unit_id": case.unit_id})))
         if was_dissatisfied:
             self.apply(now, Supervise("群众对处理意见不满意，请重新核查办理并反馈。", SupervisionReason.DISSATISFIED))
         return planned
