@@ -50,6 +50,8 @@ WAL_CHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 48 * 1024 * 1024
 CACHE_KIB = 32 * 1024
 ANALYSIS_LIMIT = 2000
+_CACHE_INFO = "reception.cache_kib"
+"""In a pooled connection's ``info``: the page cache it was given (``Database.large_cache``)."""
 """Rows ANALYZE samples per index (SQLite's ``analysis_limit``): enough for the planner's choices here."""
 
 
@@ -95,6 +97,30 @@ class Database:
         )
         self.clock: Callable[[], datetime] | None = None
         """The desk's clock, set by ``open_data_dir`` (``AppContext.now``); its sessions carry it (``session_now``)."""
+        self._cache_kib = CACHE_KIB
+        event.listen(self.engine, "checkout", self._checkout)
+
+    def _checkout(self, dbapi_connection: sqlite3.Connection, record: Any, _proxy: Any) -> None:
+        """Give a connection taken from the pool the page cache asked for now (``large_cache``)."""
+        want = self._cache_kib
+        if record.info.get(_CACHE_INFO, CACHE_KIB) != want:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA cache_size = -{want}")
+            finally:
+                cursor.close()
+            record.info[_CACHE_INFO] = want
+
+    @contextmanager
+    def large_cache(self, kib: int) -> Iterator[None]:
+        """For a bulk writer (the ledger import): the connections taken from the pool while the block runs have a
+        page cache of ``kib`` KiB (taken only as pages are read); each gets the usual one (``CACHE_KIB``, its pages
+        beyond it freed) the next time it is taken after the block."""
+        self._cache_kib = kib
+        try:
+            yield
+        finally:
+            self._cache_kib = CACHE_KIB
 
     @contextmanager
     def read(self) -> Iterator[Session]:

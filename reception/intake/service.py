@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import new_id
+from reception.db.base import new_id, transient
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -355,8 +355,8 @@ def _upsert_petitioner(session: Session, person: _CleanPerson, *,
 
 def new_petitioner(person: _CleanPerson) -> Petitioner:
     """A new petitioner record for a validated person (its id set here, so no flush is needed to link it)."""
-    return Petitioner(id=new_id(), name=person.name, id_type=person.id_type.value, id_number=person.id_number,
-                      gender=person.gender.value, phone=person.phone, address=person.address)
+    return transient(Petitioner, id=new_id(), name=person.name, id_type=person.id_type.value,
+                     id_number=person.id_number, gender=person.gender.value, phone=person.phone, address=person.address)
 
 
 def update_petitioner(found: Petitioner, person: _CleanPerson, *, prefix: str = "") -> dict[str, list[object]]:
@@ -396,13 +396,13 @@ def petitioner_audit(petitioner: Petitioner, person: _CleanPerson, changed: dict
     """The audit entry of a registration's petitioner: the fields it updated, or the fields a new record was given
     (values masked); None when a known record was only linked."""
     if changed:
-        return AuditEntry(user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
-                          entity_id=petitioner.id, detail="intake:" + ",".join(changed), changes=changed)
+        return transient(AuditEntry, user_id=officer_id, desk_id=desk_id, action="update", entity="petitioner",
+                         entity_id=petitioner.id, detail="intake:" + ",".join(changed), changes=changed)
     if created:
         given = {"name": person.name, "id_number": person.id_number, "phone": person.phone,
                  "address": person.address or None, "gender": person.gender.value}
-        return AuditEntry(user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
-                          entity_id=petitioner.id, changes=audit.changes_of({}, given))
+        return transient(AuditEntry, user_id=officer_id, desk_id=desk_id, action="create", entity="petitioner",
+                         entity_id=petitioner.id, changes=audit.changes_of({}, given))
     return None
 
 
@@ -520,7 +520,8 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
     flags = join_flags(case, visits_before)
     if form.skip_level:
         flags += (HistoryFlag.SKIP_LEVEL,)
-    visit = Visit(
+    visit = transient(
+        Visit,
         id=new_id(),
         case_id=case.id,
         visit_no=visits_before + 1,
@@ -537,8 +538,8 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
     )
     out.append(visit)
     for position, petitioner in enumerate(petitioners):
-        out.append(VisitPerson(id=new_id(), visit_id=visit.id, petitioner_id=petitioner.id,
-                               is_representative=form.headcount > 1, position=position))
+        out.append(transient(VisitPerson, id=new_id(), visit_id=visit.id, petitioner_id=petitioner.id,
+                             is_representative=form.headcount > 1, position=position))
     if form.join_case_id is None:
         received: dict[str, str] = {"visit_id": visit.id}
         if form.received_on is not None:
@@ -556,8 +557,8 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
             # its own kind: "to_leader" is a routing step of a new case, replaying it would set the case back
             out.append(history.record_event(case.id, EventKind.VISIT_TO_LEADER, at=now, actor_id=actor,
                                             unit_id=case.unit_id, data={"visit_id": visit.id}))
-    out.append(AuditEntry(user_id=actor, desk_id=desk.id, action="intake", entity="case", entity_id=case.id,
-                          detail="new_case" if form.join_case_id is None else "visit_added"))
+    out.append(transient(AuditEntry, user_id=actor, desk_id=desk.id, action="intake", entity="case",
+                         entity_id=case.id, detail="new_case" if form.join_case_id is None else "visit_added"))
     return visit, flags, out
 
 
@@ -571,7 +572,8 @@ def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, no
 def new_case_row(form: IntakeInput, desk: Desk, officer: User, now: datetime, case_no: str) -> Case:
     """The row of a new case registered by ``form`` under ``case_no`` (its id set; not added to a session)."""
     assert form.content_class is not None and form.category_id and form.locality_id
-    return Case(
+    return transient(
+        Case,
         id=new_id(),
         version=1,
         case_no=case_no,

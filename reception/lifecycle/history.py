@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reception.db.base import new_id
+from reception.db.base import new_id, transient
 from reception.db.models import Case, CaseEvent
 from reception.lifecycle.machine import (
     RECORD_KINDS,
@@ -41,7 +41,7 @@ def new_event(case_id: str, kind: EventKind | str, *, at: datetime, on: date, ac
               unit_id: str | None = None, note: str = "", data: Mapping[str, Any] | None = None) -> CaseEvent:
     """A case event with its id set, added to no session: every event of the desk is built here (``append_step`` and
     ``record`` add theirs; a bulk loader's in-memory history adds a batch's at once)."""
-    return CaseEvent(id=new_id(), case_id=case_id, kind=str(kind), occurred_at=at, occurred_on=on,
+    return transient(CaseEvent, id=new_id(), case_id=case_id, kind=str(kind), occurred_at=at, occurred_on=on,
                      actor_id=actor_id, unit_id=unit_id, note=note, data=dict(data or {}))
 
 

@@ -11,7 +11,6 @@ lists) writes them; a case touched by a transition always has them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import asdict, dataclass
@@ -22,7 +21,7 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, e
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import to_local
+from reception.db.base import new_id, to_local, transient
 from reception.db.models import (
     AuditEntry,
     Case,
@@ -173,7 +172,7 @@ def load_state(session: Session, case: Case) -> CaseState:
 
 def _clock_row(case_id: str, c: RunningClock, cal: WorkCalendar, st: Settings) -> dict[str, Any]:
     a = assess_clock(c, c.start, cal, st)
-    return {"id": str(uuid.uuid4()), "case_id": case_id, "clock_key": c.key, "kind": c.kind.value,
+    return {"id": new_id(), "case_id": case_id, "clock_key": c.key, "kind": c.kind.value,
             "unit_id": c.unit_id, "started_on": c.start, "due_on": c.due, "amber_on": a.amber_from,
             "allowed": a.allowed, "extended_by": c.extended_by, "ref": c.ref}
 
@@ -280,7 +279,7 @@ def apply_in_session(session: Session, case_id: str, transition: Transition, *, 
     today = now.date()
     supervision: Supervision | None = None
     if isinstance(transition, Supervise) and not transition.supervision_id:
-        supervision = Supervision(id=str(uuid.uuid4()), case_id=case.id, unit_id=state.unit_id,
+        supervision = Supervision(id=new_id(), case_id=case.id, unit_id=state.unit_id,
                                   reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
                                   opened_on=today, opened_by=actor_id, state="open", round=1, due_on=today)
         transition = Supervise(transition.note, transition.reason, supervision.id)
@@ -353,9 +352,9 @@ class CaseHistory:
         case, st, today = self.case, self.settings, now.date()
         supervision: Supervision | None = None
         if isinstance(transition, Supervise) and not transition.supervision_id:
-            supervision = Supervision(id=str(uuid.uuid4()), case_id=case.id, unit_id=self.state.unit_id,
-                                      reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
-                                      opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
+            supervision = transient(Supervision, id=new_id(), case_id=case.id, unit_id=self.state.unit_id,
+                                    reason=transition.reason.value, note=transition.note.strip(), opened_at=now,
+                                    opened_on=today, opened_by=self.actor_id, state="open", round=1, due_on=today)
             transition = Supervise(transition.note, transition.reason, supervision.id)
         planned = plan(self.state, transition, today, self.cal, st, actor_id=self.actor_id)
         if now <= self.last_at:  # strictly ordered, as ``_append`` keeps it
@@ -383,10 +382,10 @@ class CaseHistory:
                 row.due_on = next(c.due for c in clocks(self.state, self.cal, st) if c.ref == sid)
             if isinstance(transition, AnswerSupervision):
                 row.answered_at, row.answer_note = now, transition.note.strip()
-        self.objects.append(AuditEntry(user_id=self.actor_id, action="transition", entity="case",
-                                       entity_id=case.id, detail=planned.kind[:200],
-                                       changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
-                                                                {"status": case.status, "unit_id": case.unit_id})))
+        self.objects.append(transient(AuditEntry, user_id=self.actor_id, action="transition", entity="case",
+                                      entity_id=case.id, detail=planned.kind[:200],
+                                      changes=audit.changes_of({"status": status_before, "unit_id": unit_before},
+                                                               {"status": case.status, "unit_id": case.unit_id})))
         if was_dissatisfied:
             self.apply(now, Supervise("群众对处理意见不满意，请重新核查办理并反馈。", SupervisionReason.DISSATISFIED))
         return planned
@@ -497,7 +496,7 @@ def sync_clocks_in_session(session: Session, cal: WorkCalendar, *, today: date, 
                 state = intake_state(CaseStatus.parse(status), registered_on, "U", received_on)
                 templates[key] = [_clock_row("", c, cal, st) for c in clocks(state, cal, st)]
             for template in templates[key]:
-                rows.append(template | {"id": str(uuid.uuid4()), "case_id": case_id,
+                rows.append(template | {"id": new_id(), "case_id": case_id,
                                         "unit_id": unit_id if template["unit_id"] else None})
         else:
             case = session.get(Case, case_id)

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from reception.db.base import new_id
@@ -138,23 +139,32 @@ def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
     default_desk: str | None = None
     looked_up = False
     for entry in entries:
-        if entry.hash:
+        state = sa_inspect(entry)
+        # a transient entry (a bulk loader's, inserted around the unit of work: ``sync.outbox.insert_captured``)
+        # gets its values in its dict, where setting the attributes would put them, without their events
+        fields: dict[str, Any] = entry.__dict__ if state.key is None and state.session_id is None else {}
+        if (fields.get("hash") if fields is entry.__dict__ else entry.hash):
             continue  # already sealed (e.g. arrived by sync)
-        if entry.desk_id is None:
+        desk_id = entry.desk_id
+        if desk_id is None:
             if not looked_up:
                 with session.no_autoflush:
                     default_desk, looked_up = _configured_desk(session), True
-            entry.desk_id = default_desk
-        entry.id = entry.id or new_id()
-        entry.at = entry.at or session_now(session)  # the desk's clock (AppContext.now)
-        entry.detail = entry.detail or ""
-        entry.changes = entry.changes or {}
-        chain = entry.desk_id or NO_DESK
+            desk_id = default_desk
+        chain = desk_id or NO_DESK
         if chain not in heads:
             with session.no_autoflush:
                 heads[chain] = _chain_head(session, chain)
         seq, prev = heads[chain]
-        entry.chain, entry.seq, entry.prev_hash = chain, seq + 1, prev
+        values = {"desk_id": desk_id, "id": entry.id or new_id(),
+                  "at": entry.at or session_now(session),  # the desk's clock (AppContext.now)
+                  "detail": entry.detail or "", "changes": entry.changes or {},
+                  "chain": chain, "seq": seq + 1, "prev_hash": prev}
+        if fields is entry.__dict__:
+            fields.update(values)
+        else:
+            for key, value in values.items():
+                setattr(entry, key, value)
         entry.hash = entry_hash(entry)
         heads[chain] = (entry.seq, entry.hash)
 

@@ -13,7 +13,6 @@ this desk expects; a local change bumps it optimistically so a chain of offline 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -23,7 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from reception.db import insert_hooks
-from reception.db.base import utcnow
+from reception.db.base import new_id, utcnow
+from reception.db.bulk import execute_many
 from reception.db.database import Database
 from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow, encrypted_columns
 from reception.sync.codec import codec_for, table_of
@@ -229,7 +229,7 @@ def insert_captured(session: Session, objects: Sequence[Any]) -> None:
         for loaded, row in zip(values, rows, strict=True):  # (what they filled in, the objects hold too)
             for key, column in attrs:
                 loaded[key] = row[column.key]
-    session.execute(insert(table).execution_options(**{CAPTURED_OPTION: True}), rows)
+    execute_many(conn, insert(table).execution_options(**{CAPTURED_OPTION: True}), rows)
     for hook in hooks["after_insert"]:
         hook(conn, rows)
     name = str(table.name)
@@ -319,7 +319,7 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
             wire_op, base_version = op, base
             versions[(table, record_id)] = base + 1
             bumped[(table, record_id)] = base + 1
-        mutation_id = str(uuid.uuid4())
+        mutation_id = new_id()
         proof = None
         if table in ADMIN_TABLES:
             signer = signers.get((table, record_id)) or default_signer
@@ -331,11 +331,11 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
                        "data": seal_personal(table, data),  # (signed as sent, stored sealed)
                        "created_at": now, "state": "pending", "attempts": 0, "error": ""})
     if outbox:
-        conn.execute(insert(out_table), outbox)
+        execute_many(conn, insert(out_table), outbox)
     if bumped:
         stmt = sqlite_insert(cast(Table, SyncRow.__table__))
-        conn.execute(stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
-                                                set_={"version": stmt.excluded.version}),
+        execute_many(conn, stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
+                                                      set_={"version": stmt.excluded.version}),
                      [{"table_name": t, "record_id": r, "version": v} for (t, r), v in bumped.items()])
     return len(outbox)
 
