@@ -149,3 +149,42 @@ def test_a_sign_in_before_the_directory_is_open_opens_it_first(qtbot: QtBot, dat
     finally:
         for ctx in opened:
             ctx.close()
+
+
+NOT_WITH_THE_MAIN_WINDOW = ("httpx", "pydantic")
+"""Loaded by no page of a desk that is not syncing (bench/bench_main_window.py: the main window's peak memory)."""
+
+
+def test_the_main_window_is_built_and_shown_without_the_sync_client(data_dir: Path) -> None:
+    """The demo desk (standalone): the window, its status bar, its sync timer and every page, each shown once,
+    import neither httpx nor pydantic (the sync client and the protocol's models: about 17 MB with what httpx
+    brings along); they come with the first sync, enrolment or download."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import create_main_window, prepare_application\n"
+        "from ui.security.app_login import prepare_main_window\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "prepare_main_window()\n"
+        f"window = create_main_window(Path({str(data_dir)!r}))\n"
+        "window.confirm_on_close = False\n"
+        "window.show()\n"
+        "deadline = time.monotonic() + 2\n"
+        "while time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        f"shown = [m for m in {NOT_WITH_THE_MAIN_WINDOW!r} if m in sys.modules]\n"
+        "for index in range(window.nav.count()):\n"
+        "    window.show_page(index)\n"
+        "    app.processEvents()\n"
+        "deadline = time.monotonic() + 2\n"
+        "while time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        f"visited = [m for m in {NOT_WITH_THE_MAIN_WINDOW!r} if m in sys.modules]\n"
+        "print('shown:', shown, 'every page visited:', visited, 'sync:', window.sync_status.text())\n"
+        "window.close()\n"
+        "sys.exit(1 if shown or visited or '单机' not in window.sync_status.text() else 0)\n"
+    )
+    done = run_app(data_dir, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr
