@@ -195,3 +195,24 @@ def test_the_main_window_is_built_and_shown_without_the_sync_client_and_other_pa
     )
     done = run_app(data_dir, code=code)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_sources_pyside_reads_at_each_import_are_not_kept(tmp_path: Path) -> None:
+    """PySide6 reads the source of each module imported after it; ``prepare_application`` has linecache drop it
+    again (about 19 MB at the main window: SQLAlchemy, the models, the pages). The check's answers are the same."""
+    code = (
+        "import linecache, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import prepare_application\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "import sqlalchemy.orm\n"
+        "import ui.widgets\n"
+        "kept = [k for k in linecache.cache if k.endswith(('.py', '.pyw'))]  # (sqlalchemy's '<generated>' stay)\n"
+        "feature = sys.modules['shibokensupport.feature']\n"
+        "answers = (feature._mod_uses_pyside(ui.widgets), feature._mod_uses_pyside(sqlalchemy.orm))\n"
+        "print('kept:', len(kept), kept[:3], 'answers:', answers)\n"
+        "sys.exit(0 if not kept and answers == (True, False) else 1)\n"
+    )
+    done = run_app(tmp_path, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr
