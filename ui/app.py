@@ -246,6 +246,22 @@ def forget_sources_read_by_pyside() -> None:
         linecache.cache.pop(filename, None)
 
 
+def realize_qt_classes() -> None:
+    """Have PySide6 create now the Python classes (and their enums) of QtCore, QtGui and QtWidgets that it creates
+    lazily, all at once, the first time it hands Python an object of a class it does not wrap: here a QLabel's
+    private text control. The main window's first frame did that (the receipt scanner's application-wide event
+    filter sees every object's events; about 50 ms), so ``prepare_main_window`` does it while the password is
+    typed. (qtawesome's qtpy did the same with its star imports.)"""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setText(" ")
+    label.children()  # (the QWidgetTextControl, a private class)
+    label.deleteLater()
+
+
 def prepare_application(app: QApplication) -> None:
     """What every start of the desk app's QApplication needs: names, version, font, Chinese Qt dialogs."""
     app.setApplicationName(APP_NAME)
