@@ -3,15 +3,11 @@ the one icon set of the navigation, the main actions, the status bar and the cas
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QIconEngine, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from reception.paths import resources_dir
 
@@ -29,20 +25,13 @@ def app_icon() -> QIcon:
     return icon
 
 
-# -- the app's icon set: one font (Material Design Icons 6, the copy qtawesome ships), concepts mapped to glyphs -----
+# -- the app's icon set: one font (Material Design Icons 6, through qtawesome), concepts mapped to glyphs -------------
 #
 # Font glyphs are drawn at the size and the device pixel ratio asked for, so they stay sharp at 150 % and 200 %.
 # Code asks for a concept ("nav_intake", "sync_ok", a case status's code), never for a glyph name: changing the set
 # is a change here only. Colours are the status bar's and the navigation's own (ui.sync.status, main window).
-#
-# The glyphs are drawn here as qtawesome draws them (its CharIconPainter's "text" drawing: the same pixels,
-# tests/ui/test_icons.py), from its font file and charmap, without importing qtawesome: that import brings qtpy,
-# whose wrappers star-import QtGui, QtWidgets, QtOpenGL and QtDataVisualization (about 20 MB of the main window's
-# memory, bench/bench_main_window.py).
 
 ICON_SET = "mdi6"
-FONT_FILES = ("materialdesignicons6-webfont-6.9.96.ttf", "materialdesignicons6-webfont-charmap-6.9.96.json")
-"""The set's font and charmap in qtawesome's ``fonts`` folder (the frozen build ships only these: build.spec)."""
 
 GLYPHS: dict[str, str] = {
     # navigation (NAV_ITEMS)
@@ -132,111 +121,34 @@ def icon(concept: str, *, colour: str | None = None, selected: str | None = None
     glyph = GLYPHS.get(concept)
     if glyph is None:
         return QIcon()
-    key = (glyph, colour or COLOURS.get(concept, DEFAULT_COLOUR), selected)
-    made = _icons.get(key)
-    if made is None or not _font or _font[0].stale():
-        font = _icon_font()
-        made = QIcon(GlyphEngine(font, font.chars[glyph], key[1], selected))
-        _icons[key] = made
+    options: dict[str, str] = {"color": colour or COLOURS.get(concept, DEFAULT_COLOUR)}
+    if selected:
+        options["color_selected"] = selected
+        options["color_active"] = selected
+    made: QIcon = _icon_font().icon(f"{ICON_SET}.{glyph}", **options)
     return made
 
 
-@dataclass(frozen=True, slots=True)
-class IconFont:
-    """The set's font, loaded into Qt's font database, and the characters of the glyphs ``GLYPHS`` names."""
-
-    font_id: int
-    family: str
-    chars: dict[str, str]
-
-    def stale(self) -> bool:
-        """A new QApplication emptied the font database (tests): load it again."""
-        return not QFontDatabase.applicationFontFamilies(self.font_id)
+_font: list[Any] = []
 
 
-class GlyphEngine(QIconEngine):
-    """One glyph drawn as qtawesome's ``CharIconPainter`` draws it (its "text" drawing, the default): centred in
-    the rectangle at 0.875 of its height, the colour by mode (disabled: the palette's disabled text; active and
-    selected: ``selected`` when given)."""
+def _icon_font() -> Any:
+    """qtawesome's font object with only our set loaded. ``qtawesome.icon`` would load and checksum all twelve of
+    its bundled fonts (6 MB, ~0.1 s at start-up); the frozen build ships only this one (build.spec)."""
+    import qtawesome
+    from qtawesome.iconic_font import IconicFont
 
-    def __init__(self, font: IconFont, char: str, colour: str, selected: str | None) -> None:
-        super().__init__()
-        self.font, self.char, self.colour, self.selected = font, char, colour, selected
-        self.disabled = (QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-                         if QApplication.instance() is not None else QColor(150, 150, 150))
-
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, _state: QIcon.State) -> None:
-        painter.save()
-        if mode == QIcon.Mode.Disabled:
-            painter.setPen(QColor(self.disabled))
-        elif mode in (QIcon.Mode.Active, QIcon.Mode.Selected) and self.selected:
-            painter.setPen(QColor(self.selected))
-        else:
-            painter.setPen(QColor(self.colour))
-        font = QFont()
-        font.setFamily(self.font.family)
-        font.setPixelSize(round(0.875 * rect.height()))
-        painter.setFont(font)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter), self.char)
-        painter.restore()
-
-    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        pixmap = QPixmap(size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        self.paint(painter, QRect(QPoint(0, 0), size), mode, state)
-        painter.end()
-        return pixmap
-
-    def clone(self) -> QIconEngine:
-        return GlyphEngine(self.font, self.char, self.colour, self.selected)
-
-
-_font: list[IconFont] = []
-_icons: dict[tuple[str, str, str | None], QIcon] = {}
-
-
-def fonts_folder() -> Path:
-    """qtawesome's ``fonts`` folder, found without importing qtawesome (in the frozen build: under _MEIPASS)."""
-    import importlib.util
-
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "qtawesome" / "fonts"
-    spec = importlib.util.find_spec("qtawesome")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("qtawesome (the icon font) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
-
-
-def _icon_font() -> IconFont:
-    """The set's font, loaded once (and again in a new QApplication). As qtawesome does, from the file's bytes,
-    and on Windows, when that is refused (untrusted-font blocking), from the Windows or the user's fonts folder."""
-    if _font and not _font[0].stale():
-        return _font[0]
-    _font.clear()
-    _icons.clear()
-    folder = fonts_folder()
-    ttf, charmap = FONT_FILES
-    font_id = QFontDatabase.addApplicationFontFromData((folder / ttf).read_bytes())
-    if font_id == -1 and os.name == "nt":
-        for fonts in (Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts",
-                      Path(os.environ.get("LOCALAPPDATA", "")) / "Microsoft" / "Windows" / "Fonts"):
-            font_id = QFontDatabase.addApplicationFont(str(fonts / ttf))
-            if font_id != -1:
-                break
-    families = QFontDatabase.applicationFontFamilies(font_id)
-    if not families:
-        raise OSError(f"the icon font {ttf} could not be loaded")
-    codes = json.loads((folder / charmap).read_text(encoding="utf-8"))
-    chars = {name: chr(int(codes[name], 16)) for name in set(GLYPHS.values())}
-    _font.append(IconFont(font_id, families[0], chars))
+    if _font and not qtawesome.has_valid_font_ids(_font[0]):
+        _font.clear()  # (a new QApplication: the font database was emptied)
+    if not _font:
+        entry = next(f for f in qtawesome._BUNDLED_FONTS if f[0] == ICON_SET)
+        _font.append(IconicFont(entry))
     return _font[0]
 
 
 def prepare() -> None:
-    """Load the icon font ahead; ``ui.security.app_login.prepare_main_window`` calls it while the password is
-    typed."""
+    """Load the icon font ahead (importing qtawesome brings qtpy's wrappers of Qt: about 0.27 s, the better part of
+    building the main window); ``ui.security.app_login.prepare_main_window`` calls it while the password is typed."""
     _icon_font()
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QPushButton
 
 from reception.domain.enums import CaseStatus
 from tests.ui.helpers import by_name
-from ui.icons import BUTTON_ICONS, FONT_FILES, GLYPHS, ICON_SET, STATUS_ICON_PX, IconLabel, fonts_folder, icon
+from ui.icons import BUTTON_ICONS, GLYPHS, ICON_SET, STATUS_ICON_PX, IconLabel, icon
 from ui.main_window import NAV_ITEMS, PAGE_CASES, MainWindow
 from ui.window.pages import NAV_ICONS
 
@@ -28,34 +27,6 @@ def test_every_concept_has_a_glyph_of_the_one_set(qapp: object) -> None:
     assert set(BUTTON_ICONS.values()) <= set(GLYPHS) and set(NAV_ICONS) <= set(GLYPHS)
     assert icon("no such concept").isNull()
     assert ICON_SET == "mdi6" and qtawesome.icon(f"{ICON_SET}.{GLYPHS['save']}") is not None
-
-
-def test_the_glyphs_are_drawn_as_qtawesome_draws_them(qapp: object) -> None:
-    """ui.icons draws the set's glyphs itself (importing qtawesome costs ~20 MB): pixel for pixel what qtawesome's
-    icon of the same glyph and colours gives, at the status bar's, the navigation's and a larger size, for the
-    screen ratios 1, 1.5 and 2, in every mode (the navigation's selected entry, a disabled button)."""
-    import qtawesome
-    from qtawesome.iconic_font import IconicFont
-
-    from ui.icons import COLOURS, DEFAULT_COLOUR, NAV_COLOUR, NAV_SELECTED
-
-    theirs_font = IconicFont(next(f for f in qtawesome._BUNDLED_FONTS if f[0] == ICON_SET))
-    modes = (QIcon.Mode.Normal, QIcon.Mode.Disabled, QIcon.Mode.Active, QIcon.Mode.Selected)
-    compared = 0
-    for concept, glyph in GLYPHS.items():
-        for colour, selected in ((None, None), (NAV_COLOUR, NAV_SELECTED)):
-            options = {"color": colour or COLOURS.get(concept, DEFAULT_COLOUR)}
-            if selected:
-                options |= {"color_selected": selected, "color_active": selected}
-            mine, theirs = icon(concept, colour=colour, selected=selected), theirs_font.icon(f"{ICON_SET}.{glyph}",
-                                                                                            **options)
-            for px in (STATUS_ICON_PX, 20, 32):
-                for ratio in (1.0, 1.5, 2.0):
-                    for mode in modes:
-                        a = mine.pixmap(QSize(px, px), ratio, mode).toImage()
-                        assert a == theirs.pixmap(QSize(px, px), ratio, mode).toImage(), (concept, px, ratio, mode)
-                        compared += 1
-    assert compared == len(GLYPHS) * 2 * 3 * 3 * 4
 
 
 def test_navigation_actions_and_buttons_carry_icons_with_names_unchanged(window: MainWindow) -> None:
@@ -107,6 +78,4 @@ def test_the_frozen_build_ships_the_icon_fonts(qapp: object) -> None:
     spec = (ROOT / "build.spec").read_text(encoding="utf-8")
     assert 'collect_data_files("qtawesome"' in spec
     fonts = Path(qtawesome.__file__).parent / "fonts"
-    assert all((fonts / name).is_file() for name in FONT_FILES) and fonts_folder() == fonts
-    assert 'includes=["fonts/materialdesignicons6-*"]' in spec and all(n.startswith("materialdesignicons6-")
-                                                                         for n in FONT_FILES)
+    assert any(p.name.startswith("materialdesignicons6") for p in fonts.iterdir())
