@@ -10,7 +10,10 @@ their sum: the wait after 登录. What the app does while the password is typed
 not part of that wait. Also the process's
 peak memory at the end.
 
-    python bench/bench_main_window.py [--data-dir DIR] [--runs 7] [--user USERNAME]
+    python bench/bench_main_window.py [--data-dir DIR] [--runs 7] [--user USERNAME] [--baseline OTHER_CHECKOUT]
+
+``--baseline`` runs another checkout's code (``ui``, ``reception``) alternately with this one's on the same data,
+both through this file's child, so both see the same load; the CPU time of the wait is printed too.
 
 Not a test: no target is set by an issue (bench_startup's 0.8 s is for the first window). Runs offscreen.
 """
@@ -50,7 +53,7 @@ with ctx.db.read() as s:
     user_id = s.scalar(q.order_by(User.username))
 cpu0, t0 = time.process_time(), time.perf_counter()
 prepare_main_window()  # (as the login dialog does once it is painted, while the password is typed)
-t1 = time.perf_counter()
+t1, cpu1 = time.perf_counter(), time.process_time()
 from ui.app import create_main_window
 window = create_main_window(data_dir, user=user_id, ctx=ctx)
 t2 = time.perf_counter()
@@ -58,7 +61,7 @@ window.show()
 t3 = time.perf_counter()
 app.processEvents()
 t4 = time.perf_counter()
-cpu = time.process_time() - cpu0
+cpu, wait_cpu = time.process_time() - cpu0, time.process_time() - cpu1
 try:
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -66,7 +69,7 @@ except ImportError:
     peak = None
 print(json.dumps({"import": (t1 - t0) * 1000, "build": (t2 - t1) * 1000, "show": (t3 - t2) * 1000,
                   "frame": (t4 - t3) * 1000, "wait": (t4 - t1) * 1000, "total": (t4 - t0) * 1000,
-                  "cpu": cpu * 1000, "peak_mb": peak}))
+                  "cpu": cpu * 1000, "wait_cpu": wait_cpu * 1000, "peak_mb": peak}))
 window.confirm_on_close = False
 window.close()
 """
@@ -86,29 +89,35 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--user", default="", help="the user name to sign in as (default: the first active one)")
+    parser.add_argument("--baseline", type=Path, help="another checkout, run alternately with this one")
     args = parser.parse_args()
     data_dir = args.data_dir or demo_dir()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    rows = []
+    checkouts = [("this checkout", REPO)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in checkouts}
     for i in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(data_dir), args.user], env=env,
-                             capture_output=True, text=True, encoding="utf-8", check=False)
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        if out.returncode != 0 or not lines:
-            print(out.stderr[-2000:], file=sys.stderr)
-            return 1
-        rows.append(json.loads(lines[-1]))
-        print(f"run {i + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in rows[-1].items() if v is not None),
-              file=sys.stderr)
-    print(f"main window after sign-in, {args.runs} runs on {data_dir} (median ms):")
-    for key, label in (("import", "prepare_main_window *"), ("build", "create_main_window"), ("show", "show()"),
-                       ("frame", "first frame"), ("wait", "wait after 登录"), ("total", "total wall"),
-                       ("cpu", "total CPU")):
-        print(f"  {label:24s} {statistics.median(r[key] for r in rows):8.1f}")
-    print("  (* done while the password is typed; not part of the wait)")
-    peaks = [r["peak_mb"] for r in rows if r["peak_mb"] is not None]
-    if peaks:
-        print(f"  peak memory {max(peaks):.0f} MB")
+        for name, repo in checkouts:
+            out = subprocess.run([sys.executable, "-c", CHILD, str(repo), str(data_dir), args.user],
+                                 env=dict(env, PYTHONPATH=str(repo)), cwd=repo, capture_output=True, text=True,
+                                 encoding="utf-8", check=False)
+            lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+            if out.returncode != 0 or not lines:
+                print(out.stderr[-2000:], file=sys.stderr)
+                return 1
+            rows[name].append(json.loads(lines[-1]))
+            print(f"run {i + 1} ({name}): " + ", ".join(f"{k} {v:.0f}" for k, v in rows[name][-1].items()
+                                                       if v is not None), file=sys.stderr)
+    for name, repo in checkouts:
+        got = rows[name]
+        print(f"main window after sign-in, {name} ({repo}), {args.runs} runs on {data_dir} (median ms):")
+        for key, label in (("import", "prepare_main_window *"), ("build", "create_main_window"), ("show", "show()"),
+                           ("frame", "first frame"), ("wait", "wait after 登录"), ("total", "total wall"),
+                           ("wait_cpu", "CPU of the wait"), ("cpu", "total CPU")):
+            print(f"  {label:24s} {statistics.median(r[key] for r in got):8.1f}")
+        print("  (* done while the password is typed; not part of the wait)")
+        peaks = [r["peak_mb"] for r in got if r["peak_mb"] is not None]
+        if peaks:
+            print(f"  peak memory {max(peaks):.0f} MB (median {statistics.median(peaks):.0f})")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}" if hasattr(os, "getloadavg") else "")
     return 0
 

@@ -219,11 +219,55 @@ def install_qt_translations(app: QApplication, locale_name: str = "zh_CN") -> li
     return loaded
 
 
+def forget_sources_read_by_pyside() -> None:
+    """PySide6 reads the source of every module imported after it (``inspect.getsource``: does it use PySide6's
+    ``__feature__`` switches?), and ``linecache`` keeps every line of it for the life of the process: about 19 MB
+    for SQLAlchemy, the models and the main window's modules (bench/bench_main_window.py). The check still runs,
+    with the same answer; the source it read is dropped from the cache afterwards, as is what it read before this
+    call (a traceback reads them again). Left alone when PySide6's support module is not as expected."""
+    import linecache
+
+    feature = sys.modules.get("shibokensupport.feature")
+    check = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or not callable(check) or getattr(check, "forgets_source", False):
+        return
+
+    def uses_pyside(module: object) -> object:
+        try:
+            return check(module)
+        finally:
+            filename = getattr(module, "__file__", None)
+            if isinstance(filename, str):
+                linecache.cache.pop(filename, None)
+
+    uses_pyside.forgets_source = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[attr-defined]
+    for filename in [name for name in linecache.cache if not name.startswith("<")]:  # (read before this call)
+        linecache.cache.pop(filename, None)
+
+
+def realize_qt_classes() -> None:
+    """Have PySide6 create now the Python classes (and their enums) of QtCore, QtGui and QtWidgets that it creates
+    lazily, all at once, the first time it hands Python an object of a class it does not wrap: here a QLabel's
+    private text control. The main window's first frame did that (the receipt scanner's application-wide event
+    filter sees every object's events; about 50 ms), so ``prepare_main_window`` does it while the password is
+    typed. (qtawesome's qtpy did the same with its star imports.)"""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setText(" ")
+    label.children()  # (the QWidgetTextControl, a private class)
+    label.deleteLater()
+
+
 def prepare_application(app: QApplication) -> None:
     """What every start of the desk app's QApplication needs: names, version, font, Chinese Qt dialogs."""
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_TITLE)
     app.setApplicationVersion(__version__)
+    forget_sources_read_by_pyside()
     install_application_font(app)
     install_qt_translations(app)
     from ui.icons import app_icon

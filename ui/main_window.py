@@ -40,8 +40,12 @@ from ui.window.sync_schedule import SYNC_INTERVAL_MS, SyncSchedule
 if TYPE_CHECKING:
     from reception.sync.first_start import EnrolmentOffer
     from ui.cases.page import CaseListPage
+    from ui.leader.page import LeaderPage
+    from ui.roster.page import RosterPage
     from ui.security.session import AccountMenu
+    from ui.stats.page import StatsPage
     from ui.sync.dialogs import EnrollDialog
+    from ui.sync.page import SyncPage
 
 __all__ = [
     "DEADLINE_REFRESH_MS", "NAV_ITEMS", "PAGE_CASES", "PAGE_INTAKE", "PAGE_LEADER", "PAGE_ROSTER", "PAGE_STATISTICS",
@@ -99,12 +103,9 @@ class MainWindow(QMainWindow):
         self.nav = self.page_set.nav
         self.pages = self.page_set.stack
         self.page_set.on_cases_built = lambda page: page.connect_window(self)
+        self.page_set.on_built = self._page_built
         self.intake_page = self.page_set.intake
         self.intake_page.previewer = self._preview
-        self.roster_page = self.page_set.roster
-        self.leader_page = self.page_set.leader
-        self.stats_page = self.page_set.stats
-        self.sync_page = self.page_set.sync
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -126,14 +127,12 @@ class MainWindow(QMainWindow):
         column.addWidget(self.pages, 1)
         row.addLayout(column, 1)
         self.setCentralWidget(central)
-        self.sync = SyncSchedule(ctx, self.tasks, self.sync_status, self.status.icons["sync"], self.sync_page,
+        self.sync = SyncSchedule(ctx, self.tasks, self.sync_status, self.status.icons["sync"],
+                                 self._sync_page_if_built,
                                  lambda: self.pages.currentIndex() == PAGE_SYNC, self)
         self.sync.pulled.connect(lambda: self.reload_reference(only_if_changed=True))  # new units, desks...
 
         self.intake_page.caseSaved.connect(self._on_case_saved)
-        self.leader_page.receptionSaved.connect(self._on_case_saved)
-        self.sync_page.syncRequested.connect(self.sync_now)
-        self.sync_page.enrolled.connect(self._on_enrolled)
         self.status.start()
         self.sync.start()
         self._build_actions()
@@ -179,7 +178,8 @@ class MainWindow(QMainWindow):
         code = getattr(result, "desk_code", "")
         self.statusBar().showMessage(f"已登记为工位 {code}，已载入中心下发的基础数据和工位设置。", 30_000)
         self.reload_reference()
-        self.sync_page.refresh()
+        if (sync_page := self._sync_page_if_built()) is not None:  # (else it reads when first shown)
+            sync_page.refresh()
         self.refresh_sync_status(then_sync=True)
 
     def reload_reference(self, *, only_if_changed: bool = False) -> None:
@@ -260,6 +260,38 @@ class MainWindow(QMainWindow):
     def cases_page(self) -> CaseListPage:
         """The case list (built on first use)."""
         return self.page_set.cases(self.reference)
+
+    @property
+    def roster_page(self) -> RosterPage:
+        """The roster (built on first use, as every page but 来访登记: ``ui.window.pages``)."""
+        return self.page_set.roster
+
+    @property
+    def leader_page(self) -> LeaderPage:
+        return self.page_set.leader
+
+    @property
+    def stats_page(self) -> StatsPage:
+        return self.page_set.stats
+
+    @property
+    def sync_page(self) -> SyncPage:
+        return self.page_set.sync
+
+    def _sync_page_if_built(self) -> SyncPage | None:
+        return self.sync_page if self.page_set.built(PAGE_SYNC) is not None else None
+
+    def _page_built(self, index: int, _page: QWidget) -> None:
+        """A page built on first use: connect it to the window and give it the signed-in user's permissions."""
+        from ui.security.session import apply_page_permissions
+
+        if index == PAGE_LEADER:
+            self.leader_page.receptionSaved.connect(self._on_case_saved)
+        if index == PAGE_SYNC:
+            self.sync_page.syncRequested.connect(self.sync_now)
+            self.sync_page.enrolled.connect(self._on_enrolled)
+            self.sync_page.set_running(self.sync.running)
+        apply_page_permissions(self, index)
 
     # -- navigation and commands ------------------------------------------------------------------------------------
 

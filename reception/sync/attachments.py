@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -18,8 +19,10 @@ from reception.context import AppContext
 from reception.db.models import CaseEvent, SyncPeer
 from reception.domain.errors import ReceptionError
 from reception.sync import credentials
-from reception.sync.client import SyncClient, SyncRefused, SyncTransportError
 from reception.sync.desk.common import ClientFactory, _default_client
+
+if TYPE_CHECKING:
+    from reception.sync.client import SyncClient
 
 KINDS = ("unit_attachment", "unit_progress")
 
@@ -53,6 +56,8 @@ def case_attachments(ctx: AppContext, case_id: str) -> list[Attachment]:
 def download(ctx: AppContext, attachment: Attachment, *, client_factory: ClientFactory = _default_client) -> bytes:
     """The attachment's bytes from the server, checked against the digest the unit's event recorded; a
     ``ReceptionError`` with the reason in Chinese (not enrolled, offline, refused, altered)."""
+    from reception.sync.client import SyncRefused, SyncTransportError  # (httpx: only when something is downloaded)
+
     with ctx.db.read() as s:
         peer = s.get(SyncPeer, 1)
         if peer is None:

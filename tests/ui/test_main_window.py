@@ -31,6 +31,34 @@ def test_title_navigation_and_status_bar(window: MainWindow) -> None:
     assert "同步：单机模式" in status
 
 
+def test_only_the_first_page_is_built_with_the_window(qtbot: QtBot, window: MainWindow) -> None:
+    """The other pages are built when first needed (bench_main_window: memory and the wait after 登录), in their
+    place in the stack, by the navigation and by the shortcuts; the status bar and the sync's schedule run from the
+    start without them, and the sync page built during a sync shows it running."""
+    from ui.main_window import PAGE_CASES, PAGE_LEADER, PAGE_ROSTER, PAGE_SYNC
+    from ui.roster.page import RosterPage
+    from ui.sync.page import SyncPage
+
+    assert [window.page_set.built(i) is not None for i in range(len(NAV_ITEMS))] == [True] + [False] * 5
+    assert window.pages.count() == len(NAV_ITEMS) and window.pages.currentWidget() is window.intake_page
+    assert window.sync.timer.isActive() and window.status.deadline_timer.isActive()
+    assert window.sync_status.text() == "同步：单机模式" and "超期" in window.deadline_status.text()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.page_set.built(PAGE_CASES) is window.pages.widget(PAGE_CASES) is window.pages.currentWidget()
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.nav.visualItemRect(window.nav.item(PAGE_ROSTER)).center())
+    roster = window.pages.currentWidget()
+    assert isinstance(roster, RosterPage) and window.roster_page is roster and window.pages.indexOf(roster) == 2
+    assert window.page_set.built(PAGE_LEADER) is None and window.page_set.built(PAGE_SYNC) is None
+    window.sync.running = True  # (a sync under way when the page is first built)
+    window.show_page(PAGE_SYNC)
+    page = window.pages.currentWidget()
+    assert isinstance(page, SyncPage) and window.sync_page is page
+    assert page.sync_button.text() == "正在同步…" and not page.sync_button.isEnabled()
+    window.sync.running = False
+    assert window.pages.count() == len(NAV_ITEMS)
+
+
 def test_no_area_is_a_placeholder_any_more(window: MainWindow) -> None:
     from ui.stats.page import StatsPage
 

@@ -61,7 +61,8 @@ def test_the_login_dialog_is_drawn_without_the_core(tmp_path: Path) -> None:
 
 def test_what_the_main_window_needs_is_loaded_while_the_password_is_typed(tmp_path: Path) -> None:
     """``prepare_main_window`` (run once the login dialog is painted) imports the main window's modules and loads
-    the icon font, whose qtawesome/qtpy import was the better part of the wait after 登录 (bench_main_window)."""
+    the icon font (qtawesome's, with its qtpy wrappers: the better part of the wait after 登录, bench_main_window);
+    PySide6's lazily made classes are made then too (``realize_qt_classes``: else in the first frame after 登录)."""
     code = (
         "import sys\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -73,8 +74,10 @@ def test_what_the_main_window_needs_is_loaded_while_the_password_is_typed(tmp_pa
         "prepare_main_window()\n"
         "from ui import icons\n"
         "after = [m for m in ('qtawesome', 'ui.main_window') if m in sys.modules]\n"
-        "print('before:', before, 'after:', after, 'font:', bool(icons._font))\n"
-        "sys.exit(0 if not before and len(after) == 2 and icons._font else 1)\n"
+        "from PySide6 import QtWidgets\n"
+        "lazy = 'QWizard' in vars(QtWidgets)  # (created by PySide6 with the others at once)\n"
+        "print('before:', before, 'after:', after, 'font:', bool(icons._font), 'classes:', lazy)\n"
+        "sys.exit(0 if not before and len(after) == 2 and icons._font and lazy else 1)\n"
     )
     done = run_app(tmp_path, code=code)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -149,3 +152,69 @@ def test_a_sign_in_before_the_directory_is_open_opens_it_first(qtbot: QtBot, dat
     finally:
         for ctx in opened:
             ctx.close()
+
+
+NOT_WITH_THE_MAIN_WINDOW = ("httpx", "pydantic")
+"""Loaded by no page of a desk that is not syncing (bench/bench_main_window.py: the main window's peak memory)."""
+NOT_BEFORE_THEIR_PAGE = ("ui.cases.page", "ui.roster.page", "ui.leader.page", "ui.stats.page", "ui.sync.page",
+                         "PySide6.QtCharts")
+"""Only 来访登记 is built with the main window; the other pages (and QtCharts, the statistics') when first shown."""
+
+
+def test_the_main_window_is_built_and_shown_without_the_sync_client_and_other_pages(data_dir: Path) -> None:
+    """The demo desk (standalone): the window, its status bar, its sync timer and every page, each shown once,
+    import neither httpx nor pydantic (the sync client and the protocol's models: about 17 MB with what httpx
+    brings along; they come with the first sync, enrolment or download); the pages but 来访登记 are imported when
+    first shown."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import create_main_window, prepare_application\n"
+        "from ui.security.app_login import prepare_main_window\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "prepare_main_window()\n"
+        f"window = create_main_window(Path({str(data_dir)!r}))\n"
+        "window.confirm_on_close = False\n"
+        "window.show()\n"
+        "deadline = time.monotonic() + 2\n"
+        "while time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        f"shown = [m for m in {NOT_WITH_THE_MAIN_WINDOW + NOT_BEFORE_THEIR_PAGE!r} if m in sys.modules]\n"
+        "for index in range(window.nav.count()):\n"
+        "    window.show_page(index)\n"
+        "    app.processEvents()\n"
+        "deadline = time.monotonic() + 2\n"
+        "while time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        f"visited = [m for m in {NOT_WITH_THE_MAIN_WINDOW!r} if m in sys.modules]\n"
+        f"pages = [m for m in {NOT_BEFORE_THEIR_PAGE!r} if m not in sys.modules]\n"
+        "print('shown:', shown, 'every page visited:', visited, 'pages not loaded:', pages,\n"
+        "      'sync:', window.sync_status.text())\n"
+        "window.close()\n"
+        "sys.exit(1 if shown or visited or pages or '单机' not in window.sync_status.text() else 0)\n"
+    )
+    done = run_app(data_dir, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_sources_pyside_reads_at_each_import_are_not_kept(tmp_path: Path) -> None:
+    """PySide6 reads the source of each module imported after it; ``prepare_application`` has linecache drop it
+    again (about 19 MB at the main window: SQLAlchemy, the models, the pages). The check's answers are the same."""
+    code = (
+        "import linecache, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ui.app import prepare_application\n"
+        "app = QApplication([])\n"
+        "prepare_application(app)\n"
+        "import sqlalchemy.orm\n"
+        "import ui.widgets\n"
+        "kept = [k for k in linecache.cache if k.endswith(('.py', '.pyw'))]  # (sqlalchemy's '<generated>' stay)\n"
+        "feature = sys.modules['shibokensupport.feature']\n"
+        "answers = (feature._mod_uses_pyside(ui.widgets), feature._mod_uses_pyside(sqlalchemy.orm))\n"
+        "print('kept:', len(kept), kept[:3], 'answers:', answers)\n"
+        "sys.exit(0 if not kept and answers == (True, False) else 1)\n"
+    )
+    done = run_app(tmp_path, code=code)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -91,15 +91,18 @@ def sign_in_at_start(data: AppContext | Callable[[], AppContext], *, demo: bool 
 
 
 def prepare_main_window() -> None:
-    """Import the main window's modules and load its icon font while the user types the password (about 0.8 s of
-    CPU that would otherwise come between 登录 and the window); a failure here is left for the real use to report."""
+    """Import the main window's modules, load its icon font and have PySide6 create its lazy classes while the user
+    types the password (CPU that would otherwise come between 登录 and the window); a failure here is left for the
+    real use to report."""
     import logging
 
     try:
         import ui.main_window  # noqa: F401
+        from ui.app import realize_qt_classes
         from ui.icons import prepare
 
         prepare()
+        realize_qt_classes()  # (else the first frame after 登录 does it)
     except Exception:
         logging.getLogger(__name__).warning("main window modules could not be imported ahead", exc_info=True)
 

@@ -86,14 +86,11 @@ def apply_permissions(window: MainWindow) -> None:
     _enable(window.intake_page, register)
     for action in (window.new_action, window.save_action, window.save_print_action):
         action.setEnabled(register)
-    leader = window.leader_page
-    leader.may_record = may(window, Permission.LEADER_REPLY)
-    leader.save_button.setToolTip("" if leader.may_record else NOT_ALLOWED)
-    if not leader.may_record:
-        leader.save_button.setEnabled(False)
-    roster = window.roster_page
-    roster.may_manage = may(window, Permission.ROSTER)
-    roster._update_actions()
+    from ui.main_window import PAGE_LEADER, PAGE_ROSTER
+
+    for index in (PAGE_LEADER, PAGE_ROSTER):
+        if window.page_set.built(index) is not None:  # (a page built later gets them then)
+            apply_page_permissions(window, index)
     account: AccountMenu | None = getattr(window, "account", None)  # (not yet while the window is being built)
     if account is not None:
         account.audit_action.setEnabled(may(window, Permission.VIEW_AUDIT))
@@ -103,6 +100,23 @@ def apply_permissions(window: MainWindow) -> None:
     from ui.admin.calendar_menu import update_calendar_admin
 
     update_calendar_admin(window)
+
+
+def apply_page_permissions(window: MainWindow, index: int) -> None:
+    """What the signed-in user may do on one page (the leader's reception, the roster); with every permission
+    change (``apply_permissions``), and when the page is built on first use."""
+    from ui.main_window import PAGE_LEADER, PAGE_ROSTER
+
+    if index == PAGE_LEADER:
+        leader = window.leader_page
+        leader.may_record = may(window, Permission.LEADER_REPLY)
+        leader.save_button.setToolTip("" if leader.may_record else NOT_ALLOWED)
+        if not leader.may_record:
+            leader.save_button.setEnabled(False)
+    if index == PAGE_ROSTER:
+        roster = window.roster_page
+        roster.may_manage = may(window, Permission.ROSTER)
+        roster._update_actions()
 
 
 def apply_case_actions(window_or_none: MainWindow | None, buttons: list[QWidget], role: str | None) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from reception.context import AppContext
 from reception.domain.masking import mask_id, mask_name, mask_phone
-from reception.sync.desk import ConflictView, EnrollResult, enroll, resolve_conflict
+from reception.sync.desk import ConflictView, EnrollResult, resolve_conflict
 from ui.tasks import TaskManager, disable
 from ui.widgets import ErrorLabel, button, confirm_row, field_label
 
@@ -139,7 +139,12 @@ class EnrollDialog(QDialog):
             self.enrolled.emit(result)
             self.accept()
 
-        self.tasks.op(lambda: enroll(self.ctx, server, code), done, what="enroll", owner=self,
+        def work() -> EnrollResult:
+            from reception.sync.desk import enroll  # (httpx and the protocol: imported here, off the GUI thread)
+
+            return enroll(self.ctx, server, code)
+
+        self.tasks.op(work, done, what="enroll", owner=self,
                       message=self.error.show_message, busy=self._busy)
 
     def _busy(self, busy: bool) -> None:

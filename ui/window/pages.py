@@ -1,9 +1,12 @@
-"""The main window's pages and the navigation bar that shows them; the case list is built on first use."""
+"""The main window's pages and the navigation bar that shows them. Only the page shown first (来访登记) is built with
+the window; each of the others is built, and its module imported, when it is first needed: navigated to, or asked
+for (``page``). Until then a blank widget stands in for it in the stack, so the stack's indexes stay the
+navigation's (bench/bench_main_window.py: the main window's memory and the wait after 登录)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStackedWidget, QWidget
@@ -11,16 +14,18 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStackedWidget, QWid
 from reception.context import AppContext
 from ui.icons import nav_icon
 from ui.intake.page import IntakePage
-from ui.leader.page import LeaderPage
 from ui.printing import PrintFn
 from ui.reference import Reference
-from ui.roster.page import RosterPage
-from ui.stats.page import StatsPage
-from ui.sync.page import SyncPage
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from ui.cases.page import CaseListPage
+    from ui.leader.page import LeaderPage
+    from ui.roster.page import RosterPage
+    from ui.stats.page import StatsPage
+    from ui.sync.page import SyncPage
+
+P = TypeVar("P", bound=QWidget)
 
 PAGE_INTAKE = 0
 PAGE_CASES = 1
@@ -61,55 +66,119 @@ class Pages(QObject):
             self.nav.addItem(item)
 
         self.intake = IntakePage(ctx, reference, tasks, printer)
-        self._cases: CaseListPage | None = None  # built on first use: keeps start-up short
+        self._built: dict[int, QWidget] = {PAGE_INTAKE: self.intake}
+        self.on_built: Callable[[int, QWidget], None] | None = None
+        """Called once with each page when it is built (the window connects its signals and permissions)."""
         self.on_cases_built: Callable[[CaseListPage], None] | None = None
         """Called once with the case list when it is built (the window connects its next steps to its pages)."""
         self.stack = QStackedWidget()
         self.stack.addWidget(self.intake)
-        self.stack.addWidget(QWidget())  # stands in for the case list until it is first shown
-        self.roster = RosterPage(ctx, reference, tasks, printer)
-        self.stack.addWidget(self.roster)
-        self.leader = LeaderPage(ctx, reference, tasks)
-        self.stack.addWidget(self.leader)
-        self.stats = StatsPage(ctx, tasks, printer)
-        self.stats.set_actor(reference.user_id or None)
-        self.stack.addWidget(self.stats)
-        self.sync = SyncPage(ctx, tasks)
-        self.stack.addWidget(self.sync)
+        for _index in range(PAGE_CASES, PAGE_SYNC + 1):
+            self.stack.addWidget(QWidget())  # stands in for the page until it is first needed
         self.nav.currentRowChanged.connect(self.show_page)
 
-    @property
-    def cases_built(self) -> CaseListPage | None:
-        """The case list if it has been built (None: never shown yet)."""
-        return self._cases
+    def built(self, index: int) -> QWidget | None:
+        """The page at ``index`` if it has been built (None: not needed yet)."""
+        return self._built.get(index)
 
-    def cases(self, reference: Reference) -> CaseListPage:
-        """The case list, built now if it was not yet (for ``reference``)."""
-        if self._cases is None:
-            from ui.cases.page import CaseListPage
-
-            page = CaseListPage(self.ctx, reference, self.tasks, self.printer)
-            stand_in = self.stack.widget(PAGE_CASES)
+    def page(self, index: int, reference: Reference | None = None) -> QWidget:
+        """The page at ``index``, built now if it was not yet (for ``reference``, by default the pages' own)."""
+        page = self._built.get(index)
+        if page is None:
+            page = self._build(index, reference or self._reference)
+            stand_in = self.stack.widget(index)
             assert stand_in is not None
             was_current = self.stack.currentWidget() is stand_in
-            self.stack.insertWidget(PAGE_CASES, page)
+            self.stack.insertWidget(index, page)
             self.stack.removeWidget(stand_in)
             stand_in.deleteLater()
             if was_current:
                 self.stack.setCurrentWidget(page)
-            self._cases = page
-            if self.on_cases_built is not None:
-                self.on_cases_built(page)
-        return self._cases
+            self._built[index] = page
+            if index == PAGE_CASES and self.on_cases_built is not None:
+                self.on_cases_built(self.cases(self._reference))
+            if self.on_built is not None:
+                self.on_built(index, page)
+        return page
+
+    def _build(self, index: int, reference: Reference) -> QWidget:
+        ctx, tasks = self.ctx, self.tasks
+        if index == PAGE_CASES:
+            from ui.cases.page import CaseListPage
+
+            return CaseListPage(ctx, reference, tasks, self.printer)
+        if index == PAGE_ROSTER:
+            from ui.roster.page import RosterPage
+
+            return RosterPage(ctx, reference, tasks, self.printer)
+        if index == PAGE_LEADER:
+            from ui.leader.page import LeaderPage
+
+            return LeaderPage(ctx, reference, tasks)
+        if index == PAGE_STATISTICS:
+            from ui.stats.page import StatsPage
+
+            stats = StatsPage(ctx, tasks, self.printer)
+            stats.set_actor(reference.user_id or None)
+            return stats
+        if index == PAGE_SYNC:
+            from ui.sync.page import SyncPage
+
+            return SyncPage(ctx, tasks)
+        raise IndexError(index)
+
+    def _typed(self, index: int, kind: type[P], reference: Reference | None = None) -> P:
+        page = self.page(index, reference)
+        assert isinstance(page, kind)
+        return page
+
+    @property
+    def cases_built(self) -> CaseListPage | None:
+        """The case list if it has been built (None: never shown yet)."""
+        return self.cases(self._reference) if PAGE_CASES in self._built else None
+
+    def cases(self, reference: Reference) -> CaseListPage:
+        """The case list, built now if it was not yet (for ``reference``)."""
+        from ui.cases.page import CaseListPage
+
+        return self._typed(PAGE_CASES, CaseListPage, reference)
+
+    @property
+    def roster(self) -> RosterPage:
+        from ui.roster.page import RosterPage
+
+        return self._typed(PAGE_ROSTER, RosterPage)
+
+    @property
+    def leader(self) -> LeaderPage:
+        from ui.leader.page import LeaderPage
+
+        return self._typed(PAGE_LEADER, LeaderPage)
+
+    @property
+    def stats(self) -> StatsPage:
+        from ui.stats.page import StatsPage
+
+        return self._typed(PAGE_STATISTICS, StatsPage)
+
+    @property
+    def sync(self) -> SyncPage:
+        from ui.sync.page import SyncPage
+
+        return self._typed(PAGE_SYNC, SyncPage)
 
     def set_reference(self, reference: Reference) -> None:
+        """Hand the built pages the new reference data; a page built later is built for it."""
         self._reference = reference
         self.intake.set_reference(reference)
-        self.stats.set_actor(reference.user_id or None)
-        self.roster.reference = reference
-        self.leader.set_reference(reference)
-        if self._cases is not None:
-            self._cases.set_reference(reference)
+        if PAGE_STATISTICS in self._built:
+            self.stats.set_actor(reference.user_id or None)
+        if PAGE_ROSTER in self._built:
+            self.roster.reference = reference
+        if PAGE_LEADER in self._built:
+            self.leader.set_reference(reference)
+        if PAGE_CASES in self._built:
+            self.cases(reference).set_reference(reference)
 
     def current(self) -> int:
         return self.stack.currentIndex()
@@ -120,8 +189,7 @@ class Pages(QObject):
         if self.nav.currentRow() != index:
             self.nav.setCurrentRow(index)  # re-enters through currentRowChanged
             return
-        if index == PAGE_CASES:
-            self.cases(self._reference)  # build it before it is shown
+        self.page(index)  # built before it is shown
         self.stack.setCurrentIndex(index)
         if index == PAGE_CASES:
             self.cases(self._reference).ensure_loaded()
@@ -133,4 +201,3 @@ class Pages(QObject):
             self.leader.ensure_loaded()
         if index == PAGE_SYNC:
             self.sync.refresh()
-

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from reception.changes import Change, ChangeSet
 from reception.context import AppContext
+from reception.roster.service import duty_leaders_on  # (read as the window is built: imported with this module)
 from ui.icons import IconLabel, status_item
 from ui.reference import Reference
 from ui.reminders import ReminderBanner, ReminderTracker
@@ -121,8 +122,6 @@ class DeskStatus(QObject):
 
     def refresh_duty_leader(self) -> None:
         """Today's duty leader from the roster, in the status bar and on the intake page (read in the background)."""
-        from reception.roster.service import duty_leaders_on
-
         today = self.ctx.now().date()
 
         def done(duty: DutyToday) -> None:

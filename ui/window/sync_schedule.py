@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QLabel
 
 from reception.context import AppContext
 from ui.icons import IconLabel
-from ui.sync.page import SyncPage
 from ui.sync.status import status_text
 from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from reception.sync.desk import SyncReport, SyncStatus
+    from ui.sync.page import SyncPage
 
 SYNC_INTERVAL_MS = 60_000
 """Background sync every minute (and after each save), when the desk is enrolled."""
@@ -29,14 +29,16 @@ class SyncSchedule(QObject):
 
     pulled = Signal()
 
-    def __init__(self, ctx: AppContext, tasks: TaskManager, label: QLabel, icon: IconLabel, sync_page: SyncPage,
-                 page_in_front: Callable[[], bool], parent: QObject | None = None) -> None:
+    def __init__(self, ctx: AppContext, tasks: TaskManager, label: QLabel, icon: IconLabel,
+                 sync_page: Callable[[], SyncPage | None], page_in_front: Callable[[], bool],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.tasks = tasks
         self.label = label
         self.icon = icon
         self.sync_page = sync_page
+        """The sync page, None until it is first shown (it then asks ``running``)."""
         self.page_in_front = page_in_front
         self.enrolled = False
         self.running = False
@@ -84,15 +86,18 @@ class SyncSchedule(QObject):
         from reception.sync.desk import sync_once
 
         self.running = True
-        self.sync_page.set_running(True)
+        if (page := self.sync_page()) is not None:
+            page.set_running(True)
         self.refresh_status()
 
         def finish() -> None:
             self.running = False
-            self.sync_page.set_running(False)
+            page = self.sync_page()
+            if page is not None:
+                page.set_running(False)
             self.refresh_status()
-            if self.page_in_front():
-                self.sync_page.refresh()
+            if page is not None and self.page_in_front():
+                page.refresh()
             if self.again:
                 self.again = False
                 self.sync_now()

@@ -11,6 +11,11 @@ The functions return plain dataclasses for the UI (``sync_once``, ``sync_status`
 ``list_conflicts``, ``resolve_conflict``) and never hold a transaction across a network call.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from reception.sync.desk.common import (
     ClientFactory,
     ConflictView,
@@ -20,8 +25,6 @@ from reception.sync.desk.common import (
     SyncReport,
     SyncStatus,
 )
-from reception.sync.desk.cycle import pulled_schema_mark, schema_mark, sync_once
-from reception.sync.desk.enrol import enroll
 from reception.sync.desk.status import (
     audit_against_server,
     list_conflicts,
@@ -30,6 +33,24 @@ from reception.sync.desk.status import (
     retry_parked,
     sync_status,
 )
+
+if TYPE_CHECKING:
+    from reception.sync.desk.cycle import pulled_schema_mark, schema_mark, sync_once
+    from reception.sync.desk.enrol import enroll
+
+_NETWORK = {"pulled_schema_mark": "cycle", "schema_mark": "cycle", "sync_once": "cycle", "enroll": "enrol"}
+"""What talks to the server (the cycle, the enrolment: httpx and the protocol's pydantic models) is imported on
+first use: the sync page and the status bar only read the desk's state (``status``)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _NETWORK.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ClientFactory",

@@ -1,5 +1,9 @@
 """What the parts of the desk's sync engine share: its error, the results it hands the UI, the running tally of a
-cycle, and the client it talks through."""
+cycle, and the client it talks through.
+
+Nothing here imports the client (httpx) or the protocol's models (pydantic): the sync page and the status bar read
+the desk's state through ``status`` without them; they are imported when a sync, an enrolment or a download runs
+(``tests/ui/test_startup.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -15,17 +19,20 @@ from reception.db.migrate import SCHEMA_HEAD
 from reception.db.models import SyncPeer
 from reception.domain.errors import ReceptionError
 from reception.domain.workcalendar import WorkCalendar
-from reception.sync.client import SyncClient
-from reception.sync.protocol import CLOCK_SKEW_WARN_S
+
+if TYPE_CHECKING:
+    from reception.sync.client import SyncClient
 
 log = logging.getLogger(__name__)
 
 
-ClientFactory = Callable[[str, str], SyncClient]
+ClientFactory = Callable[[str, str], "SyncClient"]
 """(server URL, token) -> client; tests and the benchmark inject transports or protocol versions through it."""
 
 
 def _default_client(url: str, token: str) -> SyncClient:
+    from reception.sync.client import SyncClient
+
     return SyncClient(url, token, schema=SCHEMA_HEAD)
 
 
@@ -74,7 +81,11 @@ class SyncStatus:
 
     @property
     def clock_warning(self) -> str:
-        if self.clock_skew_s is not None and abs(self.clock_skew_s) > CLOCK_SKEW_WARN_S:
+        if self.clock_skew_s is None:
+            return ""
+        from reception.sync.protocol import CLOCK_SKEW_WARN_S
+
+        if abs(self.clock_skew_s) > CLOCK_SKEW_WARN_S:
             return f"本机时钟与服务器相差约 {round(abs(self.clock_skew_s) / 60)} 分钟，请校准系统时间"
         return ""
 

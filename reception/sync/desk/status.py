@@ -1,5 +1,8 @@
 """For the sync page: the status, the outbox, the parked rows, the conflicts and their resolution, and the audit
-chain against the server's copy."""
+chain against the server's copy.
+
+The reads (status, outbox, conflicts) import neither the client (httpx) nor the protocol's models (pydantic): the
+sync page shows them at start; resolving a conflict and the audit check import what they need."""
 
 from __future__ import annotations
 
@@ -12,13 +15,9 @@ from reception.db.base import utcnow
 from reception.db.models import SyncConflict, SyncOutbox, SyncPeer
 from reception.domain.workcalendar import WorkCalendar
 from reception.sync import credentials
-from reception.sync.client import SyncRefused, SyncTransportError
 from reception.sync.codec import codec_for
 from reception.sync.desk.common import ClientFactory, ConflictView, OutboxItem, SyncError, SyncStatus, _default_client
-from reception.sync.desk.pull import _apply_one, _recompute_all_clocks, _reproject
-from reception.sync.desk.push import _set_version
 from reception.sync.outbox import APPLYING_KEY, captured, enqueue
-from reception.sync.protocol import PulledRecord
 from reception.sync.registry import CLOCK_INPUTS, CLOCK_SETTINGS, PROJECTED_FROM_EVENTS
 
 
@@ -84,6 +83,10 @@ def resolve_conflict(ctx: AppContext, conflict_id: str, choice: str,
     """Settle a conflict: ``local`` (send this desk's version), ``server`` (take the server's), ``merged``
     (``merged`` holds the chosen column values, wire format; sent as a new change against the server's version)
     or, for collisions and apply problems, ``acknowledge``. The change goes through the outbox like any other."""
+    from reception.sync.desk.pull import _apply_one, _recompute_all_clocks, _reproject
+    from reception.sync.desk.push import _set_version
+    from reception.sync.protocol import PulledRecord
+
     calendar: WorkCalendar | None = None
     with ctx.db.write() as session:
         conflict = session.get(SyncConflict, conflict_id)
@@ -178,6 +181,7 @@ def audit_against_server(ctx: AppContext, *, client_factory: ClientFactory = _de
     that is missing here (a truncated tail) or differs (a rewritten one) is a problem. Returns (problems, note): the
     note says when no comparison was possible (not enrolled, offline)."""
     from reception.db.models import AuditEntry
+    from reception.sync.client import SyncRefused, SyncTransportError
     from reception.sync.protocol import AuditHeadsReply
 
     with ctx.db.read() as session:
