@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reception.security.crypto import DataKeys, data_keys
@@ -150,11 +150,48 @@ def initials(name: str) -> str:
     chars = clean_name(name)
     if len(chars) < 2 or not all(_is_han(ch) for ch in chars):
         return ""
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import Style
 
-    letters = lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
+    letters = _pinyin().lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
     out = "".join(part[:1] for part in letters).lower()
     return out if len(out) == len(chars) and out.isascii() and out.isalpha() else ""
+
+
+_PINYIN: list[Any] = []
+MEMO_MAX = 100_000
+"""(the most words ``_pinyin``'s converter keeps: far more than a district's names use)"""
+
+
+def _pinyin() -> Any:
+    """pypinyin's ``lazy_pinyin`` as ``pypinyin.lazy_pinyin`` runs it (a ``Pinyin`` over an ``UltimateConverter``
+    with the default options), made once, its converter keeping each word's answer: a name is cut into words
+    (surnames, given-name characters, phrases) that a district's names share by the thousand, and converting one
+    (dictionary look-up, the style's rewriting) was most of a pulled petitioner's n-grams."""
+    if not _PINYIN:
+        from pypinyin import Style
+        from pypinyin.converter import UltimateConverter
+        from pypinyin.core import Pinyin
+
+        class Remembering(UltimateConverter):
+            def __init__(self) -> None:
+                super().__init__()
+                self.known: dict[tuple[Any, ...], list[list[str]]] = {}
+
+            def convert(self, words: str, style: Style, heteronym: bool, errors: Callable[[str], str] | str,
+                        strict: bool = True, **kwargs: Any) -> list[list[str]]:
+                key = (words, style, heteronym, errors, strict, *sorted(kwargs.items()))
+                found = self.known.get(key)
+                if found is None:
+                    found = super().convert(words, style, heteronym, errors, strict, **kwargs)
+                    if len(self.known) >= MEMO_MAX:
+                        self.known.clear()
+                    self.known[key] = found
+                return [list(item) for item in found]  # (a copy: the caller may change its lists)
+
+        with _lock:
+            if not _PINYIN:
+                _PINYIN.append(Pinyin(Remembering()))
+    return _PINYIN[0]
 
 
 def name_grams(name: str) -> set[str]:
