@@ -161,7 +161,7 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     if all_clocks:
         tally.calendar = _recompute_all_clocks(ctx, session)  # (handed over by ``_pull`` once this commits)
     elif cases:
-        _reproject(ctx, session, cases)
+        _reproject(ctx, session, cases, _given_cases(bulk, cases) if bulk else None)
     peer = _peer(session)
     peer.cursor = reply.cursor  # in the same transaction as the applied batch
     tally.pulled += applied
@@ -464,9 +464,49 @@ def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep
     note_written(conn, ["sync_row"])
 
 
-def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str]) -> None:
+def _reproject(ctx: AppContext, session: Session, case_ids: Iterable[str], given: Any = None) -> None:
     """Recompute the running clocks (a local projection of each case's events) of cases whose events or row came
-    from the server: the lifecycle's one reprojection (``lifecycle.service.reproject_cases``)."""
+    from the server: the lifecycle's one reprojection (``lifecycle.service.reproject_cases``; ``given``: the new
+    cases with their events, from ``_given_cases``)."""
     from reception.lifecycle.service import reproject_cases
 
-    reproject_cases(session, case_ids, ctx.calendar)
+    reproject_cases(session, case_ids, ctx.calendar, given)
+
+
+_CASE_READS = ("id", "merged_into", "content_class", "status", "registered_on", "unit_id")
+_EVENT_READS = ("id", "case_id", "kind", "occurred_at", "occurred_on", "actor_id", "unit_id", "data")
+
+
+def _given_cases(bulk: dict[str, dict[str, dict[str, Any]]], case_ids: set[str]) -> dict[str, Any]:
+    """The batch's new cases among ``case_ids`` with their new events, from the rows the bulk insert just stored
+    (``lifecycle.service.GivenCase``: ``reproject_cases`` need not read them back; it still counts each case's
+    stored events and reads any case whose count differs). Only when every new event of the batch took the bulk
+    insert (else some went through the ORM, and are not here), and only cases whose rows carry every column the
+    projection reads, with aware event times to order by as the database orders them (``occurred_at``, ``id``)."""
+    from reception.lifecycle.machine import Event
+    from reception.lifecycle.service import GivenCase
+
+    new_cases = bulk.get("petition_case")
+    if not new_cases or not _bulk_insertable("case_event"):
+        return {}
+    wanted = {cid: row for cid, row in new_cases.items() if cid in case_ids and all(k in row for k in _CASE_READS)}
+    events: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
+    doubtful: set[str] = set()
+    for row in bulk.get("case_event", {}).values():
+        cid = row.get("case_id")
+        if cid not in events:
+            continue
+        at = row.get("occurred_at")
+        if not all(k in row for k in _EVENT_READS) or type(at) is not datetime or at.tzinfo is None:
+            doubtful.add(cid)
+        else:
+            events[cid].append(row)
+    given: dict[str, Any] = {}
+    for cid, row in wanted.items():
+        if cid in doubtful:
+            continue
+        ordered = sorted(events[cid], key=lambda e: (e["occurred_at"], e["id"]))
+        given[cid] = GivenCase(cid, row["merged_into"], row["content_class"], row["status"], row["registered_on"],
+                               row["unit_id"], tuple(Event(e["kind"], e["occurred_on"], e["actor_id"], e["unit_id"],
+                                                           e["data"] or {}) for e in ordered))
+    return given
