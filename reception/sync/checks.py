@@ -391,7 +391,9 @@ def _source(table: str) -> str:
                 bad.append(f"len(v) > {int(c.length)}")
             if c.encrypted:
                 bad.append("v.startswith(prefixes)")
-            out += [f"    elif {' or '.join(bad)}:", "        return False", "    else:", "        found.append(v)"]
+            out += [f"    elif {' or '.join(bad)}:", "        return False",
+                    "    elif not (v.isascii() and v.isprintable()):",  # (printable ASCII is clean: no search)
+                    "        found.append(v)"]
         elif c.kind in ("datetime", "date"):
             parse = "datetime_of" if c.kind == "datetime" else "date_of"
             out += ["    elif type(v) is not str or len(v) > 40:", "        return False", "    else:",
