@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reception.security.crypto import DataKeys, data_keys
@@ -59,18 +59,33 @@ def _pads() -> tuple[Any, Any]:
         return _base[0][1], _base[0][2]
 
 
-def _tokens(purpose: str, suffixes: Iterable[str]) -> set[int]:
+Memo = dict[tuple[str, str], int]
+"""(purpose, suffix) -> token, for one batch of petitioners (``all_rows``): the tokens under the key loaded when
+the batch began. Petitioners of a batch share many suffixes (the address pairs of a community, ID and phone
+tails): each is hashed once."""
+
+
+def _tokens(purpose: str, suffixes: Iterable[str], memo: Memo | None = None) -> set[int]:
     """The index tokens of some suffixes of one kind: the first 64 bits (signed, SQLite's native INTEGER) of
-    HMAC-SHA256 under the blind-index key of the context label, the purpose, a NUL and the suffix."""
+    HMAC-SHA256 under the blind-index key of the context label, the purpose, a NUL and the suffix (``memo``: the
+    tokens already computed for this batch, taken from there and added to it)."""
     inner0, outer0 = _pads()
     head = purpose.encode("ascii") + b"\x00"
     out: set[int] = set()
     for suffix in suffixes:
+        if memo is not None:
+            known = memo.get((purpose, suffix))
+            if known is not None:
+                out.add(known)
+                continue
         inner = inner0.copy()
         inner.update(head + suffix.encode("utf-8"))
         outer = outer0.copy()
         outer.update(inner.digest())
-        out.add(int.from_bytes(outer.digest()[:8], "big", signed=True))
+        value = int.from_bytes(outer.digest()[:8], "big", signed=True)
+        out.add(value)
+        if memo is not None:
+            memo[(purpose, suffix)] = value
     return out
 
 
@@ -79,14 +94,14 @@ def token(purpose: str, suffix: str) -> int:
     return next(iter(_tokens(purpose, (suffix,))))
 
 
-def id_tokens(id_number: str | None) -> set[int]:
+def id_tokens(id_number: str | None, memo: Memo | None = None) -> set[int]:
     value = (id_number or "").upper()
-    return _tokens(ID_PURPOSE, [value[-n:] for n in ID_SUFFIXES if len(value) > n])
+    return _tokens(ID_PURPOSE, [value[-n:] for n in ID_SUFFIXES if len(value) > n], memo)
 
 
-def phone_tokens(phone: str | None) -> set[int]:
+def phone_tokens(phone: str | None, memo: Memo | None = None) -> set[int]:
     value = phone or ""
-    return _tokens(PHONE_PURPOSE, [value[-n:] for n in PHONE_SUFFIXES if len(value) > n])
+    return _tokens(PHONE_PURPOSE, [value[-n:] for n in PHONE_SUFFIXES if len(value) > n], memo)
 
 
 def _address_char(ch: str) -> bool:
@@ -99,24 +114,26 @@ def address_grams(address: str | None) -> list[str]:
     triples with a digit and a Chinese character, without repeats. Full-width digits and letters are folded first
     (NFKC), as the search box folds the text."""
     chars = "".join(unicodedata.normalize("NFKC", address or "").split()).upper()
-    grams = {chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)
-             if _address_char(chars[i]) and _address_char(chars[i + 1])}
+    han = [_is_han(ch) for ch in chars]  # (each character's classes worked out once, not once per n-gram)
+    ok = [h or (ch.isascii() and ch.isalnum()) for ch, h in zip(chars, han, strict=True)]  # (``_address_char``)
+    digit = [ch.isdigit() for ch in chars]
+    grams = {chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1) if ok[i] and ok[i + 1]}
     # and the triples that join a number to its Chinese neighbours (区2栋, 2栋1, 元15...): 2栋 alone is one address
     # in ten, a community's 区2栋 one in sixty, so a building's look-up reads a short list
     for i in range(len(chars) - 2):
-        triple = chars[i:i + 3]
-        if (all(_address_char(ch) for ch in triple) and any(ch.isdigit() for ch in triple)
-                and any(_is_han(ch) for ch in triple)):
-            grams.add(triple)
+        if (ok[i] and ok[i + 1] and ok[i + 2] and (digit[i] or digit[i + 1] or digit[i + 2])
+                and (han[i] or han[i + 1] or han[i + 2])):
+            grams.add(chars[i:i + 3])
     return sorted(grams)
 
 
-def address_tokens(address: str | None) -> set[int]:
-    return _tokens(ADDRESS_PURPOSE, address_grams(address))
+def address_tokens(address: str | None, memo: Memo | None = None) -> set[int]:
+    return _tokens(ADDRESS_PURPOSE, address_grams(address), memo)
 
 
-def secret_tokens(id_number: str | None, phone: str | None, address: str | None = None) -> set[int]:
-    return id_tokens(id_number) | phone_tokens(phone) | address_tokens(address)
+def secret_tokens(id_number: str | None, phone: str | None, address: str | None = None,
+                  memo: Memo | None = None) -> set[int]:
+    return id_tokens(id_number, memo) | phone_tokens(phone, memo) | address_tokens(address, memo)
 
 
 def _is_han(ch: str) -> bool:
@@ -133,11 +150,48 @@ def initials(name: str) -> str:
     chars = clean_name(name)
     if len(chars) < 2 or not all(_is_han(ch) for ch in chars):
         return ""
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import Style
 
-    letters = lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
+    letters = _pinyin().lazy_pinyin(chars, style=Style.FIRST_LETTER, errors="ignore")
     out = "".join(part[:1] for part in letters).lower()
     return out if len(out) == len(chars) and out.isascii() and out.isalpha() else ""
+
+
+_PINYIN: list[Any] = []
+MEMO_MAX = 100_000
+"""(the most words ``_pinyin``'s converter keeps: far more than a district's names use)"""
+
+
+def _pinyin() -> Any:
+    """pypinyin's ``lazy_pinyin`` as ``pypinyin.lazy_pinyin`` runs it (a ``Pinyin`` over an ``UltimateConverter``
+    with the default options), made once, its converter keeping each word's answer: a name is cut into words
+    (surnames, given-name characters, phrases) that a district's names share by the thousand, and converting one
+    (dictionary look-up, the style's rewriting) was most of a pulled petitioner's n-grams."""
+    if not _PINYIN:
+        from pypinyin import Style
+        from pypinyin.converter import UltimateConverter
+        from pypinyin.core import Pinyin
+
+        class Remembering(UltimateConverter):
+            def __init__(self) -> None:
+                super().__init__()
+                self.known: dict[tuple[Any, ...], list[list[str]]] = {}
+
+            def convert(self, words: str, style: Style, heteronym: bool, errors: Callable[[str], str] | str,
+                        strict: bool = True, **kwargs: Any) -> list[list[str]]:
+                key = (words, style, heteronym, errors, strict, *sorted(kwargs.items()))
+                found = self.known.get(key)
+                if found is None:
+                    found = super().convert(words, style, heteronym, errors, strict, **kwargs)
+                    if len(self.known) >= MEMO_MAX:
+                        self.known.clear()
+                    self.known[key] = found
+                return [list(item) for item in found]  # (a copy: the caller may change its lists)
+
+        with _lock:
+            if not _PINYIN:
+                _PINYIN.append(Pinyin(Remembering()))
+    return _PINYIN[0]
 
 
 def name_grams(name: str) -> set[str]:
@@ -155,19 +209,21 @@ def grams_of_query(text: str) -> list[str]:
     return sorted({chars[i:i + GRAM] for i in range(len(chars) - GRAM + 1)})
 
 
-def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None, address: str | None = None
-         ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
-    """The (token, id) and (gram, id) rows of one petitioner."""
-    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone, address)],
+def rows(petitioner_id: str, name: str, id_number: str | None, phone: str | None, address: str | None = None,
+         memo: Memo | None = None) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The (token, id) and (gram, id) rows of one petitioner (``memo``: the tokens of the batch so far)."""
+    return ([(t, petitioner_id) for t in secret_tokens(id_number, phone, address, memo)],
             [(g, petitioner_id) for g in name_grams(name)])
 
 
 def all_rows(people: Iterable[tuple[str, str, str | None, str | None, str | None]]
              ) -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The rows of many petitioners, each suffix of the batch hashed once."""
     tok: list[tuple[int, str]] = []
     grams: list[tuple[str, str]] = []
+    memo: Memo = {}
     for pid, name, id_number, phone, address in people:
-        t, g = rows(pid, name, id_number, phone, address)
+        t, g = rows(pid, name, id_number, phone, address, memo)
         tok.extend(t)
         grams.extend(g)
     return tok, grams

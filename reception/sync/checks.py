@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -212,16 +213,23 @@ def _text_key(table: str) -> bool:
 
 
 @cache
-def _case_values() -> tuple[frozenset[str], frozenset[str]]:
+def _case_values() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    from reception.domain.case_numbers import CASE_NO_RE
     from reception.domain.enums import CaseStatus, ContentClass
 
-    return frozenset(c.value for c in ContentClass), frozenset(c.value for c in CaseStatus)
+    return frozenset(c.value for c in ContentClass), frozenset(c.value for c in CaseStatus), CASE_NO_RE
+
+
+@cache
+def _machine() -> tuple[Any, Any, Any]:
+    """(the lifecycle's CaseState, Event and fold_one: imported once, not by every check of an event)"""
+    from reception.lifecycle.machine import CaseState, Event, fold_one
+
+    return CaseState, Event, fold_one
 
 
 def _case_problem(data: dict[str, Any]) -> str:
-    from reception.domain.case_numbers import CASE_NO_RE
-
-    classes, statuses = _case_values()
+    classes, statuses, CASE_NO_RE = _case_values()  # noqa: N806  (the pattern's own name)
     case_no = data.get("case_no")
     if case_no is not None and not (isinstance(case_no, str) and CASE_NO_RE.fullmatch(case_no)
                                     and "\n" not in case_no):
@@ -236,8 +244,7 @@ def _case_problem(data: dict[str, Any]) -> str:
 
 
 def _event_problem(data: dict[str, Any]) -> str:
-    from reception.lifecycle.machine import CaseState, Event, fold_one
-
+    CaseState, Event, fold_one = _machine()  # noqa: N806  (the classes' own names)
     payload = data.get("data", {})
     if not isinstance(payload, dict):
         return "事件内容应为 JSON 对象"
@@ -306,7 +313,18 @@ def domain_problem(table: str, record_id: str, data: dict[str, Any]) -> str:
 
 
 def record_problem(table: str, record_id: str, data: dict[str, Any] | None, *, deleted: bool = False) -> str:
-    """Whether a record (as pulled or pushed) can be stored: '' if so, else the reason."""
+    """Whether a record (as pulled or pushed) can be stored: '' if so, else the reason. A well-formed record passes
+    the table's compiled check (``_compiled``: every check below, in one pass); any doubt takes the check below,
+    field by field, which names the reason."""
+    if not deleted and type(data) is dict:
+        fast = _compiled(table)
+        if fast is not None and fast(record_id, data):
+            return ""
+    return field_by_field_problem(table, record_id, data, deleted=deleted)
+
+
+def field_by_field_problem(table: str, record_id: str, data: dict[str, Any] | None, *, deleted: bool = False) -> str:
+    """``record_problem`` without the compiled check: each check in turn, the first failing one named."""
     codec = codec_for(table)
     if codec is None:
         return f"未知的表：{table}"
@@ -323,3 +341,100 @@ def record_problem(table: str, record_id: str, data: dict[str, Any] | None, *, d
     if deleted:
         return ""
     return schema_problem(table, data) or domain_problem(table, record_id, data)
+
+
+# -- the compiled check ---------------------------------------------------------------------------------------------
+
+_Fast = Callable[[str, dict[str, Any]], bool]
+
+
+@cache
+def _compiled(table: str) -> _Fast | None:
+    """The table's check of a whole record (not deleted, its data a dict) as one function, built once: True when
+    the record passes every check ``record_problem`` makes (record id, key, schema, domain), False at the first
+    doubt (then ``record_problem`` checks field by field for the reason). The function is written out for the
+    table's columns (``_source``: one straight run of tests per column, its limits as constants; no per-field
+    dispatch or loop), and the record's texts (JSON keys and strings included) are checked for bad characters in
+    one regex search."""
+    codec = codec_for(table)
+    if codec is None:
+        return None
+    namespace: dict[str, Any] = {
+        "id_match": RECORD_ID_RE.match, "key_of": codec.key_of, "record_id_of": codec.record_id_of,
+        "required": _plan(table)[1], "prefixes": CIPHER_PREFIXES, "isfinite": math.isfinite,
+        "datetime_of": datetime.fromisoformat, "date_of": date.fromisoformat, "json_ok": _json_ok,
+        "all_clean": all_clean, "domain_problem": domain_problem, "table": table}
+    exec(compile(_source(table), f"<record check: {table}>", "exec"), namespace)  # noqa: S102  (our own text)
+    check: _Fast = namespace["check"]
+    return check
+
+
+def _source(table: str) -> str:
+    """The text of ``_compiled``'s function for ``table`` (column names are the models' identifiers, written as
+    string literals; the limits as numbers)."""
+    checks, _required = _plan(table)
+    out = ["def check(record_id, data):",
+           "    if type(record_id) is not str or not id_match(record_id) or not required <= data.keys():",
+           "        return False"]
+    if not _text_key(table):
+        out += ["    try:", "        key_of(record_id)", "    except (ValueError, TypeError):", "        return False"]
+    out += ["    try:", "        if record_id_of(data) != record_id:", "            return False",
+            "    except KeyError:", "        return False", "    get = data.get", "    found = []"]
+    for name, c in checks.items():
+        n = repr(name)
+        out.append(f"    v = get({n})")
+        out.append("    if v is None:")
+        out.append("        pass" if c.nullable else f"        if {n} in data:\n            return False")
+        if c.kind == "text":
+            bad = ["type(v) is not str"]
+            if c.length is not None:
+                bad.append(f"len(v) > {int(c.length)}")
+            if c.encrypted:
+                bad.append("v.startswith(prefixes)")
+            out += [f"    elif {' or '.join(bad)}:", "        return False",
+                    "    elif not (v.isascii() and v.isprintable()):",  # (printable ASCII is clean: no search)
+                    "        found.append(v)"]
+        elif c.kind in ("datetime", "date"):
+            parse = "datetime_of" if c.kind == "datetime" else "date_of"
+            out += ["    elif type(v) is not str or len(v) > 40:", "        return False", "    else:",
+                    "        try:", f"            year = {parse}(v).year", "        except ValueError:",
+                    "            return False", "        if not 1900 <= year <= 2200:", "            return False"]
+        elif c.kind == "bool":
+            out += ["    elif type(v) is not bool:", "        return False"]
+        elif c.kind == "int":
+            out += [f"    elif type(v) is not int or not {int(c.low)} <= v <= {int(c.high)}:", "        return False"]
+        elif c.kind == "float":  # (an int here: the full check)
+            out += ["    elif type(v) is not float or not isfinite(v):", "        return False"]
+        elif c.kind == "json":
+            out += ["    elif type(v) is not dict or not json_ok(v, 0, found):", "        return False"]
+    out += ["    if found and not all_clean(found):", "        return False",
+            "    return not domain_problem(table, record_id, data)", ""]
+    return "\n".join(out)
+
+
+def _json_ok(value: Any, depth: int, texts: list[str]) -> bool:
+    """``_json_problem(value, depth)`` is '' (``value`` a dict or list), its strings (keys too) left in ``texts`` to
+    be checked with the record's other texts; False at anything a closer look must judge."""
+    if depth >= MAX_JSON_DEPTH:
+        return False  # (a nesting this deep: the full check, which counts exactly)
+    items = value.items() if type(value) is dict else enumerate(value)
+    for k, item in items:
+        if type(k) is str:
+            texts.append(k)
+        elif type(value) is dict:
+            return False
+        kind = type(item)
+        if kind is str:
+            texts.append(item)
+        elif kind is dict or kind is list:
+            if not _json_ok(item, depth + 1, texts):
+                return False
+        elif kind is int:
+            if not INT64[0] <= item <= INT64[1]:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif not (kind is bool or item is None):
+            return False
+    return True
