@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self.page_set = Pages(ctx, self.reference, self.tasks, self._print, self)
         self.nav = self.page_set.nav
         self.pages = self.page_set.stack
-        self.page_set.on_cases_built = lambda page: page.connect_window(self)
         self.page_set.on_built = self._page_built
         self.intake_page = self.page_set.intake
         self.intake_page.previewer = self._preview
@@ -282,9 +281,12 @@ class MainWindow(QMainWindow):
         return self.sync_page if self.page_set.built(PAGE_SYNC) is not None else None
 
     def _page_built(self, index: int, _page: QWidget) -> None:
-        """A page built on first use: connect it to the window and give it the signed-in user's permissions."""
+        """A page built on first use: connect it to the window (the case list's next steps to the other pages) and
+        give it the signed-in user's permissions."""
         from ui.security.session import apply_page_permissions
 
+        if index == PAGE_CASES:
+            self.cases_page.connect_window(self)
         if index == PAGE_LEADER:
             self.leader_page.receptionSaved.connect(self._on_case_saved)
         if index == PAGE_SYNC:

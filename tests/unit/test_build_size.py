@@ -3,21 +3,16 @@ build carries that a Windows build does not (ICU, the Linux system libraries, Qt
 
 from __future__ import annotations
 
-import importlib.util
 import types
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import packaging_scripts
 
 
 def _build_size() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("build_size", ROOT / "packaging" / "build_size.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return packaging_scripts.load("build_size")
 
 
 def _folder(root: Path, sizes: dict[str, int]) -> Path:

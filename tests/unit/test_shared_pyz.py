@@ -5,12 +5,13 @@ and laid out like an executable (bootloader in front, a code signature behind). 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import types
 from pathlib import Path
 
 import pytest
+
+from tests import packaging_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,11 +21,7 @@ loader_archive = pytest.importorskip("PyInstaller.loader.pyimod01_archive")
 
 
 def _hook() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("pyi_rth_shared_pyz", ROOT / "packaging" / "pyi_rth_shared_pyz.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # not frozen: defines the functions and switches nothing
-    return module
+    return packaging_scripts.load("pyi_rth_shared_pyz")  # not frozen: defines the functions and switches nothing
 
 
 def _fake_executable(tmp_path: Path, *, signature: int) -> Path:

@@ -69,8 +69,6 @@ class Pages(QObject):
         self._built: dict[int, QWidget] = {PAGE_INTAKE: self.intake}
         self.on_built: Callable[[int, QWidget], None] | None = None
         """Called once with each page when it is built (the window connects its signals and permissions)."""
-        self.on_cases_built: Callable[[CaseListPage], None] | None = None
-        """Called once with the case list when it is built (the window connects its next steps to its pages)."""
         self.stack = QStackedWidget()
         self.stack.addWidget(self.intake)
         for _index in range(PAGE_CASES, PAGE_SYNC + 1):
@@ -95,8 +93,6 @@ class Pages(QObject):
             if was_current:
                 self.stack.setCurrentWidget(page)
             self._built[index] = page
-            if index == PAGE_CASES and self.on_cases_built is not None:
-                self.on_cases_built(self.cases(self._reference))
             if self.on_built is not None:
                 self.on_built(index, page)
         return page
