@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PACKAGED_MIGRATIONS = MIGRATIONS_DIR
-SCHEMA_HEAD = "0015_mergechain"
+SCHEMA_HEAD = "0016_partialmerge"
 """The newest revision in ``migrations/versions`` (a test checks it). An up-to-date database is recognised
 with one SQLite query, so a normal start-up never imports Alembic (about 200 ms)."""
 
