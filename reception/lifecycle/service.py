@@ -256,10 +256,23 @@ def reproject_cases(session: Session, case_ids: Iterable[str], cal: WorkCalendar
             if state.status is CaseStatus.VOID:
                 void.append(cid)
             rows.extend(clock_rows(cid, state, cal, st))
-        if rows:
-            session.execute(insert(_CLOCKS), rows)
+        _insert_clocks(session, rows)
         if void:  # (an import undone elsewhere: its days' figures no longer count it)
             forget_case_days(session, void)
+
+
+def _insert_clocks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert clock rows (``clock_rows``: every row has the same columns) by the driver's executemany
+    (``db.bulk.execute_many``: SQLAlchemy's own builds each row's parameters one by one, a sync pull's thousands of
+    new cases' clocks), the table named for the change notices as SQLAlchemy's statement would be."""
+    if not rows:
+        return
+    from reception.changes import note_written
+    from reception.db.bulk import execute_many
+
+    conn = session.connection()
+    execute_many(conn, insert(_CLOCKS), rows)
+    note_written(conn, [_CLOCKS.name])
 
 
 def forget_case_days(session: Session, case_ids: Iterable[str]) -> None:

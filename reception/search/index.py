@@ -103,6 +103,8 @@ def insert_new(conn: Connection, people: Iterable[tuple[str, str, str | None, st
     one statement per index for all of them: what ``_on_insert`` does for each ORM insert (the sync pull's bulk
     insert of new petitioners)."""
     tok, grams = tokens.all_rows(people)
+    tok.sort()
+    grams.sort()
     # the driver's own executemany (as ``rebuild``): these tables are no screen's (``changes.TABLE_CHANGES``)
     if tok:
         conn.exec_driver_sql("INSERT OR IGNORE INTO petitioner_token (token, petitioner_id) VALUES (?, ?)", tok)

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic_core import to_json
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
@@ -53,12 +53,6 @@ def _too_old(protocol: int | None) -> ServerError | None:
         return ServerError(426, f"本工位程序版本过旧（同步协议 {shown}），服务器要求至少为 {MIN_PROTOCOL}。"
                                 "请安装新版本后再同步；本机已登记的数据不受影响，升级后会自动上传。")
     return None
-
-
-def _json(reply: BaseModel) -> Response:
-    """A large reply (a push or pull batch) serialised once by pydantic itself; FastAPI's response_model path
-    would dump, validate again and re-encode thousands of records (the model still documents the endpoint)."""
-    return Response(content=reply.model_dump_json(), media_type="application/json")
 
 
 def create_app(db: ServerDatabase, *, now: Callable[[], datetime] | None = None) -> FastAPI:
@@ -158,8 +152,11 @@ def create_app(db: ServerDatabase, *, now: Callable[[], datetime] | None = None)
     def pull(client: DeskClient, after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
              limit: Annotated[int, Query(ge=1, le=5000)] = 1000, skip_own: bool = False) -> Response:
         """Records changed after sequence number ``after``, in sequence order (tombstones included); with
-        ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them)."""
-        return _json(service.pull(db, after, limit, skip_origin=client.id if skip_own else ""))
+        ``skip_own`` the calling desk's own changes are left out (``cursor`` still moves past them). The JSON is
+        built from the stored records' text (``service.pull_json``), not through FastAPI's response_model path
+        (which would dump, validate again and re-encode thousands of records; the model documents the answer)."""
+        return Response(content=service.pull_json(db, after, limit, skip_origin=client.id if skip_own else ""),
+                        media_type="application/json")
 
     @app.get("/sync/audit-heads", response_model=AuditHeadsReply, tags=["sync"])
     def audit_heads(client: DeskClient) -> AuditHeadsReply:

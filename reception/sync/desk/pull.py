@@ -116,10 +116,12 @@ def _apply_batch(ctx: AppContext, session: Session, reply: PullReply, tally: _Ta
     applied = 0
     # new rows of tables whose ORM insert events all have declared stand-ins (or that have none) go in as one
     # executemany per table (``_bulk_insert``); everything else goes through the unit of work. (Which tables:
-    # decided once per batch, here.)
+    # decided once per batch, here; parents first: see ``_bulk_insert``.)
     bulk: dict[str, dict[str, dict[str, Any]]] | None = None
     if not strict:
-        bulk = {t: {} for t in sorted({r.table for r in records}) if _bulk_insertable(t)}
+        order = table_order()
+        bulk = {t: {} for t in sorted({r.table for r in records}, key=lambda t: (order.get(t, 0), t))
+                if _bulk_insertable(t)}
     now = utcnow()
     parked = 0
     readable: list[PulledRecord] = []
@@ -244,7 +246,10 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
     from reception.db import insert_hooks
 
     conn = session.connection()
-    for table, new_rows in bulk.items():  # (foreign keys are deferred to commit: the order does not matter)
+    # (foreign keys are deferred to commit, so any order would do; but in dependency order, parents first, SQLite's
+    # count of pending violations stays at zero, and then a parent row's insert need not look for children that
+    # wait for it in every table referring to it)
+    for table, new_rows in bulk.items():
         codec = codec_for(table)
         assert codec is not None
         hooks = insert_hooks.stand_ins(codec.model)
@@ -460,7 +465,7 @@ def _upsert_versions(session: Session, rows: list[tuple[str, str, int]], *, keep
     conn = session.connection()
     conn.exec_driver_sql("INSERT INTO sync_row (table_name, record_id, version) VALUES (?, ?, ?) "
                          f"ON CONFLICT (table_name, record_id) DO UPDATE SET version = {new_version}",
-                         [(t, r, v) for (t, r), v in latest.items()])
+                         sorted((t, r, v) for (t, r), v in latest.items()))
     note_written(conn, ["sync_row"])
 
 
