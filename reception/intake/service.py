@@ -563,9 +563,11 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
 
 
 def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, now: datetime) -> Case:
+    """The new case's row, added unflushed: ``visit_records`` sets its routing columns next, so one INSERT carries
+    them (flushing here made the routing an UPDATE of ``unit_id``, which fires the per-day statistics cache's
+    trigger on ``petition_case``: migration ``0015_mergechain``)."""
     case = new_case_row(form, desk, officer, now, _next_case_no(session, desk.code, now))
     session.add(case)
-    session.flush()
     return case
 
 
