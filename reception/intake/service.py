@@ -434,29 +434,59 @@ def join_flags(case: Case, visits_before: int) -> tuple[HistoryFlag, ...]:
 
 def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer_id: str,
                     render_receipt: bool = True) -> IntakeResult:
-    """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt."""
+    """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt.
+
+    The receipt's content is read inside the registration's transaction (its rows are in the session: no second
+    read transaction); it is rendered, written to the archive and its print recorded after the commit, so a
+    failing receipt never undoes the registration."""
+    prepared = None
+    receipt_error: str | None = None
     with ctx.db.write() as session:
-        result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+        with session.no_autoflush:
+            result, rows = _register(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
         if result.is_new_case:
             # local import: the lifecycle imports the intake's neighbours
             from reception.lifecycle.service import catch_up_clocks
 
             # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
             catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
+        if render_receipt:
+            session.flush()  # (a failing flush fails the save, as the commit would: not a receipt error)
+            prepared, receipt_error = _prepare_receipt(session, ctx, result)
+        del rows
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
-    if render_receipt:
-        from reception.intake.receipt import archive_receipt  # local: keeps ReportLab off the import path
+    if prepared is not None:
+        from reception.intake.receipt import file_receipt
 
         try:
-            path = archive_receipt(ctx, result.case_id, visit_id=result.visit_id, officer_id=officer_id)
+            path = file_receipt(ctx, prepared, officer_id=officer_id)
             result = replace(result, receipt_path=str(path))
         except ReceptionError as exc:
             result = replace(result, receipt_error=exc.message)
         except Exception:  # the record is saved; the receipt can be reprinted
             log.exception("receipt rendering failed for case %s", result.case_no)
-            result = replace(result, receipt_error="回执生成失败，记录已保存，可在案件列表中补打。")
+            result = replace(result, receipt_error=RECEIPT_FAILED)
+    elif receipt_error is not None:
+        result = replace(result, receipt_error=receipt_error)
     return result
+
+
+RECEIPT_FAILED = "回执生成失败，记录已保存，可在案件列表中补打。"
+
+
+def _prepare_receipt(session: Session, ctx: AppContext, result: IntakeResult) -> tuple[Any, str | None]:
+    """The receipt of the visit just registered, read in its transaction (``receipt.prepare_receipt``), or the
+    message for the officer when it cannot be made (the registration is saved either way)."""
+    from reception.intake.receipt import prepare_receipt  # local: keeps ReportLab off the import path
+
+    try:
+        return prepare_receipt(session, ctx, result.case_id, visit_id=result.visit_id), None
+    except ReceptionError as exc:
+        return None, exc.message
+    except Exception:
+        log.exception("receipt rendering failed for case %s", result.case_no)
+        return None, RECEIPT_FAILED
 
 
 def register_in_session(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str,
@@ -467,10 +497,14 @@ def register_in_session(session: Session, form: IntakeInput, *, desk_id: str, of
     earlier rows (the petitioner upsert, the case number, the visit count) flush explicitly. This halves the cost.
     """
     with session.no_autoflush:
-        return _register(session, form, desk_id=desk_id, officer_id=officer_id, now=now)
+        return _register(session, form, desk_id=desk_id, officer_id=officer_id, now=now)[0]
 
 
-def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str, now: datetime) -> IntakeResult:
+def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str, now: datetime
+              ) -> tuple[IntakeResult, list[Any]]:
+    """The registration, and its main rows (desk, officer, petitioners, case, visit): held by ``register_intake``
+    while it reads the receipt in the same session (SQLAlchemy's identity map is weak: rows nobody holds are
+    loaded again)."""
     desk = session.get(Desk, desk_id)
     officer = session.get(User, officer_id)
     if desk is None or officer is None:
@@ -504,8 +538,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
     visit, flags, records = visit_records(case, form, petitioners, visits_before, desk=desk, officer=officer,
                                           now=now, proposal=valid.proposal)
     session.add_all(records)
-    return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
-                        form.join_case_id is None, flags, None)
+    result = IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
+                          form.join_case_id is None, flags, None)
+    return result, [desk, officer, *petitioners, case, visit]
 
 
 def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitioner], visits_before: int, *,

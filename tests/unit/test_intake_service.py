@@ -310,3 +310,73 @@ def test_the_same_person_cannot_be_two_representatives(desk: Desk) -> None:
     with pytest.raises(FieldErrors) as info:
         save(desk, form(desk, headcount=5, representatives=twice))
     assert "同一人" in info.value.by_field()["representatives"]
+
+
+def _receipts_of_saves(desk: Desk, monkeypatch: pytest.MonkeyPatch, forms: list[IntakeInput]):  # type: ignore[no-untyped-def]
+    """Save each form with its receipt; the ReceiptData each save rendered, with its result."""
+    from reception.intake import receipt as receipt_module
+
+    rendered: list[object] = []
+    real = receipt_module.render_receipt
+
+    def spy(data, layout):  # type: ignore[no-untyped-def]
+        rendered.append(data)
+        return real(data, layout)
+
+    monkeypatch.setattr(receipt_module, "render_receipt", spy)
+    results = []
+    for f in forms:
+        results.append(save(desk, f, receipt=True))
+        desk.clock.moment += timedelta(minutes=7)
+    assert len(rendered) == len(forms)
+    return list(zip(results, rendered, strict=True))
+
+
+def test_the_receipt_read_inside_the_registration_is_the_one_a_read_session_gives(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save reads its receipt in its own write transaction (docs/domain.md, "Receipt"): every field the same
+    as a separate read after the commit gives, for new cases of each routing, a letter, a collective visit and a
+    joined visit."""
+    from reception.db.settings import load_desk_settings
+    from reception.intake.receipt import build_receipt_data
+
+    reps = tuple(PersonInput(name=f"代表{i}", id_type=DocumentType.NONE, phone=f"1390000000{i}") for i in range(2))
+    forms = [
+        form(desk),
+        form(desk, person=PersonInput(name="罗塘生", id_type=DocumentType.NONE, phone="0731-5555 1234",
+                                      address="示范区翠园街道"), headcount=12, representatives=reps),
+        form(desk, person=PersonInput(name="桂花香", address="示范区"), channel=Channel.LETTER,
+             received_on=desk.clock.moment.date() - timedelta(days=3)),
+        form(desk, category_id=desk.category("FD01"), routing_action=RoutingAction.LEGAL_CHANNEL, unit_id=None,
+             legal_channel="人民法院（提起诉讼）"),
+    ]
+    saved = _receipts_of_saves(desk, monkeypatch, forms)
+    joined = _receipts_of_saves(desk, monkeypatch, [form(desk, request="询问办证进度",
+                                                         join_case_id=saved[0][0].case_id)])
+    for result, data in saved + joined:
+        with desk.ctx.db.read() as s:
+            again = build_receipt_data(s, result.case_id, result.visit_id, desk.ctx.calendar, load_desk_settings(s))
+        assert data == again
+
+
+def test_a_save_reads_its_receipt_without_a_transaction_of_its_own(desk: Desk) -> None:
+    """Registration, receipt data and clocks in one write transaction, then the print record: two transactions a
+    save, no read transaction between them (the rows are in the registration's session)."""
+    from sqlalchemy import event
+
+    save(desk, form(desk), receipt=True)  # (the first: ReportLab, the font)
+    begins: list[str] = []
+
+    def on_begin(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    second = form(desk, person=PersonInput(name="桂花香", address="示范区"))
+    engine = desk.ctx.db.engine
+    event.listen(engine, "before_cursor_execute", on_begin)
+    try:
+        result = save(desk, second, receipt=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_begin)
+    assert result.receipt_path is not None
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
