@@ -1,8 +1,9 @@
 """One-stop intake (一站式接待): validate the form, register the visit, issue the case number, route, archive.
 
 The whole registration is one write transaction (``BEGIN IMMEDIATE``): petitioners, case, visit, events, the
-case-number counter and the audit entry commit together or not at all. The receipt is rendered and archived right
-after the commit; if that fails the record is still saved and the receipt can be reprinted.
+case-number counter and the audit entry commit together or not at all. The receipt is rendered and archived in the
+same transaction, its print record committed with the registration once the file is written; if the receipt fails
+the record is still saved and the receipt can be reprinted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, inspect, select
@@ -434,39 +436,36 @@ def join_flags(case: Case, visits_before: int) -> tuple[HistoryFlag, ...]:
 
 def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer_id: str,
                     render_receipt: bool = True) -> IntakeResult:
-    """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt.
+    """Register one visit: a new case, or a further visit to ``form.join_case_id``, and archive its receipt.
 
-    The receipt's content is read inside the registration's transaction (its rows are in the session: no second
-    read transaction); it is rendered, written to the archive and its print recorded after the commit, so a
-    failing receipt never undoes the registration."""
-    prepared = None
+    One write transaction: the registration, the new case's clocks, then the receipt, read from the rows in the
+    session, rendered and written to the archive (atomically), and its print record. The record commits with the
+    registration only once the file is there, so no print record ever names a missing file; a receipt that cannot
+    be made is reported and never undoes the registration (it can be reprinted)."""
+    filed: Path | None = None
     receipt_error: str | None = None
-    with ctx.db.write() as session:
-        with session.no_autoflush:
-            result, rows = _register(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
-        if result.is_new_case:
-            # local import: the lifecycle imports the intake's neighbours
-            from reception.lifecycle.service import catch_up_clocks
+    try:
+        with ctx.db.write() as session:
+            with session.no_autoflush:
+                result, rows = _register(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+            if result.is_new_case:
+                # local import: the lifecycle imports the intake's neighbours
+                from reception.lifecycle.service import catch_up_clocks
 
-            # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
-            catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
-        if render_receipt:
-            session.flush()  # (a failing flush fails the save, as the commit would: not a receipt error)
-            prepared, receipt_error = _prepare_receipt(session, ctx, result)
-        del rows
+                # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
+                catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
+            if render_receipt:
+                session.flush()  # (a failing flush fails the save, as the commit would: not a receipt error)
+                filed, receipt_error = _archive_receipt(session, ctx, result, officer_id)
+            del rows
+    except BaseException:
+        if filed is not None:  # the registration did not commit: its receipt must not stay in the archive
+            filed.unlink(missing_ok=True)
+        raise
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
-    if prepared is not None:
-        from reception.intake.receipt import file_receipt
-
-        try:
-            path = file_receipt(ctx, prepared, officer_id=officer_id)
-            result = replace(result, receipt_path=str(path))
-        except ReceptionError as exc:
-            result = replace(result, receipt_error=exc.message)
-        except Exception:  # the record is saved; the receipt can be reprinted
-            log.exception("receipt rendering failed for case %s", result.case_no)
-            result = replace(result, receipt_error=RECEIPT_FAILED)
+    if filed is not None:
+        result = replace(result, receipt_path=str(filed))
     elif receipt_error is not None:
         result = replace(result, receipt_error=receipt_error)
     return result
@@ -475,16 +474,19 @@ def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer
 RECEIPT_FAILED = "回执生成失败，记录已保存，可在案件列表中补打。"
 
 
-def _prepare_receipt(session: Session, ctx: AppContext, result: IntakeResult) -> tuple[Any, str | None]:
-    """The receipt of the visit just registered, read in its transaction (``receipt.prepare_receipt``), or the
-    message for the officer when it cannot be made (the registration is saved either way)."""
-    from reception.intake.receipt import prepare_receipt  # local: keeps ReportLab off the import path
+def _archive_receipt(session: Session, ctx: AppContext, result: IntakeResult, officer_id: str
+                     ) -> tuple[Path | None, str | None]:
+    """The receipt of the visit just registered, read, rendered and filed in its transaction (``receipt.
+    prepare_receipt``, ``receipt.file_receipt``): the archived file, or the message for the officer when it cannot
+    be made (the registration is saved either way)."""
+    from reception.intake.receipt import file_receipt, prepare_receipt  # local: keeps ReportLab off the import path
 
     try:
-        return prepare_receipt(session, ctx, result.case_id, visit_id=result.visit_id), None
+        prepared = prepare_receipt(session, ctx, result.case_id, visit_id=result.visit_id)
+        return file_receipt(ctx, prepared, officer_id=officer_id, session=session), None
     except ReceptionError as exc:
         return None, exc.message
-    except Exception:
+    except Exception:  # the record is saved; the receipt can be reprinted
         log.exception("receipt rendering failed for case %s", result.case_no)
         return None, RECEIPT_FAILED
 

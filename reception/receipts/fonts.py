@@ -12,6 +12,7 @@ Nothing here logs text: names are personal data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -288,10 +289,8 @@ def _cache_glyphs(font: TTFont) -> None:
                     glyph_map.append(component)
             n += 1
         for tag in ("name", "OS/2", "cvt ", "fpgm", "prep"):
-            try:
+            with contextlib.suppress(KeyError):  # (cvt, fpgm and prep are optional)
                 output.add(tag, face.get_table(tag))
-            except KeyError:
-                pass
         output.add("post", b"\x00\x03\x00\x00" + face.get_table("post")[4:16] + b"\x00" * 16)
         hmtx: list[int] = []
         for original in glyph_map:

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -278,9 +279,9 @@ class _KeepTogether(KeepTogether):  # type: ignore[misc]  # ReportLab is untyped
     receipt's closing block has no generated content, and it is wrapped several times per page."""
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        doc = getattr(self.canv, "_doctemplate", None)
+        doc: Any = getattr(self.canv, "_doctemplate", None)
         frame = getattr(doc, "frame", None)
-        if frame is None:
+        if doc is None or frame is None:
             size: tuple[float, float] = super().wrap(avail_width, avail_height)
             return size
         doc.frame = None  # (read by ``_listWrapOn`` only to make that copy)

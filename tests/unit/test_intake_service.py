@@ -359,9 +359,9 @@ def test_the_receipt_read_inside_the_registration_is_the_one_a_read_session_give
         assert data == again
 
 
-def test_a_save_reads_its_receipt_without_a_transaction_of_its_own(desk: Desk) -> None:
-    """Registration, receipt data and clocks in one write transaction, then the print record: two transactions a
-    save, no read transaction between them (the rows are in the registration's session)."""
+def test_a_save_is_one_transaction_with_its_receipt(desk: Desk) -> None:
+    """Registration, clocks, the receipt's data (from the rows in the session) and its print record in one write
+    transaction: no read transaction, no second write."""
     from sqlalchemy import event
 
     save(desk, form(desk), receipt=True)  # (the first: ReportLab, the font)
@@ -379,4 +379,58 @@ def test_a_save_reads_its_receipt_without_a_transaction_of_its_own(desk: Desk) -
     finally:
         event.remove(engine, "before_cursor_execute", on_begin)
     assert result.receipt_path is not None
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+    assert begins == ["BEGIN IMMEDIATE"]
+    with desk.ctx.db.read() as s:
+        record = s.scalars(select(ReceiptPrint).where(ReceiptPrint.case_id == result.case_id)).one()
+    assert record.file_name == Path(result.receipt_path).name and Path(result.receipt_path).is_file()
+
+
+def test_a_save_that_fails_at_the_commit_leaves_no_receipt_in_the_archive(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receipt is written before the commit: a registration that does not commit takes its file away."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def refuse(session: Session) -> None:
+        raise RuntimeError("disk full")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            save(desk, form(desk), receipt=True)
+    finally:
+        event.remove(Session, "before_commit", refuse)
+    assert not list(desk.ctx.paths.receipts.glob("*.pdf"))
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_the_archived_receipt_is_synced_to_disk_before_its_record_commits(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF is synced (and, on POSIX, its folder after the rename) before the print record commits."""
+    import os
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from reception.intake import receipt as receipt_module
+
+    steps: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        steps.append("fsync")
+        real_fsync(fd)
+
+    def on_commit(session: Session) -> None:
+        steps.append("commit")
+
+    f = form(desk)
+    monkeypatch.setattr(receipt_module.os, "fsync", fsync)
+    event.listen(Session, "before_commit", on_commit)
+    try:
+        result = save(desk, f, receipt=True)
+    finally:
+        event.remove(Session, "before_commit", on_commit)
+    assert result.receipt_path is not None
+    assert steps == (["fsync", "fsync", "commit"] if os.name != "nt" else ["fsync", "commit"])
