@@ -1,8 +1,9 @@
 """One-stop intake (一站式接待): validate the form, register the visit, issue the case number, route, archive.
 
 The whole registration is one write transaction (``BEGIN IMMEDIATE``): petitioners, case, visit, events, the
-case-number counter and the audit entry commit together or not at all. The receipt is rendered and archived right
-after the commit; if that fails the record is still saved and the receipt can be reprinted.
+case-number counter and the audit entry commit together or not at all. The receipt is rendered and archived in the
+same transaction, its print record committed with the registration once the file is written; if the receipt fails
+the record is still saved and the receipt can be reprinted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, inspect, select
@@ -434,29 +436,59 @@ def join_flags(case: Case, visits_before: int) -> tuple[HistoryFlag, ...]:
 
 def register_intake(ctx: AppContext, form: IntakeInput, *, desk_id: str, officer_id: str,
                     render_receipt: bool = True) -> IntakeResult:
-    """Register one visit: a new case, or a further visit to ``form.join_case_id``, then archive its receipt."""
-    with ctx.db.write() as session:
-        result = register_in_session(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
-        if result.is_new_case:
-            # local import: the lifecycle imports the intake's neighbours
-            from reception.lifecycle.service import catch_up_clocks
+    """Register one visit: a new case, or a further visit to ``form.join_case_id``, and archive its receipt.
 
-            # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
-            catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
+    One write transaction: the registration, the new case's clocks, then the receipt, read from the rows in the
+    session, rendered and written to the archive (atomically), and its print record. The record commits with the
+    registration only once the file is there, so no print record ever names a missing file; a receipt that cannot
+    be made is reported and never undoes the registration (it can be reprinted)."""
+    filed: Path | None = None
+    receipt_error: str | None = None
+    try:
+        with ctx.db.write() as session:
+            with session.no_autoflush:
+                result, rows = _register(session, form, desk_id=desk_id, officer_id=officer_id, now=ctx.now())
+            if result.is_new_case:
+                # local import: the lifecycle imports the intake's neighbours
+                from reception.lifecycle.service import catch_up_clocks
+
+                # the new case's legal clocks, in the same transaction (one commit; the lists would catch up anyway)
+                catch_up_clocks(session, ctx.calendar, today=ctx.now().date())
+            if render_receipt:
+                session.flush()  # (a failing flush fails the save, as the commit would: not a receipt error)
+                filed, receipt_error = _archive_receipt(session, ctx, result, officer_id)
+            del rows
+    except BaseException:
+        if filed is not None:  # the registration did not commit: its receipt must not stay in the archive
+            filed.unlink(missing_ok=True)
+        raise
     log.info("intake saved: case %s visit %d (%s)", result.case_no, result.visit_no,
              "new" if result.is_new_case else "join")
-    if render_receipt:
-        from reception.intake.receipt import archive_receipt  # local: keeps ReportLab off the import path
-
-        try:
-            path = archive_receipt(ctx, result.case_id, visit_id=result.visit_id, officer_id=officer_id)
-            result = replace(result, receipt_path=str(path))
-        except ReceptionError as exc:
-            result = replace(result, receipt_error=exc.message)
-        except Exception:  # the record is saved; the receipt can be reprinted
-            log.exception("receipt rendering failed for case %s", result.case_no)
-            result = replace(result, receipt_error="回执生成失败，记录已保存，可在案件列表中补打。")
+    if filed is not None:
+        result = replace(result, receipt_path=str(filed))
+    elif receipt_error is not None:
+        result = replace(result, receipt_error=receipt_error)
     return result
+
+
+RECEIPT_FAILED = "回执生成失败，记录已保存，可在案件列表中补打。"
+
+
+def _archive_receipt(session: Session, ctx: AppContext, result: IntakeResult, officer_id: str
+                     ) -> tuple[Path | None, str | None]:
+    """The receipt of the visit just registered, read, rendered and filed in its transaction (``receipt.
+    prepare_receipt``, ``receipt.file_receipt``): the archived file, or the message for the officer when it cannot
+    be made (the registration is saved either way)."""
+    from reception.intake.receipt import file_receipt, prepare_receipt  # local: keeps ReportLab off the import path
+
+    try:
+        prepared = prepare_receipt(session, ctx, result.case_id, visit_id=result.visit_id)
+        return file_receipt(ctx, prepared, officer_id=officer_id, session=session), None
+    except ReceptionError as exc:
+        return None, exc.message
+    except Exception:  # the record is saved; the receipt can be reprinted
+        log.exception("receipt rendering failed for case %s", result.case_no)
+        return None, RECEIPT_FAILED
 
 
 def register_in_session(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str,
@@ -467,10 +499,14 @@ def register_in_session(session: Session, form: IntakeInput, *, desk_id: str, of
     earlier rows (the petitioner upsert, the case number, the visit count) flush explicitly. This halves the cost.
     """
     with session.no_autoflush:
-        return _register(session, form, desk_id=desk_id, officer_id=officer_id, now=now)
+        return _register(session, form, desk_id=desk_id, officer_id=officer_id, now=now)[0]
 
 
-def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str, now: datetime) -> IntakeResult:
+def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: str, now: datetime
+              ) -> tuple[IntakeResult, list[Any]]:
+    """The registration, and its main rows (desk, officer, petitioners, case, visit): held by ``register_intake``
+    while it reads the receipt in the same session (SQLAlchemy's identity map is weak: rows nobody holds are
+    loaded again)."""
     desk = session.get(Desk, desk_id)
     officer = session.get(User, officer_id)
     if desk is None or officer is None:
@@ -504,8 +540,9 @@ def _register(session: Session, form: IntakeInput, *, desk_id: str, officer_id: 
     visit, flags, records = visit_records(case, form, petitioners, visits_before, desk=desk, officer=officer,
                                           now=now, proposal=valid.proposal)
     session.add_all(records)
-    return IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
-                        form.join_case_id is None, flags, None)
+    result = IntakeResult(case.id, case.case_no, case.query_code, visit.id, visit.visit_no,
+                          form.join_case_id is None, flags, None)
+    return result, [desk, officer, *petitioners, case, visit]
 
 
 def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitioner], visits_before: int, *,
@@ -563,9 +600,11 @@ def visit_records(case: Case, form: IntakeInput, petitioners: Sequence[Petitione
 
 
 def _new_case(session: Session, form: IntakeInput, desk: Desk, officer: User, now: datetime) -> Case:
+    """The new case's row, added unflushed: ``visit_records`` sets its routing columns next, so one INSERT carries
+    them (flushing here made the routing an UPDATE of ``unit_id``, which fires the per-day statistics cache's
+    trigger on ``petition_case``: migration ``0015_mergechain``)."""
     case = new_case_row(form, desk, officer, now, _next_case_no(session, desk.code, now))
     session.add(case)
-    session.flush()
     return case
 
 

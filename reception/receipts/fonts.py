@@ -12,6 +12,7 @@ Nothing here logs text: names are personal data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -209,6 +210,132 @@ def _cache_tables(font: TTFont) -> None:
     face.get_table = get_table
 
 
+_COMPOSITE_MORE = 0x0020
+_COMPOSITE_WORDS = 0x0001
+_COMPOSITE_SCALE = 0x0008
+_COMPOSITE_XY_SCALE = 0x0040
+_COMPOSITE_2X2 = 0x0080
+
+
+def _components(data: bytes) -> tuple[tuple[int, int], ...]:
+    """A glyph's components (position in ``data`` of each component's glyph index, that index), read as
+    ReportLab's ``TTFontFile.makeSubset`` reads them; () for a simple glyph."""
+    if len(data) <= 2 or int.from_bytes(data[:2], "big", signed=True) >= 0:
+        return ()
+    found: list[tuple[int, int]] = []
+    pos = 10
+    flags = _COMPOSITE_MORE
+    while flags & _COMPOSITE_MORE:
+        flags = int.from_bytes(data[pos:pos + 2], "big")
+        found.append((pos + 2, int.from_bytes(data[pos + 2:pos + 4], "big")))
+        pos += 8 if flags & _COMPOSITE_WORDS else 6
+        if flags & _COMPOSITE_SCALE:
+            pos += 2
+        elif flags & _COMPOSITE_XY_SCALE:
+            pos += 4
+        elif flags & _COMPOSITE_2X2:
+            pos += 8
+    return tuple(found)
+
+
+def _cache_glyphs(font: TTFont) -> None:
+    """Subset the font from glyphs read once per process. ReportLab's ``makeSubset`` (two subsets a receipt)
+    re-reads every glyph of a subset from the font file's bytes and re-parses it for components each time, and
+    WenQuanYi's CJK glyphs are mostly composites (~3 glyphs a character). The replacement builds the same subset
+    file, byte for byte (``tests/unit/test_receipts.py`` compares them), from a cache of each glyph's bytes
+    (padded to 4 bytes, as the subset's ``glyf`` table stores them) and components. Fonts with a glyph of one or
+    two bytes (which ReportLab reads differently in its two passes) keep ReportLab's own subsetting."""
+    from struct import pack
+
+    from reportlab.pdfbase.ttfonts import TTFontMaker, _set_ushort
+
+    face = font.face
+    positions: list[int] = face.glyphPos
+    if any(0 < b - a <= 2 for a, b in zip(positions, positions[1:], strict=False)):
+        return
+    padded: dict[int, bytes] = {}
+    components: dict[int, tuple[tuple[int, int], ...]] = {}
+    char_to_glyph: dict[int, int] = face.charToGlyph
+    hmetrics: list[tuple[int, int]] = face.hmetrics
+
+    def read(index: int) -> tuple[tuple[int, int], ...]:
+        data = face.get_table("glyf")[positions[index]:positions[index + 1]]
+        found = components[index] = _components(data)
+        padded[index] = data + b"\0" * (-len(data) % 4)
+        return found
+
+    def make_subset(subset: Sequence[int]) -> bytes:
+        # (ReportLab 5.1's TTFontFile.makeSubset, step by step, with the glyphs from the cache)
+        output = TTFontMaker()
+        glyph_map = [0]
+        glyph_set = {0: 0}
+        code_to_glyph: list[int] = []
+        for code in subset:
+            original = char_to_glyph.get(code, 0)
+            new = glyph_set.get(original)
+            if new is None:
+                new = glyph_set[original] = len(glyph_map)
+                glyph_map.append(original)
+            code_to_glyph.append(new)
+        n = 0
+        while n < len(glyph_map):
+            original = glyph_map[n]
+            parts = components.get(original)
+            if parts is None:
+                parts = read(original)
+            for _at, component in parts:
+                if component not in glyph_set:
+                    glyph_set[component] = len(glyph_map)
+                    glyph_map.append(component)
+            n += 1
+        for tag in ("name", "OS/2", "cvt ", "fpgm", "prep"):
+            with contextlib.suppress(KeyError):  # (cvt, fpgm and prep are optional)
+                output.add(tag, face.get_table(tag))
+        output.add("post", b"\x00\x03\x00\x00" + face.get_table("post")[4:16] + b"\x00" * 16)
+        hmtx: list[int] = []
+        for original in glyph_map:
+            aw, lsb = hmetrics[original]
+            hmtx += (int(aw), int(lsb))
+        n = len(hmtx) - 2
+        while n and hmtx[n] == hmtx[n - 2]:
+            n -= 2
+        n += 2
+        hmtx = hmtx[:n] + hmtx[n + 1::2]
+        output.add("hmtx", pack(f">{len(hmtx)}H", *hmtx))
+        output.add("hhea", _set_ushort(face.get_table("hhea"), 34, n >> 1))
+        output.add("maxp", _set_ushort(face.get_table("maxp"), 4, len(glyph_map)))
+        cmap = [0, 1, 1, 0, 0, 12, 6, 10 + len(subset) * 2, 0, 0, len(subset), *code_to_glyph]
+        output.add("cmap", pack(f">{len(cmap)}H", *cmap))
+        offsets: list[int] = []
+        glyf: list[bytes] = []
+        pos = 0
+        for original in glyph_map:
+            offsets.append(pos)
+            data = padded[original]
+            parts = components[original]
+            if parts:
+                patched = bytearray(data)
+                for at, component in parts:
+                    patched[at:at + 2] = glyph_set[component].to_bytes(2, "big")
+                data = bytes(patched)
+            glyf.append(data)
+            pos += len(data)
+        offsets.append(pos)
+        output.add("glyf", b"".join(glyf))
+        if (pos + 1) >> 1 > 0xFFFF:
+            loc_format = 1
+            loca = pack(f">{len(offsets)}L", *offsets)
+        else:
+            loc_format = 0
+            loca = pack(f">{len(offsets)}H", *(o >> 1 for o in offsets))
+        output.add("loca", loca)
+        output.add("head", _set_ushort(face.get_table("head"), 50, loc_format))
+        stream: bytes = output.makeStream()
+        return stream
+
+    face.makeSubset = make_subset
+
+
 _PLAIN_CACHE_SIZE = 4096
 
 
@@ -246,6 +373,7 @@ class FontSet:
                 self._skipped.append((str(cand.path), "no CJK glyphs"))
                 return None
             _cache_tables(font)
+            _cache_glyphs(font)
             pdfmetrics.registerFont(font)
             # no bold or italic faces: map them to the same font so markup cannot fail
             for bold in (0, 1):

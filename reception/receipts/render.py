@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -272,6 +273,25 @@ class _Line(Flowable):  # type: ignore[misc]  # ReportLab is untyped
         canv.drawString(x, self.height - st.fontSize, self.text)
 
 
+class _KeepTogether(KeepTogether):  # type: ignore[misc]  # ReportLab is untyped
+    """KeepTogether without the deep copy of the document's frame that each of its wraps makes (ReportLab's
+    ``_listWrapOn`` copies the frame so that generated content, e.g. an ``Indenter``, can be tried on it): the
+    receipt's closing block has no generated content, and it is wrapped several times per page."""
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        doc: Any = getattr(self.canv, "_doctemplate", None)
+        frame = getattr(doc, "frame", None)
+        if doc is None or frame is None:
+            size: tuple[float, float] = super().wrap(avail_width, avail_height)
+            return size
+        doc.frame = None  # (read by ``_listWrapOn`` only to make that copy)
+        try:
+            size = super().wrap(avail_width, avail_height)
+        finally:
+            doc.frame = frame
+        return size
+
+
 class _Styles:
     def __init__(self, spec: _Spec, primary_font: str) -> None:
         f = primary_font
@@ -339,7 +359,7 @@ class _Builder:
         return _Para(self.m(text), style)
 
     def heading(self, text: str) -> Flowable:
-        return _Para(self.m(f"■ {text}" if self.spec.wide else f"【{text}】"), self.st.heading)
+        return self.p(f"■ {text}" if self.spec.wide else f"【{text}】", self.st.heading)
 
     # tables
 
@@ -422,7 +442,7 @@ class _Builder:
     def title_block(self) -> list[Flowable]:
         d = self.data
         title = TITLE + (CORRECTION_MARK if d.correction else REPRINT_MARK if d.reprint else "")
-        out: list[Flowable] = [_Para(self.m(title), self.st.title)]
+        out: list[Flowable] = [self.p(title, self.st.title)]
         if d.registering_unit:
             out.append(self.p(d.registering_unit, self.st.subtitle))
         if d.correction:  # replaces the receipt handed out before: the corrected content, said so
@@ -632,7 +652,7 @@ class _Builder:
     def closing(self) -> list[Flowable]:
         """How to query, signature, stamp and footer: kept together so a page break never strands the date."""
         block = [*self.query(), *self.signature(), *self.tail()]
-        return [KeepTogether(block)] if self.spec.wide else block
+        return [_KeepTogether(block)] if self.spec.wide else block
 
     def story(self) -> list[Flowable]:
         sep: list[Flowable] = []

@@ -310,3 +310,127 @@ def test_the_same_person_cannot_be_two_representatives(desk: Desk) -> None:
     with pytest.raises(FieldErrors) as info:
         save(desk, form(desk, headcount=5, representatives=twice))
     assert "同一人" in info.value.by_field()["representatives"]
+
+
+def _receipts_of_saves(desk: Desk, monkeypatch: pytest.MonkeyPatch, forms: list[IntakeInput]):  # type: ignore[no-untyped-def]
+    """Save each form with its receipt; the ReceiptData each save rendered, with its result."""
+    from reception.intake import receipt as receipt_module
+
+    rendered: list[object] = []
+    real = receipt_module.render_receipt
+
+    def spy(data, layout):  # type: ignore[no-untyped-def]
+        rendered.append(data)
+        return real(data, layout)
+
+    monkeypatch.setattr(receipt_module, "render_receipt", spy)
+    results = []
+    for f in forms:
+        results.append(save(desk, f, receipt=True))
+        desk.clock.moment += timedelta(minutes=7)
+    assert len(rendered) == len(forms)
+    return list(zip(results, rendered, strict=True))
+
+
+def test_the_receipt_read_inside_the_registration_is_the_one_a_read_session_gives(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save reads its receipt in its own write transaction (docs/domain.md, "Receipt"): every field the same
+    as a separate read after the commit gives, for new cases of each routing, a letter, a collective visit and a
+    joined visit."""
+    from reception.db.settings import load_desk_settings
+    from reception.intake.receipt import build_receipt_data
+
+    reps = tuple(PersonInput(name=f"代表{i}", id_type=DocumentType.NONE, phone=f"1390000000{i}") for i in range(2))
+    forms = [
+        form(desk),
+        form(desk, person=PersonInput(name="罗塘生", id_type=DocumentType.NONE, phone="0731-5555 1234",
+                                      address="示范区翠园街道"), headcount=12, representatives=reps),
+        form(desk, person=PersonInput(name="桂花香", address="示范区"), channel=Channel.LETTER,
+             received_on=desk.clock.moment.date() - timedelta(days=3)),
+        form(desk, category_id=desk.category("FD01"), routing_action=RoutingAction.LEGAL_CHANNEL, unit_id=None,
+             legal_channel="人民法院（提起诉讼）"),
+    ]
+    saved = _receipts_of_saves(desk, monkeypatch, forms)
+    joined = _receipts_of_saves(desk, monkeypatch, [form(desk, request="询问办证进度",
+                                                         join_case_id=saved[0][0].case_id)])
+    for result, data in saved + joined:
+        with desk.ctx.db.read() as s:
+            again = build_receipt_data(s, result.case_id, result.visit_id, desk.ctx.calendar, load_desk_settings(s))
+        assert data == again
+
+
+def test_a_save_is_one_transaction_with_its_receipt(desk: Desk) -> None:
+    """Registration, clocks, the receipt's data (from the rows in the session) and its print record in one write
+    transaction: no read transaction, no second write."""
+    from sqlalchemy import event
+
+    save(desk, form(desk), receipt=True)  # (the first: ReportLab, the font)
+    begins: list[str] = []
+
+    def on_begin(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    second = form(desk, person=PersonInput(name="桂花香", address="示范区"))
+    engine = desk.ctx.db.engine
+    event.listen(engine, "before_cursor_execute", on_begin)
+    try:
+        result = save(desk, second, receipt=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_begin)
+    assert result.receipt_path is not None
+    assert begins == ["BEGIN IMMEDIATE"]
+    with desk.ctx.db.read() as s:
+        record = s.scalars(select(ReceiptPrint).where(ReceiptPrint.case_id == result.case_id)).one()
+    assert record.file_name == Path(result.receipt_path).name and Path(result.receipt_path).is_file()
+
+
+def test_a_save_that_fails_at_the_commit_leaves_no_receipt_in_the_archive(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receipt is written before the commit: a registration that does not commit takes its file away."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def refuse(session: Session) -> None:
+        raise RuntimeError("disk full")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            save(desk, form(desk), receipt=True)
+    finally:
+        event.remove(Session, "before_commit", refuse)
+    assert not list(desk.ctx.paths.receipts.glob("*.pdf"))
+    with desk.ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_the_archived_receipt_is_synced_to_disk_before_its_record_commits(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF is synced (and, on POSIX, its folder after the rename) before the print record commits."""
+    import os
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from reception.intake import receipt as receipt_module
+
+    steps: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        steps.append("fsync")
+        real_fsync(fd)
+
+    def on_commit(session: Session) -> None:
+        steps.append("commit")
+
+    f = form(desk)
+    monkeypatch.setattr(receipt_module.os, "fsync", fsync)
+    event.listen(Session, "before_commit", on_commit)
+    try:
+        result = save(desk, f, receipt=True)
+    finally:
+        event.remove(Session, "before_commit", on_commit)
+    assert result.receipt_path is not None
+    assert steps == (["fsync", "fsync", "commit"] if os.name != "nt" else ["fsync", "commit"])

@@ -560,3 +560,31 @@ def test_fast_qr_encoder_gives_reportlabs_codewords_and_matrix(level: str) -> No
             code.version, lv, code.dataList)
         assert fast.qr_matrix(payload, level) == tuple(tuple(bool(m) for m in row) for row in code.modules)
     assert len(versions) >= 10
+
+
+def test_font_subsets_come_from_the_glyph_cache_and_equal_reportlab_s() -> None:
+    """The subsets embedded in a receipt are built from glyphs parsed once (``fonts._cache_glyphs``), byte for byte
+    the file ReportLab's own ``makeSubset`` builds: for the receipt's characters (WenQuanYi's CJK glyphs are
+    composites), for ASCII and for characters the font lacks (glyph 0)."""
+    import random
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    fs = font_set()
+    face = pdfmetrics.getFont(fs.primary).face
+    assert "makeSubset" in face.__dict__  # the cache's, not ReportLab's
+    receipt_text = "".join(sorted(set(repr(fx.collective()) + fx.LONG_PARAGRAPH)))
+    codes = sorted(face.charToGlyph)
+    rng = random.Random(18)
+    subsets = [
+        [ord(c) for c in receipt_text][:256],
+        list(range(32, 127)),
+        [0x4E00, 0x2A6D6, 0x9FA5, 0x20],  # (U+2A6D6, Ext-B, is not in WenQuanYi)
+        *(rng.sample(codes, 255) for _ in range(6)),
+    ]
+    for subset in subsets:
+        assert face.makeSubset(subset) == TTFontFile.makeSubset(face, subset)
+    # and a receipt still embeds subsets that carry every character it prints
+    result = rendered("basic", ReceiptLayout.A4)
+    assert "夏丽云" in squeeze(pdf_text(result.pdf)) and "翠园街道" in squeeze(pdf_text(result.pdf))
