@@ -41,7 +41,7 @@ from reception.server.models import AppliedMutation, AuditHead, Client, Conflict
 from reception.server.protect import Sealer
 from reception.sync.checks import RECORD_ID_RE
 from reception.sync.codec import codec_for
-from reception.sync.proof import content_digest
+from reception.sync.proof import canonical_json, content_digest_of
 from reception.sync.protocol import (
     AuditHeadOut,
     AuditHeadsReply,
@@ -244,6 +244,8 @@ class _Rec:
     desk_time: datetime | None = None
     owner: str = ""
     """The client that created the record (``record.owner``)."""
+    text: str | None = None
+    """``data`` as canonical JSON when the push already encoded it (for its digest): stored as it is."""
 
 
 @dataclass(slots=True)
@@ -370,10 +372,12 @@ def _conflict(batch: _Batch, m: Mutation, cur: _Rec, reason: str) -> Answer:
 
 
 def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, version: int,
-           data: dict[str, Any] | None, deleted: bool) -> Answer:
+           data: dict[str, Any] | None, deleted: bool, text: str | None = None) -> Answer:
+    """Store ``data`` (``text``: its canonical JSON, if known) as the record's new version."""
     batch.seq += 1
     rec = cur or _Rec(0, False, None, False, owner=batch.client.id)
     rec.version, rec.data, rec.deleted, rec.changed, rec.seq = version, data, deleted, True, batch.seq
+    rec.text = text
     rec.desk_time = m.desk_time
     batch.records[key] = rec
     collision = None
@@ -395,8 +399,9 @@ def _write(batch: _Batch, m: Mutation, key: tuple[str, str], cur: _Rec | None, v
     return _answer(m.mutation_id, "applied", version, collision=collision)
 
 
-def _decide_valid(batch: _Batch, m: Mutation) -> Answer:
-    """What a mutation that passed validation and authority does (``push``)."""
+def _decide_valid(batch: _Batch, m: Mutation, text: str | None = None) -> Answer:
+    """What a mutation that passed validation and authority does (``push``); ``text``: ``m.data`` as canonical
+    JSON (stored as it is where ``m.data`` is the record's new data)."""
     key = (m.table, m.record_id)
     cur = batch.records.get(key)
     if cur is not None and not cur.exists and cur.version == 0:
@@ -408,21 +413,21 @@ def _decide_valid(batch: _Batch, m: Mutation) -> Answer:
     if m.op == "ensure":
         if cur is not None:
             return _answer(m.mutation_id, "applied", cur.version)
-        return _write(batch, m, key, None, 1, m.data, False)
+        return _write(batch, m, key, None, 1, m.data, False, text)
     if m.op == "delete":
         if cur is None:
-            return _write(batch, m, key, None, m.base_version + 1, m.data, True)
+            return _write(batch, m, key, None, m.base_version + 1, m.data, True, text)
         if cur.deleted:
             return _answer(m.mutation_id, "applied", cur.version)
         if cur.version == m.base_version:
             return _write(batch, m, key, cur, cur.version + 1, cur.data, True)
         return _conflict(batch, m, cur, "删除时服务器上的记录已被修改")
     if cur is None:
-        return _write(batch, m, key, None, m.base_version + 1, m.data, False)
+        return _write(batch, m, key, None, m.base_version + 1, m.data, False, text)
     if m.table in APPEND_ONLY:  # union: the same event from two deliveries is one event
         return _answer(m.mutation_id, "applied", cur.version)
     if cur.version == m.base_version and not cur.deleted:
-        return _write(batch, m, key, cur, cur.version + 1, m.data, False)
+        return _write(batch, m, key, cur, cur.version + 1, m.data, False, text)
     if cur.data == m.data and not cur.deleted:
         return _answer(m.mutation_id, "applied", cur.version)
     if cur.deleted:
@@ -445,8 +450,10 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
                     select(AppliedMutation.mutation_id, AppliedMutation.result, AppliedMutation.client_id,
                            AppliedMutation.digest).where(clause)):
                 stored[mid], bound[mid] = result, (owner, digest)
-        digests = {m.mutation_id: content_digest(m.table, m.record_id, m.op, m.base_version, m.data)
-                   for m in mutations}
+        # each mutation's data in canonical JSON, once: its digest, and (a new record) the stored text
+        texts = [canonical_json(m.data) for m in mutations]
+        digests = {m.mutation_id: content_digest_of(m.table, m.record_id, m.op, m.base_version, text)
+                   for m, text in zip(mutations, texts, strict=True)}
         fresh = [m for m in mutations if m.mutation_id not in stored]
         # (only well-formed keys are looked up: a malformed one is rejected by validation, and a NUL in it would fail
         # the query on PostgreSQL for the whole batch)
@@ -461,7 +468,7 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
         authority = Authority(s, client, sealer=db.sealer)
         authority.prepare(fresh, batch.accusations)
         named_keys: dict[str, str] = {}
-        for m in mutations:
+        for m, text in zip(mutations, texts, strict=True):
             reused = _reused(m, client, digests[m.mutation_id], bound)
             if reused:
                 results.append(_answer(m.mutation_id, "rejected", reason=reused, code=409))
@@ -488,7 +495,7 @@ def push(db: ServerDatabase, client: Client, mutations: list[Mutation]) -> list[
                 continue
             if m.table == "user" and m.proof and m.proof.get("next_key"):
                 named_keys[m.record_id] = m.mutation_id
-            result = _decide_valid(batch, m)
+            result = _decide_valid(batch, m, text)
             answered[m.mutation_id] = result
             results.append(result)
             stored_answer = result  # (the answer as sent; personal data in it sealed)
@@ -552,15 +559,17 @@ def audit_heads(db: ServerDatabase, client: Client) -> AuditHeadsReply:
             select(AuditHead).where(AuditHead.client_id == client.id).order_by(AuditHead.chain))])
 
 
-def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]],
+                 encoded: dict[str, list[str | None]] | None = None) -> None:
     """Insert new rows in the session's transaction: on PostgreSQL (psycopg) with one ``COPY ... FROM STDIN``,
     its fastest way in (about 3x an executemany here); elsewhere executemany in chunks (psycopg pipelines it; a
-    multi-row VALUES statement measured 4x slower). Every row must have the same keys."""
+    multi-row VALUES statement measured 4x slower). Every row must have the same keys. ``encoded``: for a JSON
+    column, each row's value already as JSON text (None: not known), which the COPY writes as it is."""
     if not rows:
         return
     conn = s.connection()
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and len(rows) > 20:
-        _copy_rows(conn, table, rows)
+        _copy_rows(conn, table, rows, encoded or {})
         return
     for start in range(0, len(rows), CHUNK * 2):
         s.execute(insert(table), rows[start:start + CHUNK * 2])
@@ -573,11 +582,12 @@ def _copy_escape(text: str) -> str:
     return text
 
 
-def _copy_column(column: Any, values: list[Any], dialect: Any) -> list[str]:
+def _copy_column(column: Any, values: list[Any], dialect: Any, known: list[str | None] | None = None) -> list[str]:
     """One column's values as COPY text (NULL is \\N), converted a column at a time: a batch's rows share many
     values (its origin, its time), and a list comprehension per type costs far less than a call per value.
     JSON is written compact (UTF-8, no \\u escapes; compact JSON has no raw tab or newline, only backslashes to
-    escape); UTC datetimes naive, as the column type's bind processing stores them; other types through it."""
+    escape); UTC datetimes naive, as the column type's bind processing stores them; other types through it.
+    ``known`` (a JSON column): each value's JSON text where the caller has it (None: encoded here)."""
     from pydantic_core import to_json
     from sqlalchemy import JSON, BigInteger, Boolean, Integer
 
@@ -585,7 +595,11 @@ def _copy_column(column: Any, values: list[Any], dialect: Any) -> list[str]:
 
     col_type = column.type
     if isinstance(col_type, JSON):
-        texts = [to_json(v).decode("utf-8") if v is not None else None for v in values]
+        if known is None:
+            texts = [to_json(v).decode("utf-8") if v is not None else None for v in values]
+        else:
+            texts = [k if k is not None else to_json(v).decode("utf-8") if v is not None else None
+                     for v, k in zip(values, known, strict=True)]
         return ["\\N" if t is None else (t.replace("\\", "\\\\") if "\\" in t else t) for t in texts]
     if isinstance(col_type, Boolean):
         return ["\\N" if v is None else ("t" if v else "f") for v in values]
@@ -594,15 +608,15 @@ def _copy_column(column: Any, values: list[Any], dialect: Any) -> list[str]:
     if isinstance(col_type, String) and type(col_type) is String:
         return ["\\N" if v is None else _copy_escape(v) for v in values]
     if isinstance(col_type, UTCDateTime):
-        known: dict[datetime, str] = {}  # (a batch's rows mostly share their time: the desk's transaction, now)
+        formatted: dict[datetime, str] = {}  # (a batch's rows mostly share their time: the desk's, now)
         out = []
         for v in values:
             if v is None:
                 out.append("\\N")
                 continue
-            text = known.get(v)
+            text = formatted.get(v)
             if text is None:
-                text = known[v] = cast(datetime, col_type.process_bind_param(v, dialect)).isoformat()
+                text = formatted[v] = cast(datetime, col_type.process_bind_param(v, dialect)).isoformat()
             out.append(text)
         return out
     proc = col_type.dialect_impl(dialect).bind_processor(dialect)
@@ -615,10 +629,11 @@ def _copy_column(column: Any, values: list[Any], dialect: Any) -> list[str]:
     return out
 
 
-def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]],
+               encoded: dict[str, list[str | None]]) -> None:
     """COPY the rows on the connection's own psycopg connection (so in the same transaction). The lines are
     built here in COPY's text format, a column at a time, and sent in large blocks (psycopg's per-row
-    ``write_row`` cost more than the database's own work)."""
+    ``write_row`` cost more than the database's own work). ``encoded``: as ``_insert_many``'s."""
     from psycopg import sql
 
     columns = list(rows[0])
@@ -628,13 +643,17 @@ def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> No
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for start in range(0, len(rows), 2000):
             block = rows[start:start + 2000]
-            texts = [_copy_column(table.c[c], [row[c] for row in block], conn.dialect) for c in columns]
+            texts = [_copy_column(table.c[c], [row[c] for row in block], conn.dialect,
+                                  known[start:start + 2000] if (known := encoded.get(c)) is not None else None)
+                     for c in columns]
             copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
 
 
 def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
     new_rows: list[dict[str, Any]] = []
+    new_texts: list[str | None] = []  # (a new record's data as the push encoded it; None: sealed, or not known)
     changed_rows: list[dict[str, Any]] = []
+    sealed = batch.sealer.fields
     for (table, rid), rec in batch.records.items():
         if not rec.changed:
             continue
@@ -642,8 +661,12 @@ def _flush(s: Session, batch: _Batch, origin: str, now: datetime) -> None:
                "deleted": rec.deleted, "data": batch.sealer.seal(table, rec.data), "natural_key": rec.natural_key,
                "origin": origin, **({} if rec.exists else {"owner": rec.owner or origin}),
                "desk_time": rec.desk_time, "updated_at": now}
-        (changed_rows if rec.exists else new_rows).append(row)
-    _insert_many(s, RECORD, new_rows)
+        if rec.exists:
+            changed_rows.append(row)
+        else:
+            new_rows.append(row)
+            new_texts.append(rec.text if rec.data is not None and not sealed.get(table) else None)
+    _insert_many(s, RECORD, new_rows, {"data": new_texts})
     if changed_rows:
         t = RECORD
         stmt = (update(t).where(t.c.table_name == bindparam("k_table"), t.c.record_id == bindparam("k_id"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,26 @@ def content_digest(table: str, record_id: str, op: str, base_version: int, data:
     """SHA-256 (hex) of a mutation's content: what the server binds a mutation id to (idempotency)."""
     text = _CANONICAL.encode([table, record_id, op, int(base_version), data])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` in the canonical JSON ``content_digest`` hashes (keys sorted, compact, UTF-8 characters as they
+    are): valid JSON text for any JSON value a push can carry, so the server can also store it as the record."""
+    return _CANONICAL.encode(value)
+
+
+_PLAIN_HEAD = re.compile(r'[^"\\\x00-\x1f]*\Z')
+"""Strings the canonical JSON writes between quotes as they are (no quote, backslash or control character)."""
+
+
+def content_digest_of(table: str, record_id: str, op: str, base_version: int, data_json: str) -> str:
+    """``content_digest`` for data already in canonical JSON (``canonical_json(data)``): the same digest, with the
+    data encoded once for the digest and the stored record (the server digests every pushed mutation)."""
+    if _PLAIN_HEAD.match(table + record_id + op):
+        head = f'["{table}","{record_id}","{op}",{int(base_version)},'
+    else:
+        head = _CANONICAL.encode([table, record_id, op, int(base_version)])[:-1] + ","
+    return hashlib.sha256(f"{head}{data_json}]".encode()).hexdigest()
 
 
 def mutation_digest(mutation_id: str, table: str, record_id: str, op: str, base_version: int,
