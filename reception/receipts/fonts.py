@@ -247,8 +247,10 @@ def _cache_glyphs(font: TTFont) -> None:
     two bytes (which ReportLab reads differently in its two passes) keep ReportLab's own subsetting."""
     from struct import pack
 
-    from reportlab.pdfbase.ttfonts import TTFontMaker, _set_ushort
-
+    try:  # (ReportLab's own helpers; a ReportLab without them keeps its own subsetting)
+        from reportlab.pdfbase.ttfonts import TTFontMaker, _set_ushort
+    except ImportError:
+        return
     face = font.face
     positions: list[int] = face.glyphPos
     if any(0 < b - a <= 2 for a, b in zip(positions, positions[1:], strict=False)):
