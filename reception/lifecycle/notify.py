@@ -10,7 +10,6 @@ failed; the default ``RecordingGateway`` only records what would have been sent.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
+from reception.db.base import new_id
 from reception.db.models import Case, Notification, Petitioner, Unit, Visit, VisitPerson
 from reception.domain.enums import ContentClass
 from reception.security.permissions import EVERYTHING, CaseScope, Permission, case_scope, require
@@ -87,7 +87,7 @@ def enqueue(session: Session, case: Case, template: str, event_id: str, on: date
         restricted = case.content_class == ContentClass.ACCUSATION.value
         values["unit"] = "有关单位" if restricted or unit is None else unit.name
     text = render_notice(template, case.case_no, case.query_code, on, values)
-    row = Notification(id=str(uuid.uuid4()), case_id=case.id, event_id=event_id, template=template,
+    row = Notification(id=new_id(), case_id=case.id, event_id=event_id, template=template,
                        petitioner_id=petitioner_of(session, case.id), text=text, status="pending", created_at=now)
     session.add(row)
     return row

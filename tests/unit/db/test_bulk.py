@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import JSON as SA_JSON
 from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, event, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from reception.db import base
 from reception.db.base import UTCDateTime, new_id
 from reception.db.bulk import execute_many
 from reception.security.crypto import EncryptedString
@@ -81,13 +83,27 @@ def test_execute_many_runs_an_upsert_of_some_columns(desk: Desk) -> None:
                                                                                        ("y", 8, None)]
 
 
-def test_new_id_gives_random_version_4_uuids() -> None:
-    ids = [new_id() for _ in range(3000)]
+def test_new_id_gives_unique_time_ordered_version_7_uuids_that_only_ascend() -> None:
+    base._ids.clear()  # (so every id is made here)
+    before = time.time_ns() // 1_000_000
+    ids = [new_id() for _ in range(3000)]  # (more than one pool, most of them within a millisecond)
+    after = time.time_ns() // 1_000_000
     assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
     for text in ids:
         parsed = uuid.UUID(text)
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+        assert before <= parsed.int >> 80 <= after + 16  # (a millisecond's counter that runs out takes the next)
     assert {t[19] for t in ids} == set("89ab")
+    assert len({t[24:] for t in ids}) == len(ids)  # the random part differs too
+
+
+def test_ids_still_ascend_when_the_clock_is_set_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = [new_id() for _ in range(300)]
+    base._ids.clear()
+    monkeypatch.setattr(time, "time_ns", lambda: 1_000_000_000_000_000)  # 2001: far behind the ids made
+    later = [new_id() for _ in range(300)]
+    assert first + later == sorted(first + later) and len(set(first + later)) == 600
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32", reason="no fork")
