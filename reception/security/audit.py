@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event, select, text
 from sqlalchemy import inspect as sa_inspect
@@ -91,23 +91,24 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+"""(``json.dumps`` with these options builds this encoder on every call; a bulk import seals an entry a row)"""
+
+_CANONICAL_FIELDS = ("id", "chain", "seq", "prev_hash", "at", "user_id", "desk_id", "action", "entity", "entity_id",
+                     "detail", "changes")
+
+
 def canonical(entry: AuditEntry) -> bytes:
     """The content the hash covers: every field but the hash itself, as sorted, compact JSON."""
-    body = {
-        "id": entry.id,
-        "chain": entry.chain,
-        "seq": entry.seq,
-        "prev_hash": entry.prev_hash,
-        "at": _iso(entry.at),
-        "user_id": entry.user_id,
-        "desk_id": entry.desk_id,
-        "action": entry.action,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "detail": entry.detail,
-        "changes": entry.changes or {},
-    }
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _canonical_of({name: getattr(entry, name) for name in _CANONICAL_FIELDS})
+
+
+def _canonical_of(values: Mapping[str, Any]) -> bytes:
+    """``canonical`` of an entry given as its attribute values (a transient entry's dict, or ``canonical``'s)."""
+    body = {name: values.get(name) for name in _CANONICAL_FIELDS}  # (an attribute never set reads None)
+    body["at"] = _iso(cast(datetime, body["at"]))
+    body["changes"] = body["changes"] or {}
+    return _CANONICAL.encode(body).encode("utf-8")
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -162,11 +163,12 @@ def seal(session: Session, entries: Iterable[AuditEntry]) -> None:
                   "chain": chain, "seq": seq + 1, "prev_hash": prev}
         if fields is entry.__dict__:
             fields.update(values)
+            fields["hash"] = digest = hashlib.sha256(_canonical_of(fields)).hexdigest()
         else:
             for key, value in values.items():
                 setattr(entry, key, value)
-        entry.hash = entry_hash(entry)
-        heads[chain] = (entry.seq, entry.hash)
+            entry.hash = digest = entry_hash(entry)
+        heads[chain] = (seq + 1, digest)
 
 
 def install_sealing() -> None:

@@ -67,7 +67,13 @@ class TableCodec:
     def encode_values(self, values: dict[str, Any]) -> dict[str, Any]:
         """``encode`` of a record given as its attribute values (a bulk loader's rows: ``outbox.insert_captured``);
         an attribute missing is None, as an unset attribute reads."""
-        return {f.column: _encode(values.get(f.attr)) for f in self.fields}
+        get = values.get
+        out = {column: get(attr) for column, attr, _kind in self.plan}
+        for f in self.dated:  # (the other kinds are sent as they are: ``_encode`` keeps them)
+            value = out[f.column]
+            if value is not None:
+                out[f.column] = _encode(value)
+        return out
 
     def decode(self, data: dict[str, Any]) -> dict[str, Any]:
         """Wire data to attribute values; unknown columns (a newer desk's) are ignored."""

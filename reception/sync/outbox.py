@@ -23,7 +23,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 
 from reception.db import insert_hooks
 from reception.db.base import new_id, utcnow
-from reception.db.bulk import execute_many
+from reception.db.bulk import execute_many, execute_tuples
 from reception.db.database import Database
 from reception.db.models import SyncConflict, SyncOutbox, SyncPeer, SyncRow, encrypted_columns
 from reception.sync.codec import codec_for, table_of
@@ -210,6 +210,10 @@ def insert_captured(session: Session, objects: Sequence[Any]) -> None:
             raise RuntimeError(f"{table.name}.{column.name}: a default insert_captured cannot compute")
         if default is not None:
             defaults.append((key, default))
+    # (where every attribute is named as its column, each object's dict serves as its row: the columns it lacks
+    # are set to None, which is what an unset attribute reads and what the insert stores)
+    same_names = all(key == column.key for key, column in attrs)
+    column_keys = [column.key for _key, column in attrs]
     rows: list[dict[str, Any]] = []
     values: list[dict[str, Any]] = []
     for obj in objects:
@@ -221,15 +225,23 @@ def insert_captured(session: Session, objects: Sequence[Any]) -> None:
                 # what the ORM's insert gives the attribute; the object is not flushed, so no history is wanted
                 loaded[key] = default.arg if default.is_scalar else default.arg(None)
         values.append(loaded)
-        rows.append({column.key: loaded.get(key) for key, column in attrs})
+        if same_names:
+            for key in column_keys:
+                if key not in loaded:
+                    loaded[key] = None
+        else:
+            rows.append({column.key: loaded.get(key) for key, column in attrs})
+    if same_names:
+        rows = values
     conn = session.connection()
     if hooks["before_insert"]:
         for hook in hooks["before_insert"]:
             hook(conn, rows)
-        for loaded, row in zip(values, rows, strict=True):  # (what they filled in, the objects hold too)
-            for key, column in attrs:
-                loaded[key] = row[column.key]
-    execute_many(conn, insert(table).execution_options(**{CAPTURED_OPTION: True}), rows)
+        if not same_names:
+            for loaded, row in zip(values, rows, strict=True):  # (what they filled in, the objects hold too)
+                for key, column in attrs:
+                    loaded[key] = row[column.key]
+    execute_many(conn, insert(table).execution_options(**{CAPTURED_OPTION: True}), rows, column_keys)
     for hook in hooks["after_insert"]:
         hook(conn, rows)
     name = str(table.name)
@@ -304,7 +316,7 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
                                     .where(tuple_(SyncRow.table_name, SyncRow.record_id).in_(chunk))):
             versions[(t, r)] = v
     now = utcnow()
-    outbox: list[dict[str, Any]] = []
+    outbox: list[tuple[Any, ...]] = []
     bumped: dict[tuple[str, str], int] = {}
     out_table = cast(Table, SyncOutbox.__table__)
     state = session.info.get(INFO_KEY)
@@ -326,18 +338,22 @@ def enqueue(session: Session, changes: list[tuple[str, Any]], *, ensure: bool = 
             if signer is not None:
                 proof = signer.proof(mutation_id, table, record_id, wire_op, base_version, data,
                                      next_key=next_keys.get(record_id) if table == "user" else None)
-        outbox.append({"mutation_id": mutation_id, "table_name": table, "record_id": record_id,
-                       "op": wire_op, "base_version": base_version, "proof": proof,
-                       "data": seal_personal(table, data),  # (signed as sent, stored sealed)
-                       "created_at": now, "state": "pending", "attempts": 0, "error": ""})
+        outbox.append((mutation_id, table, record_id, wire_op, base_version, proof,
+                       seal_personal(table, data),  # (signed as sent, stored sealed)
+                       now, "pending", 0, ""))
     if outbox:
-        execute_many(conn, insert(out_table), outbox)
+        execute_tuples(conn, insert(out_table), _OUTBOX_COLUMNS, outbox)
     if bumped:
         stmt = sqlite_insert(cast(Table, SyncRow.__table__))
-        execute_many(conn, stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
-                                                      set_={"version": stmt.excluded.version}),
-                     [{"table_name": t, "record_id": r, "version": v} for (t, r), v in bumped.items()])
+        execute_tuples(conn, stmt.on_conflict_do_update(index_elements=["table_name", "record_id"],
+                                                        set_={"version": stmt.excluded.version}),
+                       ("table_name", "record_id", "version"), [(t, r, v) for (t, r), v in bumped.items()])
     return len(outbox)
+
+
+_OUTBOX_COLUMNS = ("mutation_id", "table_name", "record_id", "op", "base_version", "proof", "data", "created_at",
+                   "state", "attempts", "error")
+"""(the values of each outbox row ``enqueue`` writes, in this order)"""
 
 
 @event.listens_for(SyncConflict, "before_insert")

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
-from functools import cache, partial
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, String, Table, column, insert, literal, select, text
+from sqlalchemy import String, Table, column, insert, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reception.context import AppContext
-from reception.db.base import UTCDateTime, utcnow
+from reception.db.base import utcnow
+from reception.db.bulk import fast_processor, insert_rows
 from reception.db.calendar_table import load_work_calendar
 from reception.db.models import SyncConflict, SyncOutbox, User
 from reception.domain.workcalendar import WorkCalendar
@@ -272,7 +273,7 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
             for name, process in zip(columns, processors, strict=True):
                 column_values = [row[name] for row in group]
                 values.append(list(map(process, column_values)) if process is not None else column_values)
-            conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+            insert_rows(conn, target.name, sql, columns, list(zip(*values, strict=True)))
         note_written(conn, [table])
         for after in hooks["after_insert"]:
             after(conn, rows)
@@ -295,50 +296,9 @@ def _driver_insert(conn: Any, target: Table, columns: tuple[str, ...]) -> tuple[
             order = ", ".join(compiled.preparer.format_column(target.c[name]) for name in columns)
             sql = (f"INSERT INTO {compiled.preparer.format_table(target)} ({order}) "
                    f"VALUES ({', '.join('?' for _ in columns)})")
-            processors = tuple(_bind_processor(target.c[name].type, conn.dialect) for name in columns)
+            processors = tuple(fast_processor(target.c[name].type, conn.dialect) for name in columns)
             _DRIVER_INSERTS[key] = (sql, processors)
     return _DRIVER_INSERTS[key]
-
-
-SQLITE_DATETIME_FORMAT = ("%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d."
-                          "%(microsecond)06d")
-SQLITE_DATE_FORMAT = "%(year)04d-%(month)02d-%(day)02d"
-"""(SQLAlchemy's storage formats for DATETIME and DATE on SQLite: the texts ``_utc_text`` and ``_date_text``
-write)"""
-
-
-def _bind_processor(column_type: Any, dialect: Any) -> Any:
-    """The column type's bind processor for ``dialect``, as SQLAlchemy applies it; on SQLite, in SQLAlchemy's
-    default storage formats, for a ``UTCDateTime`` column ``_utc_text`` and for a ``Date`` one ``_date_text``: the
-    same text, made in one step (the bind processing of a pulled row's datetimes took a tenth of its insert)."""
-    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-    if dialect.name != "sqlite" or processor is None:
-        return processor
-    if isinstance(column_type, UTCDateTime):
-        stored = getattr(column_type.impl_instance.dialect_impl(dialect), "_storage_format", None)
-        return partial(_utc_text, processor) if stored == SQLITE_DATETIME_FORMAT else processor
-    if type(column_type) is Date:
-        stored = getattr(column_type.dialect_impl(dialect), "_storage_format", None)
-        return partial(_date_text, processor) if stored == SQLITE_DATE_FORMAT else processor
-    return processor
-
-
-def _utc_text(slow: Any, value: Any) -> Any:
-    """What ``UTCDateTime``'s bind processing on SQLite (``slow``) makes of ``value``: an aware datetime in UTC as
-    ``YYYY-MM-DD HH:MM:SS.ffffff``; anything else (None, a naive datetime: refused) as ``slow`` does it."""
-    if type(value) is datetime:
-        zone = value.tzinfo
-        if zone is UTC:  # (as pulled: read from ``+00:00``) the text before the offset
-            return value.isoformat(" ", "microseconds")[:26]
-        if zone is not None:
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return slow(value)
-
-
-def _date_text(slow: Any, value: Any) -> Any:
-    """What ``Date``'s bind processing on SQLite (``slow``) makes of ``value``: a date as ``YYYY-MM-DD``;
-    anything else as ``slow`` does it."""
-    return value.isoformat() if type(value) is date else slow(value)
 
 
 def _recompute_all_clocks(ctx: AppContext, session: Session) -> WorkCalendar:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reception.db import base
 from reception.db.base import UTCDateTime, new_id
-from reception.db.bulk import execute_many
+from reception.db.bulk import execute_many, execute_tuples
 from reception.security.crypto import EncryptedString
 from tests.unit.conftest import Desk
 
@@ -68,6 +68,25 @@ def test_execute_many_stores_what_execute_stores(desk: Desk) -> None:
         assert (a[5] is None) == (b[5] is None) and a[5] != f"1380013800{i}"
         assert loaded[f"a{i}"] == loaded[f"b{i}"]  # and everything decodes to the same values
     assert loaded["b0"][5] == "13800138000" and loaded["b1"][2] is None
+
+
+def test_execute_tuples_stores_what_execute_stores_in_any_column_order(desk: Desk) -> None:
+    _META.create_all(desk.ctx.db.engine)
+    columns = ["secret", "on", "at", "data", "flag", "n", "id"]  # (not the table's order: reordered to the SQL's)
+    with desk.ctx.db.write() as s:
+        conn = s.connection()
+        conn.execute(insert(_PROBE), _rows("a"))
+        for _ in range(2):  # (the second time from the kept plan)
+            conn.execute(_PROBE.delete().where(_PROBE.c.id.like("t%")))
+            execute_tuples(conn, insert(_PROBE), columns,
+                           [tuple(row[c] for c in columns) for row in _rows("t")])
+            raw = {r[0]: r[1:] for r in conn.exec_driver_sql('SELECT id, n, flag, data, at, "on" FROM bulk_probe')}
+            loaded = {r.id: tuple(r)[1:] for r in conn.execute(select(_PROBE))}
+            for i in range(6):
+                assert raw[f"a{i}"] == raw[f"t{i}"]
+                assert loaded[f"a{i}"] == loaded[f"t{i}"]
+        execute_tuples(conn, insert(_PROBE), ["id", "n"], [("one", 1)])  # one column's tuple of one, the rest NULL
+        assert conn.execute(select(_PROBE.c.n, _PROBE.c.data).where(_PROBE.c.id == "one")).one() == (1, None)
 
 
 def test_execute_many_runs_an_upsert_of_some_columns(desk: Desk) -> None:

@@ -1,5 +1,6 @@
-"""The pull's driver insert writes a datetime and a date as SQLAlchemy's own bind processing writes them on SQLite
-(``sync.desk.pull._bind_processor``): the same text, or the same error."""
+"""The bulk writers (``db.bulk.execute_many``, the sync pull's driver insert) write a datetime, a date and a JSON
+document as SQLAlchemy's own bind processing writes them on SQLite (``db.bulk.fast_processor``): the same text, or
+the same error; and ``execute_many``/``execute_tuples`` store what ``Connection.execute`` stores."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Date
+from sqlalchemy import JSON, Date
 from sqlalchemy.dialects import sqlite
 
 from reception.db.base import UTCDateTime
-from reception.sync.desk.pull import _bind_processor
+from reception.db.bulk import execute_many, execute_tuples, fast_processor
 
 DIALECT = sqlite.dialect()
 
 
 def _both(column_type: Any) -> tuple[Any, Any]:
-    return (_bind_processor(column_type, DIALECT),
+    return (fast_processor(column_type, DIALECT),
             column_type.dialect_impl(DIALECT).bind_processor(DIALECT))
 
 
@@ -59,3 +60,22 @@ def test_dates_are_written_as_sqlalchemy_writes_them() -> None:
         own("2026-09-01")
     with pytest.raises(TypeError):
         fast("2026-09-01")
+
+
+def test_json_documents_are_written_as_sqlalchemy_writes_them() -> None:
+    fast, own = _both(JSON())
+    assert fast is not own
+    rng = random.Random(7)
+    values: list[Any] = [None, {}, [], {"名": "张三", "n": [1, 2.5, None, True]}, [{"a": "\u2028\n\"q\""}],
+                         "text", 3, 2.5, True, JSON.NULL]
+    for _ in range(2000):
+        values.append({str(rng.randint(0, 99)): rng.choice([rng.random(), "字" * rng.randint(0, 5), None, [1]])
+                       for _ in range(rng.randint(0, 6))})
+    for value in values:
+        assert fast(value) == own(value), value
+    nullable, own_nullable = _both(JSON(none_as_null=True))
+    assert nullable(None) is None and own_nullable(None) is None and nullable({"a": 1}) == own_nullable({"a": 1})
+    with pytest.raises(TypeError):
+        own({"at": date(2026, 9, 1)})
+    with pytest.raises(TypeError):
+        fast({"at": date(2026, 9, 1)})
