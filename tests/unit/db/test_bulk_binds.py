@@ -1,6 +1,6 @@
 """The bulk writers (``db.bulk.execute_many``, the sync pull's driver insert) write a datetime, a date and a JSON
 document as SQLAlchemy's own bind processing writes them on SQLite (``db.bulk.fast_processor``): the same text, or
-the same error; and ``execute_many``/``execute_tuples`` store what ``Connection.execute`` stores."""
+the same error (``test_bulk.py`` checks what ``execute_many`` and ``execute_tuples`` store)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Date
 from sqlalchemy.dialects import sqlite
 
 from reception.db.base import UTCDateTime
-from reception.db.bulk import execute_many, execute_tuples, fast_processor
+from reception.db.bulk import fast_processor
 
 DIALECT = sqlite.dialect()
 
