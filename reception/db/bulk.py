@@ -96,13 +96,19 @@ def _json_encoder() -> Callable[[Any], str]:
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return json.dumps
-    default = json.JSONEncoder()
-    encoder = make(None, default.default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
-    join = "".join
+    try:
+        encoder = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+                       False, False, True)
+        join = "".join
 
-    def dumps(value: Any) -> str:
-        return join(encoder(value, 0))
+        def dumps(value: Any) -> str:
+            return join(encoder(value, 0))
 
+        probe = {"名": ["\u2028\"", 1, 2.5, None, True, {"x": -0.0}], "b": 10**20}
+        if dumps(probe) != json.dumps(probe):  # (another Python's private encoder, made differently)
+            return json.dumps
+    except (TypeError, ValueError):
+        return json.dumps
     return dumps
 
 
@@ -235,8 +241,8 @@ def insert_rows(conn: Connection, table: str, sql: str, names: Sequence[str], pa
     sees the table without its trigger (SQLite's schema changes are transactional; a rollback restores it). Only a
     trigger whose text is exactly migration 0006's is replaced (one a later migration changed keeps running)."""
     column = DAY_TRIGGERS.get(table)
-    if (column is None or len(params) < BYPASS_FROM_ROWS or column not in names
-            or conn.dialect.name != "sqlite"):
+    if (column is None or len(params) < BYPASS_FROM_ROWS or column not in names or conn.dialect.name != "sqlite"
+            or not getattr(conn.connection.dbapi_connection, "in_transaction", False)):  # (never outside one)
         conn.exec_driver_sql(sql, list(params))
         return
     name = f"trg_stats_{table}_insert"

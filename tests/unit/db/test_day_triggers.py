@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from reception.db.base import new_id
@@ -55,10 +55,22 @@ def test_the_desks_day_triggers_are_the_ones_replaced(desk: Desk) -> None:
 @pytest.mark.parametrize("count", [BYPASS_FROM_ROWS - 1, BYPASS_FROM_ROWS, 700])
 def test_a_bulk_insert_forgets_the_days_the_trigger_forgets(desk: Desk, count: int) -> None:
     rows = _events(desk, count)
-    with desk.ctx.db.write() as s:
-        _mark_days(s, 2 * count + 10)
-        execute_many(s.connection(), insert(CaseEvent.__table__), rows)
-        assert _trigger(s.connection()) == _day_trigger_sql("case_event", "occurred_on")
+    statements: list[str] = []
+    engine = desk.ctx.db.engine
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with desk.ctx.db.write() as s:
+            _mark_days(s, 2 * count + 10)
+            execute_many(s.connection(), insert(CaseEvent.__table__), rows)
+            assert _trigger(s.connection()) == _day_trigger_sql("case_event", "occurred_on")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # (the trigger was set aside for a batch from BYPASS_FROM_ROWS rows on, and only then)
+    assert ("DROP TRIGGER trg_stats_case_event_insert" in statements) == (count >= BYPASS_FROM_ROWS)
     with desk.ctx.db.read() as s:
         left = set(s.scalars(select(StatsCachedDay.day)))
         stored = s.scalar(select(CaseEvent.occurred_on).where(CaseEvent.id == rows[-1]["id"]))
