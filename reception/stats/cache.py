@@ -7,9 +7,10 @@ the big tables (visit, petition_case, case_event, leader_reception) is additive 
 once and kept. SQLite triggers on those tables (migration 0006) delete a day's mark in ``stats_cached_day`` whenever
 one of its rows is inserted, changed or deleted — by this desk, by the lifecycle, by sync — and the next report
 recomputes that day. (The bulk writers, a ledger import and a sync pull, insert a batch with the insert trigger set
-aside and forget the batch's days in one statement, in the same transaction: ``db.bulk.insert_rows``.) A report reads the marked days from the cache and computes any unmarked day live, in the same
-read transaction, so it is exact even when the cache is stale. The timeliness counts depend on the working calendar
-and the lifecycle settings: a fingerprint of both is stored (setting ``stats_cache``) and a change drops the cache.
+aside and forget the batch's days in one statement, in the same transaction: ``db.bulk.insert_rows``.)
+A report reads the marked days from the cache and computes any unmarked day live, in the same read transaction, so
+it is exact even when the cache is stale. The timeliness counts depend on the working calendar and the lifecycle
+settings: a fingerprint of both is stored (setting ``stats_cache``) and a change drops the cache.
 On PostgreSQL (no triggers) everything is computed live.
 
 Small tables (down-visits, ownership, supervision, appointments, backlog) are always counted live: their figures
