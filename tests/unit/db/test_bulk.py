@@ -1,6 +1,7 @@
-"""``db.bulk.execute_many`` stores what ``Connection.execute`` stores for the same rows (the column types' bind
-processing: JSON, UTC datetimes, dates, the encrypted columns), through the driver's executemany with the
-connection's events; ``db.base.new_id`` gives random version-4 UUIDs, never the same in a forked child."""
+"""``db.bulk.execute_many`` and ``execute_tuples`` store what ``Connection.execute`` stores for the same rows (the
+column types' bind processing: JSON, UTC datetimes, dates, the encrypted columns), through the driver's executemany
+with the connection's events; ``db.base.new_id`` gives time-ordered version-7 UUIDs that only ascend, never the
+same in a forked child."""
 
 from __future__ import annotations
 
