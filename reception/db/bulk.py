@@ -125,6 +125,10 @@ def _json_text(slow: Callable[[Any], Any], none: Any, value: Any) -> Any:
     return none if value is None else slow(value)
 
 
+_Plan = tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]
+"""(a statement's driver SQL, its parameters' names in order, the processed positions with their processors)"""
+
+
 def execute_many(conn: Connection, stmt: Insert, rows: Sequence[dict[str, Any]],
                  keys: Sequence[str] | None = None) -> None:
     """``conn.execute(stmt, rows)`` for rows that all have the same keys (every bind parameter of the statement):
@@ -138,15 +142,7 @@ def execute_many(conn: Connection, stmt: Insert, rows: Sequence[dict[str, Any]],
     if plan is None:
         conn.execute(stmt, list(rows) if keys is None else [{k: row[k] for k in names_given} for row in rows])
         return
-    sql, names, processors = plan
-    getter = itemgetter(*names)
-    if len(names) == 1:
-        params: list[Any] = [(getter(row),) for row in rows]
-    else:
-        params = list(map(getter, rows))
-    if processors:
-        params = _processed(params, processors)
-    insert_rows(conn, str(stmt.table.name), sql, names, params)
+    _run(conn, stmt, plan, _picked(rows, plan[1]))
 
 
 def execute_tuples(conn: Connection, stmt: Insert, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -158,11 +154,26 @@ def execute_tuples(conn: Connection, stmt: Insert, columns: Sequence[str], rows:
     if plan is None:
         conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    names = plan[1]
+    if tuple(names) == tuple(columns):
+        _run(conn, stmt, plan, rows)
+    else:
+        _run(conn, stmt, plan, _picked(rows, [list(columns).index(name) for name in names]))
+
+
+def _picked(rows: Sequence[Any], items: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Each row's ``items`` (keys of a dict row, positions of a tuple row) as a tuple, in order."""
+    getter = itemgetter(*items)
+    if len(items) == 1:
+        return [(getter(row),) for row in rows]
+    return list(map(getter, rows))
+
+
+def _run(conn: Connection, stmt: Insert, plan: _Plan, rows: Sequence[Sequence[Any]]) -> None:
+    """The plan's driver executemany of ``rows`` (values in the plan's order), processed where the plan says."""
     sql, names, processors = plan
-    if tuple(names) != tuple(columns):
-        getter = itemgetter(*(list(columns).index(name) for name in names))
-        rows = [getter(row) if len(names) > 1 else (getter(row),) for row in rows]
-    conn.exec_driver_sql(sql, _processed(rows, processors) if processors else [tuple(row) for row in rows])
+    params = _processed(rows, processors) if processors else [tuple(row) for row in rows]
+    insert_rows(conn, str(stmt.table.name), sql, names, params)
 
 
 def _processed(rows: Sequence[Sequence[Any]], processors: Sequence[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
@@ -177,12 +188,11 @@ def _processed(rows: Sequence[Sequence[Any]], processors: Sequence[tuple[int, Ca
     return out
 
 
-_PLANS: dict[tuple[Any, ...], tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] | None] = {}
+_PLANS: dict[tuple[Any, ...], _Plan | None] = {}
 _PLANS_LIMIT = 256
 
 
-def _plan(conn: Connection, stmt: Insert,
-          keys: list[str]) -> tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] | None:
+def _plan(conn: Connection, stmt: Insert, keys: list[str]) -> _Plan | None:
     """The statement's driver SQL, its parameters' names in order and the processed positions with their
     processors; None when the driver takes no ``?`` parameters or a parameter is not among ``keys``. Kept for a
     statement that SQLAlchemy's compiled cache would keep (its cache key), else compiled each time."""
@@ -200,9 +210,7 @@ def _plan(conn: Connection, stmt: Insert,
         binds = compiled.binds
         processors = []
         for position, name in enumerate(names):
-            bind = binds.get(name)
-            process = (fast_processor(bind.type, dialect) if bind is not None
-                       else compiled._bind_processors.get(name))
+            process = fast_processor(binds[name].type, dialect)
             if process is not None:
                 processors.append((position, process))
         plan = (compiled.string, names, tuple(processors))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from reception.context import AppContext
 from reception.db.base import utcnow
-from reception.db.bulk import fast_processor, insert_rows
+from reception.db.bulk import execute_many
 from reception.db.calendar_table import load_work_calendar
 from reception.db.models import SyncConflict, SyncOutbox, User
 from reception.domain.workcalendar import WorkCalendar
@@ -238,11 +238,11 @@ def _yield_usernames(session: Session, users: list[PulledRecord], tally: _Tally)
 def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -> None:
     """New rows (table -> id -> column values) inserted on the session's connection, one executemany per table and
     set of columns, with the stand-ins of the table's ORM insert events run for them (``db.insert_hooks``: a
-    petitioner's blind indexes before, its search index rows after). The rows go to the driver's own executemany,
-    each column's bind processing (the encrypted columns' TypeDecorator too) applied as SQLAlchemy applies it; a
-    column a record does not carry gets its default (a set of columns missing one with a Python default takes a
-    Core INSERT, which computes it). (SQLAlchemy's executemany builds and processes a parameter dict per row: a
-    fifth of the pull's time.)"""
+    petitioner's blind indexes before, its search index rows after). The rows go to the driver's own executemany
+    (``db.bulk.execute_many``: each column's bind processing, the encrypted columns' TypeDecorator too, applied as
+    SQLAlchemy applies it; a day trigger set aside for a batch); a column a record does not carry gets its default
+    (a set of columns missing one with a Python default takes a Core INSERT, which computes it). (SQLAlchemy's
+    executemany builds and processes a parameter dict per row: a fifth of the pull's time.)"""
     from reception.changes import note_written
     from reception.db import insert_hooks
 
@@ -262,43 +262,11 @@ def _bulk_insert(session: Session, bulk: dict[str, dict[str, dict[str, Any]]]) -
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(row), []).append(row)
-        for columns, group in groups.items():
-            plan = _driver_insert(conn, target, columns)
-            if plan is None:
-                for start in range(0, len(group), 1000):
-                    conn.execute(insert(target), group[start:start + 1000])
-                continue
-            sql, processors = plan
-            values = []
-            for name, process in zip(columns, processors, strict=True):
-                column_values = [row[name] for row in group]
-                values.append(list(map(process, column_values)) if process is not None else column_values)
-            insert_rows(conn, target.name, sql, columns, list(zip(*values, strict=True)))
+        for group in groups.values():
+            execute_many(conn, insert(target), group)  # (a Core INSERT where a missing column has a default)
         note_written(conn, [table])
         for after in hooks["after_insert"]:
             after(conn, rows)
-
-
-_DRIVER_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Any, ...]] | None] = {}
-
-
-def _driver_insert(conn: Any, target: Table, columns: tuple[str, ...]) -> tuple[str, tuple[Any, ...]] | None:
-    """The driver's INSERT of ``columns`` into ``target`` (parameters in ``columns``' order) and each column's
-    bind processor (None: the value as it is); None when a missing column has a Python-side default (a Core
-    INSERT computes it)."""
-    key = (target.name, columns)
-    if key not in _DRIVER_INSERTS:
-        compiled = insert(target).compile(dialect=conn.dialect, column_keys=list(columns))
-        names = tuple(compiled.positiontup or ())
-        if compiled.insert_prefetch or sorted(names) != sorted(columns):
-            _DRIVER_INSERTS[key] = None
-        else:
-            order = ", ".join(compiled.preparer.format_column(target.c[name]) for name in columns)
-            sql = (f"INSERT INTO {compiled.preparer.format_table(target)} ({order}) "
-                   f"VALUES ({', '.join('?' for _ in columns)})")
-            processors = tuple(fast_processor(target.c[name].type, conn.dialect) for name in columns)
-            _DRIVER_INSERTS[key] = (sql, processors)
-    return _DRIVER_INSERTS[key]
 
 
 def _recompute_all_clocks(ctx: AppContext, session: Session) -> WorkCalendar:
